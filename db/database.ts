@@ -1,0 +1,91 @@
+// Opening a case database, applying ordered migrations under PRAGMA user_version, and the typed
+// read/write handles the rest of db/ is written against.
+import Database from 'better-sqlite3';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+declare const writable: unique symbol;
+/** A handle that may only read. */
+export type ReadableDB = Database.Database & { readonly __readable: true };
+/** A handle that may also write. A WritableDB is accepted wherever a ReadableDB is. */
+export type WritableDB = ReadableDB & { readonly [writable]: true };
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  const files = readdirSync(dir).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort();
+  return files.map((f, i) => {
+    const version = Number(f.slice(0, 4));
+    if (version !== i + 1) throw new Error(`migration ${f} is out of sequence: expected ${String(i + 1).padStart(4, '0')}_*.sql`);
+    return { version, name: f, sql: readFileSync(join(dir, f), 'utf8') };
+  });
+}
+
+export class SchemaTooNewError extends Error {
+  constructor(file: string, found: number, known: number) {
+    super(`${file}: the case database is at schema version ${found}, but this Blindspot knows only up to ${known}; open it with a newer Blindspot.`);
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/** Applies every pending migration in one transaction each. Refuses a database newer than the code. */
+export function migrate(db: Database.Database, file: string, migrations = loadMigrations()): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.length;
+  if (current > latest) throw new SchemaTooNewError(file, current, latest);
+  for (const m of migrations.slice(current)) {
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}
+
+function tune(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+}
+
+export function openWritable(file: string, opts: { create?: boolean } = {}): WritableDB {
+  const db = new Database(file, { fileMustExist: !opts.create });
+  tune(db);
+  migrate(db, file);
+  return db as WritableDB;
+}
+
+export function openReadable(file: string): ReadableDB {
+  const probe = new Database(file, { fileMustExist: true });
+  try {
+    const v = probe.pragma('user_version', { simple: true }) as number;
+    const known = loadMigrations().length;
+    if (v > known) throw new SchemaTooNewError(file, v, known);
+    if (v < known) {
+      // An older case is brought up to date (additive migrations) before it is read.
+      tune(probe);
+      migrate(probe, file);
+    }
+  } finally {
+    probe.close();
+  }
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db as ReadableDB;
+}
+
+export function openMemory(): WritableDB {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, ':memory:');
+  return db as WritableDB;
+}
