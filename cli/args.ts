@@ -1,0 +1,44 @@
+// Small helpers over node:util parseArgs so every command reports bad flags the same way.
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { UsageError } from '../services/errors.ts';
+
+export type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parse<O extends Options>(cmd: string, argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${cmd}: ${(e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')}`, `Run: blindspot help`);
+  }
+}
+
+export function requireString(cmd: string, v: unknown, flag: string): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`${cmd}: ${flag} is required.`, 'Run: blindspot help');
+  return v;
+}
+
+export function optionalString(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function parseIsoArg(cmd: string, flag: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
+  if (Number.isNaN(ms)) throw new UsageError(`${cmd}: ${flag} ${s} is not an ISO 8601 date or date-time.`, 'Example: 2026-05-01 or 2026-05-01T12:00:00Z (UTC unless a zone is given).');
+  return ms;
+}
+
+export function parseIntArg(cmd: string, flag: string, v: unknown, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${cmd}: ${flag} must be a whole number of at least ${min}.`);
+  return n;
+}
+
+export function positional(cmd: string, positionals: string[], index: number, what: string): string {
+  const v = positionals[index];
+  if (v === undefined) throw new UsageError(`${cmd}: missing ${what}.`, 'Run: blindspot help');
+  return v;
+}

@@ -1,0 +1,29 @@
+import { exportBundle, verify } from '../../services/bundle.ts';
+import { EXIT } from '../../services/errors.ts';
+import { parse, positional } from '../args.ts';
+
+export async function exportCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('export', argv, { json: { type: 'boolean' } });
+  const dir = positional('export', positionals, 0, 'the case folder');
+  const out = positional('export', positionals, 1, 'the bundle file (out.zip)');
+  const r = await exportBundle(dir, out);
+  if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+  else process.stdout.write(`Wrote ${r.out}: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB\n  bundle SHA-256   ${r.bundleSha256}\n  manifest SHA-256 ${r.manifestSha256}\nGive the recipient the manifest SHA-256 by a separate channel.\n`);
+  return EXIT.ok;
+}
+
+export async function verifyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('verify', argv, { json: { type: 'boolean' } });
+  const r = await verify(positional('verify', positionals, 0, 'a case folder or bundle.zip'));
+  if (values.json) {
+    process.stdout.write(JSON.stringify(r) + '\n');
+  } else {
+    for (const p of r.problems) process.stdout.write(`${p.kind.toUpperCase().padEnd(10)} ${p.path}: ${p.detail}\n`);
+    process.stdout.write(
+      r.intact
+        ? `INTACT: ${r.target} (${r.kind}): ${r.filesChecked} files hashed, custody chain of ${r.custodyEntries} entries unbroken${r.manifestSha256 ? `, manifest SHA-256 ${r.manifestSha256}` : ''}\n`
+        : `NOT INTACT: ${r.target}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} found\n`,
+    );
+  }
+  return r.intact ? EXIT.ok : EXIT.failure;
+}

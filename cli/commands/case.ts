@@ -1,0 +1,80 @@
+import { caseCounts } from '../../db/caseRepo.ts';
+import { createCase, openCaseReadOnly } from '../../services/caseFolder.ts';
+import { readCaseMeta } from '../../db/caseRepo.ts';
+import { CaseError, EXIT, UsageError } from '../../services/errors.ts';
+import { optionalString, parse, positional, requireString } from '../args.ts';
+
+export async function caseCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'create') return create(rest);
+  if (sub === 'info') return info(rest);
+  throw new UsageError(`case: expected 'create' or 'info', got ${sub === undefined ? 'nothing' : `'${sub}'`}.`, 'Run: blindspot help');
+}
+
+async function create(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('case create', argv, {
+    name: { type: 'string' }, examiner: { type: 'string' }, number: { type: 'string' }, client: { type: 'string' },
+    description: { type: 'string' }, tz: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const dir = positional('case create', positionals, 0, 'the case folder');
+  const h = createCase(dir, {
+    name: requireString('case create', values.name, '--name'),
+    examiner: requireString('case create', values.examiner, '--examiner'),
+    number: optionalString(values.number) ?? null,
+    client: optionalString(values.client) ?? null,
+    description: optionalString(values.description) ?? null,
+    timeZone: optionalString(values.tz) ?? 'UTC',
+  });
+  const meta = h.meta();
+  h.close();
+  if (values.json) process.stdout.write(JSON.stringify({ dir: h.dir, ...meta }) + '\n');
+  else process.stdout.write(`Created case "${meta.name}" in ${h.dir}\n`);
+  return EXIT.ok;
+}
+
+export interface CaseInfo {
+  name: string;
+  number: string | null;
+  client: string | null;
+  examiner: string;
+  timeZone: string;
+  createdAt: string;
+  events: number;
+  evidenceItems: number;
+  mailboxes: number;
+  firstEvent: string | null;
+  lastEvent: string | null;
+}
+
+export function readCaseInfo(dir: string): CaseInfo {
+  const c = openCaseReadOnly(dir);
+  try {
+    const meta = readCaseMeta(c.db);
+    if (!meta) throw new CaseError(`${dir}: the case database has no case record; the case is damaged.`);
+    const n = caseCounts(c.db);
+    return {
+      name: meta.name, number: meta.number, client: meta.client, examiner: meta.examiner, timeZone: meta.timeZone,
+      createdAt: meta.createdAt, events: n.events, evidenceItems: n.evidenceItems, mailboxes: n.mailboxes,
+      firstEvent: n.firstEventMs === null ? null : new Date(n.firstEventMs).toISOString(),
+      lastEvent: n.lastEventMs === null ? null : new Date(n.lastEventMs).toISOString(),
+    };
+  } finally {
+    c.close();
+  }
+}
+
+async function info(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('case info', argv, { json: { type: 'boolean' } });
+  const i = readCaseInfo(positional('case info', positionals, 0, 'the case folder'));
+  if (values.json) {
+    process.stdout.write(JSON.stringify(i) + '\n');
+  } else {
+    const rows: [string, unknown][] = [
+      ['Name', i.name], ['Number', i.number ?? '-'], ['Client', i.client ?? '-'], ['Examiner', i.examiner],
+      ['Created', i.createdAt], ['Time zone', i.timeZone], ['Evidence items', i.evidenceItems], ['Events', i.events],
+      ['Mailboxes', i.mailboxes], ['First event', i.firstEvent ?? '-'], ['Last event', i.lastEvent ?? '-'],
+    ];
+    for (const [k, v] of rows) process.stdout.write(`${k.padEnd(15)} ${String(v)}\n`);
+  }
+  return EXIT.ok;
+}

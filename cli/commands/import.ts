@@ -1,0 +1,43 @@
+import type { FormatId } from '../../core/formats/types.ts';
+import { openCase } from '../../services/caseFolder.ts';
+import { EXIT } from '../../services/errors.ts';
+import type { ImportFileResult } from '../../services/import.ts';
+import { expandInputs, importFile } from '../../services/import.ts';
+import { optionalString, parse, positional } from '../args.ts';
+import { progressLine } from '../progress.ts';
+
+export async function importCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('import', argv, {
+    format: { type: 'string' }, 'skip-bad': { type: 'boolean' }, 'as-of': { type: 'string' }, json: { type: 'boolean' },
+  });
+  const dir = positional('import', positionals, 0, 'the case folder');
+  positional('import', positionals, 1, 'a file or folder to import');
+  const files = expandInputs(positionals.slice(1));
+  const h = openCase(dir);
+  const results: ImportFileResult[] = [];
+  try {
+    for (const f of files) {
+      const progress = progressLine(process.stderr);
+      try {
+        const r = await importFile(h, f, {
+          format: (optionalString(values.format) ?? 'auto') as FormatId | 'auto',
+          skipBad: values['skip-bad'] === true,
+          ...(typeof values['as-of'] === 'string' ? { asOf: values['as-of'] } : {}),
+          onProgress: (p) => progress.update(`${p.file}: ${(p.bytesRead / 1e6).toFixed(0)} of ${(p.totalBytes / 1e6).toFixed(0)} MB, ${p.records} records`, p.bytesRead / Math.max(1, p.totalBytes)),
+        });
+        results.push(r);
+      } finally {
+        progress.done();
+      }
+      const r = results.at(-1)!;
+      if (!values.json) {
+        const what = r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} records, ${r.inserted} new, ${r.duplicates} duplicates`;
+        process.stdout.write(`${r.path}: ${r.format}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
+      }
+    }
+  } finally {
+    h.close();
+  }
+  if (values.json) process.stdout.write(JSON.stringify({ files: results }) + '\n');
+  return EXIT.ok;
+}

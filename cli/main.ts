@@ -1,0 +1,48 @@
+// The command-line front end. Each command parses its flags, calls a service, and prints; errors become
+// one or two lines (what was wrong, what to do) and a documented exit code.
+import { BlindspotError, EXIT } from '../services/errors.ts';
+import { caseCommand } from './commands/case.ts';
+import { importCommand } from './commands/import.ts';
+import { timelineCommand } from './commands/timeline.ts';
+import { exportCommand, verifyCommand } from './commands/bundle.ts';
+import { demoCommand } from './commands/demo.ts';
+import { USAGE } from './usage.ts';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  case: caseCommand,
+  import: importCommand,
+  timeline: timelineCommand,
+  export: exportCommand,
+  verify: verifyCommand,
+  demo: demoCommand,
+  sim: async (argv) => (await import('../sim/cli.ts')).runSimCommand(argv),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === 'version') {
+    const { TOOL_VERSION } = await import('../services/version.ts');
+    process.stdout.write(`${TOOL_VERSION}\n`);
+    return EXIT.ok;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`blindspot: unknown command '${name}'.\nRun: blindspot help\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await cmd(rest);
+  } catch (e) {
+    if (e instanceof BlindspotError) {
+      process.stderr.write(`blindspot ${name}: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ''}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,21 @@
+export const USAGE = `blindspot: Microsoft 365 mailbox-audit forensics
+
+Cases
+  blindspot case create <dir> --name <text> --examiner <text> [--number <text>] [--client <text>] [--tz <IANA zone>]
+  blindspot case info <dir> [--json]
+
+Evidence
+  blindspot import <dir> <file|folder>... [--format auto|<name>] [--skip-bad] [--as-of ISO] [--json]
+  blindspot timeline <dir> [--from ISO] [--to ISO] [--user U] [--mailbox M] [--op OP[,OP...]] [--ip IP]
+                     [--session ID] [--q TEXT] [--limit N] [--format table|jsonl|csv]
+  blindspot export <dir> <out.zip> [--json]
+  blindspot verify <dir|bundle.zip> [--json]
+
+Simulated tenant and demo
+  blindspot sim [--port 0] [--scenario bec|quiet|large] [--seed N] [--mailboxes N] [--days N]
+                [--events-per-day N] [--faults none|flaky|hostile] [--export-dir DIR]
+  blindspot demo [--out DIR]
+
+Exit codes: 0 ok, 1 problem found (verify: not intact), 2 bad command line, 3 unusable input file,
+4 case folder problem, 5 tenant or network refused, 130 interrupted, 70 internal error.
+`;

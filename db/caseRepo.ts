@@ -1,0 +1,147 @@
+// Case metadata, evidence rows and import runs: typed rows and their mappers.
+import type { ReadableDB, WritableDB } from './database.ts';
+
+export interface CaseMeta {
+  name: string;
+  number: string | null;
+  client: string | null;
+  examiner: string;
+  description: string | null;
+  createdAt: string;
+  timeZone: string;
+  toolVersion: string;
+}
+
+interface CaseMetaRow {
+  name: string; number: string | null; client: string | null; examiner: string; description: string | null;
+  created_at: string; time_zone: string; tool_version: string;
+}
+
+export function insertCaseMeta(db: WritableDB, m: CaseMeta): void {
+  db.prepare(
+    `INSERT INTO case_meta (id, name, number, client, examiner, description, created_at, time_zone, tool_version)
+     VALUES (1, @name, @number, @client, @examiner, @description, @createdAt, @timeZone, @toolVersion)`,
+  ).run(m);
+}
+
+export function readCaseMeta(db: ReadableDB): CaseMeta | null {
+  const r = db.prepare('SELECT * FROM case_meta WHERE id = 1').get() as CaseMetaRow | undefined;
+  if (!r) return null;
+  return {
+    name: r.name, number: r.number, client: r.client, examiner: r.examiner, description: r.description,
+    createdAt: r.created_at, timeZone: r.time_zone, toolVersion: r.tool_version,
+  };
+}
+
+export interface EvidenceInput {
+  sha256: string;
+  size: number;
+  relPath: string;
+  originalPath: string | null;
+  originalName: string | null;
+  modifiedAt: string | null;
+  addedBy: string;
+  addedAt: string;
+  format: string | null;
+  source: 'file' | 'acquisition';
+  requestJson?: string | null;
+  responseJson?: string | null;
+}
+
+export interface EvidenceRecord extends EvidenceInput {
+  id: number;
+}
+
+interface EvidenceRow {
+  id: number; sha256: string; size: number; rel_path: string; original_path: string | null; original_name: string | null;
+  modified_at: string | null; added_by: string; added_at: string; format: string | null; source: string;
+  request_json: string | null; response_json: string | null;
+}
+
+function rowToEvidence(r: EvidenceRow): EvidenceRecord {
+  return {
+    id: r.id, sha256: r.sha256, size: r.size, relPath: r.rel_path, originalPath: r.original_path,
+    originalName: r.original_name, modifiedAt: r.modified_at, addedBy: r.added_by, addedAt: r.added_at,
+    format: r.format, source: r.source === 'acquisition' ? 'acquisition' : 'file',
+    requestJson: r.request_json, responseJson: r.response_json,
+  };
+}
+
+/** Inserts the evidence row, or returns the existing one for the same content. */
+export function upsertEvidence(db: WritableDB, e: EvidenceInput): { record: EvidenceRecord; created: boolean } {
+  const existing = findEvidence(db, e.sha256);
+  if (existing) return { record: existing, created: false };
+  const info = db.prepare(
+    `INSERT INTO evidence (sha256, size, rel_path, original_path, original_name, modified_at, added_by, added_at, format, source, request_json, response_json)
+     VALUES (@sha256, @size, @relPath, @originalPath, @originalName, @modifiedAt, @addedBy, @addedAt, @format, @source, @requestJson, @responseJson)`,
+  ).run({ requestJson: null, responseJson: null, ...e });
+  return { record: { ...e, id: Number(info.lastInsertRowid) }, created: true };
+}
+
+export function findEvidence(db: ReadableDB, sha256: string): EvidenceRecord | null {
+  const r = db.prepare('SELECT * FROM evidence WHERE sha256 = ?').get(sha256) as EvidenceRow | undefined;
+  return r ? rowToEvidence(r) : null;
+}
+
+export function listEvidence(db: ReadableDB): EvidenceRecord[] {
+  return (db.prepare('SELECT * FROM evidence ORDER BY id').all() as EvidenceRow[]).map(rowToEvidence);
+}
+
+export interface ImportRunInput {
+  evidenceId: number;
+  source: 'file' | 'acquisition';
+  file: string | null;
+  format: string | null;
+  startedAt: string;
+  asOf: string | null;
+}
+
+export function startImportRun(db: WritableDB, r: ImportRunInput): number {
+  const info = db.prepare(
+    `INSERT INTO import_runs (evidence_id, source, file, format, started_at, status, as_of)
+     VALUES (@evidenceId, @source, @file, @format, @startedAt, 'running', @asOf)`,
+  ).run(r);
+  return Number(info.lastInsertRowid);
+}
+
+export interface ImportRunTotals {
+  status: 'completed' | 'refused' | 'failed';
+  finishedAt: string;
+  records: number;
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  configRows: number;
+  errors: string | null;
+}
+
+export function finishImportRun(db: WritableDB, id: number, t: ImportRunTotals): void {
+  db.prepare(
+    `UPDATE import_runs SET status=@status, finished_at=@finishedAt, records=@records, inserted=@inserted,
+       duplicates=@duplicates, rejected=@rejected, config_rows=@configRows, errors=@errors WHERE id=@id`,
+  ).run({ ...t, id });
+}
+
+export function insertRejectedLine(db: WritableDB, runId: number, line: number | null, reason: string, text: string | null): void {
+  db.prepare('INSERT INTO rejected_lines (import_run_id, line, reason, text) VALUES (?, ?, ?, ?)').run(runId, line, reason, text);
+}
+
+export interface CaseCounts {
+  events: number;
+  evidenceItems: number;
+  mailboxes: number;
+  firstEventMs: number | null;
+  lastEventMs: number | null;
+}
+
+export function caseCounts(db: ReadableDB): CaseCounts {
+  const ev = db.prepare('SELECT count(*) AS n, min(time_ms) AS first, max(time_ms) AS last FROM events').get() as { n: number; first: number | null; last: number | null };
+  const evidence = db.prepare('SELECT count(*) AS n FROM evidence').get() as { n: number };
+  // Mailboxes known to the case: distinct mailbox owners in events plus mailboxes in configuration snapshots.
+  const mb = db.prepare(
+    `SELECT count(*) AS n FROM (
+       SELECT mailbox AS m FROM events WHERE mailbox IS NOT NULL AND mailbox LIKE '%@%'
+       UNION SELECT identity COLLATE NOCASE FROM config_rows WHERE kind = 'mailbox' AND identity IS NOT NULL)`,
+  ).get() as { n: number };
+  return { events: ev.n, evidenceItems: evidence.n, mailboxes: mb.n, firstEventMs: ev.first, lastEventMs: ev.last };
+}

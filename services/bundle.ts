@@ -1,0 +1,331 @@
+// Evidence bundles: a zip a recipient can verify offline, and verification of a case folder or a bundle.
+//
+// A bundle holds manifest.json (path, size and SHA-256 of every other file), custody.jsonl, evidence/,
+// a consistent snapshot of case.sqlite and README.txt. Verification recomputes every hash, checks the
+// custody chain, and checks the database's evidence table against the files; it names each modified,
+// missing or unexpected file.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import Database from 'better-sqlite3';
+import yazl from 'yazl';
+import yauzl from 'yauzl';
+import { sha256Hex, verifyCustodyChain } from '../core/custody.ts';
+import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
+import type { CaseHandle } from './caseFolder.ts';
+import { BadInputError, CaseError, UsageError } from './errors.ts';
+import { TOOL_VERSION } from './version.ts';
+
+export const BUNDLE_FORMAT = 'blindspot-bundle/1';
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Manifest {
+  format: typeof BUNDLE_FORMAT;
+  tool: string;
+  createdAt: string;
+  createdBy: string;
+  case: { name: string; number: string | null; examiner: string; createdAt: string };
+  custodyHead: string | null;
+  custodyEntries: number;
+  files: ManifestFile[];
+}
+
+export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    h.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+function listEvidenceFiles(caseDir: string): string[] {
+  const root = join(caseDir, EVIDENCE_DIR);
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    if (!existsSync(d)) return;
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else out.push(relative(caseDir, p).split(sep).join('/'));
+    }
+  };
+  walk(root);
+  return out;
+}
+
+const README = (m: Manifest, manifestSha: string) => `Blindspot evidence bundle
+=========================
+
+Case:      ${m.case.name}${m.case.number ? ` (${m.case.number})` : ''}
+Examiner:  ${m.case.examiner}
+Exported:  ${m.createdAt} by ${m.createdBy} with ${m.tool}
+Manifest:  manifest.json, SHA-256 ${manifestSha}
+
+What is inside
+  manifest.json   the path, size and SHA-256 of every other file in this bundle
+  custody.jsonl   the chain of custody: one JSON object per line; "prev" is the SHA-256 of the line before,
+                  so an edited, removed or reordered line breaks the chain
+  evidence/       every file the case received, exactly as received, named by its SHA-256
+  case.sqlite     a consistent snapshot of the case database (SQLite 3); its "evidence" table lists each
+                  evidence file with its origin
+  README.txt      this file (not listed in the manifest)
+
+How to verify (offline)
+  1. Ask the examiner for the manifest's SHA-256 by a separate channel and compare it with the line above
+     and with: sha256sum manifest.json
+  2. With Blindspot:  blindspot verify <this-bundle.zip>   (exit code 0 means every check passed)
+  3. Without Blindspot: unzip the bundle, then for every entry in manifest.json compute
+     sha256sum <path> and compare; check that evidence/ab/<hash> files hash to their own name; and
+     check custody.jsonl line by line: line N+1's "prev" must equal the SHA-256 of line N's exact text
+     (without the newline); the custody chain's last line hashes to ${m.custodyHead ?? '(empty)'}.
+`;
+
+/** Writes a bundle to `out` (atomically: a temporary file renamed into place). */
+export async function exportBundle(dirArg: string, outArg: string): Promise<{ out: string; manifestSha256: string; bundleSha256: string; files: number; bytes: number }> {
+  const out = resolve(outArg);
+  if (!out.toLowerCase().endsWith('.zip')) throw new UsageError(`export: ${outArg}: the bundle name must end in .zip.`);
+  if (existsSync(out)) throw new UsageError(`export: ${out} already exists.`, 'Choose a new name; bundles are never overwritten.');
+  if (!existsSync(dirname(out))) throw new UsageError(`export: folder ${dirname(out)} does not exist.`);
+  const h = openCase(dirArg);
+  const work = mkdtempSync(join(tmpdir(), 'blindspot-export-'));
+  const tmpZip = `${out}.partial-${process.pid}`;
+  try {
+    const meta = h.meta();
+    // A consistent snapshot of the database through SQLite's online backup.
+    const dbSnapshot = join(work, CASE_DB);
+    await h.db.backup(dbSnapshot);
+    const custodyText = readFileSync(h.abs(CUSTODY_LOG), 'utf8');
+    const custodyLines = custodyText.split('\n').filter(Boolean);
+    const chain = verifyCustodyChain(custodyLines);
+    if (chain.problems.length > 0) {
+      throw new CaseError(`${h.dir}: the custody log is broken (line ${chain.problems[0]!.line}: ${chain.problems[0]!.problem}); refusing to export.`, 'Run: blindspot verify <case> for the full list.');
+    }
+    const files: { path: string; source: string }[] = [
+      { path: CUSTODY_LOG, source: h.abs(CUSTODY_LOG) },
+      { path: CASE_DB, source: dbSnapshot },
+      ...listEvidenceFiles(h.dir).map((p) => ({ path: p, source: h.abs(p) })),
+    ];
+    const manifestFiles: ManifestFile[] = [];
+    for (const f of files) {
+      const { sha256, size } = await hashFile(f.source);
+      if (f.path.startsWith(`${EVIDENCE_DIR}/`) && basename(f.path) !== sha256) {
+        throw new CaseError(`${f.path}: its content no longer matches its SHA-256 name; the evidence was altered. Refusing to export.`, 'Run: blindspot verify <case>');
+      }
+      manifestFiles.push({ path: f.path, size, sha256 });
+    }
+    const manifest: Manifest = {
+      format: BUNDLE_FORMAT, tool: TOOL_VERSION, createdAt: new Date().toISOString(), createdBy: h.actor,
+      case: { name: meta.name, number: meta.number, examiner: meta.examiner, createdAt: meta.createdAt },
+      custodyHead: custodyLines.length ? sha256Hex(custodyLines.at(-1)!) : null,
+      custodyEntries: custodyLines.length,
+      files: manifestFiles,
+    };
+    const manifestText = JSON.stringify(manifest, null, 2) + '\n';
+    const manifestSha256 = sha256Hex(manifestText);
+    const zip = new yazl.ZipFile();
+    zip.addBuffer(Buffer.from(manifestText), 'manifest.json');
+    zip.addBuffer(Buffer.from(README(manifest, manifestSha256)), 'README.txt');
+    for (const f of files) zip.addFile(f.source, f.path, { compress: !f.path.startsWith(`${EVIDENCE_DIR}/`) || statSync(f.source).size < 256 << 20 });
+    zip.end();
+    await pipeline(zip.outputStream as Readable, createWriteStream(tmpZip, { flags: 'wx' }));
+    const bundle = await hashFile(tmpZip);
+    renameSync(tmpZip, out);
+    h.logCustody('export', { bundle: out, bundleSha256: bundle.sha256, manifestSha256, files: manifestFiles.length, custodyHead: manifest.custodyHead }, [{ sha256: bundle.sha256, path: out }]);
+    return { out, manifestSha256, bundleSha256: bundle.sha256, files: manifestFiles.length, bytes: bundle.size };
+  } finally {
+    rmSync(tmpZip, { force: true });
+    rmSync(work, { recursive: true, force: true });
+    h.close();
+  }
+}
+
+// ---- verification ----------------------------------------------------------------------------------
+
+export interface VerifyProblem {
+  kind: 'modified' | 'missing' | 'unexpected' | 'custody' | 'database';
+  path: string;
+  detail: string;
+}
+
+export interface VerifyReport {
+  target: string;
+  kind: 'case' | 'bundle';
+  intact: boolean;
+  filesChecked: number;
+  custodyEntries: number;
+  manifestSha256?: string;
+  problems: VerifyProblem[];
+}
+
+interface EvidenceDbRow { sha256: string; size: number; rel_path: string }
+
+function readEvidenceTable(dbFile: string): EvidenceDbRow[] {
+  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT sha256, size, rel_path FROM evidence ORDER BY id').all() as EvidenceDbRow[];
+  } finally {
+    db.close();
+  }
+}
+
+function checkCustody(lines: string[], evidence: EvidenceDbRow[], problems: VerifyProblem[]): number {
+  const chain = verifyCustodyChain(lines);
+  for (const p of chain.problems) problems.push({ kind: 'custody', path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
+  const named = new Set(chain.entries.flatMap((e) => (Array.isArray(e.objects) ? e.objects.map((o) => o.sha256) : [])));
+  for (const r of evidence) {
+    if (!named.has(r.sha256)) problems.push({ kind: 'custody', path: r.rel_path, detail: 'evidence item has no custody entry' });
+  }
+  return lines.length;
+}
+
+/** Compares the evidence table with the evidence files present (path → hash actually computed). */
+function checkEvidence(evidence: EvidenceDbRow[], present: Map<string, { sha256: string; size: number }>, problems: VerifyProblem[]): void {
+  const expected = new Set<string>();
+  for (const r of evidence) {
+    expected.add(r.rel_path);
+    const f = present.get(r.rel_path);
+    if (!f) problems.push({ kind: 'missing', path: r.rel_path, detail: 'listed in the case database, not present' });
+    else if (f.sha256 !== r.sha256 || f.size !== r.size) problems.push({ kind: 'modified', path: r.rel_path, detail: `content hashes to ${f.sha256} (${f.size} bytes), recorded ${r.sha256} (${r.size} bytes)` });
+  }
+  for (const [path, f] of present) {
+    if (expected.has(path)) continue;
+    if (basename(path) !== f.sha256) problems.push({ kind: 'modified', path, detail: `content hashes to ${f.sha256}, not to its name` });
+    problems.push({ kind: 'unexpected', path, detail: 'evidence file not listed in the case database' });
+  }
+}
+
+async function verifyCaseDir(dir: string): Promise<VerifyReport> {
+  const c = openCaseReadOnly(dir);
+  c.close();
+  const problems: VerifyProblem[] = [];
+  const evidence = readEvidenceTable(join(dir, CASE_DB));
+  const present = new Map<string, { sha256: string; size: number }>();
+  for (const p of listEvidenceFiles(dir)) present.set(p, await hashFile(join(dir, p)));
+  checkEvidence(evidence, present, problems);
+  const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
+  const custodyEntries = checkCustody(lines, evidence, problems);
+  return { target: dir, kind: 'case', intact: problems.length === 0, filesChecked: present.size + 2, custodyEntries, problems };
+}
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((res, rej) => yauzl.open(file, { lazyEntries: true, autoClose: false }, (err, zf) => (err || !zf ? rej(err ?? new Error('cannot open')) : res(zf))));
+}
+
+/** Streams every entry of the zip through `onEntry`; entries are read one at a time. */
+async function forEachEntry(zf: yauzl.ZipFile, onEntry: (name: string, stream: Readable) => Promise<void>): Promise<void> {
+  await new Promise<void>((res, rej) => {
+    zf.on('error', rej);
+    zf.on('end', () => res());
+    zf.on('entry', (entry: yauzl.Entry) => {
+      if (entry.fileName.endsWith('/')) { zf.readEntry(); return; }
+      zf.openReadStream(entry, (err, stream) => {
+        if (err || !stream) { rej(err ?? new Error('cannot read entry')); return; }
+        onEntry(entry.fileName, stream).then(() => zf.readEntry(), rej);
+      });
+    });
+    zf.readEntry();
+  });
+}
+
+async function verifyBundle(file: string): Promise<VerifyReport> {
+  const problems: VerifyProblem[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'blindspot-verify-'));
+  let zf: yauzl.ZipFile;
+  try {
+    zf = await openZip(file);
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw new BadInputError(`${file}: not a readable zip file (${(e as Error).message}).`);
+  }
+  try {
+    const hashes = new Map<string, { sha256: string; size: number }>();
+    let manifestText: string | null = null;
+    let custodyText = '';
+    await forEachEntry(zf, async (name, stream) => {
+      const h = createHash('sha256');
+      let size = 0;
+      const keep = name === 'manifest.json' || name === CUSTODY_LOG;
+      const parts: Buffer[] = [];
+      const sink = name === CASE_DB ? createWriteStream(join(work, CASE_DB)) : null;
+      for await (const chunk of stream) {
+        h.update(chunk as Buffer);
+        size += (chunk as Buffer).length;
+        if (keep) parts.push(chunk as Buffer);
+        if (sink && !sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
+      }
+      if (sink) await new Promise<void>((r, j) => sink.end((err?: Error | null) => (err ? j(err) : r())));
+      if (name === 'manifest.json') manifestText = Buffer.concat(parts).toString('utf8');
+      else if (name === CUSTODY_LOG) custodyText = Buffer.concat(parts).toString('utf8');
+      hashes.set(name, { sha256: h.digest('hex'), size });
+    });
+    if (manifestText === null) throw new BadInputError(`${file}: no manifest.json; this is not a Blindspot evidence bundle.`);
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(manifestText) as Manifest;
+    } catch {
+      throw new BadInputError(`${file}: manifest.json is not valid JSON; the bundle is damaged.`);
+    }
+    if (manifest.format !== BUNDLE_FORMAT || !Array.isArray(manifest.files)) throw new BadInputError(`${file}: manifest.json is not a ${BUNDLE_FORMAT} manifest.`);
+    const listed = new Set<string>(['manifest.json', 'README.txt']);
+    for (const f of manifest.files) {
+      listed.add(f.path);
+      const got = hashes.get(f.path);
+      if (!got) problems.push({ kind: 'missing', path: f.path, detail: 'listed in manifest.json, not in the bundle' });
+      else if (got.sha256 !== f.sha256 || got.size !== f.size) problems.push({ kind: 'modified', path: f.path, detail: `content hashes to ${got.sha256} (${got.size} bytes), manifest says ${f.sha256} (${f.size} bytes)` });
+    }
+    for (const name of hashes.keys()) if (!listed.has(name)) problems.push({ kind: 'unexpected', path: name, detail: 'in the bundle, not listed in manifest.json' });
+    let evidence: EvidenceDbRow[] = [];
+    if (existsSync(join(work, CASE_DB))) {
+      try {
+        evidence = readEvidenceTable(join(work, CASE_DB));
+      } catch (e) {
+        problems.push({ kind: 'database', path: CASE_DB, detail: `cannot read the evidence table (${(e as Error).message})` });
+      }
+    } else {
+      problems.push({ kind: 'missing', path: CASE_DB, detail: 'the bundle has no case database' });
+    }
+    const present = new Map([...hashes].filter(([p]) => p.startsWith(`${EVIDENCE_DIR}/`)));
+    checkEvidence(evidence, present, problems);
+    const lines = custodyText.split('\n').filter(Boolean);
+    const custodyEntries = checkCustody(lines, evidence, problems);
+    if (lines.length !== manifest.custodyEntries || (lines.length > 0 && sha256Hex(lines.at(-1)!) !== manifest.custodyHead)) {
+      problems.push({ kind: 'custody', path: CUSTODY_LOG, detail: `the manifest records ${manifest.custodyEntries} entries ending in ${manifest.custodyHead}; the log has ${lines.length}` });
+    }
+    return { target: file, kind: 'bundle', intact: problems.length === 0, filesChecked: hashes.size, custodyEntries, manifestSha256: sha256Hex(manifestText), problems };
+  } finally {
+    zf.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Verifies a case folder or a bundle. For a case folder the result is also written to its custody log. */
+export async function verify(targetArg: string): Promise<VerifyReport> {
+  const target = resolve(targetArg);
+  if (!existsSync(target)) throw new BadInputError(`${target}: no such file or folder.`);
+  if (statSync(target).isDirectory()) {
+    if (!isCaseDir(target)) throw new CaseError(`${target} is not a Blindspot case folder.`);
+    const report = await verifyCaseDir(target);
+    let h: CaseHandle | null = null;
+    try {
+      h = openCase(target);
+      h.logCustody('verify', { intact: report.intact, problems: report.problems.length, filesChecked: report.filesChecked });
+    } catch {
+      // A case on read-only media (or in use elsewhere) is still verified; the entry is simply not written.
+    } finally {
+      h?.close();
+    }
+    return report;
+  }
+  return verifyBundle(target);
+}

@@ -1,0 +1,367 @@
+// A case folder on disk: the database, the content-addressed evidence store, the custody log, and the
+// lock and recovery that keep them consistent. Everything that writes to a case goes through a
+// CaseHandle opened here.
+//
+//   <case>/case.sqlite     the case database (WAL)
+//   <case>/evidence/ab/abcdef…   write-once, read-only files named by their SHA-256
+//   <case>/custody.jsonl   append-only chain of custody
+//   <case>/exports/  <case>/reports/
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync,
+  statSync, writeFileSync, writeSync,
+} from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
+import { custodyLine, nextEntry } from '../core/custody.ts';
+import { openReadable, openWritable, SchemaTooNewError } from '../db/database.ts';
+import type { ReadableDB, WritableDB } from '../db/database.ts';
+import type { CaseMeta } from '../db/caseRepo.ts';
+import { insertCaseMeta, readCaseMeta } from '../db/caseRepo.ts';
+import { CaseError, UsageError } from './errors.ts';
+import { TOOL_VERSION } from './version.ts';
+
+export const CASE_DB = 'case.sqlite';
+export const CUSTODY_LOG = 'custody.jsonl';
+export const EVIDENCE_DIR = 'evidence';
+const INCOMING_DIR = join(EVIDENCE_DIR, '.incoming');
+const LOCK_FILE = '.lock';
+const PENDING_FILE = '.pending.json';
+
+export function defaultActor(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `unknown@${hostname()}`;
+  }
+}
+
+export function evidenceRelPath(sha256: string): string {
+  return `${EVIDENCE_DIR}/${sha256.slice(0, 2)}/${sha256}`;
+}
+
+export function isCaseDir(dir: string): boolean {
+  return existsSync(join(dir, CASE_DB)) && existsSync(join(dir, CUSTODY_LOG));
+}
+
+// ---- custody log ------------------------------------------------------------------------------------
+
+class CustodyLog {
+  private lastLine: string | null = null;
+  private lastSeq = 0;
+  private readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+    if (existsSync(file)) {
+      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+      this.lastLine = lines.at(-1) ?? null;
+      this.lastSeq = lines.length;
+    }
+  }
+
+  append(fields: { actor: string; action: string; details?: Record<string, unknown>; objects?: CustodyObject[] }): CustodyEntry {
+    const entry = nextEntry(this.lastLine, this.lastSeq, { at: new Date().toISOString(), ...fields });
+    const line = custodyLine(entry);
+    const fd = openSync(this.file, 'a');
+    try {
+      writeSync(fd, line + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.lastLine = line;
+    this.lastSeq = entry.seq;
+    return entry;
+  }
+
+  entries(): CustodyEntry[] {
+    if (!existsSync(this.file)) return [];
+    return readFileSync(this.file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CustodyEntry);
+  }
+}
+
+// ---- lock -------------------------------------------------------------------------------------------
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function acquireLock(dir: string): () => void {
+  const file = join(dir, LOCK_FILE);
+  const mine = JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, mine, { flag: 'wx' });
+      return () => rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder: { pid?: number; host?: string } = {};
+      try { holder = JSON.parse(readFileSync(file, 'utf8')) as typeof holder; } catch { /* unreadable lock: treat as stale */ }
+      if (holder.pid && holder.host === hostname() && holder.pid !== process.pid && pidAlive(holder.pid)) {
+        throw new CaseError(`${dir}: the case is in use by another Blindspot process (pid ${holder.pid}).`, 'Wait for it to finish, or stop it, then try again.');
+      }
+      if (holder.host && holder.host !== hostname()) {
+        throw new CaseError(`${dir}: the case is locked by Blindspot on ${holder.host}.`, `If nothing runs there any more, delete ${file}.`);
+      }
+      rmSync(file, { force: true }); // stale lock left by a process that died
+    }
+  }
+  throw new CaseError(`${dir}: could not lock the case.`);
+}
+
+// ---- the handle -------------------------------------------------------------------------------------
+
+export interface StoredEvidence {
+  sha256: string;
+  size: number;
+  relPath: string;
+  /** Whether the content was already in the store before this call. */
+  existed: boolean;
+}
+
+/** Evidence copied into the case's incoming area, hashed, not yet committed. */
+export interface StagedEvidence {
+  sha256: string;
+  size: number;
+  relPath: string;
+  tmpPath: string;
+  existed: boolean;
+}
+
+export interface PendingCommit {
+  op: string;
+  importRunId: number;
+  staged: { tmpPath: string; relPath: string }[];
+  custody: { action: string; details: Record<string, unknown>; objects: CustodyObject[] };
+}
+
+export class CaseHandle {
+  readonly dir: string;
+  readonly db: WritableDB;
+  readonly actor: string;
+  private readonly custody: CustodyLog;
+  private readonly release: () => void;
+  private closed = false;
+
+  constructor(dir: string, db: WritableDB, actor: string, release: () => void) {
+    this.dir = dir;
+    this.db = db;
+    this.actor = actor;
+    this.custody = new CustodyLog(join(dir, CUSTODY_LOG));
+    this.release = release;
+  }
+
+  meta(): CaseMeta {
+    const m = readCaseMeta(this.db);
+    if (!m) throw new CaseError(`${this.dir}: the case database has no case record; the case is damaged.`);
+    return m;
+  }
+
+  logCustody(action: string, details: Record<string, unknown> = {}, objects: CustodyObject[] = []): CustodyEntry {
+    return this.custody.append({ actor: this.actor, action, details, objects });
+  }
+
+  custodyEntries(): CustodyEntry[] {
+    return this.custody.entries();
+  }
+
+  abs(rel: string): string {
+    return join(this.dir, rel);
+  }
+
+  /** Copies a file into the incoming area while hashing it (streamed). Nothing is committed yet. */
+  async stageFile(src: string): Promise<StagedEvidence> {
+    mkdirSync(this.abs(INCOMING_DIR), { recursive: true });
+    const tmpPath = join(INCOMING_DIR, randomBytes(12).toString('hex'));
+    const hash = createHash('sha256');
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), tap, createWriteStream(this.abs(tmpPath), { flags: 'wx' }));
+    const sha256 = hash.digest('hex');
+    const relPath = evidenceRelPath(sha256);
+    return { sha256, size, relPath, tmpPath, existed: existsSync(this.abs(relPath)) };
+  }
+
+  /** Stages bytes already in memory (an API response body), hashed as received. */
+  stageBytes(bytes: Uint8Array): StagedEvidence {
+    mkdirSync(this.abs(INCOMING_DIR), { recursive: true });
+    const tmpPath = join(INCOMING_DIR, randomBytes(12).toString('hex'));
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    writeFileSync(this.abs(tmpPath), bytes, { flag: 'wx' });
+    const relPath = evidenceRelPath(sha256);
+    return { sha256, size: bytes.length, relPath, tmpPath, existed: existsSync(this.abs(relPath)) };
+  }
+
+  discardStaged(s: StagedEvidence): void {
+    rmSync(this.abs(s.tmpPath), { force: true });
+  }
+
+  /**
+   * Commits an open database transaction together with its staged evidence files and its custody
+   * entry. A journal file makes the three steps recoverable: if the process dies after COMMIT, the next
+   * open finishes the move and the custody entry; if it dies before, the next open discards the staged
+   * files and the database never saw them.
+   */
+  commitWithEvidence(pending: PendingCommit): void {
+    writeFileSync(this.abs(PENDING_FILE), JSON.stringify(pending));
+    this.db.exec('COMMIT');
+    finishPending(this, pending);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch { /* a checkpoint is an optimisation */ }
+    this.db.close();
+    this.release();
+  }
+}
+
+function placeStaged(h: CaseHandle, tmpPath: string, relPath: string): void {
+  const final = h.abs(relPath);
+  const tmp = h.abs(tmpPath);
+  if (existsSync(final)) {
+    rmSync(tmp, { force: true });
+    return;
+  }
+  if (!existsSync(tmp)) return;
+  mkdirSync(join(final, '..'), { recursive: true });
+  chmodSync(tmp, 0o444);
+  renameSync(tmp, final);
+}
+
+function finishPending(h: CaseHandle, p: PendingCommit): void {
+  for (const s of p.staged) placeStaged(h, s.tmpPath, s.relPath);
+  const already = h.custodyEntries().some((e) => e.details['importRun'] === p.importRunId && e.action === p.custody.action);
+  if (!already) h.logCustody(p.custody.action, p.custody.details, p.custody.objects);
+  rmSync(h.abs(PENDING_FILE), { force: true });
+}
+
+function recover(h: CaseHandle): void {
+  const pendingFile = h.abs(PENDING_FILE);
+  if (existsSync(pendingFile)) {
+    const p = JSON.parse(readFileSync(pendingFile, 'utf8')) as PendingCommit;
+    const committed = h.db.prepare("SELECT 1 FROM import_runs WHERE id = ? AND status <> 'running'").get(p.importRunId);
+    if (committed) {
+      finishPending(h, p);
+    } else {
+      for (const s of p.staged) rmSync(h.abs(s.tmpPath), { force: true });
+      rmSync(pendingFile, { force: true });
+    }
+  }
+  // Anything left in the incoming area belongs to an import that never committed.
+  const incoming = h.abs(INCOMING_DIR);
+  if (existsSync(incoming)) for (const f of readdirSync(incoming)) rmSync(join(incoming, f), { force: true });
+}
+
+// ---- create / open ----------------------------------------------------------------------------------
+
+export interface CreateCaseInput {
+  name: string;
+  examiner: string;
+  number?: string | null;
+  client?: string | null;
+  description?: string | null;
+  timeZone?: string;
+}
+
+export function validateTimeZone(tz: string): string {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return tz;
+  } catch {
+    throw new UsageError(`--tz ${tz}: not an IANA time zone name.`, 'Use a name such as UTC, Europe/London or America/New_York.');
+  }
+}
+
+export function createCase(dirArg: string, input: CreateCaseInput, actor = defaultActor()): CaseHandle {
+  const dir = resolve(dirArg);
+  if (!input.name.trim()) throw new UsageError('case create: --name must not be empty.');
+  if (!input.examiner.trim()) throw new UsageError('case create: --examiner must not be empty.');
+  const timeZone = validateTimeZone(input.timeZone ?? 'UTC');
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new CaseError(`${dir} exists and is not a folder.`, 'Choose a new folder for the case.');
+    if (readdirSync(dir).length > 0) throw new CaseError(`${dir} is not empty.`, 'A case is created in a new or empty folder.');
+  }
+  for (const sub of ['', EVIDENCE_DIR, 'exports', 'reports']) mkdirSync(join(dir, sub), { recursive: true });
+  const release = acquireLock(dir);
+  try {
+    const db = openWritable(join(dir, CASE_DB), { create: true });
+    const meta: CaseMeta = {
+      name: input.name.trim(),
+      number: input.number ?? null,
+      client: input.client ?? null,
+      examiner: input.examiner.trim(),
+      description: input.description ?? null,
+      createdAt: new Date().toISOString(),
+      timeZone,
+      toolVersion: TOOL_VERSION,
+    };
+    insertCaseMeta(db, meta);
+    const h = new CaseHandle(dir, db, actor, release);
+    h.logCustody('case-created', { ...meta });
+    return h;
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+function requireCase(dir: string): void {
+  if (!existsSync(dir)) throw new CaseError(`${dir}: no such folder.`, 'Create a case first: blindspot case create <dir> --name … --examiner …');
+  if (!isCaseDir(dir)) throw new CaseError(`${dir} is not a Blindspot case (no ${CASE_DB} and ${CUSTODY_LOG}).`, 'Create a case first: blindspot case create <dir> --name … --examiner …');
+}
+
+/** Opens a case for writing: takes the lock and finishes or undoes any interrupted operation. */
+export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
+  const dir = resolve(dirArg);
+  requireCase(dir);
+  const release = acquireLock(dir);
+  try {
+    let db: WritableDB;
+    try {
+      db = openWritable(join(dir, CASE_DB));
+    } catch (e) {
+      if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
+      throw new CaseError(`${join(dir, CASE_DB)}: cannot open the case database (${(e as Error).message}).`);
+    }
+    const h = new CaseHandle(dir, db, actor, release);
+    recover(h);
+    return h;
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+/** Opens a case for reading only (no lock, no recovery). */
+export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB; close(): void } {
+  const dir = resolve(dirArg);
+  requireCase(dir);
+  let db: ReadableDB;
+  try {
+    db = openReadable(join(dir, CASE_DB));
+  } catch (e) {
+    if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
+    throw new CaseError(`${join(dir, CASE_DB)}: cannot open the case database (${(e as Error).message}).`);
+  }
+  return { dir, db, close: () => db.close() };
+}

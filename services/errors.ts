@@ -1,0 +1,44 @@
+// Errors a person can act on. Each carries the exit code the CLI uses (documented in the README).
+
+export const EXIT = {
+  ok: 0,
+  failure: 1,          // the operation ran but found a problem (verify: something altered; acquisition: incomplete)
+  usage: 2,            // bad command line
+  badInput: 3,         // a file or value the user supplied is unusable (unknown format, malformed record)
+  caseProblem: 4,      // the case folder is missing, locked, newer than this Blindspot, or damaged
+  remote: 5,           // the tenant or the network refused (auth, permission, throttling beyond retries)
+  interrupted: 130,    // stopped by Ctrl-C; work so far is kept and resumable
+  internal: 70,
+} as const;
+
+export class BlindspotError extends Error {
+  readonly exitCode: number;
+  readonly hint: string | undefined;
+  constructor(message: string, opts: { exitCode?: number; hint?: string } = {}) {
+    super(message);
+    this.name = 'BlindspotError';
+    this.exitCode = opts.exitCode ?? EXIT.failure;
+    this.hint = opts.hint;
+  }
+}
+
+export class UsageError extends BlindspotError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: EXIT.usage, hint });
+    this.name = 'UsageError';
+  }
+}
+
+export class BadInputError extends BlindspotError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: EXIT.badInput, hint });
+    this.name = 'BadInputError';
+  }
+}
+
+export class CaseError extends BlindspotError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: EXIT.caseProblem, hint });
+    this.name = 'CaseError';
+  }
+}

@@ -1,0 +1,250 @@
+// Importing files an investigator holds: each file is copied into the evidence store and hashed first,
+// then parsed by core/formats and written in ONE transaction, so a refused or killed import leaves the
+// case exactly as it was before that file.
+import { createReadStream, existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { Detection, FormatId } from '../core/formats/types.ts';
+import { createParser, detectFormat, FORMATS } from '../core/formats/index.ts';
+import type { ParsedItem } from '../core/model.ts';
+import { finishImportRun, insertRejectedLine, startImportRun, upsertEvidence } from '../db/caseRepo.ts';
+import { EventWriter } from '../db/events.ts';
+import { SnapshotWriter } from '../db/snapshots.ts';
+import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
+import { BadInputError, UsageError } from './errors.ts';
+
+export interface ImportOptions {
+  format?: FormatId | 'auto';
+  skipBad?: boolean;
+  asOf?: string;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  file: string;
+  bytesRead: number;
+  totalBytes: number;
+  records: number;
+}
+
+export interface ImportFileResult {
+  path: string;
+  sha256: string;
+  format: FormatId;
+  records: number;
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  configRows: number;
+  asOf?: { value: string; source: 'option' | 'file-mtime' };
+}
+
+const SNIFF_BYTES = 256 * 1024;
+/** In refuse mode, how many bad records are collected for the message before giving up on the file. */
+const MAX_REPORTED_REJECTS = 10;
+
+export function formatIds(): FormatId[] {
+  return FORMATS.map((f) => f.id);
+}
+
+/** Expands folders (recursively, sorted, skipping hidden entries) into the files to import. */
+export function expandInputs(paths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    if (!existsSync(p)) throw new BadInputError(`${p}: no such file or folder.`);
+    const st = statSync(p);
+    if (st.isDirectory()) {
+      for (const name of readdirSync(p).sort()) if (!name.startsWith('.')) walk(join(p, name));
+    } else if (st.isFile()) {
+      out.push(p);
+    } else {
+      throw new BadInputError(`${p}: not a regular file.`);
+    }
+  };
+  for (const p of paths) walk(resolve(p));
+  return out;
+}
+
+function readHead(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const n = readSync(fd, buf, 0, SNIFF_BYTES, 0);
+    // Drop a partial UTF-8 sequence at the cut so the sample decodes cleanly.
+    let end = n;
+    if (n === SNIFF_BYTES) {
+      let i = n - 1;
+      while (i > n - 4 && (buf[i]! & 0xc0) === 0x80) i--;
+      if ((buf[i]! & 0x80) !== 0) end = i;
+    }
+    return buf.subarray(0, end).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): FormatId {
+  if (requested && requested !== 'auto') {
+    if (!formatIds().includes(requested)) {
+      throw new UsageError(`--format ${requested}: unknown format.`, `Known formats: auto, ${formatIds().join(', ')}.`);
+    }
+    return requested;
+  }
+  const d: Detection = detectFormat(readHead(staged), basename(file));
+  if (!d.ok) {
+    throw new BadInputError(
+      `${file}: format not recognised (${d.reason}). Tried: ${d.tried.join(', ')}.`,
+      'If you know the format, pass --format <name>; otherwise check that this is an audit or configuration export.',
+    );
+  }
+  return d.format;
+}
+
+function describeLoc(loc: { line?: number; row?: number; offset?: number }): string {
+  if (loc.line !== undefined) return `line ${loc.line}`;
+  if (loc.row !== undefined) return `row ${loc.row}`;
+  if (loc.offset !== undefined) return `record ${loc.offset + 1}`;
+  return 'record';
+}
+
+function parseAsOf(asOf: string): string {
+  const ms = Date.parse(asOf);
+  if (Number.isNaN(ms)) throw new UsageError(`--as-of ${asOf}: not an ISO 8601 date-time.`, 'Example: --as-of 2026-05-01T12:00:00Z');
+  return new Date(ms).toISOString();
+}
+
+/** Imports one file into an open case. Throws BadInputError (and leaves the case untouched) on refusal. */
+export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOptions = {}): Promise<ImportFileResult> {
+  const file = resolve(fileArg);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new BadInputError(`${file}: no such file.`);
+  const st = statSync(file);
+  const asOfOption = opts.asOf !== undefined ? parseAsOf(opts.asOf) : undefined;
+  const staged = await h.stageFile(file);
+  let inTransaction = false;
+  try {
+    const format = decideFormat(file, h.abs(staged.tmpPath), opts.format);
+    const now = new Date().toISOString();
+    h.db.exec('BEGIN IMMEDIATE');
+    inTransaction = true;
+    const { record: ev, created } = upsertEvidence(h.db, {
+      sha256: staged.sha256, size: staged.size, relPath: staged.relPath, originalPath: file, originalName: basename(file),
+      modifiedAt: st.mtime.toISOString(), addedBy: h.actor, addedAt: now, format, source: 'file',
+    });
+    const asOf = asOfOption !== undefined ? { value: asOfOption, source: 'option' as const } : { value: st.mtime.toISOString(), source: 'file-mtime' as const };
+    const runId = startImportRun(h.db, { evidenceId: ev.id, source: 'file', file, format, startedAt: now, asOf: asOf.value });
+    const counts = await parseInto(h, staged, format, runId, ev.id, asOf, file, opts);
+    if (counts.refusal) {
+      h.db.exec('ROLLBACK');
+      inTransaction = false;
+      h.discardStaged(staged);
+      throw new BadInputError(
+        `${file}: ${counts.refusal.join('; ')}. Nothing from this file was imported.`,
+        'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
+      );
+    }
+    finishImportRun(h.db, runId, {
+      status: 'completed', finishedAt: new Date().toISOString(), records: counts.records, inserted: counts.inserted,
+      duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows, errors: null,
+    });
+    const result: ImportFileResult = {
+      path: file, sha256: staged.sha256, format, records: counts.records, inserted: counts.inserted,
+      duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows,
+    };
+    if (counts.configRows > 0) result.asOf = asOf;
+    const objects = [{ sha256: staged.sha256, path: staged.relPath }];
+    const custody = [];
+    if (created) {
+      custody.push({
+        action: 'evidence-added',
+        details: { importRun: runId, originalPath: file, originalName: basename(file), size: staged.size, modifiedAt: st.mtime.toISOString(), format },
+        objects,
+      });
+    }
+    custody.push({
+      action: 'import',
+      details: { importRun: runId, file, format, records: counts.records, inserted: counts.inserted, duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows, ...(counts.configRows > 0 ? { asOf: asOf.value, asOfSource: asOf.source } : {}) },
+      objects,
+    });
+    h.commitWithEvidence({ op: 'import', importRunId: runId, staged: [{ tmpPath: staged.tmpPath, relPath: staged.relPath }], custody });
+    inTransaction = false;
+    return result;
+  } catch (e) {
+    if (inTransaction) {
+      try { h.db.exec('ROLLBACK'); } catch { /* already rolled back */ }
+    }
+    h.discardStaged(staged);
+    throw e;
+  }
+}
+
+interface ParseCounts {
+  records: number;
+  inserted: number;
+  duplicates: number;
+  rejected: number;
+  configRows: number;
+  refusal: string[] | null;
+}
+
+async function parseInto(
+  h: CaseHandle, staged: StagedEvidence, format: FormatId, runId: number, evidenceId: number,
+  asOf: { value: string; source: 'option' | 'file-mtime' }, file: string, opts: ImportOptions,
+): Promise<ParseCounts> {
+  const parser = createParser(format, { asOf: asOf.value });
+  const events = new EventWriter(h.db, evidenceId, runId);
+  const snapshots = new SnapshotWriter(h.db, evidenceId, runId, asOf.value, asOf.source);
+  const c: ParseCounts = { records: 0, inserted: 0, duplicates: 0, rejected: 0, configRows: 0, refusal: null };
+  const problems: string[] = [];
+  let bytesRead = 0;
+  let first = true;
+  let lastProgress = 0;
+
+  const handle = (items: ParsedItem[]): boolean => {
+    for (const it of items) {
+      if (it.kind === 'reject') {
+        c.rejected++;
+        if (opts.skipBad) {
+          insertRejectedLine(h.db, runId, it.loc.line ?? it.loc.row ?? it.loc.offset ?? null, it.reason, it.text?.slice(0, 4096) ?? null);
+        } else {
+          problems.push(it.reason.startsWith(describeLoc(it.loc)) ? it.reason : `${describeLoc(it.loc)}: ${it.reason}`);
+          if (problems.length >= MAX_REPORTED_REJECTS) return false;
+        }
+      } else if (problems.length > 0) {
+        continue; // refusing: stop writing, keep scanning for further bad records to report
+      } else if (it.kind === 'event') {
+        c.records++;
+        if (events.write(it.event, it.loc) === 'inserted') c.inserted++;
+        else c.duplicates++;
+      } else {
+        c.configRows++;
+        snapshots.write(it.config, it.loc.line ?? it.loc.row ?? null);
+      }
+    }
+    return true;
+  };
+
+  const stream = createReadStream(h.abs(staged.tmpPath), { encoding: 'utf8', highWaterMark: 1 << 20 });
+  try {
+    for await (const raw of stream) {
+      let chunk = raw as string;
+      bytesRead += Buffer.byteLength(chunk);
+      if (first) {
+        first = false;
+        if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+      }
+      if (!handle(parser.push(chunk))) break;
+      if (opts.onProgress && bytesRead - lastProgress >= 8 << 20) {
+        lastProgress = bytesRead;
+        opts.onProgress({ file, bytesRead, totalBytes: staged.size, records: c.records });
+      }
+    }
+    if (problems.length < MAX_REPORTED_REJECTS) handle(parser.end());
+  } finally {
+    stream.destroy();
+  }
+  if (opts.onProgress) opts.onProgress({ file, bytesRead, totalBytes: staged.size, records: c.records });
+  if (problems.length > 0) {
+    const more = problems.length >= MAX_REPORTED_REJECTS ? ` (stopped after ${MAX_REPORTED_REJECTS} bad records)` : '';
+    c.refusal = [`${problems.length} malformed record${problems.length === 1 ? '' : 's'}${more}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`];
+  }
+  return c;
+}
