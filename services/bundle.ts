@@ -262,7 +262,7 @@ async function verifyBundle(file: string): Promise<VerifyReport> {
         h.update(chunk as Buffer);
         size += (chunk as Buffer).length;
         if (keep) parts.push(chunk as Buffer);
-        if (sink && !sink.write(chunk)) await new Promise((r) => sink.once('drain', r));
+        if (sink && !sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
       }
       if (sink) await new Promise<void>((r, j) => sink.end((err?: Error | null) => (err ? j(err) : r())));
       if (name === 'manifest.json') manifestText = Buffer.concat(parts).toString('utf8');

@@ -142,7 +142,8 @@ export interface PendingCommit {
   op: string;
   importRunId: number;
   staged: { tmpPath: string; relPath: string }[];
-  custody: { action: string; details: Record<string, unknown>; objects: CustodyObject[] };
+  /** Custody entries to append once the commit is durable; each carries details.importRun. */
+  custody: { action: string; details: Record<string, unknown>; objects: CustodyObject[] }[];
 }
 
 export class CaseHandle {
@@ -250,8 +251,8 @@ function placeStaged(h: CaseHandle, tmpPath: string, relPath: string): void {
 
 function finishPending(h: CaseHandle, p: PendingCommit): void {
   for (const s of p.staged) placeStaged(h, s.tmpPath, s.relPath);
-  const already = h.custodyEntries().some((e) => e.details['importRun'] === p.importRunId && e.action === p.custody.action);
-  if (!already) h.logCustody(p.custody.action, p.custody.details, p.custody.objects);
+  const logged = h.custodyEntries().filter((e) => e.details['importRun'] === p.importRunId).map((e) => e.action);
+  for (const c of p.custody) if (!logged.includes(c.action)) h.logCustody(c.action, c.details, c.objects);
   rmSync(h.abs(PENDING_FILE), { force: true });
 }
 

@@ -1,0 +1,133 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyCustodyChain } from '../core/custody.ts';
+import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { CaseError, UsageError } from './errors.ts';
+
+const dirs: string[] = [];
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'bs-case-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+describe('case folders', () => {
+  it('creates the layout, metadata and a first custody entry', () => {
+    const dir = join(tmp(), 'c1');
+    const h = createCase(dir, { name: 'Contoso BEC', examiner: 'J. Doe', number: '2026-17', client: 'Contoso', timeZone: 'Europe/London' }, 'tester');
+    h.close();
+    for (const p of ['case.sqlite', 'custody.jsonl', 'evidence', 'exports', 'reports']) expect(existsSync(join(dir, p))).toBe(true);
+    const c = openCaseReadOnly(dir);
+    const meta = c.db.prepare('SELECT name, number, client, examiner, time_zone AS tz, tool_version AS v FROM case_meta').get() as Record<string, string>;
+    c.close();
+    expect(meta).toMatchObject({ name: 'Contoso BEC', number: '2026-17', client: 'Contoso', examiner: 'J. Doe', tz: 'Europe/London' });
+    expect(meta['v']).toMatch(/^blindspot \d/);
+    const lines = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n');
+    const chain = verifyCustodyChain(lines);
+    expect(chain.problems).toEqual([]);
+    expect(chain.entries[0]).toMatchObject({ seq: 1, actor: 'tester', action: 'case-created', prev: null });
+  });
+
+  it('refuses a non-empty folder, a bad time zone and a missing name', () => {
+    const d = tmp();
+    writeFileSync(join(d, 'x'), 'x');
+    expect(() => createCase(d, { name: 'n', examiner: 'e' })).toThrow(CaseError);
+    expect(() => createCase(join(d, 'new'), { name: 'n', examiner: 'e', timeZone: 'Mars/Olympus' })).toThrow(UsageError);
+    expect(() => createCase(join(d, 'new2'), { name: ' ', examiner: 'e' })).toThrow(/--name/);
+  });
+
+  it('refuses to open a folder that is not a case, with a hint', () => {
+    const d = tmp();
+    expect(() => openCase(d)).toThrow(/not a Blindspot case/);
+    expect(() => openCase(join(d, 'missing'))).toThrow(/no such folder/);
+  });
+
+  it('locks a case against a second writer and releases the lock on close', () => {
+    const dir = join(tmp(), 'c');
+    const h = createCase(dir, { name: 'n', examiner: 'e' });
+    // A lock held by a live process other than this one:
+    h.close();
+    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: process.ppid, host: hostname() }));
+    expect(() => openCase(dir)).toThrow(/in use by another Blindspot process/);
+    rmSync(join(dir, '.lock'));
+    const h2 = openCase(dir);
+    expect(existsSync(join(dir, '.lock'))).toBe(true);
+    h2.close();
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+  });
+
+  it('takes over a stale lock left by a dead process', () => {
+    const dir = join(tmp(), 'c');
+    createCase(dir, { name: 'n', examiner: 'e' }).close();
+    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
+    const h = openCase(dir);
+    h.close();
+  });
+
+  it('refuses a database written by a newer Blindspot', () => {
+    const dir = join(tmp(), 'c');
+    const h = createCase(dir, { name: 'n', examiner: 'e' });
+    h.db.pragma('user_version = 999');
+    h.close();
+    expect(() => openCase(dir)).toThrow(/schema version 999/);
+    expect(() => openCaseReadOnly(dir)).toThrow(/newer Blindspot/);
+  });
+
+  it('stages files hashed as received and places them read-only only on commit', async () => {
+    const dir = join(tmp(), 'c');
+    const h = createCase(dir, { name: 'n', examiner: 'e' });
+    const src = join(tmp(), 'in.txt');
+    writeFileSync(src, 'hello evidence');
+    const s = await h.stageFile(src);
+    expect(s.sha256).toBe(createHash('sha256').update('hello evidence').digest('hex'));
+    expect(existsSync(h.abs(s.relPath))).toBe(false);
+    h.db.exec('BEGIN');
+    h.db.prepare("INSERT INTO evidence (sha256, size, rel_path, added_by, added_at) VALUES (?, ?, ?, 'e', 'now')").run(s.sha256, s.size, s.relPath);
+    h.db.prepare("INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (7, 1, 'file', 'now', 'completed')").run();
+    h.commitWithEvidence({ op: 'import', importRunId: 7, staged: [{ tmpPath: s.tmpPath, relPath: s.relPath }], custody: [{ action: 'evidence-added', details: { importRun: 7 }, objects: [{ sha256: s.sha256, path: s.relPath }] }] });
+    expect(readFileSync(h.abs(s.relPath), 'utf8')).toBe('hello evidence');
+    expect(statSync(h.abs(s.relPath)).mode & 0o222).toBe(0);
+    expect(h.custodyEntries().at(-1)).toMatchObject({ action: 'evidence-added', objects: [{ sha256: s.sha256 }] });
+    h.close();
+  });
+
+  it('recovers after a crash between the database commit and the file move', async () => {
+    const dir = join(tmp(), 'c');
+    const h = createCase(dir, { name: 'n', examiner: 'e' });
+    const src = join(tmp(), 'in.txt');
+    writeFileSync(src, 'crash test');
+    const s = await h.stageFile(src);
+    h.db.prepare("INSERT INTO evidence (sha256, size, rel_path, added_by, added_at) VALUES (?, ?, ?, 'e', 'now')").run(s.sha256, s.size, s.relPath);
+    h.db.prepare("INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (3, 1, 'file', 'now', 'completed')").run();
+    // The journal is written and the database committed, then the process "dies".
+    writeFileSync(h.abs('.pending.json'), JSON.stringify({ op: 'import', importRunId: 3, staged: [{ tmpPath: s.tmpPath, relPath: s.relPath }], custody: [{ action: 'import', details: { importRun: 3 }, objects: [] }] }));
+    h.db.close();
+    rmSync(join(dir, '.lock'));
+    const h2 = openCase(dir);
+    expect(readFileSync(h2.abs(s.relPath), 'utf8')).toBe('crash test');
+    expect(h2.custodyEntries().filter((e) => e.action === 'import')).toHaveLength(1);
+    expect(existsSync(join(dir, '.pending.json'))).toBe(false);
+    h2.close();
+  });
+
+  it('discards staged files of an operation that never committed', async () => {
+    const dir = join(tmp(), 'c');
+    const h = createCase(dir, { name: 'n', examiner: 'e' });
+    const src = join(tmp(), 'in.txt');
+    writeFileSync(src, 'never committed');
+    const s = await h.stageFile(src);
+    writeFileSync(h.abs('.pending.json'), JSON.stringify({ op: 'import', importRunId: 99, staged: [{ tmpPath: s.tmpPath, relPath: s.relPath }], custody: [{ action: 'import', details: { importRun: 99 }, objects: [] }] }));
+    const before = h.custodyEntries().length;
+    h.db.close();
+    rmSync(join(dir, '.lock'));
+    const h2 = openCase(dir);
+    expect(existsSync(h2.abs(s.tmpPath))).toBe(false);
+    expect(existsSync(h2.abs(s.relPath))).toBe(false);
+    expect(h2.custodyEntries()).toHaveLength(before);
+    h2.close();
+  });
+});
