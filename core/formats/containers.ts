@@ -1,0 +1,391 @@
+// Containers: how records are laid out in a file, independent of what the records mean.
+//   json-lines  one JSON value per physical line (JSONL / NDJSON)
+//   json-array  one top-level array, streamed element by element
+//   json-object one or more top-level values one after another (a single object, pretty-printed or not,
+//               a Graph page envelope, or several pretty-printed objects concatenated)
+//   csv         RFC 4180 CSV through csv-parse (multi-line quoted cells, doubled quotes)
+// A container turns text chunks into RawRecords (the parsed value and its exact text) or rejects.
+import { parse as csvParse } from 'csv-parse';
+import type { Options as CsvOptions } from 'csv-parse';
+import { parse as csvParseSync } from 'csv-parse/sync';
+import type { SourceLocation } from '../model.ts';
+import type { Detection } from './types.ts';
+
+export type Container = Extract<Detection, { ok: true }>['container'];
+
+export type RawRecord =
+  | { kind: 'value'; value: unknown; text: string; loc: SourceLocation }
+  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string };
+
+export interface RawSource {
+  push(chunk: string): RawRecord[];
+  end(): RawRecord[];
+}
+
+/** Longest excerpt of a bad record kept in a reject (the edge keeps the evidence file itself). */
+const REJECT_TEXT_MAX = 2000;
+
+function clip(s: string): string {
+  return s.length > REJECT_TEXT_MAX ? s.slice(0, REJECT_TEXT_MAX) + '…' : s;
+}
+
+function jsonErrorText(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.length > 200 ? m.slice(0, 200) + '…' : m;
+}
+
+export function describeLoc(loc: SourceLocation): string {
+  if (loc.row !== undefined && loc.line !== undefined) return `row ${loc.row} (line ${loc.line})`;
+  if (loc.offset !== undefined && loc.line !== undefined) return `element ${loc.offset} (line ${loc.line})`;
+  if (loc.line !== undefined) return `line ${loc.line}`;
+  if (loc.offset !== undefined) return `element ${loc.offset}`;
+  return 'record';
+}
+
+// ---- JSON lines ---------------------------------------------------------------------------------
+
+export function jsonLines(): RawSource {
+  let pending = '';
+  let lineNo = 0;
+
+  function handle(line: string, out: RawRecord[]): void {
+    lineNo++;
+    const text = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+    // blank lines are skipped (a trailing newline, or pipelines that separate with blank lines)
+    let blank = true;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 32 && c !== 9) { blank = false; break; }
+    }
+    if (blank) return;
+    const loc = { line: lineNo };
+    try {
+      out.push({ kind: 'value', value: JSON.parse(text), text, loc });
+    } catch (e) {
+      out.push({ kind: 'reject', loc, reason: `line ${lineNo}: not valid JSON (${jsonErrorText(e)})`, text: clip(text) });
+    }
+  }
+
+  return {
+    push(chunk) {
+      const out: RawRecord[] = [];
+      let start = 0;
+      let nl = chunk.indexOf('\n');
+      if (nl < 0) { pending += chunk; return out; }
+      handle(pending + chunk.slice(0, nl), out);
+      pending = '';
+      start = nl + 1;
+      while ((nl = chunk.indexOf('\n', start)) >= 0) {
+        handle(chunk.slice(start, nl), out);
+        start = nl + 1;
+      }
+      pending = chunk.slice(start);
+      return out;
+    },
+    end() {
+      const out: RawRecord[] = [];
+      if (pending.length > 0) handle(pending, out);
+      pending = '';
+      return out;
+    },
+  };
+}
+
+// ---- JSON array / sequence of values ------------------------------------------------------------
+//
+// Hand-written splitter: JSON.parse needs the whole text, and none of the installed libraries streams
+// JSON. The splitter only tracks strings, escapes and bracket depth to find where each top-level element
+// (array mode) or top-level value (sequence mode) begins and ends; each element is then given to
+// JSON.parse, so the JSON grammar itself is still checked by the engine. Memory is bounded by the
+// largest single element, never the file.
+
+export function jsonValues(mode: 'array' | 'sequence'): RawSource {
+  let buf = '';
+  let pos = 0;            // scan position in buf
+  let depth = 0;          // bracket depth (array mode: the outer array counts as 1)
+  let inString = false;
+  let started = mode === 'sequence'; // array mode: seen the opening '['
+  let finished = false;   // array mode: seen the closing ']'
+  let elemStart = -1;     // start of the current element in buf, -1 when between elements
+  let elemLine = 0;
+  let index = 0;
+  let line = 1;           // physical line at `pos`
+  let trailingReported = false;
+  let broken = false;     // an unrecoverable structural error was reported; ignore the rest
+
+  function emit(end: number, out: RawRecord[]): void {
+    const text = buf.slice(elemStart, end);
+    const loc: SourceLocation = mode === 'array' ? { offset: index, line: elemLine } : { line: elemLine };
+    index++;
+    try {
+      out.push({ kind: 'value', value: JSON.parse(text), text, loc });
+    } catch (e) {
+      out.push({ kind: 'reject', loc, reason: `${describeLoc(loc)}: not valid JSON (${jsonErrorText(e)})`, text: clip(text) });
+    }
+    elemStart = -1;
+  }
+
+  function fail(out: RawRecord[], reason: string): void {
+    out.push({ kind: 'reject', loc: { line }, reason: `line ${line}: ${reason}`, text: clip(buf.slice(pos, pos + 200)) });
+    broken = true;
+  }
+
+  function scan(out: RawRecord[]): void {
+    const n = buf.length;
+    const base = mode === 'array' ? 1 : 0; // depth at which elements live
+    while (pos < n && !broken) {
+      if (inString) {
+        // jump to the next quote; a quote preceded by an odd number of backslashes is escaped
+        const q = buf.indexOf('"', pos);
+        if (q < 0) { pos = n; break; }
+        let bs = 0;
+        for (let k = q - 1; k >= 0 && buf.charCodeAt(k) === 92; k--) bs++;
+        pos = q + 1;
+        if (bs % 2 === 0) {
+          inString = false;
+          if (depth === base && elemStart >= 0) emit(pos, out); // a top-level string element
+        }
+        continue;
+      }
+      const c = buf.charCodeAt(pos);
+      if (c === 10) { line++; pos++; continue; }
+      if (c === 32 || c === 9 || c === 13) { pos++; continue; }
+      if (c === 0xfeff && pos === 0) { pos++; continue; }
+      if (mode === 'array' && !started) {
+        if (c !== 91) { fail(out, 'expected a JSON array starting with "["'); return; }
+        started = true; depth = 1; pos++; continue;
+      }
+      if (finished) {
+        if (!trailingReported) {
+          trailingReported = true;
+          out.push({ kind: 'reject', loc: { line }, reason: `line ${line}: text after the end of the JSON array is ignored`, text: clip(buf.slice(pos, pos + 200)) });
+        }
+        pos = n;
+        break;
+      }
+      if (depth === base && elemStart < 0) {
+        // between elements
+        if (mode === 'array' && c === 44) { pos++; continue; }             // ,
+        if (mode === 'array' && c === 93) { depth = 0; finished = true; pos++; continue; } // ]
+        elemStart = pos;
+        elemLine = line;
+      }
+      if (c === 34) { inString = true; pos++; continue; }
+      if (c === 123 || c === 91) { depth++; pos++; continue; }
+      if (c === 125 || c === 93) {
+        if (depth === base) {
+          // a scalar element directly followed by ']' (array mode), or a stray closer
+          if (mode === 'array' && c === 93 && elemStart >= 0) { emit(pos, out); depth = 0; finished = true; pos++; continue; }
+          fail(out, `unexpected "${String.fromCharCode(c)}"`);
+          return;
+        }
+        depth--;
+        pos++;
+        if (depth === base) emit(pos, out);
+        continue;
+      }
+      if (depth === base && elemStart >= 0 && c === 44 && mode === 'array') { emit(pos, out); pos++; continue; }
+      if (depth === base && mode === 'sequence' && elemStart === pos && c !== 123 && c !== 91) {
+        // a scalar at the top level of a sequence: report the rest of the line and move on
+        const e = buf.indexOf('\n', pos);
+        if (e < 0) { elemStart = -1; return; } // wait for the line to complete
+        const text = buf.slice(pos, e);
+        out.push({ kind: 'reject', loc: { line }, reason: `line ${line}: expected a JSON object, found ${JSON.stringify(text.trim().slice(0, 40))}`, text: clip(text) });
+        elemStart = -1;
+        pos = e;
+        continue;
+      }
+      pos++;
+    }
+  }
+
+  function compact(): void {
+    // drop consumed text so memory stays bounded by one element
+    const keep = elemStart >= 0 ? elemStart : pos;
+    if (keep > 0) {
+      buf = buf.slice(keep);
+      pos -= keep;
+      if (elemStart >= 0) elemStart = 0;
+    }
+  }
+
+  return {
+    push(chunk) {
+      const out: RawRecord[] = [];
+      if (broken) return out;
+      buf += chunk;
+      scan(out);
+      compact();
+      return out;
+    },
+    end() {
+      const out: RawRecord[] = [];
+      if (broken) return out;
+      scan(out);
+      if (elemStart >= 0) {
+        const text = buf.slice(elemStart);
+        const loc: SourceLocation = mode === 'array' ? { offset: index, line: elemLine } : { line: elemLine };
+        if (mode === 'sequence' && depth === 0 && !inString) {
+          // a trailing top-level scalar line without newline
+          out.push({ kind: 'reject', loc, reason: `${describeLoc(loc)}: expected a JSON object, found ${JSON.stringify(text.trim().slice(0, 40))}`, text: clip(text) });
+        } else {
+          out.push({ kind: 'reject', loc, reason: `${describeLoc(loc)}: the file ends inside this record (truncated?)`, text: clip(text) });
+        }
+      } else if (mode === 'sequence' && buf.slice(pos).trim() !== '') {
+        const text = buf.slice(pos).trim();
+        out.push({ kind: 'reject', loc: { line }, reason: `line ${line}: expected a JSON object, found ${JSON.stringify(text.slice(0, 40))}`, text: clip(text) });
+      } else if (mode === 'array' && started && !finished) {
+        out.push({ kind: 'reject', loc: { offset: index, line }, reason: `line ${line}: the JSON array is not closed with "]" (truncated file?)` });
+      }
+      buf = '';
+      pos = 0;
+      return out;
+    },
+  };
+}
+
+// ---- CSV ----------------------------------------------------------------------------------------
+
+/**
+ * CSV rows as objects keyed by the header row. A `#TYPE …` first line (Windows PowerShell Export-Csv) is
+ * skipped. `loc.line` is the physical line where the row starts, `loc.row` the 1-based data row.
+ */
+export function csvRows(): RawSource {
+  let out: RawRecord[] = [];
+  let header: string[] | null = null;
+  let row = 0;
+  let failed = false;
+  let prefix = '';            // text held until the first line is complete (to spot #TYPE)
+  let prefixDone = false;
+  let lineOffset = 0;         // lines removed before csv-parse saw the text
+
+  const parser = csvParse({
+    bom: true,
+    raw: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    on_record: (recIn: unknown, ctx: { lines: number }) => {
+      const rec = recIn as { record: string[]; raw: string };
+      const cells = rec.record;
+      // physical start line: end line minus the newlines inside the record (leading blank lines excluded)
+      let raw = rec.raw;
+      let s = 0;
+      while (s < raw.length && (raw.charCodeAt(s) === 10 || raw.charCodeAt(s) === 13)) s++;
+      let e = raw.length;
+      while (e > s && (raw.charCodeAt(e - 1) === 10 || raw.charCodeAt(e - 1) === 13)) e--;
+      raw = raw.slice(s, e);
+      let inner = 0;
+      for (let i = raw.indexOf('\n'); i >= 0; i = raw.indexOf('\n', i + 1)) inner++;
+      const line = ctx.lines - inner + lineOffset;
+      if (header === null) {
+        header = cells.map((h) => h.trim());
+        return null;
+      }
+      row++;
+      const loc = { line, row };
+      if (cells.length !== header.length) {
+        out.push({ kind: 'reject', loc, reason: `row ${row} (line ${line}): has ${cells.length} cells but the header has ${header.length}`, text: clip(raw) });
+        return null;
+      }
+      const obj: Record<string, string> = {};
+      for (let i = 0; i < header.length; i++) obj[header[i] as string] = cells[i] as string;
+      out.push({ kind: 'value', value: obj, text: raw, loc });
+      return null;
+    },
+  } as CsvOptions);
+  parser.on('error', (err: Error) => {
+    failed = true;
+    out.push({ kind: 'reject', loc: { row: row + 1 }, reason: `row ${row + 1}: CSV structure error, the rest of the file cannot be read (${err.message})` });
+  });
+
+  function feed(text: string): void {
+    if (failed || text.length === 0) return;
+    parser.write(text);
+  }
+
+  function releasePrefix(final: boolean): void {
+    if (prefixDone) return;
+    const nl = prefix.indexOf('\n');
+    if (nl < 0 && !final) return;
+    prefixDone = true;
+    let text = prefix;
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.startsWith('#TYPE') || text.startsWith('#type')) {
+      text = nl < 0 ? '' : prefix.slice(nl + 1);
+      lineOffset = 1;
+    }
+    prefix = '';
+    feed(text);
+  }
+
+  return {
+    push(chunk) {
+      if (!prefixDone) { prefix += chunk; releasePrefix(false); } else feed(chunk);
+      const r = out; out = []; return r;
+    },
+    end() {
+      releasePrefix(true);
+      if (!failed) parser.end();
+      const r = out; out = []; return r;
+    },
+  };
+}
+
+/** The header cells of a CSV sample (after an optional #TYPE line), or null when it has none. */
+export function csvHeader(sample: string): string[] | null {
+  let text = sample.charCodeAt(0) === 0xfeff ? sample.slice(1) : sample;
+  if (text.startsWith('#TYPE') || text.startsWith('#type')) {
+    const nl = text.indexOf('\n');
+    text = nl < 0 ? '' : text.slice(nl + 1);
+  }
+  const nl = text.indexOf('\n');
+  const first = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
+  if (first.trim() === '') return null;
+  try {
+    const rows = csvParseSync(first, { relax_quotes: true, relax_column_count: true }) as string[][];
+    const cells = rows[0];
+    return cells ? cells.map((c) => c.trim()) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createRawSource(container: Container): RawSource {
+  switch (container) {
+    case 'json-lines': return jsonLines();
+    case 'json-array': return jsonValues('array');
+    case 'json-object': return jsonValues('sequence');
+    case 'csv': return csvRows();
+  }
+}
+
+/**
+ * Picks the JSON container from the start of the text: `[` → array; `{` whose first line is a complete
+ * JSON value → lines; otherwise (a pretty-printed object) → a sequence of values. Returns null when
+ * more text is needed to decide, 'csv' when the text does not start like JSON.
+ */
+export function sniffContainer(head: string, final: boolean): Container | null {
+  let i = 0;
+  if (head.charCodeAt(0) === 0xfeff) i = 1;
+  while (i < head.length) {
+    const c = head.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) { i++; continue; }
+    break;
+  }
+  if (i >= head.length) return final ? 'json-lines' : null;
+  const c = head.charCodeAt(i);
+  if (c === 91) return 'json-array';
+  if (c !== 123) return 'csv';
+  const nl = head.indexOf('\n', i);
+  if (nl < 0 && !final) return null;
+  const first = (nl < 0 ? head.slice(i) : head.slice(i, nl)).trim();
+  try {
+    JSON.parse(first);
+    return 'json-lines';
+  } catch {
+    // a pretty-printed object starts with "{" alone or ends its first line with an opener or comma
+    const last = first.charCodeAt(first.length - 1);
+    if (first === '{' || last === 123 || last === 91 || last === 44 || last === 58) return 'json-object';
+    return nl < 0 ? 'json-object' : 'json-lines';
+  }
+}

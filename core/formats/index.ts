@@ -1,0 +1,129 @@
+// Public entry of the importers: format list, detection and incremental parsers. One code path for
+// every source: the file-import edge and API acquisition both push text here.
+import type { ParsedItem } from '../model.ts';
+import type { FormatDescription, FormatId, ParserOptions, StreamParser } from './types.ts';
+import type { Container, RawRecord, RawSource } from './containers.ts';
+import { createRawSource, sniffContainer } from './containers.ts';
+import { graphItems, mailboxAuditItem, sentinelItem, sualItem, ualItem } from './records.ts';
+import { configItems } from './config.ts';
+
+export { detectFormat } from './detect.ts';
+export { normaliseRecord, RecordError } from '../normalise.ts';
+export type { Detection, FormatDescription, FormatId, ParserOptions, StreamParser } from './types.ts';
+
+export const FORMATS: FormatDescription[] = [
+  { id: 'ual-json', title: 'Unified audit log records (JSON array, JSON lines, single object, Management API blobs, SIEM envelopes)' },
+  { id: 'purview-csv', title: 'Microsoft Purview audit search export (CSV)' },
+  { id: 'sual-csv', title: 'Search-UnifiedAuditLog output (CSV, incl. flattened columns)' },
+  { id: 'sual-json', title: 'Search-UnifiedAuditLog output (JSON)' },
+  { id: 'graph-json', title: 'Microsoft Graph audit log query records (JSON)' },
+  { id: 'mailbox-audit-csv', title: 'Search-MailboxAuditLog -ShowDetails (CSV)' },
+  { id: 'mailbox-audit-json', title: 'Search-MailboxAuditLog -ShowDetails (JSON)' },
+  { id: 'sentinel-csv', title: 'Microsoft Sentinel OfficeActivity export (CSV)' },
+  { id: 'sentinel-json', title: 'Microsoft Sentinel OfficeActivity export (JSON)' },
+  { id: 'config-mailbox', title: 'Get-Mailbox audit settings (JSON or CSV)' },
+  { id: 'config-bypass', title: 'Get-MailboxAuditBypassAssociation (JSON or CSV)' },
+  { id: 'config-organization', title: 'Get-OrganizationConfig (JSON or CSV)' },
+  { id: 'config-adminauditlog', title: 'Get-AdminAuditLogConfig (JSON or CSV)' },
+  { id: 'config-licence', title: 'Licence assignments (Graph licenseDetails / users, or a flat CSV)' },
+];
+
+type Mapper = (raw: Extract<RawRecord, { kind: 'value' }>) => ParsedItem[];
+
+function mapperFor(format: FormatId, csv: boolean): Mapper {
+  switch (format) {
+    case 'ual-json': return (r) => [ualItem(r.value, r.text, r.loc)];
+    case 'purview-csv':
+    case 'sual-csv':
+    case 'sual-json': return (r) => [sualItem(r.value, r.text, r.loc, csv)];
+    case 'graph-json': return (r) => graphItems(r.value, r.text, r.loc);
+    case 'mailbox-audit-csv':
+    case 'mailbox-audit-json': return (r) => [mailboxAuditItem(r.value, r.text, r.loc)];
+    case 'sentinel-csv':
+    case 'sentinel-json': return (r) => [sentinelItem(r.value, r.text, r.loc)];
+    case 'config-mailbox':
+    case 'config-bypass':
+    case 'config-organization':
+    case 'config-adminauditlog':
+    case 'config-licence': return (r) => configItems(format, r.value, r.loc);
+  }
+}
+
+const CSV_ONLY = new Set<FormatId>(['purview-csv', 'sual-csv', 'mailbox-audit-csv', 'sentinel-csv']);
+const JSON_ONLY = new Set<FormatId>(['ual-json', 'sual-json', 'graph-json', 'mailbox-audit-json', 'sentinel-json']);
+
+/**
+ * An incremental parser for one format. The container (JSON lines / array / object, CSV) is decided
+ * from the first characters of the text, so callers need not know it; configuration formats accept
+ * both JSON and CSV.
+ */
+export function createParser(format: FormatId, opts: ParserOptions = {}): StreamParser {
+  void opts; // asOf is applied by the caller when it stores config snapshots
+  if (!FORMATS.some((f) => f.id === format)) throw new Error(`unknown format "${String(format)}"`);
+  let head = '';
+  let src: RawSource | null = null;
+  let map: Mapper | null = null;
+  let container: Container | null = null;
+
+  function convert(raws: RawRecord[]): ParsedItem[] {
+    const out: ParsedItem[] = [];
+    for (const r of raws) {
+      if (r.kind === 'reject') {
+        const rej: ParsedItem = { kind: 'reject', loc: r.loc, reason: r.reason };
+        if (r.text !== undefined) rej.text = r.text;
+        out.push(rej);
+      } else {
+        for (const it of (map as Mapper)(r)) out.push(it);
+      }
+    }
+    return out;
+  }
+
+  function start(final: boolean): ParsedItem[] {
+    let c = sniffContainer(head, final);
+    if (c === null) return [];
+    if (CSV_ONLY.has(format)) c = 'csv';
+    else if (JSON_ONLY.has(format) && c === 'csv') {
+      head = '';
+      container = 'csv';
+      src = null;
+      return [{ kind: 'reject', loc: { line: 1 }, reason: `line 1: ${format} expects JSON but the text does not start with "[" or "{"` }];
+    }
+    container = c;
+    src = createRawSource(c);
+    map = mapperFor(format, c === 'csv');
+    const text = head;
+    head = '';
+    return convert(src.push(text));
+  }
+
+  let failed = false;
+  return {
+    push(chunk) {
+      if (failed) return [];
+      if (src === null) {
+        head += chunk;
+        const out = start(false);
+        if (container !== null && src === null) failed = true;
+        return out;
+      }
+      return convert(src.push(chunk));
+    },
+    end() {
+      if (failed) return [];
+      const out: ParsedItem[] = [];
+      if (src === null) {
+        out.push(...start(true));
+        if (src === null) return out;
+      }
+      out.push(...convert((src as RawSource).end()));
+      return out;
+    },
+  };
+}
+
+/** Convenience for tests and small inputs: parse a whole text in one go. */
+export function parseText(format: FormatId, text: string, opts: ParserOptions = {}): ParsedItem[] {
+  const p = createParser(format, opts);
+  return [...p.push(text), ...p.end()];
+}
