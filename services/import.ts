@@ -9,6 +9,7 @@ import type { ParsedItem } from '../core/model.ts';
 import { finishImportRun, insertRejectedLine, startImportRun, upsertEvidence } from '../db/caseRepo.ts';
 import { EventWriter } from '../db/events.ts';
 import { SnapshotWriter } from '../db/snapshots.ts';
+import type { AsOfSource } from '../db/snapshots.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
 
@@ -35,7 +36,7 @@ export interface ImportFileResult {
   duplicates: number;
   rejected: number;
   configRows: number;
-  asOf?: { value: string; source: 'option' | 'file-mtime' };
+  asOf?: { value: string; source: AsOfSource };
 }
 
 const SNIFF_BYTES = 256 * 1024;
@@ -119,25 +120,63 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
   const st = statSync(file);
   const asOfOption = opts.asOf !== undefined ? parseAsOf(opts.asOf) : undefined;
   const staged = await h.stageFile(file);
+  let format: FormatId;
+  try {
+    format = decideFormat(file, h.abs(staged.tmpPath), opts.format);
+  } catch (e) {
+    h.discardStaged(staged);
+    throw e;
+  }
+  return ingestStaged(h, staged, {
+    format, source: 'file', origin: file, originalName: basename(file), modifiedAt: st.mtime.toISOString(),
+    asOf: asOfOption !== undefined ? { value: asOfOption, source: 'option' } : { value: st.mtime.toISOString(), source: 'file-mtime' },
+    skipBad: opts.skipBad === true,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+}
+
+export interface IngestOptions {
+  format: FormatId;
+  source: 'file' | 'acquisition';
+  /** The original path, or for acquisition the request URL. */
+  origin: string;
+  originalName: string | null;
+  modifiedAt: string | null;
+  asOf: { value: string; source: AsOfSource };
+  skipBad: boolean;
+  /** Acquisition: the request (method, URL, body; never the token) and the response status and headers. */
+  requestJson?: string;
+  responseJson?: string;
+  /** Extra custody details (acquisition: run and slice ids). */
+  custodyDetails?: Record<string, unknown>;
+  /** Runs inside the import's transaction just before it commits (acquisition updates its ledger here). */
+  beforeCommit?: (result: ImportFileResult, importRunId: number, evidenceId: number) => void;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+/**
+ * Parses staged evidence and writes it, with its evidence row, import run and custody entries, in one
+ * transaction. The one ingestion path for imported files and acquired API pages alike.
+ */
+export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: IngestOptions): Promise<ImportFileResult> {
   let inTransaction = false;
   try {
-    const format = decideFormat(file, h.abs(staged.tmpPath), opts.format);
     const now = new Date().toISOString();
     h.db.exec('BEGIN IMMEDIATE');
     inTransaction = true;
     const { record: ev, created } = upsertEvidence(h.db, {
-      sha256: staged.sha256, size: staged.size, relPath: staged.relPath, originalPath: file, originalName: basename(file),
-      modifiedAt: st.mtime.toISOString(), addedBy: h.actor, addedAt: now, format, source: 'file',
+      sha256: staged.sha256, size: staged.size, relPath: staged.relPath, originalPath: o.origin, originalName: o.originalName,
+      modifiedAt: o.modifiedAt, addedBy: h.actor, addedAt: now, format: o.format, source: o.source,
+      requestJson: o.requestJson ?? null, responseJson: o.responseJson ?? null,
     });
-    const asOf = asOfOption !== undefined ? { value: asOfOption, source: 'option' as const } : { value: st.mtime.toISOString(), source: 'file-mtime' as const };
-    const runId = startImportRun(h.db, { evidenceId: ev.id, source: 'file', file, format, startedAt: now, asOf: asOf.value });
-    const counts = await parseInto(h, staged, format, runId, ev.id, asOf, file, opts);
+    const runId = startImportRun(h.db, { evidenceId: ev.id, source: o.source, file: o.origin, format: o.format, startedAt: now, asOf: o.asOf.value });
+    const counts = await parseInto(h, staged, runId, ev.id, o);
     if (counts.refusal) {
       h.db.exec('ROLLBACK');
       inTransaction = false;
       h.discardStaged(staged);
       throw new BadInputError(
-        `${file}: ${counts.refusal.join('; ')}. Nothing from this file was imported.`,
+        `${o.origin}: ${counts.refusal.join('; ')}. Nothing from this ${o.source === 'file' ? 'file' : 'response'} was imported.`,
         'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
       );
     }
@@ -146,22 +185,27 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
       duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows, errors: null,
     });
     const result: ImportFileResult = {
-      path: file, sha256: staged.sha256, format, records: counts.records, inserted: counts.inserted,
+      path: o.origin, sha256: staged.sha256, format: o.format, records: counts.records, inserted: counts.inserted,
       duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows,
     };
-    if (counts.configRows > 0) result.asOf = asOf;
+    if (counts.configRows > 0) result.asOf = o.asOf;
+    o.beforeCommit?.(result, runId, ev.id);
     const objects = [{ sha256: staged.sha256, path: staged.relPath }];
     const custody = [];
     if (created) {
       custody.push({
         action: 'evidence-added',
-        details: { importRun: runId, originalPath: file, originalName: basename(file), size: staged.size, modifiedAt: st.mtime.toISOString(), format },
+        details: { importRun: runId, source: o.source, originalPath: o.origin, originalName: o.originalName, size: staged.size, modifiedAt: o.modifiedAt, format: o.format, ...o.custodyDetails },
         objects,
       });
     }
     custody.push({
-      action: 'import',
-      details: { importRun: runId, file, format, records: counts.records, inserted: counts.inserted, duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows, ...(counts.configRows > 0 ? { asOf: asOf.value, asOfSource: asOf.source } : {}) },
+      action: o.source === 'file' ? 'import' : 'acquisition-page',
+      details: {
+        importRun: runId, file: o.origin, format: o.format, records: counts.records, inserted: counts.inserted, duplicates: counts.duplicates,
+        rejected: counts.rejected, configRows: counts.configRows, ...(counts.configRows > 0 ? { asOf: o.asOf.value, asOfSource: o.asOf.source } : {}),
+        ...o.custodyDetails,
+      },
       objects,
     });
     h.commitWithEvidence({ op: 'import', importRunId: runId, staged: [{ tmpPath: staged.tmpPath, relPath: staged.relPath }], custody });
@@ -185,13 +229,11 @@ interface ParseCounts {
   refusal: string[] | null;
 }
 
-async function parseInto(
-  h: CaseHandle, staged: StagedEvidence, format: FormatId, runId: number, evidenceId: number,
-  asOf: { value: string; source: 'option' | 'file-mtime' }, file: string, opts: ImportOptions,
-): Promise<ParseCounts> {
-  const parser = createParser(format, { asOf: asOf.value });
+async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, evidenceId: number, opts: IngestOptions): Promise<ParseCounts> {
+  const parser = createParser(opts.format, { asOf: opts.asOf.value });
   const events = new EventWriter(h.db, evidenceId, runId);
-  const snapshots = new SnapshotWriter(h.db, evidenceId, runId, asOf.value, asOf.source);
+  const snapshots = new SnapshotWriter(h.db, evidenceId, runId, opts.asOf.value, opts.asOf.source);
+  const file = opts.origin;
   const c: ParseCounts = { records: 0, inserted: 0, duplicates: 0, rejected: 0, configRows: 0, refusal: null };
   const problems: string[] = [];
   let bytesRead = 0;
