@@ -1,0 +1,312 @@
+import { describe, expect, it } from 'vitest';
+import { computeCoverage, detectThrottle, licenceVerdict, ualLostBefore } from './coverage.ts';
+import type { CoverageInput } from './coverage.ts';
+import { D, H, T0, adminAudit, adminRecord, bypass, emptyInput, licence, mailbox, mailboxRecord, obs, org } from './testkit.ts';
+import type { BlindWindow, WindowKind } from './types.ts';
+
+const END = T0 + 30 * D;
+const iso = (ms: number) => new Date(ms).toISOString();
+const MEG = 'Megan.Bowen@contoso.com';
+const meg = 'megan.bowen@contoso.com';
+
+function run(mut: (i: CoverageInput) => void, opts = {}) {
+  const input = emptyInput(T0, END);
+  input.mailboxes.push(obs(mailbox(MEG), END));
+  input.organization.push(obs(org(false), END));
+  input.adminAuditLog.push(obs(adminAudit(true), END));
+  mut(input);
+  return computeCoverage(input, opts);
+}
+function windowsOf(res: ReturnType<typeof computeCoverage>, kind: WindowKind, mbx = meg): BlindWindow[] {
+  return (res.mailboxes.find((m) => m.mailbox === mbx)?.windows ?? []).filter((w) => w.kind === kind);
+}
+const span = (w: BlindWindow) => [w.start, w.end, w.confidence];
+
+describe('bypass windows', () => {
+  const cases: { name: string; mut: (i: CoverageInput) => void; want: (string | null)[][] }[] = [
+    {
+      name: 'True then False records, target named by bare alias',
+      mut: (i) => {
+        i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 2 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']]));
+        i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 5 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'False']]));
+        i.bypass.push(obs(bypass('megan.bowen', false), END));
+      },
+      want: [[iso(T0 + 2 * D), iso(T0 + 5 * D), 'certain']],
+    },
+    {
+      name: 'snapshot shows bypass, no record: the whole range, still open',
+      mut: (i) => { i.bypass.push(obs(bypass('MEGAN.BOWEN', true), END)); },
+      want: [[iso(T0), null, 'certain']],
+    },
+    {
+      name: 'True record, never turned off: open window',
+      mut: (i) => { i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 3 * D, [['Identity', MEG.toUpperCase()], ['AuditBypassEnabled', '$true']])); },
+      want: [[iso(T0 + 3 * D), null, 'certain']],
+    },
+    {
+      name: 'only a False record: bypass was on before it (inferred)',
+      mut: (i) => { i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 4 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'False']])); },
+      want: [[iso(T0), iso(T0 + 4 * D), 'inferred']],
+    },
+    {
+      name: 'a failed command changes nothing',
+      mut: (i) => { i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 3 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']], { ResultStatus: 'False' })); },
+      want: [],
+    },
+    {
+      name: 'a record without AuditBypassEnabled is not read as a change (the public rule that fires on every command)',
+      mut: (i) => { i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 3 * D, [['Identity', 'megan.bowen']])); },
+      want: [],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const res = run(c.mut);
+      expect(windowsOf(res, 'bypass').map(span)).toEqual(c.want);
+    });
+  }
+
+  it('bypass scope is every action and every logon type, with the records as evidence', () => {
+    const on = adminRecord('Set-MailboxAuditBypassAssociation', T0 + 2 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']]);
+    const res = run((i) => { i.changes.push(on); });
+    const [w] = windowsOf(res, 'bypass');
+    expect(w?.scope).toEqual({ actions: ['*'], logonTypes: ['Owner', 'Delegate', 'Admin'] });
+    expect(w?.evidence).toContain(`event:${on.recordId}`);
+  });
+});
+
+describe('throttled windows', () => {
+  it('24 hours from each IsThrottled=True marker; overlapping markers merge', () => {
+    const res = run((i) => {
+      i.throttleMarkers.push({ recordId: 'm1', timeMs: T0 + 1 * D, mailbox: meg }, { recordId: 'm2', timeMs: T0 + 1 * D + 10 * H, mailbox: MEG }, { recordId: 'm3', timeMs: T0 + 10 * D, mailbox: meg });
+    });
+    expect(windowsOf(res, 'throttled').map(span)).toEqual([
+      [iso(T0 + D), iso(T0 + 2 * D + 10 * H), 'certain'],
+      [iso(T0 + 10 * D), iso(T0 + 11 * D), 'certain'],
+    ]);
+    expect(windowsOf(res, 'throttled')[0]?.scope.actions).toEqual(['MailItemsAccessed']);
+  });
+
+  it('an inferred throttle near a marker is dropped; a distant one is kept as inferred', () => {
+    const res = run((i) => {
+      i.throttleMarkers.push({ recordId: 'm1', timeMs: T0 + 1 * D, mailbox: meg });
+      i.inferredThrottles.push({ mailbox: meg, startMs: T0 + 1 * D - H, count: 1001 }, { mailbox: meg, startMs: T0 + 20 * D, count: 1500 });
+    });
+    expect(windowsOf(res, 'throttled').map(span)).toEqual([
+      [iso(T0 + D), iso(T0 + 2 * D), 'certain'],
+      [iso(T0 + 20 * D), iso(T0 + 21 * D), 'inferred'],
+    ]);
+  });
+
+  it.each([
+    { n: 1000, spacing: 60_000, want: 0 },
+    { n: 1001, spacing: 60_000, want: 1 },
+    { n: 1001, spacing: 90_000, want: 0 }, // 1001 records over 25 h: never more than 1,000 in 24 h
+    { n: 2500, spacing: 1_000, want: 1 }, // all in 42 minutes: one throttle, counting stops for 24 h
+  ])('detectThrottle: $n records every $spacing ms → $want', ({ n, spacing, want }) => {
+    const times = Array.from({ length: n }, (_, k) => T0 + k * spacing);
+    const got = detectThrottle(times);
+    expect(got).toHaveLength(want);
+    if (want) expect(got[0]).toEqual({ startMs: T0 + 1000 * spacing, count: 1001 });
+  });
+});
+
+describe('unlicensed windows', () => {
+  it.each([
+    { name: 'E5 direct', rows: [licence(MEG, ['EXCHANGE_S_ENTERPRISE', 'M365_ADVANCED_AUDITING'])], want: 0, group: false },
+    { name: 'E3 only', rows: [licence(MEG, ['EXCHANGE_S_ENTERPRISE'])], want: 1, group: false },
+    { name: 'E5 through a group in error', rows: [licence(MEG, ['M365_ADVANCED_AUDITING'], { assignedVia: 'group', groupId: 'g-1', state: 'Error', error: 'CountViolation' })], want: 1, group: true },
+    { name: 'E5 plan disabled', rows: [licence(MEG, ['M365_ADVANCED_AUDITING'], { servicePlans: [{ name: 'M365_ADVANCED_AUDITING', status: 'Disabled' }] })], want: 1, group: false },
+    { name: 'no licence row for the account', rows: [licence('other@contoso.com', ['M365_ADVANCED_AUDITING'])], want: 1, group: false },
+  ])('$name', ({ rows, want, group }) => {
+    const res = run((i) => { i.licences = rows.map((r) => obs(r, END)); });
+    const w = windowsOf(res, 'unlicensed');
+    expect(w).toHaveLength(want);
+    if (want) {
+      expect(span(w[0]!)).toEqual([iso(T0), null, 'certain']);
+      expect(w[0]!.scope.actions).toContain('MailItemsAccessed');
+      expect(w[0]!.reason.includes('group g-1')).toBe(group);
+    }
+  });
+
+  it('no licence export collected: nothing is stated', () => {
+    expect(windowsOf(run(() => {}), 'unlicensed')).toEqual([]);
+  });
+
+  it('licenceVerdict calls out a group assignment that did not take effect', () => {
+    const v = licenceVerdict([licence(MEG, ['M365_ADVANCED_AUDITING'], { assignedVia: 'group', groupId: 'g-9', state: 'ActiveWithError' })]);
+    expect(v).toMatchObject({ advancedAuditing: false, groupNotEffective: true });
+  });
+});
+
+describe('actions-not-audited windows', () => {
+  const custom = mailbox(MEG, { auditOwner: ['Update', 'HardDelete', 'SoftDelete', 'MoveToDeletedItems'], defaultAuditSet: ['Admin', 'Delegate'] });
+  it('a customised owner set without MailItemsAccessed: the whole range', () => {
+    const res = run((i) => { i.mailboxes = [obs(custom, END)]; });
+    const [w, more] = windowsOf(res, 'actions-not-audited');
+    expect(more).toBeUndefined();
+    expect(span(w!)).toEqual([iso(T0), null, 'certain']);
+    expect(w!.scope.logonTypes).toEqual(['Owner']);
+    expect(w!.scope.actions).toEqual(['ApplyRecord', 'MailItemsAccessed', 'Send', 'UpdateCalendarDelegation', 'UpdateFolderPermissions', 'UpdateInboxRules']);
+    expect(w!.reason).toContain('missing from DefaultAuditSet');
+  });
+
+  it('Set-Mailbox -AuditOwner during the range starts the window; the earlier state is the snapshot before it', () => {
+    const res = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG), T0 - D), obs(custom, END)];
+      i.changes.push(adminRecord('Set-Mailbox', T0 + 6 * D, [['Identity', 'megan.bowen'], ['AuditOwner', 'Update, HardDelete, SoftDelete, MoveToDeletedItems']]));
+    });
+    expect(windowsOf(res, 'actions-not-audited').map(span)).toEqual([[iso(T0 + 6 * D), null, 'certain']]);
+  });
+
+  it('Set-Mailbox -DefaultAuditSet Admin,Delegate,Owner restores the defaults and closes it', () => {
+    const res = run((i) => {
+      i.mailboxes = [obs(custom, T0)];
+      i.changes.push(adminRecord('Set-Mailbox', T0 + 8 * D, [['Identity', MEG], ['DefaultAuditSet', 'Admin,Delegate,Owner']]));
+    });
+    expect(windowsOf(res, 'actions-not-audited').map(span)).toEqual([[iso(T0), iso(T0 + 8 * D), 'certain']]);
+  });
+
+  it('@{Remove=...} edits a set', () => {
+    const res = run((i) => {
+      i.changes.push(adminRecord('Set-Mailbox', T0 + 2 * D, [['Identity', MEG], ['AuditDelegate', '@{Remove="MailItemsAccessed"}']]));
+    });
+    const [w] = windowsOf(res, 'actions-not-audited');
+    expect(w!.scope).toEqual({ actions: ['MailItemsAccessed'], logonTypes: ['Delegate'] });
+    expect(w!.start).toBe(iso(T0 + 2 * D));
+  });
+});
+
+describe('audit-disabled windows', () => {
+  it.each([
+    { name: 'org default on (AuditDisabled False) overrides a user mailbox', orgv: false as boolean | null, rtd: 'UserMailbox', want: [] as (string | null)[][], ignored: 1 },
+    { name: 'org setting unknown: inferred', orgv: null, rtd: 'UserMailbox', want: [[iso(T0), null, 'inferred']], ignored: 0 },
+    { name: 'room mailbox is not covered by the default', orgv: false, rtd: 'RoomMailbox', want: [[iso(T0), null, 'certain']], ignored: 0 },
+    { name: 'org auditing disabled too', orgv: true, rtd: 'UserMailbox', want: [[iso(T0), null, 'certain']], ignored: 0 },
+  ])('$name', ({ orgv, rtd, want, ignored }) => {
+    const res = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG, { auditEnabled: false, recipientTypeDetails: rtd }), END)];
+      i.organization = orgv === null ? [] : [obs(org(orgv), END)];
+    });
+    expect(windowsOf(res, 'audit-disabled').map(span)).toEqual(want);
+    expect(res.auditEnabledIgnored).toHaveLength(ignored);
+  });
+
+  it('Set-Mailbox -AuditEnabled $true ends it (org setting unknown)', () => {
+    const res = run((i) => {
+      i.organization = [];
+      i.mailboxes = [obs(mailbox(MEG, { auditEnabled: false }), T0)];
+      i.changes.push(adminRecord('Set-Mailbox', T0 + 3 * D, [['Identity', MEG], ['AuditEnabled', 'True']]));
+    });
+    expect(windowsOf(res, 'audit-disabled').map(span)).toEqual([[iso(T0), iso(T0 + 3 * D), 'inferred']]);
+  });
+});
+
+describe('organisation switches', () => {
+  it('Set-OrganizationConfig AuditDisabled True/False gives every mailbox a window', () => {
+    const res = run((i) => {
+      i.mailboxes.push(obs(mailbox('adele@contoso.com'), END));
+      i.changes.push(adminRecord('Set-OrganizationConfig', T0 + 2 * D, [['AuditDisabled', 'True']]));
+      i.changes.push(adminRecord('Set-OrganizationConfig', T0 + 4 * D, [['AuditDisabled', 'False']]));
+    });
+    for (const m of [meg, 'adele@contoso.com']) expect(windowsOf(res, 'org-audit-disabled', m).map(span)).toEqual([[iso(T0 + 2 * D), iso(T0 + 4 * D), 'certain']]);
+  });
+
+  it('UnifiedAuditLogIngestionEnabled False in the snapshot: the whole range, open', () => {
+    const res = run((i) => { i.adminAuditLog = [obs(adminAudit(false), END)]; });
+    expect(windowsOf(res, 'ual-ingestion-disabled').map(span)).toEqual([[iso(T0), null, 'certain']]);
+  });
+
+  it('Set-AdminAuditLogConfig turning ingestion off then a snapshot showing it on again: the end is inferred', () => {
+    const res = run((i) => {
+      i.changes.push(adminRecord('Set-AdminAuditLogConfig', T0 + 2 * D, [['UnifiedAuditLogIngestionEnabled', 'False']]));
+    });
+    expect(windowsOf(res, 'ual-ingestion-disabled').map(span)).toEqual([[iso(T0 + 2 * D), iso(END), 'inferred']]);
+  });
+});
+
+describe('retention windows', () => {
+  it('mailbox AuditLogAgeLimit inside the range: [start, end − limit)', () => {
+    const res = run((i) => { i.mailboxes = [obs(mailbox(MEG, { auditLogAgeLimitDays: 14 }), END)]; });
+    expect(windowsOf(res, 'retention').map(span)).toEqual([[iso(T0), iso(END - 14 * D), 'certain']]);
+  });
+  it('a limit longer than the range: none', () => {
+    expect(windowsOf(run(() => {}), 'retention')).toEqual([]);
+  });
+  it.each([
+    { ref: Date.UTC(2025, 0, 1), premium: false, want: Date.UTC(2025, 0, 1) - 180 * D },
+    { ref: Date.UTC(2023, 11, 1), premium: false, want: Date.UTC(2023, 11, 1) - 90 * D }, // 90 days back is still before 2023-10-17
+    { ref: Date.UTC(2024, 2, 1), premium: false, want: Date.UTC(2023, 9, 17) }, // 180-day rule began on 2023-10-17
+    { ref: Date.UTC(2025, 0, 1), premium: true, want: Date.UTC(2025, 0, 1) - 365 * D },
+  ])('unified log horizon $ref premium=$premium', ({ ref, premium, want }) => {
+    expect(ualLostBefore(ref, premium)).toBe(want);
+  });
+});
+
+describe('ledger, capacity and silence', () => {
+  it('incomplete, failed and not-collected slices become windows; a slice for another mailbox does not', () => {
+    const res = run((i) => {
+      i.ledger = [
+        { id: 1, source: 'graph', start: iso(T0 + D), end: iso(T0 + 2 * D), status: 'incomplete', query: null, reason: '50,000 cap' },
+        { id: 2, source: 'graph', start: iso(T0 + 2 * D), end: iso(T0 + 3 * D), status: 'complete', query: null },
+        { id: 3, source: 'mailbox', start: iso(T0 + 5 * D), end: iso(T0 + 6 * D), status: 'failed', query: { mailbox: 'adele@contoso.com' } },
+        { id: 4, source: 'mailbox', start: iso(T0 + 7 * D), end: iso(T0 + 8 * D), status: 'not-collected', query: { mailbox: 'megan.bowen' } },
+      ];
+    });
+    expect(windowsOf(res, 'acquisition-incomplete').map((w) => [w.start, w.end, w.evidence])).toEqual([
+      [iso(T0 + D), iso(T0 + 2 * D), ['ledger:1']],
+      [iso(T0 + 7 * D), iso(T0 + 8 * D), ['ledger:4']],
+    ]);
+  });
+
+  it('capacity: 3,000,000 records means older records were purged', () => {
+    const res = run((i) => { i.activity = [{ mailbox: meg, count: 3_000_000, firstMs: T0 + 2 * D, lastMs: END, daily: new Map(), mailItemsAccessed: 0 }]; });
+    expect(windowsOf(res, 'capacity').map(span)).toEqual([[iso(T0), iso(T0 + 2 * D), 'inferred']]);
+    const res2 = run((i) => { i.activity = [{ mailbox: meg, count: 2_999_999, firstMs: T0 + 2 * D, lastMs: END, daily: new Map(), mailItemsAccessed: 0 }]; });
+    expect(windowsOf(res2, 'capacity')).toEqual([]);
+  });
+
+  it('silence only when asked, on a busy mailbox, for 3+ empty days', () => {
+    const daily = new Map<number, number>();
+    const d0 = T0 / D;
+    for (let d = 0; d < 30; d++) if (d < 10 || d > 13) daily.set(d0 + d, 50);
+    const act = { mailbox: meg, count: 1300, firstMs: T0, lastMs: END - 1, daily, mailItemsAccessed: 0 };
+    expect(windowsOf(run((i) => { i.activity = [act]; }), 'silence')).toEqual([]);
+    const got = windowsOf(run((i) => { i.activity = [act]; }, { includeSilence: true }), 'silence');
+    expect(got.map(span)).toEqual([[iso(T0 + 10 * D), iso(T0 + 14 * D), 'inferred']]);
+  });
+});
+
+describe('identity and classification in the result', () => {
+  it('records naming a mailbox by GUID, DN path or mailbox\\rule resolve to one key', () => {
+    const res = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG, { exchangeGuid: '0F5E0000-0000-4000-8000-000000000001' }), END)];
+      i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + D, [['Identity', '{0f5e0000-0000-4000-8000-000000000001}'], ['AuditBypassEnabled', 'True']]));
+      i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 2 * D, [['Identity', 'EURPR01A002.prod.outlook.com/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com/megan.bowen'], ['AuditBypassEnabled', 'False']]));
+    });
+    expect(res.mailboxes.map((m) => m.mailbox)).toEqual([meg]);
+    expect(windowsOf(res, 'bypass').map(span)).toEqual([[iso(T0 + D), iso(T0 + 2 * D), 'certain']]);
+    expect(res.unresolved).toEqual([]);
+  });
+
+  it('an unknown target is kept under its own name and reported as unresolved', () => {
+    const rec = adminRecord('Set-MailboxAuditBypassAssociation', T0 + D, [['Identity', 'ghost'], ['AuditBypassEnabled', 'True']]);
+    const res = run((i) => { i.changes.push(rec); });
+    expect(res.unresolved).toEqual([{ recordId: rec.recordId, identifier: 'ghost' }]);
+    expect(windowsOf(res, 'bypass', 'ghost')).toHaveLength(1);
+  });
+
+  it('mailbox filter and account kinds', () => {
+    const res = run((i) => {
+      i.mailboxes.push(obs(mailbox('finance@contoso.com', { recipientTypeDetails: 'SharedMailbox' }), END));
+      i.mailboxes.push(obs(mailbox('svc-archive@contoso.com'), END));
+    }, { mailboxFilter: ['finance', 'SVC-ARCHIVE@contoso.com'] });
+    expect(res.mailboxes.map((m) => [m.mailbox, m.accountKind])).toEqual([['finance@contoso.com', 'shared'], ['svc-archive@contoso.com', 'service']]);
+  });
+
+  it('the mailbox record builder round-trips OperationProperties without Value', () => {
+    const r = mailboxRecord('UpdateInboxRules', T0, MEG, [['RuleState', undefined], ['RuleName', 'x']]);
+    expect(r.operationProperties.get('RuleState')).toBeNull();
+    expect(r.operationProperties.get('RuleName')).toBe('x');
+  });
+});

@@ -1,0 +1,700 @@
+// The coverage model: for each mailbox and each moment of the case range, which actions by which
+// logon types could have been recorded, and where not, why. Pure: everything arrives as arguments
+// (configuration observations, change records, throttle markers, activity counts, the ledger).
+//
+// Window definitions (shared with the simulator's ground truth):
+// - bypass: [Set-MailboxAuditBypassAssociation AuditBypassEnabled=True time, the False record's time),
+//   for the mailbox of the bypassed account; a snapshot showing bypass with no record starts it at range.start.
+// - throttled: [IsThrottled=True record time, +24 h); inferred where >1,000 MailItemsAccessed records
+//   fall within 24 h and no marker was collected.
+// - retention: [range.start, reference − AuditLogAgeLimit) for the mailbox store and
+//   [range.start, reference − UAL retention) for the unified log, merged; reference = range.end by default.
+// - unlicensed / actions-not-audited / audit-disabled / org-audit-disabled / ual-ingestion-disabled:
+//   from the state timeline (snapshot backward, records forward); the whole range when the snapshot says
+//   so and no record changes it. `end` is null while the condition still holds at the end of the case.
+// Windows of one (mailbox, kind, confidence) are merged where they overlap or touch.
+import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
+import { classifyAccount } from './classify.ts';
+import { IdentityResolver } from './identity.ts';
+import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
+import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
+import type { Observation, Segment } from './timeline.ts';
+import type {
+  AccountClass, BlindWindow, CaseRange, ChangeRecord, Confidence, ConfigObservation, LedgerSlice, LogonTypeName,
+  MailboxActivity, WindowKind, WindowScope,
+} from './types.ts';
+import { LOGON_TYPE_NAMES } from './types.ts';
+
+// Default mailbox actions per logon type (protocol reference §4.10, A1 table).
+export const DEFAULT_ACTIONS: Readonly<Record<LogonTypeName, readonly string[]>> = {
+  Admin: ['ApplyRecord', 'Create', 'HardDelete', 'MailItemsAccessed', 'MoveToDeletedItems', 'Send', 'SendAs', 'SendOnBehalf', 'SoftDelete', 'Update', 'UpdateCalendarDelegation', 'UpdateFolderPermissions', 'UpdateInboxRules'],
+  Delegate: ['ApplyRecord', 'Create', 'HardDelete', 'MailItemsAccessed', 'MoveToDeletedItems', 'SendAs', 'SendOnBehalf', 'SoftDelete', 'Update', 'UpdateFolderPermissions', 'UpdateInboxRules'],
+  Owner: ['ApplyRecord', 'HardDelete', 'MailItemsAccessed', 'MoveToDeletedItems', 'Send', 'SoftDelete', 'Update', 'UpdateCalendarDelegation', 'UpdateFolderPermissions', 'UpdateInboxRules'],
+};
+/** Actions that need the Advanced Auditing service plan (Audit Premium) [A1, A2]. */
+export const PREMIUM_ACTIONS = ['MailItemsAccessed', 'Send', 'SearchQueryInitiated'];
+export const ADVANCED_AUDITING_PLAN = 'M365_ADVANCED_AUDITING';
+export const THROTTLE_LIMIT = 1000;
+export const MAILBOX_AUDIT_CAPACITY = 3_000_000;
+/** Audit (Standard) retention became 180 days for records generated from this date [A7]. */
+export const STANDARD_180_FROM_MS = Date.UTC(2023, 9, 17);
+
+const ALL_ACTIONS: WindowScope = { actions: ['*'], logonTypes: [...LOGON_TYPE_NAMES] };
+
+export interface ThrottleMarker {
+  recordId: string;
+  timeMs: number;
+  mailbox: string;
+}
+
+export interface InferredThrottle {
+  mailbox: string;
+  startMs: number;
+  /** How many records fell in the 24 hours up to startMs. */
+  count: number;
+}
+
+export interface CoverageInput {
+  range: CaseRange;
+  mailboxes: ConfigObservation<MailboxConfig>[];
+  bypass: ConfigObservation<BypassAssociation>[];
+  organization: ConfigObservation<OrganizationConfig>[];
+  adminAuditLog: ConfigObservation<AdminAuditLogConfig>[];
+  /** Null when no licence export was collected (then no unlicensed windows can be stated). */
+  licences: ConfigObservation<LicenceAssignment>[] | null;
+  /** Configuration-relevant records: Set-Mailbox, Set-MailboxAuditBypassAssociation, Set-OrganizationConfig, Set-AdminAuditLogConfig (others are ignored here). */
+  changes: ChangeRecord[];
+  throttleMarkers: ThrottleMarker[];
+  inferredThrottles: InferredThrottle[];
+  activity: MailboxActivity[];
+  /** Null when the case has no completeness ledger. */
+  ledger: LedgerSlice[] | null;
+  /** Extra identifier → UPN pairs learnt from records (MailboxOwnerSid, MailboxGuid). */
+  aliases?: { name: string; upn: string }[];
+}
+
+export interface CoverageOptions {
+  /** Time the retention horizons are measured from (default: range end). */
+  retentionReferenceMs?: number;
+  /** Unified audit log retention in days, when the tenant's policy is known (overrides the licence rule). */
+  ualRetentionDays?: number;
+  /** Include low-confidence `silence` windows (default false). */
+  includeSilence?: boolean;
+  /** Accounts the investigator documents as service accounts (any identifier). */
+  serviceAccounts?: string[];
+  /** Only these mailboxes (any identifier). */
+  mailboxFilter?: string[];
+}
+
+export interface MailboxCoverage {
+  mailbox: string;
+  upn: string | null;
+  accountKind: AccountClass['kind'];
+  account: AccountClass;
+  windows: BlindWindow[];
+}
+
+export interface CoverageResult {
+  range: CaseRange;
+  resolver: IdentityResolver;
+  mailboxes: MailboxCoverage[];
+  /** Records that name a mailbox the inventory does not know (reported, not dropped). */
+  unresolved: { recordId: string; identifier: string }[];
+  /** `Set-Mailbox -AuditEnabled $false` states that the organisation default overrides (informational). */
+  auditEnabledIgnored: { mailbox: string; evidence: string[] }[];
+}
+
+interface RawWindow {
+  mailbox: string;
+  kind: WindowKind;
+  startMs: number;
+  endMs: number | null;
+  scope: WindowScope;
+  confidence: Confidence;
+  reason: string;
+  evidence: string[];
+}
+
+const eqPrim = <T,>(a: T, b: T): boolean => a === b;
+
+function ev(recordId: string): string {
+  return `event:${recordId}`;
+}
+function row(o: ConfigObservation<unknown>): string {
+  return `config-row:${o.rowId}`;
+}
+
+function latestByKey<T>(obs: ConfigObservation<T>[], keyOf: (o: ConfigObservation<T>) => string | null): Map<string, ConfigObservation<T>[]> {
+  const out = new Map<string, ConfigObservation<T>[]>();
+  for (const o of obs) {
+    const k = keyOf(o);
+    if (!k) continue;
+    const list = out.get(k) ?? [];
+    list.push(o);
+    out.set(k, list);
+  }
+  return out;
+}
+
+/** Turns segments whose value is blind into windows, clipped to the range start. */
+function segmentsToWindows<V>(
+  segments: Segment<V>[], range: CaseRange, isBlind: (v: V) => boolean,
+  make: (seg: Segment<V>) => Omit<RawWindow, 'startMs' | 'endMs' | 'confidence' | 'evidence'>,
+): RawWindow[] {
+  const out: RawWindow[] = [];
+  for (const s of segments) {
+    if (!isBlind(s.value)) continue;
+    if (s.endMs !== null && s.endMs <= range.startMs) continue;
+    if (s.startMs > range.endMs) continue;
+    const base = make(s);
+    out.push({
+      ...base,
+      startMs: Math.max(s.startMs, range.startMs),
+      endMs: s.endMs,
+      confidence: s.confidence,
+      reason: s.note ? `${base.reason} (${s.note})` : base.reason,
+      evidence: [...s.evidence],
+    });
+  }
+  return out;
+}
+
+/** Boolean state where the first record sets a value: the prior state is its opposite if the record restores the default, else the default. */
+function boolPrior(defaultValue: boolean, what: string) {
+  return (first: Observation<boolean> & { source: 'record' }) => {
+    const after = first.apply(defaultValue);
+    if (after === defaultValue) {
+      return { value: !defaultValue, confidence: 'inferred' as const, note: `a record at ${iso(first.timeMs)} restores ${what}; when it was changed is not in the records` };
+    }
+    return { value: defaultValue, confidence: 'certain' as const, note: null };
+  };
+}
+
+// ---- audit sets ----------------------------------------------------------------------------------
+
+interface AuditSets {
+  Owner: string[] | null;
+  Delegate: string[] | null;
+  Admin: string[] | null;
+  defaultSet: string[] | null;
+}
+
+const setKey = (s: string[] | null): string => (s === null ? '∅' : [...new Set(s.map((x) => x.toLowerCase()))].sort().join(','));
+const auditSetsEqual = (a: AuditSets, b: AuditSets): boolean =>
+  setKey(a.Owner) === setKey(b.Owner) && setKey(a.Delegate) === setKey(b.Delegate) && setKey(a.Admin) === setKey(b.Admin) && setKey(a.defaultSet) === setKey(b.defaultSet);
+
+function defaultAuditSets(): AuditSets {
+  return { Owner: [...DEFAULT_ACTIONS.Owner], Delegate: [...DEFAULT_ACTIONS.Delegate], Admin: [...DEFAULT_ACTIONS.Admin], defaultSet: ['Admin', 'Delegate', 'Owner'] };
+}
+
+function applySetMailboxAudit(rec: ChangeRecord): ((prev: AuditSets) => AuditSets) | null {
+  const params: [LogonTypeName, string][] = [['Owner', 'AuditOwner'], ['Delegate', 'AuditDelegate'], ['Admin', 'AuditAdmin']];
+  const edits = params.map(([lt, p]) => [lt, parseMultiValue(param(rec.parameters, p))] as const).filter(([, mv]) => mv !== null);
+  const dset = parseMultiValue(param(rec.parameters, 'DefaultAuditSet'));
+  if (edits.length === 0 && !dset) return null;
+  return (prev) => {
+    const next: AuditSets = { Owner: prev.Owner, Delegate: prev.Delegate, Admin: prev.Admin, defaultSet: prev.defaultSet ? [...prev.defaultSet] : null };
+    if (dset && dset.mode === 'replace') {
+      // Setting DefaultAuditSet restores the default actions for the logon types listed.
+      const listed = new Set(dset.values.map((v) => v.toLowerCase()));
+      for (const lt of LOGON_TYPE_NAMES) if (listed.has(lt.toLowerCase())) next[lt] = [...DEFAULT_ACTIONS[lt]];
+      next.defaultSet = LOGON_TYPE_NAMES.filter((lt) => listed.has(lt.toLowerCase()));
+    }
+    for (const [lt, mv] of edits) {
+      if (!mv) continue;
+      const base = next[lt] ?? [...DEFAULT_ACTIONS[lt]];
+      if (mv.mode === 'replace') next[lt] = mv.values;
+      else {
+        const lower = new Set(mv.remove.map((x) => x.toLowerCase()));
+        next[lt] = [...base.filter((x) => !lower.has(x.toLowerCase())), ...mv.add];
+      }
+      // Customising a logon type's actions takes it out of DefaultAuditSet [A1].
+      next.defaultSet = (next.defaultSet ?? ['Admin', 'Delegate', 'Owner']).filter((x) => x.toLowerCase() !== lt.toLowerCase());
+    }
+    return next;
+  };
+}
+
+function missingActions(sets: AuditSets): { lt: LogonTypeName; missing: string[]; customised: boolean }[] {
+  const out: { lt: LogonTypeName; missing: string[]; customised: boolean }[] = [];
+  for (const lt of LOGON_TYPE_NAMES) {
+    const configured = sets[lt];
+    if (configured === null) continue; // not known: nothing can be stated
+    const have = new Set(configured.map((x) => x.toLowerCase()));
+    const missing = DEFAULT_ACTIONS[lt].filter((a) => !have.has(a.toLowerCase()));
+    const customised = sets.defaultSet !== null && !sets.defaultSet.some((x) => x.toLowerCase() === lt.toLowerCase());
+    if (missing.length > 0) out.push({ lt, missing, customised });
+  }
+  return out;
+}
+
+// ---- licences ------------------------------------------------------------------------------------
+
+export interface LicenceVerdict {
+  advancedAuditing: boolean;
+  /** The plan is assigned only through a group and that assignment is not in effect. */
+  groupNotEffective: boolean;
+  reason: string;
+}
+
+const PLAN_OK = new Set(['success', 'enabled', 'active']);
+const ASSIGN_BAD = new Set(['error', 'activewitherror', 'disabled']);
+
+export function licenceVerdict(rows: LicenceAssignment[]): LicenceVerdict {
+  let groupNotEffective = false;
+  const skus = rows.map((r) => r.skuPartNumber ?? r.skuId ?? '?');
+  for (const r of rows) {
+    const plan = r.servicePlans.find((p) => p.name.toUpperCase() === ADVANCED_AUDITING_PLAN);
+    if (!plan) continue;
+    const planOk = plan.status === null || PLAN_OK.has(plan.status.toLowerCase());
+    const assignOk = r.state === null || !ASSIGN_BAD.has(r.state.toLowerCase());
+    if (planOk && assignOk) {
+      return { advancedAuditing: true, groupNotEffective: false, reason: `${ADVANCED_AUDITING_PLAN} is assigned (${r.skuPartNumber ?? r.skuId ?? 'licence'}, ${r.assignedVia ?? 'assignment'})` };
+    }
+    if (r.assignedVia === 'group') groupNotEffective = true;
+  }
+  if (groupNotEffective) {
+    const g = rows.find((r) => r.assignedVia === 'group' && r.servicePlans.some((p) => p.name.toUpperCase() === ADVANCED_AUDITING_PLAN));
+    return {
+      advancedAuditing: false,
+      groupNotEffective: true,
+      reason: `${ADVANCED_AUDITING_PLAN} is assigned only through group ${g?.groupId ?? '(unknown group)'}, and that assignment is not in effect (state ${g?.state ?? 'unknown'}${g?.error ? `, ${g.error}` : ''})`,
+    };
+  }
+  return {
+    advancedAuditing: false,
+    groupNotEffective: false,
+    reason: rows.length === 0 ? 'no licence is assigned' : `no ${ADVANCED_AUDITING_PLAN} service plan in the assigned licences (${skus.join(', ')})`,
+  };
+}
+
+/** Unified audit log retention for a record generated at t, by licence [A7]. */
+export function ualLostBefore(referenceMs: number, premium: boolean, overrideDays?: number): number {
+  if (overrideDays !== undefined) return referenceMs - overrideDays * DAY_MS;
+  if (premium) return referenceMs - 365 * DAY_MS;
+  // Standard: 90 days for records before 2023-10-17, 180 days after.
+  const r180 = referenceMs - 180 * DAY_MS;
+  if (r180 >= STANDARD_180_FROM_MS) return r180;
+  return Math.min(STANDARD_180_FROM_MS, referenceMs - 90 * DAY_MS);
+}
+
+// ---- throttling ----------------------------------------------------------------------------------
+
+/**
+ * Scans one mailbox's MailItemsAccessed record times (ascending) for a 24-hour span with more than
+ * 1,000 records. Each detection starts a 24-hour throttle; counting resumes after it.
+ */
+export function detectThrottle(times: Iterable<number>, limit = THROTTLE_LIMIT): { startMs: number; count: number }[] {
+  const out: { startMs: number; count: number }[] = [];
+  const win: number[] = [];
+  let head = 0;
+  let throttledUntil = -Infinity;
+  for (const t of times) {
+    if (t < throttledUntil) continue;
+    win.push(t);
+    while (win[head]! <= t - DAY_MS) head++;
+    const count = win.length - head;
+    if (count > limit) {
+      out.push({ startMs: t, count });
+      throttledUntil = t + DAY_MS;
+      win.length = 0;
+      head = 0;
+    } else if (head > 4096) {
+      win.splice(0, head);
+      head = 0;
+    }
+  }
+  return out;
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}): CoverageResult {
+  const { range } = input;
+  const resolver = new IdentityResolver();
+  const mailboxCfg = new Map<string, ConfigObservation<MailboxConfig>[]>();
+  for (const o of input.mailboxes) {
+    const key = resolver.addMailbox(o.value, o.raw);
+    if (!key) continue;
+    const list = mailboxCfg.get(key) ?? [];
+    list.push(o);
+    mailboxCfg.set(key, list);
+  }
+  for (const o of input.licences ?? []) resolver.addUpn(o.value.userPrincipalName);
+  for (const a of input.aliases ?? []) resolver.addAlias(a.name, resolver.resolve(a.upn) ?? resolver.addUpn(a.upn));
+  for (const a of input.activity) if (resolver.resolve(a.mailbox) === null) resolver.addUpn(a.mailbox);
+  const unresolved: { recordId: string; identifier: string }[] = [];
+  const target = (rec: ChangeRecord): string | null => {
+    const t = cmdletTarget(rec);
+    if (!t) return null;
+    const k = resolver.resolve(t);
+    if (k) return k;
+    unresolved.push({ recordId: rec.recordId, identifier: t });
+    return resolver.addUpn(t);
+  };
+
+  const windows: RawWindow[] = [];
+  const auditEnabledIgnored: { mailbox: string; evidence: string[] }[] = [];
+  const changes = input.changes.filter((c) => !c.failed).sort((a, b) => a.timeMs - b.timeMs);
+  const op = (c: ChangeRecord) => c.operation.toLowerCase();
+
+  // -- organisation-wide timelines
+  const orgObs: Observation<boolean>[] = [
+    ...input.organization.filter((o) => o.value.auditDisabled !== null).map((o): Observation<boolean> => ({ timeMs: o.asOfMs, source: 'snapshot', value: o.value.auditDisabled === true, evidence: row(o) })),
+    ...changes.filter((c) => op(c) === 'set-organizationconfig' && parseBool(param(c.parameters, 'AuditDisabled')) !== null).map((c): Observation<boolean> => {
+      const v = parseBool(param(c.parameters, 'AuditDisabled')) === true;
+      return { timeMs: c.timeMs, source: 'record', apply: () => v, evidence: ev(c.recordId) };
+    }),
+  ];
+  const orgTimeline = buildTimeline(orgObs, range.startMs, { equals: eqPrim, prior: boolPrior(false, 'organisation mailbox auditing') });
+  const ualObs: Observation<boolean>[] = [
+    ...input.adminAuditLog.filter((o) => o.value.unifiedAuditLogIngestionEnabled !== null).map((o): Observation<boolean> => ({ timeMs: o.asOfMs, source: 'snapshot', value: o.value.unifiedAuditLogIngestionEnabled === true, evidence: row(o) })),
+    ...changes.filter((c) => op(c) === 'set-adminauditlogconfig' && parseBool(param(c.parameters, 'UnifiedAuditLogIngestionEnabled')) !== null).map((c): Observation<boolean> => {
+      const v = parseBool(param(c.parameters, 'UnifiedAuditLogIngestionEnabled')) === true;
+      return { timeMs: c.timeMs, source: 'record', apply: () => v, evidence: ev(c.recordId) };
+    }),
+  ];
+  const ualTimeline = buildTimeline(ualObs, range.startMs, { equals: eqPrim, prior: boolPrior(true, 'unified audit log ingestion') });
+
+  // -- per-mailbox configuration records
+  const setMailbox = new Map<string, ChangeRecord[]>();
+  const bypassRecs = new Map<string, ChangeRecord[]>();
+  const adminEvidence = new Map<string, string[]>();
+  for (const c of changes) {
+    const o = op(c);
+    if (c.userId && c.recordType === 1 && !o.endsWith('-inboxrule') && c.userType === 2) {
+      const k = resolver.resolve(c.userId);
+      if (k) {
+        const list = adminEvidence.get(k) ?? [];
+        if (list.length === 0) list.push(`ran Exchange admin cmdlets as an administrator (UserType 2), e.g. ${c.operation} at ${iso(c.timeMs)}`);
+        adminEvidence.set(k, list);
+      }
+    }
+    if (o === 'set-mailbox') {
+      const k = target(c);
+      if (k) setMailbox.set(k, [...(setMailbox.get(k) ?? []), c]);
+    } else if (o === 'set-mailboxauditbypassassociation') {
+      if (parseBool(param(c.parameters, 'AuditBypassEnabled')) === null) continue;
+      const k = target(c);
+      if (k) bypassRecs.set(k, [...(bypassRecs.get(k) ?? []), c]);
+    }
+  }
+  const bypassCfg = latestByKey(input.bypass, (o) => {
+    const id = o.value.identity ?? o.value.name;
+    return id ? resolver.resolveOrSelf(id) : null;
+  });
+  const licencesByUser = input.licences === null ? null : latestByKey(input.licences, (o) => resolver.resolveOrSelf(o.value.userPrincipalName));
+  const markersBy = new Map<string, ThrottleMarker[]>();
+  for (const m of input.throttleMarkers) {
+    const k = resolver.resolveOrSelf(m.mailbox);
+    markersBy.set(k, [...(markersBy.get(k) ?? []), m]);
+  }
+  const activityBy = new Map<string, MailboxActivity>();
+  for (const a of input.activity) {
+    const k = resolver.resolveOrSelf(a.mailbox);
+    const prev = activityBy.get(k);
+    if (!prev) activityBy.set(k, { ...a, mailbox: k, daily: new Map(a.daily) });
+    else {
+      prev.count += a.count;
+      prev.mailItemsAccessed += a.mailItemsAccessed;
+      prev.firstMs = Math.min(prev.firstMs, a.firstMs);
+      prev.lastMs = Math.max(prev.lastMs, a.lastMs);
+      for (const [d, n] of a.daily) prev.daily.set(d, (prev.daily.get(d) ?? 0) + n);
+    }
+  }
+  const documented = new Set((opts.serviceAccounts ?? []).map((s) => resolver.resolveOrSelf(s)));
+  const filter = opts.mailboxFilter ? new Set(opts.mailboxFilter.map((s) => resolver.resolveOrSelf(s))) : null;
+
+  const allKeys = new Set<string>([...resolver.keys(), ...setMailbox.keys(), ...bypassRecs.keys(), ...bypassCfg.keys(), ...markersBy.keys(), ...activityBy.keys()]);
+  const referenceMs = opts.retentionReferenceMs ?? range.endMs;
+
+  for (const key of [...allKeys].sort()) {
+    const cfgs = mailboxCfg.get(key) ?? [];
+    const latestCfg = cfgs.reduce<ConfigObservation<MailboxConfig> | null>((a, b) => (a === null || b.asOfMs >= a.asOfMs ? b : a), null);
+    const recs = setMailbox.get(key) ?? [];
+
+    // bypass
+    const bObs: Observation<boolean>[] = [
+      ...(bypassCfg.get(key) ?? []).map((o): Observation<boolean> => ({ timeMs: o.asOfMs, source: 'snapshot', value: o.value.auditBypassEnabled, evidence: row(o) })),
+      ...(bypassRecs.get(key) ?? []).map((c): Observation<boolean> => {
+        const v = parseBool(param(c.parameters, 'AuditBypassEnabled')) === true;
+        return { timeMs: c.timeMs, source: 'record', apply: () => v, evidence: ev(c.recordId) };
+      }),
+    ];
+    windows.push(...segmentsToWindows(buildTimeline(bObs, range.startMs, { equals: eqPrim, prior: boolPrior(false, 'audit bypass') }), range, (v) => v, () => ({
+      mailbox: key, kind: 'bypass', scope: ALL_ACTIONS,
+      reason: 'mailbox audit bypass is enabled for this account: no mailbox action it performs, on any mailbox, is recorded',
+    })));
+
+    // org-wide and unified-log switches, replicated per mailbox
+    windows.push(...segmentsToWindows(orgTimeline, range, (v) => v, () => ({
+      mailbox: key, kind: 'org-audit-disabled', scope: ALL_ACTIONS,
+      reason: 'Set-OrganizationConfig AuditDisabled is True: mailbox auditing is off for the whole organisation',
+    })));
+    windows.push(...segmentsToWindows(ualTimeline, range, (v) => !v, () => ({
+      mailbox: key, kind: 'ual-ingestion-disabled', scope: ALL_ACTIONS,
+      reason: 'UnifiedAuditLogIngestionEnabled is False: nothing is written to the unified audit log',
+    })));
+
+    // audit-disabled (mailbox AuditEnabled false), unless the organisation default overrides it
+    const aeObs: Observation<boolean>[] = [
+      ...cfgs.filter((o) => o.value.auditEnabled !== null).map((o): Observation<boolean> => ({ timeMs: o.asOfMs, source: 'snapshot', value: o.value.auditEnabled === true, evidence: row(o) })),
+      ...recs.filter((c) => parseBool(param(c.parameters, 'AuditEnabled')) !== null).map((c): Observation<boolean> => {
+        const v = parseBool(param(c.parameters, 'AuditEnabled')) === true;
+        return { timeMs: c.timeMs, source: 'record', apply: () => v, evidence: ev(c.recordId) };
+      }),
+    ];
+    const aeSegs = buildTimeline(aeObs, range.startMs, { equals: eqPrim, prior: boolPrior(true, 'mailbox auditing') });
+    const rtd = (latestCfg?.value.recipientTypeDetails ?? '').toLowerCase();
+    // Auditing on by default covers user, shared and group mailboxes, not resource mailboxes [A1].
+    const coveredByDefault = rtd === '' || rtd === 'usermailbox' || rtd === 'sharedmailbox' || rtd === 'groupmailbox';
+    for (const w of segmentsToWindows(aeSegs, range, (v) => !v, () => ({
+      mailbox: key, kind: 'audit-disabled', scope: ALL_ACTIONS, reason: 'mailbox AuditEnabled is False',
+    }))) {
+      // Split the window by the organisation state: where org auditing-on-by-default is known active
+      // (AuditDisabled False) and the mailbox type is covered by it, AuditEnabled is ignored [A1].
+      for (const piece of splitByOrg(w, orgTimeline, range)) {
+        if (piece.org === false && coveredByDefault) {
+          auditEnabledIgnored.push({ mailbox: key, evidence: w.evidence });
+          continue;
+        }
+        windows.push({
+          ...piece.window,
+          confidence: piece.org === null ? 'inferred' : piece.window.confidence,
+          reason: piece.org === null
+            ? `${piece.window.reason}; the organisation setting (Get-OrganizationConfig AuditDisabled) was not collected, so whether auditing on by default overrides it is unknown`
+            : piece.org === false ? `${piece.window.reason}; auditing on by default does not cover a ${latestCfg?.value.recipientTypeDetails ?? 'mailbox of this type'}`
+              : `${piece.window.reason}; organisation auditing is also disabled`,
+        });
+      }
+    }
+
+    // actions-not-audited
+    const asObs: Observation<AuditSets>[] = [
+      ...cfgs.map((o): Observation<AuditSets> => ({
+        timeMs: o.asOfMs, source: 'snapshot', evidence: row(o),
+        value: { Owner: o.value.auditOwner, Delegate: o.value.auditDelegate, Admin: o.value.auditAdmin, defaultSet: o.value.defaultAuditSet },
+      })),
+      ...recs.flatMap((c): Observation<AuditSets>[] => {
+        const f = applySetMailboxAudit(c);
+        return f ? [{ timeMs: c.timeMs, source: 'record', apply: f, evidence: ev(c.recordId) }] : [];
+      }),
+    ];
+    const asSegs = buildTimeline(asObs, range.startMs, {
+      equals: auditSetsEqual,
+      prior: () => ({ value: defaultAuditSets(), confidence: 'inferred', note: 'the audit sets before the first Set-Mailbox record are not known; defaults assumed' }),
+    });
+    windows.push(...segmentsToWindows(asSegs, range, (v) => missingActions(v).length > 0, (s) => {
+      const m = missingActions(s.value);
+      return {
+        mailbox: key, kind: 'actions-not-audited',
+        scope: { actions: [...new Set(m.flatMap((x) => x.missing))].sort(), logonTypes: m.map((x) => x.lt) },
+        reason: m.map((x) => `${x.lt}: ${x.missing.join(', ')} not audited${x.customised ? ` (Audit${x.lt} customised; ${x.lt} is missing from DefaultAuditSet, so new default actions are not added)` : ''}`).join('; '),
+      };
+    }));
+
+    // unlicensed
+    if (licencesByUser !== null) {
+      const lrows = licencesByUser.get(key) ?? [];
+      const latestAsOf = lrows.reduce((a, b) => Math.max(a, b.asOfMs), -Infinity);
+      const current = lrows.filter((r) => r.asOfMs === latestAsOf);
+      const verdict = licenceVerdict(current.map((r) => r.value));
+      const hasActivity = (activityBy.get(key)?.mailItemsAccessed ?? 0) > 0;
+      if (!verdict.advancedAuditing) {
+        windows.push({
+          mailbox: key, kind: 'unlicensed', startMs: range.startMs, endMs: null,
+          scope: { actions: [...PREMIUM_ACTIONS], logonTypes: [...LOGON_TYPE_NAMES] },
+          confidence: hasActivity ? 'inferred' : 'certain',
+          reason: `${verdict.reason}: MailItemsAccessed, Send and SearchQueryInitiated are not recorded without Audit (Premium)`
+            + (hasActivity ? '; yet MailItemsAccessed records exist for this mailbox (Microsoft extended them to Audit Standard in 2023-24), so the window may not hold' : ''),
+          evidence: current.length > 0 ? current.map(row) : ['licence-export: no licence row for this account'],
+        });
+      }
+    }
+
+    // throttled: markers (certain) then inference (only where no marker is near)
+    const marks = (markersBy.get(key) ?? []).sort((a, b) => a.timeMs - b.timeMs);
+    for (const m of marks) {
+      windows.push({
+        mailbox: key, kind: 'throttled', startMs: m.timeMs, endMs: m.timeMs + DAY_MS,
+        scope: { actions: ['MailItemsAccessed'], logonTypes: [...LOGON_TYPE_NAMES] }, confidence: 'certain',
+        reason: 'a MailItemsAccessed record has IsThrottled=True: Bind access is not recorded for the next 24 hours (Sync still is)',
+        evidence: [ev(m.recordId)],
+      });
+    }
+    for (const t of input.inferredThrottles) {
+      if (resolver.resolveOrSelf(t.mailbox) !== key) continue;
+      if (marks.some((m) => Math.abs(m.timeMs - t.startMs) <= DAY_MS)) continue;
+      windows.push({
+        mailbox: key, kind: 'throttled', startMs: t.startMs, endMs: t.startMs + DAY_MS,
+        scope: { actions: ['MailItemsAccessed'], logonTypes: [...LOGON_TYPE_NAMES] }, confidence: 'inferred',
+        reason: `${t.count} MailItemsAccessed records within 24 hours (limit ${THROTTLE_LIMIT}) and no IsThrottled marker collected: Bind access was probably not recorded for 24 hours`,
+        evidence: [],
+      });
+    }
+
+    // retention
+    const ageDays = latestCfg?.value.auditLogAgeLimitDays ?? null;
+    const mbxLost = referenceMs - (ageDays ?? 90) * DAY_MS;
+    if (mbxLost > range.startMs) {
+      windows.push({
+        mailbox: key, kind: 'retention', startMs: range.startMs, endMs: mbxLost, scope: ALL_ACTIONS, confidence: ageDays === null ? 'inferred' : 'certain',
+        reason: `mailbox audit store keeps ${ageDays ?? 90} days (AuditLogAgeLimit${ageDays === null ? ' not collected; default assumed' : ''}): records before ${iso(mbxLost)} no longer exist there`,
+        evidence: latestCfg ? [row(latestCfg)] : [],
+      });
+    }
+    const premium = licencesByUser !== null && licenceVerdict((licencesByUser.get(key) ?? []).map((r) => r.value)).advancedAuditing;
+    const ualLost = ualLostBefore(referenceMs, premium, opts.ualRetentionDays);
+    if (ualLost > range.startMs) {
+      windows.push({
+        mailbox: key, kind: 'retention', startMs: range.startMs, endMs: ualLost, scope: ALL_ACTIONS,
+        confidence: opts.ualRetentionDays !== undefined ? 'certain' : 'inferred',
+        reason: `unified audit log retention (${opts.ualRetentionDays !== undefined ? `${opts.ualRetentionDays} days, as configured` : premium ? 'Audit Premium, 1 year' : 'Audit Standard, 180 days (90 before 2023-10-17)'}): records before ${iso(ualLost)} no longer exist there`,
+        evidence: [],
+      });
+    }
+
+    // acquisition completeness
+    for (const s of input.ledger ?? []) {
+      if (s.status === 'complete') continue;
+      const scoped = ledgerMailboxes(s).map((x) => resolver.resolveOrSelf(x));
+      if (scoped.length > 0 && !scoped.includes(key)) continue;
+      const startMs = Date.parse(s.start);
+      const endMs = Date.parse(s.end);
+      if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) continue;
+      windows.push({
+        mailbox: key, kind: 'acquisition-incomplete', startMs, endMs, scope: ALL_ACTIONS, confidence: 'certain',
+        reason: `acquisition from ${s.source} is ${s.status} for this slice${s.reason ? `: ${s.reason}` : ''}`,
+        evidence: s.id !== undefined ? [`ledger:${s.id}`] : [],
+      });
+    }
+
+    // capacity
+    const act = activityBy.get(key);
+    if (act && act.count >= MAILBOX_AUDIT_CAPACITY && act.firstMs > range.startMs) {
+      windows.push({
+        mailbox: key, kind: 'capacity', startMs: range.startMs, endMs: act.firstMs, scope: ALL_ACTIONS, confidence: 'inferred',
+        reason: `${act.count} audit records for this mailbox: the mailbox audit store holds at most ${MAILBOX_AUDIT_CAPACITY}, so older records were purged`,
+        evidence: [],
+      });
+    }
+
+    // silence
+    if (opts.includeSilence && act) windows.push(...silenceWindows(key, act, range));
+  }
+
+  const merged = mergeWindows(windows);
+  const byMailbox = new Map<string, BlindWindow[]>();
+  for (const w of merged) byMailbox.set(w.mailbox, [...(byMailbox.get(w.mailbox) ?? []), w]);
+
+  const mailboxes: MailboxCoverage[] = [];
+  for (const key of [...allKeys].sort()) {
+    if (filter && !filter.has(key)) continue;
+    const known = resolver.get(key);
+    const lic = licencesByUser === null ? null : (licencesByUser.get(key) ?? []).map((o) => o.value);
+    const account = classifyAccount({
+      upn: known?.upn ?? key, config: known?.config ?? null, licences: lic,
+      adminEvidence: adminEvidence.get(key) ?? [], documentedService: documented.has(key),
+    });
+    mailboxes.push({ mailbox: key, upn: known?.upn ?? null, accountKind: account.kind, account, windows: byMailbox.get(key) ?? [] });
+  }
+  return { range, resolver, mailboxes, unresolved, auditEnabledIgnored };
+}
+
+function splitByOrg(w: RawWindow, org: Segment<boolean>[], range: CaseRange): { org: boolean | null; window: RawWindow }[] {
+  if (org.length === 0) return [{ org: null, window: w }];
+  const out: { org: boolean | null; window: RawWindow }[] = [];
+  for (const s of org) {
+    const start = Math.max(w.startMs, s.startMs, range.startMs);
+    const endCandidates = [w.endMs, s.endMs].filter((x): x is number => x !== null);
+    const end = endCandidates.length ? Math.min(...endCandidates) : null;
+    if (end !== null && end <= start) continue;
+    out.push({ org: s.value ? true : false, window: { ...w, startMs: start, endMs: end } });
+  }
+  return out;
+}
+
+function ledgerMailboxes(s: LedgerSlice): string[] {
+  const q = s.query ?? {};
+  const out: string[] = [];
+  for (const k of ['mailbox', 'Mailbox', 'identity', 'Identity', 'userPrincipalName', 'upn']) {
+    const v = q[k];
+    if (typeof v === 'string' && v) out.push(v);
+  }
+  for (const k of ['userIds', 'UserIds', 'mailboxes', 'userPrincipalNames']) {
+    const v = q[k];
+    if (Array.isArray(v)) out.push(...v.filter((x): x is string => typeof x === 'string'));
+    else if (typeof v === 'string' && v) out.push(...v.split(',').map((x) => x.trim()).filter(Boolean));
+  }
+  return out;
+}
+
+/** Low confidence: a mailbox with a median of ≥ 20 events a day silent for 3 or more whole days. */
+export function silenceWindows(key: string, act: MailboxActivity, range: CaseRange): RawWindow[] {
+  const firstDay = Math.floor(Math.max(act.firstMs, range.startMs) / DAY_MS);
+  const lastDay = Math.floor(Math.min(act.lastMs, range.endMs) / DAY_MS);
+  const days = lastDay - firstDay + 1;
+  if (days < 14) return [];
+  const counts: number[] = [];
+  for (let d = firstDay; d <= lastDay; d++) counts.push(act.daily.get(d) ?? 0);
+  const sorted = [...counts].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  if (median < 20) return [];
+  const out: RawWindow[] = [];
+  let runStart = -1;
+  for (let i = 0; i <= counts.length; i++) {
+    const zero = i < counts.length && counts[i] === 0;
+    if (zero && runStart < 0) runStart = i;
+    if (!zero && runStart >= 0) {
+      const len = i - runStart;
+      if (len >= 3 && i < counts.length) {
+        out.push({
+          mailbox: key, kind: 'silence', startMs: (firstDay + runStart) * DAY_MS, endMs: (firstDay + i) * DAY_MS,
+          scope: ALL_ACTIONS, confidence: 'inferred',
+          reason: `no events for ${len} days on a mailbox with a median of ${median} events a day (low confidence: may be leave or an outage)`,
+          evidence: [],
+        });
+      }
+      runStart = -1;
+    }
+  }
+  return out;
+}
+
+/** Merges windows of the same (mailbox, kind, confidence) that overlap or touch. */
+export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
+  const groups = new Map<string, RawWindow[]>();
+  for (const w of windows) {
+    const k = `${w.mailbox}\u0000${w.kind}\u0000${w.confidence}`;
+    groups.set(k, [...(groups.get(k) ?? []), w]);
+  }
+  const out: RawWindow[] = [];
+  for (const list of groups.values()) {
+    list.sort((a, b) => a.startMs - b.startMs);
+    let cur: RawWindow | null = null;
+    for (const w of list) {
+      if (cur && (cur.endMs === null || w.startMs <= cur.endMs)) {
+        cur.endMs = cur.endMs === null || w.endMs === null ? null : Math.max(cur.endMs, w.endMs);
+        cur.scope = unionScope(cur.scope, w.scope);
+        if (!cur.reason.split('; also ').includes(w.reason)) cur.reason = `${cur.reason}; also ${w.reason}`;
+        for (const e of w.evidence) if (!cur.evidence.includes(e)) cur.evidence.push(e);
+      } else {
+        if (cur) out.push(cur);
+        cur = { ...w, evidence: [...w.evidence], scope: { actions: [...w.scope.actions], logonTypes: [...w.scope.logonTypes] } };
+      }
+    }
+    if (cur) out.push(cur);
+  }
+  out.sort((a, b) => a.mailbox.localeCompare(b.mailbox) || a.startMs - b.startMs || a.kind.localeCompare(b.kind));
+  return out.map((w) => ({
+    mailbox: w.mailbox, kind: w.kind, start: iso(w.startMs), end: isoOrNull(w.endMs), scope: w.scope,
+    confidence: w.confidence, reason: w.reason, evidence: w.evidence,
+  }));
+}
+
+function unionScope(a: WindowScope, b: WindowScope): WindowScope {
+  const actions = a.actions.includes('*') || b.actions.includes('*') ? ['*'] : [...new Set([...a.actions, ...b.actions])].sort();
+  const lts = LOGON_TYPE_NAMES.filter((lt) => a.logonTypes.includes(lt) || b.logonTypes.includes(lt));
+  return { actions, logonTypes: lts };
+}
+

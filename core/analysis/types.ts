@@ -1,0 +1,148 @@
+// Types of the coverage (blind-window) analysis, findings and MailItemsAccessed exposure. Pure types.
+// Times crossing this boundary are ISO 8601 UTC strings (`2024-05-01T10:15:22.000Z`); inside the
+// computation they are milliseconds since the epoch.
+
+export const ANALYSIS_VERSION = '1.0.0';
+
+/** Window kinds, spelled exactly so in JSON. */
+export const WINDOW_KINDS = [
+  'bypass',
+  'throttled',
+  'unlicensed',
+  'actions-not-audited',
+  'audit-disabled',
+  'org-audit-disabled',
+  'ual-ingestion-disabled',
+  'retention',
+  'acquisition-incomplete',
+  'capacity',
+  'silence',
+] as const;
+export type WindowKind = (typeof WINDOW_KINDS)[number];
+
+export type LogonTypeName = 'Owner' | 'Delegate' | 'Admin';
+export const LOGON_TYPE_NAMES: readonly LogonTypeName[] = ['Owner', 'Delegate', 'Admin'];
+
+export type Confidence = 'certain' | 'inferred';
+
+export interface WindowScope {
+  /** Mailbox actions that could not have been recorded; `['*']` means every action. */
+  actions: string[];
+  logonTypes: LogonTypeName[];
+}
+
+/**
+ * A period during which some actions on a mailbox could not have been recorded.
+ * `start` is inclusive, `end` exclusive; `end` is null while the condition still held at the end of what
+ * the case knows (the last event or the latest snapshot, whichever is later).
+ * Evidence entries are `event:<record id>`, `config-row:<row id>` or `ledger:<slice id>`.
+ */
+export interface BlindWindow {
+  mailbox: string;
+  kind: WindowKind;
+  start: string;
+  end: string | null;
+  scope: WindowScope;
+  confidence: Confidence;
+  reason: string;
+  evidence: string[];
+}
+
+export type AccountKind = 'human' | 'admin' | 'shared' | 'room' | 'equipment' | 'service';
+
+export interface AccountClass {
+  kind: AccountKind;
+  /** True when the investigator declared it (for example a documented service account). */
+  documented: boolean;
+  reasons: string[];
+}
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+export type FindingKind =
+  | WindowKind
+  | 'audit-config-changed'
+  | 'audit-enabled-ignored'
+  | 'inbox-rule'
+  | 'mail-forwarding'
+  | 'permission-added'
+  | 'new-access-source';
+
+export interface Finding {
+  /** Stable for the same inputs: kind, mailbox and a discriminator, hashed-free and readable. */
+  id: string;
+  severity: Severity;
+  kind: FindingKind;
+  /** Null for organisation-wide findings. */
+  mailbox: string | null;
+  title: string;
+  detail: string;
+  window?: BlindWindow;
+  evidence: string[];
+  /** PowerShell the tenant's administrator can run; empty when there is nothing to undo. */
+  remediation: string;
+}
+
+/** One slice of the acquisition completeness ledger (written by acquisition, read here). */
+export interface LedgerSlice {
+  id?: number;
+  source: string;
+  /** ISO UTC. */
+  start: string;
+  end: string;
+  status: 'complete' | 'incomplete' | 'failed' | 'not-collected';
+  query: Record<string, unknown> | null;
+  reason?: string;
+}
+
+// ---- inputs read from the case ------------------------------------------------------------------
+
+/** A configuration row with the time its snapshot describes. */
+export interface ConfigObservation<T> {
+  rowId: number;
+  snapshotId: number;
+  asOfMs: number;
+  value: T;
+  raw: Record<string, unknown>;
+}
+
+/** An admin or mailbox record relevant to configuration, with its parameters parsed. */
+export interface ChangeRecord {
+  recordId: string;
+  timeMs: number;
+  operation: string;
+  recordType: number | null;
+  /** Actor. */
+  userId: string | null;
+  userType: number | null;
+  /** Normalised target mailbox from the importer (may be null or an alias). */
+  mailbox: string | null;
+  objectId: string | null;
+  /** True when the record says the command failed (`ResultStatus` False / Failed). */
+  failed: boolean;
+  /** Exchange admin `Parameters` as name → value (names as received; look-ups are case-insensitive). */
+  parameters: Map<string, string | null>;
+  /** Mailbox record `OperationProperties` as name → value. */
+  operationProperties: Map<string, string | null>;
+  clientIp: string | null;
+  /** For mailbox records (UpdateFolderPermissions): the Item.ParentFolder object, if any. */
+  item: Record<string, unknown> | null;
+}
+
+export interface CaseRange {
+  startMs: number;
+  endMs: number;
+}
+
+export interface MailboxActivity {
+  /** As stored in events.mailbox (lower-cased by the query). */
+  mailbox: string;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+  /** Events per UTC day number (ms / 86 400 000). */
+  daily: Map<number, number>;
+  /** MailItemsAccessed records for the mailbox. */
+  mailItemsAccessed: number;
+}
