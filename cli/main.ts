@@ -1,22 +1,18 @@
 // The command-line front end. Each command parses its flags, calls a service, and prints; errors become
 // one or two lines (what was wrong, what to do) and a documented exit code.
 import { BlindspotError, EXIT } from '../services/errors.ts';
-import { caseCommand } from './commands/case.ts';
-import { importCommand } from './commands/import.ts';
-import { timelineCommand } from './commands/timeline.ts';
-import { exportCommand, verifyCommand } from './commands/bundle.ts';
-import { demoCommand } from './commands/demo.ts';
 import { USAGE } from './usage.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
+// Commands load lazily: start-up stays quick and a command only loads what it uses.
 const COMMANDS: Record<string, Command> = {
-  case: caseCommand,
-  import: importCommand,
-  timeline: timelineCommand,
-  export: exportCommand,
-  verify: verifyCommand,
-  demo: demoCommand,
+  case: async (argv) => (await import('./commands/case.ts')).caseCommand(argv),
+  import: async (argv) => (await import('./commands/import.ts')).importCommand(argv),
+  timeline: async (argv) => (await import('./commands/timeline.ts')).timelineCommand(argv),
+  export: async (argv) => (await import('./commands/bundle.ts')).exportCommand(argv),
+  verify: async (argv) => (await import('./commands/bundle.ts')).verifyCommand(argv),
+  demo: async (argv) => (await import('./commands/demo.ts')).demoCommand(argv),
   sim: async (argv) => (await import('../sim/cli.ts')).runSimCommand(argv),
 };
 

@@ -6,7 +6,8 @@ export interface Progress {
 
 export function progressLine(stream: NodeJS.WriteStream): Progress {
   const tty = stream.isTTY === true;
-  let last = 0;
+  // Nothing is shown for work that finishes within a second.
+  let last = Date.now() + 1000 - (tty ? 100 : 5000);
   let drawn = false;
   return {
     update(text, fraction) {

@@ -57,8 +57,16 @@ export class EventWriter {
   }
 }
 
+/** Items beyond this many per record are still stored in access_items, just not in the search index. */
+const FTS_ITEMS_MAX = 200;
+
 function ftsBody(e: AuditEvent): string {
   const parts = [e.operation, e.userId, e.mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
+  // Subjects and folder paths are already in searchText; message ids make items findable by id.
+  for (let i = 0; i < e.items.length && i < FTS_ITEMS_MAX; i++) {
+    const id = e.items[i]!.internetMessageId;
+    if (id) parts.push(id);
+  }
   return parts.filter((p) => p !== null && p !== '').join(' ');
 }
 

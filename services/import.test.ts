@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
+import { useTmp } from '../test/helpers/tmp.ts';
+import { timeline } from '../db/events.ts';
+import { createCase, openCase } from './caseFolder.ts';
+import { BadInputError } from './errors.ts';
+import { importFile } from './import.ts';
+import { verify } from './bundle.ts';
+
+const tmp = useTmp('bs-import-');
+
+function snapshotCase(dir: string) {
+  const h = openCase(dir);
+  const counts = {
+    events: h.db.prepare('SELECT count(*) FROM events').pluck().get(),
+    items: h.db.prepare('SELECT count(*) FROM access_items').pluck().get(),
+    evidence: h.db.prepare('SELECT count(*) FROM evidence').pluck().get(),
+    runs: h.db.prepare('SELECT count(*) FROM import_runs').pluck().get(),
+    custody: readFileSync(join(dir, 'custody.jsonl'), 'utf8'),
+    files: readdirSync(join(dir, 'evidence'), { recursive: true }).map(String).sort(),
+  };
+  h.close();
+  return counts;
+}
+
+function newCase() {
+  const dir = join(tmp(), 'case');
+  createCase(dir, { name: 'Import test', examiner: 'tester' }).close();
+  return dir;
+}
+
+describe('import', () => {
+  it('stores the file as evidence, indexes its records with provenance, and logs custody', async () => {
+    const dir = newCase();
+    const src = join(tmp(), 'ual.jsonl');
+    writeFileSync(src, jsonl([0, 1, 2].map((i) => mailItemsAccessed(i))));
+    const h = openCase(dir);
+    const r = await importFile(h, src);
+    expect(r).toMatchObject({ format: 'ual-json', records: 3, inserted: 3, duplicates: 0, rejected: 0 });
+    const stored = join(dir, 'evidence', r.sha256.slice(0, 2), r.sha256);
+    expect(readFileSync(stored, 'utf8')).toBe(readFileSync(src, 'utf8'));
+    expect(statSync(stored).mode & 0o222).toBe(0);
+    const ev = h.db.prepare('SELECT original_path, original_name, size, format, added_by FROM evidence').get();
+    expect(ev).toEqual({ original_path: src, original_name: 'ual.jsonl', size: statSync(src).size, format: 'ual-json', added_by: h.actor });
+    const rows = [...timeline(h.db, {})];
+    expect(rows.map((x) => x.evidence)).toEqual([1, 2, 3].map((line) => ({ sha256: r.sha256, line })));
+    expect(h.db.prepare('SELECT count(*) FROM access_items WHERE internet_message_id IS NOT NULL').pluck().get()).toBe(3);
+    const actions = h.custodyEntries().map((e) => e.action);
+    expect(actions).toEqual(['case-created', 'evidence-added', 'import']);
+    h.close();
+  });
+
+  it('deduplicates on the record Id across files and counts every duplicate with its location', async () => {
+    const dir = newCase();
+    const recs = [0, 1, 2, 3].map((i) => mailItemsAccessed(i));
+    const a = join(tmp(), 'a.jsonl');
+    const b = join(tmp(), 'b.jsonl');
+    writeFileSync(a, jsonl(recs.slice(0, 3)));
+    writeFileSync(b, jsonl([recs[3], recs[1], recs[1]]));
+    const h = openCase(dir);
+    await importFile(h, a);
+    const r = await importFile(h, b);
+    expect(r).toMatchObject({ records: 3, inserted: 1, duplicates: 2 });
+    expect(h.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(4);
+    expect(h.db.prepare('SELECT loc_line FROM event_duplicates ORDER BY loc_line').pluck().all()).toEqual([2, 3]);
+    h.close();
+  });
+
+  it('compares user and mailbox identities case-insensitively', async () => {
+    const dir = newCase();
+    const src = join(tmp(), 'u.jsonl');
+    writeFileSync(src, jsonl([mailItemsAccessed(0, { user: 'DebraB@Contoso.OnMicrosoft.com' }), mailItemsAccessed(1, { user: 'debrab@contoso.onmicrosoft.com' })]));
+    const h = openCase(dir);
+    await importFile(h, src);
+    expect([...timeline(h.db, { mailbox: 'DEBRAB@contoso.onmicrosoft.com' })]).toHaveLength(2);
+    expect([...timeline(h.db, { user: 'debrab@CONTOSO.onmicrosoft.com' })]).toHaveLength(2);
+    h.close();
+  });
+
+  it('refuses a file with a malformed line, naming file and line, and leaves the case exactly as it was', async () => {
+    const dir = newCase();
+    const good = join(tmp(), 'good.jsonl');
+    writeFileSync(good, jsonl([mailItemsAccessed(0)]));
+    const h0 = openCase(dir);
+    await importFile(h0, good);
+    h0.close();
+    const before = snapshotCase(dir);
+    const bad = join(tmp(), 'bad.jsonl');
+    writeFileSync(bad, jsonl([mailItemsAccessed(1), mailItemsAccessed(2)]) + '{"Id": "x", "CreationTime": \n' + jsonl([mailItemsAccessed(3)]));
+    const h = openCase(dir);
+    const err = await importFile(h, bad).catch((e: unknown) => e);
+    h.close();
+    expect(err).toBeInstanceOf(BadInputError);
+    expect((err as Error).message).toContain(bad);
+    expect((err as Error).message).toContain('line 3');
+    expect((err as BadInputError).hint).toContain('--skip-bad');
+    expect(snapshotCase(dir)).toEqual(before);
+  });
+
+  it('with skipBad imports the rest and keeps each rejected line with its reason', async () => {
+    const dir = newCase();
+    const bad = join(tmp(), 'bad.jsonl');
+    writeFileSync(bad, jsonl([mailItemsAccessed(1)]) + 'not json at all\n' + jsonl([mailItemsAccessed(3)]));
+    const h = openCase(dir);
+    const r = await importFile(h, bad, { skipBad: true });
+    expect(r).toMatchObject({ records: 2, inserted: 2, rejected: 1 });
+    const rej = h.db.prepare('SELECT line, reason, text FROM rejected_lines').all() as { line: number; reason: string; text: string }[];
+    expect(rej).toHaveLength(1);
+    expect(rej[0]).toMatchObject({ line: 2, text: 'not json at all' });
+    expect(rej[0]!.reason).toMatch(/JSON/);
+    expect(h.db.prepare('SELECT rejected, status FROM import_runs').get()).toEqual({ rejected: 1, status: 'completed' });
+    h.close();
+  });
+
+  it('refuses an unknown format, naming the formats tried, without touching the case', async () => {
+    const dir = newCase();
+    const before = snapshotCase(dir);
+    const src = join(tmp(), 'notes.txt');
+    writeFileSync(src, 'Dear diary,\nnothing happened today.\n');
+    const h = openCase(dir);
+    const err = (await importFile(h, src).catch((e: unknown) => e)) as BadInputError;
+    h.close();
+    expect(err).toBeInstanceOf(BadInputError);
+    expect(err.message).toMatch(/format not recognised/);
+    expect(err.message).toContain('purview-csv');
+    expect(snapshotCase(dir)).toEqual(before);
+  });
+
+  it('records the time a configuration export describes: --as-of, else the file modification time', async () => {
+    const dir = newCase();
+    const src = join(tmp(), 'org.json');
+    writeFileSync(src, JSON.stringify({ Name: 'contoso.onmicrosoft.com', AuditDisabled: false, Identity: 'contoso.onmicrosoft.com', DistinguishedName: 'CN=Configuration', IsDehydrated: false, OrganizationId: 'x' }));
+    utimesSync(src, new Date('2026-03-01T08:00:00Z'), new Date('2026-03-01T08:00:00Z'));
+    const h = openCase(dir);
+    const r1 = await importFile(h, src);
+    expect(r1.format).toBe('config-organization');
+    expect(r1.asOf).toEqual({ value: '2026-03-01T08:00:00.000Z', source: 'file-mtime' });
+    const src2 = join(tmp(), 'org2.json');
+    writeFileSync(src2, readFileSync(src, 'utf8').replace('false', 'true'));
+    const r2 = await importFile(h, src2, { asOf: '2026-04-02T10:00:00+02:00' });
+    expect(r2.asOf).toEqual({ value: '2026-04-02T08:00:00.000Z', source: 'option' });
+    const snaps = h.db.prepare('SELECT kind, as_of, as_of_source FROM config_snapshots ORDER BY id').all();
+    expect(snaps).toEqual([
+      { kind: 'organization', as_of: '2026-03-01T08:00:00.000Z', as_of_source: 'file-mtime' },
+      { kind: 'organization', as_of: '2026-04-02T08:00:00.000Z', as_of_source: 'option' },
+    ]);
+    const v = JSON.parse(h.db.prepare('SELECT value_json FROM config_rows ORDER BY id DESC LIMIT 1').pluck().get() as string);
+    expect(v.auditDisabled).toBe(true);
+    h.close();
+  });
+
+  it('leaves the case as it was when the importing process is killed mid-file', async () => {
+    const dir = newCase();
+    const before = snapshotCase(dir);
+    const src = join(tmp(), 'big.jsonl');
+    // ~20 MB, so the child reports progress (every 8 MB) before it finishes.
+    const lines: string[] = [];
+    for (let i = 0; i < 16_000; i++) lines.push(JSON.stringify(mailItemsAccessed(i)));
+    writeFileSync(src, lines.join('\n') + '\n');
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../test/helpers/importChild.ts'), dir, src], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('progress')) { child.kill('SIGKILL'); resolve(); } });
+      child.on('exit', () => resolve());
+      child.on('error', reject);
+    });
+    await new Promise((r) => child.once('exit', r).once('close', r));
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(snapshotCase(dir)).toEqual(before);
+    const report = await verify(dir);
+    expect(report.problems).toEqual([]);
+  });
+});
