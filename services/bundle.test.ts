@@ -1,0 +1,143 @@
+import { appendFileSync, chmodSync, createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import yazl from 'yazl';
+import yauzl from 'yauzl';
+import { describe, expect, it } from 'vitest';
+import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
+import { useTmp } from '../test/helpers/tmp.ts';
+import { createCase, openCase } from './caseFolder.ts';
+import { exportBundle, verify } from './bundle.ts';
+import { importFile } from './import.ts';
+
+const tmp = useTmp('bs-bundle-');
+
+async function caseWithEvidence(): Promise<{ dir: string; sha: string }> {
+  const dir = join(tmp(), 'case');
+  const h = createCase(dir, { name: 'Bundle test', examiner: 'tester', number: 'B-1' });
+  const src = join(tmp(), 'ual.jsonl');
+  writeFileSync(src, jsonl([0, 1, 2].map((i) => mailItemsAccessed(i))));
+  const r = await importFile(h, src);
+  h.close();
+  return { dir, sha: r.sha256 };
+}
+
+/** Reads every entry of a zip into memory (test bundles are tiny). */
+async function readZip(file: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const zf = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(file, { lazyEntries: true }, (e, z) => (e || !z ? rej(e) : res(z))));
+  await new Promise<void>((res, rej) => {
+    zf.on('end', () => res());
+    zf.on('entry', (entry: yauzl.Entry) => zf.openReadStream(entry, async (e, s) => {
+      if (e || !s) return rej(e);
+      const parts: Buffer[] = [];
+      for await (const c of s) parts.push(c as Buffer);
+      out.set(entry.fileName, Buffer.concat(parts));
+      zf.readEntry();
+    }));
+    zf.readEntry();
+  });
+  return out;
+}
+
+async function writeZip(file: string, entries: Map<string, Buffer>): Promise<void> {
+  const z = new yazl.ZipFile();
+  for (const [name, buf] of entries) z.addBuffer(buf, name);
+  z.end();
+  await pipeline(z.outputStream as Readable, createWriteStream(file));
+}
+
+describe('evidence bundles', () => {
+  it('exports a bundle that verifies offline and records the export in custody', async () => {
+    const { dir, sha } = await caseWithEvidence();
+    const out = join(tmp(), 'bundle.zip');
+    const r = await exportBundle(dir, out);
+    const entries = await readZip(out);
+    expect([...entries.keys()].sort()).toEqual(['README.txt', 'case.sqlite', 'custody.jsonl', `evidence/${sha.slice(0, 2)}/${sha}`, 'manifest.json'].sort());
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString());
+    expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(['case.sqlite', 'custody.jsonl', `evidence/${sha.slice(0, 2)}/${sha}`].sort());
+    expect(entries.get('README.txt')!.toString()).toContain(r.manifestSha256);
+    const v = await verify(out);
+    expect(v).toMatchObject({ intact: true, kind: 'bundle', manifestSha256: r.manifestSha256, problems: [] });
+    const h = openCase(dir);
+    expect(h.custodyEntries().find((e) => e.action === 'export')?.details).toMatchObject({ bundleSha256: r.bundleSha256, manifestSha256: r.manifestSha256 });
+    h.close();
+    await expect(exportBundle(dir, out)).rejects.toThrow(/already exists/);
+  });
+
+  it('names a modified, a missing and an unexpected file in a bundle', async () => {
+    const { dir, sha } = await caseWithEvidence();
+    const out = join(tmp(), 'bundle.zip');
+    await exportBundle(dir, out);
+    const entries = await readZip(out);
+    const evPath = `evidence/${sha.slice(0, 2)}/${sha}`;
+    const tampered = new Map(entries);
+    tampered.set(evPath, Buffer.concat([entries.get(evPath)!, Buffer.from('{"Id":"forged"}\n')]));
+    tampered.delete('custody.jsonl');
+    tampered.set('evidence/00/extra', Buffer.from('planted'));
+    const bad = join(tmp(), 'tampered.zip');
+    await writeZip(bad, tampered);
+    const v = await verify(bad);
+    expect(v.intact).toBe(false);
+    const byKind = (k: string) => v.problems.filter((p) => p.kind === k).map((p) => p.path);
+    expect(byKind('modified')).toContain(evPath);
+    expect(byKind('missing')).toEqual(['custody.jsonl']);
+    expect(byKind('unexpected')).toEqual(expect.arrayContaining(['evidence/00/extra']));
+  });
+
+  it('detects a custody log truncated consistently with a forged manifest', async () => {
+    const { dir } = await caseWithEvidence();
+    const out = join(tmp(), 'bundle.zip');
+    await exportBundle(dir, out);
+    const entries = await readZip(out);
+    const lines = entries.get('custody.jsonl')!.toString().trim().split('\n');
+    const shorter = Buffer.from(lines.slice(0, -1).join('\n') + '\n');
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString());
+    const { createHash } = await import('node:crypto');
+    for (const f of manifest.files) if (f.path === 'custody.jsonl') { f.sha256 = createHash('sha256').update(shorter).digest('hex'); f.size = shorter.length; }
+    entries.set('custody.jsonl', shorter);
+    entries.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+    const bad = join(tmp(), 'tampered.zip');
+    await writeZip(bad, entries);
+    const v = await verify(bad);
+    expect(v.intact).toBe(false);
+    expect(v.problems.map((p) => p.kind)).toContain('custody');
+  });
+
+  it('names altered, missing and planted evidence in a case folder, and breaks on an edited custody line', async () => {
+    const { dir, sha } = await caseWithEvidence();
+    expect((await verify(dir)).intact).toBe(true);
+    const ev = join(dir, 'evidence', sha.slice(0, 2), sha);
+    chmodSync(ev, 0o644);
+    appendFileSync(ev, 'x');
+    writeFileSync(join(dir, 'evidence', 'planted'), 'x');
+    const lines = readFileSync(join(dir, 'custody.jsonl'), 'utf8').split('\n');
+    lines[0] = lines[0]!.replace('Bundle test', 'Other case');
+    writeFileSync(join(dir, 'custody.jsonl'), lines.join('\n'));
+    const v = await verify(dir);
+    expect(v.intact).toBe(false);
+    expect(v.problems).toEqual(expect.arrayContaining([
+      expect.objectContaining({ kind: 'modified', path: `evidence/${sha.slice(0, 2)}/${sha}` }),
+      expect.objectContaining({ kind: 'unexpected', path: 'evidence/planted' }),
+      expect.objectContaining({ kind: 'custody', path: 'custody.jsonl:2' }),
+    ]));
+    rmSync(ev, { force: true });
+    const v2 = await verify(dir);
+    expect(v2.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'missing', path: `evidence/${sha.slice(0, 2)}/${sha}` })]));
+  });
+
+  it('refuses to export a case whose evidence was altered', async () => {
+    const { dir, sha } = await caseWithEvidence();
+    const ev = join(dir, 'evidence', sha.slice(0, 2), sha);
+    chmodSync(ev, 0o644);
+    appendFileSync(ev, 'x');
+    await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(/evidence was altered/);
+  });
+
+  it('refuses something that is not a bundle with a clear message', async () => {
+    const f = join(tmp(), 'x.zip');
+    writeFileSync(f, 'not a zip');
+    await expect(verify(f)).rejects.toThrow(/not a readable zip/);
+  });
+});
