@@ -115,6 +115,7 @@ function parseUs(s: string): number | null {
   if (!y || y[1] - d[1] - 1 !== 4 || !validDate(y[0], mo[0], d[0])) return null;
   let i = y[1];
   if (i === s.length) return Date.UTC(y[0], mo[0] - 1, d[0]);
+  if (s.charCodeAt(i) === 44) i++; // Log Analytics portal writes "5/1/2024, 10:15:22.000 AM"
   if (s.charCodeAt(i) !== 32) return null;
   while (s.charCodeAt(i) === 32) i++;
   const h = varDigits(s, i, 2);
@@ -128,6 +129,14 @@ function parseUs(s: string): number | null {
     if (sec < 0 || sec > 59) return null;
     i += 3;
   }
+  let ms = 0;
+  if (s.charCodeAt(i) === 46) {
+    const f = varDigits(s, i + 1, 9);
+    if (!f) return null;
+    const len = f[1] - i - 1;
+    ms = Math.floor(f[0] / 10 ** Math.max(0, len - 3)) * 10 ** Math.max(0, 3 - len);
+    i = f[1];
+  }
   let hour = h[0];
   const rest = s.slice(i).trim().toUpperCase();
   if (rest === 'AM' || rest === 'PM') {
@@ -138,7 +147,7 @@ function parseUs(s: string): number | null {
     return null;
   }
   if (hour > 23) return null;
-  return Date.UTC(y[0], mo[0] - 1, d[0], hour, mi, sec);
+  return Date.UTC(y[0], mo[0] - 1, d[0], hour, mi, sec, ms);
 }
 
 /** `/Date(1583000000000)/` or `/Date(1583000000000+0000)/` from Windows PowerShell's ConvertTo-Json. */

@@ -194,7 +194,8 @@ export function sentinelItem(value: unknown, text: string, loc: SourceLocation):
   if (rec.Workload === undefined && rec.OfficeWorkload !== undefined) rec.Workload = rec.OfficeWorkload;
   if (rec.ClientIPAddress === undefined && rec.Client_IPAddress !== undefined) rec.ClientIPAddress = rec.Client_IPAddress;
   if (rec.UserId === undefined && rec.UserId_ !== undefined) rec.UserId = rec.UserId_;
-  const hints: EnvelopeHints = { time: value.TimeGenerated, timeField: 'TimeGenerated' };
+  if (rec.ObjectId === undefined && rec.OfficeObjectId !== undefined) rec.ObjectId = rec.OfficeObjectId;
+  const hints: EnvelopeHints = { time: value.TimeGenerated ?? value['TimeGenerated [UTC]'], timeField: 'TimeGenerated' };
   // TimeGenerated is the time Sentinel read the record; the record's own CreationTime (when a column has it) wins
   return eventOrReject(loc, text, () => normaliseWithHints(rec, undefined, hints));
 }
