@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { computeCoverage } from './coverage.ts';
+import type { CoverageInput } from './coverage.ts';
+import { buildFindings, isObscureFolder, psq } from './findings.ts';
+import type { AccessSource, FindingsOptions } from './findings.ts';
+import { D, T0, adminAudit, adminRecord, bypass, emptyInput, licence, mailbox, mailboxRecord, obs, org } from './testkit.ts';
+import type { ChangeRecord } from './types.ts';
+
+const END = T0 + 30 * D;
+const MEG = 'megan.bowen@contoso.com';
+
+function findings(mut: (i: CoverageInput) => void, extra: { changes?: ChangeRecord[]; sources?: AccessSource[] } = {}, opts: FindingsOptions & { serviceAccounts?: string[] } = {}) {
+  const input = emptyInput(T0, END);
+  input.mailboxes.push(obs(mailbox(MEG), END), obs(mailbox('adele.vance@contoso.com'), END));
+  input.organization.push(obs(org(false), END));
+  input.adminAuditLog.push(obs(adminAudit(true), END));
+  mut(input);
+  const coverage = computeCoverage(input, { serviceAccounts: opts.serviceAccounts ?? [] });
+  return buildFindings({ coverage, changes: [...input.changes, ...(extra.changes ?? [])], accessSources: extra.sources ?? [], licences: input.licences?.map((o) => o.value) ?? null }, opts);
+}
+
+describe('bypass severity follows the account kind', () => {
+  it.each([
+    { upn: MEG, rtd: 'UserMailbox', service: [] as string[], want: 'critical' },
+    { upn: 'finance@contoso.com', rtd: 'SharedMailbox', service: [], want: 'critical' },
+    { upn: 'adm.patti@contoso.com', rtd: 'UserMailbox', service: [], want: 'critical' },
+    { upn: 'room.rainier@contoso.com', rtd: 'RoomMailbox', service: [], want: 'high' },
+    { upn: 'svc-archive@contoso.com', rtd: 'UserMailbox', service: [], want: 'medium' },
+    { upn: 'svc-archive@contoso.com', rtd: 'UserMailbox', service: ['svc-archive'], want: 'info' },
+  ])('$upn ($rtd, documented: $service) → $want', ({ upn, rtd, service, want }) => {
+    const fs = findings((i) => {
+      i.mailboxes.push(obs(mailbox(upn, { recipientTypeDetails: rtd }), END));
+      i.bypass.push(obs(bypass(upn.split('@')[0]!, true), END));
+    }, {}, { serviceAccounts: service });
+    const f = fs.filter((x) => x.kind === 'bypass');
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ severity: want, mailbox: upn, remediation: `Set-MailboxAuditBypassAssociation -Identity '${upn}' -AuditBypassEnabled $false` });
+    expect(f[0]!.window?.kind).toBe('bypass');
+  });
+});
+
+describe('window findings', () => {
+  it('organisation-wide windows become one finding, not one per mailbox', () => {
+    const fs = findings((i) => { i.organization = [obs(org(true), END)]; });
+    const org1 = fs.filter((f) => f.kind === 'org-audit-disabled');
+    expect(org1).toHaveLength(1);
+    expect(org1[0]).toMatchObject({ severity: 'critical', mailbox: null, remediation: 'Set-OrganizationConfig -AuditDisabled $false' });
+    expect(org1[0]!.detail).toContain('Affects 2 mailbox(es)');
+  });
+
+  it('unlicensed through a failed group assignment: direct assignment remediation with the SKU', () => {
+    const fs = findings((i) => {
+      i.licences = [
+        obs(licence(MEG, ['M365_ADVANCED_AUDITING'], { assignedVia: 'group', groupId: 'g1', state: 'Error', skuId: '06ebc4ee-1bb5-47dd-8120-11324bc54e06' }), END),
+        obs(licence('adele.vance@contoso.com', ['M365_ADVANCED_AUDITING']), END),
+      ];
+    });
+    const f = fs.filter((x) => x.kind === 'unlicensed');
+    expect(f.map((x) => x.mailbox)).toEqual([MEG]);
+    expect(f[0]!.title).toContain('group-based licence not in effect');
+    expect(f[0]!.remediation).toBe(`Set-MgUserLicense -UserId '${MEG}' -AddLicenses @(@{SkuId = '06ebc4ee-1bb5-47dd-8120-11324bc54e06'}) -RemoveLicenses @()`);
+  });
+
+  it('actions-not-audited without MailItemsAccessed is high, with DefaultAuditSet remediation', () => {
+    const fs = findings((i) => { i.mailboxes[0] = obs(mailbox(MEG, { auditOwner: ['Update'], defaultAuditSet: ['Admin', 'Delegate'] }), END); });
+    const f = fs.find((x) => x.kind === 'actions-not-audited');
+    expect(f).toMatchObject({ severity: 'high', remediation: `Set-Mailbox -Identity '${MEG}' -DefaultAuditSet Admin,Delegate,Owner` });
+  });
+
+  it('silence stays out unless asked; minSeverity filters', () => {
+    const daily = new Map<number, number>();
+    for (let d = 0; d < 30; d++) if (d < 10 || d > 13) daily.set(T0 / D + d, 40);
+    const mut = (i: CoverageInput) => { i.activity = [{ mailbox: MEG, count: 1000, firstMs: T0, lastMs: END - 1, daily, mailItemsAccessed: 0 }]; };
+    const input = emptyInput(T0, END);
+    mut(input);
+    const cov = computeCoverage(input, { includeSilence: true });
+    expect(buildFindings({ coverage: cov, changes: [], accessSources: [], licences: null }).some((f) => f.kind === 'silence')).toBe(false);
+    expect(buildFindings({ coverage: cov, changes: [], accessSources: [], licences: null }, { includeSilence: true }).some((f) => f.kind === 'silence')).toBe(true);
+    const high = findings((i) => { i.organization = [obs(org(true), END)]; i.mailboxes[0] = obs(mailbox(MEG, { auditLogAgeLimitDays: 7 }), END); }, {}, { minSeverity: 'high' });
+    expect(high.every((f) => f.severity === 'critical' || f.severity === 'high')).toBe(true);
+    expect(high.some((f) => f.kind === 'org-audit-disabled')).toBe(true);
+    expect(findings((i) => { i.mailboxes[0] = obs(mailbox(MEG, { auditLogAgeLimitDays: 7 }), END); }).some((f) => f.kind === 'retention' && f.severity === 'low')).toBe(true);
+  });
+});
+
+describe('audit configuration changed during the incident', () => {
+  const rec = () => adminRecord('Set-MailboxAuditBypassAssociation', T0 + 5 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']]);
+  it.each([
+    { incident: { startMs: T0 + 4 * D, endMs: T0 + 6 * D }, want: 'critical', during: true },
+    { incident: { startMs: T0 + 10 * D, endMs: T0 + 12 * D }, want: 'medium', during: false },
+    { incident: undefined, want: 'medium', during: false },
+  ])('incident $incident → $want', ({ incident, want, during }) => {
+    const r = rec();
+    const fs = findings((i) => { i.changes.push(r); }, {}, incident ? { incident } : {});
+    const f = fs.find((x) => x.kind === 'audit-config-changed');
+    expect(f).toMatchObject({ severity: want, mailbox: MEG, evidence: [`event:${r.recordId}`] });
+    expect(f!.title.includes('during the suspected incident')).toBe(during);
+  });
+  it('Set-Mailbox without audit parameters is not an audit change', () => {
+    const fs = findings(() => {}, { changes: [adminRecord('Set-Mailbox', T0 + D, [['Identity', MEG], ['RecoverableItemsQuota', '30 GB']])] });
+    expect(fs.filter((f) => f.kind === 'audit-config-changed')).toEqual([]);
+  });
+});
+
+describe('inbox rules and forwarding', () => {
+  const cases: { name: string; rec: () => ChangeRecord; want: { severity: string; text: string } | null }[] = [
+    {
+      name: 'New-InboxRule moving to RSS Feeds and marking read (reference §5.6 shape)',
+      rec: () => adminRecord('New-InboxRule', T0 + D, [['AlwaysDeleteOutlookRulesBlob', 'False'], ['Force', 'False'], ['MoveToFolder', 'RSS Feeds'], ['Name', '.'], ['SubjectOrBodyContainsWords', 'invoice;payment'], ['MarkAsRead', 'True'], ['StopProcessingRules', 'True']], { ObjectId: 'megan.bowen\\.', UserId: MEG, UserType: 0 }),
+      want: { severity: 'high', text: 'MoveToFolder "RSS Feeds" (an obscure folder)' },
+    },
+    {
+      name: 'New-InboxRule forwarding outside the tenant',
+      rec: () => adminRecord('New-InboxRule', T0 + D, [['Name', 'x'], ['ForwardTo', 'drop@evil.example']], { ObjectId: 'megan.bowen\\x' }),
+      want: { severity: 'critical', text: 'ForwardTo drop@evil.example (external)' },
+    },
+    {
+      name: 'Set-InboxRule with DeleteMessage',
+      rec: () => adminRecord('Set-InboxRule', T0 + D, [['Identity', 'megan.bowen\\y'], ['DeleteMessage', 'True'], ['Mailbox', 'megan.bowen']]),
+      want: { severity: 'high', text: 'DeleteMessage' },
+    },
+    {
+      name: 'an ordinary filing rule is not a finding',
+      rec: () => adminRecord('New-InboxRule', T0 + D, [['Name', 'projects'], ['MoveToFolder', 'Projects'], ['From', 'pm@contoso.com']], { ObjectId: 'megan.bowen\\projects' }),
+      want: null,
+    },
+    {
+      name: 'UpdateInboxRules with a Forward RuleAction to an external address',
+      rec: () => mailboxRecord('UpdateInboxRules', T0 + D, MEG, [['RuleOperation', 'AddMailboxRule'], ['RuleName', 'sync'], ['RuleState', 'Enabled'], ['RuleActions', JSON.stringify([{ ActionType: 'Forward', Recipients: ['x@evil.example'] }])]]),
+      want: { severity: 'critical', text: 'Forward to x@evil.example (external)' },
+    },
+    {
+      name: 'UpdateInboxRules removing a rule is not a finding',
+      rec: () => mailboxRecord('UpdateInboxRules', T0 + D, MEG, [['RuleOperation', 'RemoveMailboxRule'], ['RuleName', 'sync'], ['RuleActions', '[{"ActionType":"Delete"}]']]),
+      want: null,
+    },
+    {
+      name: 'Set-Mailbox -ForwardingSmtpAddress outside',
+      rec: () => adminRecord('Set-Mailbox', T0 + D, [['Identity', 'megan.bowen'], ['ForwardingSmtpAddress', 'smtp:out@evil.example'], ['DeliverToMailboxAndForward', 'True']]),
+      want: { severity: 'critical', text: 'forwarding set' },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const r = c.rec();
+      const fs = findings(() => {}, { changes: [r] }).filter((f) => f.kind === 'inbox-rule' || f.kind === 'mail-forwarding');
+      if (!c.want) {
+        expect(fs).toEqual([]);
+        return;
+      }
+      expect(fs).toHaveLength(1);
+      expect(fs[0]).toMatchObject({ severity: c.want.severity, mailbox: MEG, evidence: [`event:${r.recordId}`] });
+      expect(fs[0]!.title).toContain(c.want.text);
+      expect(fs[0]!.remediation).not.toBe('');
+    });
+  }
+  it.each([['RSS Feeds', true], ['\\Conversation History', true], ['.', true], ['Projects', false], ['Inbox\\Clients', false]])('isObscureFolder(%s) = %s', (name, want) => {
+    expect(isObscureFolder(name as string)).toBe(want);
+  });
+});
+
+describe('permissions added', () => {
+  it.each([
+    { rec: () => adminRecord('Add-MailboxPermission', T0 + D, [['Identity', 'megan.bowen'], ['User', 'adm.patti@contoso.com'], ['AccessRights', 'FullAccess']]), severity: 'high', remediation: `Remove-MailboxPermission -Identity '${MEG}' -User 'adm.patti@contoso.com' -AccessRights FullAccess -Confirm:$false` },
+    { rec: () => adminRecord('Add-RecipientPermission', T0 + D, [['Identity', MEG], ['Trustee', 'x@contoso.com'], ['AccessRights', 'SendAs']]), severity: 'high', remediation: `Remove-RecipientPermission -Identity '${MEG}' -Trustee 'x@contoso.com' -AccessRights SendAs -Confirm:$false` },
+    { rec: () => adminRecord('Add-MailboxFolderPermission', T0 + D, [['Identity', 'megan.bowen:\\Inbox'], ['User', 'Default'], ['AccessRights', 'Reviewer']]), severity: 'high', remediation: `Set-MailboxFolderPermission -Identity 'megan.bowen:\\Inbox' -User Default -AccessRights None` },
+    { rec: () => mailboxRecord('UpdateFolderPermissions', T0 + D, MEG, [], { Item: { ParentFolder: { Path: '\\Calendar', MemberUpn: 'x@contoso.com', MemberRights: 'ReadItems' } } }), severity: 'medium', remediation: `Remove-MailboxFolderPermission -Identity '${MEG}:\\Calendar' -User 'x@contoso.com' -Confirm:$false` },
+  ])('$severity: $remediation', ({ rec, severity, remediation }) => {
+    const fs = findings(() => {}, { changes: [rec()] }).filter((f) => f.kind === 'permission-added');
+    expect(fs).toHaveLength(1);
+    expect(fs[0]).toMatchObject({ severity, mailbox: MEG, remediation });
+  });
+});
+
+describe('new access sources', () => {
+  const src = (ip: string, firstMs: number, app = 'owa', client = 'Client=OWA'): AccessSource => ({ mailbox: MEG, ip, appId: app, clientInfo: client, firstMs, lastMs: firstMs + 1000, count: 3, firstRecordId: `r-${ip}` });
+  it('an IP first seen after the baseline is flagged; baseline ones are not', () => {
+    const fs = findings(() => {}, { sources: [src('198.51.100.7', T0), src('203.0.113.9', T0 + 12 * D)] }).filter((f) => f.kind === 'new-access-source');
+    expect(fs.map((f) => f.id)).toEqual([`new-access-source:${MEG}:IP:203.0.113.9`]);
+    expect(fs[0]).toMatchObject({ severity: 'medium', evidence: ['event:r-203.0.113.9'] });
+  });
+  it('with an incident, sources first seen inside it are high; new app and client too', () => {
+    const fs = findings(() => {}, { sources: [src('198.51.100.7', T0), src('203.0.113.9', T0 + 12 * D, 'evil-app', 'Client=REST')] }, { incident: { startMs: T0 + 10 * D, endMs: T0 + 14 * D } })
+      .filter((f) => f.kind === 'new-access-source');
+    expect(fs.map((f) => [f.id.split(':').slice(2).join(':'), f.severity]).sort()).toEqual([['IP:203.0.113.9', 'high'], ['app:evil-app', 'high'], ['client:Client=REST', 'high']]);
+  });
+  it('a mailbox with no baseline source gives nothing', () => {
+    expect(findings(() => {}, { sources: [src('203.0.113.9', T0 + 12 * D)] }).filter((f) => f.kind === 'new-access-source')).toEqual([]);
+  });
+});
+
+it('psq escapes single quotes for PowerShell', () => {
+  expect(psq("o'brien@contoso.com")).toBe("'o''brien@contoso.com'");
+});
