@@ -1,0 +1,55 @@
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { blindWindowsForExposure, csvField, exposureToCsv, splitList } from './exposure.ts';
+import type { ExposureResult } from './exposure.ts';
+import type { BlindWindow } from './types.ts';
+
+const w = (kind: BlindWindow['kind'], start: string, end: string | null, actions: string[]): BlindWindow => ({
+  mailbox: 'm@contoso.com', kind, start, end, scope: { actions, logonTypes: ['Owner'] }, confidence: 'certain', reason: 'r', evidence: [],
+});
+
+describe('blindWindowsForExposure', () => {
+  const from = Date.parse('2024-05-02T00:00:00Z');
+  const to = Date.parse('2024-05-03T00:00:00Z');
+  it.each([
+    { name: 'throttled inside', win: w('throttled', '2024-05-02T05:00:00.000Z', '2024-05-03T05:00:00.000Z', ['MailItemsAccessed']), want: true },
+    { name: 'bypass open-ended from before', win: w('bypass', '2024-04-01T00:00:00.000Z', null, ['*']), want: true },
+    { name: 'ends exactly at the scope start', win: w('bypass', '2024-04-01T00:00:00.000Z', '2024-05-02T00:00:00.000Z', ['*']), want: false },
+    { name: 'starts at the scope end', win: w('throttled', '2024-05-03T00:00:00.000Z', null, ['MailItemsAccessed']), want: false },
+    { name: 'does not blind MailItemsAccessed', win: w('actions-not-audited', '2024-04-01T00:00:00.000Z', null, ['SoftDelete']), want: false },
+  ])('$name → $want', ({ win, want }) => {
+    expect(blindWindowsForExposure([win], from, to)).toEqual(want ? [win] : []);
+  });
+});
+
+describe('CSV', () => {
+  const result: ExposureResult = {
+    mailbox: 'm@contoso.com',
+    scope: { mailbox: 'm@contoso.com', session: null, ip: null, app: null, from: null, to: null },
+    items: [{
+      internetMessageId: '<a,b"c@x>', folder: '\\Inbox\nSub', firstAccess: '2024-05-02T01:00:00.000Z', lastAccess: '2024-05-02T02:00:00.000Z',
+      accessCount: 2, sessions: ['s1', 's2'], ips: ['203.0.113.9'], accessTypes: ['Bind'],
+    }],
+    syncedFolders: [{ folder: '\\Inbox', time: '2024-05-02T03:00:00.000Z', sessionId: 's3', ip: '2001:db8::1', client: 'Client=MSExchangeRPC' }],
+    blindWindows: [w('throttled', '2024-05-02T05:00:00.000Z', null, ['MailItemsAccessed'])],
+  };
+
+  it('round-trips through an RFC 4180 parser with hostile values intact', () => {
+    const text = exposureToCsv(result);
+    expect(text.endsWith('\r\n')).toBe(true);
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatchObject({ record: 'message', internet_message_id: '<a,b"c@x>', folder: '\\Inbox\nSub', access_count: '2', sessions: 's1; s2' });
+    expect(rows[1]).toMatchObject({ record: 'synced-folder', folder: '\\Inbox', ips: '2001:db8::1', client: 'Client=MSExchangeRPC' });
+    expect(rows[2]).toMatchObject({ record: 'blind-window', blind_kind: 'throttled', blind_end: 'open' });
+  });
+
+  it.each([['plain', 'plain'], ['a,b', '"a,b"'], ['say "hi"', '"say ""hi"""'], ['l1\r\nl2', '"l1\r\nl2"'], [null, ''], [3, '3']])('csvField(%j) = %j', (v, want) => {
+    expect(csvField(v as string | number | null)).toBe(want);
+  });
+
+  it('splitList dedups and sorts the SQL separator list', () => {
+    expect(splitList('b\u001fa\u001fb')).toEqual(['a', 'b']);
+    expect(splitList(null)).toEqual([]);
+  });
+});

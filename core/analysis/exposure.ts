@@ -1,0 +1,100 @@
+// MailItemsAccessed exposure: which messages a mailbox exposed within a scope (sessions, IPs, apps,
+// time range), Sync as whole-folder exposure, and the blind windows inside the scope where exposure
+// could not be measured. The heavy aggregation runs in SQL (db/analysis.ts); this file holds the
+// result types, the blind-window selection and the CSV export for the notification team.
+import { overlaps } from './timeline.ts';
+import type { BlindWindow } from './types.ts';
+
+export interface ExposureScope {
+  mailbox: string;
+  session: string | null;
+  ip: string | null;
+  app: string | null;
+  /** ISO; null = from the start of the case. */
+  from: string | null;
+  /** ISO, exclusive; null = to the end of the case. */
+  to: string | null;
+}
+
+export interface ExposedItem {
+  internetMessageId: string;
+  /** The folder path; several paths (the item was moved) are joined with " | ". */
+  folder: string | null;
+  firstAccess: string;
+  lastAccess: string;
+  /** Distinct MailItemsAccessed records naming the item (an item repeated inside one aggregated record counts once). */
+  accessCount: number;
+  sessions: string[];
+  ips: string[];
+  accessTypes: string[];
+}
+
+export interface SyncedFolder {
+  folder: string | null;
+  time: string;
+  sessionId: string | null;
+  ip: string | null;
+  client: string | null;
+}
+
+export interface ExposureResult {
+  mailbox: string;
+  scope: ExposureScope;
+  items: ExposedItem[];
+  syncedFolders: SyncedFolder[];
+  /** Windows inside the scope where MailItemsAccessed could not have been recorded: exposure there is unmeasured. */
+  blindWindows: BlindWindow[];
+}
+
+/** Windows that blind MailItemsAccessed and overlap [fromMs, toMs). */
+export function blindWindowsForExposure(windows: BlindWindow[], fromMs: number, toMs: number): BlindWindow[] {
+  return windows.filter((w) => {
+    if (!w.scope.actions.includes('*') && !w.scope.actions.includes('MailItemsAccessed')) return false;
+    return overlaps({ startMs: Date.parse(w.start), endMs: w.end === null ? null : Date.parse(w.end) }, { startMs: fromMs, endMs: toMs });
+  });
+}
+
+/** Splits a SQL group_concat of distinct values (separator U+001F) into a sorted list. */
+export function splitList(s: string | null): string[] {
+  if (s === null || s === '') return [];
+  return [...new Set(s.split('\u001f').filter((x) => x !== ''))].sort();
+}
+
+// ---- CSV (RFC 4180) --------------------------------------------------------------------------------
+
+/** Quotes a field when it holds a comma, a double quote, CR or LF (doubling inner quotes). Values are never altered otherwise. */
+export function csvField(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export const EXPOSURE_CSV_HEADER = [
+  'record', 'mailbox', 'internet_message_id', 'folder', 'first_access', 'last_access', 'access_count', 'sessions', 'ips',
+  'access_types', 'client', 'blind_kind', 'blind_end', 'blind_reason',
+];
+
+/**
+ * One CSV row per exposed message, per synced folder (every item in it counts as exposed) and per blind
+ * window (exposure there could not be measured), so that the notification team cannot lose the caveat.
+ * Lines end with CRLF; list cells are joined with "; ".
+ */
+export function* exposureCsvLines(r: ExposureResult): Generator<string> {
+  const line = (cells: (string | number | null)[]) => `${cells.map(csvField).join(',')}\r\n`;
+  yield line(EXPOSURE_CSV_HEADER);
+  for (const it of r.items) {
+    yield line(['message', r.mailbox, it.internetMessageId, it.folder, it.firstAccess, it.lastAccess, it.accessCount, it.sessions.join('; '), it.ips.join('; '), it.accessTypes.join('; '), null, null, null, null]);
+  }
+  for (const s of r.syncedFolders) {
+    yield line(['synced-folder', r.mailbox, null, s.folder, s.time, s.time, 1, s.sessionId, s.ip, 'Sync', s.client, null, null, null]);
+  }
+  for (const w of r.blindWindows) {
+    yield line(['blind-window', w.mailbox, null, null, w.start, null, null, null, null, null, null, w.kind, w.end ?? 'open', w.reason]);
+  }
+}
+
+export function exposureToCsv(r: ExposureResult): string {
+  let out = '';
+  for (const l of exposureCsvLines(r)) out += l;
+  return out;
+}
