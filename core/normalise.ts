@@ -328,7 +328,7 @@ export function normaliseWithHints(rec: Record<string, unknown>, rawText: string
 
   let mailbox = str(get(data, 'MailboxOwnerUPN'));
   if (mailbox === null && (recordType === 1 || (recordType === null && operation !== null && operation.includes('-') && Array.isArray(params)))) {
-    mailbox = nameValue(params, 'Identity', get) ?? objectId;
+    mailbox = nameValue(params, 'Mailbox', get) ?? nameValue(params, 'Identity', get) ?? objectId;
   }
 
   const appCtx = get(data, 'AppAccessContext');
