@@ -1,0 +1,100 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseText } from '../core/formats/index.ts';
+import { openMemory } from './database.ts';
+import type { WritableDB } from './database.ts';
+import { startImportRun, upsertEvidence } from './caseRepo.ts';
+import { EventWriter } from './events.ts';
+import {
+  countSlice, finishRun, finishSlice, getTenantProfile, hasLedger, insertSlice, listLedger, listRuns, recordPage, saveTenantProfile,
+  slicesForPlan, splitLedgerSlice, startRun, totals,
+} from './ledger.ts';
+
+const NOW = '2026-05-01T12:00:00.000Z';
+
+function db(): WritableDB {
+  const d = openMemory();
+  // Until the acquisition migration is numbered into db/migrations, apply its SQL here.
+  if (!hasLedger(d)) {
+    const pending = join(import.meta.dirname, 'ledger.schema.sql');
+    if (existsSync(pending)) d.exec(readFileSync(pending, 'utf8'));
+  }
+  return d;
+}
+
+function rec(id: string, sec: number): Record<string, unknown> {
+  return { Id: id, CreationTime: `2026-05-01T10:00:${String(sec).padStart(2, '0')}`, RecordType: 2, Operation: 'Send', UserId: 'alex@contoso.com', Workload: 'Exchange' };
+}
+
+/** Stores a page of records as one evidence item, the way ingestStaged does, and links it to a slice. */
+function page(d: WritableDB, sliceId: number, sha: string, records: Record<string, unknown>[]): void {
+  const ev = upsertEvidence(d, { sha256: sha, size: 1, relPath: `evidence/${sha}`, originalPath: null, originalName: null, modifiedAt: null, addedBy: 't', addedAt: NOW, format: 'ual-json', source: 'acquisition' }).record;
+  const run = startImportRun(d, { evidenceId: ev.id, source: 'acquisition', file: null, format: 'ual-json', startedAt: NOW, asOf: NOW });
+  const w = new EventWriter(d, ev.id, run);
+  let n = 0;
+  for (const it of parseText('ual-json', JSON.stringify(records))) {
+    if (it.kind !== 'event') throw new Error(`test record not parsed: ${JSON.stringify(it)}`);
+    w.write(it.event, it.loc);
+    n++;
+  }
+  recordPage(d, sliceId, ev.id, run, n, NOW);
+}
+
+describe('ledger', () => {
+  it('has the columns coverage analysis reads', () => {
+    const d = db();
+    const cols = (d.prepare('PRAGMA table_info(ledger)').all() as { name: string }[]).map((c) => c.name);
+    for (const c of ['id', 'source', 'slice_start', 'slice_end', 'status', 'query_json', 'reported', 'retrieved', 'duplicates', 'retries', 'reason']) expect(cols).toContain(c);
+  });
+
+  it('reconciles a slice: distinct records across pages, repeats counted as duplicates', () => {
+    const d = db();
+    const runId = startRun(d, { tenantName: 't', planHash: 'p1', planJson: '{}', startedAt: NOW });
+    const a = insertSlice(d, { planHash: 'p1', runId, source: 'ual', sliceStart: '2026-05-01T10:00:00.000Z', sliceEnd: '2026-05-01T11:00:00.000Z', status: 'not-collected', query: { RecordType: null }, reason: 'not yet collected' }, NOW);
+    const b = insertSlice(d, { planHash: 'p1', runId, source: 'graph', sliceStart: '2026-05-01T10:00:00.000Z', sliceEnd: '2026-05-01T11:00:00.000Z', status: 'not-collected', query: {}, reason: null }, NOW);
+    page(d, a, 'a1', [rec('r1', 1), rec('r2', 2), rec('r3', 3)]);
+    page(d, a, 'a2', [rec('r3', 3), rec('r4', 4), rec('r4', 4)]); // r3 repeats across pages, r4 within the page
+    // another source sees records the first already stored: they still count for that slice
+    page(d, b, 'b1', [rec('r1', 1), rec('r2', 2)]);
+    expect(countSlice(d, a)).toEqual({ received: 6, retrieved: 4, duplicates: 2, pages: 2 });
+    expect(countSlice(d, b)).toEqual({ received: 2, retrieved: 2, duplicates: 0, pages: 1 });
+    const row = finishSlice(d, a, { status: 'complete', reported: 4, retriesAdded: 2, reason: null, runId }, NOW);
+    expect(row).toMatchObject({ status: 'complete', reported: 4, retrieved: 4, duplicates: 2, retries: 2, pages: 2 });
+    finishSlice(d, b, { status: 'incomplete', reported: 3, retriesAdded: 0, reason: 'reported 3, stored 2', runId }, NOW);
+    const t = totals(listLedger(d));
+    expect(t).toMatchObject({ slices: 2, complete: 1, incomplete: 1, retrieved: 6, duplicates: 2, retries: 2 });
+    finishRun(d, runId, 'incomplete', t, null, NOW);
+    expect(listRuns(d)[0]).toMatchObject({ status: 'incomplete', planHash: 'p1' });
+  });
+
+  it('a split keeps the parent and its pages in ledger_splits and leaves a partition of leaves', () => {
+    const d = db();
+    const runId = startRun(d, { tenantName: 't', planHash: 'p2', planJson: '{}', startedAt: NOW });
+    const id = insertSlice(d, { planHash: 'p2', runId, source: 'ual', sliceStart: '2026-05-01T00:00:00.000Z', sliceEnd: '2026-05-02T00:00:00.000Z', status: 'not-collected', query: {}, reason: null }, NOW);
+    page(d, id, 'probe', [rec('x1', 1)]);
+    const ids = splitLedgerSlice(d, id, [
+      { sliceStart: '2026-05-01T00:00:00.000Z', sliceEnd: '2026-05-01T12:00:00.000Z' },
+      { sliceStart: '2026-05-01T12:00:00.000Z', sliceEnd: '2026-05-02T00:00:00.000Z' },
+    ], 80_000, 'ResultCount 80000 over the 50000 session cap', runId, NOW);
+    expect(ids[0]).toBe(id);
+    const leaves = slicesForPlan(d, 'p2');
+    expect(leaves.map((l) => [l.sliceStart, l.sliceEnd, l.status])).toEqual([
+      ['2026-05-01T00:00:00.000Z', '2026-05-01T12:00:00.000Z', 'not-collected'],
+      ['2026-05-01T12:00:00.000Z', '2026-05-02T00:00:00.000Z', 'not-collected'],
+    ]);
+    expect(countSlice(d, id).pages).toBe(0);
+    const split = d.prepare('SELECT * FROM ledger_splits').get() as { reported: number; parts: number; id: number };
+    expect(split).toMatchObject({ reported: 80_000, parts: 2 });
+    expect(d.prepare('SELECT COUNT(*) FROM ledger_evidence WHERE split_id = ?').pluck().get(split.id)).toBe(1);
+    expect(leaves.every((l) => l.splitFrom === split.id)).toBe(true);
+  });
+
+  it('keeps tenant profiles without secrets', () => {
+    const d = db();
+    saveTenantProfile(d, { name: 'contoso', tenant: 'contoso.onmicrosoft.com', cloud: 'global', clientId: 'c1', authMode: 'certificate', certPath: '/k/app.pem', endpoints: null, caPath: null, graphVersion: 'beta', createdAt: NOW, createdBy: 'me' });
+    expect(getTenantProfile(d, 'contoso')).toMatchObject({ authMode: 'certificate', certPath: '/k/app.pem', endpoints: null });
+    const cols = (d.prepare('PRAGMA table_info(tenant_profiles)').all() as { name: string }[]).map((c) => c.name);
+    expect(cols.some((c) => /secret|token|key/.test(c))).toBe(false);
+  });
+});
