@@ -3,12 +3,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent, ConfigRecord, ParsedItem } from '../model.ts';
-import { FORMATS, createParser, detectFormat } from './index.ts';
-import type { FormatId } from './types.ts';
-import { ALL_FORMAT_IDS } from './detect.ts';
+import type { AuditEvent, ConfigRecord, ParsedItem } from '../../core/model.ts';
+import { FORMATS, createParser, detectFormat } from '../../core/formats/index.ts';
+import type { FormatId } from '../../core/formats/types.ts';
+import { ALL_FORMAT_IDS } from '../../core/formats/detect.ts';
 
-const DIR = join(import.meta.dirname, '../../test/fixtures/formats');
+const DIR = join(import.meta.dirname, '../fixtures/formats');
 const read = (f: string): string => readFileSync(join(DIR, f), 'utf8');
 
 function parseChunks(format: FormatId, text: string, size: number): ParsedItem[] {
