@@ -1,0 +1,83 @@
+// The one typed API contract between the UI and the workstation. The Electron preload bridge, the
+// main-process handler registry, the local web bridge used for browser tests and the renderer client
+// are all typed from `Api`. Arguments are validated with the zod schemas below at every boundary.
+import { z } from 'zod';
+
+export const CaseOpenArgs = z.object({ dir: z.string().min(1) });
+
+export const TimelineArgs = z.object({
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+  user: z.string().max(512).optional(),
+  mailbox: z.string().max(512).optional(),
+  operations: z.array(z.string().max(128)).max(50).optional(),
+  ip: z.string().max(64).optional(),
+  session: z.string().max(256).optional(),
+  text: z.string().max(1024).optional(),
+  /** Keyset paging: rows strictly after this (timeMs, id) position. */
+  after: z.object({ timeMs: z.number().int(), id: z.number().int() }).optional(),
+  limit: z.number().int().min(1).max(5000).default(500),
+});
+
+export const EventArgs = z.object({ id: z.string().min(1).max(256) });
+
+export interface CaseSummary {
+  dir: string;
+  name: string;
+  number: string | null;
+  client: string | null;
+  examiner: string;
+  timeZone: string;
+  createdAt: string;
+  events: number;
+  evidenceItems: number;
+  mailboxes: number;
+  firstEvent: string | null;
+  lastEvent: string | null;
+}
+
+export interface TimelineEntry {
+  id: string;
+  rowId: number;
+  timeMs: number;
+  time: string;
+  recordType: number | null;
+  recordTypeName: string | null;
+  operation: string | null;
+  workload: string | null;
+  user: string | null;
+  mailbox: string | null;
+  clientIp: string | null;
+  sessionId: string | null;
+  appId: string | null;
+  resultStatus: string | null;
+  evidence: { sha256: string; line: number | null };
+}
+
+export interface TimelinePage {
+  rows: TimelineEntry[];
+  /** Position to pass as `after` for the next page; null at the end. */
+  next: { timeMs: number; id: number } | null;
+}
+
+export interface EventDetail extends TimelineEntry {
+  auditData: unknown;
+  items: { folderPath: string | null; internetMessageId: string | null; accessType: string | null; sizeBytes: number | null }[];
+}
+
+export type ApiError = { kind: 'NotFound' | 'BadRequest' | 'CaseProblem' | 'Internal'; message: string };
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export type Api = {
+  'case.open': (a: z.input<typeof CaseOpenArgs>) => Promise<CaseSummary>;
+  'timeline.query': (a: z.input<typeof TimelineArgs>) => Promise<TimelinePage>;
+  'event.get': (a: z.input<typeof EventArgs>) => Promise<EventDetail>;
+};
+
+export type ApiName = keyof Api;
+
+export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
+  'case.open': CaseOpenArgs,
+  'timeline.query': TimelineArgs,
+  'event.get': EventArgs,
+};
