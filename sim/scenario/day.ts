@@ -57,7 +57,6 @@ export interface World {
 interface RawBind { t: number; seq: number; owner: number; actor: number; logon: number; client: Client; ip: string; session: string; folder: number; n: number; scripted: boolean }
 interface Out { t: number; rec: UalRecord; miaOwner: number; bind: boolean; scripted: boolean }
 
-const MIA_PROPS_BIND = JSON.stringify([{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'False' }]);
 
 export class DayGen {
   readonly world: World;
@@ -243,7 +242,7 @@ export class DayGen {
     for (const { first: b, items } of groups.values()) {
       const o = this.p(b.owner);
       const rec = mailboxBase(this.world.ctx, idRng.guid(), b.t, 'MailItemsAccessed', RT_EXCHANGE_ITEM_AGGREGATED, o, this.p(b.actor), b.logon, b.client, b.ip, b.session);
-      rec.OperationProperties = JSON.parse(MIA_PROPS_BIND) as unknown;
+      rec.OperationProperties = [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'False' }];
       rec.Folders = [{
         FolderItems: items.map((n) => ({ Id: st.itemId(b.owner, b.folder, n), InternetMessageId: st.messageId(b.owner, b.folder, n, o.server), SizeInBytes: st.size(b.owner, b.folder, n) })),
         Id: st.folderId(b.owner, b.folder),
@@ -331,7 +330,7 @@ export function generateBackground(g: DayGen): void {
         g.deleteItems(start + Math.floor(rng.next() * dur), p.index, p.index, LOGON_OWNER, client, ip, session, op, rng.int(1, 4));
       }
       const ruleId = w.ruleIds.get(p.index);
-      if (ruleId !== undefined && client.key === 'outlook' && rng.chance(0.03)) {
+      if (ruleId !== undefined && client.key === 'outlook' && rng.chance(0.2)) {
         g.updateInboxRules(start + Math.floor(rng.next() * dur), p.index, p.index, LOGON_OWNER, client, ip, session, ruleId);
       }
       if (p.kind === 'admin' && rng.chance(0.4)) {

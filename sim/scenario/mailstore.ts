@@ -42,14 +42,14 @@ export class MailStore {
   }
 
   itemId(mailbox: number, folder: number, n: number): string {
-    return `RgAAAAD${hex8(hash32(this.seed, 'item', mailbox, folder, n))}${hex8(hash32(this.seed, 'item2', mailbox, folder, n))}AAAA`;
+    return `RgAAAAD${hex8(hash32(this.seed, 101, mailbox, folder, n))}${hex8(hash32(this.seed, 102, mailbox, folder, n))}AAAA`;
   }
 
   subject(mailbox: number, folder: number, n: number): string {
-    return SUBJECTS[hash32(this.seed, 'subj', mailbox, folder, n) % SUBJECTS.length] ?? 'Hello';
+    return SUBJECTS[hash32(this.seed, 103, mailbox, folder, n) % SUBJECTS.length] ?? 'Hello';
   }
 
   size(mailbox: number, folder: number, n: number): number {
-    return 2000 + (hash32(this.seed, 'size', mailbox, folder, n) % 250000);
+    return 2000 + (hash32(this.seed, 104, mailbox, folder, n) % 250000);
   }
 }
