@@ -1,0 +1,127 @@
+// Fault injection. Two sources: rules a test scripts through the handle (`inject`), and a random schedule
+// (`flaky`/`hostile`) drawn from a seeded generator so a run is reproducible for a client that makes the
+// same requests in the same order. Every fault is detectable by a correct client (status code, reset
+// connection, unparseable body, ResultIndex -1, repeated Id) and none advances server-side state, so
+// retrying the same request gets the data the fault withheld.
+import { FAULT_MAX_CONSECUTIVE, FAULT_RATE } from './assumptions.ts';
+
+/** Faults applied by the router before the request reaches an API. */
+export type GenericFaultKind = '429' | '503' | 'reset' | 'slow' | 'truncate' | '403nul';
+/** Faults an API applies itself where they make sense (a page of records, a SUAL session call). */
+export type SpecialFaultKind = 'duplicate' | 'sessionTimeout';
+export type FaultKind = GenericFaultKind | SpecialFaultKind;
+
+export interface FaultRule {
+  /** Matched against the request path + query (e.g. /InvokeCommand/, /auditLog\/queries\/.+\/records/). */
+  path?: RegExp;
+  method?: string;
+  kind: FaultKind;
+  /** How many requests this rule hits; default 1. Infinity for every matching request. */
+  count?: number;
+  /** Seconds for Retry-After on 429 (Exchange gets it as a decimal string). Default 1. */
+  retryAfter?: number;
+  /** Delay for 'slow', in ms. Default 1500. */
+  delayMs?: number;
+  /** For 'duplicate': how many records of the previous page to repeat. Default 3. */
+  duplicates?: number;
+}
+
+export interface AppliedFault {
+  seq: number;
+  kind: FaultKind;
+  method: string;
+  path: string;
+  source: 'rule' | 'random';
+}
+
+export type ApiFamily = 'graph' | 'exchange' | 'manage' | 'identity' | 'sim';
+
+export interface FaultController {
+  /** Adds a rule; returns its id. Rules are tried in the order added. */
+  inject(rule: FaultRule): number;
+  remove(id: number): void;
+  clear(): void;
+  /** Faults applied so far (tests assert their client saw and recovered from each). */
+  readonly log: readonly AppliedFault[];
+  /** Router: the generic fault for this request, if any. */
+  takeGeneric(method: string, path: string, api: ApiFamily): (FaultRule & { kind: GenericFaultKind }) | null;
+  /** API: whether to apply a special fault to this request. */
+  takeSpecial(kind: SpecialFaultKind, method: string, path: string): FaultRule | null;
+}
+
+/** mulberry32: tiny seeded PRNG (deterministic fault schedules; no library offers this smaller). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const RANDOM_GENERIC: GenericFaultKind[] = ['429', '503', 'reset', 'slow', 'truncate'];
+
+export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: number): FaultController {
+  const rules = new Map<number, FaultRule & { remaining: number }>();
+  const log: AppliedFault[] = [];
+  let nextId = 1;
+  let seq = 0;
+  let consecutive = 0;
+  const rand = prng(seed ^ 0x5eed);
+  const rate = FAULT_RATE[mode];
+
+  const matches = (r: FaultRule, method: string, path: string): boolean =>
+    (!r.method || r.method.toUpperCase() === method.toUpperCase()) && (!r.path || r.path.test(path));
+
+  const record = (kind: FaultKind, method: string, path: string, source: 'rule' | 'random'): void => {
+    log.push({ seq: ++seq, kind, method, path, source });
+  };
+
+  const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string): FaultRule | null => {
+    for (const [id, r] of rules) {
+      if (!pred(r.kind) || !matches(r, method, path)) continue;
+      r.remaining -= 1;
+      if (r.remaining <= 0) rules.delete(id);
+      record(r.kind, method, path, 'rule');
+      return r;
+    }
+    return null;
+  };
+
+  return {
+    inject(rule) {
+      const id = nextId++;
+      rules.set(id, { ...rule, remaining: rule.count ?? 1 });
+      return id;
+    },
+    remove(id) { rules.delete(id); },
+    clear() { rules.clear(); },
+    get log() { return log; },
+    takeGeneric(method, path, api) {
+      const special = (k: FaultKind): boolean => k === 'duplicate' || k === 'sessionTimeout';
+      const r = fromRules((k) => !special(k), method, path);
+      if (r) return r as FaultRule & { kind: GenericFaultKind };
+      if (rate === 0 || api === 'identity' || api === 'sim') return null;
+      const roll = rand();
+      const pick = rand();
+      if (roll >= rate || consecutive >= FAULT_MAX_CONSECUTIVE) {
+        consecutive = 0;
+        return null;
+      }
+      consecutive += 1;
+      const kind = RANDOM_GENERIC[Math.floor(pick * RANDOM_GENERIC.length)] ?? '503';
+      record(kind, method, path, 'random');
+      return { kind, retryAfter: 1, delayMs: 200 + Math.floor(pick * 800) };
+    },
+    takeSpecial(kind, method, path) {
+      const r = fromRules((k) => k === kind, method, path);
+      if (r) return r;
+      if (rate === 0) return null;
+      if (rand() >= rate / 2) return null;
+      record(kind, method, path, 'random');
+      return { kind, duplicates: 3 };
+    },
+  };
+}
