@@ -1,0 +1,219 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  CaseDataError, SESSIONS_SQL, SQL, exposureItemsSql, firstAccessRecord, inferThrottles, insertAnalysisRun, queryExposureItems,
+  querySessions, querySyncedFolders, readAccessSources, readAnalysisRun, readCaseRange, readChangeRecords, readConfigObservations,
+  readLedger, readMailboxActivity, readThrottleMarkers, syncedFoldersSql,
+} from './analysis.ts';
+import { openMemory } from './database.ts';
+import type { WritableDB } from './database.ts';
+
+const T0 = Date.UTC(2024, 4, 1);
+const H = 3_600_000;
+const MEG = 'megan.bowen@contoso.com';
+let db: WritableDB;
+let seq = 0;
+
+beforeEach(() => {
+  db = openMemory();
+  seq = 0;
+  db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 'test', '2024-06-01T00:00:00Z');
+           INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');`);
+});
+
+interface Ev {
+  timeMs: number;
+  operation: string;
+  mailbox?: string | null;
+  userId?: string | null;
+  ip?: string | null;
+  session?: string | null;
+  appId?: string | null;
+  clientInfo?: string | null;
+  recordType?: number;
+  data?: Record<string, unknown>;
+  items?: { imid: string | null; folder: string | null; type: 'Bind' | 'Sync' | null }[];
+  workload?: string;
+}
+
+function insert(e: Ev): { id: number; recordId: string } {
+  const recordId = `rec-${++seq}`;
+  const data = { Id: recordId, Operation: e.operation, CreationTime: new Date(e.timeMs).toISOString().slice(0, 19), ...(e.data ?? {}) };
+  const info = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, mailbox, client_ip, session_id, app_id, client_info, audit_data, evidence_id, import_run_id, result_status, user_type)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?)`).run(
+    recordId, e.timeMs, e.recordType ?? 2, e.operation, e.workload ?? 'Exchange', e.userId ?? e.mailbox ?? null, e.mailbox ?? null, e.ip ?? null,
+    e.session ?? null, e.appId ?? null, e.clientInfo ?? null, JSON.stringify(data), String(data['ResultStatus'] ?? 'Succeeded'), Number(data['UserType'] ?? 0),
+  );
+  const id = Number(info.lastInsertRowid);
+  for (const it of e.items ?? []) {
+    db.prepare('INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type) VALUES (?, ?, ?, ?)').run(id, it.folder, it.imid, it.type);
+  }
+  return { id, recordId };
+}
+
+function snapshot(kind: string, asOf: string, rows: { identity: string; value: unknown; raw?: unknown }[]): number {
+  const s = db.prepare("INSERT INTO config_snapshots (kind, as_of, as_of_source, evidence_id, import_run_id) VALUES (?, ?, 'option', 1, 1)").run(kind, asOf);
+  for (const r of rows) {
+    db.prepare('INSERT INTO config_rows (snapshot_id, kind, identity, value_json, raw_json) VALUES (?, ?, ?, ?, ?)').run(s.lastInsertRowid, kind, r.identity, JSON.stringify(r.value), JSON.stringify(r.raw ?? {}));
+  }
+  return Number(s.lastInsertRowid);
+}
+
+const mia = (timeMs: number, mailbox: string, extra: Partial<Ev> = {}) => insert({ timeMs, operation: 'MailItemsAccessed', mailbox, recordType: 50, ...extra });
+
+describe('range, configuration and change records', () => {
+  it('case range is first..last event', () => {
+    expect(readCaseRange(db)).toBeNull();
+    insert({ timeMs: T0 + 5 * H, operation: 'Send', mailbox: MEG });
+    insert({ timeMs: T0, operation: 'Send', mailbox: MEG });
+    expect(readCaseRange(db)).toEqual({ startMs: T0, endMs: T0 + 5 * H, events: 2 });
+  });
+
+  it('configuration rows carry their snapshot time; an unreadable as_of is an error', () => {
+    snapshot('bypass', '2024-06-01T00:00:00Z', [{ identity: 'svc', value: { identity: 'svc', name: 'svc', auditBypassEnabled: true, whenChangedUtc: null } }]);
+    const got = readConfigObservations(db, 'bypass');
+    expect(got).toHaveLength(1);
+    expect(got[0]).toMatchObject({ asOfMs: Date.UTC(2024, 5, 1), value: { auditBypassEnabled: true } });
+    snapshot('bypass', 'yesterday', [{ identity: 'x', value: {} }]);
+    expect(() => readConfigObservations(db, 'bypass')).toThrow(CaseDataError);
+  });
+
+  it('change records are parsed with their Parameters, other operations are not read', () => {
+    insert({ timeMs: T0 + H, operation: 'Set-MailboxAuditBypassAssociation', recordType: 1, data: { Parameters: [{ Name: 'Identity', Value: 'megan.bowen' }, { Name: 'AuditBypassEnabled', Value: 'True' }], ResultStatus: 'True' } });
+    insert({ timeMs: T0, operation: 'set-mailbox', recordType: 1, data: { Parameters: [{ Name: 'Identity', Value: 'x' }] } });
+    insert({ timeMs: T0, operation: 'MailItemsAccessed', mailbox: MEG });
+    const recs = readChangeRecords(db);
+    expect(recs.map((r) => r.operation)).toEqual(['set-mailbox', 'Set-MailboxAuditBypassAssociation']);
+    expect(recs[1]!.parameters.get('AuditBypassEnabled')).toBe('True');
+    expect(recs[1]!.failed).toBe(false);
+  });
+});
+
+describe('MailItemsAccessed aggregates', () => {
+  it('throttle markers: only IsThrottled=True, confirmed by parsing', () => {
+    const on = mia(T0, MEG, { data: { OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'True' }] } });
+    mia(T0 + H, MEG, { data: { OperationProperties: [{ Name: 'IsThrottled', Value: 'False' }], Folders: [{ FolderItems: [{ Subject: 'True story' }] }] } });
+    mia(T0 + 2 * H, MEG, { data: { OperationProperties: [{ Name: 'IsThrottled', Value: 'False' }] } });
+    expect(readThrottleMarkers(db)).toEqual([{ recordId: on.recordId, timeMs: T0, mailbox: MEG }]);
+  });
+
+  it('throttle inference: 1,001 records in 24 hours on one mailbox, 1,000 on another', () => {
+    const ins = db.transaction(() => {
+      for (let k = 0; k < 1001; k++) mia(T0 + k * 60_000, MEG);
+      for (let k = 0; k < 1000; k++) mia(T0 + k * 60_000, 'adele@contoso.com');
+    });
+    ins();
+    const { inferred, miaCounts } = inferThrottles(db);
+    expect(inferred).toEqual([{ mailbox: MEG, startMs: T0 + 1000 * 60_000, count: 1001 }]);
+    expect(miaCounts.get('adele@contoso.com')).toBe(1000);
+  });
+
+  it('activity per mailbox per day merges UPN case variants', () => {
+    insert({ timeMs: T0, operation: 'Send', mailbox: MEG });
+    insert({ timeMs: T0 + 25 * H, operation: 'Send', mailbox: MEG.toUpperCase() });
+    const [a] = readMailboxActivity(db, new Map([[MEG, 7]]));
+    expect(a).toMatchObject({ mailbox: MEG, count: 2, firstMs: T0, lastMs: T0 + 25 * H, mailItemsAccessed: 7 });
+    expect([...a!.daily.values()]).toEqual([1, 1]);
+  });
+
+  it('access sources group by IP, app and client; the first record is found', () => {
+    mia(T0, MEG, { ip: '198.51.100.7', appId: 'owa', clientInfo: 'Client=OWA' });
+    mia(T0 + H, MEG, { ip: '198.51.100.7', appId: 'owa', clientInfo: 'Client=OWA' });
+    const evil = mia(T0 + 2 * H, MEG, { ip: '203.0.113.9', appId: 'owa', clientInfo: 'Client=OWA' });
+    const got = readAccessSources(db).sort((a, b) => a.firstMs - b.firstMs);
+    expect(got.map((s) => [s.ip, s.count, s.firstMs, s.lastMs])).toEqual([['198.51.100.7', 2, T0, T0 + H], ['203.0.113.9', 1, T0 + 2 * H, T0 + 2 * H]]);
+    expect(firstAccessRecord(db, MEG, 'IP', '203.0.113.9', T0 + 2 * H)).toBe(evil.recordId);
+    expect(firstAccessRecord(db, MEG, 'app', 'other', T0 + 2 * H)).toBeNull();
+  });
+});
+
+describe('ledger', () => {
+  it('is null without a ledger table, and read when acquisition has created it', () => {
+    expect(readLedger(db)).toBeNull();
+    db.exec(`CREATE TABLE ledger (id INTEGER PRIMARY KEY, source TEXT, slice_start TEXT, slice_end TEXT, status TEXT, query_json TEXT, reported INTEGER, retrieved INTEGER, duplicates INTEGER, retries INTEGER, reason TEXT);
+             INSERT INTO ledger (source, slice_start, slice_end, status, query_json, reason) VALUES
+               ('graph', '2024-05-01T00:00:00Z', '2024-05-01T01:00:00Z', 'incomplete', '{"mailbox":"megan.bowen"}', 'cap'),
+               ('graph', '2024-05-01T01:00:00Z', '2024-05-01T02:00:00Z', 'weird', null, null);`);
+    expect(readLedger(db)).toEqual([
+      { id: 1, source: 'graph', start: '2024-05-01T00:00:00Z', end: '2024-05-01T01:00:00Z', status: 'incomplete', query: { mailbox: 'megan.bowen' }, reason: 'cap' },
+      { id: 2, source: 'graph', start: '2024-05-01T01:00:00Z', end: '2024-05-01T02:00:00Z', status: 'incomplete', query: null, reason: 'unknown ledger status "weird"' },
+    ]);
+  });
+});
+
+describe('exposure', () => {
+  function seed() {
+    mia(T0, MEG, { session: 's1', ip: '203.0.113.9', appId: 'app1', items: [{ imid: '<a@x>', folder: '\\Inbox', type: 'Bind' }, { imid: '<b@x>', folder: '\\Inbox', type: 'Bind' }, { imid: '<a@x>', folder: '\\Inbox', type: 'Bind' }] });
+    mia(T0 + H, MEG, { session: 's2', ip: '198.51.100.7', appId: 'app2', items: [{ imid: '<a@x>', folder: '\\Archive', type: 'Bind' }] });
+    mia(T0 + 2 * H, MEG, { session: 's1', ip: '203.0.113.9', appId: 'app1', clientInfo: 'Client=MSExchangeRPC', items: [{ imid: null, folder: '\\Inbox', type: 'Sync' }] });
+    mia(T0, 'other@contoso.com', { session: 's1', items: [{ imid: '<z@x>', folder: '\\Inbox', type: 'Bind' }] });
+  }
+  const all = { mailbox: MEG, fromMs: 0, toMs: Number.MAX_SAFE_INTEGER };
+
+  it('one item per InternetMessageId; a repeat inside one aggregated record counts once', () => {
+    seed();
+    const items = [...queryExposureItems(db, all)];
+    expect(items).toEqual([
+      { internetMessageId: '<a@x>', folder: '\\Archive | \\Inbox', firstAccess: new Date(T0).toISOString(), lastAccess: new Date(T0 + H).toISOString(), accessCount: 2, sessions: ['s1', 's2'], ips: ['198.51.100.7', '203.0.113.9'], accessTypes: ['Bind'] },
+      { internetMessageId: '<b@x>', folder: '\\Inbox', firstAccess: new Date(T0).toISOString(), lastAccess: new Date(T0).toISOString(), accessCount: 1, sessions: ['s1'], ips: ['203.0.113.9'], accessTypes: ['Bind'] },
+    ]);
+    expect(querySyncedFolders(db, all)).toEqual([{ folder: '\\Inbox', time: new Date(T0 + 2 * H).toISOString(), sessionId: 's1', ip: '203.0.113.9', client: 'Client=MSExchangeRPC' }]);
+  });
+
+  it.each([
+    { name: 'session', q: { session: 's2' }, want: ['<a@x>'] },
+    { name: 'ip', q: { ip: '203.0.113.9' }, want: ['<a@x>', '<b@x>'] },
+    { name: 'app', q: { app: 'app2' }, want: ['<a@x>'] },
+    { name: 'time', q: { fromMs: T0 + 1, toMs: T0 + 3 * H }, want: ['<a@x>'] },
+  ])('scope by $name', ({ q, want }) => {
+    seed();
+    expect([...queryExposureItems(db, { ...all, ...q })].map((i) => i.internetMessageId)).toEqual(want);
+  });
+});
+
+describe('sessions', () => {
+  it('groups by session, IP, app and client across workloads, with the sign-ins that began them', () => {
+    const signin = insert({ timeMs: T0 - H, operation: 'UserLoggedIn', userId: MEG, mailbox: null, ip: '203.0.113.9', recordType: 15, workload: 'AzureActiveDirectory' });
+    insert({ timeMs: T0 - 48 * H, operation: 'UserLoggedIn', userId: MEG, mailbox: null, ip: '198.51.100.7', recordType: 15, workload: 'AzureActiveDirectory' });
+    const second = insert({ timeMs: T0 - H, operation: 'UserLoggedIn', userId: MEG, mailbox: null, ip: '198.51.100.7', recordType: 15, workload: 'AzureActiveDirectory' });
+    mia(T0, MEG, { session: 's1', ip: '203.0.113.9', appId: 'a', clientInfo: 'c' });
+    insert({ timeMs: T0 + H, operation: 'FileDownloaded', userId: MEG, mailbox: null, session: 's1', ip: '203.0.113.9', appId: 'a', clientInfo: 'c', workload: 'SharePoint', recordType: 6 });
+    mia(T0 + 2 * H, MEG, { session: 's2', ip: '198.51.100.7', appId: 'a', clientInfo: 'c' });
+    const got = querySessions(db, MEG);
+    expect(got.map((g) => [g.sessionId, g.events, g.workloads, g.operations])).toEqual([
+      ['s1', 2, ['Exchange', 'SharePoint'], ['FileDownloaded', 'MailItemsAccessed']],
+      ['s2', 1, ['Exchange'], ['MailItemsAccessed']],
+    ]);
+    expect(got[0]!.signIns.map((s) => s.recordId)).toEqual([signin.recordId]);
+    // s2 began 3 hours after the 198.51.100.7 sign-in (within 12 h); the sign-in two days earlier is too old.
+    expect(got[1]!.signIns.map((s) => s.recordId)).toEqual([second.recordId]);
+  });
+});
+
+describe('analysis runs', () => {
+  it('stores and reads back a run with its inputs', () => {
+    const id = insertAnalysisRun(db, { kind: 'gaps', analysisVersion: '1.0.0', generatedAt: '2024-06-01T00:00:00.000Z', inputs: { events: 3 }, result: { ok: 1 } });
+    expect(readAnalysisRun(db, id)).toEqual({ id, kind: 'gaps', analysisVersion: '1.0.0', generatedAt: '2024-06-01T00:00:00.000Z', inputs: { events: 3 }, result: { ok: 1 } });
+  });
+});
+
+describe('query plans use indexes', () => {
+  const plan = (sql: string, ...args: unknown[]) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
+  const ex = exposureItemsSql({ mailbox: MEG, fromMs: 0, toMs: 1, session: 's', ip: 'i', app: 'a' });
+  const sy = syncedFoldersSql({ mailbox: MEG, fromMs: 0, toMs: 1 });
+  it.each([
+    ['throttle markers', SQL.throttled, [], /events_mia_throttled/],
+    ['MailItemsAccessed per hour', SQL.miaHourly, [], /COVERING INDEX events_mia\b/],
+    ['MailItemsAccessed times of a mailbox', SQL.miaTimes, [MEG], /COVERING INDEX events_mia\b/],
+    ['access sources', SQL.accessSources, [], /COVERING INDEX events_mia\b/],
+    ['activity per day', SQL.activity, [], /COVERING INDEX events_mailbox_time/],
+    ['change records', SQL.changes, ['Set-Mailbox'], /INDEX events_op_time/],
+    ['first access by IP', SQL.firstAccessByIp, [MEG, 1, 'x'], /INDEX events_mia\b/],
+    ['exposure items', ex.sql, ex.args, /INDEX events_mia\b[\s\S]*access_items_event_cover|access_items_event_cover[\s\S]*INDEX events_mia\b/],
+    ['synced folders', sy.sql, sy.args, /INDEX events_mia\b[\s\S]*access_items_event_cover|access_items_event_cover[\s\S]*INDEX events_mia\b/],
+    ['sessions', SESSIONS_SQL, [MEG, MEG], /events_mailbox_time[\s\S]*events_user_time|events_user_time[\s\S]*events_mailbox_time/],
+  ])('%s', (_name, sql, args, want) => {
+    const p = plan(sql as string, ...(args as unknown[])).join('\n');
+    expect(p).toMatch(want as RegExp);
+    expect(p).not.toMatch(/SCAN (e|events)$/m);
+  });
+});

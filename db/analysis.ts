@@ -1,0 +1,359 @@
+// Queries for the coverage, findings, exposure and sessions analyses, and the store of analysis runs.
+// Heavy lifting happens in SQL over indexes (0001 + 0002_analysis.sql); rows are streamed with
+// .iterate() and aggregated before they reach JavaScript. Nothing here writes to evidence or events.
+//
+// The completeness ledger is written by acquisition (migration 0003, not ours). It is read only when a
+// table named `ledger` exists, with these columns:
+//   ledger(id, source, slice_start TEXT ISO, slice_end TEXT ISO, status, query_json, reported, retrieved,
+//          duplicates, retries, reason)
+// where status is complete | incomplete | failed | not-collected.
+import type { AdminAuditLogConfig, BypassAssociation, ConfigKind, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../core/model.ts';
+import { detectThrottle, THROTTLE_LIMIT } from '../core/analysis/coverage.ts';
+import type { InferredThrottle, ThrottleMarker } from '../core/analysis/coverage.ts';
+import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
+import type { AccessSource } from '../core/analysis/findings.ts';
+import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
+import type { RawChangeRow } from '../core/analysis/records.ts';
+import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity } from '../core/analysis/types.ts';
+import type { ReadableDB, WritableDB } from './database.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** Operations the coverage model and the findings read in full (few rows: admin and rule/permission records). */
+export const CHANGE_OPERATIONS = [
+  'Set-Mailbox', 'Set-MailboxAuditBypassAssociation', 'Set-OrganizationConfig', 'Set-AdminAuditLogConfig',
+  'New-InboxRule', 'Set-InboxRule', 'UpdateInboxRules',
+  'Add-MailboxPermission', 'Add-RecipientPermission', 'Add-MailboxFolderPermission', 'Set-MailboxFolderPermission', 'UpdateFolderPermissions',
+];
+
+/** SQL of the hot queries, exported so the tests can check their plans. */
+export const SQL = {
+  range: 'SELECT min(time_ms) AS startMs, max(time_ms) AS endMs, count(*) AS n FROM events',
+  config: `SELECT r.id AS rowId, r.snapshot_id AS snapshotId, s.as_of AS asOf, r.value_json AS valueJson, r.raw_json AS rawJson
+           FROM config_rows r JOIN config_snapshots s ON s.id = r.snapshot_id WHERE r.kind = ? ORDER BY s.as_of, r.id`,
+  changes: `SELECT record_id AS recordId, time_ms AS timeMs, operation, record_type AS recordType, user_id AS userId, user_type AS userType,
+                   mailbox, object_id AS objectId, client_ip AS clientIp, result_status AS resultStatus, audit_data AS auditData
+            FROM events WHERE operation = ? ORDER BY time_ms`,
+  throttled: `SELECT record_id AS recordId, time_ms AS timeMs, mailbox, audit_data AS auditData FROM events INDEXED BY events_mia_throttled
+              WHERE operation = 'MailItemsAccessed' AND audit_data GLOB '*IsThrottled*True*'`,
+  miaHourly: `SELECT mailbox, time_ms / ${HOUR_MS} AS hour, count(*) AS n FROM events INDEXED BY events_mia
+              WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL GROUP BY mailbox, hour`,
+  miaTimes: `SELECT time_ms AS t FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? ORDER BY time_ms`,
+  activity: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
+             FROM events WHERE mailbox IS NOT NULL GROUP BY mailbox, day`,
+  accessSources: `SELECT mailbox, client_ip AS ip, app_id AS appId, client_info AS clientInfo, min(time_ms) AS firstMs, max(time_ms) AS lastMs, count(*) AS n
+                  FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL
+                  GROUP BY mailbox, client_ip, app_id, client_info`,
+  firstAccessByIp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_ip = ? LIMIT 1`,
+  firstAccessByApp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND app_id = ? LIMIT 1`,
+  firstAccessByClient: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_info = ? LIMIT 1`,
+} as const;
+
+// ---- case range and configuration ----------------------------------------------------------------
+
+export function readCaseRange(db: ReadableDB): (CaseRange & { events: number }) | null {
+  const r = db.prepare(SQL.range).get() as { startMs: number | null; endMs: number | null; n: number };
+  if (r.startMs === null || r.endMs === null) return null;
+  return { startMs: r.startMs, endMs: r.endMs, events: r.n };
+}
+
+type ValueOf<K extends ConfigKind> = K extends 'mailbox' ? MailboxConfig : K extends 'bypass' ? BypassAssociation
+  : K extends 'organization' ? OrganizationConfig : K extends 'adminAuditLog' ? AdminAuditLogConfig : LicenceAssignment;
+
+export class CaseDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CaseDataError';
+  }
+}
+
+/** Configuration rows of one kind with their snapshot's time. A row whose JSON or as_of is unreadable is an error, not skipped. */
+export function readConfigObservations<K extends ConfigKind>(db: ReadableDB, kind: K): ConfigObservation<ValueOf<K>>[] {
+  const out: ConfigObservation<ValueOf<K>>[] = [];
+  for (const r of db.prepare(SQL.config).iterate(kind) as Iterable<{ rowId: number; snapshotId: number; asOf: string; valueJson: string; rawJson: string }>) {
+    const asOfMs = Date.parse(r.asOf);
+    if (!Number.isFinite(asOfMs)) throw new CaseDataError(`config_snapshots ${r.snapshotId}: as_of "${r.asOf}" is not a time; the snapshot cannot be placed on the timeline`);
+    let value: ValueOf<K>;
+    let raw: Record<string, unknown>;
+    try {
+      value = JSON.parse(r.valueJson) as ValueOf<K>;
+      raw = JSON.parse(r.rawJson) as Record<string, unknown>;
+    } catch (e) {
+      throw new CaseDataError(`config_rows ${r.rowId}: stored JSON is unreadable (${(e as Error).message})`);
+    }
+    out.push({ rowId: r.rowId, snapshotId: r.snapshotId, asOfMs, value, raw });
+  }
+  return out;
+}
+
+export function hasConfigKind(db: ReadableDB, kind: ConfigKind): boolean {
+  return db.prepare('SELECT 1 FROM config_rows WHERE kind = ? LIMIT 1').get(kind) !== undefined;
+}
+
+/** Configuration, rule and permission records, parsed (one indexed look-up per operation). */
+export function readChangeRecords(db: ReadableDB, operations: readonly string[] = CHANGE_OPERATIONS): ChangeRecord[] {
+  const stmt = db.prepare(SQL.changes);
+  const out: ChangeRecord[] = [];
+  for (const op of operations) for (const r of stmt.iterate(op) as Iterable<RawChangeRow>) out.push(toChangeRecord(r));
+  return out.sort((a, b) => a.timeMs - b.timeMs);
+}
+
+// ---- MailItemsAccessed ---------------------------------------------------------------------------
+
+/** Records with OperationProperties IsThrottled = True (candidates from the partial index, confirmed by parsing). */
+export function readThrottleMarkers(db: ReadableDB): ThrottleMarker[] {
+  const out: ThrottleMarker[] = [];
+  for (const r of db.prepare(SQL.throttled).iterate() as Iterable<{ recordId: string; timeMs: number; mailbox: string | null; auditData: string }>) {
+    let data: Record<string, unknown>;
+    try {
+      data = JSON.parse(r.auditData) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (parseBool(param(nameValueMap(data['OperationProperties']), 'IsThrottled')) !== true) continue;
+    const mailbox = r.mailbox ?? (typeof data['MailboxOwnerUPN'] === 'string' ? data['MailboxOwnerUPN'] : null);
+    if (mailbox) out.push({ recordId: r.recordId, timeMs: r.timeMs, mailbox });
+  }
+  return out;
+}
+
+/**
+ * Where a mailbox passed 1,000 MailItemsAccessed records within 24 hours. Hourly counts in SQL find the
+ * candidate mailboxes (any 25 consecutive hours above the limit); only their record times are streamed.
+ * Also returns the MailItemsAccessed total per mailbox.
+ */
+export function inferThrottles(db: ReadableDB): { inferred: InferredThrottle[]; miaCounts: Map<string, number> } {
+  const hours = new Map<string, Map<number, number>>();
+  const totals = new Map<string, number>();
+  const names = new Map<string, string>();
+  for (const r of db.prepare(SQL.miaHourly).iterate() as Iterable<{ mailbox: string; hour: number; n: number }>) {
+    const k = r.mailbox.toLowerCase();
+    names.set(k, r.mailbox);
+    let m = hours.get(k);
+    if (!m) hours.set(k, (m = new Map()));
+    m.set(r.hour, (m.get(r.hour) ?? 0) + r.n);
+    totals.set(k, (totals.get(k) ?? 0) + r.n);
+  }
+  const inferred: InferredThrottle[] = [];
+  const times = db.prepare(SQL.miaTimes).pluck();
+  for (const [k, m] of hours) {
+    if ((totals.get(k) ?? 0) <= THROTTLE_LIMIT) continue;
+    const hs = [...m.keys()].sort((a, b) => a - b);
+    let sum = 0;
+    let tail = 0;
+    let candidate = false;
+    for (const h of hs) {
+      sum += m.get(h)!;
+      while (hs[tail]! < h - 24) sum -= m.get(hs[tail++]!)!;
+      if (sum > THROTTLE_LIMIT) { candidate = true; break; }
+    }
+    if (!candidate) continue;
+    for (const d of detectThrottle(times.iterate(names.get(k)!) as Iterable<number>)) inferred.push({ mailbox: k, startMs: d.startMs, count: d.count });
+  }
+  return { inferred, miaCounts: totals };
+}
+
+/** Events per mailbox per day (for capacity and silence), merged with MailItemsAccessed totals. */
+export function readMailboxActivity(db: ReadableDB, miaCounts: Map<string, number>): MailboxActivity[] {
+  const by = new Map<string, MailboxActivity>();
+  for (const r of db.prepare(SQL.activity).iterate() as Iterable<{ mailbox: string; day: number; n: number; firstMs: number; lastMs: number }>) {
+    const k = r.mailbox.toLowerCase();
+    let a = by.get(k);
+    if (!a) by.set(k, (a = { mailbox: k, count: 0, firstMs: r.firstMs, lastMs: r.lastMs, daily: new Map(), mailItemsAccessed: miaCounts.get(k) ?? 0 }));
+    a.count += r.n;
+    a.firstMs = Math.min(a.firstMs, r.firstMs);
+    a.lastMs = Math.max(a.lastMs, r.lastMs);
+    a.daily.set(r.day, (a.daily.get(r.day) ?? 0) + r.n);
+  }
+  return [...by.values()];
+}
+
+/** MailItemsAccessed grouped by (mailbox, IP, app, client), from the covering partial index. */
+export function readAccessSources(db: ReadableDB): AccessSource[] {
+  const out: AccessSource[] = [];
+  for (const r of db.prepare(SQL.accessSources).iterate() as Iterable<{ mailbox: string; ip: string | null; appId: string | null; clientInfo: string | null; firstMs: number; lastMs: number; n: number }>) {
+    out.push({ mailbox: r.mailbox.toLowerCase(), ip: r.ip, appId: r.appId, clientInfo: r.clientInfo, firstMs: r.firstMs, lastMs: r.lastMs, count: r.n, firstRecordId: null });
+  }
+  return out;
+}
+
+/** The record that first used an IP, app or client on a mailbox (for a finding's evidence). */
+export function firstAccessRecord(db: ReadableDB, mailbox: string, dim: 'IP' | 'app' | 'client', value: string, firstMs: number): string | null {
+  const sql = dim === 'IP' ? SQL.firstAccessByIp : dim === 'app' ? SQL.firstAccessByApp : SQL.firstAccessByClient;
+  const r = db.prepare(sql).get(mailbox, firstMs, value) as { recordId: string } | undefined;
+  return r?.recordId ?? null;
+}
+
+// ---- ledger --------------------------------------------------------------------------------------
+
+const LEDGER_STATUSES = new Set(['complete', 'incomplete', 'failed', 'not-collected']);
+
+/** The acquisition completeness ledger, or null when the case has none (no `ledger` table). */
+export function readLedger(db: ReadableDB): LedgerSlice[] | null {
+  const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get();
+  if (!t) return null;
+  const out: LedgerSlice[] = [];
+  for (const r of db.prepare('SELECT id, source, slice_start AS start, slice_end AS end, status, query_json AS queryJson, reason FROM ledger ORDER BY slice_start, id').iterate() as Iterable<{ id: number; source: string; start: string; end: string; status: string; queryJson: string | null; reason: string | null }>) {
+    // An unknown status is treated as not complete: absence of events there proves nothing.
+    const status = (LEDGER_STATUSES.has(r.status) ? r.status : 'incomplete') as LedgerSlice['status'];
+    let query: Record<string, unknown> | null = null;
+    try {
+      const q: unknown = r.queryJson ? JSON.parse(r.queryJson) : null;
+      query = q && typeof q === 'object' && !Array.isArray(q) ? (q as Record<string, unknown>) : null;
+    } catch {
+      query = null;
+    }
+    const reason = LEDGER_STATUSES.has(r.status) ? r.reason : `unknown ledger status "${r.status}"${r.reason ? `: ${r.reason}` : ''}`;
+    out.push({ id: r.id, source: r.source, start: r.start, end: r.end, status, query, ...(reason ? { reason } : {}) });
+  }
+  return out;
+}
+
+// ---- exposure ------------------------------------------------------------------------------------
+
+export interface ExposureQuery {
+  mailbox: string;
+  fromMs: number;
+  toMs: number;
+  session?: string | null;
+  ip?: string | null;
+  app?: string | null;
+}
+
+function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
+  const parts = ["e.operation = 'MailItemsAccessed'", 'e.mailbox = ?', 'e.time_ms >= ?', 'e.time_ms < ?'];
+  const args: unknown[] = [q.mailbox, q.fromMs, q.toMs];
+  if (q.session) { parts.push('e.session_id = ?'); args.push(q.session); }
+  if (q.ip) { parts.push('e.client_ip = ?'); args.push(q.ip); }
+  if (q.app) { parts.push('(e.app_id = ? OR e.client_app_id = ?)'); args.push(q.app, q.app); }
+  return { where: parts.join(' AND '), args };
+}
+
+export function exposureItemsSql(q: ExposureQuery): { sql: string; args: unknown[] } {
+  const { where, args } = exposureWhere(q);
+  return {
+    sql: `SELECT ai.internet_message_id AS imid, json_group_array(DISTINCT ai.folder_path) AS folders,
+                 min(e.time_ms) AS firstMs, max(e.time_ms) AS lastMs, count(DISTINCT e.id) AS n,
+                 json_group_array(DISTINCT e.session_id) AS sessions, json_group_array(DISTINCT e.client_ip) AS ips,
+                 json_group_array(DISTINCT coalesce(ai.access_type, 'Bind')) AS types
+          FROM events e INDEXED BY events_mia JOIN access_items ai INDEXED BY access_items_event_cover ON ai.event_id = e.id
+          WHERE ${where} AND ai.internet_message_id IS NOT NULL AND coalesce(ai.access_type, 'Bind') <> 'Sync'
+          GROUP BY ai.internet_message_id ORDER BY min(e.time_ms), ai.internet_message_id`,
+    args,
+  };
+}
+
+const jsonList = (s: string): string[] => (JSON.parse(s) as (string | null)[]).filter((x): x is string => x !== null && x !== '').sort();
+
+/** Bind-accessed messages, one per InternetMessageId, aggregated in SQL and streamed. */
+export function* queryExposureItems(db: ReadableDB, q: ExposureQuery): Generator<ExposedItem> {
+  const { sql, args } = exposureItemsSql(q);
+  for (const r of db.prepare(sql).iterate(...args) as Iterable<{ imid: string; folders: string; firstMs: number; lastMs: number; n: number; sessions: string; ips: string; types: string }>) {
+    const folders = jsonList(r.folders);
+    yield {
+      internetMessageId: r.imid,
+      folder: folders.length === 0 ? null : folders.join(' | '),
+      firstAccess: new Date(r.firstMs).toISOString(),
+      lastAccess: new Date(r.lastMs).toISOString(),
+      accessCount: r.n,
+      sessions: jsonList(r.sessions),
+      ips: jsonList(r.ips),
+      accessTypes: jsonList(r.types),
+    };
+  }
+}
+
+export function syncedFoldersSql(q: ExposureQuery): { sql: string; args: unknown[] } {
+  const { where, args } = exposureWhere(q);
+  return {
+    sql: `SELECT DISTINCT ai.folder_path AS folder, e.time_ms AS timeMs, e.session_id AS sessionId, e.client_ip AS ip, e.client_info AS client
+          FROM events e INDEXED BY events_mia JOIN access_items ai INDEXED BY access_items_event_cover ON ai.event_id = e.id
+          WHERE ${where} AND ai.access_type = 'Sync' ORDER BY e.time_ms, ai.folder_path`,
+    args,
+  };
+}
+
+export function querySyncedFolders(db: ReadableDB, q: ExposureQuery): SyncedFolder[] {
+  const { sql, args } = syncedFoldersSql(q);
+  return (db.prepare(sql).all(...args) as { folder: string | null; timeMs: number; sessionId: string | null; ip: string | null; client: string | null }[])
+    .map((r) => ({ folder: r.folder, time: new Date(r.timeMs).toISOString(), sessionId: r.sessionId, ip: r.ip, client: r.client }));
+}
+
+// ---- sessions ------------------------------------------------------------------------------------
+
+export interface SignInRef {
+  recordId: string;
+  time: string;
+  operation: string;
+  ip: string | null;
+  resultStatus: string | null;
+}
+
+export interface SessionGroup {
+  sessionId: string | null;
+  ip: string | null;
+  appId: string | null;
+  clientInfo: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  events: number;
+  operations: string[];
+  workloads: string[];
+  /** Sign-ins by the account from the same IP in the 12 hours before the group's first event, up to its last. */
+  signIns: SignInRef[];
+}
+
+export const SESSIONS_SQL = `
+  SELECT session_id AS sessionId, client_ip AS ip, app_id AS appId, client_info AS clientInfo,
+         min(time_ms) AS firstMs, max(time_ms) AS lastMs, count(*) AS n,
+         json_group_array(DISTINCT operation) AS ops, json_group_array(DISTINCT workload) AS workloads
+  FROM events
+  WHERE id IN (SELECT id FROM events WHERE mailbox = ? UNION SELECT id FROM events WHERE user_id = ?)
+    AND coalesce(operation, '') NOT IN ('UserLoggedIn', 'UserLoginFailed')
+  GROUP BY session_id, client_ip, app_id, client_info
+  ORDER BY min(time_ms)`;
+
+export const SIGNINS_SQL = `SELECT record_id AS recordId, time_ms AS timeMs, operation, client_ip AS ip, result_status AS resultStatus
+  FROM events WHERE user_id = ? AND operation IN ('UserLoggedIn', 'UserLoginFailed') ORDER BY time_ms`;
+
+export function querySessions(db: ReadableDB, mailbox: string): SessionGroup[] {
+  const signIns = db.prepare(SIGNINS_SQL).all(mailbox) as { recordId: string; timeMs: number; operation: string; ip: string | null; resultStatus: string | null }[];
+  const out: SessionGroup[] = [];
+  for (const r of db.prepare(SESSIONS_SQL).iterate(mailbox, mailbox) as Iterable<{ sessionId: string | null; ip: string | null; appId: string | null; clientInfo: string | null; firstMs: number; lastMs: number; n: number; ops: string; workloads: string }>) {
+    const matched = signIns.filter((s) => s.ip !== null && s.ip === r.ip && s.timeMs >= r.firstMs - 12 * HOUR_MS && s.timeMs <= r.lastMs).slice(-20);
+    out.push({
+      sessionId: r.sessionId, ip: r.ip, appId: r.appId, clientInfo: r.clientInfo,
+      firstSeen: new Date(r.firstMs).toISOString(), lastSeen: new Date(r.lastMs).toISOString(), events: r.n,
+      operations: jsonList(r.ops), workloads: jsonList(r.workloads),
+      signIns: matched.map((s) => ({ recordId: s.recordId, time: new Date(s.timeMs).toISOString(), operation: s.operation, ip: s.ip, resultStatus: s.resultStatus })),
+    });
+  }
+  return out;
+}
+
+// ---- analysis runs -------------------------------------------------------------------------------
+
+export interface AnalysisRun {
+  id: number;
+  kind: string;
+  analysisVersion: string;
+  generatedAt: string;
+  inputs: unknown;
+  result: unknown;
+}
+
+export function insertAnalysisRun(db: WritableDB, run: Omit<AnalysisRun, 'id'>): number {
+  const info = db.prepare('INSERT INTO analysis_runs (kind, analysis_version, generated_at, inputs_json, result_json) VALUES (?, ?, ?, ?, ?)')
+    .run(run.kind, run.analysisVersion, run.generatedAt, JSON.stringify(run.inputs), JSON.stringify(run.result));
+  return Number(info.lastInsertRowid);
+}
+
+export function readAnalysisRun(db: ReadableDB, id: number): AnalysisRun | null {
+  const r = db.prepare('SELECT id, kind, analysis_version AS v, generated_at AS g, inputs_json AS i, result_json AS r FROM analysis_runs WHERE id = ?').get(id) as { id: number; kind: string; v: string; g: string; i: string; r: string } | undefined;
+  return r ? { id: r.id, kind: r.kind, analysisVersion: r.v, generatedAt: r.g, inputs: JSON.parse(r.i), result: JSON.parse(r.r) } : null;
+}
+
+export function snapshotIds(db: ReadableDB): { id: number; kind: string; asOf: string }[] {
+  return db.prepare('SELECT id, kind, as_of AS asOf FROM config_snapshots ORDER BY id').all() as { id: number; kind: string; asOf: string }[];
+}
