@@ -119,12 +119,29 @@ export interface LicenceAssignment {
   error: string | null;
 }
 
+/** A server-side inbox rule (Get-InboxRule), the state at the snapshot's time. */
+export interface InboxRuleConfig {
+  mailbox: string | null;
+  identity: string | null;
+  name: string | null;
+  enabled: boolean | null;
+  forwardTo: string[];
+  forwardAsAttachmentTo: string[];
+  redirectTo: string[];
+  moveToFolder: string | null;
+  markAsRead: boolean | null;
+  deleteMessage: boolean | null;
+  stopProcessingRules: boolean | null;
+  whenChanged: string | null;
+}
+
 export type ConfigRecord =
   | { kind: 'mailbox'; value: MailboxConfig; raw: Record<string, unknown> }
   | { kind: 'bypass'; value: BypassAssociation; raw: Record<string, unknown> }
   | { kind: 'organization'; value: OrganizationConfig; raw: Record<string, unknown> }
   | { kind: 'adminAuditLog'; value: AdminAuditLogConfig; raw: Record<string, unknown> }
-  | { kind: 'licence'; value: LicenceAssignment; raw: Record<string, unknown> };
+  | { kind: 'licence'; value: LicenceAssignment; raw: Record<string, unknown> }
+  | { kind: 'inboxRule'; value: InboxRuleConfig; raw: Record<string, unknown> };
 
 export type ConfigKind = ConfigRecord['kind'];
 

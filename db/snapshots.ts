@@ -58,6 +58,8 @@ export function configIdentity(c: ConfigRecord): string | null {
       return c.value.name;
     case 'adminAuditLog':
       return null;
+    case 'inboxRule':
+      return c.value.mailbox;
   }
 }
 

@@ -209,6 +209,16 @@ export function configItems(format: FormatId, value: unknown, loc: SourceLocatio
       if (typeof r === 'string') return [reject(loc, r, value)];
       return r.map((value2) => item({ kind: 'licence', raw: value, value: value2 }, loc));
     }
+    case 'config-inboxrule': {
+      const mailbox = text(f.get('mailboxownerid')) ?? text(f.get('identity'))?.split('\\')[0] ?? null;
+      return [item({ kind: 'inboxRule', raw: value, value: {
+        mailbox, identity: text(f.get('identity')), name: text(f.get('name')), enabled: parseBool(f.get('enabled')),
+        forwardTo: parseList(f.get('forwardto')) ?? [], forwardAsAttachmentTo: parseList(f.get('forwardasattachmentto')) ?? [],
+        redirectTo: parseList(f.get('redirectto')) ?? [], moveToFolder: text(f.get('movetofolder')),
+        markAsRead: parseBool(f.get('markasread')), deleteMessage: parseBool(f.get('deletemessage')),
+        stopProcessingRules: parseBool(f.get('stopprocessingrules')), whenChanged: isoOrText(f.get('whenchanged')),
+      } }, loc)];
+    }
     default:
       return [reject(loc, `${format} is not a configuration format`, value)];
   }

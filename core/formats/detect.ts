@@ -8,9 +8,10 @@ import { maybeJson } from '../normalise.ts';
 export const ALL_FORMAT_IDS: FormatId[] = [
   'ual-json', 'purview-csv', 'sual-csv', 'sual-json', 'graph-json', 'mailbox-audit-csv', 'mailbox-audit-json',
   'sentinel-csv', 'sentinel-json', 'config-mailbox', 'config-bypass', 'config-organization', 'config-adminauditlog', 'config-licence',
+  'config-inboxrule',
 ];
 
-type Kind = 'ual' | 'sual' | 'purview' | 'graph' | 'mailbox-audit' | 'sentinel' | 'config-mailbox' | 'config-bypass' | 'config-organization' | 'config-adminauditlog' | 'config-licence';
+type Kind = 'ual' | 'sual' | 'purview' | 'graph' | 'mailbox-audit' | 'sentinel' | 'config-mailbox' | 'config-bypass' | 'config-organization' | 'config-adminauditlog' | 'config-licence' | 'config-inboxrule';
 
 /** Classifies by a set of lower-cased key names (JSON keys or CSV header cells; annotation keys ignored). */
 export function classifyKeys(keys: Iterable<string>): Kind | null {
@@ -23,6 +24,7 @@ export function classifyKeys(keys: Iterable<string>): Kind | null {
   if (has('timegenerated') && (has('officeworkload') || has('officeid') || has('client_ipaddress') || has('officeobjectid'))) return 'sentinel';
   if (has('lastaccessed') && has('operation') && !has('creationtime') && (has('mailboxownerupn') || has('logontype') || has('mailboxresolvedownername') || has('operationresult'))) return 'mailbox-audit';
   if (has('auditbypassenabled')) return 'config-bypass';
+  if (has('ruleidentity') || (has('mailboxownerid') && (has('forwardto') || has('redirectto') || has('movetofolder') || has('deletemessage')))) return 'config-inboxrule';
   if (has('unifiedauditlogingestionenabled') || (has('adminauditlogenabled') && has('adminauditlogagelimit'))) return 'config-adminauditlog';
   if (has('auditlogagelimit') || (has('auditenabled') && (has('recipienttypedetails') || has('userprincipalname') || has('primarysmtpaddress')))) return 'config-mailbox';
   if (has('auditdisabled')) return 'config-organization';

@@ -25,6 +25,7 @@ export const FORMATS: FormatDescription[] = [
   { id: 'config-bypass', title: 'Get-MailboxAuditBypassAssociation (JSON or CSV)' },
   { id: 'config-organization', title: 'Get-OrganizationConfig (JSON or CSV)' },
   { id: 'config-adminauditlog', title: 'Get-AdminAuditLogConfig (JSON or CSV)' },
+  { id: 'config-inboxrule', title: 'Get-InboxRule (inbox rules of mailboxes)' },
   { id: 'config-licence', title: 'Licence assignments (Graph licenseDetails / users, or a flat CSV)' },
 ];
 
@@ -46,6 +47,7 @@ function mapperFor(format: FormatId, csv: boolean): Mapper {
     case 'config-organization':
     case 'config-adminauditlog':
     case 'config-licence': return (r) => configItems(format, r.value, r.loc);
+    case 'config-inboxrule': return (r) => configItems(format, r.value, r.loc);
   }
 }
 

@@ -17,7 +17,8 @@ export type FormatId =
   | 'config-bypass'     // Get-MailboxAuditBypassAssociation
   | 'config-organization' // Get-OrganizationConfig
   | 'config-adminauditlog' // Get-AdminAuditLogConfig
-  | 'config-licence';   // licence export (Graph licenseDetails / assigned licences, or a flat CSV)
+  | 'config-licence'    // licence export (Graph licenseDetails / assigned licences, or a flat CSV)
+  | 'config-inboxrule'; // Get-InboxRule   // licence export (Graph licenseDetails / assigned licences, or a flat CSV)
 
 export interface FormatDescription {
   id: FormatId;

@@ -54,6 +54,7 @@ const EXPECTED: Record<string, [FormatId, string]> = {
   'config-licence-users.json': ['config-licence', 'json-object'],
   'config-licence-details.json': ['config-licence', 'json-object'],
   'config-licence.csv': ['config-licence', 'csv'],
+  'config-inboxrule.json': ['config-inboxrule', 'json-array'],
 };
 
 describe('FORMATS', () => {
@@ -326,6 +327,13 @@ describe('configuration exports', () => {
     expect(configs(load('config-adminauditlog.json').items)).toMatchObject([{ kind: 'adminAuditLog', value: {
       unifiedAuditLogIngestionEnabled: false, adminAuditLogEnabled: true, adminAuditLogAgeLimitDays: 90, unifiedAuditLogFirstOptInDate: '2020-01-01T12:00:00.000Z',
     } }]);
+  });
+
+  it('inbox rules: forwarding, folder moves, flags and the owning mailbox', () => {
+    expect(configs(load('config-inboxrule.json').items)).toMatchObject([
+      { kind: 'inboxRule', value: { mailbox: 'alex', name: '.', enabled: true, forwardTo: ['"drop@evil.example" [SMTP:drop@evil.example]'], redirectTo: [], moveToFolder: 'alex:\\RSS Feeds', markAsRead: true, deleteMessage: false, stopProcessingRules: true, whenChanged: '2024-05-02T08:01:10.000Z' } },
+      { kind: 'inboxRule', value: { mailbox: 'bob', enabled: false, forwardTo: [] } },
+    ]);
   });
 
   it('licences: Graph users (direct vs group), licenseDetails page (UPN from the context), flat CSV', () => {
