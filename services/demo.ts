@@ -26,7 +26,8 @@ export async function runDemo(out: string, say: (line: string) => void): Promise
   say(`1. The demo tenant (scenario bec) exported ${written.files.length} files to ${exportDir}`);
   const h = createCase(caseDir, { name: 'Demo: business email compromise', examiner: 'Demo Examiner', number: 'DEMO-1' });
   try {
-    const files = expandInputs([exportDir]).filter((f) => !f.endsWith('ground-truth.json') && !f.endsWith('.csv'));
+    // The Purview CSV holds the same records as the JSONL: importing both shows deduplication at work.
+    const files = expandInputs([exportDir]).filter((f) => !f.endsWith('ground-truth.json'));
     for (const f of files) {
       const r = await importFile(h, f);
       say(`2. Imported ${r.format}: ${r.configRows || r.records} ${r.configRows ? 'configuration rows' : `records (${r.inserted} new, ${r.duplicates} duplicates)`}`);
