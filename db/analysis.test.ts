@@ -37,7 +37,7 @@ interface Ev {
 
 function insert(e: Ev): { id: number; recordId: string } {
   const recordId = `rec-${++seq}`;
-  const data = { Id: recordId, Operation: e.operation, CreationTime: new Date(e.timeMs).toISOString().slice(0, 19), ...(e.data ?? {}) };
+  const data: Record<string, unknown> = { Id: recordId, Operation: e.operation, CreationTime: new Date(e.timeMs).toISOString().slice(0, 19), ...(e.data ?? {}) };
   const info = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, mailbox, client_ip, session_id, app_id, client_info, audit_data, evidence_id, import_run_id, result_status, user_type)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?)`).run(
     recordId, e.timeMs, e.recordType ?? 2, e.operation, e.workload ?? 'Exchange', e.userId ?? e.mailbox ?? null, e.mailbox ?? null, e.ip ?? null,
