@@ -259,6 +259,17 @@ describe('ledger, capacity and silence', () => {
     ]);
   });
 
+  it('a complete slice of the same source (a later re-run) removes what it covers', () => {
+    const res = run((i) => {
+      i.ledger = [
+        { id: 1, source: 'graph', start: iso(T0), end: iso(T0 + 4 * D), status: 'failed', query: null },
+        { id: 2, source: 'graph', start: iso(T0 + D), end: iso(T0 + 2 * D), status: 'complete', query: null },
+        { id: 3, source: 'ual', start: iso(T0 + 2 * D), end: iso(T0 + 3 * D), status: 'complete', query: null },
+      ];
+    });
+    expect(windowsOf(res, 'acquisition-incomplete').map((w) => [w.start, w.end])).toEqual([[iso(T0), iso(T0 + D)], [iso(T0 + 2 * D), iso(T0 + 4 * D)]]);
+  });
+
   it('capacity: 3,000,000 records means older records were purged', () => {
     const res = run((i) => { i.activity = [{ mailbox: meg, count: 3_000_000, firstMs: T0 + 2 * D, lastMs: END, daily: new Map(), mailItemsAccessed: 0 }]; });
     expect(windowsOf(res, 'capacity').map(span)).toEqual([[iso(T0), iso(T0 + 2 * D), 'inferred']]);

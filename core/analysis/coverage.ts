@@ -554,19 +554,26 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       });
     }
 
-    // acquisition completeness
-    for (const s of input.ledger ?? []) {
-      if (s.status === 'complete') continue;
+    // acquisition completeness: slices not complete, less what a complete slice of the same source
+    // (a later run, or another plan) covers for this mailbox
+    const appliesTo = (s: LedgerSlice) => {
       const scoped = ledgerMailboxes(s).map((x) => resolver.resolveOrSelf(x));
-      if (scoped.length > 0 && !scoped.includes(key)) continue;
+      return scoped.length === 0 || scoped.includes(key);
+    };
+    const ledger = (input.ledger ?? []).filter(appliesTo);
+    for (const s of ledger) {
+      if (s.status === 'complete') continue;
       const startMs = Date.parse(s.start);
       const endMs = Date.parse(s.end);
       if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) continue;
-      windows.push({
-        mailbox: key, kind: 'acquisition-incomplete', startMs, endMs, scope: ALL_ACTIONS, confidence: 'certain',
-        reason: `acquisition from ${s.source} is ${s.status} for this slice${s.reason ? `: ${s.reason}` : ''}`,
-        evidence: s.id !== undefined ? [`ledger:${s.id}`] : [],
-      });
+      const covered = ledger.filter((c) => c.status === 'complete' && c.source === s.source).map((c) => [Date.parse(c.start), Date.parse(c.end)] as const);
+      for (const [a, b] of subtractIntervals(startMs, endMs, covered)) {
+        windows.push({
+          mailbox: key, kind: 'acquisition-incomplete', startMs: a, endMs: b, scope: ALL_ACTIONS, confidence: 'certain',
+          reason: `acquisition from ${s.source} is ${s.status} for this slice${s.reason ? `: ${s.reason}` : ''}`,
+          evidence: s.id !== undefined ? [`ledger:${s.id}`] : [],
+        });
+      }
     }
 
     // capacity
@@ -612,6 +619,22 @@ function splitByOrg(w: RawWindow, org: Segment<boolean>[], range: CaseRange): { 
     out.push({ org: s.value ? true : false, window: { ...w, startMs: start, endMs: end } });
   }
   return out;
+}
+
+/** [start, end) less the given intervals. */
+export function subtractIntervals(start: number, end: number, cut: readonly (readonly [number, number])[]): [number, number][] {
+  let parts: [number, number][] = [[start, end]];
+  for (const [a, b] of cut) {
+    if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
+    parts = parts.flatMap(([x, y]): [number, number][] => {
+      if (b <= x || a >= y) return [[x, y]];
+      const out: [number, number][] = [];
+      if (a > x) out.push([x, a]);
+      if (b < y) out.push([b, y]);
+      return out;
+    });
+  }
+  return parts;
 }
 
 function ledgerMailboxes(s: LedgerSlice): string[] {
