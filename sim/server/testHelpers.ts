@@ -9,6 +9,7 @@ export interface TestSim {
   agent: Agent;
   /** fetch through the CA-trusting agent; relative URLs are resolved against the emulator origin. */
   get(url: string, init?: { headers?: Record<string, string> }): Promise<Response>;
+  /** POST JSON (or a form with `form: true`); redirects are not followed, so tests see 302s. */
   post(url: string, body: unknown, init?: { headers?: Record<string, string>; form?: boolean }): Promise<Response>;
   token(client: string, resource: 'graph' | 'manage' | 'exchange'): Promise<string>;
   close(): Promise<void>;
@@ -25,6 +26,7 @@ export async function startTestSim(opts: SimStartOptions & { fixture?: TestScena
   const post = (url: string, body: unknown, init: { headers?: Record<string, string>; form?: boolean } = {}): Promise<Response> => fetch(abs(url), {
     method: 'POST',
     dispatcher: agent,
+    redirect: 'manual',
     headers: { 'Content-Type': init.form ? 'application/x-www-form-urlencoded' : 'application/json', ...(init.headers ?? {}) },
     body: init.form ? new URLSearchParams(body as Record<string, string>).toString() : body === undefined ? undefined : JSON.stringify(body),
   });
