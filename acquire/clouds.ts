@@ -89,3 +89,15 @@ export function cloudEndpoints(c: Cloud): Endpoints {
     resources: { ...c.resources },
   };
 }
+
+/**
+ * Endpoints for a simulated tenant or a proxy that serves every API under one origin
+ * (`/{tenant}` sign-in, `/graph`, `/adminapi/beta`, `/api/v1.0`: the layout of `blindspot sim`).
+ * Token audiences stay the cloud's own resource URIs.
+ */
+export function singleOriginEndpoints(authorityHost: string, cloud: Cloud): Endpoints {
+  const u = new URL(authorityHost);
+  if (u.protocol !== 'https:') throw new RangeError(`${authorityHost}: the authority host must be https`);
+  const o = u.origin;
+  return { authorityHost: o, graphBase: `${o}/graph`, exoBase: `${o}/adminapi/beta`, manageBase: `${o}/api/v1.0`, resources: { ...cloud.resources } };
+}

@@ -1,0 +1,235 @@
+// Sign-in with @azure/msal-node: device code and authorization code + PKCE (delegated, public client),
+// certificate or secret client credentials (app-only). MSAL's own requests go through our HTTP client
+// (allow-list + explicit CA), never global fetch. Tokens stay in memory or in the chosen CacheStore.
+import { constants, createHash, createPrivateKey, randomUUID, sign, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  ConfidentialClientApplication, LogLevel, PublicClientApplication,
+} from '@azure/msal-node';
+import type { AccountInfo, AuthenticationResult, Configuration, DeviceCodeRequest } from '@azure/msal-node';
+type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
+import type { AuthMode } from '../db/ledger.ts';
+import { BadInputError, BlindspotError, EXIT } from '../services/errors.ts';
+import type { Endpoints } from './clouds.ts';
+import type { HttpClient } from './http.ts';
+import { msalNetworkModule } from './http.ts';
+import type { CacheStore } from './tokenCache.ts';
+import { cachePlugin, memoryCacheStore } from './tokenCache.ts';
+
+export type Api = 'graph' | 'exchange' | 'manage';
+
+export interface TokenProvider {
+  readonly mode: AuthMode;
+  readonly appOnly: boolean;
+  /** The signed-in account (delegated modes), for messages; never a token. */
+  account(): string | null;
+  /** An access token for one API; `forceRefresh` after a 401 or when it expired mid-run. */
+  getToken(api: Api, opts?: { forceRefresh?: boolean }): Promise<string>;
+}
+
+export interface DeviceCodePrompt {
+  userCode: string;
+  verificationUri: string;
+  expiresInS: number;
+  message: string;
+}
+
+export interface SignInOptions {
+  mode: AuthMode;
+  tenant: string;
+  clientId: string;
+  endpoints: Endpoints;
+  /** Endpoints are not Microsoft's own (simulated tenant or proxy): MSAL must be told the authority is known. */
+  customAuthority: boolean;
+  http: HttpClient;
+  cache?: CacheStore;
+  /** certificate mode: PEM with the certificate and its private key. */
+  certPath?: string;
+  /** secret mode: the client secret (from the environment, never a flag or the case). */
+  clientSecret?: string;
+  /** device mode: show the code and URL. */
+  onDeviceCode?: (p: DeviceCodePrompt) => void;
+  /** browser mode: open the system browser at this URL. */
+  openBrowser?: (url: string) => Promise<void>;
+  /** Cancels a pending device-code or browser sign-in. */
+  signal?: AbortSignal;
+}
+
+export class SignInError extends BlindspotError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: EXIT.remote, ...(hint ? { hint } : {}) });
+    this.name = 'SignInError';
+  }
+}
+
+function scopeFor(ep: Endpoints, api: Api): string {
+  return `${ep.resources[api]}/.default`;
+}
+
+/** Reads a PEM holding a certificate and its private key (PFX is not supported yet: convert it). */
+export interface LoadedCertificate {
+  /** base64url SHA-256 of the DER certificate (the x5t#S256 header). */
+  x5tS256: string;
+  privateKey: KeyObject;
+}
+
+export function loadCertificate(path: string): LoadedCertificate {
+  if (/\.(pfx|p12)$/i.test(path)) {
+    throw new BadInputError(`${path}: PFX files are not supported yet.`, `Convert it to PEM (certificate and key in one file): openssl pkcs12 -in "${path}" -out app.pem -nodes, and keep app.pem outside the case.`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new BadInputError(`${path}: cannot read the certificate (${(e as Error).message}).`);
+  }
+  const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
+  const keyPem = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(text)?.[0];
+  if (!certPem || !keyPem) throw new BadInputError(`${path}: expected a PEM file with both the certificate and its private key.`);
+  if (keyPem.includes('ENCRYPTED')) throw new BadInputError(`${path}: the private key is encrypted; give an unencrypted PEM kept outside the case.`);
+  const cert = new X509Certificate(certPem);
+  const privateKey = createPrivateKey(keyPem);
+  if (!cert.checkPrivateKey(privateKey)) throw new BadInputError(`${path}: the private key does not belong to the certificate.`);
+  return { x5tS256: createHash('sha256').update(cert.raw).digest('base64url'), privateKey };
+}
+
+/**
+ * A client assertion (certificate-credentials.md): PS256 with x5t#S256, 10-minute lifetime and a fresh
+ * jti for every token request. Built here rather than by MSAL's clientCertificate option because MSAL
+ * reuses one assertion (same jti) for every request within its lifetime.
+ */
+export function clientAssertion(cert: LoadedCertificate, clientId: string, audience: string, nowS = Math.floor(Date.now() / 1000)): string {
+  const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = b64({ alg: 'PS256', typ: 'JWT', 'x5t#S256': cert.x5tS256 });
+  const body = b64({ aud: audience, exp: nowS + 600, iss: clientId, sub: clientId, jti: randomUUID(), nbf: nowS, iat: nowS });
+  const sig = sign('sha256', Buffer.from(`${head}.${body}`), { key: cert.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  return `${head}.${body}.${sig.toString('base64url')}`;
+}
+
+function msalConfig(o: SignInOptions, extraAuth: Partial<Configuration['auth']>): Configuration {
+  const authority = `${o.endpoints.authorityHost}/${o.tenant}`;
+  const host = new URL(o.endpoints.authorityHost).host;
+  return {
+    auth: {
+      clientId: o.clientId,
+      authority,
+      ...(o.customAuthority ? { knownAuthorities: [host] } : {}),
+      ...extraAuth,
+    },
+    cache: { cachePlugin: cachePlugin(o.cache ?? memoryCacheStore()) },
+    system: {
+      networkClient: msalNetworkModule(o.http),
+      loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} },
+    },
+  };
+}
+
+/** Turns an MSAL failure into a message a person can act on. */
+export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>): SignInError {
+  const any = e as { errorCode?: string; errorMessage?: string; message?: string; subError?: string };
+  const code = any?.errorCode ?? '';
+  const text = any?.errorMessage || any?.message || String(e);
+  const aadsts = /AADSTS(\d+)/.exec(text)?.[1];
+  const app = `app ${o.clientId}`;
+  let hint: string | undefined;
+  if (aadsts === '700016') hint = `The application ${o.clientId} is not registered in tenant ${o.tenant}: check --client-id and --tenant, or register the app in Entra admin center > App registrations.`;
+  else if (aadsts === '7000215') hint = `The client secret is wrong or expired: create a new one for ${app} in Entra admin center > App registrations > Certificates & secrets, and set BLINDSPOT_CLIENT_SECRET.`;
+  else if (aadsts === '700027' || aadsts === '700024' || aadsts === '700212') hint = `The certificate was not accepted: upload its public part to ${app} in Entra admin center > App registrations > Certificates & secrets.`;
+  else if (aadsts === '90002') hint = `Tenant ${o.tenant} does not exist: check --tenant (a tenant GUID or a verified domain such as contoso.onmicrosoft.com).`;
+  else if (aadsts === '65001' || aadsts === '65004' || code === 'consent_required') hint = `Consent is missing: an administrator must grant admin consent for ${app} in Entra admin center > App registrations > API permissions.`;
+  else if (code === 'authorization_declined' || aadsts === '70000') hint = 'The sign-in was declined on the other device. Run the command again if that was a mistake.';
+  else if (code === 'expired_token' || code === 'device_code_expired' || aadsts === '70020') hint = 'The code expired before the sign-in was finished (15 minutes). Run the command again and complete the sign-in sooner.';
+  else if (code === 'endpoints_resolution_error' || code === 'untrusted_authority') hint = 'The sign-in service could not be reached or was not trusted: check the network, the cloud (--cloud), and for a simulated tenant --authority-host and --ca.';
+  else if (/refused to contact/.test(text)) hint = 'A sign-in request pointed outside the allowed hosts; nothing was sent there.';
+  return new SignInError(`sign-in (${o.mode}) to ${o.tenant} failed: ${text.split('\n')[0]}`, hint);
+}
+
+/**
+ * Signs in and returns a token provider for the three APIs. Delegated modes sign in once (for Graph) and
+ * get the other APIs' tokens silently from the refresh token; app-only modes get each token on demand.
+ */
+export async function signIn(o: SignInOptions): Promise<TokenProvider> {
+  if (o.mode === 'certificate' || o.mode === 'secret') return appOnlyProvider(o);
+  return delegatedProvider(o);
+}
+
+function appOnlyProvider(o: SignInOptions): TokenProvider {
+  let cred: Partial<Configuration['auth']>;
+  if (o.mode === 'certificate') {
+    if (!o.certPath) throw new BadInputError('certificate sign-in needs the certificate: --cert <pem>.');
+    const cert = loadCertificate(o.certPath);
+    const tokenEndpoint = `${o.endpoints.authorityHost}/${o.tenant}/oauth2/v2.0/token`;
+    cred = { clientAssertion: async (c: { clientId: string; tokenEndpoint?: string }) => clientAssertion(cert, c.clientId, c.tokenEndpoint ?? tokenEndpoint) };
+  } else {
+    if (!o.clientSecret) throw new BadInputError('secret sign-in needs the client secret in the environment variable BLINDSPOT_CLIENT_SECRET.', 'Secrets are never taken from the command line or stored in the case.');
+    cred = { clientSecret: o.clientSecret };
+  }
+  let app = new ConfidentialClientApplication(msalConfig(o, cred));
+  const get = async (api: Api, forceRefresh: boolean): Promise<string> => {
+    try {
+      // MSAL serves client-credential tokens from its cache until they expire; forceRefresh asks anew.
+      const r = await app.acquireTokenByClientCredential({ scopes: [scopeFor(o.endpoints, api)], skipCache: forceRefresh });
+      if (!r?.accessToken) throw new SignInError(`sign-in to ${o.tenant} returned no access token for ${api}.`);
+      return r.accessToken;
+    } catch (e) {
+      if (e instanceof SignInError) throw e;
+      const err = explainSignInError(e, o);
+      // MSAL remembers a 429 per request (§1.7); a fresh instance is needed for a later retry.
+      app = new ConfidentialClientApplication(msalConfig(o, cred));
+      throw err;
+    }
+  };
+  return {
+    mode: o.mode,
+    appOnly: true,
+    account: () => null,
+    getToken: (api, opts) => get(api, opts?.forceRefresh === true),
+  };
+}
+
+async function delegatedProvider(o: SignInOptions): Promise<TokenProvider> {
+  const app = new PublicClientApplication(msalConfig(o, {}));
+  const first = scopeFor(o.endpoints, 'graph');
+  let result: AuthenticationResult | null;
+  try {
+    if (o.mode === 'device') {
+      const req: DeviceCodeRequest = {
+        scopes: [first],
+        deviceCodeCallback: (r: DeviceCodeResponse) => {
+          o.onDeviceCode?.({ userCode: r.userCode, verificationUri: r.verificationUri, expiresInS: r.expiresIn, message: r.message });
+        },
+        cancel: false,
+      };
+      o.signal?.addEventListener('abort', () => { req.cancel = true; }, { once: true });
+      result = await app.acquireTokenByDeviceCode(req);
+    } else {
+      const open = o.openBrowser;
+      if (!open) throw new BadInputError('browser sign-in needs a way to open the system browser.');
+      result = await app.acquireTokenInteractive({
+        scopes: [first],
+        openBrowser: open,
+        successTemplate: '<html><body><h1>Blindspot: signed in.</h1><p>You can close this window and return to Blindspot.</p></body></html>',
+        errorTemplate: '<html><body><h1>Blindspot: sign-in failed.</h1><p>Return to Blindspot for details.</p></body></html>',
+      });
+    }
+  } catch (e) {
+    if (e instanceof BlindspotError) throw e;
+    throw explainSignInError(e, o);
+  }
+  if (!result?.account) throw new SignInError(`sign-in to ${o.tenant} returned no account.`);
+  const account: AccountInfo = result.account;
+  return {
+    mode: o.mode,
+    appOnly: false,
+    account: () => account.username,
+    async getToken(api, opts) {
+      try {
+        const r = await app.acquireTokenSilent({ account, scopes: [scopeFor(o.endpoints, api)], forceRefresh: opts?.forceRefresh === true });
+        return r.accessToken;
+      } catch (e) {
+        throw explainSignInError(e, o);
+      }
+    },
+  };
+}

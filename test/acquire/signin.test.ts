@@ -1,0 +1,123 @@
+// Each sign-in mode with the real @azure/msal-node against the simulated tenant over HTTPS, trusting the
+// simulator's CA through our own client only.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request as undiciRequest, Agent } from 'undici';
+import { signIn, SignInError } from '../../acquire/auth.ts';
+import type { HttpClient } from '../../acquire/http.ts';
+import { decryptCache, encryptedFileCacheStore, memoryCacheStore } from '../../acquire/tokenCache.ts';
+import { startSim } from '../../sim/index.ts';
+import type { SimHandle } from '../../sim/index.ts';
+import { createTestScenario } from '../../sim/server/testScenario.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { certFile, client, endpointsFor, httpFor, tmpDir } from './helpers.ts';
+
+let sim: SimHandle;
+let http: HttpClient;
+
+function claims(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  sim = await startSim({ scenarioInstance: createTestScenario({ days: 2, eventsPerDay: 20 }), deviceCodeInterval: 1 });
+  http = httpFor(sim);
+});
+afterAll(async () => {
+  await http.close();
+  await sim.close();
+});
+
+describe('sign-in against the simulated tenant', () => {
+  it('certificate client credentials: app-only tokens for the three APIs', async () => {
+    const c = client(sim, 'certificate');
+    const tp = await signIn({ mode: 'certificate', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http, certPath: certFile(c) });
+    expect(tp.appOnly).toBe(true);
+    for (const [api, aud] of [['graph', 'https://graph.microsoft.com'], ['exchange', 'https://outlook.office365.com'], ['manage', 'https://manage.office.com']] as const) {
+      const t = claims(await tp.getToken(api));
+      expect(t.aud).toBe(aud);
+      expect(t.tid).toBe(sim.tenantId);
+      expect(t.appid).toBe(c.clientId);
+    }
+    // a forced refresh returns a new token (used after a 401 / expiry mid-run)
+    const a = await tp.getToken('graph');
+    const b = await tp.getToken('graph', { forceRefresh: true });
+    expect(b).not.toBe(a);
+  });
+
+  it('secret client credentials, and a wrong secret explained', async () => {
+    const c = client(sim, 'secret');
+    const tp = await signIn({ mode: 'secret', tenant: sim.tenantDomain, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http, clientSecret: c.clientSecret! });
+    expect(claims(await tp.getToken('exchange')).aud).toBe('https://outlook.office365.com');
+    const bad = await signIn({ mode: 'secret', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http, clientSecret: 'wrong' });
+    const err = await bad.getToken('graph').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SignInError);
+    expect((err as SignInError).exitCode).toBe(5);
+    expect((err as SignInError).hint).toMatch(/Certificates & secrets/);
+  });
+
+  it('device code: the prompt is shown, the admin approves on their device, tokens follow silently', async () => {
+    const c = client(sim, 'public');
+    const prompts: { userCode: string; verificationUri: string }[] = [];
+    const tp = await signIn({
+      mode: 'device', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http,
+      onDeviceCode: (p) => {
+        prompts.push(p);
+        setTimeout(() => sim.identity.approveDeviceCode(p.userCode), 200);
+      },
+    });
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]!.verificationUri).toContain(sim.origin);
+    expect(tp.appOnly).toBe(false);
+    expect(tp.account()).toMatch(/@/);
+    expect(claims(await tp.getToken('graph')).aud).toBe('https://graph.microsoft.com');
+    expect(claims(await tp.getToken('exchange')).aud).toBe('https://outlook.office365.com'); // via the refresh token
+  });
+
+  it('device code declined: a clear refusal', async () => {
+    const c = client(sim, 'public');
+    const err = await signIn({
+      mode: 'device', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http,
+      onDeviceCode: (p) => { setTimeout(() => sim.identity.declineDeviceCode(p.userCode), 200); },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SignInError);
+    expect(String((err as Error).message)).toMatch(/sign-in \(device\)/);
+  });
+
+  it('authorization code + PKCE through a loopback redirect', async () => {
+    const c = client(sim, 'public');
+    const agent = new Agent({ connect: { ca: sim.caCertPem } });
+    // the "system browser": loads the sign-in page, accepts, and follows the form_post to the loopback server
+    const browser = async (url: string): Promise<void> => {
+      const page = await (await undiciRequest(url, { dispatcher: agent })).body.text();
+      const form = /<form method="POST" action="([^"]+)">([\s\S]*?)<\/form>/.exec(page)!;
+      const fields = new URLSearchParams();
+      for (const m of form[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)) fields.set(m[1]!, m[2]!);
+      fields.set('action', 'accept');
+      const posted = await (await undiciRequest(form[1]!, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() })).body.text();
+      const back = /action="([^"]+)">([\s\S]*?)<noscript>/.exec(posted)!;
+      const ret = new URLSearchParams();
+      for (const m of back[2]!.matchAll(/name="([^"]+)" value="([^"]*)"/g)) ret.set(m[1]!, m[2]!.replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&#39;/g, "'"));
+      await (await undiciRequest(back[1]!.replace(/&amp;/g, '&'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: ret.toString() })).body.text();
+    };
+    const tp = await signIn({ mode: 'browser', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http, openBrowser: browser });
+    expect(tp.account()).toMatch(/@/);
+    expect(claims(await tp.getToken('manage')).aud).toBe('https://manage.office.com');
+    await agent.close();
+  });
+
+  it('the token cache: memory by default, an encrypted file outside the case with a passphrase', async () => {
+    const c = client(sim, 'certificate');
+    const dir = tmpDir();
+    const file = join(dir, 'tokens.bin');
+    const store = encryptedFileCacheStore(file, 'correct horse battery');
+    const tp = await signIn({ mode: 'certificate', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http, certPath: certFile(c), cache: store });
+    const token = await tp.getToken('graph');
+    const raw = readFileSync(file);
+    expect(raw.includes(Buffer.from(token.slice(0, 40)))).toBe(false); // not in clear
+    expect(decryptCache(raw, 'correct horse battery')).toContain(token.slice(0, 40));
+    expect(() => encryptedFileCacheStore(file, 'wrong passphrase!').load()).toThrow(/cannot decrypt/);
+    expect(() => encryptedFileCacheStore(join(dir, 'case', 'tokens.bin'), 'correct horse battery', join(dir, 'case'))).toThrow(/outside the case/);
+    expect(memoryCacheStore().load()).toBeNull();
+  });
+});
