@@ -33,7 +33,9 @@ describe('timeline queries', () => {
   });
 
   it('never lets search text become FTS syntax', () => {
-    expect(ftsQuery('a" OR b')).toBe('"a""" AND "OR" AND "b"');
+    expect(ftsQuery('a" OR b')).toBe('"a" AND "OR" AND "b"');
+    expect(ftsQuery('invoice;payment <x@y.com>')).toBe('"invoice" AND "payment" AND "x@y.com"');
+    expect(ftsQuery('" * ')).toBe('""');
     const db = openMemory();
     seed(db);
     expect(() => [...timeline(db, { text: 'NEAR( * ) "' })]).not.toThrow();

@@ -35,7 +35,8 @@ export class EventWriter {
     this.insertFts = db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)');
   }
 
-  write(e: AuditEvent, loc: SourceLocation): WriteOutcome {
+  /** `body` is the full-text body when it was computed elsewhere (a parser worker). */
+  write(e: AuditEvent, loc: SourceLocation, body: string | null = null): WriteOutcome {
     const line = loc.line ?? loc.row ?? null;
     const offset = loc.offset ?? null;
     const info = this.insertEvent.run(
@@ -52,7 +53,7 @@ export class EventWriter {
     for (const it of e.items) {
       this.insertItem.run(id, it.folderPath, it.folderId, it.internetMessageId, it.sizeBytes, it.accessType, it.subject);
     }
-    this.insertFts.run(id, ftsBody(e));
+    this.insertFts.run(id, body ?? ftsBody(e));
     return 'inserted';
   }
 }
@@ -60,7 +61,7 @@ export class EventWriter {
 /** Items beyond this many per record are still stored in access_items, just not in the search index. */
 const FTS_ITEMS_MAX = 200;
 
-function ftsBody(e: AuditEvent): string {
+export function ftsBody(e: AuditEvent): string {
   const parts = [e.operation, e.userId, e.mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
   // Subjects and folder paths are already in searchText; message ids make items findable by id.
   for (let i = 0; i < e.items.length && i < FTS_ITEMS_MAX; i++) {
@@ -132,10 +133,14 @@ export function timelineSql(q: TimelineQuery): { sql: string; params: unknown[] 
   return { sql, params };
 }
 
-/** Turns free text into an FTS5 query of quoted terms (all must match), so user input is never FTS syntax. */
+/**
+ * Turns free text into an FTS5 query: the tokens the index's tokenizer would make (letters, digits and
+ * the token characters @ . - _ :), each quoted, all required. User input is never FTS syntax, and every
+ * term is a single token, which the position-less (detail=none) index can answer.
+ */
 export function ftsQuery(text: string): string {
-  const terms = text.split(/\s+/).filter(Boolean).map((t) => `"${t.replaceAll('"', '""')}"`);
-  return terms.join(' AND ');
+  const terms = text.split(/[^\p{L}\p{N}@.\-_:]+/u).filter(Boolean).map((t) => `"${t}"`);
+  return terms.length > 0 ? terms.join(' AND ') : '""';
 }
 
 export function* timeline(db: ReadableDB, q: TimelineQuery): Generator<TimelineRow> {
