@@ -206,6 +206,8 @@ describe('query plans use indexes', () => {
     ['MailItemsAccessed times of a mailbox', SQL.miaTimes, [MEG], /COVERING INDEX events_mia\b/],
     ['access sources', SQL.accessSources, [], /COVERING INDEX events_mia\b/],
     ['activity per day', SQL.activity, [], /COVERING INDEX events_mailbox_time/],
+    ['activity of one mailbox', SQL.activityOne, [MEG], /COVERING INDEX events_mailbox_time \(mailbox=\?\)/],
+    ['MailItemsAccessed per hour, one mailbox', SQL.miaHourlyOne, [MEG], /COVERING INDEX events_mia \(mailbox=\?\)/],
     ['change records', SQL.changes, ['Set-Mailbox'], /INDEX events_op_time/],
     ['first access by IP', SQL.firstAccessByIp, [MEG, 1, 'x'], /INDEX events_mia\b/],
     ['exposure items', ex.sql, ex.args, /INDEX events_mia\b[\s\S]*access_items_event_cover|access_items_event_cover[\s\S]*INDEX events_mia\b/],

@@ -39,6 +39,10 @@ export const SQL = {
               WHERE operation = 'MailItemsAccessed' AND audit_data GLOB '*IsThrottled*True*'`,
   miaHourly: `SELECT mailbox, time_ms / ${HOUR_MS} AS hour, count(*) AS n FROM events INDEXED BY events_mia
               WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL GROUP BY mailbox, hour`,
+  miaHourlyOne: `SELECT mailbox, time_ms / ${HOUR_MS} AS hour, count(*) AS n FROM events INDEXED BY events_mia
+              WHERE operation = 'MailItemsAccessed' AND mailbox = ? GROUP BY mailbox, hour`,
+  activityOne: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
+             FROM events WHERE mailbox = ? GROUP BY mailbox, day`,
   miaTimes: `SELECT time_ms AS t FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? ORDER BY time_ms`,
   activity: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
              FROM events WHERE mailbox IS NOT NULL GROUP BY mailbox, day`,
@@ -123,11 +127,12 @@ export function readThrottleMarkers(db: ReadableDB): ThrottleMarker[] {
  * candidate mailboxes (any 25 consecutive hours above the limit); only their record times are streamed.
  * Also returns the MailItemsAccessed total per mailbox.
  */
-export function inferThrottles(db: ReadableDB): { inferred: InferredThrottle[]; miaCounts: Map<string, number> } {
+export function inferThrottles(db: ReadableDB, mailbox?: string): { inferred: InferredThrottle[]; miaCounts: Map<string, number> } {
   const hours = new Map<string, Map<number, number>>();
   const totals = new Map<string, number>();
   const names = new Map<string, string>();
-  for (const r of db.prepare(SQL.miaHourly).iterate() as Iterable<{ mailbox: string; hour: number; n: number }>) {
+  const rows = mailbox === undefined ? db.prepare(SQL.miaHourly).iterate() : db.prepare(SQL.miaHourlyOne).iterate(mailbox);
+  for (const r of rows as Iterable<{ mailbox: string; hour: number; n: number }>) {
     const k = r.mailbox.toLowerCase();
     names.set(k, r.mailbox);
     let m = hours.get(k);
@@ -155,9 +160,10 @@ export function inferThrottles(db: ReadableDB): { inferred: InferredThrottle[]; 
 }
 
 /** Events per mailbox per day (for capacity and silence), merged with MailItemsAccessed totals. */
-export function readMailboxActivity(db: ReadableDB, miaCounts: Map<string, number>): MailboxActivity[] {
+export function readMailboxActivity(db: ReadableDB, miaCounts: Map<string, number>, mailbox?: string): MailboxActivity[] {
   const by = new Map<string, MailboxActivity>();
-  for (const r of db.prepare(SQL.activity).iterate() as Iterable<{ mailbox: string; day: number; n: number; firstMs: number; lastMs: number }>) {
+  const rows = mailbox === undefined ? db.prepare(SQL.activity).iterate() : db.prepare(SQL.activityOne).iterate(mailbox);
+  for (const r of rows as Iterable<{ mailbox: string; day: number; n: number; firstMs: number; lastMs: number }>) {
     const k = r.mailbox.toLowerCase();
     let a = by.get(k);
     if (!a) by.set(k, (a = { mailbox: k, count: 0, firstMs: r.firstMs, lastMs: r.lastMs, daily: new Map(), mailItemsAccessed: miaCounts.get(k) ?? 0 }));

@@ -41,6 +41,8 @@ export interface FindingsOptions {
   includeSilence?: boolean;
   /** Days of history a mailbox needs before a source counts as "new" (default 7). */
   baselineDays?: number;
+  /** Finds the record that first used a source, when the access sources carry no record id (a database look-up). */
+  firstRecord?: (mailbox: string, dim: 'IP' | 'app' | 'client', value: string, firstMs: number) => string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -408,7 +410,7 @@ function newSourceFindings(sources: AccessSource[], resolver: IdentityResolver, 
   for (const [mailbox, list] of byMailbox) {
     const firstEver = Math.min(...list.map((s) => s.firstMs));
     const baselineEnd = opts.incident ? Math.max(opts.incident.startMs, firstEver + 1) : firstEver + baselineMs;
-    const dims: [string, (s: AccessSource) => string | null][] = [['IP', (s) => s.ip], ['app', (s) => s.appId], ['client', (s) => s.clientInfo]];
+    const dims: ['IP' | 'app' | 'client', (s: AccessSource) => string | null][] = [['IP', (s) => s.ip], ['app', (s) => s.appId], ['client', (s) => s.clientInfo]];
     for (const [dim, get] of dims) {
       const first = new Map<string, { firstMs: number; lastMs: number; count: number; recordId: string | null }>();
       for (const s of list) {
@@ -428,11 +430,12 @@ function newSourceFindings(sources: AccessSource[], resolver: IdentityResolver, 
       for (const [v, x] of first) {
         if (x.firstMs < baselineEnd) continue;
         const during = opts.incident !== undefined && x.firstMs < opts.incident.endMs;
+        const recordId = x.recordId ?? opts.firstRecord?.(list[0]!.mailbox, dim, v, x.firstMs) ?? null;
         out.push({
           id: `new-access-source:${mailbox}:${dim}:${v}`, severity: during ? 'high' : 'medium', kind: 'new-access-source', mailbox,
           title: `Mail in ${mailbox} accessed from a new ${dim}: ${v}`,
           detail: `First MailItemsAccessed from this ${dim} at ${iso(x.firstMs)} (last ${iso(x.lastMs)}, ${x.count} records); not seen for this mailbox before ${iso(baselineEnd)}.`,
-          evidence: x.recordId ? [`event:${x.recordId}`] : [],
+          evidence: recordId ? [`event:${recordId}`] : [],
           remediation: dim === 'IP'
             ? `# If not the owner's: revoke sessions and review sign-ins from ${v}\nRevoke-MgUserSignInSession -UserId ${psq(mailbox)}`
             : `# Review the consent and sessions of this ${dim}\nRevoke-MgUserSignInSession -UserId ${psq(mailbox)}`,

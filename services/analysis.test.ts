@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ACTIONS } from '../core/analysis/coverage.ts';
+import { readAnalysisRun } from '../db/analysis.ts';
+import { openReadable, openWritable } from '../db/database.ts';
+import type { WritableDB } from '../db/database.ts';
+import { exposure, exposureToCsv, findings, gaps, sessions } from './analysis.ts';
+import { BadInputError, CaseError } from './errors.ts';
+
+const T0 = Date.UTC(2024, 4, 1);
+const H = 3_600_000;
+const D = 86_400_000;
+const END = T0 + 20 * D;
+const NOW = '2024-06-01T12:00:00.000Z';
+const iso = (ms: number) => new Date(ms).toISOString();
+const MEG = 'megan.bowen@contoso.com';
+const PATTI = 'adm.patti@contoso.com';
+
+let dir: string;
+let seq = 0;
+
+function mbx(upn: string, over: Record<string, unknown> = {}) {
+  const alias = upn.split('@')[0]!;
+  return {
+    identity: alias, userPrincipalName: upn, primarySmtpAddress: upn, displayName: alias, alias, exchangeGuid: null, externalDirectoryObjectId: null,
+    recipientTypeDetails: 'UserMailbox', auditEnabled: true, auditLogAgeLimitDays: 90, auditOwner: DEFAULT_ACTIONS.Owner, auditDelegate: DEFAULT_ACTIONS.Delegate,
+    auditAdmin: DEFAULT_ACTIONS.Admin, defaultAuditSet: ['Admin', 'Delegate', 'Owner'], persistedCapabilities: null, ...over,
+  };
+}
+
+function build(db: WritableDB): void {
+  db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 'test', '2024-06-01T00:00:00Z');
+           INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');`);
+  const ev = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, client_info, result_status, audit_data, evidence_id, import_run_id)
+                         VALUES (@id, @t, @rt, @op, 'Exchange', @user, @ut, @mbx, @obj, @ip, @sess, @app, @ci, @rs, @data, 1, 1)`);
+  const item = db.prepare('INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type) VALUES (?, ?, ?, ?)');
+  const add = (t: number, op: string, o: { rt?: number; user?: string; mbx?: string | null; obj?: string | null; ip?: string; sess?: string; app?: string; ci?: string; data?: Record<string, unknown>; items?: [string | null, string, 'Bind' | 'Sync'][] } = {}) => {
+    const id = `rec-${++seq}`;
+    const data = { Id: id, Operation: op, CreationTime: iso(t).slice(0, 19), ResultStatus: o.rt === 1 ? 'True' : 'Succeeded', ...(o.data ?? {}) };
+    const info = ev.run({ id, t, rt: o.rt ?? 2, op, user: o.user ?? o.mbx ?? null, ut: o.rt === 1 ? 2 : 0, mbx: o.mbx ?? null, obj: o.obj ?? null, ip: o.ip ?? null, sess: o.sess ?? null, app: o.app ?? null, ci: o.ci ?? null, rs: String(data.ResultStatus), data: JSON.stringify(data) });
+    for (const [imid, folder, type] of o.items ?? []) item.run(info.lastInsertRowid, folder, imid, type);
+    return id;
+  };
+  // Ordinary owner activity from the office: days 0..19.
+  for (let d = 0; d < 20; d++) add(T0 + d * D + 9 * H, 'MailItemsAccessed', { rt: 50, mbx: MEG, ip: '198.51.100.10', sess: `own-${d}`, app: 'owa', ci: 'Client=OWA', items: [[`<own-${d}@contoso.com>`, '\\Inbox', 'Bind']] });
+  // Admin turns on bypass for the compromised admin (by bare alias), and off again later.
+  add(T0 + 5 * D, 'Set-MailboxAuditBypassAssociation', { rt: 1, user: PATTI, obj: 'adm.patti', data: { Parameters: [{ Name: 'Identity', Value: 'adm.patti' }, { Name: 'AuditBypassEnabled', Value: 'True' }] } });
+  add(T0 + 9 * D, 'Set-MailboxAuditBypassAssociation', { rt: 1, user: PATTI, obj: 'adm.patti', data: { Parameters: [{ Name: 'Identity', Value: 'adm.patti' }, { Name: 'AuditBypassEnabled', Value: 'False' }] } });
+  // The attacker reads mail from a new IP, then Sync of the Inbox, then a throttled marker.
+  add(T0 + 10 * D, 'MailItemsAccessed', { rt: 50, mbx: MEG, ip: '203.0.113.66', sess: 'evil-1', app: 'evil-app', ci: 'Client=REST', items: [['<inv-1@contoso.com>', '\\Inbox', 'Bind'], ['<inv-2@contoso.com>', '\\Inbox', 'Bind']] });
+  add(T0 + 10 * D + H, 'MailItemsAccessed', { rt: 50, mbx: MEG, ip: '203.0.113.66', sess: 'evil-1', app: 'evil-app', ci: 'Client=REST', items: [['<inv-1@contoso.com>', '\\Inbox', 'Bind']] });
+  add(T0 + 10 * D + 2 * H, 'MailItemsAccessed', { rt: 2, mbx: MEG, ip: '203.0.113.66', sess: 'evil-2', app: 'outlook', ci: 'Client=MSExchangeRPC', items: [[null, '\\Inbox', 'Sync']] });
+  add(T0 + 11 * D, 'MailItemsAccessed', { rt: 50, mbx: MEG, ip: '203.0.113.66', sess: 'evil-1', app: 'evil-app', ci: 'Client=REST', data: { OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'True' }] }, items: [['<inv-3@contoso.com>', '\\Finance', 'Bind']] });
+  add(T0 + 10 * D + 3 * H, 'New-InboxRule', { rt: 1, user: MEG, obj: 'megan.bowen\\.', data: { UserType: 0, Parameters: [{ Name: 'MoveToFolder', Value: 'RSS Feeds' }, { Name: 'Name', Value: '.' }, { Name: 'MarkAsRead', Value: 'True' }] } });
+  add(T0 + 10 * D - 2 * H, 'UserLoggedIn', { rt: 15, user: MEG, ip: '203.0.113.66' });
+
+  const snap = db.prepare("INSERT INTO config_snapshots (kind, as_of, as_of_source, evidence_id, import_run_id) VALUES (?, ?, 'option', 1, 1)");
+  const row = db.prepare('INSERT INTO config_rows (snapshot_id, kind, identity, value_json, raw_json) VALUES (?, ?, ?, ?, ?)');
+  const snapshot = (kind: string, rows: [string, unknown][]) => {
+    const s = snap.run(kind, iso(END)).lastInsertRowid;
+    for (const [id, v] of rows) row.run(s, kind, id, JSON.stringify(v), '{}');
+  };
+  snapshot('mailbox', [[MEG, mbx(MEG)], [PATTI, mbx(PATTI)], ['grady@contoso.com', mbx('grady@contoso.com', { auditLogAgeLimitDays: 7 })]]);
+  snapshot('bypass', [['adm.patti', { identity: 'adm.patti', name: 'adm.patti', auditBypassEnabled: false, whenChangedUtc: null }]]);
+  snapshot('organization', [['contoso', { name: 'contoso', auditDisabled: false }]]);
+  snapshot('adminAuditLog', [['x', { unifiedAuditLogIngestionEnabled: true, unifiedAuditLogFirstOptInDate: null, adminAuditLogEnabled: true, adminAuditLogAgeLimitDays: 90 }]]);
+  const lic = (upn: string, plans: string[]) => ({ userPrincipalName: upn, skuPartNumber: 'X', skuId: null, servicePlans: plans.map((name) => ({ name, status: 'Success' })), assignedVia: 'direct', groupId: null, state: 'Active', error: null });
+  snapshot('licence', [[MEG, lic(MEG, ['M365_ADVANCED_AUDITING'])], [PATTI, lic(PATTI, ['M365_ADVANCED_AUDITING'])], ['grady@contoso.com', lic('grady@contoso.com', ['EXCHANGE_S_ENTERPRISE'])]]);
+}
+
+function fingerprint(): string {
+  const db = openReadable(join(dir, 'case.sqlite'));
+  try {
+    return JSON.stringify([db.prepare('SELECT count(*), sum(length(audit_data)), max(id) FROM events').get(), db.prepare('SELECT * FROM evidence').all(), db.prepare('SELECT count(*) FROM access_items').get()]);
+  } finally {
+    db.close();
+  }
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'blindspot-analysis-'));
+  seq = 0;
+  const db = openWritable(join(dir, 'case.sqlite'), { create: true });
+  build(db);
+  db.close();
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gaps', () => {
+  it('returns the windows of the scenario and stores the run with its inputs', () => {
+    const before = fingerprint();
+    const { runId, result } = gaps(dir, { now: NOW });
+    expect(result).toMatchObject({ generatedAt: NOW, analysisVersion: '1.0.0', range: { start: iso(T0 + 9 * H), end: iso(T0 + 19 * D + 9 * H) } });
+    const w = (m: string) => result.mailboxes.find((x) => x.mailbox === m)!.windows.map((x) => [x.kind, x.start, x.end, x.confidence]);
+    expect(w(PATTI)).toEqual([['bypass', iso(T0 + 5 * D), iso(T0 + 9 * D), 'certain']]);
+    expect(w(MEG)).toEqual([['throttled', iso(T0 + 11 * D), iso(T0 + 12 * D), 'certain']]);
+    expect(w('grady@contoso.com')).toEqual([
+      ['retention', iso(T0 + 9 * H), iso(T0 + 12 * D + 9 * H), 'certain'],
+      ['unlicensed', iso(T0 + 9 * H), null, 'certain'],
+    ]);
+    expect(result.mailboxes.find((x) => x.mailbox === PATTI)!.accountKind).toBe('admin');
+    const stored = readAnalysisRun(openReadable(join(dir, 'case.sqlite')), runId)!;
+    expect(stored.result).toEqual(result);
+    expect(stored.inputs).toMatchObject({ events: 28, changeRecords: 3, throttleMarkers: 1, ledgerSlices: null });
+    expect(fingerprint()).toBe(before);
+  });
+
+  it('filters by any identifier of a mailbox, and refuses an unknown one', () => {
+    expect(gaps(dir, { now: NOW, mailbox: 'ADM.PATTI' }).result.mailboxes.map((m) => m.mailbox)).toEqual([PATTI]);
+    expect(() => gaps(dir, { now: NOW, mailbox: 'nobody' })).toThrow(BadInputError);
+  });
+
+  it('a folder without a case database is a case error; a bad clock is bad input', () => {
+    expect(() => gaps(join(dir, 'missing'), { now: NOW })).toThrow(CaseError);
+    expect(() => gaps(dir, { now: 'soon' })).toThrow(BadInputError);
+  });
+});
+
+describe('findings', () => {
+  it('covers the scenario and respects minSeverity', () => {
+    const { runId, result } = findings(dir, { now: NOW, incident: { start: iso(T0 + 9 * D), end: iso(T0 + 12 * D) } });
+    const kinds = result.findings.map((f) => `${f.severity}:${f.kind}:${f.mailbox ?? '*'}`);
+    expect(kinds).toEqual(expect.arrayContaining([
+      `critical:bypass:${PATTI}`, `high:throttled:${MEG}`, `high:inbox-rule:${MEG}`, `high:new-access-source:${MEG}`, 'high:unlicensed:grady@contoso.com',
+    ]));
+    const ip = result.findings.find((f) => f.id === `new-access-source:${MEG}:IP:203.0.113.66`)!;
+    expect(ip.evidence).toHaveLength(1);
+    expect(runId).toBeGreaterThan(0);
+    const high = findings(dir, { now: NOW, minSeverity: 'high' }).result.findings;
+    expect(high.length).toBeGreaterThan(0);
+    expect(high.every((f) => f.severity === 'critical' || f.severity === 'high')).toBe(true);
+    expect(() => findings(dir, { now: NOW, minSeverity: 'urgent' as never })).toThrow(BadInputError);
+  });
+});
+
+describe('exposure', () => {
+  it('lists the messages, the synced folder and the throttled window for the attacker session', () => {
+    const { result } = exposure(dir, { now: NOW, mailbox: 'megan.bowen', ip: '203.0.113.66' });
+    expect(result.items.map((i) => [i.internetMessageId, i.accessCount, i.sessions])).toEqual([
+      ['<inv-1@contoso.com>', 2, ['evil-1']], ['<inv-2@contoso.com>', 1, ['evil-1']], ['<inv-3@contoso.com>', 1, ['evil-1']],
+    ]);
+    expect(result.syncedFolders).toEqual([{ folder: '\\Inbox', time: iso(T0 + 10 * D + 2 * H), sessionId: 'evil-2', ip: '203.0.113.66', client: 'Client=MSExchangeRPC' }]);
+    expect(result.blindWindows.map((w) => [w.mailbox, w.kind])).toEqual([[MEG, 'throttled'], [PATTI, 'bypass']]);
+    const rows = parse(exposureToCsv(result), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r['record'])).toEqual(['message', 'message', 'message', 'synced-folder', 'blind-window', 'blind-window']);
+  });
+
+  it('a time scope before the throttling has no throttled window', () => {
+    const { result } = exposure(dir, { now: NOW, mailbox: MEG, from: iso(T0 + 10 * D), to: iso(T0 + 10 * D + 2 * H) });
+    expect(result.items.map((i) => i.internetMessageId)).toEqual(['<inv-1@contoso.com>', '<inv-2@contoso.com>']);
+    expect(result.blindWindows).toEqual([]);
+    expect(() => exposure(dir, { now: NOW, mailbox: MEG, from: iso(T0 + D), to: iso(T0) })).toThrow(BadInputError);
+  });
+});
+
+describe('sessions', () => {
+  it('groups the attacker session with the sign-in that began it', () => {
+    const { result } = sessions(dir, { now: NOW, mailbox: MEG });
+    const evil = result.sessions.find((s) => s.sessionId === 'evil-1')!;
+    expect(evil).toMatchObject({ ip: '203.0.113.66', appId: 'evil-app', events: 3 });
+    expect(evil.signIns.map((s) => s.operation)).toEqual(['UserLoggedIn']);
+    expect(result.sessions.find((s) => s.sessionId === 'own-0')!.signIns).toEqual([]);
+  });
+});

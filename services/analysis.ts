@@ -1,0 +1,290 @@
+// Analysis services for the CLI and the app: gaps (blind windows), findings, exposure and sessions over
+// a case directory (<dir>/case.sqlite). Each call reads the case, computes in core/analysis, stores the
+// result with the analysis version and its inputs in analysis_runs, and returns the run id with the
+// result so the caller can write the custody entry. Evidence and events are never modified.
+// The clock is an argument (`now`).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { computeCoverage } from '../core/analysis/coverage.ts';
+import type { CoverageInput, CoverageOptions, CoverageResult } from '../core/analysis/coverage.ts';
+import { blindWindowsForExposure, exposureToCsv } from '../core/analysis/exposure.ts';
+import { IdentityResolver, normaliseIdentifier } from '../core/analysis/identity.ts';
+import type { ExposedItem, ExposureResult, ExposureScope } from '../core/analysis/exposure.ts';
+import { buildFindings } from '../core/analysis/findings.ts';
+import type { FindingsOptions } from '../core/analysis/findings.ts';
+import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
+import type { AccountKind, BlindWindow, Finding, Severity } from '../core/analysis/types.ts';
+import {
+  CaseDataError, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, queryExposureItems, querySessions, querySyncedFolders,
+  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readMailboxActivity, readThrottleMarkers, snapshotIds,
+} from '../db/analysis.ts';
+import type { SessionGroup } from '../db/analysis.ts';
+import { openWritable } from '../db/database.ts';
+import type { ReadableDB, WritableDB } from '../db/database.ts';
+import { BadInputError, CaseError } from './errors.ts';
+
+export { exposureToCsv };
+
+export type Clock = Date | string | number;
+
+export interface CommonOptions {
+  /** The time the analysis is made (recorded as generatedAt). */
+  now: Clock;
+  /** The case range, when configured; otherwise first..last event time. */
+  range?: { start: string; end: string };
+  /** Accounts documented as service accounts (bypass there is informational). */
+  serviceAccounts?: string[];
+  /** Unified audit log retention in days, when the tenant's policy is known. */
+  ualRetentionDays?: number;
+}
+
+export interface GapsOptions extends CommonOptions {
+  mailbox?: string;
+  includeSilence?: boolean;
+}
+
+export interface GapsResult {
+  generatedAt: string;
+  analysisVersion: string;
+  range: { start: string; end: string };
+  mailboxes: { mailbox: string; upn: string | null; accountKind: AccountKind; windows: BlindWindow[] }[];
+}
+
+export interface FindingsServiceOptions extends CommonOptions {
+  minSeverity?: Severity;
+  /** The suspected incident (ISO times). */
+  incident?: { start: string; end: string };
+  includeSilence?: boolean;
+  baselineDays?: number;
+}
+
+export interface ExposureOptions extends CommonOptions {
+  mailbox: string;
+  session?: string;
+  ip?: string;
+  app?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface SessionsResult {
+  mailbox: string;
+  sessions: SessionGroup[];
+}
+
+export interface Stored<T> {
+  runId: number;
+  result: T;
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+function isoOf(c: Clock, what: string): string {
+  const ms = c instanceof Date ? c.getTime() : typeof c === 'number' ? c : Date.parse(c);
+  if (!Number.isFinite(ms)) throw new BadInputError(`${what} "${String(c)}" is not a time`, 'use an ISO 8601 time such as 2024-05-01T00:00:00Z');
+  return new Date(ms).toISOString();
+}
+
+function parseTime(s: string, what: string): number {
+  const ms = Date.parse(s);
+  if (!Number.isFinite(ms)) throw new BadInputError(`${what} "${s}" is not a time`, 'use an ISO 8601 time such as 2024-05-01T00:00:00Z');
+  return ms;
+}
+
+function withCase<T>(dir: string, fn: (db: WritableDB) => T): T {
+  const file = join(dir, 'case.sqlite');
+  if (!existsSync(file)) throw new CaseError(`${dir} is not a case folder: ${file} does not exist`, 'create or open a case first (blindspot case new)');
+  const db = openWritable(file);
+  try {
+    return fn(db);
+  } catch (e) {
+    if (e instanceof CaseDataError) throw new CaseError(`${file}: ${e.message}`);
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+function caseRange(db: ReadableDB, opts: CommonOptions): { startMs: number; endMs: number; events: number; configured: boolean } {
+  const r = readCaseRange(db);
+  if (opts.range) {
+    const startMs = parseTime(opts.range.start, 'range start');
+    const endMs = parseTime(opts.range.end, 'range end');
+    if (endMs <= startMs) throw new BadInputError(`the range ends (${opts.range.end}) before it starts (${opts.range.start})`);
+    return { startMs, endMs, events: r?.events ?? 0, configured: true };
+  }
+  if (!r) throw new CaseError('the case holds no events, so it has no range to analyse', 'import audit records first, or pass a range');
+  return { ...r, configured: false };
+}
+
+interface Loaded {
+  input: CoverageInput;
+  inputsSummary: Record<string, unknown>;
+}
+
+/** Reads everything the coverage model needs. With `onlyMailbox`, activity and throttle counts are read for that mailbox only. */
+function loadCoverageInput(db: ReadableDB, opts: CommonOptions, onlyMailbox?: string): Loaded {
+  const range = caseRange(db, opts);
+  const { inferred, miaCounts } = inferThrottles(db, onlyMailbox);
+  const input: CoverageInput = {
+    range: { startMs: range.startMs, endMs: range.endMs },
+    mailboxes: readConfigObservations(db, 'mailbox'),
+    bypass: readConfigObservations(db, 'bypass'),
+    organization: readConfigObservations(db, 'organization'),
+    adminAuditLog: readConfigObservations(db, 'adminAuditLog'),
+    licences: hasConfigKind(db, 'licence') ? readConfigObservations(db, 'licence') : null,
+    changes: readChangeRecords(db),
+    throttleMarkers: readThrottleMarkers(db),
+    inferredThrottles: inferred,
+    activity: readMailboxActivity(db, miaCounts, onlyMailbox),
+    ledger: readLedger(db),
+  };
+  const inputsSummary = {
+    events: range.events,
+    range: { start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString(), configured: range.configured },
+    snapshots: snapshotIds(db),
+    configRows: { mailbox: input.mailboxes.length, bypass: input.bypass.length, organization: input.organization.length, adminAuditLog: input.adminAuditLog.length, licence: input.licences?.length ?? null },
+    changeRecords: input.changes.length,
+    throttleMarkers: input.throttleMarkers.length,
+    inferredThrottles: input.inferredThrottles.length,
+    ledgerSlices: input.ledger?.length ?? null,
+  };
+  return { input, inputsSummary };
+}
+
+function coverageOptions(opts: CommonOptions & { includeSilence?: boolean }, mailboxFilter?: string[]): CoverageOptions {
+  return {
+    ...(opts.serviceAccounts ? { serviceAccounts: opts.serviceAccounts } : {}),
+    ...(opts.ualRetentionDays !== undefined ? { ualRetentionDays: opts.ualRetentionDays } : {}),
+    ...(opts.includeSilence ? { includeSilence: true } : {}),
+    ...(mailboxFilter ? { mailboxFilter } : {}),
+  };
+}
+
+function resolveMailbox(cov: CoverageResult, mailbox: string): string {
+  const k = cov.resolver.resolve(mailbox);
+  if (k) return k;
+  throw new BadInputError(`no mailbox "${mailbox}" in this case`, 'name it by UPN, alias, display name or GUID as in the mailbox inventory or the records');
+}
+
+
+// ---- gaps ----------------------------------------------------------------------------------------
+
+export function gaps(dir: string, opts: GapsOptions): Stored<GapsResult> {
+  const generatedAt = isoOf(opts.now, 'now');
+  return withCase(dir, (db) => {
+    const { input, inputsSummary } = loadCoverageInput(db, opts);
+    let cov = computeCoverage(input, coverageOptions(opts));
+    if (opts.mailbox !== undefined) {
+      const key = resolveMailbox(cov, opts.mailbox);
+      cov = { ...cov, mailboxes: cov.mailboxes.filter((m) => m.mailbox === key) };
+    }
+    const result: GapsResult = {
+      generatedAt,
+      analysisVersion: ANALYSIS_VERSION,
+      range: { start: new Date(input.range.startMs).toISOString(), end: new Date(input.range.endMs).toISOString() },
+      mailboxes: cov.mailboxes.map((m) => ({ mailbox: m.mailbox, upn: m.upn, accountKind: m.accountKind, windows: m.windows })),
+    };
+    const runId = insertAnalysisRun(db, {
+      kind: 'gaps', analysisVersion: ANALYSIS_VERSION, generatedAt,
+      inputs: { ...inputsSummary, options: { mailbox: opts.mailbox ?? null, includeSilence: opts.includeSilence ?? false, serviceAccounts: opts.serviceAccounts ?? [], ualRetentionDays: opts.ualRetentionDays ?? null }, unresolvedIdentities: cov.unresolved },
+      result,
+    });
+    return { runId, result };
+  });
+}
+
+// ---- findings ------------------------------------------------------------------------------------
+
+export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ findings: Finding[] }> {
+  const generatedAt = isoOf(opts.now, 'now');
+  if (opts.minSeverity !== undefined && !SEVERITIES.includes(opts.minSeverity)) {
+    throw new BadInputError(`unknown severity "${String(opts.minSeverity)}"`, `use one of ${SEVERITIES.join(', ')}`);
+  }
+  return withCase(dir, (db) => {
+    const { input, inputsSummary } = loadCoverageInput(db, opts);
+    const coverage = computeCoverage(input, coverageOptions(opts));
+    const fopts: FindingsOptions = {
+      ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}),
+      ...(opts.incident ? { incident: { startMs: parseTime(opts.incident.start, 'incident start'), endMs: parseTime(opts.incident.end, 'incident end') } } : {}),
+      ...(opts.includeSilence ? { includeSilence: true } : {}),
+      ...(opts.baselineDays !== undefined ? { baselineDays: opts.baselineDays } : {}),
+    };
+    const accessSources = readAccessSources(db);
+    fopts.firstRecord = (mailbox, dim, value, firstMs) => firstAccessRecord(db, mailbox, dim, value, firstMs);
+    const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map((o) => o.value) ?? null }, fopts);
+    const result = { findings: list };
+    const runId = insertAnalysisRun(db, {
+      kind: 'findings', analysisVersion: ANALYSIS_VERSION, generatedAt,
+      inputs: { ...inputsSummary, accessSources: accessSources.length, options: { minSeverity: opts.minSeverity ?? 'info', incident: opts.incident ?? null, includeSilence: opts.includeSilence ?? false, baselineDays: opts.baselineDays ?? 7, serviceAccounts: opts.serviceAccounts ?? [] } },
+      result,
+    });
+    return { runId, result };
+  });
+}
+
+// ---- exposure ------------------------------------------------------------------------------------
+
+export function exposure(dir: string, opts: ExposureOptions): Stored<ExposureResult> {
+  const generatedAt = isoOf(opts.now, 'now');
+  if (!opts.mailbox) throw new BadInputError('exposure needs a mailbox');
+  return withCase(dir, (db) => {
+    // Resolve the mailbox first with the inventory (cheap), then read activity for it alone.
+    const key = resolveMailboxKey(db, opts.mailbox);
+    const { input, inputsSummary } = loadCoverageInput(db, opts, key);
+    const cov = computeCoverage(input, coverageOptions(opts));
+    const fromMs = opts.from !== undefined ? parseTime(opts.from, 'from') : input.range.startMs;
+    const toMs = opts.to !== undefined ? parseTime(opts.to, 'to') : input.range.endMs + 1;
+    if (toMs <= fromMs) throw new BadInputError(`"to" (${opts.to ?? ''}) is not after "from" (${opts.from ?? ''})`);
+    const own = cov.mailboxes.find((m) => m.mailbox === key)?.windows ?? [];
+    // Bypass on another account blinds that account's access to this mailbox too.
+    const others = cov.mailboxes.filter((m) => m.mailbox !== key).flatMap((m) => m.windows.filter((w) => w.kind === 'bypass'))
+      .map((w) => ({ ...w, reason: `${w.reason}; if ${w.mailbox} accessed ${key} in this window, it left no record` }));
+    const scope: ExposureScope = {
+      mailbox: key, session: opts.session ?? null, ip: opts.ip ?? null, app: opts.app ?? null,
+      from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(),
+    };
+    const q = { mailbox: key, fromMs, toMs, session: opts.session ?? null, ip: opts.ip ?? null, app: opts.app ?? null };
+    const items: ExposedItem[] = [];
+    for (const it of queryExposureItems(db, q)) items.push(it);
+    const result: ExposureResult = {
+      mailbox: key, scope, items, syncedFolders: querySyncedFolders(db, q),
+      blindWindows: blindWindowsForExposure([...own, ...others], fromMs, toMs),
+    };
+    const runId = insertAnalysisRun(db, {
+      kind: 'exposure', analysisVersion: ANALYSIS_VERSION, generatedAt,
+      inputs: { ...inputsSummary, options: { mailbox: opts.mailbox, session: opts.session ?? null, ip: opts.ip ?? null, app: opts.app ?? null, from: opts.from ?? null, to: opts.to ?? null }, counts: { items: items.length, syncedFolders: result.syncedFolders.length, blindWindows: result.blindWindows.length } },
+      result,
+    });
+    return { runId, result };
+  });
+}
+
+/** A mailbox named by any identifier: the inventory and licence rows first, then the events themselves. */
+function resolveMailboxKey(db: ReadableDB, name: string): string {
+  const resolver = new IdentityResolver();
+  for (const o of readConfigObservations(db, 'mailbox')) resolver.addMailbox(o.value, o.raw);
+  if (hasConfigKind(db, 'licence')) for (const o of readConfigObservations(db, 'licence')) resolver.addUpn(o.value.userPrincipalName);
+  const k = resolver.resolve(name);
+  if (k) return k;
+  const seen = db.prepare('SELECT mailbox FROM events WHERE mailbox = ? LIMIT 1').pluck().get(name.trim()) as string | undefined;
+  if (seen) return normaliseIdentifier(seen);
+  throw new BadInputError(`no mailbox "${name}" in this case`, 'name it by UPN, alias, display name or GUID as in the mailbox inventory or the records');
+}
+
+// ---- sessions ------------------------------------------------------------------------------------
+
+export function sessions(dir: string, opts: { now: Clock; mailbox: string }): Stored<SessionsResult> {
+  const generatedAt = isoOf(opts.now, 'now');
+  if (!opts.mailbox) throw new BadInputError('sessions needs a mailbox');
+  return withCase(dir, (db) => {
+    const key = resolveMailboxKey(db, opts.mailbox);
+    const result: SessionsResult = { mailbox: key, sessions: querySessions(db, key) };
+    const runId = insertAnalysisRun(db, {
+      kind: 'sessions', analysisVersion: ANALYSIS_VERSION, generatedAt,
+      inputs: { events: readCaseRange(db)?.events ?? 0, options: { mailbox: opts.mailbox }, counts: { sessions: result.sessions.length } },
+      result,
+    });
+    return { runId, result };
+  });
+}
