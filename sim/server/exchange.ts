@@ -204,9 +204,8 @@ export function createExchange(ctx: SimContext): { handle(req: IncomingMessage, 
     const recs = s.cursor.page(pos, take);
     const ordered = shuffle ? shufflePage(recs, pos + 1) : recs;
     let rows = ordered.map((r, i) => toSualRow(r, pos + i + 1, s.total));
-    if (pos === s.lastBatchStart) { s.lastBatch = []; }
-    const dup = pos > 0 ? ctx.faults.takeSpecial('duplicate', req.method ?? 'POST', path) : null;
-    if (dup && s.lastBatch.length > 0) {
+    const dup = s.lastBatch.length > 0 ? ctx.faults.takeSpecial('duplicate', req.method ?? 'POST', path) : null;
+    if (dup) {
       const n = Math.min(dup.duplicates ?? 3, s.lastBatch.length);
       const prev = s.lastBatch.slice(-n).map((r, i) => toSualRow(r, pos - n + i + 1, s.total));
       rows = [...prev, ...rows];

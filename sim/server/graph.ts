@@ -176,8 +176,8 @@ export function createGraph(ctx: SimContext): {
     finish(q);
     const top = parseTop(url.searchParams.get('$top'), GRAPH_RECORDS_DEFAULT_TOP, GRAPH_RECORDS_MAX_TOP);
     const pos = decodeSkip(url.searchParams.get('$skiptoken'));
-    const dup = ctx.faults.takeSpecial('duplicate', req.method ?? 'GET', url.pathname + url.search);
-    const from = dup && pos > 0 ? Math.max(0, pos - (dup.duplicates ?? 3)) : pos;
+    const dup = pos > 0 ? ctx.faults.takeSpecial('duplicate', req.method ?? 'GET', url.pathname + url.search) : null;
+    const from = dup ? Math.max(0, pos - (dup.duplicates ?? 3)) : pos;
     const page = q.cursor.page(from, pos + top - from);
     const nextPos = from + page.length;
     const more = nextPos < Math.min(q.found ?? 0, q.limit);

@@ -1,0 +1,137 @@
+// Faults: each kind is detectable by a client and recoverable by retrying the same request, and the
+// random schedule is reproducible from the seed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestSim, type TestSim } from './testHelpers.ts';
+
+let t: TestSim | null = null;
+afterEach(async () => { await t?.close(); t = null; });
+
+const exo = async (s: TestSim, params: Record<string, unknown>, url?: string) =>
+  s.post(url ?? `${s.sim.exoBase}/${s.sim.tenantId}/InvokeCommand`, { CmdletInput: { CmdletName: 'Search-UnifiedAuditLog', Parameters: params } }, { headers: { Authorization: `Bearer ${await s.token('secret', 'exchange')}`, Prefer: 'odata.maxpagesize=10' } });
+const W = { StartDate: '2026-11-08', EndDate: '2026-11-11', ResultSize: 25, SessionCommand: 'ReturnLargeSet' };
+
+/** A client that retries on 429/503, a reset connection or unparseable JSON, restarts the session on
+ * ResultIndex -1, and deduplicates on Id. */
+async function drainSession(s: TestSim, firstSessionId: string): Promise<{ ids: Set<string>; rows: number; retries: number; restarts: number }> {
+  const ids = new Set<string>();
+  let rows = 0;
+  let retries = 0;
+  let restarts = 0;
+  let sessionId = firstSessionId;
+  for (;;) {
+    let url: string | undefined;
+    let batch = 0;
+    do {
+      let env: { value: Record<string, unknown>[]; '@odata.nextLink'?: string } | null = null;
+      while (!env) {
+        try {
+          const r = await exo(s, { ...W, SessionId: sessionId }, url);
+          if (r.status === 429 || r.status === 503) { retries++; continue; }
+          env = JSON.parse(await r.text()) as typeof env;
+        } catch { retries++; }
+      }
+      if (env!.value.some((row) => row.ResultIndex === -1)) { restarts++; sessionId = `${firstSessionId}-${restarts}`; batch = -1; break; }
+      for (const row of env!.value) { ids.add(String(row.Identity)); rows++; }
+      batch += env!.value.length;
+      url = env!['@odata.nextLink'];
+    } while (url);
+    if (batch === 0) return { ids, rows, retries, restarts };
+  }
+}
+
+describe('scripted faults', () => {
+  it('429 on InvokeCommand carries a decimal Retry-After and the §4.6 body; the retry succeeds', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ path: /InvokeCommand/, kind: '429', retryAfter: 2, count: 1 });
+    const r = await exo(t, { ...W, SessionId: 'a' });
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe('2.0');
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('TooManyRequests');
+    expect((await exo(t, { ...W, SessionId: 'a' })).status).toBe(200);
+    expect(t.sim.faults.log.map((f) => f.kind)).toEqual(['429']);
+  });
+  it('503 on Graph, AF429 on the Management API, each in its own body', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ path: /^\/graph\//, kind: '503' });
+    t.sim.faults.inject({ path: /^\/api\//, kind: '429', retryAfter: 3 });
+    const g = await t.get(`${t.sim.graphBase}/v1.0/subscribedSkus`, { headers: { Authorization: `Bearer ${await t.token('secret', 'graph')}` } });
+    expect(g.status).toBe(503);
+    expect(((await g.json()) as { error: { code: string } }).error.code).toBe('ServiceUnavailable');
+    const m = await t.get(`${t.sim.manageBase}/${t.sim.tenantId}/activity/feed/subscriptions/list`, { headers: { Authorization: `Bearer ${await t.token('secret', 'manage')}` } });
+    expect(m.status).toBe(429);
+    expect(m.headers.get('retry-after')).toBe('3');
+    expect(((await m.json()) as { error: { code: string } }).error.code).toBe('AF429');
+  });
+  it('reset and truncated bodies do not advance the session: a retrying client still gets every record once', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ path: /skiptoken/, kind: 'reset', count: 2 });
+    t.sim.faults.inject({ path: /InvokeCommand$/, kind: 'truncate', count: 2 });
+    const { ids, retries } = await drainSession(t, 'faulty');
+    expect(ids.size).toBe(120);
+    expect(retries).toBe(4);
+    expect(t.sim.faults.log.map((f) => f.kind).sort()).toEqual(['reset', 'reset', 'truncate', 'truncate']);
+  });
+  it('sessionTimeout returns ResultIndex -1 rows and kills the session; a new SessionId works', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ kind: 'sessionTimeout' });
+    const first = (await (await exo(t, { ...W, SessionId: 'x' })).json()) as { value: Record<string, unknown>[] };
+    expect(first.value.length).toBe(10);
+    const second = (await (await exo(t, { ...W, SessionId: 'x' })).json()) as { value: Record<string, unknown>[] };
+    expect(second.value.length).toBeGreaterThan(0);
+    expect(second.value.every((r) => r.ResultIndex === -1 && r.ResultCount === 0)).toBe(true);
+    const third = (await (await exo(t, { ...W, SessionId: 'x' })).json()) as { value: unknown[] };
+    expect(third.value).toEqual([]);
+    expect((await drainSession(t, 'y')).ids.size).toBe(120);
+  });
+  it('duplicate records across pages: more rows than unique Ids, and dedup on Id is complete', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ kind: 'duplicate', count: 3, duplicates: 2 });
+    const { ids, rows } = await drainSession(t, 'dup');
+    expect(ids.size).toBe(120);
+    expect(rows).toBe(126);
+  });
+  it('duplicates on Graph record pages', async () => {
+    t = await startTestSim({ graphPollsPerStep: 0 });
+    const h = { Authorization: `Bearer ${await t.token('secret', 'graph')}` };
+    const q = (await (await t.post(`${t.sim.graphBase}/beta/security/auditLog/queries`, { filterStartDateTime: '2026-11-08T00:00:00Z', filterEndDateTime: '2026-11-11T00:00:00Z' }, { headers: h })).json()) as { id: string };
+    t.sim.faults.inject({ path: /records/, kind: 'duplicate', count: 1, duplicates: 3 });
+    let url: string | undefined = `${t.sim.graphBase}/beta/security/auditLog/queries/${q.id}/records?$top=50`;
+    const ids: string[] = [];
+    while (url) { const j = (await (await t.get(url, { headers: h })).json()) as { value: { id: string }[]; '@odata.nextLink'?: string }; ids.push(...j.value.map((x) => x.id)); url = j['@odata.nextLink']; }
+    expect(ids.length).toBe(123);
+    expect(new Set(ids).size).toBe(120);
+  });
+  it('a NUL-byte 403 body, a slow response, and a token that expires mid-run', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ path: /InvokeCommand/, kind: '403nul' });
+    const r = await exo(t, { ...W, SessionId: 'n' });
+    expect(r.status).toBe(403);
+    expect([...new Uint8Array(await r.arrayBuffer())].every((b) => b === 0)).toBe(true);
+    t.sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 50 });
+    expect((await exo(t, { ...W, SessionId: 'n' })).status).toBe(200);
+    expect(t.sim.faults.log.map((f) => f.kind)).toEqual(['403nul', 'slow']);
+    t.sim.setTokenLifetime(1);
+    const c = t.sim.clients.find((x) => x.name === 'secret')!;
+    const tok = (await (await t.post(`${t.sim.authority}/oauth2/v2.0/token`, { client_id: c.clientId, client_secret: c.clientSecret!, scope: 'https://outlook.office365.com/.default', grant_type: 'client_credentials' }, { form: true })).json()) as { access_token: string; expires_in: number };
+    expect(tok.expires_in).toBe(1);
+    await new Promise((res) => setTimeout(res, 1100));
+    const late = await t.post(`${t.sim.exoBase}/${t.sim.tenantId}/InvokeCommand`, { CmdletInput: { CmdletName: 'Get-OrganizationConfig', Parameters: {} } }, { headers: { Authorization: `Bearer ${tok.access_token}` } });
+    expect(late.status).toBe(401);
+  });
+});
+
+describe('random faults', () => {
+  it('hostile mode injects faults a retrying client survives, and the schedule is the same for the same seed', async () => {
+    const logs: string[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const s = await startTestSim({ faults: 'hostile' });
+      try {
+        const { ids } = await drainSession(s, 'h');
+        expect(ids.size).toBe(120);
+        logs.push(s.sim.faults.log.map((f) => `${f.kind}@${f.seq}`));
+      } finally { await s.close(); }
+    }
+    expect(logs[0]!.length).toBeGreaterThan(0);
+    expect(logs[1]).toEqual(logs[0]);
+  });
+});
