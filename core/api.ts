@@ -21,6 +21,12 @@ export const TimelineArgs = z.object({
 
 export const EventArgs = z.object({ id: z.string().min(1).max(256) });
 
+/** The summary of the case the window or web bridge is bound to: no arguments. */
+export const CaseSummaryArgs = z.object({});
+
+/** The same filters as TimelineArgs, without paging: how many events match. */
+export const TimelineCountArgs = TimelineArgs.omit({ after: true, limit: true });
+
 export interface CaseSummary {
   dir: string;
   name: string;
@@ -72,6 +78,8 @@ export type Api = {
   'case.open': (a: z.input<typeof CaseOpenArgs>) => Promise<CaseSummary>;
   'timeline.query': (a: z.input<typeof TimelineArgs>) => Promise<TimelinePage>;
   'event.get': (a: z.input<typeof EventArgs>) => Promise<EventDetail>;
+  'case.summary': (a: z.input<typeof CaseSummaryArgs>) => Promise<CaseSummary>;
+  'timeline.count': (a: z.input<typeof TimelineCountArgs>) => Promise<{ count: number }>;
 };
 
 export type ApiName = keyof Api;
@@ -80,4 +88,18 @@ export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
   'case.open': CaseOpenArgs,
   'timeline.query': TimelineArgs,
   'event.get': EventArgs,
+  'case.summary': CaseSummaryArgs,
+  'timeline.count': TimelineCountArgs,
 };
+
+const API_ERROR_KINDS: readonly ApiError['kind'][] = ['NotFound', 'BadRequest', 'CaseProblem', 'Internal'];
+
+/** Thrown by a handler for a failure the caller should see as `{ ok: false, error: { kind, message } }`. */
+export class ApiProblem extends Error {
+  readonly kind: ApiError['kind'];
+  constructor(kind: ApiError['kind'], message: string) {
+    super(message);
+    this.name = 'ApiProblem';
+    this.kind = API_ERROR_KINDS.includes(kind) ? kind : 'Internal';
+  }
+}

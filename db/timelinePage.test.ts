@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseRecord } from '../core/normalise.ts';
+import { mailItemsAccessed } from '../test/helpers/records.ts';
+import { openMemory } from './database.ts';
+import type { WritableDB } from './database.ts';
+import { EventWriter, timeline } from './events.ts';
+import type { TimelineQuery } from './events.ts';
+import { eventDetail, timelineCount, timelineCountSql, timelinePage, timelinePageSql } from './timelinePage.ts';
+import type { PageQuery, PageRow } from './timelinePage.ts';
+
+const USERS = ['alex@contoso.com', 'debra@contoso.com', 'eve@contoso.com'];
+
+/** 60 records; several share the same second so pages must break ties on id, inserted out of time order. */
+function seed(db: WritableDB): void {
+  db.prepare("INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', 't')").run();
+  db.prepare("INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', 't', 'completed')").run();
+  const w = new EventWriter(db, 1, 1);
+  for (let k = 0; k < 60; k++) {
+    const i = (k * 37) % 60; // a permutation: insertion order differs from time order
+    const second = Math.floor(i / 4); // four records per second
+    const rec = mailItemsAccessed(i, { user: USERS[i % 3]!, time: new Date(Date.UTC(2026, 4, 1, 10, 0, second)).toISOString().slice(0, 19) });
+    if (i % 5 === 0) rec['ClientIPAddress'] = '198.51.100.9';
+    w.write(normaliseRecord(rec), { line: i + 1 });
+  }
+}
+
+function allPages(db: WritableDB, q: Omit<PageQuery, 'limit' | 'after'>, limit: number): { rows: PageRow[]; pages: number } {
+  const rows: PageRow[] = [];
+  let after: PageQuery['after'];
+  let pages = 0;
+  for (;;) {
+    const p = timelinePage(db, { ...q, limit, ...(after ? { after } : {}) });
+    pages++;
+    rows.push(...p.rows);
+    if (!p.next) break;
+    expect(p.rows).toHaveLength(limit);
+    after = p.next;
+  }
+  return { rows, pages };
+}
+
+describe('timeline keyset paging', () => {
+  const filters: Omit<TimelineQuery, 'limit'>[] = [
+    {},
+    { user: 'ALEX@contoso.com' },
+    { mailbox: 'debra@contoso.com' },
+    { operations: ['mailitemsaccessed'] },
+    { ip: '198.51.100.9' },
+    { session: 'e01c84f0-0000-439e-87bc-5ee52fdf90d4' },
+    { text: '<msg-7@contoso.com>' },
+    { fromMs: Date.UTC(2026, 4, 1, 10, 0, 3), toMs: Date.UTC(2026, 4, 1, 10, 0, 9) },
+    { user: 'eve@contoso.com', ip: '198.51.100.9' },
+  ];
+
+  it('pages through exactly the rows timeline() returns, in the same order, for every filter and page size', () => {
+    const db = openMemory();
+    seed(db);
+    for (const f of filters) {
+      const expected = [...timeline(db, f)].map((r) => r.id);
+      for (const limit of [1, 3, 4, 7, 100]) {
+        const { rows } = allPages(db, f, limit);
+        expect(rows.map((r) => r.id), `${JSON.stringify(f)} limit ${limit}`).toEqual(expected);
+      }
+      expect(timelineCount(db, f), JSON.stringify(f)).toBe(expected.length);
+    }
+  });
+
+  it('breaks ties inside one millisecond on the row id, so no row repeats or goes missing at a page edge', () => {
+    const db = openMemory();
+    seed(db);
+    const { rows, pages } = allPages(db, {}, 3);
+    expect(rows).toHaveLength(60);
+    expect(pages).toBe(20);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(60);
+    for (let i = 1; i < rows.length; i++) {
+      const a = rows[i - 1]!;
+      const b = rows[i]!;
+      expect(a.timeMs < b.timeMs || (a.timeMs === b.timeMs && a.rowId < b.rowId)).toBe(true);
+    }
+    // The page edge falls inside a second shared by four rows.
+    const p1 = timelinePage(db, { limit: 2 });
+    expect(p1.rows[0]!.timeMs).toBe(p1.rows[1]!.timeMs);
+    const p2 = timelinePage(db, { limit: 2, after: p1.next! });
+    expect(p2.rows[0]!.timeMs).toBe(p1.rows[1]!.timeMs);
+    expect(p2.rows[0]!.rowId).toBeGreaterThan(p1.rows[1]!.rowId);
+  });
+
+  it('returns next: null on the last page and an empty page after the end', () => {
+    const db = openMemory();
+    seed(db);
+    expect(timelinePage(db, { limit: 60 }).next).toBeNull();
+    expect(timelinePage(db, { limit: 59 }).next).not.toBeNull();
+    expect(timelinePage(db, { limit: 10, after: { timeMs: Date.UTC(2027, 0, 1), id: 0 } })).toEqual({ rows: [], next: null });
+    expect(timelinePage(db, { limit: 10, user: 'nobody@contoso.com' })).toEqual({ rows: [], next: null });
+  });
+
+  it('maps rows to the UI shape with evidence hash and line', () => {
+    const db = openMemory();
+    seed(db);
+    const r = timelinePage(db, { limit: 1 }).rows[0]!;
+    expect(r).toMatchObject({ time: '2026-05-01T10:00:00.000Z', operation: 'MailItemsAccessed', user: 'alex@contoso.com', evidence: { sha256: 'ab', line: 1 } });
+    expect(Object.keys(r).sort()).toEqual(['appId', 'clientIp', 'evidence', 'id', 'mailbox', 'operation', 'recordType', 'recordTypeName', 'resultStatus', 'rowId', 'sessionId', 'time', 'timeMs', 'user', 'workload']);
+  });
+
+  it('seeks with an index for the page position and each single-value filter (EXPLAIN QUERY PLAN)', () => {
+    const db = openMemory();
+    seed(db);
+    const plan = (q: PageQuery) => {
+      const { sql, params } = timelinePageSql(q);
+      return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    };
+    const after = { timeMs: 1, id: 2 };
+    // The page position is an index seek, not a scan, and the index order serves ORDER BY (no temp B-tree).
+    expect(plan({ limit: 10, after })).toMatch(/SEARCH e USING INDEX events_time \(time_ms>\?\)/);
+    expect(plan({ limit: 10, after })).not.toMatch(/TEMP B-TREE/);
+    expect(plan({ limit: 10, after, user: 'x' })).toMatch(/SEARCH e USING INDEX events_user_time \(user_id=\? AND time_ms>\?\)/);
+    expect(plan({ limit: 10, after, user: 'x' })).not.toMatch(/TEMP B-TREE/);
+    expect(plan({ limit: 10, after, mailbox: 'x' })).toMatch(/SEARCH e USING INDEX events_mailbox_time \(mailbox=\? AND time_ms>\?\)/);
+    expect(plan({ limit: 10, after, operations: ['Send'] })).toMatch(/SEARCH e USING INDEX events_op_time \(operation=\? AND time_ms>\?\)/);
+    expect(plan({ limit: 10, after, fromMs: 0, toMs: 9 })).toMatch(/USING INDEX events_time/);
+    expect(plan({ limit: 10, after, ip: 'x' })).toMatch(/USING INDEX events_ip/);
+    expect(plan({ limit: 10, after, session: 'x' })).toMatch(/USING INDEX events_session/);
+    const count = timelineCountSql({ user: 'x' });
+    expect((db.prepare(`EXPLAIN QUERY PLAN ${count.sql}`).all(...count.params) as { detail: string }[])[0]!.detail).toMatch(/USING COVERING INDEX events_user_time/);
+  });
+
+  it('binds every value: hostile filter text is data, not SQL or FTS syntax', () => {
+    const db = openMemory();
+    seed(db);
+    const evil = "x' OR 1=1 --";
+    const { sql } = timelinePageSql({ limit: 1, user: evil, text: 'NEAR( * ) "', operations: [evil] });
+    expect(sql).not.toContain(evil);
+    expect(timelinePage(db, { limit: 10, user: evil }).rows).toEqual([]);
+    expect(() => timelinePage(db, { limit: 10, text: 'NEAR( * ) " OR' })).not.toThrow();
+  });
+
+  it('returns event detail with AuditData and access items, or null for an unknown id', () => {
+    const db = openMemory();
+    seed(db);
+    const first = timelinePage(db, { limit: 1 }).rows[0]!;
+    const d = eventDetail(db, first.id)!;
+    expect(d.id).toBe(first.id);
+    expect((d.auditData as { Operation: string }).Operation).toBe('MailItemsAccessed');
+    expect(d.items).toEqual([{ folderPath: '\\Inbox', internetMessageId: '<msg-0@contoso.com>', accessType: 'Bind', sizeBytes: 1234 }]);
+    expect(d.evidence).toEqual({ sha256: 'ab', line: 1 });
+    expect(eventDetail(db, 'no-such-id')).toBeNull();
+  });
+});

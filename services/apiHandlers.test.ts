@@ -1,0 +1,127 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { TimelineEntry } from '../core/api.ts';
+import { callApi } from '../electron/ipc.ts';
+import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
+import { useTmp } from '../test/helpers/tmp.ts';
+import { createHandlers } from './apiHandlers.ts';
+import { createCase } from './caseFolder.ts';
+import { importFile } from './import.ts';
+
+const tmp = useTmp('bs-api-');
+
+async function makeCase(): Promise<{ dir: string; sha256: string }> {
+  const dir = join(tmp(), 'case');
+  const h = createCase(dir, { name: 'API test', examiner: 'tester', number: 'C-7', timeZone: 'Europe/London' });
+  const recs = Array.from({ length: 25 }, (_, i) => mailItemsAccessed(i, { user: i % 2 ? 'debra@contoso.com' : 'alex@contoso.com', id: `rec-${i}` }));
+  recs.push({
+    CreationTime: '2026-05-01T10:00:30', Id: 'admin-1', Operation: 'New-InboxRule', RecordType: 1, ResultStatus: 'True', UserId: 'eve@contoso.com',
+    ClientIP: '198.51.100.7:51515', ObjectId: 'alex\\.', Workload: 'Exchange', Parameters: [{ Name: 'ForwardTo', Value: 'drop@evil.example' }],
+  });
+  const src = join(tmp(), 'ual.jsonl');
+  writeFileSync(src, jsonl(recs));
+  const r = await importFile(h, src);
+  h.close();
+  return { dir, sha256: r.sha256 };
+}
+
+describe('API handlers over a case', () => {
+  it('summarises the case: metadata, counts, first and last event', async () => {
+    const { dir } = await makeCase();
+    const api = createHandlers(dir);
+    try {
+      const r = await callApi(api.handlers, 'case.summary', {});
+      expect(r).toEqual({
+        ok: true,
+        value: {
+          dir: api.dir, name: 'API test', number: 'C-7', client: null, examiner: 'tester', timeZone: 'Europe/London', createdAt: expect.any(String),
+          events: 26, evidenceItems: 1, mailboxes: 2, firstEvent: '2026-05-01T10:00:00.000Z', lastEvent: '2026-05-01T10:00:30.000Z',
+        },
+      });
+      expect(await callApi(api.handlers, 'case.open', { dir })).toEqual(r);
+      const other = await callApi(api.handlers, 'case.open', { dir: '/etc' });
+      expect(other).toEqual({ ok: false, error: { kind: 'NotFound', message: expect.stringMatching(/blindspot ui \/etc/) } });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('pages the timeline with keyset positions until next is null, and counts with the same filters', async () => {
+    const { dir, sha256 } = await makeCase();
+    const api = createHandlers(dir);
+    try {
+      const rows: TimelineEntry[] = [];
+      let after: { timeMs: number; id: number } | undefined;
+      for (let i = 0; i < 20; i++) {
+        const r = await callApi(api.handlers, 'timeline.query', { limit: 10, ...(after ? { after } : {}) });
+        if (!r.ok) throw new Error(r.error.message);
+        const page = r.value as { rows: TimelineEntry[]; next: typeof after | null };
+        rows.push(...page.rows);
+        if (!page.next) break;
+        after = page.next;
+      }
+      expect(rows.map((r) => r.id)).toEqual([...Array.from({ length: 25 }, (_, i) => `rec-${i}`), 'admin-1']);
+      expect(rows[0]).toEqual({
+        id: 'rec-0', rowId: expect.any(Number), timeMs: Date.UTC(2026, 4, 1, 10), time: '2026-05-01T10:00:00.000Z', recordType: 50,
+        recordTypeName: expect.any(String), operation: 'MailItemsAccessed', workload: 'Exchange', user: 'alex@contoso.com', mailbox: 'alex@contoso.com',
+        clientIp: '203.0.113.154', sessionId: 'e01c84f0-0000-439e-87bc-5ee52fdf90d4', appId: '00000002-0000-0ff1-ce00-000000000000',
+        resultStatus: 'Succeeded', evidence: { sha256, line: 1 },
+      });
+      // No database column names leak through.
+      expect(Object.keys(rows[0]!)).not.toContain('record_id');
+
+      const count = (a: object) => callApi(api.handlers, 'timeline.count', a);
+      expect(await count({})).toEqual({ ok: true, value: { count: 26 } });
+      expect(await count({ user: 'Debra@Contoso.com' })).toEqual({ ok: true, value: { count: 12 } });
+      expect(await count({ operations: ['New-InboxRule'] })).toEqual({ ok: true, value: { count: 1 } });
+      expect(await count({ text: 'drop@evil.example' })).toEqual({ ok: true, value: { count: 1 } });
+      expect(await count({ ip: '198.51.100.7' })).toEqual({ ok: true, value: { count: 1 } });
+      expect(await count({ from: '2026-05-01T10:00:10Z', to: '2026-05-01T11:00:20+01:00' })).toEqual({ ok: true, value: { count: 10 } });
+      // Blank filter fields mean "no filter", as an emptied input box should.
+      expect(await count({ user: '  ', text: ' ', operations: [' '] })).toEqual({ ok: true, value: { count: 26 } });
+
+      const filtered = await callApi(api.handlers, 'timeline.query', { user: 'debra@contoso.com', limit: 100 });
+      expect(filtered.ok && (filtered.value as { rows: TimelineEntry[] }).rows.every((r) => r.user === 'debra@contoso.com')).toBe(true);
+      expect(filtered.ok && (filtered.value as { rows: TimelineEntry[] }).rows).toHaveLength(12);
+
+      const backwards = await callApi(api.handlers, 'timeline.query', { from: '2026-05-02T00:00:00Z', to: '2026-05-01T00:00:00Z' });
+      expect(backwards).toEqual({ ok: false, error: { kind: 'BadRequest', message: expect.stringMatching(/must be before/) } });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('returns an event with its AuditData, access items and evidence location; unknown ids are NotFound', async () => {
+    const { dir, sha256 } = await makeCase();
+    const api = createHandlers(dir);
+    try {
+      const r = await callApi(api.handlers, 'event.get', { id: 'rec-3' });
+      if (!r.ok) throw new Error(r.error.message);
+      const d = r.value as { auditData: Record<string, unknown>; items: unknown[]; evidence: unknown; user: string };
+      expect(d.user).toBe('debra@contoso.com');
+      expect(d.auditData['Id']).toBe('rec-3');
+      expect(d.auditData['Operation']).toBe('MailItemsAccessed');
+      expect(d.items).toEqual([{ folderPath: '\\Inbox', internetMessageId: '<msg-3@contoso.com>', accessType: 'Bind', sizeBytes: 1234 }]);
+      expect(d.evidence).toEqual({ sha256, line: 4 });
+      expect(await callApi(api.handlers, 'event.get', { id: 'nope' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('validates arguments even when a handler is called directly', async () => {
+    const { dir } = await makeCase();
+    const api = createHandlers(dir);
+    try {
+      await expect(api.handlers['timeline.query']({ limit: -1 })).rejects.toMatchObject({ name: 'ApiProblem', kind: 'BadRequest' });
+      await expect(api.handlers['event.get']({ id: 3 as unknown as string })).rejects.toMatchObject({ kind: 'BadRequest' });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('refuses a folder that is not a case when the handlers are created', () => {
+    expect(() => createHandlers(tmp())).toThrow(/not a Blindspot case/);
+  });
+});

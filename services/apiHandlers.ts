@@ -1,0 +1,112 @@
+// The API contract (core/api.ts) implemented over one case database, opened read-only. Both the
+// Electron main process and the local web bridge call these handlers through electron/ipc.ts `callApi`,
+// which validates every argument with API_SCHEMAS first; the handlers parse again anyway, so they are
+// safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
+import { resolve } from 'node:path';
+import { ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
+import type { CaseSummary, EventDetail, TimelineEntry } from '../core/api.ts';
+import { caseCounts, readCaseMeta } from '../db/caseRepo.ts';
+import type { ReadableDB } from '../db/database.ts';
+import type { TimelineQuery } from '../db/events.ts';
+import { eventDetail, timelineCount, timelinePage } from '../db/timelinePage.ts';
+import type { PageRow } from '../db/timelinePage.ts';
+import type { ApiHandlers } from '../electron/ipc.ts';
+import { openCaseReadOnly } from './caseFolder.ts';
+
+export interface CaseApi {
+  dir: string;
+  handlers: ApiHandlers;
+  close(): void;
+}
+
+function toEntry(r: PageRow): TimelineEntry {
+  return {
+    id: r.id, rowId: r.rowId, timeMs: r.timeMs, time: r.time, recordType: r.recordType, recordTypeName: r.recordTypeName,
+    operation: r.operation, workload: r.workload, user: r.user, mailbox: r.mailbox, clientIp: r.clientIp,
+    sessionId: r.sessionId, appId: r.appId, resultStatus: r.resultStatus,
+    evidence: { sha256: r.evidence.sha256, line: r.evidence.line },
+  };
+}
+
+function parse<T>(schema: { safeParse(x: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, args: unknown): T {
+  const r = schema.safeParse(args ?? {});
+  if (!r.success) {
+    throw new ApiProblem('BadRequest', r.error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; '));
+  }
+  return r.data;
+}
+
+/** Turns the contract's filter arguments into the database query; from/to are ISO strings with an offset. */
+function toQuery(a: { from?: string | undefined; to?: string | undefined; user?: string | undefined; mailbox?: string | undefined; operations?: string[] | undefined; ip?: string | undefined; session?: string | undefined; text?: string | undefined }): Omit<TimelineQuery, 'limit'> {
+  const q: Omit<TimelineQuery, 'limit'> = {};
+  if (a.from !== undefined) q.fromMs = Date.parse(a.from);
+  if (a.to !== undefined) q.toMs = Date.parse(a.to);
+  if (q.fromMs !== undefined && q.toMs !== undefined && q.fromMs >= q.toMs) {
+    throw new ApiProblem('BadRequest', `"From" (${a.from}) must be before "To" (${a.to}).`);
+  }
+  const trimmed = (s: string | undefined) => (s !== undefined && s.trim() !== '' ? s.trim() : undefined);
+  const user = trimmed(a.user); if (user) q.user = user;
+  const mailbox = trimmed(a.mailbox); if (mailbox) q.mailbox = mailbox;
+  const ops = (a.operations ?? []).map((o) => o.trim()).filter(Boolean);
+  if (ops.length) q.operations = ops;
+  const ip = trimmed(a.ip); if (ip) q.ip = ip;
+  const session = trimmed(a.session); if (session) q.session = session;
+  const text = trimmed(a.text); if (text) q.text = text;
+  return q;
+}
+
+function summary(dir: string, db: ReadableDB): CaseSummary {
+  const meta = readCaseMeta(db);
+  if (!meta) throw new ApiProblem('CaseProblem', `${dir}: the case database has no case record; the case is damaged.`);
+  const c = caseCounts(db);
+  return {
+    dir, name: meta.name, number: meta.number, client: meta.client, examiner: meta.examiner, timeZone: meta.timeZone,
+    createdAt: meta.createdAt, events: c.events, evidenceItems: c.evidenceItems, mailboxes: c.mailboxes,
+    firstEvent: c.firstEventMs === null ? null : new Date(c.firstEventMs).toISOString(),
+    lastEvent: c.lastEventMs === null ? null : new Date(c.lastEventMs).toISOString(),
+  };
+}
+
+/**
+ * Opens the case read-only and returns the handlers bound to it. A UI session is bound to one case:
+ * 'case.open' answers for that case and refuses any other folder, so the page cannot make the
+ * workstation open arbitrary paths.
+ */
+export function createHandlers(caseDir: string): CaseApi {
+  const c = openCaseReadOnly(caseDir);
+  const { dir, db } = c;
+  const handlers: ApiHandlers = {
+    'case.open': async (args) => {
+      const a = parse(CaseOpenArgs, args);
+      if (resolve(a.dir) !== dir) {
+        throw new ApiProblem('NotFound', `This window shows the case in ${dir}; to open ${a.dir}, run: blindspot ui ${a.dir}`);
+      }
+      return summary(dir, db);
+    },
+    'case.summary': async (args) => {
+      parse(CaseSummaryArgs, args);
+      return summary(dir, db);
+    },
+    'timeline.query': async (args) => {
+      const a = parse(TimelineArgs, args);
+      const page = timelinePage(db, { ...toQuery(a), limit: a.limit, ...(a.after ? { after: a.after } : {}) });
+      return { rows: page.rows.map(toEntry), next: page.next };
+    },
+    'timeline.count': async (args) => {
+      const a = parse(TimelineCountArgs, args);
+      return { count: timelineCount(db, toQuery(a)) };
+    },
+    'event.get': async (args) => {
+      const a = parse(EventArgs, args);
+      const d = eventDetail(db, a.id);
+      if (!d) throw new ApiProblem('NotFound', `No event with id ${a.id} in this case.`);
+      const detail: EventDetail = {
+        ...toEntry(d),
+        auditData: d.auditData,
+        items: d.items.map((i) => ({ folderPath: i.folderPath, internetMessageId: i.internetMessageId, accessType: i.accessType, sizeBytes: i.sizeBytes })),
+      };
+      return detail;
+    },
+  };
+  return { dir, handlers, close: () => c.close() };
+}
