@@ -238,7 +238,8 @@ export interface LicenceVerdict {
 }
 
 const PLAN_OK = new Set(['success', 'enabled', 'active']);
-const ASSIGN_BAD = new Set(['error', 'activewitherror', 'disabled']);
+// ActiveWithError: the assignment is applied, with a problem elsewhere in it (it counts).
+const ASSIGN_BAD = new Set(['error', 'disabled']);
 
 export function licenceVerdict(rows: LicenceAssignment[]): LicenceVerdict {
   let groupNotEffective = false;
@@ -455,7 +456,15 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       // (AuditDisabled False) and the mailbox type is covered by it, AuditEnabled is ignored [A1].
       for (const piece of splitByOrg(w, orgTimeline, range)) {
         if (piece.org === false && coveredByDefault) {
+          // Microsoft documents that auditing on by default ignores AuditEnabled [A1], but the field
+          // reports and the simulator treat it as blind. Claiming coverage that may not exist is the
+          // worse error in testimony, so the window is kept, marked inferred, with both readings.
           auditEnabledIgnored.push({ mailbox: key, evidence: w.evidence });
+          windows.push({
+            ...piece.window,
+            confidence: 'inferred',
+            reason: `${piece.window.reason}; Microsoft documents that organisation auditing on by default (AuditDisabled False) ignores AuditEnabled, so records may still have been written: check for mailbox records in this window before relying on either reading`,
+          });
           continue;
         }
         windows.push({

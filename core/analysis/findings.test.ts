@@ -61,6 +61,12 @@ describe('window findings', () => {
     expect(f[0]!.remediation).toBe(`Set-MgUserLicense -UserId '${MEG}' -AddLicenses @(@{SkuId = '06ebc4ee-1bb5-47dd-8120-11324bc54e06'}) -RemoveLicenses @()`);
   });
 
+  it('AuditEnabled False under the organisation default: a medium inferred window plus an info note', () => {
+    const fs = findings((i) => { i.mailboxes[0] = obs(mailbox(MEG, { auditEnabled: false }), END); });
+    expect(fs.find((x) => x.kind === 'audit-disabled')).toMatchObject({ severity: 'medium', mailbox: MEG, remediation: `Set-Mailbox -Identity '${MEG}' -AuditEnabled $true` });
+    expect(fs.find((x) => x.kind === 'audit-enabled-ignored')).toMatchObject({ severity: 'info', mailbox: MEG });
+  });
+
   it('actions-not-audited without MailItemsAccessed is high, with DefaultAuditSet remediation', () => {
     const fs = findings((i) => { i.mailboxes[0] = obs(mailbox(MEG, { auditOwner: ['Update'], defaultAuditSet: ['Admin', 'Delegate'] }), END); });
     const f = fs.find((x) => x.kind === 'actions-not-audited');

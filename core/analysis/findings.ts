@@ -155,7 +155,7 @@ function windowFinding(w: BlindWindow, account: AccountClass | null, upn: string
       };
     case 'audit-disabled':
       return {
-        ...base, severity: 'high', title: `Mailbox auditing disabled on ${upn}`, detail: `${w.reason}, ${span(w)} (${w.confidence}).`,
+        ...base, severity: w.confidence === 'certain' ? 'high' : 'medium', title: `Mailbox auditing disabled on ${upn}`, detail: `${w.reason}, ${span(w)} (${w.confidence}).`,
         remediation: `Set-Mailbox -Identity ${id} -AuditEnabled $true`,
       };
     case 'capacity':
