@@ -18,8 +18,8 @@ export interface ParsedBatch {
 /** Files at least this large are parsed in a worker thread. */
 export const WORKER_MIN_BYTES = 8 << 20;
 /** Batches a worker may have in flight before it waits for the writer (bounds memory). */
-const MAX_IN_FLIGHT = 4;
-const BATCH_ITEMS = 2000;
+const MAX_IN_FLIGHT = 2;
+const BATCH_ITEMS = 500;
 
 /**
  * Prepares parsed items for the writer: the AuditData text is what gets stored, so the object form is
