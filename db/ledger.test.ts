@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseText } from '../core/formats/index.ts';
 import { openMemory } from './database.ts';
@@ -15,11 +13,7 @@ const NOW = '2026-05-01T12:00:00.000Z';
 
 function db(): WritableDB {
   const d = openMemory();
-  // Until the acquisition migration is numbered into db/migrations, apply its SQL here.
-  if (!hasLedger(d)) {
-    const pending = join(import.meta.dirname, 'ledger.schema.sql');
-    if (existsSync(pending)) d.exec(readFileSync(pending, 'utf8'));
-  }
+  expect(hasLedger(d)).toBe(true); // migration 0003 creates it
   return d;
 }
 

@@ -1,5 +1,5 @@
 -- Acquisition: tenant profiles, acquisition runs and the completeness ledger.
--- (Lands as db/migrations/0003_acquisition.sql.)
+-- (Migration 0003, owned by acquisition.)
 
 -- A tenant the case acquires from. Never a secret, a private key or a token: the certificate is named by
 -- its path, a client secret comes from the environment at run time.
