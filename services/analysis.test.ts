@@ -5,7 +5,8 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ACTIONS } from '../core/analysis/coverage.ts';
 import { readAnalysisRun } from '../db/analysis.ts';
-import { openReadable, openWritable } from '../db/database.ts';
+import { openReadable } from '../db/database.ts';
+import { createCase } from './caseFolder.ts';
 import type { WritableDB } from '../db/database.ts';
 import { exposure, exposureToCsv, findings, gaps, sessions } from './analysis.ts';
 import { BadInputError, CaseError } from './errors.ts';
@@ -81,13 +82,13 @@ function fingerprint(): string {
 }
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'blindspot-analysis-'));
+  dir = join(mkdtempSync(join(tmpdir(), 'blindspot-analysis-')), 'case');
   seq = 0;
-  const db = openWritable(join(dir, 'case.sqlite'), { create: true });
-  build(db);
-  db.close();
+  const h = createCase(dir, { name: 'analysis test', examiner: 'tester' });
+  build(h.db);
+  h.close();
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
 describe('gaps', () => {
   it('returns the windows of the scenario and stores the run with its inputs', () => {
@@ -104,7 +105,7 @@ describe('gaps', () => {
     expect(result.mailboxes.find((x) => x.mailbox === PATTI)!.accountKind).toBe('admin');
     const stored = readAnalysisRun(openReadable(join(dir, 'case.sqlite')), runId)!;
     expect(stored.result).toEqual(result);
-    expect(stored.inputs).toMatchObject({ events: 28, changeRecords: 3, throttleMarkers: 1, ledgerSlices: null });
+    expect(stored.inputs).toMatchObject({ events: 28, changeRecords: 3, throttleMarkers: 1, ledgerSlices: 0 });
     expect(fingerprint()).toBe(before);
   });
 

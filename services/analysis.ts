@@ -3,7 +3,6 @@
 // result with the analysis version and its inputs in analysis_runs, and returns the run id with the
 // result so the caller can write the custody entry. Evidence and events are never modified.
 // The clock is an argument (`now`).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeCoverage } from '../core/analysis/coverage.ts';
 import type { CoverageInput, CoverageOptions, CoverageResult } from '../core/analysis/coverage.ts';
@@ -19,9 +18,9 @@ import {
   readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readMailboxActivity, readThrottleMarkers, snapshotIds,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
-import { openWritable } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import { BadInputError, CaseError } from './errors.ts';
+import { openCase } from './caseFolder.ts';
 
 export { exposureToCsv };
 
@@ -91,18 +90,28 @@ function parseTime(s: string, what: string): number {
   return ms;
 }
 
-function withCase<T>(dir: string, fn: (db: WritableDB) => T): T {
-  const file = join(dir, 'case.sqlite');
-  if (!existsSync(file)) throw new CaseError(`${dir} is not a case folder: ${file} does not exist`, 'create or open a case first (blindspot case new)');
-  const db = openWritable(file);
+/**
+ * Runs one analysis on an open case (locked, recovered) and writes its custody entry: every analysis the
+ * workstation makes is in the chain of custody, with the stored run it produced.
+ */
+function withCase<T extends Stored<unknown>>(dir: string, kind: string, options: Record<string, unknown>, fn: (db: WritableDB) => T): T {
+  const h = openCase(dir);
   try {
-    return fn(db);
+    const r = fn(h.db);
+    h.logCustody('analysis', { kind, analysisRun: r.runId, analysisVersion: ANALYSIS_VERSION, options });
+    return r;
   } catch (e) {
-    if (e instanceof CaseDataError) throw new CaseError(`${file}: ${e.message}`);
+    if (e instanceof CaseDataError) throw new CaseError(`${join(h.dir, 'case.sqlite')}: ${e.message}`);
     throw e;
   } finally {
-    db.close();
+    h.close();
   }
+}
+
+/** The options worth recording in custody (the clock is in the stored run). */
+function optionsForCustody(opts: object): Record<string, unknown> {
+  const { now: _now, ...rest } = opts as Record<string, unknown>;
+  return rest;
 }
 
 function caseRange(db: ReadableDB, opts: CommonOptions): { startMs: number; endMs: number; events: number; configured: boolean } {
@@ -172,7 +181,7 @@ function resolveMailbox(cov: CoverageResult, mailbox: string): string {
 
 export function gaps(dir: string, opts: GapsOptions): Stored<GapsResult> {
   const generatedAt = isoOf(opts.now, 'now');
-  return withCase(dir, (db) => {
+  return withCase(dir, 'gaps', optionsForCustody(opts), (db) => {
     const { input, inputsSummary } = loadCoverageInput(db, opts);
     let cov = computeCoverage(input, coverageOptions(opts));
     if (opts.mailbox !== undefined) {
@@ -201,7 +210,7 @@ export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ fi
   if (opts.minSeverity !== undefined && !SEVERITIES.includes(opts.minSeverity)) {
     throw new BadInputError(`unknown severity "${String(opts.minSeverity)}"`, `use one of ${SEVERITIES.join(', ')}`);
   }
-  return withCase(dir, (db) => {
+  return withCase(dir, 'findings', optionsForCustody(opts), (db) => {
     const { input, inputsSummary } = loadCoverageInput(db, opts);
     const coverage = computeCoverage(input, coverageOptions(opts));
     const fopts: FindingsOptions = {
@@ -228,7 +237,7 @@ export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ fi
 export function exposure(dir: string, opts: ExposureOptions): Stored<ExposureResult> {
   const generatedAt = isoOf(opts.now, 'now');
   if (!opts.mailbox) throw new BadInputError('exposure needs a mailbox');
-  return withCase(dir, (db) => {
+  return withCase(dir, 'exposure', optionsForCustody(opts), (db) => {
     // Resolve the mailbox first with the inventory (cheap), then read activity for it alone.
     const key = resolveMailboxKey(db, opts.mailbox);
     const { input, inputsSummary } = loadCoverageInput(db, opts, key);
@@ -277,7 +286,7 @@ function resolveMailboxKey(db: ReadableDB, name: string): string {
 export function sessions(dir: string, opts: { now: Clock; mailbox: string }): Stored<SessionsResult> {
   const generatedAt = isoOf(opts.now, 'now');
   if (!opts.mailbox) throw new BadInputError('sessions needs a mailbox');
-  return withCase(dir, (db) => {
+  return withCase(dir, 'sessions', optionsForCustody(opts), (db) => {
     const key = resolveMailboxKey(db, opts.mailbox);
     const result: SessionsResult = { mailbox: key, sessions: querySessions(db, key) };
     const runId = insertAnalysisRun(db, {
