@@ -4,8 +4,9 @@ import {
   querySessions, querySyncedFolders, readAccessSources, readAnalysisRun, readCaseRange, readChangeRecords, readConfigObservations,
   readLedger, readMailboxActivity, readThrottleMarkers, syncedFoldersSql,
 } from './analysis.ts';
+import Database from 'better-sqlite3';
 import { openMemory } from './database.ts';
-import type { WritableDB } from './database.ts';
+import type { ReadableDB, WritableDB } from './database.ts';
 
 const T0 = Date.UTC(2024, 4, 1);
 const H = 3_600_000;
@@ -127,15 +128,19 @@ describe('MailItemsAccessed aggregates', () => {
 });
 
 describe('ledger', () => {
-  it('is null without a ledger table, and read when acquisition has created it', () => {
-    expect(readLedger(db)).toBeNull();
-    db.exec(`CREATE TABLE ledger (id INTEGER PRIMARY KEY, source TEXT, slice_start TEXT, slice_end TEXT, status TEXT, query_json TEXT, reported INTEGER, retrieved INTEGER, duplicates INTEGER, retries INTEGER, reason TEXT);
-             INSERT INTO ledger (source, slice_start, slice_end, status, query_json, reason) VALUES
-               ('graph', '2024-05-01T00:00:00Z', '2024-05-01T01:00:00Z', 'incomplete', '{"mailbox":"megan.bowen"}', 'cap'),
-               ('graph', '2024-05-01T01:00:00Z', '2024-05-01T02:00:00Z', 'weird', null, null);`);
+  it('is null when the case has no ledger table', () => {
+    const bare = new Database(':memory:') as unknown as ReadableDB;
+    expect(readLedger(bare)).toBeNull();
+  });
+
+  it('reads the acquisition ledger (0003 schema); an unknown status counts as incomplete', () => {
+    expect(readLedger(db)).toEqual([]);
+    db.exec(`INSERT INTO ledger (plan_hash, source, slice_start, slice_end, status, query_json, reason, updated_at) VALUES
+               ('p', 'graph', '2024-05-01T00:00:00Z', '2024-05-01T01:00:00Z', 'incomplete', '{"mailbox":"megan.bowen"}', 'cap', '2024-06-01T00:00:00Z'),
+               ('p', 'graph', '2024-05-01T01:00:00Z', '2024-05-01T02:00:00Z', 'weird', '{}', null, '2024-06-01T00:00:00Z');`);
     expect(readLedger(db)).toEqual([
       { id: 1, source: 'graph', start: '2024-05-01T00:00:00Z', end: '2024-05-01T01:00:00Z', status: 'incomplete', query: { mailbox: 'megan.bowen' }, reason: 'cap' },
-      { id: 2, source: 'graph', start: '2024-05-01T01:00:00Z', end: '2024-05-01T02:00:00Z', status: 'incomplete', query: null, reason: 'unknown ledger status "weird"' },
+      { id: 2, source: 'graph', start: '2024-05-01T01:00:00Z', end: '2024-05-01T02:00:00Z', status: 'incomplete', query: {}, reason: 'unknown ledger status "weird"' },
     ]);
   });
 });

@@ -2,7 +2,7 @@
 // Heavy lifting happens in SQL over indexes (0001 + 0002_analysis.sql); rows are streamed with
 // .iterate() and aggregated before they reach JavaScript. Nothing here writes to evidence or events.
 //
-// The completeness ledger is written by acquisition (migration 0003, not ours). It is read only when a
+// The completeness ledger is written by acquisition (migration 0003_acquisition.sql, not ours). It is read only when a
 // table named `ledger` exists, with these columns:
 //   ledger(id, source, slice_start TEXT ISO, slice_end TEXT ISO, status, query_json, reported, retrieved,
 //          duplicates, retries, reason)

@@ -4,7 +4,7 @@
 // result so the caller can write the custody entry. Evidence and events are never modified.
 // The clock is an argument (`now`).
 import { join } from 'node:path';
-import { computeCoverage } from '../core/analysis/coverage.ts';
+import { computeCoverage, withPlansFromRaw } from '../core/analysis/coverage.ts';
 import type { CoverageInput, CoverageOptions, CoverageResult } from '../core/analysis/coverage.ts';
 import { blindWindowsForExposure, exposureToCsv } from '../core/analysis/exposure.ts';
 import { IdentityResolver, normaliseIdentifier } from '../core/analysis/identity.ts';
@@ -221,7 +221,7 @@ export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ fi
     };
     const accessSources = readAccessSources(db);
     fopts.firstRecord = (mailbox, dim, value, firstMs) => firstAccessRecord(db, mailbox, dim, value, firstMs);
-    const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map((o) => o.value) ?? null }, fopts);
+    const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map(withPlansFromRaw) ?? null }, fopts);
     const result = { findings: list };
     const runId = insertAnalysisRun(db, {
       kind: 'findings', analysisVersion: ANALYSIS_VERSION, generatedAt,

@@ -129,6 +129,15 @@ describe('unlicensed windows', () => {
     }
   });
 
+  it('plans missing from the row are read from the raw Graph user (licenseDetails); unknown plans make it inferred', () => {
+    const row = licence(MEG, [], { skuId: '06ebc4ee-1bb5-47dd-8120-11324bc54e06' });
+    const raw = { licenseDetails: [{ skuId: '06EBC4EE-1bb5-47dd-8120-11324bc54e06', skuPartNumber: 'SPE_E5', servicePlans: [{ servicePlanName: 'M365_ADVANCED_AUDITING', provisioningStatus: 'Success' }] }] };
+    expect(windowsOf(run((i) => { i.licences = [obs(row, END, raw)]; }), 'unlicensed')).toEqual([]);
+    const unknown = windowsOf(run((i) => { i.licences = [obs(row, END, {})]; }), 'unlicensed');
+    expect(unknown.map(span)).toEqual([[iso(T0), null, 'inferred']]);
+    expect(unknown[0]!.reason).toContain('not in the licence export');
+  });
+
   it('no licence export collected: nothing is stated', () => {
     expect(windowsOf(run(() => {}), 'unlicensed')).toEqual([]);
   });

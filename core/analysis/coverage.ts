@@ -234,6 +234,8 @@ export interface LicenceVerdict {
   advancedAuditing: boolean;
   /** The plan is assigned only through a group and that assignment is not in effect. */
   groupNotEffective: boolean;
+  /** A licence in effect whose service plans the export does not list: the verdict is not certain. */
+  plansUnknown?: boolean;
   reason: string;
 }
 
@@ -243,6 +245,7 @@ const ASSIGN_BAD = new Set(['error', 'disabled']);
 
 export function licenceVerdict(rows: LicenceAssignment[]): LicenceVerdict {
   let groupNotEffective = false;
+  const unknownPlans = rows.filter((r) => r.servicePlans.length === 0 && (r.state === null || !ASSIGN_BAD.has(r.state.toLowerCase())));
   const skus = rows.map((r) => r.skuPartNumber ?? r.skuId ?? '?');
   for (const r of rows) {
     const plan = r.servicePlans.find((p) => p.name.toUpperCase() === ADVANCED_AUDITING_PLAN);
@@ -265,8 +268,38 @@ export function licenceVerdict(rows: LicenceAssignment[]): LicenceVerdict {
   return {
     advancedAuditing: false,
     groupNotEffective: false,
-    reason: rows.length === 0 ? 'no licence is assigned' : `no ${ADVANCED_AUDITING_PLAN} service plan in the assigned licences (${skus.join(', ')})`,
+    plansUnknown: unknownPlans.length > 0,
+    reason: rows.length === 0 ? 'no licence is assigned'
+      : unknownPlans.length > 0 ? `the service plans of ${unknownPlans.map((r) => r.skuPartNumber ?? r.skuId ?? '?').join(', ')} are not in the licence export, and no licence shows ${ADVANCED_AUDITING_PLAN}`
+        : `no ${ADVANCED_AUDITING_PLAN} service plan in the assigned licences (${skus.join(', ')})`,
   };
+}
+
+/**
+ * A licence row whose service plans the importer left empty gets them from the raw Graph user object
+ * it came from (`licenseDetails[]` with the same skuId), when the raw object has them.
+ */
+export function withPlansFromRaw(o: ConfigObservation<LicenceAssignment>): LicenceAssignment {
+  const v = o.value;
+  if (v.servicePlans.length > 0) return v;
+  const details = o.raw['licenseDetails'];
+  if (!Array.isArray(details)) return v;
+  for (const d of details) {
+    if (!d || typeof d !== 'object') continue;
+    const rec = d as Record<string, unknown>;
+    if (v.skuId !== null && String(rec['skuId'] ?? '').toLowerCase() !== v.skuId.toLowerCase()) continue;
+    const plans = Array.isArray(rec['servicePlans']) ? rec['servicePlans'] : [];
+    const servicePlans = plans.flatMap((p) => {
+      if (!p || typeof p !== 'object') return [];
+      const pr = p as Record<string, unknown>;
+      const name = pr['servicePlanName'] ?? pr['name'];
+      if (typeof name !== 'string') return [];
+      const status = pr['provisioningStatus'] ?? pr['status'];
+      return [{ name, status: typeof status === 'string' ? status : null }];
+    });
+    return { ...v, servicePlans, skuPartNumber: v.skuPartNumber ?? (typeof rec['skuPartNumber'] === 'string' ? rec['skuPartNumber'] : null) };
+  }
+  return v;
 }
 
 /** Unified audit log retention for a record generated at t, by licence [A7]. */
@@ -507,15 +540,15 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       const lrows = licencesByUser.get(key) ?? [];
       const latestAsOf = lrows.reduce((a, b) => Math.max(a, b.asOfMs), -Infinity);
       const current = lrows.filter((r) => r.asOfMs === latestAsOf);
-      const verdict = licenceVerdict(current.map((r) => r.value));
-      const hasActivity = (activityBy.get(key)?.mailItemsAccessed ?? 0) > 0;
+      const verdict = licenceVerdict(current.map(withPlansFromRaw));
+      const hasActivity = (activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 || verdict.plansUnknown === true;
       if (!verdict.advancedAuditing) {
         windows.push({
           mailbox: key, kind: 'unlicensed', startMs: range.startMs, endMs: null,
           scope: { actions: [...PREMIUM_ACTIONS], logonTypes: [...LOGON_TYPE_NAMES] },
           confidence: hasActivity ? 'inferred' : 'certain',
           reason: `${verdict.reason}: MailItemsAccessed, Send and SearchQueryInitiated are not recorded without Audit (Premium)`
-            + (hasActivity ? '; yet MailItemsAccessed records exist for this mailbox (Microsoft extended them to Audit Standard in 2023-24), so the window may not hold' : ''),
+            + ((activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 ? '; yet MailItemsAccessed records exist for this mailbox (Microsoft extended them to Audit Standard in 2023-24), so the window may not hold' : ''),
           evidence: current.length > 0 ? current.map(row) : ['licence-export: no licence row for this account'],
         });
       }
@@ -552,7 +585,7 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
         evidence: latestCfg ? [row(latestCfg)] : [],
       });
     }
-    const premium = licencesByUser !== null && licenceVerdict((licencesByUser.get(key) ?? []).map((r) => r.value)).advancedAuditing;
+    const premium = licencesByUser !== null && licenceVerdict((licencesByUser.get(key) ?? []).map(withPlansFromRaw)).advancedAuditing;
     const ualLost = ualLostBefore(referenceMs, premium, opts.ualRetentionDays);
     if (ualLost > range.startMs) {
       windows.push({
