@@ -13,10 +13,20 @@ const COMMANDS: Record<string, Command> = {
   export: async (argv) => (await import('./commands/bundle.ts')).exportCommand(argv),
   verify: async (argv) => (await import('./commands/bundle.ts')).verifyCommand(argv),
   demo: async (argv) => (await import('./commands/demo.ts')).demoCommand(argv),
+  gaps: async (argv) => (await import('./commands/analysis.ts')).gapsCommand(argv),
+  findings: async (argv) => (await import('./commands/analysis.ts')).findingsCommand(argv),
+  exposure: async (argv) => (await import('./commands/analysis.ts')).exposureCommand(argv),
+  sessions: async (argv) => (await import('./commands/analysis.ts')).sessionsCommand(argv),
   sim: async (argv) => (await import('../sim/cli.ts')).runSimCommand(argv),
+  ui: async (argv) => (await import('./commands/ui.ts')).uiCommand(argv),
 };
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that goes away (`blindspot timeline … | head`) ends the output, not the program with a trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    throw e;
+  });
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(USAGE);

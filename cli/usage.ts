@@ -3,6 +3,7 @@ export const USAGE = `blindspot: Microsoft 365 mailbox-audit forensics
 Cases
   blindspot case create <dir> --name <text> --examiner <text> [--number <text>] [--client <text>] [--tz <IANA zone>]
   blindspot case info <dir> [--json]
+  blindspot ui <dir> [--port N] [--no-open]    (browse the case in a local browser, on 127.0.0.1)
 
 Evidence
   blindspot import <dir> <file|folder>... [--format auto|<name>] [--skip-bad] [--as-of ISO] [--json]
@@ -10,6 +11,12 @@ Evidence
                      [--session ID] [--q TEXT] [--limit N] [--format table|jsonl|csv]
   blindspot export <dir> <out.zip> [--json]
   blindspot verify <dir|bundle.zip> [--json]
+
+Analysis
+  blindspot gaps <dir> [--mailbox M] [--json] [--range-from ISO --range-to ISO] [--service-accounts A,B]
+  blindspot findings <dir> [--min-severity critical|high|medium|low|info] [--incident-from ISO --incident-to ISO] [--json]
+  blindspot exposure <dir> --mailbox M [--session S] [--ip IP] [--app A] [--from ISO] [--to ISO] [--json|--csv] [--out FILE.csv]
+  blindspot sessions <dir> --mailbox M [--json]
 
 Simulated tenant and demo
   blindspot sim [--port 0] [--scenario bec|quiet|large] [--seed N] [--mailboxes N] [--days N]

@@ -1,0 +1,130 @@
+// gaps, findings, exposure, sessions: the analysis of a case, stored with its version and inputs and
+// logged in the custody chain by services/analysis.ts.
+import { createWriteStream } from 'node:fs';
+import { SEVERITIES } from '../../core/analysis/types.ts';
+import type { BlindWindow, Severity } from '../../core/analysis/types.ts';
+import { exposure, exposureToCsv, findings, gaps, sessions } from '../../services/analysis.ts';
+import { EXIT, UsageError } from '../../services/errors.ts';
+import { optionalString, parse, parseIsoArg, positional, requireString } from '../args.ts';
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+function range(cmd: string, values: Record<string, unknown>): { range?: { start: string; end: string } } {
+  const start = iso(parseIsoArg(cmd, '--range-from', values['range-from']));
+  const end = iso(parseIsoArg(cmd, '--range-to', values['range-to']));
+  if ((start === undefined) !== (end === undefined)) throw new UsageError(`${cmd}: give both --range-from and --range-to, or neither (the case's first to last event).`);
+  return start && end ? { range: { start, end } } : {};
+}
+
+const RANGE_FLAGS = { 'range-from': { type: 'string' }, 'range-to': { type: 'string' }, 'service-accounts': { type: 'string' } } as const;
+
+function serviceAccounts(values: Record<string, unknown>): { serviceAccounts?: string[] } {
+  const v = optionalString(values['service-accounts']);
+  return v ? { serviceAccounts: v.split(',').map((s) => s.trim()).filter(Boolean) } : {};
+}
+
+function windowLine(w: BlindWindow): string {
+  return `  ${w.kind.padEnd(24)} ${w.start} → ${w.end ?? 'still open'}  [${w.confidence}] ${w.reason}`;
+}
+
+export async function gapsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('gaps', argv, { mailbox: { type: 'string' }, json: { type: 'boolean' }, 'include-silence': { type: 'boolean' }, ...RANGE_FLAGS });
+  const dir = positional('gaps', positionals, 0, 'the case folder');
+  const { result, runId } = gaps(dir, {
+    now: new Date(), ...range('gaps', values), ...serviceAccounts(values),
+    ...(values.mailbox ? { mailbox: String(values.mailbox) } : {}), includeSilence: values['include-silence'] === true,
+  });
+  if (values.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return EXIT.ok;
+  }
+  process.stdout.write(`Blind windows, ${result.range.start} to ${result.range.end} (analysis ${result.analysisVersion}, run ${runId})\n`);
+  for (const m of result.mailboxes) {
+    process.stdout.write(`\n${m.upn ?? m.mailbox} (${m.accountKind})${m.windows.length === 0 ? ': no blind window found' : ''}\n`);
+    for (const w of m.windows) process.stdout.write(windowLine(w) + '\n');
+  }
+  return EXIT.ok;
+}
+
+export async function findingsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('findings', argv, {
+    'min-severity': { type: 'string' }, json: { type: 'boolean' }, 'incident-from': { type: 'string' }, 'incident-to': { type: 'string' },
+    'include-silence': { type: 'boolean' }, ...RANGE_FLAGS,
+  });
+  const dir = positional('findings', positionals, 0, 'the case folder');
+  const min = optionalString(values['min-severity']);
+  if (min !== undefined && !SEVERITIES.includes(min as Severity)) throw new UsageError(`findings: --min-severity must be one of ${SEVERITIES.join(', ')} (got ${min}).`);
+  const iStart = iso(parseIsoArg('findings', '--incident-from', values['incident-from']));
+  const iEnd = iso(parseIsoArg('findings', '--incident-to', values['incident-to']));
+  if ((iStart === undefined) !== (iEnd === undefined)) throw new UsageError('findings: give both --incident-from and --incident-to, or neither.');
+  const { result } = findings(dir, {
+    now: new Date(), ...range('findings', values), ...serviceAccounts(values),
+    ...(min ? { minSeverity: min as Severity } : {}), ...(iStart && iEnd ? { incident: { start: iStart, end: iEnd } } : {}),
+    includeSilence: values['include-silence'] === true,
+  });
+  if (values.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return EXIT.ok;
+  }
+  if (result.findings.length === 0) process.stdout.write('No findings at or above this severity.\n');
+  for (const f of result.findings) {
+    process.stdout.write(`\n[${f.severity.toUpperCase()}] ${f.title}${f.mailbox ? `  (${f.mailbox})` : ''}\n  ${f.detail}\n`);
+    if (f.remediation) process.stdout.write(`  Remediation: ${f.remediation.split('\n').join('\n               ')}\n`);
+  }
+  return EXIT.ok;
+}
+
+export async function exposureCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('exposure', argv, {
+    mailbox: { type: 'string' }, session: { type: 'string' }, ip: { type: 'string' }, app: { type: 'string' },
+    from: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, out: { type: 'string' }, ...RANGE_FLAGS,
+  });
+  const dir = positional('exposure', positionals, 0, 'the case folder');
+  if (values.json && values.csv) throw new UsageError('exposure: choose --json or --csv, not both.');
+  const from = iso(parseIsoArg('exposure', '--from', values.from));
+  const to = iso(parseIsoArg('exposure', '--to', values.to));
+  const { result } = exposure(dir, {
+    now: new Date(), ...range('exposure', values), ...serviceAccounts(values), mailbox: requireString('exposure', values.mailbox, '--mailbox'),
+    ...(values.session ? { session: String(values.session) } : {}), ...(values.ip ? { ip: String(values.ip) } : {}),
+    ...(values.app ? { app: String(values.app) } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}),
+  });
+  if (values.csv || values.out) {
+    const csv = exposureToCsv(result);
+    if (values.out) {
+      await new Promise<void>((res, rej) => createWriteStream(String(values.out), { flags: 'wx' }).on('error', rej).end(csv, () => res()));
+      process.stderr.write(`Wrote ${result.items.length} exposed messages and ${result.syncedFolders.length} synced folders to ${String(values.out)}\n`);
+    } else {
+      process.stdout.write(csv);
+    }
+    return EXIT.ok;
+  }
+  if (values.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return EXIT.ok;
+  }
+  process.stdout.write(`Mailbox ${result.mailbox}: ${result.items.length} messages exposed by Bind, ${result.syncedFolders.length} folders synced (every item in them counts as exposed)\n`);
+  for (const f of result.syncedFolders) process.stdout.write(`  SYNC  ${f.time}  ${f.folder}  session ${f.sessionId ?? '-'}  from ${f.ip ?? '-'}  ${f.client ?? ''}\n`);
+  for (const it of result.items.slice(0, 50)) process.stdout.write(`  BIND  ${it.firstAccess}  ${it.folder ?? '-'}  ${it.internetMessageId}  x${it.accessCount}\n`);
+  if (result.items.length > 50) process.stdout.write(`  … ${result.items.length - 50} more (use --csv or --json for all)\n`);
+  if (result.blindWindows.length > 0) {
+    process.stdout.write('\nExposure could NOT be measured in these windows (MailItemsAccessed was not recorded):\n');
+    for (const w of result.blindWindows) process.stdout.write(windowLine(w) + '\n');
+  }
+  return EXIT.ok;
+}
+
+export async function sessionsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('sessions', argv, { mailbox: { type: 'string' }, json: { type: 'boolean' } });
+  const dir = positional('sessions', positionals, 0, 'the case folder');
+  const { result } = sessions(dir, { now: new Date(), mailbox: requireString('sessions', values.mailbox, '--mailbox') });
+  if (values.json) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return EXIT.ok;
+  }
+  process.stdout.write(`Sessions touching ${result.mailbox}: ${result.sessions.length}\n`);
+  for (const s of result.sessions) {
+    process.stdout.write(`\n${s.firstSeen} → ${s.lastSeen}  session ${s.sessionId ?? '-'}  ip ${s.ip ?? '-'}  app ${s.appId ?? '-'}\n  ${s.clientInfo ?? ''}\n  ${s.events} events: ${s.operations.join(', ')}\n`);
+    for (const si of s.signIns) process.stdout.write(`  began with sign-in ${JSON.stringify(si)}\n`);
+  }
+  return EXIT.ok;
+}
