@@ -22,12 +22,13 @@ async function drainSession(s: TestSim, firstSessionId: string): Promise<{ ids: 
     let url: string | undefined;
     let batch = 0;
     do {
-      let env: { value: Record<string, unknown>[]; '@odata.nextLink'?: string } | null = null;
+      type Env = { value: Record<string, unknown>[]; '@odata.nextLink'?: string };
+      let env = null as Env | null;
       while (!env) {
         try {
           const r = await exo(s, { ...W, SessionId: sessionId }, url);
           if (r.status === 429 || r.status === 503) { retries++; continue; }
-          env = JSON.parse(await r.text()) as typeof env;
+          env = JSON.parse(await r.text()) as Env;
         } catch { retries++; }
       }
       if (env!.value.some((row) => row.ResultIndex === -1)) { restarts++; sessionId = `${firstSessionId}-${restarts}`; batch = -1; break; }

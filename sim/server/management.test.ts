@@ -1,6 +1,7 @@
 // Management Activity API conformance (§3): subscriptions, AF error codes, window rules, NextPageUri
 // paging (both /api/v1/ and /api/v1.0/), blobs keyed by contentCreated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Response as UResponse } from 'undici';
 import { startTestSim, type TestSim } from './testHelpers.ts';
 import { createTestScenario } from './testScenario.ts';
 
@@ -11,7 +12,7 @@ afterAll(async () => { await t.close(); });
 const H = async (client = 'secret') => ({ Authorization: `Bearer ${await t.token(client, 'manage')}` });
 const feed = () => `${t.sim.manageBase}/${t.sim.tenantId}/activity/feed`;
 const fmt = (ms: number) => new Date(ms).toISOString().slice(0, 19);
-const code = async (r: Response | import('undici').Response) => ((await r.json()) as { error: { code: string } }).error.code;
+const code = async (r: UResponse) => ((await r.json()) as { error: { code: string } }).error.code;
 
 describe('Management Activity API', () => {
   it('content before start is AF20022; start, re-start AF20024, list, stop', async () => {
