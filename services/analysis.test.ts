@@ -166,3 +166,49 @@ describe('sessions', () => {
     expect(result.sessions.find((s) => s.sessionId === 'own-0')!.signIns).toEqual([]);
   });
 });
+
+// End to end over the simulated tenant's `bec` scenario: export → import → analysis, compared with the
+// scenario's ground truth (definitions in sim/scenario/groundTruth.ts). The case range is the scenario's.
+describe('bec scenario end to end', () => {
+  it('blind windows, exposed messages and synced folders match the ground truth (precision and recall 1.0)', async () => {
+    const { createScenario } = await import('../sim/scenario/index.ts');
+    const { writeScenarioExport } = await import('../sim/export.ts');
+    const { createCase } = await import('./caseFolder.ts');
+    const { expandInputs, importFile } = await import('./import.ts');
+    const scenario = createScenario({ scenario: 'bec', seed: 7 });
+    const gt = scenario.groundTruth();
+    await writeScenarioExport(scenario, join(dir, 'export'));
+    const caseDir = join(dir, 'bec-case');
+    const h = createCase(caseDir, { name: 'bec e2e', examiner: 'test' });
+    try {
+      for (const f of expandInputs([join(dir, 'export')]).filter((f) => !f.endsWith('ground-truth.json'))) await importFile(h, f, { asOf: gt.range.end });
+    } finally {
+      h.close();
+    }
+
+    const g = gaps(caseDir, { now: NOW, range: gt.range }).result;
+    const mine = g.mailboxes.flatMap((m) => m.windows.map((w) => `${w.mailbox}|${w.kind}|${w.start}|${w.end}`)).sort();
+    const truth = gt.blindWindows.map((w) => `${w.mailbox}|${w.kind}|${w.start}|${w.end}`).sort();
+    expect(truth.length).toBeGreaterThan(5);
+    expect(mine).toEqual(truth);
+
+    const mailboxes = [...new Set([...gt.exposedMessages.map((e) => e.mailbox), ...gt.syncedFolders.map((s) => s.mailbox)])];
+    const exposed = new Set<string>();
+    const synced: string[] = [];
+    for (const mailbox of mailboxes) {
+      for (const session of gt.attacker.sessionIds) {
+        const r = exposure(caseDir, { now: NOW, mailbox, session, range: gt.range }).result;
+        for (const i of r.items) exposed.add(`${mailbox}|${i.internetMessageId}`);
+        for (const s of r.syncedFolders) synced.push(`${mailbox}|${(s.folder ?? '').split('\\').pop()}|${s.time}`);
+      }
+    }
+    expect(gt.exposedMessages.length).toBeGreaterThan(0);
+    expect([...exposed].sort()).toEqual(gt.exposedMessages.map((e) => `${e.mailbox}|${e.internetMessageId}`).sort());
+    expect(synced.sort()).toEqual(gt.syncedFolders.map((s) => `${s.mailbox}|${s.folder}|${s.time}`).sort());
+
+    // The bypassed compromised admin is critical; the documented service account's bypass is informational.
+    const f = findings(caseDir, { now: NOW, range: gt.range, serviceAccounts: ['svc-archive'] }).result.findings;
+    const bypass = f.filter((x) => x.kind === 'bypass').map((x) => [x.mailbox?.split('@')[0], x.severity]).sort();
+    expect(bypass).toEqual([['adm.patti', 'critical'], ['svc-archive', 'info']]);
+  });
+});
