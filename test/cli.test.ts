@@ -1,0 +1,76 @@
+// The command line as a user runs it: real processes, real exit codes, real messages.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jsonl, mailItemsAccessed } from './helpers/records.ts';
+import { useTmp } from './helpers/tmp.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'blindspot.js');
+const tmp = useTmp('bs-cli-');
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('blindspot CLI', () => {
+  it('creates a case, imports, searches a timeline, exports and verifies', () => {
+    const dir = join(tmp(), 'case');
+    const file = join(tmp(), 'ual.jsonl');
+    writeFileSync(file, jsonl([0, 1, 2].map((i) => mailItemsAccessed(i, { user: i === 2 ? 'Eve@Contoso.com' : 'alex@contoso.com' }))));
+    expect(run('case', 'create', dir, '--name', 'CLI test', '--examiner', 'Jo Examiner', '--number', 'C-7', '--tz', 'Europe/Paris').code).toBe(0);
+    const imp = run('import', dir, file, '--json');
+    expect(imp.code).toBe(0);
+    expect(JSON.parse(imp.out).files).toEqual([expect.objectContaining({ path: file, format: 'ual-json', records: 3, inserted: 3, duplicates: 0, rejected: 0, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+    const info = JSON.parse(run('case', 'info', dir, '--json').out);
+    expect(info).toMatchObject({ name: 'CLI test', number: 'C-7', examiner: 'Jo Examiner', events: 3, evidenceItems: 1, mailboxes: 2, firstEvent: '2026-05-01T10:00:00.000Z', lastEvent: '2026-05-01T10:00:02.000Z' });
+    const tl = run('timeline', dir, '--mailbox', 'eve@contoso.com', '--format', 'jsonl');
+    const rows = tl.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toEqual([expect.objectContaining({ time: '2026-05-01T10:00:02.000Z', operation: 'MailItemsAccessed', user: 'Eve@Contoso.com', clientIp: '203.0.113.154', evidence: { sha256: JSON.parse(imp.out).files[0].sha256, line: 3 } })]);
+    expect(Object.keys(rows[0])).toEqual(['id', 'time', 'recordType', 'recordTypeName', 'operation', 'workload', 'user', 'mailbox', 'clientIp', 'sessionId', 'appId', 'resultStatus', 'evidence']);
+    const csv = run('timeline', dir, '--op', 'MailItemsAccessed', '--format', 'csv', '--limit', '2').out.trim().split('\r\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[0]).toMatch(/^id,time,recordType/);
+    const bundle = join(tmp(), 'b.zip');
+    const ex = run('export', dir, bundle);
+    expect(ex.code).toBe(0);
+    expect(ex.out).toMatch(/manifest SHA-256 [0-9a-f]{64}/);
+    const v = run('verify', bundle);
+    expect(v.code).toBe(0);
+    expect(v.out).toMatch(/^INTACT/m);
+  });
+
+  it('answers bad input with a short message and a documented exit code', () => {
+    const dir = join(tmp(), 'case');
+    expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);
+    const noFlag = run('case', 'create', join(tmp(), 'c2'), '--name', 'x');
+    expect(noFlag.code).toBe(2);
+    expect(noFlag.err).toContain('--examiner is required');
+    const unknown = run('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain("unknown command 'frobnicate'");
+    const badFlag = run('timeline', dir, '--colour', 'red');
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.err.split('\n').length).toBeLessThanOrEqual(3);
+    const badTime = run('timeline', dir, '--from', 'yesterday');
+    expect(badTime.code).toBe(2);
+    expect(badTime.err).toContain('--from yesterday is not an ISO 8601 date');
+    const notCase = run('case', 'info', tmp());
+    expect(notCase.code).toBe(4);
+    expect(notCase.err).toContain('is not a Blindspot case');
+    const junk = join(tmp(), 'junk.txt');
+    writeFileSync(junk, 'hello\n');
+    const refused = run('import', dir, junk);
+    expect(refused.code).toBe(3);
+    expect(refused.err).toContain('format not recognised');
+    expect(refused.err).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    const missing = run('verify', join(tmp(), 'nope.zip'));
+    expect(missing.code).toBe(3);
+  });
+
+  it('prints help and the version', () => {
+    expect(run('help').out).toContain('blindspot case create <dir>');
+    expect(run('--version').out).toMatch(/^blindspot \d+\.\d+\.\d+/);
+  });
+});
