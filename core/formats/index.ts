@@ -31,15 +31,27 @@ export const FORMATS: FormatDescription[] = [
 
 type Mapper = (raw: Extract<RawRecord, { kind: 'value' }>) => ParsedItem[];
 
+/**
+ * Exchange admin API pages (InvokeCommand, m365-protocols.md §4.4) wrap the rows in an OData envelope
+ * {"@odata.context":…,"value":[…]}: each row is mapped as if it stood alone, located by its index.
+ */
+function odataEnvelope(inner: Mapper): Mapper {
+  return (r) => {
+    const v = r.value as { value?: unknown } | null;
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || !Array.isArray(v.value) || !('@odata.context' in v)) return inner(r);
+    return v.value.flatMap((row, i) => inner({ kind: 'value', value: row, text: JSON.stringify(row), loc: { ...r.loc, offset: i } }));
+  };
+}
+
 function mapperFor(format: FormatId, csv: boolean): Mapper {
   switch (format) {
     case 'ual-json': return (r) => [ualItem(r.value, r.text, r.loc)];
     case 'purview-csv':
     case 'sual-csv':
-    case 'sual-json': return (r) => [sualItem(r.value, r.text, r.loc, csv)];
+    case 'sual-json': return odataEnvelope((r) => [sualItem(r.value, r.text, r.loc, csv)]);
     case 'graph-json': return (r) => graphItems(r.value, r.text, r.loc);
     case 'mailbox-audit-csv':
-    case 'mailbox-audit-json': return (r) => [mailboxAuditItem(r.value, r.text, r.loc)];
+    case 'mailbox-audit-json': return odataEnvelope((r) => [mailboxAuditItem(r.value, r.text, r.loc)]);
     case 'sentinel-csv':
     case 'sentinel-json': return (r) => [sentinelItem(r.value, r.text, r.loc)];
     case 'config-mailbox':
