@@ -1,0 +1,161 @@
+// Authorised JSON calls with retries: the access token (refreshed once after a 401, e.g. when it expired
+// mid-run), Retry-After and backoff from retry.ts, and a body that must be complete JSON (a 200 cut short is
+// retried like a network failure). Refusals become ApiRefusal with what to grant and where.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleepMs } from 'node:timers/promises';
+import { BlindspotError, EXIT } from '../services/errors.ts';
+import type { Api, TokenProvider } from './auth.ts';
+import type { HttpClient, HttpRequest, HttpResponse } from './http.ts';
+import { NetworkFailure } from './http.ts';
+import { permissionHint } from './permissions.ts';
+import type { Failure, RetryPolicy } from './retry.ts';
+import { DEFAULT_RETRY, decideRetry, describeFailure } from './retry.ts';
+
+export class ApiRefusal extends BlindspotError {
+  readonly status: number;
+  readonly code: string | null;
+  readonly api: Api;
+  readonly detail: string;
+  constructor(api: Api, status: number, code: string | null, detail: string, message: string, hint: string | null) {
+    super(message, { exitCode: EXIT.remote, ...(hint ? { hint } : {}) });
+    this.name = 'ApiRefusal';
+    this.api = api;
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** The failure did not go away after the retries. */
+export class RetriesExhausted extends BlindspotError {
+  constructor(message: string) {
+    super(message, { exitCode: EXIT.remote, hint: 'The service kept failing; run the same command again later to continue from the ledger.' });
+    this.name = 'RetriesExhausted';
+  }
+}
+
+export interface CallResult {
+  res: HttpResponse;
+  json: unknown;
+  /** Retries this call needed (including a token refresh). */
+  retries: number;
+  /** The request as sent, without the token (stored with the evidence). */
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+}
+
+export interface ApiClientOptions {
+  retry?: RetryPolicy;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  clientId: string;
+  onRetry?: (e: { api: Api; url: string; attempt: number; why: string; delayMs: number }) => void;
+}
+
+/** Extracts a readable error code and message from Graph, Exchange and Management error bodies. */
+export function errorInfo(api: Api, body: Buffer): { code: string | null; message: string } {
+  const text = body.toString('utf8');
+  if (/^\0*$/.test(text)) return { code: null, message: text.length ? '(a body of NUL bytes)' : '(no body)' };
+  let j: unknown;
+  try { j = JSON.parse(text); } catch { return { code: null, message: text.slice(0, 300) }; }
+  const e = (j as { error?: unknown; Message?: unknown })?.error;
+  if (e && typeof e === 'object') {
+    const o = e as { code?: unknown; message?: unknown; innererror?: { internalexception?: { message?: unknown; type?: unknown } }; details?: { message?: unknown }[] };
+    if (api === 'exchange') {
+      const ie = o.innererror?.internalexception;
+      const detail = typeof o.details?.[0]?.message === 'string' ? o.details[0].message.split('|').slice(2).join('|') : null;
+      return { code: typeof ie?.type === 'string' ? ie.type : typeof o.code === 'string' ? o.code : null, message: String(ie?.message ?? detail ?? o.message ?? '') };
+    }
+    return { code: typeof o.code === 'string' ? o.code : null, message: String(o.message ?? '') };
+  }
+  if (typeof e === 'string') return { code: e, message: String((j as { error_description?: unknown }).error_description ?? '') };
+  if (typeof (j as { Message?: unknown })?.Message === 'string') return { code: null, message: (j as { Message: string }).Message };
+  return { code: null, message: text.slice(0, 300) };
+}
+
+export class ApiClient {
+  private readonly http: HttpClient;
+  private readonly tokens: TokenProvider;
+  private readonly o: ApiClientOptions;
+  private readonly policy: RetryPolicy;
+
+  constructor(http: HttpClient, tokens: TokenProvider, o: ApiClientOptions) {
+    this.http = http;
+    this.tokens = tokens;
+    this.o = o;
+    this.policy = o.retry ?? DEFAULT_RETRY;
+  }
+
+  get appOnly(): boolean {
+    return this.tokens.appOnly;
+  }
+
+  /** Decodes the tenant id (tid) from an access token: the Management API wants the GUID. */
+  async tenantIdFromToken(api: Api): Promise<string | null> {
+    const t = await this.tokens.getToken(api);
+    try {
+      const p = JSON.parse(Buffer.from(t.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tid?: unknown };
+      return typeof p.tid === 'string' ? p.tid : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * One logical call. `accept` lists statuses returned to the caller rather than refused (e.g. 400 for
+   * Management AF20024 "already enabled"). The body must parse as JSON unless `raw` is set.
+   */
+  async call(api: Api, r: HttpRequest & { what: string; accept?: number[]; raw?: boolean }, signal?: AbortSignal): Promise<CallResult> {
+    const headers: Record<string, string> = { Accept: 'application/json', 'client-request-id': randomUUID(), ...r.headers };
+    if (r.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+    const request = { method: r.method, url: r.url, headers: { ...headers }, body: r.body ?? null };
+    let retries = 0;
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      const token = await this.tokens.getToken(api);
+      let failure: Failure;
+      let res: HttpResponse | null = null;
+      try {
+        res = await this.http.send({ method: r.method, url: r.url, headers: { ...headers, Authorization: `Bearer ${token}` }, ...(r.body !== undefined ? { body: r.body } : {}) }, signal);
+      } catch (e) {
+        if (!(e instanceof NetworkFailure)) throw e;
+        failure = { kind: 'network', code: e.code };
+      }
+      if (res) {
+        if (res.status === 401 && !refreshed) {
+          // expired or revoked token: ask for a new one once, then retry
+          refreshed = true;
+          retries++;
+          await this.tokens.getToken(api, { forceRefresh: true });
+          continue;
+        }
+        if ((res.status >= 200 && res.status < 300) || r.accept?.includes(res.status)) {
+          if (r.raw) return { res, json: null, retries, request };
+          const text = res.body.toString('utf8');
+          try {
+            return { res, json: text.trim() === '' ? null : JSON.parse(text), retries, request };
+          } catch {
+            failure = { kind: 'bad-body' };
+          }
+        } else {
+          failure = { kind: 'status', status: res.status, retryAfter: res.headers['retry-after'] ?? null };
+        }
+      }
+      const f = failure!;
+      const d = decideRetry(f, attempt, this.policy, Date.now(), this.o.random ?? Math.random);
+      if (!d.retry) {
+        if (f.kind === 'status' && res) {
+          const info = errorInfo(api, res.body);
+          const hint = permissionHint({ api, status: res.status, code: info.code, clientId: this.o.clientId, appOnly: this.tokens.appOnly, what: r.what, path: new URL(r.url).pathname });
+          const name = api === 'graph' ? 'Graph' : api === 'exchange' ? 'Exchange Online' : 'The Management Activity API';
+          throw new ApiRefusal(api, res.status, info.code, info.message,
+            `${r.what}: ${name} returned ${res.status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message}` : ''}${hint ? `. To fix: ${hint}` : ''}`, hint);
+        }
+        throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${r.method} ${new URL(r.url).pathname}).`);
+      }
+      retries++;
+      this.o.onRetry?.({ api, url: r.url, attempt, why: d.why, delayMs: d.delayMs });
+      await (this.o.sleep ?? ((ms: number, s?: AbortSignal) => sleepMs(ms, undefined, s ? { signal: s } : {})))(d.delayMs, signal);
+    }
+  }
+}

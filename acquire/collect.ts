@@ -1,0 +1,46 @@
+// The contract between the source collectors (exchange.ts, graph.ts, manage.ts) and the service that
+// stores what they fetch. A collector fetches the pages of one slice and hands each response to the sink
+// before asking for the next one, so a page is evidence (and in the ledger) before anything else happens.
+import type { FormatId } from '../core/formats/types.ts';
+import type { SourceId } from '../db/ledger.ts';
+
+export interface SliceJob {
+  ledgerId: number;
+  source: SourceId;
+  startMs: number;
+  endMs: number;
+  /** The slice's query (filters); what the collector sends is derived from it. */
+  query: Record<string, unknown>;
+}
+
+export interface FetchedPage {
+  ledgerId: number;
+  format: FormatId;
+  body: Buffer;
+  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
+  response: { status: number; headers: Record<string, string> };
+  /** Records the page holds (as counted by the collector, for progress). */
+  rows: number;
+}
+
+export type PageSink = (p: FetchedPage) => Promise<void>;
+
+export type SliceResult =
+  /** Paging ended normally; the service reconciles `reported` with what the case holds. */
+  | { kind: 'done'; reported: number | null; retries: number; note?: string; query?: Record<string, unknown> }
+  /** Over a cap: cut the slice (`parts` is a suggestion). */
+  | { kind: 'split'; reported: number | null; reason: string; retries: number; parts: number }
+  /** Over a cap and already one second long: what could be fetched was stored, the rest cannot be. */
+  | { kind: 'over-cap'; reported: number | null; reason: string; retries: number }
+  | { kind: 'failed'; reason: string; retries: number };
+
+export function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+}
+
+export function envelopeValue(json: unknown, what: string): { value: Record<string, unknown>[]; next: string | null } {
+  const o = json as { value?: unknown; '@odata.nextLink'?: unknown } | null;
+  if (!o || typeof o !== 'object' || !Array.isArray(o.value)) throw new Error(`${what}: the response is not an OData page ({"value":[…]})`);
+  const next = typeof o['@odata.nextLink'] === 'string' ? o['@odata.nextLink'] : null;
+  return { value: o.value as Record<string, unknown>[], next };
+}
