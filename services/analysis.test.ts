@@ -177,11 +177,11 @@ describe('bec scenario end to end', () => {
     const { expandInputs, importFile } = await import('./import.ts');
     const scenario = createScenario({ scenario: 'bec', seed: 7 });
     const gt = scenario.groundTruth();
-    await writeScenarioExport(scenario, join(dir, 'export'));
-    const caseDir = join(dir, 'bec-case');
+    await writeScenarioExport(scenario, join(dir, '..', 'export'));
+    const caseDir = join(dir, '..', 'bec-case');
     const h = createCase(caseDir, { name: 'bec e2e', examiner: 'test' });
     try {
-      for (const f of expandInputs([join(dir, 'export')]).filter((f) => !f.endsWith('ground-truth.json'))) await importFile(h, f, { asOf: gt.range.end });
+      for (const f of expandInputs([join(dir, '..', 'export')]).filter((f) => !f.endsWith('ground-truth.json'))) await importFile(h, f, { asOf: gt.range.end });
     } finally {
       h.close();
     }

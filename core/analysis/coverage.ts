@@ -731,7 +731,9 @@ export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
   const groups = new Map<string, RawWindow[]>();
   for (const w of windows) {
     const k = `${w.mailbox}\u0000${w.kind}\u0000${w.confidence}`;
-    groups.set(k, [...(groups.get(k) ?? []), w]);
+    const list = groups.get(k);
+    if (list) list.push(w);
+    else groups.set(k, [w]);
   }
   const out: RawWindow[] = [];
   for (const list of groups.values()) {

@@ -198,3 +198,19 @@ describe('new access sources', () => {
 it('psq escapes single quotes for PowerShell', () => {
   expect(psq("o'brien@contoso.com")).toBe("'o''brien@contoso.com'");
 });
+
+describe('new access sources on a mailbox with many changing sources', () => {
+  const src = (ip: string, firstMs: number): AccessSource => ({ mailbox: MEG, ip, appId: 'owa', clientInfo: 'Client=OWA', firstMs, lastMs: firstMs, count: 1, firstRecordId: `r-${ip}` });
+  const many = [src('198.51.100.7', T0), ...Array.from({ length: 12 }, (_, k) => src(`203.0.113.${k}`, T0 + (16 + k) * D / 2))]; // days 8 to 13.5, after the 7-day baseline
+  it('more than five new IPs without an incident: one grouped low finding', () => {
+    const fs = findings(() => {}, { sources: many }).filter((f) => f.kind === 'new-access-source');
+    expect(fs.map((f) => [f.id, f.severity])).toEqual([[`new-access-source:${MEG}:IP:*`, 'low']]);
+    expect(fs[0]!.title).toContain('12 new IPs');
+    expect(fs[0]!.evidence).toEqual(['event:r-203.0.113.0', 'event:r-203.0.113.1', 'event:r-203.0.113.2']);
+  });
+  it('with an incident, the ones first seen inside it are still singled out', () => {
+    const fs = findings(() => {}, { sources: many }, { incident: { startMs: T0 + 8 * D, endMs: T0 + 9 * D } }).filter((f) => f.kind === 'new-access-source');
+    // 203.0.113.0 (day 8) and .1 (day 8.5) fall inside; the other ten are grouped.
+    expect(fs.map((f) => [f.id.split(':').slice(2).join(':'), f.severity]).sort()).toEqual([['IP:*', 'low'], ['IP:203.0.113.0', 'high'], ['IP:203.0.113.1', 'high']]);
+  });
+});

@@ -46,6 +46,8 @@ export interface FindingsOptions {
 }
 
 const DAY_MS = 86_400_000;
+/** New sources of one kind on one mailbox reported one by one (outside an incident window). */
+const MAX_SEPARATE = 5;
 const rank = (s: Severity): number => SEVERITIES.indexOf(s);
 export function atLeast(s: Severity, min: Severity): boolean {
   return rank(s) <= rank(min);
@@ -404,7 +406,9 @@ function newSourceFindings(sources: AccessSource[], resolver: IdentityResolver, 
   const byMailbox = new Map<string, AccessSource[]>();
   for (const s of sources) {
     const k = resolver.resolveOrSelf(s.mailbox);
-    byMailbox.set(k, [...(byMailbox.get(k) ?? []), s]);
+    const list = byMailbox.get(k);
+    if (list) list.push(s);
+    else byMailbox.set(k, [s]);
   }
   const out: Finding[] = [];
   for (const [mailbox, list] of byMailbox) {
@@ -427,18 +431,34 @@ function newSourceFindings(sources: AccessSource[], resolver: IdentityResolver, 
       // A mailbox whose every source is new tells nothing: require a baseline with at least one source.
       const baseline = [...first.values()].filter((x) => x.firstMs < baselineEnd);
       if (baseline.length === 0) continue;
-      for (const [v, x] of first) {
-        if (x.firstMs < baselineEnd) continue;
-        const during = opts.incident !== undefined && x.firstMs < opts.incident.endMs;
+      const fresh = [...first].filter(([, x]) => x.firstMs >= baselineEnd).sort((a, b) => a[1].firstMs - b[1].firstMs);
+      // Sources first seen inside the incident are always reported one by one; outside it, a mailbox
+      // with more than MAX_SEPARATE new sources (mobile networks, roaming) gets one grouped low finding.
+      const inIncident = (x: { firstMs: number }) => opts.incident !== undefined && x.firstMs < opts.incident.endMs;
+      const separate = fresh.filter(([, x]) => inIncident(x));
+      const rest = fresh.filter(([, x]) => !inIncident(x));
+      if (rest.length <= MAX_SEPARATE) separate.push(...rest);
+      for (const [v, x] of separate) {
         const recordId = x.recordId ?? opts.firstRecord?.(list[0]!.mailbox, dim, v, x.firstMs) ?? null;
         out.push({
-          id: `new-access-source:${mailbox}:${dim}:${v}`, severity: during ? 'high' : 'medium', kind: 'new-access-source', mailbox,
+          id: `new-access-source:${mailbox}:${dim}:${v}`, severity: inIncident(x) ? 'high' : 'medium', kind: 'new-access-source', mailbox,
           title: `Mail in ${mailbox} accessed from a new ${dim}: ${v}`,
           detail: `First MailItemsAccessed from this ${dim} at ${iso(x.firstMs)} (last ${iso(x.lastMs)}, ${x.count} records); not seen for this mailbox before ${iso(baselineEnd)}.`,
           evidence: recordId ? [`event:${recordId}`] : [],
           remediation: dim === 'IP'
             ? `# If not the owner's: revoke sessions and review sign-ins from ${v}\nRevoke-MgUserSignInSession -UserId ${psq(mailbox)}`
             : `# Review the consent and sessions of this ${dim}\nRevoke-MgUserSignInSession -UserId ${psq(mailbox)}`,
+        });
+      }
+      if (rest.length > MAX_SEPARATE) {
+        const shown = rest.slice(0, 20).map(([v, x]) => `${v} (first ${iso(x.firstMs)}, ${x.count} records)`);
+        const evidence = rest.slice(0, 3).map(([v, x]) => x.recordId ?? opts.firstRecord?.(list[0]!.mailbox, dim, v, x.firstMs) ?? null).filter((r): r is string => r !== null).map((r) => `event:${r}`);
+        out.push({
+          id: `new-access-source:${mailbox}:${dim}:*`, severity: 'low', kind: 'new-access-source', mailbox,
+          title: `Mail in ${mailbox} accessed from ${rest.length} new ${dim}s (a mailbox with many changing sources)`,
+          detail: `${rest.length} ${dim}s first used after ${iso(baselineEnd)}; too many to report one by one without an incident window (pass one to single out those inside it). First ones: ${shown.join('; ')}${rest.length > 20 ? '; …' : ''}.`,
+          evidence,
+          remediation: `# Review with the sessions view for ${mailbox}; revoke sessions if any source is not the owner's\nRevoke-MgUserSignInSession -UserId ${psq(mailbox)}`,
         });
       }
     }
