@@ -1,0 +1,123 @@
+// Every fault mode of the simulated tenant during a real acquisition: the case still ends with exactly
+// the records of the range, and the ledger counts the retries and duplicates. Plus a hostile nextLink.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ApiClient } from '../../acquire/api.ts';
+import type { TokenProvider } from '../../acquire/auth.ts';
+import { CLOUDS, singleOriginEndpoints } from '../../acquire/clouds.ts';
+import { graphPages } from '../../acquire/graph.ts';
+import { HttpClient } from '../../acquire/http.ts';
+import { NetworkPolicyError, policyFor } from '../../acquire/netPolicy.ts';
+import { listLedger } from '../../db/ledger.ts';
+import { createCase } from '../../services/caseFolder.ts';
+import { acquire, addTenant, signIn } from '../../services/acquisition.ts';
+import { startSim } from '../../sim/index.ts';
+import type { SimHandle } from '../../sim/index.ts';
+import { createServerPki } from '../../sim/server/tls.ts';
+import { createTestScenario } from '../../sim/server/testScenario.ts';
+import { certFile, client, tmpDir } from './helpers.ts';
+
+let sim: SimHandle;
+beforeAll(async () => {
+  sim = await startSim({ scenarioInstance: createTestScenario({ days: 2, eventsPerDay: 80, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000) }) });
+});
+afterAll(async () => { await sim.close(); });
+
+const FAST = { maxAttempts: 6, baseDelayMs: 10, maxDelayMs: 100, maxRetryAfterMs: 10_000 };
+
+async function run(sources: ('ual' | 'graph')[], sliceHours = 24): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
+  const h = createCase(join(tmpDir(), 'case'), { name: 'faults', examiner: 't' });
+  const c = client(sim, 'certificate');
+  const p = addTenant(h, { name: 'sim', tenant: sim.tenantId, clientId: c.clientId, auth: 'certificate', certPath: certFile(c), authorityHost: sim.origin, caPath: sim.caCertPath });
+  const s = await signIn(p, { retry: FAST });
+  try {
+    const from = sim.scenario.range.start.getTime();
+    const to = sim.scenario.range.end.getTime();
+    const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources, sliceHours }, { sualResultSize: 40, graphPollMs: 0 });
+    const expected = new Set([...sim.scenario.recordsBetween(from, to)].map((r) => r.Id));
+    return { ids: new Set(h.db.prepare('SELECT record_id FROM events').pluck().all() as string[]), expected, rows: listLedger(h.db), sum };
+  } finally {
+    await s.close();
+    h.close();
+  }
+}
+
+describe('faults during acquisition', () => {
+  it('429 with Retry-After, 503, reset mid-body, slow, truncated JSON, duplicates, session timeout, short-lived tokens', async () => {
+    sim.faults.clear();
+    const inv = /InvokeCommand/;
+    sim.faults.inject({ path: inv, kind: '429', retryAfter: 0.2, count: 1 });
+    sim.faults.inject({ path: inv, kind: '503', count: 1 });
+    sim.faults.inject({ path: inv, kind: 'reset', count: 1 });
+    sim.faults.inject({ path: inv, kind: 'slow', delayMs: 300, count: 1 });
+    sim.faults.inject({ path: inv, kind: 'truncate', count: 1 });
+    sim.faults.inject({ path: inv, kind: 'duplicate', duplicates: 3, count: 3 });
+    sim.faults.inject({ path: inv, kind: 'sessionTimeout', count: 1 });
+    sim.setTokenLifetime(2);
+    const before = sim.faults.log.length;
+    const r = await run(['ual']);
+    sim.setTokenLifetime(3599);
+    const hit = new Set(sim.faults.log.slice(before).map((f) => f.kind));
+    for (const k of ['429', '503', 'reset', 'slow', 'truncate', 'duplicate', 'sessionTimeout']) expect(hit).toContain(k);
+    expect(r.ids).toEqual(r.expected);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size });
+    expect(r.sum.retries).toBeGreaterThanOrEqual(5); // four failed attempts retried, and a session restart
+    expect(r.sum.duplicates).toBeGreaterThan(0);
+    for (const row of r.rows) expect(row.retrieved).toBe(row.reported);
+  });
+
+  it('faults on the Graph query and its record pages', async () => {
+    sim.faults.clear();
+    sim.faults.inject({ path: /auditLog\/queries/, kind: '429', retryAfter: 0.1, count: 2 });
+    sim.faults.inject({ path: /records/, kind: 'truncate', count: 1 });
+    sim.faults.inject({ path: /records/, kind: 'reset', count: 1 });
+    sim.faults.inject({ path: /records/, kind: 'duplicate', count: 2 });
+    const r = await run(['graph']);
+    expect(r.ids).toEqual(r.expected);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0 });
+  });
+
+  it('a retry budget that runs out marks the slice failed (not complete) and names the failure', async () => {
+    sim.faults.clear();
+    sim.faults.inject({ path: /InvokeCommand/, kind: '503', count: 6 });
+    const r = await run(['ual']);
+    sim.faults.clear();
+    const failed = r.rows.filter((x) => x.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.reason).toMatch(/returned 503.*gave up after 6 attempts/);
+    expect(r.sum.failed).toBe(1);
+  });
+});
+
+describe('network discipline', () => {
+  it('a nextLink pointing to another host is refused before anything is sent there', async () => {
+    const pki = await createServerPki();
+    let requests = 0;
+    const hostile = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ value: [{ id: 'u1' }], '@odata.nextLink': 'https://attacker.example:443/collect?stolen=1' }));
+    });
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+    const origin = `https://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+    const ep = singleOriginEndpoints(origin, CLOUDS.global);
+    const http = new HttpClient({ policy: policyFor(CLOUDS.global, ep), ca: pki.caCertPem });
+    const tokens: TokenProvider = { mode: 'certificate', appOnly: true, account: () => null, getToken: async () => 'x.eyJ0aWQiOiJ0In0.x' };
+    const api = new ApiClient(http, tokens, { clientId: 'c' });
+    const pages: unknown[] = [];
+    let err: unknown;
+    try {
+      for await (const p of graphPages({ api, endpoints: ep, version: 'v1.0', pollMs: 0, maxWaitMs: 1000 }, 'users', 'list users')) pages.push(p);
+    } catch (e) {
+      err = e;
+    }
+    expect(pages).toHaveLength(1);
+    expect(err).toBeInstanceOf(NetworkPolicyError);
+    expect((err as Error).message).toMatch(/attacker\.example/);
+    expect(requests).toBe(1);
+    await http.close();
+    await new Promise<void>((r) => hostile.close(() => r()));
+  });
+});
