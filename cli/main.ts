@@ -17,6 +17,10 @@ const COMMANDS: Record<string, Command> = {
   findings: async (argv) => (await import('./commands/analysis.ts')).findingsCommand(argv),
   exposure: async (argv) => (await import('./commands/analysis.ts')).exposureCommand(argv),
   sessions: async (argv) => (await import('./commands/analysis.ts')).sessionsCommand(argv),
+  tenant: async (argv) => (await import('./commands/tenant.ts')).tenantCommand(argv),
+  posture: async (argv) => (await import('./commands/acquire.ts')).postureCommand(argv),
+  acquire: async (argv) => (await import('./commands/acquire.ts')).acquireCommand(argv),
+  ledger: async (argv) => (await import('./commands/acquire.ts')).ledgerCommand(argv),
   sim: async (argv) => (await import('../sim/cli.ts')).runSimCommand(argv),
   ui: async (argv) => (await import('./commands/ui.ts')).uiCommand(argv),
 };

@@ -18,6 +18,16 @@ Analysis
   blindspot exposure <dir> --mailbox M [--session S] [--ip IP] [--app A] [--from ISO] [--to ISO] [--json|--csv] [--out FILE.csv]
   blindspot sessions <dir> --mailbox M [--json]
 
+Tenant acquisition
+  blindspot tenant add <dir> --name <n> --tenant <id|domain> [--cloud global|gcc|gcchigh|dod|china] --client-id <id>
+                   --auth device|browser|certificate|secret [--cert <pem>] [--authority-host <url> --ca <pem>]
+                   (a client secret comes from BLINDSPOT_CLIENT_SECRET, never a flag or the case)
+  blindspot tenant list <dir> [--json]
+  blindspot posture <dir> --tenant <n> [--users U,...] [--json]
+  blindspot acquire <dir> --tenant <n> --from ISO --to ISO [--source graph|ual|mgmt|mailbox-audit|all] [--users U,...]
+                    [--record-types T,...] [--operations OP,...] [--slice-hours N] [--preflight] [--json]
+  blindspot ledger <dir> [--json]
+
 Simulated tenant and demo
   blindspot sim [--port 0] [--scenario bec|quiet|large] [--seed N] [--mailboxes N] [--days N]
                 [--events-per-day N] [--faults none|flaky|hostile] [--export-dir DIR]
