@@ -89,3 +89,20 @@ export async function handleIpc(
   if (!isTrustedSender(sender)) return fail('BadRequest', 'Refused: the request did not come from the Blindspot window.');
   return callApi(handlers, name, args);
 }
+
+/**
+ * The Content-Security-Policy of every UI response, in Electron and on the web bridge: only the app's
+ * own scripts, styles and API; no remote origin, no inline script, no eval, no framing, no forms.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+].join('; ');

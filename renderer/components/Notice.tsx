@@ -1,0 +1,11 @@
+import type { ReactNode } from 'react';
+
+/** A plain message in place of content: empty states, errors. */
+export function Notice(props: { kind: 'empty' | 'error' | 'info'; children: ReactNode; action?: { label: string; onClick: () => void } }) {
+  return (
+    <div className={`notice notice-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
+      <div>{props.children}</div>
+      {props.action ? <button type="button" onClick={props.action.onClick}>{props.action.label}</button> : null}
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+import type { EventDetail } from '../../../core/api.ts';
+import { Notice } from '../../components/Notice.tsx';
+import { dash, formatCount, inZone } from '../../format.ts';
+import { useCase, useTimeline } from '../../stores/context.tsx';
+
+function Field(props: { label: string; value: string | number | null; testId?: string; mono?: boolean; onFilter?: () => void }) {
+  return (
+    <div className="field">
+      <dt>{props.label}</dt>
+      <dd className={props.mono ? 'mono' : undefined} data-testid={props.testId}>
+        {dash(props.value)}
+        {props.onFilter && props.value !== null ? (
+          <button type="button" className="link" onClick={props.onFilter} title={`Show only events with this ${props.label.toLowerCase()}`}>filter</button>
+        ) : null}
+      </dd>
+    </div>
+  );
+}
+
+function Items(props: { items: EventDetail['items'] }) {
+  if (props.items.length === 0) return <p className="muted">No access items in this record.</p>;
+  return (
+    <table className="items" data-testid="detail-items">
+      <thead><tr><th>Access</th><th>Folder</th><th>InternetMessageId</th><th>Size</th></tr></thead>
+      <tbody>
+        {props.items.map((it, i) => (
+          <tr key={i}>
+            <td>{dash(it.accessType)}</td>
+            <td>{dash(it.folderPath)}</td>
+            <td className="mono">{dash(it.internetMessageId)}</td>
+            <td className="num">{it.sizeBytes === null ? '—' : formatCount(it.sizeBytes)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function EventDetailPane() {
+  const detail = useTimeline((s) => s.detail);
+  const loading = useTimeline((s) => s.detailLoading);
+  const error = useTimeline((s) => s.detailError);
+  const filterBy = useTimeline((s) => s.filterBy);
+  const timeZone = useCase((s) => s.summary?.timeZone ?? 'UTC');
+
+  let content;
+  if (error) content = <Notice kind="error">{error}</Notice>;
+  else if (!detail) content = <Notice kind="info">{loading ? 'Loading the event…' : 'Select an event to see its full record, access items and source.'}</Notice>;
+  else {
+    const d = detail;
+    content = (
+      <div className={loading ? 'detail-body stale' : 'detail-body'}>
+        <h2 data-testid="detail-operation">{dash(d.operation)}</h2>
+        <dl className="fields">
+          <Field label="Time (UTC)" value={d.time} mono testId="detail-time" />
+          {timeZone !== 'UTC' ? <Field label={`Time (${timeZone})`} value={inZone(d.time, timeZone)} mono /> : null}
+          <Field label="User" value={d.user} onFilter={d.user ? () => void filterBy('user', d.user!) : undefined} />
+          <Field label="Mailbox" value={d.mailbox} onFilter={d.mailbox ? () => void filterBy('mailbox', d.mailbox!) : undefined} />
+          <Field label="Client IP" value={d.clientIp} mono onFilter={d.clientIp ? () => void filterBy('ip', d.clientIp!) : undefined} />
+          <Field label="Session" value={d.sessionId} mono onFilter={d.sessionId ? () => void filterBy('session', d.sessionId!) : undefined} />
+          <Field label="App id" value={d.appId} mono />
+          <Field label="Workload" value={d.workload} />
+          <Field label="Record type" value={d.recordTypeName ? `${d.recordTypeName} (${dash(d.recordType)})` : d.recordType} />
+          <Field label="Result" value={d.resultStatus} />
+          <Field label="Record id" value={d.id} mono testId="detail-id" />
+        </dl>
+        <h3>Source (cite this)</h3>
+        <dl className="fields">
+          <Field label="Evidence SHA-256" value={d.evidence.sha256} mono testId="detail-sha256" />
+          <Field label="Line / record" value={d.evidence.line} testId="detail-line" />
+        </dl>
+        <h3>Access items ({formatCount(d.items.length)})</h3>
+        <Items items={d.items} />
+        <h3>AuditData</h3>
+        <pre className="audit-data" data-testid="detail-auditdata" tabIndex={0}>{JSON.stringify(d.auditData, null, 2)}</pre>
+      </div>
+    );
+  }
+  return (
+    <aside className="detail" aria-label="Event detail" data-testid="event-detail">
+      {content}
+    </aside>
+  );
+}

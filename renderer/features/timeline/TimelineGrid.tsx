@@ -1,0 +1,158 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef } from 'react';
+import type { KeyboardEvent } from 'react';
+import type { TimelineEntry } from '../../../core/api.ts';
+import { Notice } from '../../components/Notice.tsx';
+import { formatCount } from '../../format.ts';
+import { useTimeline } from '../../stores/context.tsx';
+import { isEmptyFilters } from '../../stores/filters.ts';
+
+export const ROW_HEIGHT = 28;
+/** Start fetching the next page when this many loaded rows are left below the view. */
+const PREFETCH_ROWS = 100;
+
+const COLUMNS: { key: string; label: string; value: (r: TimelineEntry) => string | null }[] = [
+  { key: 'time', label: 'Time (UTC)', value: (r) => r.time },
+  { key: 'operation', label: 'Operation', value: (r) => r.operation },
+  { key: 'user', label: 'User', value: (r) => r.user },
+  { key: 'mailbox', label: 'Mailbox', value: (r) => r.mailbox },
+  { key: 'ip', label: 'Client IP', value: (r) => r.clientIp },
+  { key: 'session', label: 'Session', value: (r) => r.sessionId },
+  { key: 'workload', label: 'Workload', value: (r) => r.workload },
+  { key: 'result', label: 'Result', value: (r) => r.resultStatus },
+];
+
+function StatusLine() {
+  const count = useTimeline((s) => s.count);
+  const loaded = useTimeline((s) => s.rows.length);
+  const loading = useTimeline((s) => s.loading);
+  const loadingMore = useTimeline((s) => s.loadingMore);
+  const next = useTimeline((s) => s.next);
+  return (
+    <div className="grid-status" aria-live="polite">
+      {loading ? 'Searching…' : count === null ? `${formatCount(loaded)} events loaded` : (
+        <>
+          <b data-testid="match-count">{formatCount(count)}</b> {count === 1 ? 'event matches' : 'events match'}
+          <span className="muted"> · <span data-testid="loaded-count">{formatCount(loaded)}</span> loaded{next ? (loadingMore ? ', loading more…' : ', scroll for more') : ''}</span>
+        </>
+      )}
+      <span className="muted right">Times in UTC (ISO 8601). ↑/↓ to move, Enter to open.</span>
+    </div>
+  );
+}
+
+export function TimelineGrid() {
+  const rows = useTimeline((s) => s.rows);
+  const next = useTimeline((s) => s.next);
+  const loading = useTimeline((s) => s.loading);
+  const loadingMore = useTimeline((s) => s.loadingMore);
+  const error = useTimeline((s) => s.error);
+  const filters = useTimeline((s) => s.filters);
+  const selectedIndex = useTimeline((s) => s.selectedIndex);
+  const select = useTimeline((s) => s.select);
+  const moveSelection = useTimeline((s) => s.moveSelection);
+  const loadMore = useTimeline((s) => s.loadMore);
+  const apply = useTimeline((s) => s.apply);
+  const clear = useTimeline((s) => s.clear);
+
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length + (next ? 1 : 0),
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 15,
+    // The sticky column header sits above the rows inside the same scroll box (so columns line up).
+    scrollMargin: ROW_HEIGHT,
+    useFlushSync: false,
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastVisible = items.at(-1)?.index ?? -1;
+
+  useEffect(() => {
+    if (next && !loading && !loadingMore && lastVisible >= rows.length - PREFETCH_ROWS) void loadMore();
+  }, [lastVisible, rows.length, next, loading, loadingMore, loadMore]);
+
+  useEffect(() => {
+    if (selectedIndex >= 0) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
+  }, [selectedIndex, virtualizer]);
+
+  const pageRows = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
+  const onKeyDown = (e: KeyboardEvent) => {
+    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: pageRows, PageUp: -pageRows, Home: -Infinity, End: rows.length };
+    if (e.key in moves) {
+      e.preventDefault();
+      const d = moves[e.key]!;
+      void (d === -Infinity ? select(0) : moveSelection(d));
+    } else if (e.key === 'Enter' && selectedIndex < 0 && rows.length > 0) {
+      e.preventDefault();
+      void select(0);
+    }
+  };
+
+  let body;
+  if (error && rows.length === 0) {
+    body = <Notice kind="error" action={{ label: 'Retry', onClick: () => void apply() }}>{error}</Notice>;
+  } else if (loading && rows.length === 0) {
+    body = <Notice kind="info">Loading events…</Notice>;
+  } else if (rows.length === 0) {
+    body = isEmptyFilters(filters)
+      ? <Notice kind="empty">This case has no events yet. Import audit records with: blindspot import &lt;case&gt; &lt;file&gt;</Notice>
+      : <Notice kind="empty" action={{ label: 'Clear filters', onClick: () => void clear() }}>No events match these filters.</Notice>;
+  }
+
+  const head = (
+    <div className="grid-row grid-head" role="row" aria-rowindex={1}>
+      {COLUMNS.map((c) => <div key={c.key} role="columnheader" className={`cell col-${c.key}`}>{c.label}</div>)}
+    </div>
+  );
+
+  return (
+    <section className="timeline" aria-label="Timeline">
+      <StatusLine />
+      {error && rows.length > 0 ? <Notice kind="error" action={{ label: 'Retry', onClick: () => void loadMore() }}>{error}</Notice> : null}
+      <div className="grid" role="grid" aria-rowcount={rows.length + 1} aria-label="Events in time order" data-testid="timeline-grid">
+        {body ? <>{head}{body}</> : (
+          <div
+            ref={scrollRef}
+            className="grid-body"
+            tabIndex={0}
+            onKeyDown={onKeyDown}
+            data-testid="timeline-scroll"
+            aria-activedescendant={selectedIndex >= 0 ? `row-${selectedIndex}` : undefined}
+          >
+            {head}
+            <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+              {items.map((v) => {
+                const r = rows[v.index];
+                const style = { transform: `translateY(${v.start - virtualizer.options.scrollMargin}px)`, height: ROW_HEIGHT };
+                if (!r) {
+                  return <div key="loader" className="grid-row loader-row" style={style} role="row">Loading more events…</div>;
+                }
+                const selected = v.index === selectedIndex;
+                return (
+                  <div
+                    key={r.id}
+                    id={`row-${v.index}`}
+                    className={selected ? 'grid-row selected' : 'grid-row'}
+                    role="row"
+                    aria-rowindex={v.index + 2}
+                    aria-selected={selected}
+                    data-testid="timeline-row"
+                    data-event-id={r.id}
+                    style={style}
+                    onClick={() => void select(v.index)}
+                  >
+                    {COLUMNS.map((c) => {
+                      const text = c.value(r);
+                      return <div key={c.key} role="gridcell" className={`cell col-${c.key}`} title={text ?? undefined}>{text ?? '—'}</div>;
+                    })}
+                  </div>
+                );
+              })}
+            </div>
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,23 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createClient } from './api.ts';
+import { App } from './App.tsx';
+import { createCaseStore } from './stores/caseStore.ts';
+import { StoresContext } from './stores/context.tsx';
+import { createTimelineStore } from './stores/timelineStore.ts';
+
+const client = createClient();
+const stores = { caseStore: createCaseStore(client), timeline: createTimelineStore(client) };
+void stores.caseStore.getState().load();
+void stores.timeline.getState().apply();
+
+const root = document.getElementById('root');
+if (root) {
+  createRoot(root).render(
+    <StrictMode>
+      <StoresContext value={stores}>
+        <App />
+      </StoresContext>
+    </StrictMode>,
+  );
+}

@@ -1,0 +1,27 @@
+// The stores one window uses, made once in main.tsx and handed to components through context.
+import { createContext, useContext } from 'react';
+import { useStore } from 'zustand';
+import type { StoreApi } from 'zustand/vanilla';
+import type { CaseState } from './caseStore.ts';
+import type { TimelineState } from './timelineStore.ts';
+
+export interface Stores {
+  caseStore: StoreApi<CaseState>;
+  timeline: StoreApi<TimelineState>;
+}
+
+export const StoresContext = createContext<Stores | null>(null);
+
+function useStores(): Stores {
+  const s = useContext(StoresContext);
+  if (!s) throw new Error('StoresContext is missing');
+  return s;
+}
+
+export function useCase<T>(select: (s: CaseState) => T): T {
+  return useStore(useStores().caseStore, select);
+}
+
+export function useTimeline<T>(select: (s: TimelineState) => T): T {
+  return useStore(useStores().timeline, select);
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { ApiResult, EventDetail, TimelineEntry } from '../../core/api.ts';
+import type { ApiClient } from '../api.ts';
+import { createTimelineStore } from './timelineStore.ts';
+
+function entry(i: number, user = 'a@contoso.com'): TimelineEntry {
+  return {
+    id: `e${i}`, rowId: i, timeMs: i * 1000, time: new Date(i * 1000).toISOString(), recordType: 50, recordTypeName: 'X', operation: 'MailItemsAccessed',
+    workload: 'Exchange', user, mailbox: user, clientIp: null, sessionId: null, appId: null, resultStatus: null, evidence: { sha256: 'ab', line: i },
+  };
+}
+
+/** A fake workstation over N rows, paging by keyset like the real one, recording every call. */
+function fakeClient(n: number, opts: { failDetail?: boolean } = {}) {
+  const all = Array.from({ length: n }, (_, i) => entry(i + 1, i % 2 ? 'b@contoso.com' : 'a@contoso.com'));
+  const calls: { name: string; args: Record<string, unknown> }[] = [];
+  const gates: (() => void)[] = [];
+  let hold = false;
+  const client = (async (name: string, args: Record<string, unknown>): Promise<ApiResult<unknown>> => {
+    calls.push({ name, args });
+    if (hold) await new Promise<void>((res) => gates.push(res));
+    const match = all.filter((r) => !args['user'] || r.user === args['user']);
+    if (name === 'timeline.count') return { ok: true, value: { count: match.length } };
+    if (name === 'timeline.query') {
+      const after = args['after'] as { id: number } | undefined;
+      const rest = match.filter((r) => !after || r.rowId > after.id);
+      const limit = args['limit'] as number;
+      const rows = rest.slice(0, limit);
+      return { ok: true, value: { rows, next: rest.length > limit ? { timeMs: rows.at(-1)!.timeMs, id: rows.at(-1)!.rowId } : null } };
+    }
+    if (name === 'event.get') {
+      if (opts.failDetail) return { ok: false, error: { kind: 'NotFound', message: 'No event with id x in this case.' } };
+      const r = all.find((x) => x.id === args['id'])!;
+      return { ok: true, value: { ...r, auditData: { Id: r.id }, items: [] } satisfies EventDetail };
+    }
+    return { ok: false, error: { kind: 'BadRequest', message: 'unexpected' } };
+  }) as unknown as ApiClient;
+  return { client, calls, hold: (h: boolean) => { hold = h; }, release: () => { for (const g of gates.splice(0)) g(); }, releaseNewestFirst: () => { for (const g of gates.splice(0).reverse()) g(); } };
+}
+
+describe('timeline store', () => {
+  it('loads the first page and the count, then appends keyset pages until the end', async () => {
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    await s.getState().apply();
+    expect(s.getState()).toMatchObject({ count: 25, loading: false, error: null });
+    expect(s.getState().rows.map((r) => r.id)).toEqual(Array.from({ length: 10 }, (_, i) => `e${i + 1}`));
+    await s.getState().loadMore();
+    await s.getState().loadMore();
+    expect(s.getState().rows).toHaveLength(25);
+    expect(s.getState().next).toBeNull();
+    await s.getState().loadMore(); // at the end: no call
+    expect(f.calls.filter((c) => c.name === 'timeline.query').map((c) => c.args['after'])).toEqual([undefined, { timeMs: 10_000, id: 10 }, { timeMs: 20_000, id: 20 }]);
+  });
+
+  it('sends the filters to the workstation (filtering happens in SQL, not here) and refuses bad input before sending', async () => {
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    s.getState().setDraft('user', 'b@contoso.com');
+    await s.getState().apply();
+    expect(f.calls.at(-1)).toEqual({ name: 'timeline.count', args: { user: 'b@contoso.com' } });
+    expect(s.getState().count).toBe(12);
+    const before = f.calls.length;
+    s.getState().setDraft('from', 'last tuesday');
+    await s.getState().apply();
+    expect(f.calls.length).toBe(before);
+    expect(s.getState().draftError).toMatchObject({ field: 'from' });
+    s.getState().setDraft('from', '');
+    expect(s.getState().draftError).toBeNull();
+  });
+
+  it('drops a page that arrives after the filters changed', async () => {
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    f.hold(true);
+    const stale = s.getState().apply();
+    s.getState().setDraft('user', 'a@contoso.com');
+    const fresh = s.getState().apply();
+    f.hold(false);
+    // The newer answers arrive first; the older ones, arriving last, must not overwrite them.
+    f.releaseNewestFirst();
+    await Promise.all([stale, fresh]);
+    expect(s.getState().count).toBe(13);
+    expect(new Set(s.getState().rows.map((r) => r.user))).toEqual(new Set(['a@contoso.com']));
+  });
+
+  it('selects rows, moves with the keyboard, fetches more near the end, and shows detail errors as text', async () => {
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    await s.getState().apply();
+    await s.getState().moveSelection(1);
+    expect(s.getState()).toMatchObject({ selectedIndex: 0, selectedId: 'e1', detail: { id: 'e1' } });
+    await s.getState().moveSelection(5);
+    expect(s.getState().selectedId).toBe('e6');
+    expect(s.getState().rows.length).toBeGreaterThan(10); // within 20 rows of the end: next page loaded
+    await s.getState().moveSelection(-100);
+    expect(s.getState().selectedIndex).toBe(0);
+
+    const g = fakeClient(3, { failDetail: true });
+    const t = createTimelineStore(g.client, 10);
+    await t.getState().apply();
+    await t.getState().select(1);
+    expect(t.getState()).toMatchObject({ detail: null, detailError: 'No event with id x in this case.' });
+  });
+
+  it('shows a failed query as an error message, not an exception', async () => {
+    const client = (async () => ({ ok: false, error: { kind: 'CaseProblem', message: 'the case database is locked' } })) as unknown as ApiClient;
+    const s = createTimelineStore(client, 10);
+    await s.getState().apply();
+    expect(s.getState()).toMatchObject({ loading: false, error: 'the case database is locked', rows: [] });
+  });
+});

@@ -1,0 +1,134 @@
+// The timeline's state and actions: filters are applied in SQL by the workstation; this store only
+// holds the rows loaded so far (keyset pages), the count of matching events, and the selected event.
+// Answers that arrive after the filters changed are dropped (generation counter).
+import { createStore } from 'zustand/vanilla';
+import type { EventDetail, TimelineEntry } from '../../core/api.ts';
+import type { ApiClient } from '../api.ts';
+import { draftToFilters, EMPTY_DRAFT } from './filters.ts';
+import type { FilterDraft, TimelineFilters } from './filters.ts';
+
+export const PAGE_SIZE = 500;
+
+export interface TimelineState {
+  draft: FilterDraft;
+  draftError: { field: keyof FilterDraft; message: string } | null;
+  filters: TimelineFilters;
+  rows: TimelineEntry[];
+  next: { timeMs: number; id: number } | null;
+  /** True until the first page for the current filters has arrived. */
+  loading: boolean;
+  loadingMore: boolean;
+  error: string | null;
+  count: number | null;
+  selectedId: string | null;
+  selectedIndex: number;
+  detail: EventDetail | null;
+  detailLoading: boolean;
+  detailError: string | null;
+  setDraft(field: keyof FilterDraft, value: string): void;
+  apply(): Promise<void>;
+  clear(): Promise<void>;
+  /** Shows only this field's value (e.g. "all events of this user"). */
+  filterBy(field: 'user' | 'mailbox' | 'ip' | 'session', value: string): Promise<void>;
+  loadMore(): Promise<void>;
+  select(index: number): Promise<void>;
+  moveSelection(delta: number): Promise<void>;
+}
+
+export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
+  let generation = 0;
+  let detailGeneration = 0;
+  return createStore<TimelineState>()((set, get) => ({
+    draft: EMPTY_DRAFT,
+    draftError: null,
+    filters: {},
+    rows: [],
+    next: null,
+    loading: false,
+    loadingMore: false,
+    error: null,
+    count: null,
+    selectedId: null,
+    selectedIndex: -1,
+    detail: null,
+    detailLoading: false,
+    detailError: null,
+
+    setDraft(field, value) {
+      set({ draft: { ...get().draft, [field]: value }, draftError: get().draftError?.field === field ? null : get().draftError });
+    },
+
+    async apply() {
+      const parsed = draftToFilters(get().draft);
+      if (!parsed.ok) {
+        set({ draftError: { field: parsed.field, message: parsed.message } });
+        return;
+      }
+      const g = ++generation;
+      set({ draftError: null, filters: parsed.filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: null });
+      const [page, count] = await Promise.all([
+        client('timeline.query', { ...parsed.filters, limit: pageSize }),
+        client('timeline.count', parsed.filters),
+      ]);
+      if (g !== generation) return;
+      if (!page.ok) {
+        set({ loading: false, error: page.error.message });
+        return;
+      }
+      set({
+        rows: page.value.rows,
+        next: page.value.next,
+        loading: false,
+        // The open event stays open; it is highlighted again if it is among the new rows.
+        selectedIndex: page.value.rows.findIndex((r) => r.id === get().selectedId),
+        count: count.ok ? count.value.count : null,
+        error: count.ok ? null : count.error.message,
+      });
+    },
+
+    async clear() {
+      set({ draft: EMPTY_DRAFT, draftError: null });
+      await get().apply();
+    },
+
+    async filterBy(field, value) {
+      set({ draft: { ...get().draft, [field]: value } });
+      await get().apply();
+    },
+
+    async loadMore() {
+      const s = get();
+      if (!s.next || s.loading || s.loadingMore) return;
+      const g = generation;
+      set({ loadingMore: true });
+      const page = await client('timeline.query', { ...s.filters, after: s.next, limit: pageSize });
+      if (g !== generation) return;
+      if (!page.ok) {
+        set({ loadingMore: false, error: page.error.message });
+        return;
+      }
+      set({ rows: [...get().rows, ...page.value.rows], next: page.value.next, loadingMore: false });
+    },
+
+    async select(index) {
+      const row = get().rows[index];
+      if (!row) return;
+      if (row.id === get().selectedId && (get().detail || get().detailLoading)) return;
+      const g = ++detailGeneration;
+      set({ selectedId: row.id, selectedIndex: index, detailLoading: true, detailError: null });
+      const r = await client('event.get', { id: row.id });
+      if (g !== detailGeneration) return;
+      if (r.ok) set({ detail: r.value, detailLoading: false });
+      else set({ detail: null, detailLoading: false, detailError: r.error.message });
+    },
+
+    async moveSelection(delta) {
+      const s = get();
+      if (s.rows.length === 0) return;
+      const target = Math.max(0, Math.min(s.rows.length - 1, (s.selectedIndex < 0 ? -1 : s.selectedIndex) + delta));
+      await get().select(target);
+      // Near the end of what is loaded: fetch the next page so the keyboard never hits a wall.
+      if (target >= get().rows.length - 20) await get().loadMore();
+    },
+  }));
+}
