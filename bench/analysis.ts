@@ -73,7 +73,10 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
       const sess = `s-${Math.floor(rnd() * 1e9).toString(36)}`;
       if (r < 0.5) {
         const hot = hotLeft > 0 && rnd() < hotRecords / (hotRecords + otherMia);
-        const mbx = hot ? HOT : upn(1 + Math.floor(rnd() * (MAILBOXES - 1)));
+        const mi = hot ? 0 : 1 + Math.floor(rnd() * (MAILBOXES - 1));
+        const mbx = upn(mi);
+        // A person reads mail from a few usual places (office, home, phone); 1% from elsewhere.
+        const ip = rnd() < 0.99 ? `10.${mi % 250}.${Math.floor(mi / 250)}.${1 + Math.floor(rnd() * 4)}` : `198.51.${Math.floor(rnd() * 4)}.${Math.floor(rnd() * 250)}`;
         const throttled = !hot && rnd() < 0.00002;
         const count = hot ? Math.min(10, hotLeft) : 1 + Math.floor(rnd() * 3);
         const folder = pick(FOLDERS);

@@ -97,23 +97,26 @@ describe('MailItemsAccessed aggregates', () => {
     expect(readThrottleMarkers(db)).toEqual([{ recordId: on.recordId, timeMs: T0, mailbox: MEG }]);
   });
 
-  it('throttle inference: 1,001 records in 24 hours on one mailbox, 1,000 on another', () => {
+  it('throttle inference: 1,001 records in 24 hours on one mailbox, 1,000 on another, 1,001 over 25 hours on a third', () => {
     const ins = db.transaction(() => {
       for (let k = 0; k < 1001; k++) mia(T0 + k * 60_000, MEG);
       for (let k = 0; k < 1000; k++) mia(T0 + k * 60_000, 'adele@contoso.com');
+      for (let k = 0; k < 1001; k++) mia(T0 + k * 90_000, 'grady@contoso.com');
     });
     ins();
-    const { inferred, miaCounts } = inferThrottles(db);
-    expect(inferred).toEqual([{ mailbox: MEG, startMs: T0 + 1000 * 60_000, count: 1001 }]);
-    expect(miaCounts.get('adele@contoso.com')).toBe(1000);
+    const activity = readMailboxActivity(db);
+    expect(inferThrottles(db, activity)).toEqual([{ mailbox: MEG, startMs: T0 + 1000 * 60_000, count: 1001 }]);
+    expect(activity.find((a) => a.mailbox === 'adele@contoso.com')?.mailItemsAccessed).toBe(1000);
   });
 
-  it('activity per mailbox per day merges UPN case variants', () => {
+  it('activity per mailbox per day merges UPN case variants and counts MailItemsAccessed', () => {
     insert({ timeMs: T0, operation: 'Send', mailbox: MEG });
     insert({ timeMs: T0 + 25 * H, operation: 'Send', mailbox: MEG.toUpperCase() });
-    const [a] = readMailboxActivity(db, new Map([[MEG, 7]]));
-    expect(a).toMatchObject({ mailbox: MEG, count: 2, firstMs: T0, lastMs: T0 + 25 * H, mailItemsAccessed: 7 });
-    expect([...a!.daily.values()]).toEqual([1, 1]);
+    mia(T0 + 26 * H, MEG);
+    const [a] = readMailboxActivity(db);
+    expect(a).toMatchObject({ mailbox: MEG, count: 3, firstMs: T0, lastMs: T0 + 26 * H, mailItemsAccessed: 1 });
+    expect([...a!.daily.values()]).toEqual([1, 2]);
+    expect(readMailboxActivity(db, 'MEGAN.BOWEN@contoso.com').map((x) => x.count)).toEqual([3]);
   });
 
   it('access sources group by IP, app and client; the first record is found', () => {
@@ -207,12 +210,10 @@ describe('query plans use indexes', () => {
   const sy = syncedFoldersSql({ mailbox: MEG, fromMs: 0, toMs: 1 });
   it.each([
     ['throttle markers', SQL.throttled, [], /events_mia_throttled/],
-    ['MailItemsAccessed per hour', SQL.miaHourly, [], /COVERING INDEX events_mia\b/],
     ['MailItemsAccessed times of a mailbox', SQL.miaTimes, [MEG], /COVERING INDEX events_mia\b/],
-    ['access sources', SQL.accessSources, [], /COVERING INDEX events_mia\b/],
-    ['activity per day', SQL.activity, [], /COVERING INDEX events_mailbox_time/],
-    ['activity of one mailbox', SQL.activityOne, [MEG], /COVERING INDEX events_mailbox_time \(mailbox=\?\)/],
-    ['MailItemsAccessed per hour, one mailbox', SQL.miaHourlyOne, [MEG], /COVERING INDEX events_mia \(mailbox=\?\)/],
+    ['access sources (grouped in index order)', SQL.accessSources, [], /^SEARCH events USING COVERING INDEX events_mia_src \(mailbox>\?\)$/],
+    ['activity per day (grouped in index order)', SQL.activity, [], /^SEARCH events USING COVERING INDEX events_mailbox_day \(mailbox>\?\)$/],
+    ['activity of one mailbox', SQL.activityOne, [MEG], /^SEARCH events USING COVERING INDEX events_mailbox_day \(mailbox=\?\)$/],
     ['change records', SQL.changes, ['Set-Mailbox'], /INDEX events_op_time/],
     ['first access by IP', SQL.firstAccessByIp, [MEG, 1, 'x'], /INDEX events_mia\b/],
     ['exposure items', ex.sql, ex.args, /INDEX events_mia\b[\s\S]*access_items_event_cover|access_items_event_cover[\s\S]*INDEX events_mia\b/],

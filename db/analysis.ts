@@ -37,17 +37,13 @@ export const SQL = {
             FROM events WHERE operation = ? ORDER BY time_ms`,
   throttled: `SELECT record_id AS recordId, time_ms AS timeMs, mailbox, audit_data AS auditData FROM events INDEXED BY events_mia_throttled
               WHERE operation = 'MailItemsAccessed' AND audit_data GLOB '*IsThrottled*True*'`,
-  miaHourly: `SELECT mailbox, time_ms / ${HOUR_MS} AS hour, count(*) AS n FROM events INDEXED BY events_mia
-              WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL GROUP BY mailbox, hour`,
-  miaHourlyOne: `SELECT mailbox, time_ms / ${HOUR_MS} AS hour, count(*) AS n FROM events INDEXED BY events_mia
-              WHERE operation = 'MailItemsAccessed' AND mailbox = ? GROUP BY mailbox, hour`,
-  activityOne: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
-             FROM events WHERE mailbox = ? GROUP BY mailbox, day`,
   miaTimes: `SELECT time_ms AS t FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? ORDER BY time_ms`,
-  activity: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
-             FROM events WHERE mailbox IS NOT NULL GROUP BY mailbox, day`,
+  activity: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, sum(operation = 'MailItemsAccessed') AS mia, min(time_ms) AS firstMs, max(time_ms) AS lastMs
+             FROM events INDEXED BY events_mailbox_day WHERE mailbox IS NOT NULL GROUP BY mailbox, time_ms / ${DAY_MS}`,
+  activityOne: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, sum(operation = 'MailItemsAccessed') AS mia, min(time_ms) AS firstMs, max(time_ms) AS lastMs
+             FROM events INDEXED BY events_mailbox_day WHERE mailbox IS NOT NULL AND mailbox = ? GROUP BY mailbox, time_ms / ${DAY_MS}`,
   accessSources: `SELECT mailbox, client_ip AS ip, app_id AS appId, client_info AS clientInfo, min(time_ms) AS firstMs, max(time_ms) AS lastMs, count(*) AS n
-                  FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL
+                  FROM events INDEXED BY events_mia_src WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL
                   GROUP BY mailbox, client_ip, app_id, client_info`,
   firstAccessByIp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_ip = ? LIMIT 1`,
   firstAccessByApp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND app_id = ? LIMIT 1`,
@@ -122,57 +118,40 @@ export function readThrottleMarkers(db: ReadableDB): ThrottleMarker[] {
   return out;
 }
 
-/**
- * Where a mailbox passed 1,000 MailItemsAccessed records within 24 hours. Hourly counts in SQL find the
- * candidate mailboxes (any 25 consecutive hours above the limit); only their record times are streamed.
- * Also returns the MailItemsAccessed total per mailbox.
- */
-export function inferThrottles(db: ReadableDB, mailbox?: string): { inferred: InferredThrottle[]; miaCounts: Map<string, number> } {
-  const hours = new Map<string, Map<number, number>>();
-  const totals = new Map<string, number>();
-  const names = new Map<string, string>();
-  const rows = mailbox === undefined ? db.prepare(SQL.miaHourly).iterate() : db.prepare(SQL.miaHourlyOne).iterate(mailbox);
-  for (const r of rows as Iterable<{ mailbox: string; hour: number; n: number }>) {
-    const k = r.mailbox.toLowerCase();
-    names.set(k, r.mailbox);
-    let m = hours.get(k);
-    if (!m) hours.set(k, (m = new Map()));
-    m.set(r.hour, (m.get(r.hour) ?? 0) + r.n);
-    totals.set(k, (totals.get(k) ?? 0) + r.n);
-  }
-  const inferred: InferredThrottle[] = [];
-  const times = db.prepare(SQL.miaTimes).pluck();
-  for (const [k, m] of hours) {
-    if ((totals.get(k) ?? 0) <= THROTTLE_LIMIT) continue;
-    const hs = [...m.keys()].sort((a, b) => a - b);
-    let sum = 0;
-    let tail = 0;
-    let candidate = false;
-    for (const h of hs) {
-      sum += m.get(h)!;
-      while (hs[tail]! < h - 24) sum -= m.get(hs[tail++]!)!;
-      if (sum > THROTTLE_LIMIT) { candidate = true; break; }
-    }
-    if (!candidate) continue;
-    for (const d of detectThrottle(times.iterate(names.get(k)!) as Iterable<number>)) inferred.push({ mailbox: k, startMs: d.startMs, count: d.count });
-  }
-  return { inferred, miaCounts: totals };
-}
-
-/** Events per mailbox per day (for capacity and silence), merged with MailItemsAccessed totals. */
-export function readMailboxActivity(db: ReadableDB, miaCounts: Map<string, number>, mailbox?: string): MailboxActivity[] {
-  const by = new Map<string, MailboxActivity>();
+/** Events per mailbox per day (for capacity and silence) with their MailItemsAccessed counts, grouped in index order. */
+export function readMailboxActivity(db: ReadableDB, mailbox?: string): MailboxActivity[] {
+  const by = new Map<string, MailboxActivity & { miaDaily: Map<number, number> }>();
   const rows = mailbox === undefined ? db.prepare(SQL.activity).iterate() : db.prepare(SQL.activityOne).iterate(mailbox);
-  for (const r of rows as Iterable<{ mailbox: string; day: number; n: number; firstMs: number; lastMs: number }>) {
+  for (const r of rows as Iterable<{ mailbox: string; day: number; n: number; mia: number; firstMs: number; lastMs: number }>) {
     const k = r.mailbox.toLowerCase();
     let a = by.get(k);
-    if (!a) by.set(k, (a = { mailbox: k, count: 0, firstMs: r.firstMs, lastMs: r.lastMs, daily: new Map(), mailItemsAccessed: miaCounts.get(k) ?? 0 }));
+    if (!a) by.set(k, (a = { mailbox: k, count: 0, firstMs: r.firstMs, lastMs: r.lastMs, daily: new Map(), mailItemsAccessed: 0, miaDaily: new Map() }));
     a.count += r.n;
+    a.mailItemsAccessed += r.mia;
     a.firstMs = Math.min(a.firstMs, r.firstMs);
     a.lastMs = Math.max(a.lastMs, r.lastMs);
     a.daily.set(r.day, (a.daily.get(r.day) ?? 0) + r.n);
+    if (r.mia > 0) a.miaDaily.set(r.day, (a.miaDaily.get(r.day) ?? 0) + r.mia);
   }
   return [...by.values()];
+}
+
+/**
+ * Where a mailbox passed 1,000 MailItemsAccessed records within 24 hours. Any 24 hours lie within two
+ * consecutive UTC days, so only mailboxes whose daily counts of two consecutive days exceed the limit
+ * are candidates; only their record times are streamed (in index order) and scanned exactly.
+ */
+export function inferThrottles(db: ReadableDB, activity: MailboxActivity[]): InferredThrottle[] {
+  const inferred: InferredThrottle[] = [];
+  const times = db.prepare(SQL.miaTimes).pluck();
+  for (const a of activity as (MailboxActivity & { miaDaily?: Map<number, number> })[]) {
+    if (a.mailItemsAccessed <= THROTTLE_LIMIT || !a.miaDaily) continue;
+    let candidate = false;
+    for (const [d, n] of a.miaDaily) if (n + (a.miaDaily.get(d + 1) ?? 0) > THROTTLE_LIMIT) { candidate = true; break; }
+    if (!candidate) continue;
+    for (const d of detectThrottle(times.iterate(a.mailbox) as Iterable<number>)) inferred.push({ mailbox: a.mailbox, startMs: d.startMs, count: d.count });
+  }
+  return inferred;
 }
 
 /** MailItemsAccessed grouped by (mailbox, IP, app, client), from the covering partial index. */
@@ -238,34 +217,35 @@ function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
 
 export function exposureItemsSql(q: ExposureQuery): { sql: string; args: unknown[] } {
   const { where, args } = exposureWhere(q);
+  // Session ids (GUIDs), IPs and access types never hold a comma, so group_concat's ',' is safe for them;
+  // folder paths may, so they come as count/min/max (a third folder is fetched separately, rarely).
   return {
-    sql: `SELECT ai.internet_message_id AS imid, json_group_array(DISTINCT ai.folder_path) AS folders,
-                 min(e.time_ms) AS firstMs, max(e.time_ms) AS lastMs, count(DISTINCT e.id) AS n,
-                 json_group_array(DISTINCT e.session_id) AS sessions, json_group_array(DISTINCT e.client_ip) AS ips,
-                 json_group_array(DISTINCT coalesce(ai.access_type, 'Bind')) AS types
+    sql: `SELECT ai.internet_message_id AS imid, min(e.time_ms) AS firstMs, max(e.time_ms) AS lastMs, count(DISTINCT e.id) AS n,
+                 group_concat(DISTINCT e.session_id) AS sessions, group_concat(DISTINCT e.client_ip) AS ips,
+                 group_concat(DISTINCT coalesce(ai.access_type, 'Bind')) AS types,
+                 count(DISTINCT ai.folder_path) AS nf, min(ai.folder_path) AS f1, max(ai.folder_path) AS f2
           FROM events e INDEXED BY events_mia JOIN access_items ai INDEXED BY access_items_event_cover ON ai.event_id = e.id
           WHERE ${where} AND ai.internet_message_id IS NOT NULL AND coalesce(ai.access_type, 'Bind') <> 'Sync'
-          GROUP BY ai.internet_message_id ORDER BY min(e.time_ms), ai.internet_message_id`,
+          GROUP BY ai.internet_message_id`,
     args,
   };
 }
 
 const jsonList = (s: string): string[] => (JSON.parse(s) as (string | null)[]).filter((x): x is string => x !== null && x !== '').sort();
+const commaList = (s: string | null): string[] => (s === null || s === '' ? [] : s.split(',').sort());
 
-/** Bind-accessed messages, one per InternetMessageId, aggregated in SQL and streamed. */
+/** Bind-accessed messages, one per InternetMessageId (in InternetMessageId order), aggregated in SQL and streamed. */
 export function* queryExposureItems(db: ReadableDB, q: ExposureQuery): Generator<ExposedItem> {
   const { sql, args } = exposureItemsSql(q);
-  for (const r of db.prepare(sql).iterate(...args) as Iterable<{ imid: string; folders: string; firstMs: number; lastMs: number; n: number; sessions: string; ips: string; types: string }>) {
-    const folders = jsonList(r.folders);
+  const { where, args: wargs } = exposureWhere(q);
+  const moreFolders = db.prepare(`SELECT DISTINCT ai.folder_path FROM events e INDEXED BY events_mia JOIN access_items ai INDEXED BY access_items_event_cover ON ai.event_id = e.id
+    WHERE ${where} AND ai.internet_message_id = ? AND ai.folder_path IS NOT NULL ORDER BY ai.folder_path`).pluck();
+  for (const r of db.prepare(sql).raw().iterate(...args) as Iterable<[string, number, number, number, string | null, string | null, string, number, string | null, string | null]>) {
+    const [imid, firstMs, lastMs, n, sessions, ips, types, nf, f1, f2] = r;
+    const folder = nf === 0 ? null : nf === 1 ? f1 : nf === 2 ? `${f1} | ${f2}` : (moreFolders.all(...wargs, imid) as string[]).join(' | ');
     yield {
-      internetMessageId: r.imid,
-      folder: folders.length === 0 ? null : folders.join(' | '),
-      firstAccess: new Date(r.firstMs).toISOString(),
-      lastAccess: new Date(r.lastMs).toISOString(),
-      accessCount: r.n,
-      sessions: jsonList(r.sessions),
-      ips: jsonList(r.ips),
-      accessTypes: jsonList(r.types),
+      internetMessageId: imid, folder, firstAccess: new Date(firstMs).toISOString(), lastAccess: new Date(lastMs).toISOString(), accessCount: n,
+      sessions: commaList(sessions), ips: commaList(ips), accessTypes: commaList(types),
     };
   }
 }

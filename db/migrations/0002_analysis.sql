@@ -23,5 +23,14 @@ CREATE INDEX events_mia ON events(mailbox, time_ms, client_ip, app_id, client_in
 CREATE INDEX events_mia_throttled ON events(mailbox, time_ms)
   WHERE operation = 'MailItemsAccessed' AND audit_data GLOB '*IsThrottled*True*';
 
+-- The same rows in (mailbox, IP, app, client) order: the access-source baseline groups them without sorting.
+CREATE INDEX events_mia_src ON events(mailbox, client_ip, app_id, client_info, time_ms, operation)
+  WHERE operation = 'MailItemsAccessed';
+
+-- Events per mailbox per UTC day (capacity, silence, and the MailItemsAccessed daily counts that pick
+-- the mailboxes worth a throttle scan), grouped in index order.
+CREATE INDEX events_mailbox_day ON events(mailbox, time_ms / 86400000, operation, time_ms)
+  WHERE mailbox IS NOT NULL;
+
 -- Exposure reads an event's items with their message id, folder and access type without touching the table.
 CREATE INDEX access_items_event_cover ON access_items(event_id, access_type, internet_message_id, folder_path);
