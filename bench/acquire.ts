@@ -1,23 +1,39 @@
 // Benchmark (printed, never asserted): records per second acquired from the simulated tenant over HTTPS
 // into a case, and peak memory (RSS). Default: scenario `large`. Usage:
-//   node bench/acquire.ts [--scenario large|bec|quiet] [--days N] [--events-per-day N] [--source ual|graph] [--keep DIR]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+//   node bench/acquire.ts [--scenario large|bec|quiet] [--days N] [--events-per-day N] [--source ual|graph] [--keep DIR] [--in-process]
+// By default the simulated tenant runs in a child process (`blindspot sim`), so the RSS printed is the
+// acquiring process alone; --in-process runs it here (RSS then includes the emulator).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSim } from '../sim/index.ts';
-import type { ScenarioName } from '../sim/scenario/types.ts';
+import type { SimClientInfo, SimInfo } from '../sim/index.ts';
+import type { GroundTruth, ScenarioName } from '../sim/scenario/types.ts';
 import { createCase } from '../services/caseFolder.ts';
 import { acquire, addTenant, signIn } from '../services/acquisition.ts';
 import type { SourceId } from '../db/ledger.ts';
 
-const { values } = parseArgs({ options: { scenario: { type: 'string' }, days: { type: 'string' }, 'events-per-day': { type: 'string' }, source: { type: 'string' }, keep: { type: 'string' } } });
+const { values } = parseArgs({ options: { scenario: { type: 'string' }, days: { type: 'string' }, 'events-per-day': { type: 'string' }, source: { type: 'string' }, keep: { type: 'string' }, 'in-process': { type: 'boolean' } } });
 let peak = process.memoryUsage().rss;
 const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 100);
-const sim = await startSim({
+interface SimLike { origin: string; tenantId: string; caCertPath: string; clients: SimClientInfo[]; groundTruthPath: string; close(): Promise<void> }
+async function external(): Promise<SimLike> {
+  const args = ['sim', '--scenario', values.scenario ?? 'large', '--seed', '1', ...(values.days ? ['--days', values.days] : []), ...(values['events-per-day'] ? ['--events-per-day', values['events-per-day']] : [])];
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'blindspot.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => { buf += d.toString(); const i = buf.indexOf('\n'); if (i >= 0) resolve(buf.slice(0, i)); });
+    child.once('exit', (code) => reject(new Error(`blindspot sim exited with ${code}`)));
+  });
+  const info = JSON.parse(line) as SimInfo;
+  return { ...info, origin: new URL(info.authority).origin, close: async () => { child.kill('SIGINT'); await new Promise((r) => child.once('exit', r)); } };
+}
+const sim: SimLike = values['in-process'] ? await startSim({
   scenario: (values.scenario ?? 'large') as ScenarioName, seed: 1,
   ...(values.days ? { days: Number(values.days) } : {}), ...(values['events-per-day'] ? { eventsPerDay: Number(values['events-per-day']) } : {}),
-});
+}) : await external();
 const root = values.keep ?? mkdtempSync(join(tmpdir(), 'bs-bench-'));
 const h = createCase(join(root, 'case'), { name: 'bench', examiner: 'bench' });
 try {
@@ -29,7 +45,8 @@ try {
   const source = (values.source ?? 'ual') as SourceId;
   const t0 = performance.now();
   let last = 0;
-  const sum = await acquire(h, s, { tenant: 'sim', from: sim.scenario.range.start.toISOString(), to: sim.scenario.range.end.toISOString(), sources: [source], sliceHours: 24 }, {
+  const gt = JSON.parse(readFileSync(sim.groundTruthPath, 'utf8')) as GroundTruth;
+  const sum = await acquire(h, s, { tenant: 'sim', from: gt.range.start, to: gt.range.end, sources: [source], sliceHours: 24 }, {
     graphPollMs: 0,
     onProgress: (pr) => {
       if (performance.now() - last > 10_000) { last = performance.now(); process.stderr.write(`${pr.records} records, ${pr.recordsPerSecond}/s, slices ${pr.slicesDone}/${pr.slicesTotal}, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB\n`); }
@@ -37,7 +54,6 @@ try {
   });
   const secs = (performance.now() - t0) / 1000;
   await s.close();
-  const gt = sim.scenario.groundTruth();
   console.log(JSON.stringify({
     scenario: values.scenario ?? 'large', source, groundTruthRecords: gt.records.total, recordsInCase: sum.records, slices: sum.slices, complete: sum.complete,
     seconds: Math.round(secs), recordsPerSecond: Math.round(sum.records / secs), peakRssMB: Math.round(peak / 1e6),
