@@ -14,8 +14,7 @@ export const APP_SCHEME = 'blindspot';
 export const APP_HOST = 'app';
 export const APP_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
 
-/** The single IPC channel the preload script may invoke. */
-export const IPC_CHANNEL = 'blindspot:invoke';
+export { EVENT_CHANNEL, IPC_CHANNEL } from './channels.ts';
 
 export function isApiName(name: unknown): name is ApiName {
   return typeof name === 'string' && Object.hasOwn(API_SCHEMAS, name);
