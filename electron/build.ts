@@ -1,4 +1,4 @@
-// Bundles the Electron entry points into electron/dist/: main.js (ES module; dependencies such as
+// Bundles the Electron entry points into out/electron/ (git- and lint-ignored): main.js (ES module; dependencies such as
 // better-sqlite3 stay external and load from node_modules) and preload.cjs (one self-contained
 // CommonJS file, as a sandboxed preload must be; it may require nothing but 'electron').
 //   node electron/build.ts [outDir]
@@ -9,7 +9,7 @@ import { build } from 'vite';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-export async function buildElectron(outDir = join(HERE, 'dist')): Promise<{ main: string; preload: string }> {
+export async function buildElectron(outDir = join(HERE, '..', 'out', 'electron')): Promise<{ main: string; preload: string }> {
   const out = resolve(outDir);
   const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
   await build({

@@ -67,7 +67,7 @@ beforeAll(async () => {
   writeFileSync(join(dist, 'index.html'), '<!doctype html><title>Blindspot</title>');
   writeFileSync(join(work, 'secret.txt'), 'secret');
   process.env['BLINDSPOT_RENDERER_DIST'] = dist;
-  process.argv = ['electron', 'electron/dist/main.js', caseDir];
+  process.argv = ['electron', 'out/electron/main.js', caseDir];
   Object.defineProperty(process, 'defaultApp', { value: true, configurable: true });
   await import('./main.ts');
   await vi.waitFor(() => expect(fake.windows[0]?.loaded).toEqual([APP_URL]));

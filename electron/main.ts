@@ -5,7 +5,7 @@
 // name and argument checks) to the same handlers the web bridge uses.
 //
 //   node electron/build.ts && npm run build:renderer
-//   electron electron/dist/main.js <case-folder>
+//   electron out/electron/main.js <case-folder>
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import type { WebContents } from 'electron';
 import { readFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { APP_SCHEME, APP_URL, handleIpc, IPC_CHANNEL } from './ipc.ts';
 import { APP_HEADERS, caseDirFromArgv, isAllowedRequest, isAppUrl, resolveAppAsset, WEB_PREFERENCES } from './policy.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-/** Next to the bundles in electron/dist/: the preload, and the renderer two levels up. */
+/** Next to the bundles in out/electron/: the preload; the built renderer is two levels up. */
 const PRELOAD = join(HERE, 'preload.cjs');
 const RENDERER_DIST = process.env['BLINDSPOT_RENDERER_DIST'] ?? join(HERE, '..', '..', 'renderer', 'dist');
 

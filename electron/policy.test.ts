@@ -42,7 +42,7 @@ describe('Electron window policy', () => {
   });
 
   it('takes the case folder from the command line in development and packaged layouts', () => {
-    expect(caseDirFromArgv(['electron', 'electron/dist/main.js', '/cases/a'], true)).toBe('/cases/a');
+    expect(caseDirFromArgv(['electron', 'out/electron/main.js', '/cases/a'], true)).toBe('/cases/a');
     expect(caseDirFromArgv(['Blindspot.exe', '--inspect=0', 'C:\\cases\\a'], false)).toBe('C:\\cases\\a');
     expect(caseDirFromArgv(['electron', 'main.js'], true)).toBeNull();
   });
