@@ -9,7 +9,9 @@ export function parse<O extends Options>(cmd: string, argv: string[], options: O
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${cmd}: ${(e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '')}`, `Run: blindspot help`);
+    // Node's parser appends advice about '--' that does not apply to our commands: keep the first sentence.
+    const msg = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '').split('. To specify')[0];
+    throw new UsageError(`${cmd}: ${msg}.`.replace('..', '.'), `Run: blindspot help`);
   }
 }
 

@@ -50,7 +50,9 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd(rest);
   } catch (e) {
     if (e instanceof BlindspotError) {
-      process.stderr.write(`blindspot ${name}: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ''}`);
+      // Messages from argument parsing already start with the command's name; don't say it twice.
+      const msg = e.message.startsWith(`${name}`) ? e.message : `${name}: ${e.message}`;
+      process.stderr.write(`blindspot ${msg}\n${e.hint ? `  ${e.hint}\n` : ''}`);
       return e.exitCode;
     }
     throw e;

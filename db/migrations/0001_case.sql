@@ -87,8 +87,8 @@ CREATE INDEX events_time ON events(time_ms);
 CREATE INDEX events_user_time ON events(user_id, time_ms);
 CREATE INDEX events_mailbox_time ON events(mailbox, time_ms);
 CREATE INDEX events_op_time ON events(operation, time_ms);
-CREATE INDEX events_ip ON events(client_ip);
-CREATE INDEX events_session ON events(session_id);
+CREATE INDEX events_ip ON events(client_ip, time_ms);
+CREATE INDEX events_session ON events(session_id, time_ms);
 
 -- A record seen again (same record_id) in another place: kept so nothing is dropped silently.
 CREATE TABLE event_duplicates (
