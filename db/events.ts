@@ -1,7 +1,7 @@
-// Writing normalised events (with their access items, duplicates and full-text rows) and reading them
-// back as a timeline. Values are always bound, never concatenated into SQL.
+// Writing normalised events with their access items, duplicates and full-text rows (reading them back
+// is db/timeline.ts). Values are always bound, never concatenated into SQL.
 import type { AuditEvent, SourceLocation } from '../core/model.ts';
-import type { ReadableDB, WritableDB } from './database.ts';
+import type { WritableDB } from './database.ts';
 
 export type WriteOutcome = 'inserted' | 'duplicate';
 
@@ -71,95 +71,13 @@ export function ftsBody(e: AuditEvent): string {
   return parts.filter((p) => p !== null && p !== '').join(' ');
 }
 
-// ---- timeline -------------------------------------------------------------------------------------
-
-export interface TimelineQuery {
-  fromMs?: number;
-  toMs?: number;
-  user?: string;
-  mailbox?: string;
-  operations?: string[];
-  ip?: string;
-  session?: string;
-  text?: string;
-  limit?: number;
-}
-
-export interface TimelineRow {
-  id: string;
-  time: string;
-  recordType: number | null;
-  recordTypeName: string | null;
-  operation: string | null;
-  workload: string | null;
-  user: string | null;
-  mailbox: string | null;
-  clientIp: string | null;
-  sessionId: string | null;
-  appId: string | null;
-  resultStatus: string | null;
-  evidence: { sha256: string; line: number | null };
-}
-
-interface TimelineDbRow {
-  record_id: string; time_ms: number; record_type: number | null; record_type_name: string | null; operation: string | null;
-  workload: string | null; user_id: string | null; mailbox: string | null; client_ip: string | null; session_id: string | null;
-  app_id: string | null; result_status: string | null; sha256: string; loc_line: number | null; loc_offset: number | null;
-}
-
-/** Builds the WHERE clause from fixed fragments; every value is a bound parameter. */
-export function timelineSql(q: TimelineQuery): { sql: string; params: unknown[] } {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (q.fromMs !== undefined) { where.push('e.time_ms >= ?'); params.push(q.fromMs); }
-  if (q.toMs !== undefined) { where.push('e.time_ms < ?'); params.push(q.toMs); }
-  if (q.user) { where.push('e.user_id = ?'); params.push(q.user); }
-  if (q.mailbox) { where.push('e.mailbox = ?'); params.push(q.mailbox); }
-  if (q.operations && q.operations.length > 0) {
-    where.push(`e.operation IN (${q.operations.map(() => '?').join(', ')})`);
-    params.push(...q.operations);
-  }
-  if (q.ip) { where.push('e.client_ip = ?'); params.push(q.ip); }
-  if (q.session) { where.push('e.session_id = ?'); params.push(q.session); }
-  if (q.text) { where.push('e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)'); params.push(ftsQuery(q.text)); }
-  const sql =
-    `SELECT e.record_id, e.time_ms, e.record_type, e.record_type_name, e.operation, e.workload, e.user_id, e.mailbox,
-            e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset
-       FROM events e JOIN evidence v ON v.id = e.evidence_id` +
-    (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    ' ORDER BY e.time_ms, e.id' +
-    (q.limit !== undefined ? ' LIMIT ?' : '');
-  if (q.limit !== undefined) params.push(q.limit);
-  return { sql, params };
-}
-
 /**
  * Turns free text into an FTS5 query: the tokens the index's tokenizer would make (letters, digits and
  * the token characters @ . - _ :), each quoted, all required. User input is never FTS syntax, and every
- * term is a single token, which the position-less (detail=none) index can answer.
+ * term is a single token, which the position-less (detail=none) index can answer. Text without any token
+ * gives '' (no text filter).
  */
 export function ftsQuery(text: string): string {
   const terms = text.split(/[^\p{L}\p{N}@.\-_:]+/u).filter(Boolean).map((t) => `"${t}"`);
-  return terms.length > 0 ? terms.join(' AND ') : '""';
-}
-
-export function* timeline(db: ReadableDB, q: TimelineQuery): Generator<TimelineRow> {
-  const { sql, params } = timelineSql(q);
-  for (const r of db.prepare(sql).iterate(...params) as IterableIterator<TimelineDbRow>) {
-    yield {
-      id: r.record_id,
-      time: new Date(r.time_ms).toISOString(),
-      recordType: r.record_type,
-      recordTypeName: r.record_type_name,
-      operation: r.operation,
-      workload: r.workload,
-      user: r.user_id,
-      mailbox: r.mailbox,
-      clientIp: r.client_ip,
-      sessionId: r.session_id,
-      appId: r.app_id,
-      resultStatus: r.result_status,
-      evidence: { sha256: r.sha256, line: r.loc_line ?? r.loc_offset },
-    };
-  }
+  return terms.join(' AND ');
 }

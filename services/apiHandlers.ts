@@ -7,9 +7,9 @@ import { ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, Tim
 import type { CaseSummary, EventDetail, TimelineEntry } from '../core/api.ts';
 import { caseCounts, readCaseMeta } from '../db/caseRepo.ts';
 import type { ReadableDB } from '../db/database.ts';
-import type { TimelineQuery } from '../db/events.ts';
-import { eventDetail, timelineCount, timelinePage } from '../db/timelinePage.ts';
-import type { PageRow } from '../db/timelinePage.ts';
+import type { TimelineQuery } from '../db/timeline.ts';
+import { eventDetail, timelineCount, timelinePage } from '../db/timeline.ts';
+import type { PageRow } from '../db/timeline.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
 import { openCaseReadOnly } from './caseFolder.ts';
 

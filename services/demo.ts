@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createScenario } from '../sim/scenario/index.ts';
 import { writeScenarioExport } from '../sim/export.ts';
 import { caseCounts } from '../db/caseRepo.ts';
-import { timeline } from '../db/events.ts';
+import { timeline } from '../db/timeline.ts';
 import { createCase, openCaseReadOnly } from './caseFolder.ts';
 import { exportBundle, verify } from './bundle.ts';
 import { expandInputs, importFile } from './import.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { timeline } from '../db/events.ts';
+import { timeline } from '../db/timeline.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { BadInputError } from './errors.ts';
 import { importFile } from './import.ts';

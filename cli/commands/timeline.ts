@@ -1,6 +1,6 @@
 import { csvRow } from '../../core/csv.ts';
-import type { TimelineRow } from '../../db/events.ts';
-import { timeline } from '../../db/events.ts';
+import type { PageRow } from '../../db/timeline.ts';
+import { timeline } from '../../db/timeline.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, parseIntArg, parseIsoArg, positional } from '../args.ts';
@@ -36,7 +36,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
     if (format === 'table') out.write(tableHeader());
     for (const r of rows) {
       n++;
-      if (format === 'jsonl') await write(out, JSON.stringify(r) + '\n');
+      if (format === 'jsonl') await write(out, JSON.stringify(jsonlRow(r)) + '\n');
       else if (format === 'csv') await write(out, csvRow([r.id, r.time, r.recordType, r.recordTypeName, r.operation, r.workload, r.user, r.mailbox, r.clientIp, r.sessionId, r.appId, r.resultStatus, r.evidence.sha256, r.evidence.line]));
       else await write(out, tableRow(r));
     }
@@ -45,6 +45,12 @@ export async function timelineCommand(argv: string[]): Promise<number> {
   }
   if (format === 'table') process.stderr.write(`${n} event${n === 1 ? '' : 's'} (times in UTC)\n`);
   return EXIT.ok;
+}
+
+/** The documented JSONL shape (the UI's row also carries its keyset position). */
+function jsonlRow(r: PageRow) {
+  const { rowId: _rowId, timeMs: _timeMs, ...row } = r;
+  return row;
 }
 
 /** Respects backpressure so a timeline of millions of rows piped to a slow reader stays in constant memory. */
@@ -63,6 +69,6 @@ function tableHeader(): string {
   return `${cell('TIME (UTC)', W.time)} ${cell('OPERATION', W.op)} ${cell('USER', W.user)} ${cell('MAILBOX', W.mailbox)} ${cell('CLIENT IP', W.ip)} SESSION\n`;
 }
 
-function tableRow(r: TimelineRow): string {
+function tableRow(r: PageRow): string {
   return `${cell(r.time, W.time)} ${cell(r.operation, W.op)} ${cell(r.user, W.user)} ${cell(r.mailbox, W.mailbox)} ${cell(r.clientIp, W.ip)} ${r.sessionId ?? '-'}\n`;
 }

@@ -3,10 +3,10 @@ import { normaliseRecord } from '../core/normalise.ts';
 import { mailItemsAccessed } from '../test/helpers/records.ts';
 import { openMemory } from './database.ts';
 import type { WritableDB } from './database.ts';
-import { EventWriter, timeline } from './events.ts';
-import type { TimelineQuery } from './events.ts';
-import { eventDetail, timelineCount, timelineCountSql, timelinePage, timelinePageSql } from './timelinePage.ts';
-import type { PageQuery, PageRow } from './timelinePage.ts';
+import { EventWriter } from './events.ts';
+import type { TimelineQuery } from './timeline.ts';
+import { eventDetail, timeline, timelineCount, timelineCountSql, timelinePage, timelineSql } from './timeline.ts';
+import type { PageQuery, PageRow } from './timeline.ts';
 
 const USERS = ['alex@contoso.com', 'debra@contoso.com', 'eve@contoso.com'];
 
@@ -106,7 +106,7 @@ describe('timeline keyset paging', () => {
     const db = openMemory();
     seed(db);
     const plan = (q: PageQuery) => {
-      const { sql, params } = timelinePageSql(q);
+      const { sql, params } = timelineSql(q);
       return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
     };
     const after = { timeMs: 1, id: 2 };
@@ -128,7 +128,7 @@ describe('timeline keyset paging', () => {
     const db = openMemory();
     seed(db);
     const evil = "x' OR 1=1 --";
-    const { sql } = timelinePageSql({ limit: 1, user: evil, text: 'NEAR( * ) "', operations: [evil] });
+    const { sql } = timelineSql({ limit: 1, user: evil, text: 'NEAR( * ) "', operations: [evil] });
     expect(sql).not.toContain(evil);
     expect(timelinePage(db, { limit: 10, user: evil }).rows).toEqual([]);
     expect(() => timelinePage(db, { limit: 10, text: 'NEAR( * ) " OR' })).not.toThrow();

@@ -1,10 +1,21 @@
-// Keyset paging over the timeline for the UI: each page starts strictly after the (time_ms, id) of the
+// Reading the timeline: one set of filters (filterClause) serves the CLI's streamed timeline, the UI's
+// keyset pages and the counts. Keyset paging starts each page strictly after the (time_ms, id) of the
 // last row the UI holds, so a page costs the same at row 10 as at row 10 million and rows never repeat
-// or go missing while the user scrolls. The filters are the same as timelineSql's (db/events.ts) and a
-// test checks both give the same rows; every value is a bound parameter.
+// or go missing while the user scrolls. Every value is a bound parameter.
 import type { ReadableDB } from './database.ts';
 import { ftsQuery } from './events.ts';
-import type { TimelineQuery } from './events.ts';
+
+export interface TimelineQuery {
+  fromMs?: number;
+  toMs?: number;
+  user?: string;
+  mailbox?: string;
+  operations?: string[];
+  ip?: string;
+  session?: string;
+  text?: string;
+  limit?: number;
+}
 
 export interface PageQuery extends Omit<TimelineQuery, 'limit'> {
   /** Rows strictly after this (time_ms, id) position. */
@@ -65,20 +76,28 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
   return { where, params };
 }
 
-export function timelinePageSql(q: PageQuery): { sql: string; params: unknown[] } {
+/** The timeline in time order, optionally after a keyset position and limited. */
+export function timelineSql(q: TimelineQuery & { after?: { timeMs: number; id: number } }): { sql: string; params: unknown[] } {
   const { where, params } = filterClause(q);
   if (q.after) {
     where.push('(e.time_ms, e.id) > (?, ?)');
     params.push(q.after.timeMs, q.after.id);
   }
-  params.push(q.limit);
   const sql =
     `SELECT e.id, e.record_id, e.time_ms, e.record_type, e.record_type_name, e.operation, e.workload, e.user_id,
             e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset
        FROM events e JOIN evidence v ON v.id = e.evidence_id` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    ' ORDER BY e.time_ms, e.id LIMIT ?';
+    ' ORDER BY e.time_ms, e.id' +
+    (q.limit !== undefined ? ' LIMIT ?' : '');
+  if (q.limit !== undefined) params.push(q.limit);
   return { sql, params };
+}
+
+/** Streams the matching rows (constant memory, whatever the case size). */
+export function* timeline(db: ReadableDB, q: TimelineQuery): Generator<PageRow> {
+  const { sql, params } = timelineSql(q);
+  for (const r of db.prepare(sql).iterate(...params) as IterableIterator<PageDbRow>) yield rowToPageRow(r);
 }
 
 function rowToPageRow(r: PageDbRow): PageRow {
@@ -104,7 +123,7 @@ function rowToPageRow(r: PageDbRow): PageRow {
 /** One page; `next` is null when this page reached the end of the matching rows. */
 export function timelinePage(db: ReadableDB, q: PageQuery): Page {
   // One extra row tells whether there is a next page without a second query.
-  const { sql, params } = timelinePageSql({ ...q, limit: q.limit + 1 });
+  const { sql, params } = timelineSql({ ...q, limit: q.limit + 1 });
   const raw = db.prepare(sql).all(...params) as PageDbRow[];
   const more = raw.length > q.limit;
   const rows = (more ? raw.slice(0, q.limit) : raw).map(rowToPageRow);
