@@ -1,4 +1,5 @@
 // Case metadata, evidence rows and import runs: typed rows and their mappers.
+import type { CaseSummary } from '../core/api.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 
 export interface CaseMeta {
@@ -144,4 +145,17 @@ export function caseCounts(db: ReadableDB): CaseCounts {
        UNION SELECT identity COLLATE NOCASE FROM config_rows WHERE kind = 'mailbox' AND identity IS NOT NULL)`,
   ).get() as { n: number };
   return { events: ev.n, evidenceItems: evidence.n, mailboxes: mb.n, firstEventMs: ev.first, lastEventMs: ev.last };
+}
+
+/** What the CLI's `case info` and the UI's header show; null when the case record is missing. */
+export function caseSummary(db: ReadableDB, dir: string): CaseSummary | null {
+  const meta = readCaseMeta(db);
+  if (!meta) return null;
+  const c = caseCounts(db);
+  return {
+    dir, name: meta.name, number: meta.number, client: meta.client, examiner: meta.examiner, timeZone: meta.timeZone,
+    createdAt: meta.createdAt, events: c.events, evidenceItems: c.evidenceItems, mailboxes: c.mailboxes,
+    firstEvent: c.firstEventMs === null ? null : new Date(c.firstEventMs).toISOString(),
+    lastEvent: c.lastEventMs === null ? null : new Date(c.lastEventMs).toISOString(),
+  };
 }

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { CaseSummary, EventDetail, TimelineEntry } from '../core/api.ts';
-import { caseCounts, readCaseMeta } from '../db/caseRepo.ts';
+import { caseSummary } from '../db/caseRepo.ts';
 import type { ReadableDB } from '../db/database.ts';
 import type { TimelineQuery } from '../db/timeline.ts';
 import { eventDetail, timelineCount, timelinePage } from '../db/timeline.ts';
@@ -56,15 +56,9 @@ function toQuery(a: { from?: string | undefined; to?: string | undefined; user?:
 }
 
 function summary(dir: string, db: ReadableDB): CaseSummary {
-  const meta = readCaseMeta(db);
-  if (!meta) throw new ApiProblem('CaseProblem', `${dir}: the case database has no case record; the case is damaged.`);
-  const c = caseCounts(db);
-  return {
-    dir, name: meta.name, number: meta.number, client: meta.client, examiner: meta.examiner, timeZone: meta.timeZone,
-    createdAt: meta.createdAt, events: c.events, evidenceItems: c.evidenceItems, mailboxes: c.mailboxes,
-    firstEvent: c.firstEventMs === null ? null : new Date(c.firstEventMs).toISOString(),
-    lastEvent: c.lastEventMs === null ? null : new Date(c.lastEventMs).toISOString(),
-  };
+  const s = caseSummary(db, dir);
+  if (!s) throw new ApiProblem('CaseProblem', `${dir}: the case database has no case record; the case is damaged.`);
+  return s;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { caseCounts } from '../../db/caseRepo.ts';
 import { createCase, openCaseReadOnly } from '../../services/caseFolder.ts';
-import { readCaseMeta } from '../../db/caseRepo.ts';
+import type { CaseSummary } from '../../core/api.ts';
+import { caseSummary } from '../../db/caseRepo.ts';
 import { CaseError, EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, positional, requireString } from '../args.ts';
 
@@ -32,32 +32,12 @@ async function create(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-export interface CaseInfo {
-  name: string;
-  number: string | null;
-  client: string | null;
-  examiner: string;
-  timeZone: string;
-  createdAt: string;
-  events: number;
-  evidenceItems: number;
-  mailboxes: number;
-  firstEvent: string | null;
-  lastEvent: string | null;
-}
-
-export function readCaseInfo(dir: string): CaseInfo {
+export function readCaseInfo(dir: string): CaseSummary {
   const c = openCaseReadOnly(dir);
   try {
-    const meta = readCaseMeta(c.db);
-    if (!meta) throw new CaseError(`${dir}: the case database has no case record; the case is damaged.`);
-    const n = caseCounts(c.db);
-    return {
-      name: meta.name, number: meta.number, client: meta.client, examiner: meta.examiner, timeZone: meta.timeZone,
-      createdAt: meta.createdAt, events: n.events, evidenceItems: n.evidenceItems, mailboxes: n.mailboxes,
-      firstEvent: n.firstEventMs === null ? null : new Date(n.firstEventMs).toISOString(),
-      lastEvent: n.lastEventMs === null ? null : new Date(n.lastEventMs).toISOString(),
-    };
+    const s = caseSummary(c.db, c.dir);
+    if (!s) throw new CaseError(`${dir}: the case database has no case record; the case is damaged.`);
+    return s;
   } finally {
     c.close();
   }
