@@ -222,7 +222,7 @@ export class CaseHandle {
   commitWithEvidence(pending: PendingCommit): void {
     writeFileSync(this.abs(PENDING_FILE), JSON.stringify(pending));
     this.db.exec('COMMIT');
-    finishPending(this, pending);
+    finishPending(this, pending, false);
   }
 
   close(): void {
@@ -249,9 +249,11 @@ function placeStaged(h: CaseHandle, tmpPath: string, relPath: string): void {
   renameSync(tmp, final);
 }
 
-function finishPending(h: CaseHandle, p: PendingCommit): void {
+function finishPending(h: CaseHandle, p: PendingCommit, recovering: boolean): void {
   for (const s of p.staged) placeStaged(h, s.tmpPath, s.relPath);
-  const logged = h.custodyEntries().filter((e) => e.details['importRun'] === p.importRunId).map((e) => e.action);
+  // Only after a crash can some of these entries already be in the log; reading it back on every commit
+  // would make a long acquisition quadratic.
+  const logged = recovering ? h.custodyEntries().filter((e) => e.details['importRun'] === p.importRunId).map((e) => e.action) : [];
   for (const c of p.custody) if (!logged.includes(c.action)) h.logCustody(c.action, c.details, c.objects);
   rmSync(h.abs(PENDING_FILE), { force: true });
 }
@@ -262,7 +264,7 @@ function recover(h: CaseHandle): void {
     const p = JSON.parse(readFileSync(pendingFile, 'utf8')) as PendingCommit;
     const committed = h.db.prepare("SELECT 1 FROM import_runs WHERE id = ? AND status <> 'running'").get(p.importRunId);
     if (committed) {
-      finishPending(h, p);
+      finishPending(h, p, true);
     } else {
       for (const s of p.staged) rmSync(h.abs(s.tmpPath), { force: true });
       rmSync(pendingFile, { force: true });
