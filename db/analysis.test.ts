@@ -167,6 +167,20 @@ describe('exposure', () => {
     expect(querySyncedFolders(db, all)).toEqual([{ folder: '\\Inbox', time: new Date(T0 + 2 * H).toISOString(), sessionId: 's1', ip: '203.0.113.9', client: 'Client=MSExchangeRPC' }]);
   });
 
+  it('commas inside folder names, sessions and IPs survive the aggregation', () => {
+    mia(T0, MEG, { session: 'a,b', ip: '203.0.113.9', items: [{ imid: '<c@x>', folder: '\\Clients, old', type: 'Bind' }] });
+    mia(T0 + H, MEG, { session: 'c', ip: '203.0.113.9', items: [{ imid: '<c@x>', folder: '\\Inbox', type: 'Bind' }] });
+    expect([...queryExposureItems(db, all)]).toMatchObject([{ internetMessageId: '<c@x>', folder: '\\Clients, old | \\Inbox', sessions: ['a,b', 'c'], ips: ['203.0.113.9'], accessCount: 2 }]);
+  });
+
+  it('a message seen in three folders lists all three (scoped to the mailbox)', () => {
+    seed();
+    mia(T0 + 3 * H, MEG, { session: 's1', items: [{ imid: '<a@x>', folder: '\\Zed', type: 'Bind' }] });
+    mia(T0 + 3 * H, 'other@contoso.com', { session: 's1', items: [{ imid: '<a@x>', folder: '\\Elsewhere', type: 'Bind' }] });
+    const [a] = [...queryExposureItems(db, all)];
+    expect(a).toMatchObject({ internetMessageId: '<a@x>', folder: '\\Archive | \\Inbox | \\Zed', accessCount: 3 });
+  });
+
   it.each([
     { name: 'session', q: { session: 's2' }, want: ['<a@x>'] },
     { name: 'ip', q: { ip: '203.0.113.9' }, want: ['<a@x>', '<b@x>'] },
