@@ -76,11 +76,12 @@ CREATE TABLE events (
   logon_type       INTEGER,
   result_status    TEXT,
   client_info      TEXT,
-  audit_data       TEXT NOT NULL,
   evidence_id      INTEGER NOT NULL REFERENCES evidence(id),
   loc_line         INTEGER,
   loc_offset       INTEGER,
-  import_run_id    INTEGER NOT NULL REFERENCES import_runs(id)
+  import_run_id    INTEGER NOT NULL REFERENCES import_runs(id),
+  -- Last, so reading any other column never walks the record's overflow pages.
+  audit_data       TEXT NOT NULL
 );
 
 CREATE INDEX events_time ON events(time_ms);
