@@ -237,7 +237,9 @@ export async function takePosture(h: CaseHandle, s: Session, o: { users?: string
     let rows = 0;
     for (const u of userIds) {
       if (scope && !scope.includes(u.upn.toLowerCase())) continue;
-      for await (const r of graphPages(g, `users/${encodeURIComponent(u.id)}/licenseDetails`, `licence details of ${u.upn}`, o.signal)) {
+      // Addressed by UPN: the page's @odata.context then names the user, which is what ties each licence
+      // row to its mailbox when the page is parsed.
+      for await (const r of graphPages(g, `users/${encodeURIComponent(u.upn)}/licenseDetails`, `licence details of ${u.upn}`, o.signal)) {
         const res = await storePage(h, { format: 'config-licence', body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows: r.value.length }, { posture: 'licenseDetails', user: u.upn });
         summary.pages++;
         summary.configRows += res.configRows;
