@@ -316,6 +316,8 @@ export async function preflight(s: Session, range: { fromMs: number; toMs: numbe
 
 export const ALL_SOURCES: readonly SourceId[] = ['graph', 'ual', 'mgmt', 'mailbox-audit'];
 const FALLBACK_RECORD_TYPES = ['ExchangeItem', 'ExchangeItemGroup', 'ExchangeItemAggregated'] as const;
+/** The unified log keeps every record at least this long (Audit Standard since October 2023) [A7]. */
+const UAL_MIN_RETENTION_DAYS = 180;
 
 export interface AcquirePlan {
   /** Tenant profile name. */
@@ -468,7 +470,12 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
   }
   const probe = mailboxes[0] ? await probeMailboxAuditLog(exo, mailboxes[0], signal) : { available: false as const, reason: 'no mailbox to probe Search-MailboxAuditLog with' };
   const now = new Date().toISOString();
-  const slices = planSlices(Date.parse(p.from), Date.parse(p.to), p.sliceHours * 3_600_000);
+  // As one of "all" sources, mailbox audit history is collected only where the unified log no longer
+  // reaches: inside the unified log's retention the same actions are already collected there, with the
+  // record ids that deduplicate them, and a second copy without those ids would be counted twice.
+  const fromMs = Date.parse(p.from);
+  const toMs = p.explicitSources ? Date.parse(p.to) : Math.min(Date.parse(p.to), Date.now() - UAL_MIN_RETENTION_DAYS * 86_400_000);
+  const slices = toMs > fromMs ? planSlices(fromMs, toMs, p.sliceHours * 3_600_000) : [];
   const tx = h.db.transaction(() => {
     if (probe.available) {
       for (const m of mailboxes) for (const sl of slices) {
@@ -486,7 +493,10 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
     }
   });
   tx.immediate();
-  return probe.available ? `Search-MailboxAuditLog answers: ${mailboxes.length} mailboxes` : `${probe.reason}: falling back to the unified log's ${FALLBACK_RECORD_TYPES.join(', ')} records`;
+  const scope = slices.length === 0
+    ? `; nothing to collect: the unified log still holds the whole range (it keeps at least ${UAL_MIN_RETENTION_DAYS} days), so it is collected there`
+    : toMs < Date.parse(p.to) ? `; collected up to ${iso(toMs)}, where the unified log's retention begins` : '';
+  return (probe.available ? `Search-MailboxAuditLog answers: ${mailboxes.length} mailboxes` : `${probe.reason}: falling back to the unified log's ${FALLBACK_RECORD_TYPES.join(', ')} records`) + scope;
 }
 
 function summarise(rows: LedgerRow[], runId: number, hash: string, resumed: boolean, interrupted: boolean, inserted: number): AcquireSummary {

@@ -138,6 +138,25 @@ describe('unlicensed windows', () => {
     expect(unknown[0]!.reason).toContain('not in the licence export');
   });
 
+  it('Graph gives a licence in two halves, minutes apart: assignment rows by UPN and plans by the user\'s object id; they are joined', () => {
+    const sku = '06ebc4ee-1bb5-47dd-8120-11324bc54e06';
+    const oid = '5fc7cd61-f244-4398-84a7-b9a9087b42a7';
+    const assignment = licence(MEG, [], { skuId: sku, skuPartNumber: null, assignedVia: 'direct', state: 'Active' });
+    const plans = licence(oid, ['EXCHANGE_S_ENTERPRISE', 'M365_ADVANCED_AUDITING'], { skuId: sku, assignedVia: null, state: null });
+    const res = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG, { externalDirectoryObjectId: oid }), END)];
+      i.licences = [obs(assignment, END - 3 * 60_000), obs(plans, END)];
+    });
+    expect(windowsOf(res, 'unlicensed')).toEqual([]);
+    expect(res.mailboxes.map((m) => m.mailbox)).toEqual([MEG.toLowerCase()]);
+    // The same join shows a group assignment in error even though the plans came from licenseDetails.
+    const inError = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG, { externalDirectoryObjectId: oid }), END)];
+      i.licences = [obs({ ...assignment, assignedVia: 'group', groupId: 'g-7', state: 'Error' }, END - 60_000), obs(plans, END)];
+    });
+    expect(windowsOf(inError, 'unlicensed')[0]?.reason).toContain('group g-7');
+  });
+
   it('no licence export collected: nothing is stated', () => {
     expect(windowsOf(run(() => {}), 'unlicensed')).toEqual([]);
   });

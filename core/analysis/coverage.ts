@@ -243,6 +243,32 @@ const PLAN_OK = new Set(['success', 'enabled', 'active']);
 // ActiveWithError: the assignment is applied, with a problem elsewhere in it (it counts).
 const ASSIGN_BAD = new Set(['error', 'disabled']);
 
+/**
+ * Rows of one snapshot are read over several requests (Graph users, then licenseDetails per user), so
+ * their times differ by the minutes the posture took: rows within this spread of the newest are one
+ * snapshot.
+ */
+const SNAPSHOT_SPREAD_MS = 60 * 60_000;
+
+/**
+ * Joins the two halves Graph gives of one user's licences: assignment rows (skuId, direct or through a
+ * group, state) without service plans, and licenseDetails rows (service plans) without assignment. Each
+ * assignment gets the plans of its SKU; a plans-only row stays only when no assignment names its SKU.
+ */
+export function mergeLicenceRows(rows: LicenceAssignment[]): LicenceAssignment[] {
+  const sku = (r: LicenceAssignment) => (r.skuId ?? r.skuPartNumber ?? '').toLowerCase();
+  const plans = new Map<string, LicenceAssignment>();
+  for (const r of rows) if (r.servicePlans.length > 0 && !plans.has(sku(r))) plans.set(sku(r), r);
+  const assigned = rows.filter((r) => r.assignedVia !== null || r.state !== null);
+  const assignedSkus = new Set(assigned.map(sku));
+  const out = assigned.map((r) => {
+    const p = plans.get(sku(r));
+    return r.servicePlans.length > 0 || !p ? r : { ...r, servicePlans: p.servicePlans, skuPartNumber: r.skuPartNumber ?? p.skuPartNumber };
+  });
+  for (const r of rows) if (!assigned.includes(r) && !assignedSkus.has(sku(r))) out.push(r);
+  return out;
+}
+
 export function licenceVerdict(rows: LicenceAssignment[]): LicenceVerdict {
   let groupNotEffective = false;
   const unknownPlans = rows.filter((r) => r.servicePlans.length === 0 && (r.state === null || !ASSIGN_BAD.has(r.state.toLowerCase())));
@@ -539,8 +565,8 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
     if (licencesByUser !== null) {
       const lrows = licencesByUser.get(key) ?? [];
       const latestAsOf = lrows.reduce((a, b) => Math.max(a, b.asOfMs), -Infinity);
-      const current = lrows.filter((r) => r.asOfMs === latestAsOf);
-      const verdict = licenceVerdict(current.map(withPlansFromRaw));
+      const current = lrows.filter((r) => r.asOfMs >= latestAsOf - SNAPSHOT_SPREAD_MS);
+      const verdict = licenceVerdict(mergeLicenceRows(current.map(withPlansFromRaw)));
       const hasActivity = (activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 || verdict.plansUnknown === true;
       if (!verdict.advancedAuditing) {
         windows.push({
@@ -585,7 +611,7 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
         evidence: latestCfg ? [row(latestCfg)] : [],
       });
     }
-    const premium = licencesByUser !== null && licenceVerdict((licencesByUser.get(key) ?? []).map(withPlansFromRaw)).advancedAuditing;
+    const premium = licencesByUser !== null && licenceVerdict(mergeLicenceRows((licencesByUser.get(key) ?? []).map(withPlansFromRaw))).advancedAuditing;
     const ualLost = ualLostBefore(referenceMs, premium, opts.ualRetentionDays);
     if (ualLost > range.startMs) {
       windows.push({
@@ -640,7 +666,7 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
   for (const key of [...allKeys].sort()) {
     if (filter && !filter.has(key)) continue;
     const known = resolver.get(key);
-    const lic = licencesByUser === null ? null : (licencesByUser.get(key) ?? []).map((o) => o.value);
+    const lic = licencesByUser === null ? null : mergeLicenceRows((licencesByUser.get(key) ?? []).map(withPlansFromRaw));
     const account = classifyAccount({
       upn: known?.upn ?? key, config: known?.config ?? null, licences: lic,
       adminEvidence: adminEvidence.get(key) ?? [], documentedService: documented.has(key),

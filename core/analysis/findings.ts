@@ -3,7 +3,7 @@
 // configuration and mailbox records (audit changes, inbox rules, forwarding, permissions) and the
 // per-mailbox access sources (IPs, apps, clients not seen before).
 import type { CoverageResult } from './coverage.ts';
-import { licenceVerdict } from './coverage.ts';
+import { licenceVerdict, mergeLicenceRows } from './coverage.ts';
 import type { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { iso } from './timeline.ts';
@@ -141,8 +141,9 @@ function windowFinding(w: BlindWindow, account: AccountClass | null, upn: string
         remediation: `# Throttling cannot be undone. Check what was recorded around it:\nSearch-UnifiedAuditLog -StartDate ${psq(w.start)} -EndDate ${psq(w.end ?? w.start)} -UserIds ${id} -Operations MailItemsAccessed -ResultSize 5000`,
       };
     case 'unlicensed': {
-      const group = licences.find((l) => l.assignedVia === 'group' && l.servicePlans.some((p) => p.name.toUpperCase() === 'M365_ADVANCED_AUDITING'));
-      const verdict = licenceVerdict(licences);
+      const merged = mergeLicenceRows(licences);
+      const group = merged.find((l) => l.assignedVia === 'group' && l.servicePlans.some((p) => p.name.toUpperCase() === 'M365_ADVANCED_AUDITING'));
+      const verdict = licenceVerdict(merged);
       return {
         ...base, severity: 'high', title: `No Audit (Premium) for ${upn}${verdict.groupNotEffective ? ': group-based licence not in effect' : ''}`,
         detail: `${w.reason}, ${span(w)}.${verdict.groupNotEffective ? ' The licence is inherited through a group and did not take effect; assign it directly.' : ''}`,

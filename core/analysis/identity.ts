@@ -49,6 +49,11 @@ export class IdentityResolver {
 
   /** Registers a mailbox known only by a UPN (licence rows, events). */
   addUpn(upn: string): string {
+    // A name a known mailbox already answers to (its UPN, or its Entra object id, as licence rows read
+    // from Graph by id carry) is that mailbox, not a new one: registering it again would make the name
+    // ambiguous and resolve nothing.
+    const known = this.byName.get(normaliseIdentifier(upn));
+    if (known !== undefined) return known;
     const key = normaliseIdentifier(upn);
     if (!this.mailboxes.has(key)) this.mailboxes.set(key, { key, upn, config: null });
     this.addName(upn, key);

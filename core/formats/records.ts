@@ -231,7 +231,9 @@ export function mailboxAuditItem(value: unknown, text: string, loc: SourceLocati
   const opProps = mbxOperationProperties(value.OperationProperties);
   const operation = s('Operation');
   const access = opProps.find((p) => p.Name.toLowerCase() === 'mailaccesstype')?.Value ?? null;
-  const folderPath = s('FolderPathName') ?? s('FolderName');
+  // Sync rows can carry FolderPathName "Not Available" (as the unified log's Path does); the name is then the folder.
+  const pathName = s('FolderPathName');
+  const folderPath = (typeof pathName === 'string' && pathName.toLowerCase() === 'not available' ? undefined : pathName) ?? s('FolderName') ?? pathName;
   const folderId = s('FolderId');
   // Build the classic shape so the normaliser reads it like any mailbox record.
   const rec: Obj = {

@@ -125,7 +125,8 @@ describe('acquisition from the simulated tenant', () => {
     const { h, s } = await newCase();
     try {
       const r = range();
-      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['mgmt', 'mailbox-audit'], explicitSources: false }, { sualResultSize: 100 });
+      // Asked for by name, mailbox audit history is collected over the whole range.
+      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['mgmt', 'mailbox-audit'], explicitSources: true }, { sualResultSize: 100 });
       expect(sum.failed).toBe(0);
       const rows = listLedger(h.db);
       expect(rows.some((x) => x.source === 'mgmt')).toBe(true);
@@ -141,6 +142,20 @@ describe('acquisition from the simulated tenant', () => {
       let missing = 0;
       for (const id of expected) if (!held.has(id)) missing++;
       expect(missing).toBe(0);
+    } finally {
+      await s.close();
+      h.close();
+    }
+  });
+
+  it('as one of all sources, mailbox audit history is collected only beyond the unified log\'s retention', async () => {
+    const { h, s } = await newCase();
+    try {
+      const r = range();
+      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual', 'mailbox-audit'], explicitSources: false }, { sualResultSize: 100 });
+      expect(listLedger(h.db).filter((x) => x.source === 'mailbox-audit')).toEqual([]);
+      expect(sum.bySource['mailbox-audit']?.notes.join(' ')).toMatch(/the unified log still holds the whole range/);
+      expect(sum.incomplete + sum.failed + sum.notCollected).toBe(0);
     } finally {
       await s.close();
       h.close();

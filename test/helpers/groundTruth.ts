@@ -1,0 +1,58 @@
+// Scoring an analysis against the simulated tenant's ground truth: precision and recall per kind of
+// claim, printed so a run shows its figures, and the sets themselves so a test can name what differs.
+import type { GroundTruth } from '../../sim/scenario/types.ts';
+import { exposure, gaps } from '../../services/analysis.ts';
+
+export interface Score {
+  what: string;
+  truth: number;
+  found: number;
+  precision: number;
+  recall: number;
+  missing: string[];
+  extra: string[];
+}
+
+export function score(what: string, truth: string[], found: string[]): Score {
+  const t = new Set(truth);
+  const f = new Set(found);
+  const hits = [...f].filter((x) => t.has(x)).length;
+  return {
+    what, truth: t.size, found: f.size,
+    precision: f.size === 0 ? (t.size === 0 ? 1 : 0) : hits / f.size,
+    recall: t.size === 0 ? 1 : hits / t.size,
+    missing: [...t].filter((x) => !f.has(x)).sort(),
+    extra: [...f].filter((x) => !t.has(x)).sort(),
+  };
+}
+
+/** Runs gaps and the attacker-scoped exposure over a case and scores them against the ground truth. */
+export function scoreCase(caseDir: string, gt: GroundTruth, now: string): Score[] {
+  const g = gaps(caseDir, { now, range: gt.range }).result;
+  const windows = score(
+    'blind windows',
+    gt.blindWindows.map((w) => `${w.mailbox}|${w.kind}|${w.start}|${w.end}`),
+    g.mailboxes.flatMap((m) => m.windows.map((w) => `${w.mailbox}|${w.kind}|${w.start}|${w.end}`)),
+  );
+  const mailboxes = [...new Set([...gt.exposedMessages.map((e) => e.mailbox), ...gt.syncedFolders.map((s) => s.mailbox)])];
+  const exposed: string[] = [];
+  const synced: string[] = [];
+  for (const mailbox of mailboxes) {
+    for (const session of gt.attacker.sessionIds) {
+      const r = exposure(caseDir, { now, mailbox, session, range: gt.range }).result;
+      for (const i of r.items) exposed.push(`${mailbox}|${i.internetMessageId}`);
+      for (const s of r.syncedFolders) synced.push(`${mailbox}|${(s.folder ?? '').split('\\').pop()}|${s.time}`);
+    }
+  }
+  return [
+    windows,
+    score('exposed messages', gt.exposedMessages.map((e) => `${e.mailbox}|${e.internetMessageId}`), exposed),
+    score('synced folders', gt.syncedFolders.map((s) => `${s.mailbox}|${s.folder}|${s.time}`), synced),
+  ];
+}
+
+export function printScores(label: string, scores: Score[]): void {
+  for (const s of scores) {
+    process.stdout.write(`${label}: ${s.what}: precision ${s.precision.toFixed(3)}, recall ${s.recall.toFixed(3)} (${s.found} found, ${s.truth} in the ground truth)\n`);
+  }
+}
