@@ -75,6 +75,15 @@ describe('envelope and errors', () => {
 });
 
 describe('Search-UnifiedAuditLog', () => {
+  it('keeps a bounded number of live sessions: the least recently used expires and starts over', async () => {
+    const first = (env: Env) => Number(env.value[0]?.ResultIndex);
+    const call = (id: string) => ok('Search-UnifiedAuditLog', { ...WINDOW, SessionId: id, SessionCommand: 'ReturnLargeSet', ResultSize: 1 });
+    expect(first(await call('lru-old'))).toBe(1);
+    for (let i = 0; i < 70; i++) await call(`lru-${i}`);
+    expect(first(await call('lru-69'))).toBe(2); // still live: continues
+    expect(first(await call('lru-old'))).toBe(1); // expired: a new session from the start
+  });
+
   it('a ReturnLargeSet session returns every record once with cumulative ResultIndex and ResultCount', async () => {
     const ids = new Set<string>();
     const indexes: number[] = [];

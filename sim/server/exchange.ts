@@ -62,6 +62,9 @@ const CMDLET_PARAMS: Readonly<Record<string, string[]>> = {
 
 type Params = Record<string, unknown>;
 
+/** Search-UnifiedAuditLog sessions (and ad-hoc searches' paging state) kept at once. */
+const MAX_LIVE_SESSIONS = 64;
+
 interface SualSession {
   cursor: RecordCursor;
   total: number;
@@ -231,7 +234,16 @@ export function createExchange(ctx: SimContext): { handle(req: IncomingMessage, 
     sualFilter(p); // validate parameters on every call, even for a known session
     const key = sessionId !== undefined ? `${caller.clientId}|${caller.upn ?? ''}|${sessionId}` : `adhoc|${randomUUID()}`;
     let s = sessions.get(key);
-    if (!s) { s = newSession(p); sessions.set(key, s); }
+    if (!s) {
+      s = newSession(p);
+      // Bounded like the service's own session store: the least recently used sessions expire (a later
+      // page of an expired session answers like an expired skip token). Without a bound, a long
+      // acquisition of a large tenant grew the emulator's heap until it ran out of memory.
+      if (sessions.size >= MAX_LIVE_SESSIONS) sessions.delete(sessions.keys().next().value!);
+    } else {
+      sessions.delete(key); // re-inserted below: the Map's order is least recently used first
+    }
+    sessions.set(key, s);
     if (s.dead) return { rows: [], token: null };
     const mode = (command ?? 'returnnextpreviewpage').toLowerCase();
     s.modes.add(mode);
