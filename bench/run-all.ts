@@ -10,7 +10,7 @@ const runs: [string, string[]][] = [
   ['import.ts', quick ? ['--records', '100000'] : []],
   ['analysis.ts', quick ? ['--events', '300000', '--hot-items', '100000'] : []],
   ['sim.ts', quick ? ['100000'] : []],
-  ['acquire.ts', quick ? ['--records', '100000'] : []],
+  ['acquire.ts', quick ? ['--days', '2'] : ['--days', '16']],
 ];
 let failed = 0;
 for (const [script, args] of runs) {
