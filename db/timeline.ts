@@ -2,6 +2,7 @@
 // keyset pages and the counts. Keyset paging starts each page strictly after the (time_ms, id) of the
 // last row the UI holds, so a page costs the same at row 10 as at row 10 million and rows never repeat
 // or go missing while the user scrolls. Every value is a bound parameter.
+import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
 import type { ReadableDB } from './database.ts';
 import { ftsQuery } from './events.ts';
 
@@ -24,28 +25,8 @@ export interface PageQuery extends Omit<TimelineQuery, 'limit'> {
 }
 
 /** One timeline row as the UI sees it (mapped from the database row; no raw row leaves db/). */
-export interface PageRow {
-  id: string;
-  rowId: number;
-  timeMs: number;
-  time: string;
-  recordType: number | null;
-  recordTypeName: string | null;
-  operation: string | null;
-  workload: string | null;
-  user: string | null;
-  mailbox: string | null;
-  clientIp: string | null;
-  sessionId: string | null;
-  appId: string | null;
-  resultStatus: string | null;
-  evidence: { sha256: string; line: number | null };
-}
-
-export interface Page {
-  rows: PageRow[];
-  next: { timeMs: number; id: number } | null;
-}
+export type PageRow = TimelineEntry;
+export type Page = TimelinePage;
 
 interface PageDbRow {
   id: number; record_id: string; time_ms: number; record_type: number | null; record_type_name: string | null;
@@ -142,10 +123,7 @@ export function timelineCount(db: ReadableDB, q: Omit<TimelineQuery, 'limit'>): 
   return db.prepare(sql).pluck().get(...params) as number;
 }
 
-export interface EventDetailRow extends PageRow {
-  auditData: unknown;
-  items: { folderPath: string | null; internetMessageId: string | null; accessType: string | null; sizeBytes: number | null }[];
-}
+export type EventDetailRow = EventDetail;
 
 interface ItemDbRow { folder_path: string | null; internet_message_id: string | null; access_type: string | null; size_bytes: number | null }
 

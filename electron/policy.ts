@@ -3,6 +3,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { APP_HOST, APP_SCHEME, CONTENT_SECURITY_POLICY } from './ipc.ts';
+import { MIME_TYPES } from '../core/mime.ts';
 
 /** webPreferences for every window: sandboxed, isolated, no Node, web security on. */
 export const WEB_PREFERENCES = {
@@ -47,16 +48,7 @@ export function isAllowedRequest(url: string): boolean {
   return url.startsWith('devtools://');
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
+const TYPES = MIME_TYPES;
 
 /** Maps blindspot://app/<path> to a file inside the built renderer, or null (404) for anything else. */
 export function resolveAppAsset(distDir: string, url: string): { file: string; type: string } | null {

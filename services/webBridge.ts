@@ -12,21 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { callApi, CONTENT_SECURITY_POLICY } from '../electron/ipc.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
+import { MIME_TYPES } from '../core/mime.ts';
 
 export const TOKEN_HEADER = 'x-blindspot-token';
 const MAX_BODY = 64 * 1024;
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json; charset=utf-8',
-};
+const TYPES = MIME_TYPES;
 
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
