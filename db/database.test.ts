@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,10 @@ describe('migrations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bs-mig-'));
     writeFileSync(join(dir, '0001_a.sql'), 'SELECT 1;');
     writeFileSync(join(dir, '0003_c.sql'), 'SELECT 1;');
-    expect(() => loadMigrations(dir)).toThrow(/0003_c.sql is out of sequence/);
+    try {
+      expect(() => loadMigrations(dir)).toThrow(/0003_c.sql is out of sequence/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
