@@ -298,8 +298,14 @@ export function csvRows(): RawSource {
     out.push({ kind: 'reject', loc: { row: row + 1 }, reason: `row ${row + 1}: CSV structure error, the rest of the file cannot be read (${err.message})` });
   });
 
+  // csv-parse reports a quote left open at the end of the input only after end() has returned (its
+  // stream flushes on a later tick), so the parity of quote characters is tracked here: in RFC 4180 text
+  // every quote opens, closes or is doubled, so an odd count at the end means the last cell never closed.
+  let quotes = 0;
+
   function feed(text: string): void {
     if (failed || text.length === 0) return;
+    for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) quotes++;
     parser.write(text);
   }
 
@@ -326,6 +332,10 @@ export function csvRows(): RawSource {
     end() {
       releasePrefix(true);
       if (!failed) parser.end();
+      if (!failed && quotes % 2 === 1) {
+        failed = true;
+        out.push({ kind: 'reject', loc: { row: row + 1 }, reason: `row ${row + 1}: the file ends inside a quoted cell (a closing " is missing; truncated file?)` });
+      }
       const r = out; out = []; return r;
     },
   };

@@ -185,6 +185,15 @@ describe('ual-json', () => {
 });
 
 describe('purview-csv', () => {
+  it('a file cut inside a quoted cell is reported, not read as complete', () => {
+    const text = read('purview.csv');
+    const cut = text.slice(0, text.lastIndexOf('""Operation""'));
+    for (const size of [cut.length, 7]) {
+      const items = parseChunks('purview-csv', cut, size);
+      expect(rejects(items).at(-1)).toMatch(/ends inside a quoted cell/);
+    }
+  });
+
   it('reads the AuditData cell (doubled quotes, escaped slashes, multi-line) and keeps it verbatim', () => {
     const { items } = load('purview.csv');
     expect(items.map((i) => [i.kind, i.loc.line, i.loc.row])).toEqual([['event', 2, 1], ['event', 3, 2], ['reject', 5, 3], ['event', 6, 4]]);
