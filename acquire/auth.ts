@@ -16,6 +16,7 @@ import type { HttpClient } from './http.ts';
 import { msalNetworkModule } from './http.ts';
 import type { CacheStore } from './tokenCache.ts';
 import { cachePlugin, memoryCacheStore } from './tokenCache.ts';
+import forge from 'node-forge';
 
 export type Api = 'graph' | 'exchange' | 'manage';
 
@@ -67,27 +68,56 @@ function scopeFor(ep: Endpoints, api: Api): string {
   return `${ep.resources[api]}/.default`;
 }
 
-/** Reads a PEM holding a certificate and its private key (PFX is not supported yet: convert it). */
+/** An app certificate: a PEM with the certificate and its key, or a PFX (PKCS#12). */
 export interface LoadedCertificate {
   /** base64url SHA-256 of the DER certificate (the x5t#S256 header). */
   x5tS256: string;
   privateKey: KeyObject;
 }
 
-export function loadCertificate(path: string): LoadedCertificate {
-  if (/\.(pfx|p12)$/i.test(path)) {
-    throw new BadInputError(`${path}: PFX files are not supported yet.`, `Convert it to PEM (certificate and key in one file): openssl pkcs12 -in "${path}" -out app.pem -nodes, and keep app.pem outside the case.`);
-  }
-  let text: string;
+/** Where a PFX's password comes from: an environment variable, never a flag, a file or the case. */
+export const CERT_PASSWORD_ENV = 'BLINDSPOT_CERT_PASSWORD';
+
+/**
+ * A PFX as the certificate and key PEMs. Node's crypto cannot open PKCS#12 containers, so node-forge
+ * (a pure-JavaScript implementation of the format) does it.
+ */
+function pfxToPem(path: string, der: Buffer, password: string): { certPem: string; keyPem: string } {
+  let p12: forge.pkcs12.Pkcs12Pfx;
   try {
-    text = readFileSync(path, 'utf8');
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary'))), false, password);
+  } catch (e) {
+    const m = (e as Error).message;
+    throw new BadInputError(
+      `${path}: cannot open the PFX (${/mac|password|invalid/i.test(m) ? 'wrong password or damaged file' : m}).`,
+      `Give its password in the ${CERT_PASSWORD_ENV} environment variable (empty if it has none).`,
+    );
+  }
+  const certBag = p12.getBags({ bagType: forge.pki.oids.certBag! })[forge.pki.oids.certBag!]?.[0];
+  const keyBag = p12.getBags({ bagType: forge.pki.oids.pkcs8ShroudedKeyBag! })[forge.pki.oids.pkcs8ShroudedKeyBag!]?.[0]
+    ?? p12.getBags({ bagType: forge.pki.oids.keyBag! })[forge.pki.oids.keyBag!]?.[0];
+  if (!certBag?.cert || !keyBag?.key) throw new BadInputError(`${path}: the PFX must hold the certificate and its private key.`);
+  return { certPem: forge.pki.certificateToPem(certBag.cert), keyPem: forge.pki.privateKeyToPem(keyBag.key) };
+}
+
+export function loadCertificate(path: string, password = process.env[CERT_PASSWORD_ENV] ?? ''): LoadedCertificate {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
   } catch (e) {
     throw new BadInputError(`${path}: cannot read the certificate (${(e as Error).message}).`);
   }
-  const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
-  const keyPem = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(text)?.[0];
-  if (!certPem || !keyPem) throw new BadInputError(`${path}: expected a PEM file with both the certificate and its private key.`);
-  if (keyPem.includes('ENCRYPTED')) throw new BadInputError(`${path}: the private key is encrypted; give an unencrypted PEM kept outside the case.`);
+  const text = bytes.toString('utf8');
+  let certPem: string | undefined;
+  let keyPem: string | undefined;
+  if (!text.includes('-----BEGIN') && bytes[0] === 0x30) {
+    ({ certPem, keyPem } = pfxToPem(path, bytes, password));
+  } else {
+    certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];
+    keyPem = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(text)?.[0];
+  }
+  if (!certPem || !keyPem) throw new BadInputError(`${path}: expected a PEM file with both the certificate and its private key, or a PFX.`);
+  if (keyPem.includes('ENCRYPTED')) throw new BadInputError(`${path}: the private key is encrypted; give an unencrypted PEM kept outside the case, or the PFX with its password in ${CERT_PASSWORD_ENV}.`);
   const cert = new X509Certificate(certPem);
   const privateKey = createPrivateKey(keyPem);
   if (!cert.checkPrivateKey(privateKey)) throw new BadInputError(`${path}: the private key does not belong to the certificate.`);
@@ -157,7 +187,7 @@ export async function signIn(o: SignInOptions): Promise<TokenProvider> {
 function appOnlyProvider(o: SignInOptions): TokenProvider {
   let cred: Partial<Configuration['auth']>;
   if (o.mode === 'certificate') {
-    if (!o.certPath) throw new BadInputError('certificate sign-in needs the certificate: --cert <pem>.');
+    if (!o.certPath) throw new BadInputError('certificate sign-in needs the certificate: --cert <pem|pfx>.');
     const cert = loadCertificate(o.certPath);
     const tokenEndpoint = `${o.endpoints.authorityHost}/${o.tenant}/oauth2/v2.0/token`;
     cred = { clientAssertion: async (c: { clientId: string; tokenEndpoint?: string }) => clientAssertion(cert, c.clientId, c.tokenEndpoint ?? tokenEndpoint) };

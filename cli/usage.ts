@@ -20,8 +20,9 @@ Analysis
 
 Tenant acquisition
   blindspot tenant add <dir> --name <n> --tenant <id|domain> [--cloud global|gcc|gcchigh|dod|china] --client-id <id>
-                   --auth device|browser|certificate|secret [--cert <pem>] [--authority-host <url> --ca <pem>]
-                   (a client secret comes from BLINDSPOT_CLIENT_SECRET, never a flag or the case)
+                   --auth device|browser|certificate|secret [--cert <pem|pfx>] [--authority-host <url> --ca <pem>]
+                   (a client secret comes from BLINDSPOT_CLIENT_SECRET and a PFX password from BLINDSPOT_CERT_PASSWORD,
+                    never a flag or the case)
   blindspot tenant list <dir> [--json]
   blindspot posture <dir> --tenant <n> [--users U,...] [--json]
   blindspot acquire <dir> --tenant <n> --from ISO --to ISO [--source graph|ual|mgmt|mailbox-audit|all] [--users U,...]

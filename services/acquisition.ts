@@ -57,7 +57,7 @@ export function addTenant(h: CaseHandle, p: TenantProfileInput): TenantProfile {
   if (!isCloudId(cloud)) throw new UsageError(`tenant add: --cloud ${cloud} is not one of ${Object.keys(CLOUDS).join(', ')}.`);
   if (!AUTH_MODES.includes(p.auth)) throw new UsageError(`tenant add: --auth ${String(p.auth)} is not one of device, browser, certificate, secret.`);
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(p.clientId)) throw new UsageError(`tenant add: --client-id ${p.clientId} is not an application (client) id GUID.`);
-  if (p.auth === 'certificate' && !p.certPath) throw new UsageError('tenant add: --auth certificate needs --cert <pem>.');
+  if (p.auth === 'certificate' && !p.certPath) throw new UsageError('tenant add: --auth certificate needs --cert <pem|pfx>.');
   const certPath = p.certPath ? resolve(p.certPath) : null;
   if (certPath && (certPath + '/').startsWith(resolve(h.dir) + '/')) throw new UsageError(`tenant add: the certificate ${certPath} is inside the case folder.`, 'Keys never go into the case: keep the certificate elsewhere.');
   let endpoints: TenantProfile['endpoints'] = null;

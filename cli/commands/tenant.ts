@@ -1,5 +1,5 @@
 // blindspot tenant add <dir> --name <n> --tenant <id|domain> [--cloud …] --client-id <id> --auth device|browser|certificate|secret
-//                    [--cert <pem>] [--authority-host <url> --ca <pem>] [--graph-version beta|v1.0]
+//                    [--cert <pem|pfx>] [--authority-host <url> --ca <pem>] [--graph-version beta|v1.0]
 // blindspot tenant list <dir> [--json]
 import { openCase, openCaseReadOnly } from '../../services/caseFolder.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';

@@ -2,13 +2,14 @@
 // simulator's CA through our own client only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as undiciRequest, Agent } from 'undici';
-import { signIn, SignInError } from '../../acquire/auth.ts';
+import { CERT_PASSWORD_ENV, loadCertificate, signIn, SignInError } from '../../acquire/auth.ts';
+import forge from 'node-forge';
 import type { HttpClient } from '../../acquire/http.ts';
 import { decryptCache, encryptedFileCacheStore, memoryCacheStore } from '../../acquire/tokenCache.ts';
 import { startSim } from '../../sim/index.ts';
 import type { SimHandle } from '../../sim/index.ts';
 import { createTestScenario } from '../../sim/server/testScenario.ts';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certFile, client, endpointsFor, httpFor, tmpDir } from './helpers.ts';
 
@@ -43,6 +44,25 @@ describe('sign-in against the simulated tenant', () => {
     const a = await tp.getToken('graph');
     const b = await tp.getToken('graph', { forceRefresh: true });
     expect(b).not.toBe(a);
+  });
+
+  it('certificate from a PFX (PKCS#12) with its password; a wrong password is explained', async () => {
+    const c = client(sim, 'certificate');
+    const p12 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(c.privateKeyPem!), [forge.pki.certificateFromPem(c.certificatePem!)], 'correct horse', { algorithm: 'aes256' });
+    const pfx = join(tmpDir('bs-pfx-'), 'app.pfx');
+    writeFileSync(pfx, Buffer.from(forge.asn1.toDer(p12).getBytes(), 'binary'));
+    const fromPem = loadCertificate(certFile(c));
+    expect(loadCertificate(pfx, 'correct horse').x5tS256).toBe(fromPem.x5tS256);
+    expect(() => loadCertificate(pfx, 'wrong')).toThrow(/wrong password or damaged file/);
+    const before = process.env[CERT_PASSWORD_ENV];
+    process.env[CERT_PASSWORD_ENV] = 'correct horse';
+    try {
+      const tp = await signIn({ mode: 'certificate', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http, certPath: pfx });
+      expect(claims(await tp.getToken('exchange')).appid).toBe(c.clientId);
+    } finally {
+      if (before === undefined) delete process.env[CERT_PASSWORD_ENV];
+      else process.env[CERT_PASSWORD_ENV] = before;
+    }
   });
 
   it('secret client credentials, and a wrong secret explained', async () => {
