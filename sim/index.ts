@@ -10,8 +10,9 @@ import type { IdentityControl } from './server/identity.ts';
 import { createSimServer } from './server/server.ts';
 import { createScenario } from './scenario/index.ts';
 import { writeScenarioExport } from './export.ts';
+import type { SimServerOptions } from './server/context.ts';
 
-export interface SimStartOptions {
+interface SimStartBase {
   port?: number;
   scenario?: ScenarioName;
   seed?: number;
@@ -25,16 +26,12 @@ export interface SimStartOptions {
   demo?: boolean;
   /** Serve this scenario instead of generating one (tests use the fixture in sim/server/testScenario.ts). */
   scenarioInstance?: Scenario;
-  tokenLifetimeSeconds?: number;
-  deviceCodeInterval?: number;
-  deviceCodeExpiresIn?: number;
-  graphRecordCountLimit?: number;
-  graphMaxConcurrentQueries?: number;
-  graphMaxSubmissionsPerDay?: number;
-  graphPollsPerStep?: number;
-  graphV1AuditAvailable?: boolean;
-  manageListPageSize?: number;
 }
+
+/** The emulator's tuning knobs, passed through to the server unchanged (documented in sim/server/context.ts). */
+type Tuning = Pick<SimServerOptions, 'tokenLifetimeSeconds' | 'deviceCodeInterval' | 'deviceCodeExpiresIn' | 'graphRecordCountLimit'
+  | 'graphMaxConcurrentQueries' | 'graphMaxSubmissionsPerDay' | 'graphPollsPerStep' | 'graphV1AuditAvailable' | 'manageListPageSize'>;
+export type SimStartOptions = SimStartBase & Tuning;
 
 export interface SimClientInfo {
   name: string;
@@ -95,14 +92,8 @@ export async function startSim(options: SimStartOptions = {}): Promise<SimHandle
   const dir = await mkdtemp(join(tmpdir(), 'blindspot-sim-'));
   let server: Awaited<ReturnType<typeof createSimServer>> | null = null;
   try {
-    const serverOpts: Parameters<typeof createSimServer>[0] = {
-      scenario, port: options.port ?? 0, faults: options.faults ?? 'none', demo: options.demo ?? false,
-      tokenLifetimeSeconds: options.tokenLifetimeSeconds, deviceCodeInterval: options.deviceCodeInterval,
-      deviceCodeExpiresIn: options.deviceCodeExpiresIn, graphRecordCountLimit: options.graphRecordCountLimit,
-      graphMaxConcurrentQueries: options.graphMaxConcurrentQueries, graphMaxSubmissionsPerDay: options.graphMaxSubmissionsPerDay,
-      graphPollsPerStep: options.graphPollsPerStep, graphV1AuditAvailable: options.graphV1AuditAvailable,
-      manageListPageSize: options.manageListPageSize,
-    };
+    const { port, faults, demo, scenario: _name, seed: _seed, mailboxes: _m, days: _d, eventsPerDay: _e, now: _now, exportDir: _x, scenarioInstance: _i, ...tuning } = options;
+    const serverOpts: Parameters<typeof createSimServer>[0] = { ...tuning, scenario, port: port ?? 0, faults: faults ?? 'none', demo: demo ?? false };
     server = await createSimServer(serverOpts);
     const caCertPath = join(dir, 'ca.pem');
     const groundTruthPath = join(dir, 'ground-truth.json');
