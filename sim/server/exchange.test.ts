@@ -79,8 +79,8 @@ describe('Search-UnifiedAuditLog', () => {
     const first = (env: Env) => Number(env.value[0]?.ResultIndex);
     const call = (id: string) => ok('Search-UnifiedAuditLog', { ...WINDOW, SessionId: id, SessionCommand: 'ReturnLargeSet', ResultSize: 1 });
     expect(first(await call('lru-old'))).toBe(1);
-    for (let i = 0; i < 70; i++) await call(`lru-${i}`);
-    expect(first(await call('lru-69'))).toBe(2); // still live: continues
+    for (let i = 0; i < 12; i++) await call(`lru-${i}`);
+    expect(first(await call('lru-11'))).toBe(2); // still live: continues
     expect(first(await call('lru-old'))).toBe(1); // expired: a new session from the start
   });
 

@@ -62,8 +62,12 @@ const CMDLET_PARAMS: Readonly<Record<string, string[]>> = {
 
 type Params = Record<string, unknown>;
 
-/** Search-UnifiedAuditLog sessions (and ad-hoc searches' paging state) kept at once. */
-const MAX_LIVE_SESSIONS = 64;
+/**
+ * Search-UnifiedAuditLog sessions (and ad-hoc searches' paging state) kept at once. Each live session's
+ * cursor holds the scenario day it is reading (about 65,000 records, 100+ MB, for the large tenant), so
+ * the bound is small: a client works one session at a time, plus the ones it restarts.
+ */
+const MAX_LIVE_SESSIONS = 8;
 
 interface SualSession {
   cursor: RecordCursor;
