@@ -4,7 +4,8 @@
 // result so the caller can write the custody entry. Evidence and events are never modified.
 // The clock is an argument (`now`).
 import { join } from 'node:path';
-import { computeCoverage, withPlansFromRaw } from '../core/analysis/coverage.ts';
+import { computeCoverage } from '../core/analysis/coverage.ts';
+import { withPlansFromRaw } from '../core/analysis/licences.ts';
 import type { CoverageInput, CoverageOptions, CoverageResult } from '../core/analysis/coverage.ts';
 import { blindWindowsForExposure, exposureToCsv } from '../core/analysis/exposure.ts';
 import { IdentityResolver, normaliseIdentifier } from '../core/analysis/identity.ts';

@@ -3,7 +3,7 @@
 // configuration and mailbox records (audit changes, inbox rules, forwarding, permissions) and the
 // per-mailbox access sources (IPs, apps, clients not seen before).
 import type { CoverageResult } from './coverage.ts';
-import { licenceVerdict, mergeLicenceRows } from './coverage.ts';
+import { licenceVerdict, mergeLicenceRows } from './licences.ts';
 import type { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { iso } from './timeline.ts';
