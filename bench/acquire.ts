@@ -12,7 +12,8 @@ import { startSim } from '../sim/index.ts';
 import type { SimClientInfo, SimInfo } from '../sim/index.ts';
 import type { GroundTruth, ScenarioName } from '../sim/scenario/types.ts';
 import { createCase } from '../services/caseFolder.ts';
-import { acquire, addTenant, signIn } from '../services/acquisition.ts';
+import { acquire } from '../services/acquisition.ts';
+import { addTenant, signIn } from '../services/tenantSession.ts';
 import type { SourceId } from '../db/ledger.ts';
 
 const { values } = parseArgs({ options: { scenario: { type: 'string' }, days: { type: 'string' }, 'events-per-day': { type: 'string' }, source: { type: 'string' }, keep: { type: 'string' }, 'in-process': { type: 'boolean' } } });

@@ -3,7 +3,7 @@
 // blindspot tenant list <dir> [--json]
 import { openCase, openCaseReadOnly } from '../../services/caseFolder.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
-import { addTenant } from '../../services/acquisition.ts';
+import { addTenant } from '../../services/tenantSession.ts';
 import { listTenantProfiles } from '../../db/ledger.ts';
 import type { AuthMode } from '../../db/ledger.ts';
 import { optionalString, parse, positional, requireString } from '../args.ts';
