@@ -56,7 +56,7 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
            INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2026-11-01T00:00:00Z', 'completed');`);
   const ev = db.prepare(`INSERT INTO events (id, record_id, time_ms, record_type, record_type_name, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, logon_type, result_status, client_info, audit_data, evidence_id, import_run_id)
                          VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)`);
-  const item = db.prepare('INSERT INTO access_items (event_id, mailbox, folder_path, internet_message_id, access_type) VALUES (?, ?, ?, ?, ?)');
+  const item = db.prepare('INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type) VALUES (?, ?, ?, ?)');
 
   // The hot mailbox: HOT_ITEMS access items in records of 10 items, over 500,000 distinct messages.
   const hotRecords = Math.ceil(HOT_ITEMS / 10);
@@ -92,8 +92,8 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
           OperationCount: count, Folders: [{ Path: folder, FolderItems: sync ? [] : imids.map((m) => ({ InternetMessageId: m })) }],
         };
         ev.run(id, `r${id}`, t, 50, 'MailItemsAccessed', 'Exchange', mbx, 0, mbx, null, ip, sess, app, 0, 'Succeeded', ci, JSON.stringify(data));
-        if (sync) { item.run(id, mbx, folder, null, 'Sync'); items++; }
-        else for (const m of imids) { item.run(id, mbx, folder, m, 'Bind'); items++; }
+        if (sync) { item.run(id, folder, null, 'Sync'); items++; }
+        else for (const m of imids) { item.run(id, folder, m, 'Bind'); items++; }
         if (hot) hotLeft -= count;
       } else if (r < 0.65) {
         const mbx = upn(Math.floor(rnd() * MAILBOXES));

@@ -223,10 +223,10 @@ export function exposureItemsSql(q: ExposureQuery): { sql: string; args: unknown
   return {
     sql: `SELECT ai.internet_message_id, min(e.time_ms), max(e.time_ms), count(DISTINCT e.id),
                  ${enc('e.session_id')}, ${enc('e.client_ip')}, min(coalesce(ai.access_type, 'Bind')), max(coalesce(ai.access_type, 'Bind')), ${enc('ai.folder_path')}
-          FROM access_items ai INDEXED BY access_items_exposure JOIN events e ON e.id = ai.event_id
-          WHERE ai.mailbox = ? AND ai.internet_message_id IS NOT NULL AND coalesce(ai.access_type, 'Bind') <> 'Sync' AND ${where}
+          FROM events e INDEXED BY events_mia JOIN access_items ai INDEXED BY access_items_event_cover ON ai.event_id = e.id
+          WHERE ${where} AND ai.internet_message_id IS NOT NULL AND coalesce(ai.access_type, 'Bind') <> 'Sync'
           GROUP BY ai.internet_message_id`,
-    args: [q.mailbox, ...args],
+    args,
   };
 }
 

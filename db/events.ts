@@ -29,8 +29,8 @@ export class EventWriter {
       'INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id) VALUES (?, ?, ?, ?, ?)',
     );
     this.insertItem = db.prepare(
-      `INSERT INTO access_items (event_id, mailbox, folder_path, folder_id, internet_message_id, size_bytes, access_type, subject)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO access_items (event_id, folder_path, folder_id, internet_message_id, size_bytes, access_type, subject)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertFts = db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)');
   }
@@ -51,7 +51,7 @@ export class EventWriter {
     }
     const id = Number(info.lastInsertRowid);
     for (const it of e.items) {
-      this.insertItem.run(id, e.mailbox, it.folderPath, it.folderId, it.internetMessageId, it.sizeBytes, it.accessType, it.subject);
+      this.insertItem.run(id, it.folderPath, it.folderId, it.internetMessageId, it.sizeBytes, it.accessType, it.subject);
     }
     this.insertFts.run(id, body ?? ftsBody(e));
     return 'inserted';

@@ -37,12 +37,12 @@ function build(db: WritableDB): void {
            INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');`);
   const ev = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, client_info, result_status, audit_data, evidence_id, import_run_id)
                          VALUES (@id, @t, @rt, @op, 'Exchange', @user, @ut, @mbx, @obj, @ip, @sess, @app, @ci, @rs, @data, 1, 1)`);
-  const item = db.prepare('INSERT INTO access_items (event_id, mailbox, folder_path, internet_message_id, access_type) VALUES (?, ?, ?, ?, ?)');
+  const item = db.prepare('INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type) VALUES (?, ?, ?, ?)');
   const add = (t: number, op: string, o: { rt?: number; user?: string; mbx?: string | null; obj?: string | null; ip?: string; sess?: string; app?: string; ci?: string; data?: Record<string, unknown>; items?: [string | null, string, 'Bind' | 'Sync'][] } = {}) => {
     const id = `rec-${++seq}`;
     const data = { Id: id, Operation: op, CreationTime: iso(t).slice(0, 19), ResultStatus: o.rt === 1 ? 'True' : 'Succeeded', ...(o.data ?? {}) };
     const info = ev.run({ id, t, rt: o.rt ?? 2, op, user: o.user ?? o.mbx ?? null, ut: o.rt === 1 ? 2 : 0, mbx: o.mbx ?? null, obj: o.obj ?? null, ip: o.ip ?? null, sess: o.sess ?? null, app: o.app ?? null, ci: o.ci ?? null, rs: String(data.ResultStatus), data: JSON.stringify(data) });
-    for (const [imid, folder, type] of o.items ?? []) item.run(info.lastInsertRowid, o.mbx ?? null, folder, imid, type);
+    for (const [imid, folder, type] of o.items ?? []) item.run(info.lastInsertRowid, folder, imid, type);
     return id;
   };
   // Ordinary owner activity from the office: days 0..19.

@@ -102,7 +102,6 @@ CREATE TABLE event_duplicates (
 
 CREATE TABLE access_items (
   event_id            INTEGER NOT NULL REFERENCES events(id),
-  mailbox             TEXT COLLATE NOCASE,   -- the event's mailbox, repeated so exposure reads items in message-id order
   folder_path         TEXT,
   folder_id           TEXT,
   internet_message_id TEXT,

@@ -34,7 +34,3 @@ CREATE INDEX events_mailbox_day ON events(mailbox, time_ms / 86400000, operation
 
 -- Exposure reads an event's items with their message id, folder and access type without touching the table.
 CREATE INDEX access_items_event_cover ON access_items(event_id, access_type, internet_message_id, folder_path);
-
--- Exposure: a mailbox's Bind items in InternetMessageId order, so grouping per message needs no sort.
-CREATE INDEX access_items_exposure ON access_items(mailbox, internet_message_id, event_id, access_type, folder_path)
-  WHERE internet_message_id IS NOT NULL;
