@@ -18,6 +18,7 @@ import type { CaseHandle } from './caseFolder.ts';
 import { BlindspotError, UsageError } from './errors.ts';
 import { exoTarget, graphTarget, manageTarget, storePage } from './tenantSession.ts';
 import type { Session } from './tenantSession.ts';
+import { periodicCollector } from './heap.ts';
 
 // ---- acquisition ------------------------------------------------------------------------------------------
 
@@ -231,6 +232,8 @@ function summarise(rows: LedgerRow[], runId: number, hash: string, resumed: bool
  * already in the case count as duplicates, never twice as events).
  */
 export async function acquire(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireOptions = {}): Promise<AcquireSummary> {
+  // Pages are transient: a full collection every 8 pages keeps the peak near the live set (services/heap.ts).
+  const collectEvery = periodicCollector(1);
   if (plan.tenant !== s.profile.name) throw new UsageError(`acquire: the plan is for tenant ${plan.tenant} but the session is signed in to ${s.profile.name}.`);
   const p = canonicalPlan(plan, s.profile);
   const hash = planHash(p);
@@ -292,6 +295,7 @@ export async function acquire(h: CaseHandle, s: Session, plan: AcquirePlan, o: A
           inserted += ins;
         });
         records += page.rows;
+        collectEvery();
         progress(row.source);
       };
       const splittable = canSplit({ startMs: job.startMs, endMs: job.endMs });
