@@ -3,17 +3,8 @@
 // sign-ins. Deterministic for a given N. Used by the import benchmark.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { Rng } from '../sim/scenario/rng.ts';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hex(r: () => number, n: number): string {
   let s = '';
@@ -26,7 +17,8 @@ function guid(r: () => number): string {
 }
 
 export async function writeUalJsonl(file: string, n: number, seed = 7): Promise<{ bytes: number }> {
-  const r = rng(seed);
+  const rng = new Rng('ual-bench', seed);
+  const r = (): number => rng.next();
   const users = Array.from({ length: 500 }, (_, i) => `user${i}@contoso.onmicrosoft.com`);
   const ips = Array.from({ length: 300 }, (_, i) => (i % 10 === 0 ? `2001:db8::${i.toString(16)}` : `203.0.${i % 255}.${(i * 7) % 255}`));
   const sessions = Array.from({ length: 2000 }, () => guid(r));

@@ -4,6 +4,7 @@
 // connection, unparseable body, ResultIndex -1, repeated Id) and none advances server-side state, so
 // retrying the same request gets the data the fault withheld.
 import { FAULT_MAX_CONSECUTIVE, FAULT_RATE } from './assumptions.ts';
+import { Rng } from '../scenario/rng.ts';
 
 /** Faults applied by the router before the request reaches an API. */
 export type GenericFaultKind = '429' | '503' | 'reset' | 'slow' | 'truncate' | '403nul';
@@ -49,17 +50,6 @@ export interface FaultController {
   takeSpecial(kind: SpecialFaultKind, method: string, path: string): FaultRule | null;
 }
 
-/** mulberry32: tiny seeded PRNG (deterministic fault schedules; no library offers this smaller). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RANDOM_GENERIC: GenericFaultKind[] = ['429', '503', 'reset', 'slow', 'truncate'];
 
@@ -69,7 +59,8 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
   let nextId = 1;
   let seq = 0;
   let consecutive = 0;
-  const rand = prng(seed ^ 0x5eed);
+  const rng = new Rng('faults', seed);
+  const rand = (): number => rng.next();
   const rate = FAULT_RATE[mode];
 
   const matches = (r: FaultRule, method: string, path: string): boolean =>
