@@ -33,6 +33,19 @@ describe('timeline queries', () => {
     expect(ids({ limit: 2 })).toEqual([1, 2]);
   });
 
+  it('a mailbox filter also finds admin records that name the mailbox by alias or an object inside it', () => {
+    const db = openMemory();
+    seed(db);
+    const ids = () => [...timeline(db, { mailbox: 'ALEX@contoso.com' })].map((r) => r.evidence.line);
+    expect(ids()).toEqual([1, 3]); // no mailbox snapshot: only the UPN is known
+    db.prepare("INSERT INTO config_snapshots (id, kind, as_of, as_of_source, evidence_id, import_run_id) VALUES (1, 'mailbox', '2026-05-02T00:00:00Z', 'option', 1, 1)").run();
+    db.prepare("INSERT INTO config_rows (snapshot_id, kind, identity, value_json, raw_json) VALUES (1, 'mailbox', 'alex@contoso.com', ?, '{}')")
+      .run(JSON.stringify({ identity: 'alex', userPrincipalName: 'alex@contoso.com', primarySmtpAddress: 'alex@contoso.com', alias: 'alex' }));
+    expect(ids()).toEqual([1, 3, 4]); // + New-InboxRule on alex\. by eve
+    expect([...timeline(db, { mailbox: 'alex' })].map((r) => r.evidence.line)).toEqual([1, 3, 4]);
+    expect([...timeline(db, { mailbox: 'debra@contoso.com' })].map((r) => r.evidence.line)).toEqual([2]);
+  });
+
   it('never lets search text become FTS syntax', () => {
     expect(ftsQuery('a" OR b')).toBe('"a" AND "OR" AND "b"');
     expect(ftsQuery('invoice;payment <x@y.com>')).toBe('"invoice" AND "payment" AND "x@y.com"');

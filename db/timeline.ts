@@ -16,6 +16,12 @@ export interface TimelineQuery {
   session?: string;
   text?: string;
   limit?: number;
+  /**
+   * Other names of `mailbox` (alias, identity, SMTP address, GUID) from the case's mailbox snapshots:
+   * admin cmdlets name their target that way (`Set-MailboxAuditBypassAssociation -Identity adm.patti`,
+   * an inbox rule `alex\Rule`), and those records belong on the mailbox's timeline too.
+   */
+  mailboxNames?: string[];
 }
 
 export interface PageQuery extends Omit<TimelineQuery, 'limit'> {
@@ -42,7 +48,18 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
   if (q.fromMs !== undefined) { where.push('e.time_ms >= ?'); params.push(q.fromMs); }
   if (q.toMs !== undefined) { where.push('e.time_ms < ?'); params.push(q.toMs); }
   if (q.user) { where.push('e.user_id = ?'); params.push(q.user); }
-  if (q.mailbox) { where.push('e.mailbox = ?'); params.push(q.mailbox); }
+  if (q.mailbox) {
+    const names = [...new Set([q.mailbox, ...(q.mailboxNames ?? [])].map((n) => n.toLowerCase()))];
+    if (names.length === 1) {
+      where.push('e.mailbox = ?');
+      params.push(q.mailbox);
+    } else {
+      // The exact names, and `name\…` (an object inside the mailbox, such as an inbox rule).
+      const prefixes = names.filter((n) => !n.includes('@'));
+      where.push(`(e.mailbox IN (${names.map(() => '?').join(', ')})${prefixes.map(() => " OR e.mailbox LIKE ? ESCAPE '!'").join('')})`);
+      params.push(...names, ...prefixes.map((n) => `${n.replace(/[!%_]/g, '!$&')}\\%`));
+    }
+  }
   if (q.operations && q.operations.length > 0) {
     where.push(`e.operation IN (${q.operations.map(() => '?').join(', ')})`);
     params.push(...q.operations);
@@ -75,9 +92,29 @@ export function timelineSql(q: TimelineQuery & { after?: { timeMs: number; id: n
   return { sql, params };
 }
 
+interface MailboxNameRow { identity: string | null; alias: string | null; upn: string | null; smtp: string | null; guid: string | null; ident: string | null }
+
+/** The names the case's mailbox snapshots know for a mailbox (matched by UPN, SMTP address, alias or identity). */
+export function mailboxNames(db: ReadableDB, mailbox: string): string[] {
+  const rows = db.prepare(
+    `SELECT identity, json_extract(value_json, '$.alias') AS alias, json_extract(value_json, '$.userPrincipalName') AS upn,
+            json_extract(value_json, '$.primarySmtpAddress') AS smtp, json_extract(value_json, '$.exchangeGuid') AS guid,
+            json_extract(value_json, '$.identity') AS ident
+       FROM config_rows WHERE kind = 'mailbox' AND (identity = @m OR lower(json_extract(value_json, '$.alias')) = lower(@m)
+         OR lower(json_extract(value_json, '$.primarySmtpAddress')) = lower(@m) OR lower(json_extract(value_json, '$.identity')) = lower(@m))`,
+  ).all({ m: mailbox }) as MailboxNameRow[];
+  const names = new Set<string>();
+  for (const r of rows) for (const n of [r.identity, r.alias, r.upn, r.smtp, r.guid, r.ident]) if (n) names.add(n);
+  return [...names];
+}
+
+function withNames<Q extends Omit<TimelineQuery, 'limit'>>(db: ReadableDB, q: Q): Q {
+  return q.mailbox && q.mailboxNames === undefined ? { ...q, mailboxNames: mailboxNames(db, q.mailbox) } : q;
+}
+
 /** Streams the matching rows (constant memory, whatever the case size). */
 export function* timeline(db: ReadableDB, q: TimelineQuery): Generator<PageRow> {
-  const { sql, params } = timelineSql(q);
+  const { sql, params } = timelineSql(withNames(db, q));
   for (const r of db.prepare(sql).iterate(...params) as IterableIterator<PageDbRow>) yield rowToPageRow(r);
 }
 
@@ -104,7 +141,7 @@ function rowToPageRow(r: PageDbRow): PageRow {
 /** One page; `next` is null when this page reached the end of the matching rows. */
 export function timelinePage(db: ReadableDB, q: PageQuery): Page {
   // One extra row tells whether there is a next page without a second query.
-  const { sql, params } = timelineSql({ ...q, limit: q.limit + 1 });
+  const { sql, params } = timelineSql(withNames(db, { ...q, limit: q.limit + 1 }));
   const raw = db.prepare(sql).all(...params) as PageDbRow[];
   const more = raw.length > q.limit;
   const rows = (more ? raw.slice(0, q.limit) : raw).map(rowToPageRow);
@@ -119,7 +156,7 @@ export function timelineCountSql(q: Omit<TimelineQuery, 'limit'>): { sql: string
 
 /** How many events match the filters (the figure the UI shows next to the grid). */
 export function timelineCount(db: ReadableDB, q: Omit<TimelineQuery, 'limit'>): number {
-  const { sql, params } = timelineCountSql(q);
+  const { sql, params } = timelineCountSql(withNames(db, q));
   return db.prepare(sql).pluck().get(...params) as number;
 }
 
