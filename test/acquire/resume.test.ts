@@ -1,5 +1,5 @@
-// kill -9 of a CLI acquisition mid-run, then the same command again: nothing lost, nothing duplicated,
-// the ledger consistent with the evidence.
+// Ctrl-C and kill -9 of a CLI acquisition mid-run, then the same command again: nothing lost, nothing
+// duplicated, the ledger consistent with the evidence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -43,17 +43,57 @@ function pagesStored(dbFile: string): number {
   }
 }
 
-describe('resume after kill -9', () => {
-  it('continues from the ledger with nothing lost and nothing duplicated', async () => {
-    const dir = join(tmpDir(), 'case');
+/** Creates a case with a tenant profile for the simulated tenant; returns the acquisition arguments. */
+async function prepare(env: Record<string, string>, clientId: string): Promise<{ dir: string; args: string[] }> {
+  const dir = join(tmpDir(), 'case');
+  expect((await cli(['case', 'create', dir, '--name', 'resume', '--examiner', 't'], env)).status).toBe(0);
+  const add = await cli(['tenant', 'add', dir, '--name', 'sim', '--tenant', sim.tenantId, '--client-id', clientId, '--auth', 'secret', '--authority-host', sim.origin, '--ca', sim.caCertPath], env);
+  expect(add.status, add.stderr).toBe(0);
+  const args = ['acquire', dir, '--tenant', 'sim', '--from', sim.scenario.range.start.toISOString(), '--to', sim.scenario.range.end.toISOString(), '--source', 'ual', '--slice-hours', '6', '--json'];
+  return { dir, args };
+}
+
+describe('Ctrl-C during acquisition', () => {
+  it('stops after the current page with exit 130 and a resumable ledger; the same command then completes it', async () => {
     const c = client(sim, 'secret');
     const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
-    expect((await cli(['case', 'create', dir, '--name', 'resume', '--examiner', 't'], env)).status).toBe(0);
-    const add = await cli(['tenant', 'add', dir, '--name', 'sim', '--tenant', sim.tenantId, '--client-id', c.clientId, '--auth', 'secret', '--authority-host', sim.origin, '--ca', sim.caCertPath], env);
-    expect(add.status, add.stderr).toBe(0);
-    const from = sim.scenario.range.start.toISOString();
-    const to = sim.scenario.range.end.toISOString();
-    const args = ['acquire', dir, '--tenant', 'sim', '--from', from, '--to', to, '--source', 'ual', '--slice-hours', '6', '--json'];
+    const { dir, args } = await prepare(env, c.clientId);
+    sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const dbFile = join(dir, 'case.sqlite');
+    const t0 = Date.now();
+    while (pagesStored(dbFile) < 3 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const status = await new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    sim.faults.clear();
+    expect(status).toBe(130);
+    const first = JSON.parse(out) as { interrupted: boolean; complete: number; slices: number };
+    expect(first.interrupted).toBe(true);
+    expect(first.complete).toBeLessThan(first.slices);
+    expect(existsSync(join(dir, '.lock'))).toBe(false); // the case was closed cleanly
+    const again = await cli(args, env);
+    expect(again.status, again.stderr).toBe(0);
+    const sum = JSON.parse(again.stdout) as { resumed: boolean; complete: number; slices: number };
+    expect(sum).toMatchObject({ resumed: true, complete: sum.slices });
+    const db = new Database(dbFile, { readonly: true });
+    try {
+      const ids = db.prepare('SELECT record_id FROM events').pluck().all() as string[];
+      const expected = new Set([...sim.scenario.recordsBetween(sim.scenario.range.start.getTime(), sim.scenario.range.end.getTime())].map((r) => r.Id));
+      expect(new Set(ids)).toEqual(expected);
+      expect(ids.length).toBe(expected.size);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('resume after kill -9', () => {
+  it('continues from the ledger with nothing lost and nothing duplicated', async () => {
+    const c = client(sim, 'secret');
+    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
+    const { dir, args } = await prepare(env, c.clientId);
     // slow every Exchange call down so the run is still going when it is killed
     sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });
