@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createScenario } from './scenario/index.ts';
-import { csvField, purviewDate, writeScenarioExport } from './export.ts';
+import { purviewDate, writeScenarioExport } from './export.ts';
+import { csvField } from '../core/csv.ts';
 
 describe('purviewDate', () => {
   it('renders Purview CreationDate without leading zeros and with AM/PM', () => {

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { Scenario, UalRecord } from './scenario/types.ts';
+import { csvField } from '../core/csv.ts';
 
 export interface ExportedFile {
   path: string;
@@ -22,11 +23,6 @@ export function purviewDate(creationTime: string): string {
   const hour = Number(h);
   const h12 = hour % 12 === 0 ? 12 : hour % 12;
   return `${Number(mo)}/${Number(d)}/${y} ${h12}:${mi}:${s} ${hour < 12 ? 'AM' : 'PM'}`;
-}
-
-/** RFC 4180 field: quoted when it holds a comma, quote, CR or LF; inner quotes doubled. */
-export function csvField(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 const CSV_HEADER = 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames';

@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { blindWindowsForExposure, csvField, exposureToCsv, splitList } from './exposure.ts';
+import { blindWindowsForExposure, exposureToCsv, splitList } from './exposure.ts';
+import { csvField } from '../csv.ts';
 import type { ExposureResult } from './exposure.ts';
 import type { BlindWindow } from './types.ts';
 

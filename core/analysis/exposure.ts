@@ -4,6 +4,7 @@
 // result types, the blind-window selection and the CSV export for the notification team.
 import { overlaps } from './timeline.ts';
 import type { BlindWindow } from './types.ts';
+import { csvRow } from '../csv.ts';
 
 export interface ExposureScope {
   mailbox: string;
@@ -62,13 +63,6 @@ export function splitList(s: string | null): string[] {
 
 // ---- CSV (RFC 4180) --------------------------------------------------------------------------------
 
-/** Quotes a field when it holds a comma, a double quote, CR or LF (doubling inner quotes). Values are never altered otherwise. */
-export function csvField(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export const EXPOSURE_CSV_HEADER = [
   'record', 'mailbox', 'internet_message_id', 'folder', 'first_access', 'last_access', 'access_count', 'sessions', 'ips',
   'access_types', 'client', 'blind_kind', 'blind_end', 'blind_reason',
@@ -80,7 +74,7 @@ export const EXPOSURE_CSV_HEADER = [
  * Lines end with CRLF; list cells are joined with "; ".
  */
 export function* exposureCsvLines(r: ExposureResult): Generator<string> {
-  const line = (cells: (string | number | null)[]) => `${cells.map(csvField).join(',')}\r\n`;
+  const line = (cells: (string | number | null)[]) => csvRow(cells);
   yield line(EXPOSURE_CSV_HEADER);
   for (const it of r.items) {
     yield line(['message', r.mailbox, it.internetMessageId, it.folder, it.firstAccess, it.lastAccess, it.accessCount, it.sessions.join('; '), it.ips.join('; '), it.accessTypes.join('; '), null, null, null, null]);
