@@ -2,6 +2,7 @@
 // main-process handler registry, the local web bridge used for browser tests and the renderer client
 // are all typed from `Api`. Arguments are validated with the zod schemas below at every boundary.
 import { z } from 'zod';
+import type { AccountKind, BlindWindow } from './analysis/types.ts';
 
 export const CaseOpenArgs = z.object({ dir: z.string().min(1) });
 
@@ -74,12 +75,22 @@ export interface EventDetail extends TimelineEntry {
 export type ApiError = { kind: 'NotFound' | 'BadRequest' | 'CaseProblem' | 'Internal'; message: string };
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
+/** Where auditing was blind, per mailbox (the `gaps` analysis, computed for display and not stored). */
+export const GapsArgs = z.object({}).strict();
+
+export interface GapsView {
+  analysisVersion: string;
+  range: { start: string; end: string };
+  mailboxes: { mailbox: string; upn: string | null; accountKind: AccountKind; windows: BlindWindow[] }[];
+}
+
 export type Api = {
   'case.open': (a: z.input<typeof CaseOpenArgs>) => Promise<CaseSummary>;
   'timeline.query': (a: z.input<typeof TimelineArgs>) => Promise<TimelinePage>;
   'event.get': (a: z.input<typeof EventArgs>) => Promise<EventDetail>;
   'case.summary': (a: z.input<typeof CaseSummaryArgs>) => Promise<CaseSummary>;
   'timeline.count': (a: z.input<typeof TimelineCountArgs>) => Promise<{ count: number }>;
+  'gaps.get': (a: z.input<typeof GapsArgs>) => Promise<GapsView>;
 };
 
 export type ApiName = keyof Api;
@@ -97,6 +108,7 @@ export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
   'event.get': EventArgs,
   'case.summary': CaseSummaryArgs,
   'timeline.count': TimelineCountArgs,
+  'gaps.get': GapsArgs,
 };
 
 const API_ERROR_KINDS: readonly ApiError['kind'][] = ['NotFound', 'BadRequest', 'CaseProblem', 'Internal'];

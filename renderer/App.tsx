@@ -1,17 +1,33 @@
 import { CaseHeader } from './features/case/CaseHeader.tsx';
 import { EventDetailPane } from './features/event/EventDetailPane.tsx';
+import { BlindSpotsView } from './features/gaps/BlindSpotsView.tsx';
 import { FilterBar } from './features/timeline/FilterBar.tsx';
 import { TimelineGrid } from './features/timeline/TimelineGrid.tsx';
+import { useGaps } from './stores/context.tsx';
 
 export function App() {
+  const view = useGaps((s) => s.view);
+  const show = useGaps((s) => s.show);
   return (
     <div className="app">
       <CaseHeader />
-      <FilterBar />
-      <main className="workspace">
-        <TimelineGrid />
-        <EventDetailPane />
-      </main>
+      <nav className="views" role="tablist">
+        <button type="button" role="tab" aria-selected={view === 'timeline'} onClick={() => show('timeline')}>Timeline</button>
+        <button type="button" role="tab" aria-selected={view === 'gaps'} data-testid="tab-gaps" onClick={() => show('gaps')}>Blind spots</button>
+      </nav>
+      {view === 'timeline' ? (
+        <>
+          <FilterBar />
+          <main className="workspace">
+            <TimelineGrid />
+            <EventDetailPane />
+          </main>
+        </>
+      ) : (
+        <main className="workspace gaps-workspace">
+          <BlindSpotsView />
+        </main>
+      )}
     </div>
   );
 }

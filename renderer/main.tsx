@@ -5,9 +5,10 @@ import { App } from './App.tsx';
 import { createCaseStore } from './stores/caseStore.ts';
 import { StoresContext } from './stores/context.tsx';
 import { createTimelineStore } from './stores/timelineStore.ts';
+import { createGapsStore } from './stores/gapsStore.ts';
 
 const client = createClient();
-const stores = { caseStore: createCaseStore(client), timeline: createTimelineStore(client) };
+const stores = { caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client) };
 void stores.caseStore.getState().load();
 void stores.timeline.getState().apply();
 

@@ -184,26 +184,29 @@ function resolveMailbox(cov: CoverageResult, mailbox: string): string {
 
 // ---- gaps ----------------------------------------------------------------------------------------
 
-export function gaps(dir: string, opts: GapsOptions): Stored<GapsResult> {
+/** The blind windows of a case, computed from a read-only handle (nothing stored): what the UI shows. */
+export function computeGaps(db: ReadableDB, opts: GapsOptions): { result: GapsResult; inputs: Record<string, unknown> } {
   const generatedAt = isoOf(opts.now, 'now');
+  const { input, inputsSummary } = loadCoverageInput(db, opts);
+  let cov = computeCoverage(input, coverageOptions(opts));
+  if (opts.mailbox !== undefined) {
+    const key = resolveMailbox(cov, opts.mailbox);
+    cov = { ...cov, mailboxes: cov.mailboxes.filter((m) => m.mailbox === key) };
+  }
+  const result: GapsResult = {
+    generatedAt,
+    analysisVersion: ANALYSIS_VERSION,
+    range: { start: new Date(input.range.startMs).toISOString(), end: new Date(input.range.endMs).toISOString() },
+    mailboxes: cov.mailboxes.map((m) => ({ mailbox: m.mailbox, upn: m.upn, accountKind: m.accountKind, windows: m.windows })),
+  };
+  const inputs = { ...inputsSummary, options: { mailbox: opts.mailbox ?? null, includeSilence: opts.includeSilence ?? false, serviceAccounts: opts.serviceAccounts ?? [], ualRetentionDays: opts.ualRetentionDays ?? null }, unresolvedIdentities: cov.unresolved };
+  return { result, inputs };
+}
+
+export function gaps(dir: string, opts: GapsOptions): Stored<GapsResult> {
   return withCase(dir, 'gaps', optionsForCustody(opts), (db) => {
-    const { input, inputsSummary } = loadCoverageInput(db, opts);
-    let cov = computeCoverage(input, coverageOptions(opts));
-    if (opts.mailbox !== undefined) {
-      const key = resolveMailbox(cov, opts.mailbox);
-      cov = { ...cov, mailboxes: cov.mailboxes.filter((m) => m.mailbox === key) };
-    }
-    const result: GapsResult = {
-      generatedAt,
-      analysisVersion: ANALYSIS_VERSION,
-      range: { start: new Date(input.range.startMs).toISOString(), end: new Date(input.range.endMs).toISOString() },
-      mailboxes: cov.mailboxes.map((m) => ({ mailbox: m.mailbox, upn: m.upn, accountKind: m.accountKind, windows: m.windows })),
-    };
-    const runId = insertAnalysisRun(db, {
-      kind: 'gaps', analysisVersion: ANALYSIS_VERSION, generatedAt,
-      inputs: { ...inputsSummary, options: { mailbox: opts.mailbox ?? null, includeSilence: opts.includeSilence ?? false, serviceAccounts: opts.serviceAccounts ?? [], ualRetentionDays: opts.ualRetentionDays ?? null }, unresolvedIdentities: cov.unresolved },
-      result,
-    });
+    const { result, inputs } = computeGaps(db, opts);
+    const runId = insertAnalysisRun(db, { kind: 'gaps', analysisVersion: ANALYSIS_VERSION, generatedAt: result.generatedAt, inputs, result });
     return { runId, result };
   });
 }

@@ -125,3 +125,44 @@ describe('API handlers over a case', () => {
     expect(() => createHandlers(tmp())).toThrow(/not a Blindspot case/);
   });
 });
+
+describe('blind spots for the UI', () => {
+  it('computes the windows from a read-only case (nothing stored) and refuses an empty case as data', async () => {
+    const { createScenario } = await import('../sim/scenario/index.ts');
+    const { writeScenarioExport } = await import('../sim/export.ts');
+    const { expandInputs } = await import('./import.ts');
+    const scenario = createScenario({ scenario: 'bec', seed: 7 });
+    const exportDir = join(tmp(), 'export');
+    await writeScenarioExport(scenario, exportDir);
+    const dir = join(tmp(), 'case');
+    const h = createCase(dir, { name: 'gaps', examiner: 't' });
+    for (const f of expandInputs([exportDir]).filter((f) => f.endsWith('.json') && !f.endsWith('ground-truth.json') || f.endsWith('.jsonl'))) await importFile(h, f, { asOf: scenario.groundTruth().range.end });
+    const runsBefore = h.db.prepare('SELECT count(*) FROM analysis_runs').pluck().get();
+    h.close();
+    const api = createHandlers(dir);
+    try {
+      const r = await callApi(api.handlers, 'gaps.get', {});
+      expect(r.ok).toBe(true);
+      const v = (r as { ok: true; value: { mailboxes: { mailbox: string; accountKind: string; windows: { kind: string; start: string; end: string | null }[] }[] } }).value;
+      const patti = v.mailboxes.find((m) => m.mailbox.startsWith('adm.patti'));
+      const truth = scenario.groundTruth().blindWindows.find((w) => w.kind === 'bypass' && w.mailbox.startsWith('adm.patti'))!;
+      expect(patti?.accountKind).toBe('admin');
+      expect(patti?.windows.filter((w) => w.kind === 'bypass').map((w) => [w.start, w.end])).toEqual([[truth.start, truth.end]]);
+      expect(await callApi(api.handlers, 'gaps.get', { extra: 1 })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
+    } finally {
+      api.close();
+    }
+    const { openCaseReadOnly } = await import('./caseFolder.ts');
+    const c = openCaseReadOnly(dir);
+    expect(c.db.prepare('SELECT count(*) FROM analysis_runs').pluck().get()).toBe(runsBefore);
+    c.close();
+    const empty = join(tmp(), 'empty');
+    createCase(empty, { name: 'empty', examiner: 't' }).close();
+    const api2 = createHandlers(empty);
+    try {
+      expect(await callApi(api2.handlers, 'gaps.get', {})).toMatchObject({ ok: false, error: { kind: 'BadRequest', message: expect.stringContaining('no events') } });
+    } finally {
+      api2.close();
+    }
+  });
+});

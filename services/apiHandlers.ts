@@ -3,7 +3,7 @@
 // which validates every argument with API_SCHEMAS first; the handlers parse again anyway, so they are
 // safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
 import { resolve } from 'node:path';
-import { ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
+import { GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { CaseSummary, EventDetail, TimelineEntry } from '../core/api.ts';
 import { caseSummary } from '../db/caseRepo.ts';
 import type { ReadableDB } from '../db/database.ts';
@@ -12,6 +12,8 @@ import { eventDetail, timelineCount, timelinePage } from '../db/timeline.ts';
 import type { PageRow } from '../db/timeline.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
 import { openCaseReadOnly } from './caseFolder.ts';
+import { computeGaps } from './analysis.ts';
+import { BlindspotError } from './errors.ts';
 
 export interface CaseApi {
   dir: string;
@@ -89,6 +91,17 @@ export function createHandlers(caseDir: string): CaseApi {
     'timeline.count': async (args) => {
       const a = parse(TimelineCountArgs, args);
       return { count: timelineCount(db, toQuery(a)) };
+    },
+    'gaps.get': async (args) => {
+      parse(GapsArgs, args);
+      try {
+        const { result } = computeGaps(db, { now: new Date() });
+        return { analysisVersion: result.analysisVersion, range: result.range, mailboxes: result.mailboxes };
+      } catch (e) {
+        // An empty case has no range to analyse: say so as data, like every other refusal.
+        if (e instanceof BlindspotError) throw new ApiProblem('BadRequest', e.message);
+        throw e;
+      }
     },
     'event.get': async (args) => {
       const a = parse(EventArgs, args);

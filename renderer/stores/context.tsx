@@ -3,11 +3,13 @@ import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
 import type { CaseState } from './caseStore.ts';
+import type { GapsState } from './gapsStore.ts';
 import type { TimelineState } from './timelineStore.ts';
 
 export interface Stores {
   caseStore: StoreApi<CaseState>;
   timeline: StoreApi<TimelineState>;
+  gaps: StoreApi<GapsState>;
 }
 
 export const StoresContext = createContext<Stores | null>(null);
@@ -24,4 +26,8 @@ export function useCase<T>(select: (s: CaseState) => T): T {
 
 export function useTimeline<T>(select: (s: TimelineState) => T): T {
   return useStore(useStores().timeline, select);
+}
+
+export function useGaps<T>(select: (s: GapsState) => T): T {
+  return useStore(useStores().gaps, select);
 }

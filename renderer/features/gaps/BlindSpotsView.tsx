@@ -1,0 +1,47 @@
+import { Notice } from '../../components/Notice.tsx';
+import { useGaps } from '../../stores/context.tsx';
+
+const KIND_LABEL: Record<string, string> = {
+  bypass: 'Audit bypass', throttled: 'MailItemsAccessed throttled', unlicensed: 'No Audit (Premium) licence',
+  'actions-not-audited': 'Actions not audited', 'audit-disabled': 'Mailbox auditing off', 'org-audit-disabled': 'Organisation auditing off',
+  'ual-ingestion-disabled': 'Unified audit log off', retention: 'Beyond retention', 'acquisition-incomplete': 'Not fully acquired',
+  capacity: 'Audit store full', silence: 'Unexpected silence',
+};
+
+/** Where auditing could not have seen, per mailbox: the windows the report must state. */
+export function BlindSpotsView() {
+  const gaps = useGaps((s) => s.gaps);
+  const loading = useGaps((s) => s.loading);
+  const error = useGaps((s) => s.error);
+  const load = useGaps((s) => s.load);
+  if (error) return <Notice kind="error" action={{ label: 'Retry', onClick: () => void load() }}>Cannot compute the blind spots: {error}</Notice>;
+  if (loading || !gaps) return <Notice kind="info">Computing where auditing was blind…</Notice>;
+  const blind = gaps.mailboxes.filter((m) => m.windows.length > 0);
+  return (
+    <section className="gaps" data-testid="gaps-view">
+      <p className="gaps-intro">
+        {blind.length} of {gaps.mailboxes.length} mailboxes have windows where auditing could not have recorded some actions, between {gaps.range.start} and {gaps.range.end} (UTC; analysis {gaps.analysisVersion}). The absence of events there proves nothing.
+      </p>
+      {blind.length === 0 ? <Notice kind="empty">No blind window found in the case&apos;s range.</Notice> : null}
+      {blind.map((m) => (
+        <article key={m.mailbox} className="gaps-mailbox" data-testid="gaps-mailbox" data-mailbox={m.mailbox}>
+          <h2>{m.upn ?? m.mailbox} <span className="muted">({m.accountKind})</span></h2>
+          <table>
+            <thead><tr><th>Why</th><th>From (UTC)</th><th>To (UTC)</th><th>Confidence</th><th>What could not be recorded</th></tr></thead>
+            <tbody>
+              {m.windows.map((w, i) => (
+                <tr key={`${w.kind}-${i}`} data-testid="gaps-window" data-kind={w.kind}>
+                  <td>{KIND_LABEL[w.kind] ?? w.kind}</td>
+                  <td>{w.start}</td>
+                  <td>{w.end ?? 'still open'}</td>
+                  <td>{w.confidence}</td>
+                  <td>{w.reason}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </article>
+      ))}
+    </section>
+  );
+}

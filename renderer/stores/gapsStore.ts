@@ -1,0 +1,35 @@
+// The blind-spots view: which part of the window is shown, and the coverage analysis it displays (loaded
+// once, on first view; computed by the workstation, never here).
+import { createStore } from 'zustand/vanilla';
+import type { GapsView } from '../../core/api.ts';
+import type { ApiClient } from '../api.ts';
+
+export type View = 'timeline' | 'gaps';
+
+export interface GapsState {
+  view: View;
+  gaps: GapsView | null;
+  loading: boolean;
+  error: string | null;
+  show(view: View): void;
+  load(): Promise<void>;
+}
+
+export function createGapsStore(client: ApiClient) {
+  return createStore<GapsState>()((set, get) => ({
+    view: 'timeline',
+    gaps: null,
+    loading: false,
+    error: null,
+    show(view) {
+      set({ view });
+      if (view === 'gaps' && get().gaps === null && !get().loading) void get().load();
+    },
+    async load() {
+      set({ loading: true, error: null });
+      const r = await client('gaps.get', {});
+      if (r.ok) set({ gaps: r.value, loading: false });
+      else set({ error: r.error.message, loading: false });
+    },
+  }));
+}
