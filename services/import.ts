@@ -310,7 +310,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
     return true;
   };
 
-  for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format, opts.asOf.value)) {
+  for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format)) {
     bytesRead = batch.bytesRead;
     if (!handle(batch.items, batch.fts)) break;
     if (opts.onProgress && bytesRead - lastProgress >= 8 << 20) {

@@ -16,7 +16,7 @@ describe('parsing staged evidence', () => {
     const sizes: number[] = [];
     const items = [];
     const fts = [];
-    for await (const b of parseFile(file, 'ual-json', '2026-01-01T00:00:00Z')) {
+    for await (const b of parseFile(file, 'ual-json')) {
       sizes.push(b.items.length);
       items.push(...b.items);
       fts.push(...b.fts);

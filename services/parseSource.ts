@@ -37,8 +37,8 @@ export function prepareBatch(items: ParsedItem[]): (string | null)[] {
 }
 
 /** Streams a file through a parser, yielding batches of at most about BATCH_ITEMS items. */
-async function* parseFileInline(file: string, format: FormatId, asOf: string): AsyncGenerator<ParsedBatch> {
-  const parser = createParser(format, { asOf });
+export async function* parseFile(file: string, format: FormatId): AsyncGenerator<ParsedBatch> {
+  const parser = createParser(format);
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
   let bytesRead = 0;
   let first = true;
@@ -64,8 +64,4 @@ async function* parseFileInline(file: string, format: FormatId, asOf: string): A
   } finally {
     stream.destroy();
   }
-}
-
-export function parseFile(file: string, format: FormatId, asOf: string): AsyncGenerator<ParsedBatch> {
-  return parseFileInline(file, format, asOf);
 }

@@ -1,7 +1,7 @@
 // Public entry of the importers: format list, detection and incremental parsers. One code path for
 // every source: the file-import edge and API acquisition both push text here.
 import type { ParsedItem } from '../model.ts';
-import type { FormatDescription, FormatId, ParserOptions, StreamParser } from './types.ts';
+import type { FormatDescription, FormatId, StreamParser } from './types.ts';
 import type { Container, RawRecord, RawSource } from './containers.ts';
 import { createRawSource, sniffContainer } from './containers.ts';
 import { graphItems, mailboxAuditItem, sentinelItem, sualItem, ualItem } from './records.ts';
@@ -9,7 +9,7 @@ import { configItems } from './config.ts';
 
 export { detectFormat } from './detect.ts';
 export { normaliseRecord, RecordError } from '../normalise.ts';
-export type { Detection, FormatDescription, FormatId, ParserOptions, StreamParser } from './types.ts';
+export type { Detection, FormatDescription, FormatId, StreamParser } from './types.ts';
 
 export const FORMATS: FormatDescription[] = [
   { id: 'ual-json', title: 'Unified audit log records (JSON array, JSON lines, single object, Management API blobs, SIEM envelopes)' },
@@ -71,8 +71,7 @@ const JSON_ONLY = new Set<FormatId>(['ual-json', 'sual-json', 'graph-json', 'mai
  * from the first characters of the text, so callers need not know it; configuration formats accept
  * both JSON and CSV.
  */
-export function createParser(format: FormatId, opts: ParserOptions = {}): StreamParser {
-  void opts; // asOf is applied by the caller when it stores config snapshots
+export function createParser(format: FormatId): StreamParser {
   if (!FORMATS.some((f) => f.id === format)) throw new Error(`unknown format "${String(format)}"`);
   let head = '';
   let src: RawSource | null = null;
@@ -137,7 +136,7 @@ export function createParser(format: FormatId, opts: ParserOptions = {}): Stream
 }
 
 /** Convenience for tests and small inputs: parse a whole text in one go. */
-export function parseText(format: FormatId, text: string, opts: ParserOptions = {}): ParsedItem[] {
-  const p = createParser(format, opts);
+export function parseText(format: FormatId, text: string): ParsedItem[] {
+  const p = createParser(format);
   return [...p.push(text), ...p.end()];
 }

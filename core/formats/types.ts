@@ -29,11 +29,6 @@ export type Detection =
   | { ok: true; format: FormatId; container: 'json-array' | 'json-lines' | 'json-object' | 'csv' }
   | { ok: false; tried: FormatId[]; reason: string };
 
-export interface ParserOptions {
-  /** For configuration exports: the time the snapshot describes (ISO), decided by the caller. */
-  asOf?: string;
-}
-
 /** Incremental parser: feed decoded text in chunks of any size, in order. */
 export interface StreamParser {
   push(chunk: string): ParsedItem[];

@@ -12,7 +12,7 @@ const DIR = join(import.meta.dirname, '../fixtures/formats');
 const read = (f: string): string => readFileSync(join(DIR, f), 'utf8');
 
 function parseChunks(format: FormatId, text: string, size: number): ParsedItem[] {
-  const p = createParser(format, {});
+  const p = createParser(format);
   const out: ParsedItem[] = [];
   for (let i = 0; i < text.length; i += size) out.push(...p.push(text.slice(i, i + size)));
   out.push(...p.end());
@@ -177,7 +177,7 @@ describe('ual-json', () => {
   });
 
   it('reports a truncated JSON array', () => {
-    const p = createParser('ual-json', {});
+    const p = createParser('ual-json');
     const items = [...p.push('[{"CreationTime":"2024-01-01T00:00:00","Id":"a"},{"CreationTime":'), ...p.end()];
     expect(events(items)).toHaveLength(1);
     expect(rejects(items)).toEqual(['element 1 (line 1): the file ends inside this record (truncated?)']);
@@ -365,12 +365,12 @@ describe('configuration exports', () => {
 
 describe('createParser guards', () => {
   it('a JSON-only format given CSV text says so', () => {
-    const p = createParser('graph-json', {});
+    const p = createParser('graph-json');
     const items = [...p.push('a,b\n1,2\n'), ...p.end()];
     expect(rejects(items)).toEqual(['line 1: graph-json expects JSON but the text does not start with "[" or "{"']);
   });
   it('a CSV row with the wrong number of cells is rejected and parsing continues', () => {
-    const p = createParser('purview-csv', {});
+    const p = createParser('purview-csv');
     const items = [...p.push('RecordId,CreationDate,RecordType,Operation,UserId,AuditData\nx,y\n'), ...p.end()];
     expect(rejects(items)).toEqual(['row 1 (line 2): has 2 cells but the header has 6']);
   });

@@ -25,7 +25,7 @@ function parseFile(rel: string): { format: string; items: ParsedItem[]; events: 
   const text = readFileSync(join(ROOT, rel), 'utf8');
   const det = detectFormat(text.slice(0, 262_144), rel);
   if (!det.ok) throw new Error(`${rel}: ${det.reason}`);
-  const p = createParser(det.format, {});
+  const p = createParser(det.format);
   const items = [...p.push(text), ...p.end()];
   return {
     format: det.format, items,
