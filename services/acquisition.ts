@@ -12,13 +12,13 @@ import { CONTENT_TYPES, ensureSubscriptions, manageSlice } from '../acquire/mana
 import type { ManageTarget } from '../acquire/manage.ts';
 import { NetworkPolicyError } from '../acquire/netPolicy.ts';
 import { canSplit, iso, normaliseRange, planManageWindows, planSlices, splitInto } from '../acquire/slicing.ts';
-import { finishRun, finishSlice, insertSlice, recordPage, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
+import { totals, finishRun, finishSlice, insertSlice, recordPage, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
 import type { LedgerRow, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BlindspotError, UsageError } from './errors.ts';
 import { exoTarget, graphTarget, manageTarget, storePage } from './tenantSession.ts';
 import type { Session } from './tenantSession.ts';
-import { periodicCollector } from './heap.ts';
+import { collectGarbage } from './heap.ts';
 
 // ---- acquisition ------------------------------------------------------------------------------------------
 
@@ -207,23 +207,21 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
   return (probe.available ? `Search-MailboxAuditLog answers: ${mailboxes.length} mailboxes` : `${probe.reason}: falling back to the unified log's ${FALLBACK_RECORD_TYPES.join(', ')} records`) + scope;
 }
 
+/** One source's slices, counted by the ledger's own totals (`records` = distinct records retrieved). */
+function sourceSummary(rows: LedgerRow[]): SourceSummary {
+  const t = totals(rows);
+  const notes = [...new Set(rows.filter((r) => r.query.fallback && r.reason).map((r) => r.reason as string))];
+  return { slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed, notCollected: t.notCollected, reported: t.reported, records: t.retrieved, duplicates: t.duplicates, notes };
+}
+
 function summarise(rows: LedgerRow[], runId: number, hash: string, resumed: boolean, interrupted: boolean, inserted: number): AcquireSummary {
-  const sum: AcquireSummary = { runId, planHash: hash, resumed, interrupted, slices: rows.length, complete: 0, incomplete: 0, failed: 0, notCollected: 0, records: 0, inserted, duplicates: 0, retries: 0, bySource: {} };
-  for (const r of rows) {
-    const b = (sum.bySource[r.source] ??= { slices: 0, complete: 0, incomplete: 0, failed: 0, notCollected: 0, reported: 0, records: 0, duplicates: 0, notes: [] });
-    b.slices++;
-    const k = r.status === 'complete' ? 'complete' : r.status === 'incomplete' ? 'incomplete' : r.status === 'failed' ? 'failed' : 'notCollected';
-    b[k]++;
-    sum[k]++;
-    b.reported += r.reported ?? 0;
-    b.records += r.retrieved;
-    b.duplicates += r.duplicates;
-    sum.records += r.retrieved;
-    sum.duplicates += r.duplicates;
-    sum.retries += r.retries;
-    if (r.query.fallback && r.reason && !b.notes.includes(r.reason)) b.notes.push(r.reason);
-  }
-  return sum;
+  const t = totals(rows);
+  const bySource: AcquireSummary['bySource'] = {};
+  for (const source of new Set(rows.map((r) => r.source))) bySource[source] = sourceSummary(rows.filter((r) => r.source === source));
+  return {
+    runId, planHash: hash, resumed, interrupted, slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed,
+    notCollected: t.notCollected, records: t.retrieved, inserted, duplicates: t.duplicates, retries: t.retries, bySource,
+  };
 }
 
 /**
@@ -232,8 +230,6 @@ function summarise(rows: LedgerRow[], runId: number, hash: string, resumed: bool
  * already in the case count as duplicates, never twice as events).
  */
 export async function acquire(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireOptions = {}): Promise<AcquireSummary> {
-  // Pages are transient: a full collection every 8 pages keeps the peak near the live set (services/heap.ts).
-  const collectEvery = periodicCollector(1);
   if (plan.tenant !== s.profile.name) throw new UsageError(`acquire: the plan is for tenant ${plan.tenant} but the session is signed in to ${s.profile.name}.`);
   const p = canonicalPlan(plan, s.profile);
   const hash = planHash(p);
@@ -295,7 +291,7 @@ export async function acquire(h: CaseHandle, s: Session, plan: AcquirePlan, o: A
           inserted += ins;
         });
         records += page.rows;
-        collectEvery();
+        collectGarbage(); // pages are transient: keep the peak near the live set (services/heap.ts)
         progress(row.source);
       };
       const splittable = canSplit({ startMs: job.startMs, endMs: job.endMs });
@@ -371,7 +367,7 @@ export async function acquire(h: CaseHandle, s: Session, plan: AcquirePlan, o: A
     }
   }
   const sum = summarise(slicesForPlan(h.db, hash), runId, hash, resumed, interrupted, inserted);
-  for (const n of notes) (sum.bySource['mailbox-audit'] ??= { slices: 0, complete: 0, incomplete: 0, failed: 0, notCollected: 0, reported: 0, records: 0, duplicates: 0, notes: [] }).notes.push(n);
+  for (const n of notes) (sum.bySource['mailbox-audit'] ??= sourceSummary([])).notes.push(n);
   const status = interrupted ? 'interrupted' : sum.complete === sum.slices ? 'complete' : 'incomplete';
   finishRun(h.db, runId, status, sum, null, new Date().toISOString());
   h.logCustody('acquisition-finished', { acquisitionRun: runId, status, summary: sum });

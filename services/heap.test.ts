@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectGarbage, periodicCollector } from './heap.ts';
+import { collectGarbage } from './heap.ts';
 
 describe('garbage collection between pages', () => {
   it('reaches the collector without a command-line flag, and frees unreachable memory', () => {
@@ -9,12 +9,5 @@ describe('garbage collection between pages', () => {
     big = null;
     expect(collectGarbage()).toBe(true);
     expect(process.memoryUsage().heapUsed).toBeLessThan(before - 20_000_000);
-  });
-
-  it('collects once every n calls', () => {
-    let runs = 0;
-    const tick = periodicCollector(3, () => runs++);
-    for (let i = 0; i < 10; i++) tick();
-    expect(runs).toBe(3);
   });
 });

@@ -25,11 +25,3 @@ export function collectGarbage(): boolean {
   gc();
   return true;
 }
-
-/** Calls `collect` once every `every` calls. */
-export function periodicCollector(every: number, collect: () => unknown = collectGarbage): () => void {
-  let n = 0;
-  return () => {
-    if (++n % every === 0) collect();
-  };
-}
