@@ -3,8 +3,8 @@ import { normaliseRecord } from '../core/normalise.ts';
 import { mailItemsAccessed } from '../test/helpers/records.ts';
 import { openMemory } from './database.ts';
 import type { WritableDB } from './database.ts';
-import { EventWriter, ftsQuery } from './events.ts';
-import { timeline, timelineSql } from './timeline.ts';
+import { EventWriter } from './events.ts';
+import { ftsQuery, timeline, timelineSql } from './timeline.ts';
 
 function seed(db: WritableDB): void {
   db.prepare("INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', 't')").run();

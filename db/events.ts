@@ -70,14 +70,3 @@ export function ftsBody(e: AuditEvent): string {
   }
   return parts.filter((p) => p !== null && p !== '').join(' ');
 }
-
-/**
- * Turns free text into an FTS5 query: the tokens the index's tokenizer would make (letters, digits and
- * the token characters @ . - _ :), each quoted, all required. User input is never FTS syntax, and every
- * term is a single token, which the position-less (detail=none) index can answer. Text without any token
- * gives '' (no text filter).
- */
-export function ftsQuery(text: string): string {
-  const terms = text.split(/[^\p{L}\p{N}@.\-_:]+/u).filter(Boolean).map((t) => `"${t}"`);
-  return terms.join(' AND ');
-}

@@ -4,7 +4,6 @@
 // or go missing while the user scrolls. Every value is a bound parameter.
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
 import type { ReadableDB } from './database.ts';
-import { ftsQuery } from './events.ts';
 
 export interface TimelineQuery {
   fromMs?: number;
@@ -39,6 +38,17 @@ interface PageDbRow {
   operation: string | null; workload: string | null; user_id: string | null; mailbox: string | null;
   client_ip: string | null; session_id: string | null; app_id: string | null; result_status: string | null;
   sha256: string; loc_line: number | null; loc_offset: number | null;
+}
+
+/**
+ * Turns free text into an FTS5 query: the tokens the index's tokenizer would make (letters, digits and
+ * the token characters @ . - _ :), each quoted, all required. User input is never FTS syntax, and every
+ * term is a single token, which the position-less (detail=none) index can answer. Text without any token
+ * gives '' (no text filter).
+ */
+export function ftsQuery(text: string): string {
+  const terms = text.split(/[^\p{L}\p{N}@.\-_:]+/u).filter(Boolean).map((t) => `"${t}"`);
+  return terms.join(' AND ');
 }
 
 /** The WHERE fragments for the UI's filters, built from fixed strings; values go to params. */
