@@ -65,6 +65,7 @@ describe('case folders', () => {
     createCase(dir, { name: 'n', examiner: 'e' }).close();
     writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname() }));
     const h = openCase(dir);
+    expect(JSON.parse(readFileSync(join(dir, '.lock'), 'utf8')).pid).toBe(process.pid);
     h.close();
   });
 

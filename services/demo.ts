@@ -4,13 +4,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim } from '../sim/index.ts';
-import { caseSummary } from '../db/caseRepo.ts';
 import { ALL_SOURCES, acquire } from './acquisition.ts';
 import { addTenant, signIn } from './tenantSession.ts';
 import { takePosture } from './posture.ts';
 import { findings, gaps } from './analysis.ts';
 import { exportBundle, verify } from './bundle.ts';
-import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { createCase, openCase } from './caseFolder.ts';
 
 export interface DemoResult {
   caseDir: string;
@@ -39,6 +38,7 @@ export async function runDemo(out: string, say: (line: string) => void, progress
 
     const h = createCase(caseDir, { name: 'Demo: business email compromise at Contoso', examiner: 'Demo Examiner', number: 'DEMO-1', client: 'Contoso (simulated)' });
     let complete = false;
+    let events = 0;
     try {
       const profile = addTenant(h, {
         name: 'contoso', tenant: sim.tenantId, clientId: app.clientId, auth: 'certificate', certPath,
@@ -55,6 +55,7 @@ export async function runDemo(out: string, say: (line: string) => void, progress
         });
         complete = summary.incomplete + summary.failed + summary.notCollected === 0;
         const inCase = h.db.prepare('SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM event_duplicates) AS dup').get() as { events: number; dup: number };
+        events = inCase.events;
         say(`4. Acquired ${summary.slices} slices (${summary.complete} complete, ${summary.incomplete} incomplete, ${summary.failed} failed): ${inCase.events} distinct records in the case; ${inCase.dup} more arrived again through another source and are kept as counted duplicates`);
         for (const [src, s] of Object.entries(summary.bySource)) say(`     ${src.padEnd(14)} ${s.records} records, ${s.complete}/${s.slices} slices complete${s.notes.length ? ` (${s.notes.join('; ')})` : ''}`);
       } finally {
@@ -80,9 +81,6 @@ export async function runDemo(out: string, say: (line: string) => void, progress
     const v = await verify(bundle);
     say(`8. Verified the bundle offline: ${v.intact ? 'INTACT' : `NOT INTACT (${v.problems.length} problems)`}, ${v.filesChecked} files, custody chain of ${v.custodyEntries} entries`);
 
-    const c = openCaseReadOnly(caseDir);
-    const events = caseSummary(c.db, caseDir)?.events ?? 0;
-    c.close();
     // Record that the demo finished (the verify of a bundle does not touch the case).
     const h2 = openCase(caseDir);
     h2.logCustody('demo-finished', { bundle, manifestSha256: ex.manifestSha256, intact: v.intact });
