@@ -6,7 +6,6 @@
 import { Agent, request } from 'undici';
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import type { NetworkPolicy } from './netPolicy.ts';
-import type { Failure } from './retry.ts';
 
 export interface HttpRequest {
   method: 'GET' | 'POST';
@@ -111,12 +110,6 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
-}
-
-/** The retry.ts view of a failed attempt. */
-export function failureOf(e: unknown): Failure | null {
-  if (e instanceof NetworkFailure) return { kind: 'network', code: e.code };
-  return null;
 }
 
 /**

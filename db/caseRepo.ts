@@ -84,10 +84,6 @@ export function findEvidence(db: ReadableDB, sha256: string): EvidenceRecord | n
   return r ? rowToEvidence(r) : null;
 }
 
-export function listEvidence(db: ReadableDB): EvidenceRecord[] {
-  return (db.prepare('SELECT * FROM evidence ORDER BY id').all() as EvidenceRow[]).map(rowToEvidence);
-}
-
 export interface ImportRunInput {
   evidenceId: number;
   source: 'file' | 'acquisition';

@@ -1,7 +1,7 @@
 // Configuration snapshots (Get-Mailbox, bypass associations, organisation and admin audit log config,
 // licences), each tied to the time it describes and the evidence it came from.
 import type { ConfigKind, ConfigRecord } from '../core/model.ts';
-import type { ReadableDB, WritableDB } from './database.ts';
+import type { WritableDB } from './database.ts';
 
 export type AsOfSource = 'option' | 'file-mtime' | 'acquisition';
 
@@ -61,21 +61,4 @@ export function configIdentity(c: ConfigRecord): string | null {
     case 'inboxRule':
       return c.value.mailbox;
   }
-}
-
-export interface SnapshotSummary {
-  id: number;
-  kind: ConfigKind;
-  asOf: string;
-  asOfSource: AsOfSource;
-  rows: number;
-}
-
-export function listSnapshots(db: ReadableDB): SnapshotSummary[] {
-  return db
-    .prepare(
-      `SELECT s.id, s.kind, s.as_of AS asOf, s.as_of_source AS asOfSource, count(r.id) AS rows
-         FROM config_snapshots s LEFT JOIN config_rows r ON r.snapshot_id = s.id GROUP BY s.id ORDER BY s.id`,
-    )
-    .all() as SnapshotSummary[];
 }

@@ -76,12 +76,6 @@ export interface Interval {
   endMs: number | null;
 }
 
-/** Clips to [rangeStart, ∞); returns null when nothing is left. */
-export function clipStart<T extends Interval>(iv: T, rangeStartMs: number): T | null {
-  if (iv.endMs !== null && iv.endMs <= rangeStartMs) return null;
-  return iv.startMs >= rangeStartMs ? iv : { ...iv, startMs: rangeStartMs };
-}
-
 export function overlaps(a: Interval, b: Interval): boolean {
   const aEnd = a.endMs ?? Infinity;
   const bEnd = b.endMs ?? Infinity;
