@@ -74,8 +74,8 @@ export const MANAGE_PUBLISH_DELAY_MIN_MS = 5 * 60_000;
 export const MANAGE_PUBLISH_DELAY_SPAN_MS = 30 * 60_000;
 /** §3.3: blobs are retrievable and listable for 7 days after contentCreated (the documented contract). */
 export const MANAGE_REACH_MS = 7 * 86_400_000;
-/** §3.3 UNVERIFIED: a subscription lists every blob still within reach, not only blobs created after `start`. */
-export const MANAGE_BACKFILL_ALL_REACHABLE = true;
+// §3.3 UNVERIFIED, built into management.ts rather than a switch: a subscription lists every blob still
+// within reach, not only blobs created after `start`.
 /** §3.5 UNVERIFIED: HTTP status per AF code. */
 export const MANAGE_STATUS: Readonly<Record<string, number>> = {
   AF10001: 403, AF20001: 400, AF20010: 400, AF20013: 400, AF20020: 400, AF20022: 404, AF20024: 400,
@@ -104,12 +104,10 @@ export const SUAL_MAX_RESULT_SIZE = 5000;
 export const SUAL_LARGE_SET_CAP = 50_000;
 export const SUAL_PREVIEW_CAP = 5000;
 export const SUAL_MIXED_CAP = 10_000;
-/** §4.8 UNVERIFIED: ReturnNextPreviewPage is sorted oldest first (the docs say "sorted by date" only). */
-export const SUAL_PREVIEW_ORDER = 'ascending';
-/** §4.8: ReturnLargeSet is unsorted: rows of each page are permuted deterministically. */
-export const SUAL_LARGE_SET_SHUFFLED = true;
-/** §4.8 UNVERIFIED: a session remembers the filter of its first call; later calls' filters are ignored. */
-export const SUAL_SESSION_KEEPS_FIRST_FILTER = true;
+// Built into exchange.ts rather than switches (changing them means changing that code):
+// §4.8 UNVERIFIED: ReturnNextPreviewPage is sorted oldest first (the docs say "sorted by date" only);
+// §4.8: ReturnLargeSet is unsorted: rows of each page are permuted deterministically (shufflePage);
+// §4.8 UNVERIFIED: a session remembers the filter of its first call; later calls' filters are ignored.
 /** §4.9: Search-MailboxAuditLog ResultSize range and default. */
 export const SMAL_MAX_RESULT_SIZE = 250_000;
 export const SMAL_DEFAULT_RESULT_SIZE = 1000;

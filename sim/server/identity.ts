@@ -4,7 +4,7 @@
 import { createHash, createPublicKey, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimUser } from '../scenario/types.ts';
-import { AADSTS, ACCESS_TOKEN_VERSION, APP_ONLY_REJECTS_MULTI_TENANT } from './assumptions.ts';
+import { AADSTS, ACCESS_TOKEN_VERSION, APP_ONLY_REJECTS_MULTI_TENANT, DEVICE_CODE_EXPIRES_IN_S, DEVICE_CODE_INTERVAL_S } from './assumptions.ts';
 import { RESOURCE_APP_IDS, RESOURCES, type RegisteredClient, type ResourceKey, type SimContext } from './context.ts';
 import { escapeHtml, parseForm, readBody, sendJson, sendText } from './http.ts';
 import { decodeJwt, signRs256, unsignedJwt, verifySignature } from './jwt.ts';
@@ -372,8 +372,8 @@ export function createIdentity(ctx: SimContext): {
     parseScopes(form.scope ?? ''); // validates
     const userCode = Array.from(randomBytes(9), (b) => 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'[b % 32]).join('');
     const dc = randomBytes(48).toString('base64url');
-    const expiresIn = ctx.opts.deviceCodeExpiresIn ?? 900;
-    const interval = ctx.opts.deviceCodeInterval ?? 5;
+    const expiresIn = ctx.opts.deviceCodeExpiresIn ?? DEVICE_CODE_EXPIRES_IN_S;
+    const interval = ctx.opts.deviceCodeInterval ?? DEVICE_CODE_INTERVAL_S;
     const st: DeviceCodeState = { deviceCode: dc, userCode, clientId: client.clientId, scope: form.scope ?? '', expiresAt: Date.now() + expiresIn * 1000, status: 'pending', userId: null };
     if (ctx.opts.demo) { st.status = 'approved'; st.userId = ctx.demoUser().id; }
     deviceCodes.set(dc, st);
