@@ -170,10 +170,13 @@ export interface VerifyReport {
 
 interface EvidenceDbRow { sha256: string; size: number; rel_path: string }
 
+const EVIDENCE_SQL = 'SELECT sha256, size, rel_path FROM evidence ORDER BY id';
+
+/** The evidence table of a database file that is not an open case (the snapshot inside a bundle). */
 function readEvidenceTable(dbFile: string): EvidenceDbRow[] {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT sha256, size, rel_path FROM evidence ORDER BY id').all() as EvidenceDbRow[];
+    return db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[];
   } finally {
     db.close();
   }
@@ -207,9 +210,13 @@ function checkEvidence(evidence: EvidenceDbRow[], present: Map<string, { sha256:
 
 async function verifyCaseDir(dir: string): Promise<VerifyReport> {
   const c = openCaseReadOnly(dir);
-  c.close();
+  let evidence: EvidenceDbRow[];
+  try {
+    evidence = c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[];
+  } finally {
+    c.close();
+  }
   const problems: VerifyProblem[] = [];
-  const evidence = readEvidenceTable(join(dir, CASE_DB));
   const present = new Map<string, { sha256: string; size: number }>();
   for (const p of listEvidenceFiles(dir)) present.set(p, await hashFile(join(dir, p)));
   checkEvidence(evidence, present, problems);
