@@ -4,7 +4,7 @@
 import { existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
-import { detectFormat, FORMATS } from '../core/formats/index.ts';
+import { ALL_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
 import type { ParsedItem } from '../core/model.ts';
 import { finishImportRun, insertRejectedLine, startImportRun, upsertEvidence } from '../db/caseRepo.ts';
 import { EventWriter } from '../db/events.ts';
@@ -44,10 +44,6 @@ const SNIFF_BYTES = 256 * 1024;
 /** In refuse mode, how many bad records are collected for the message before giving up on the file. */
 const MAX_REPORTED_REJECTS = 10;
 
-export function formatIds(): FormatId[] {
-  return FORMATS.map((f) => f.id);
-}
-
 /** Expands folders (recursively, sorted, skipping hidden entries) into the files to import. */
 export function expandInputs(paths: string[]): string[] {
   const out: string[] = [];
@@ -86,8 +82,8 @@ function readHead(file: string): string {
 
 function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): FormatId {
   if (requested && requested !== 'auto') {
-    if (!formatIds().includes(requested)) {
-      throw new UsageError(`--format ${requested}: unknown format.`, `Known formats: auto, ${formatIds().join(', ')}.`);
+    if (!ALL_FORMAT_IDS.includes(requested)) {
+      throw new UsageError(`--format ${requested}: unknown format.`, `Known formats: auto, ${ALL_FORMAT_IDS.join(', ')}.`);
     }
     return requested;
   }

@@ -1,15 +1,10 @@
 // Format detection by content: the keys of the first records (JSON) or the header row (CSV). The file
 // name is used only in messages; an extension never decides the format.
 import type { Detection, FormatId } from './types.ts';
+import { ALL_FORMAT_IDS } from './catalogue.ts';
 import { createRawSource, csvHeader, sniffContainer } from './containers.ts';
 import { isObj, looksLikeAuditRecord } from './records.ts';
 import { maybeJson } from '../normalise.ts';
-
-export const ALL_FORMAT_IDS: FormatId[] = [
-  'ual-json', 'purview-csv', 'sual-csv', 'sual-json', 'graph-json', 'mailbox-audit-csv', 'mailbox-audit-json',
-  'sentinel-csv', 'sentinel-json', 'config-mailbox', 'config-bypass', 'config-organization', 'config-adminauditlog', 'config-licence',
-  'config-inboxrule',
-];
 
 type Kind = 'ual' | 'sual' | 'purview' | 'graph' | 'mailbox-audit' | 'sentinel' | 'config-mailbox' | 'config-bypass' | 'config-organization' | 'config-adminauditlog' | 'config-licence' | 'config-inboxrule';
 

@@ -1,7 +1,8 @@
 // Public entry of the importers: format list, detection and incremental parsers. One code path for
 // every source: the file-import edge and API acquisition both push text here.
 import type { ParsedItem } from '../model.ts';
-import type { FormatDescription, FormatId, StreamParser } from './types.ts';
+import type { FormatId, StreamParser } from './types.ts';
+import { FORMATS } from './catalogue.ts';
 import type { Container, RawRecord, RawSource } from './containers.ts';
 import { createRawSource, sniffContainer } from './containers.ts';
 import { graphItems, mailboxAuditItem, sentinelItem, sualItem, ualItem } from './records.ts';
@@ -11,23 +12,7 @@ export { detectFormat } from './detect.ts';
 export { normaliseRecord, RecordError } from '../normalise.ts';
 export type { Detection, FormatDescription, FormatId, StreamParser } from './types.ts';
 
-export const FORMATS: FormatDescription[] = [
-  { id: 'ual-json', title: 'Unified audit log records (JSON array, JSON lines, single object, Management API blobs, SIEM envelopes)' },
-  { id: 'purview-csv', title: 'Microsoft Purview audit search export (CSV)' },
-  { id: 'sual-csv', title: 'Search-UnifiedAuditLog output (CSV, incl. flattened columns)' },
-  { id: 'sual-json', title: 'Search-UnifiedAuditLog output (JSON)' },
-  { id: 'graph-json', title: 'Microsoft Graph audit log query records (JSON)' },
-  { id: 'mailbox-audit-csv', title: 'Search-MailboxAuditLog -ShowDetails (CSV)' },
-  { id: 'mailbox-audit-json', title: 'Search-MailboxAuditLog -ShowDetails (JSON)' },
-  { id: 'sentinel-csv', title: 'Microsoft Sentinel OfficeActivity export (CSV)' },
-  { id: 'sentinel-json', title: 'Microsoft Sentinel OfficeActivity export (JSON)' },
-  { id: 'config-mailbox', title: 'Get-Mailbox audit settings (JSON or CSV)' },
-  { id: 'config-bypass', title: 'Get-MailboxAuditBypassAssociation (JSON or CSV)' },
-  { id: 'config-organization', title: 'Get-OrganizationConfig (JSON or CSV)' },
-  { id: 'config-adminauditlog', title: 'Get-AdminAuditLogConfig (JSON or CSV)' },
-  { id: 'config-inboxrule', title: 'Get-InboxRule (inbox rules of mailboxes)' },
-  { id: 'config-licence', title: 'Licence assignments (Graph licenseDetails / users, or a flat CSV)' },
-];
+export { ALL_FORMAT_IDS, FORMATS } from './catalogue.ts';
 
 type Mapper = (raw: Extract<RawRecord, { kind: 'value' }>) => ParsedItem[];
 
