@@ -182,8 +182,7 @@ export class CaseHandle {
 
   /** Copies a file into the incoming area while hashing it (streamed). Nothing is committed yet. */
   async stageFile(src: string): Promise<StagedEvidence> {
-    mkdirSync(this.abs(INCOMING_DIR), { recursive: true });
-    const tmpPath = join(INCOMING_DIR, randomBytes(12).toString('hex'));
+    const tmpPath = this.newStagingPath();
     const hash = createHash('sha256');
     let size = 0;
     const tap = new Transform({
@@ -194,19 +193,24 @@ export class CaseHandle {
       },
     });
     await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), tap, createWriteStream(this.abs(tmpPath), { flags: 'wx' }));
-    const sha256 = hash.digest('hex');
-    const relPath = evidenceRelPath(sha256);
-    return { sha256, size, relPath, tmpPath, existed: existsSync(this.abs(relPath)) };
+    return this.staged(tmpPath, hash.digest('hex'), size);
   }
 
   /** Stages bytes already in memory (an API response body), hashed as received. */
   stageBytes(bytes: Uint8Array): StagedEvidence {
-    mkdirSync(this.abs(INCOMING_DIR), { recursive: true });
-    const tmpPath = join(INCOMING_DIR, randomBytes(12).toString('hex'));
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const tmpPath = this.newStagingPath();
     writeFileSync(this.abs(tmpPath), bytes, { flag: 'wx' });
+    return this.staged(tmpPath, createHash('sha256').update(bytes).digest('hex'), bytes.length);
+  }
+
+  private newStagingPath(): string {
+    mkdirSync(this.abs(INCOMING_DIR), { recursive: true });
+    return join(INCOMING_DIR, randomBytes(12).toString('hex'));
+  }
+
+  private staged(tmpPath: string, sha256: string, size: number): StagedEvidence {
     const relPath = evidenceRelPath(sha256);
-    return { sha256, size: bytes.length, relPath, tmpPath, existed: existsSync(this.abs(relPath)) };
+    return { sha256, size, relPath, tmpPath, existed: existsSync(this.abs(relPath)) };
   }
 
   discardStaged(s: StagedEvidence): void {
