@@ -26,6 +26,22 @@ describe('migrations', () => {
     }
   });
 
+  it('0004 copies each existing item its event\'s mailbox, time, session, IP and operation, and indexes it for exposure', () => {
+    const all = loadMigrations();
+    const db = new Database(':memory:');
+    migrate(db, ':memory:', all.slice(0, 3));
+    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
+             INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');
+             INSERT INTO events (id, record_id, time_ms, operation, mailbox, session_id, client_ip, audit_data, evidence_id, import_run_id)
+               VALUES (7, 'r7', 1717200000000, 'MailItemsAccessed', 'Megan@Contoso.com', 's1', '203.0.113.9', '{}', 1, 1);
+             INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type) VALUES (7, '\\Inbox', '<a@x>', 'Bind');`);
+    migrate(db, ':memory:', all);
+    expect(db.prepare('SELECT mailbox, time_ms, session_id, client_ip, operation FROM access_items').get())
+      .toEqual({ mailbox: 'Megan@Contoso.com', time_ms: 1717200000000, session_id: 's1', client_ip: '203.0.113.9', operation: 'MailItemsAccessed' });
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT internet_message_id FROM access_items WHERE mailbox = 'megan@contoso.com' AND operation = 'MailItemsAccessed' AND internet_message_id IS NOT NULL AND access_type IS NOT 'Sync'").all() as { detail: string }[];
+    expect(plan.map((p) => p.detail).join('\n')).toMatch(/access_items_exposure/);
+  });
+
   it('refuses a database newer than the code', () => {
     const db = new Database(':memory:');
     db.pragma('user_version = 42');

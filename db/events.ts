@@ -1,6 +1,7 @@
 // Writing normalised events with their access items, duplicates and full-text rows (reading them back
 // is db/timeline.ts). Values are always bound, never concatenated into SQL.
 import type { AuditEvent, SourceLocation } from '../core/model.ts';
+import type Database from 'better-sqlite3';
 import type { WritableDB } from './database.ts';
 
 export type WriteOutcome = 'inserted' | 'duplicate';
@@ -29,8 +30,9 @@ export class EventWriter {
       'INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id) VALUES (?, ?, ?, ?, ?)',
     );
     this.insertItem = db.prepare(
-      `INSERT INTO access_items (event_id, folder_path, folder_id, internet_message_id, size_bytes, access_type, subject)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO access_items (event_id, folder_path, folder_id, internet_message_id, size_bytes, access_type, subject,
+         mailbox, time_ms, session_id, client_ip, operation)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertFts = db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)');
   }
@@ -51,7 +53,9 @@ export class EventWriter {
     }
     const id = Number(info.lastInsertRowid);
     for (const it of e.items) {
-      this.insertItem.run(id, it.folderPath, it.folderId, it.internetMessageId, it.sizeBytes, it.accessType, it.subject);
+      // The event's mailbox, time, session, IP and operation ride along: exposure reads items alone (0004).
+      this.insertItem.run(id, it.folderPath, it.folderId, it.internetMessageId, it.sizeBytes, it.accessType, it.subject,
+        e.mailbox, e.timeMs, e.sessionId, e.clientIp, e.operation);
     }
     this.insertFts.run(id, body ?? ftsBody(e));
     return 'inserted';
@@ -70,3 +74,20 @@ export function ftsBody(e: AuditEvent): string {
   }
   return parts.filter((p) => p !== null && p !== '').join(' ');
 }
+
+/**
+ * Adds an item to an event already written, copying the event's mailbox, time, session, IP and
+ * operation as EventWriter does (for fixtures and generated cases that write events directly).
+ */
+export function addAccessItem(db: WritableDB, eventId: number | bigint, item: { folderPath: string | null; internetMessageId: string | null; accessType: 'Bind' | 'Sync' | null }): void {
+  let stmt = addItemStatements.get(db);
+  if (!stmt) {
+    stmt = db.prepare(
+      `INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type, mailbox, time_ms, session_id, client_ip, operation)
+       SELECT id, ?, ?, ?, mailbox, time_ms, session_id, client_ip, operation FROM events WHERE id = ?`,
+    );
+    addItemStatements.set(db, stmt);
+  }
+  stmt.run(item.folderPath, item.internetMessageId, item.accessType, eventId);
+}
+const addItemStatements = new WeakMap<WritableDB, Database.Statement<unknown[]>>();

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -8,7 +9,8 @@ import { readAnalysisRun } from '../db/analysis.ts';
 import { openReadable } from '../db/database.ts';
 import { createCase } from './caseFolder.ts';
 import type { WritableDB } from '../db/database.ts';
-import { exposure, exposureToCsv, findings, gaps, sessions } from './analysis.ts';
+import { addAccessItem } from '../db/events.ts';
+import { exposure, exposureItems, exposureToCsv, findings, gaps, sessions } from './analysis.ts';
 import { BadInputError, CaseError } from './errors.ts';
 
 const T0 = Date.UTC(2024, 4, 1);
@@ -37,12 +39,11 @@ function build(db: WritableDB): void {
            INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');`);
   const ev = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, client_info, result_status, audit_data, evidence_id, import_run_id)
                          VALUES (@id, @t, @rt, @op, 'Exchange', @user, @ut, @mbx, @obj, @ip, @sess, @app, @ci, @rs, @data, 1, 1)`);
-  const item = db.prepare('INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type) VALUES (?, ?, ?, ?)');
   const add = (t: number, op: string, o: { rt?: number; user?: string; mbx?: string | null; obj?: string | null; ip?: string; sess?: string; app?: string; ci?: string; data?: Record<string, unknown>; items?: [string | null, string, 'Bind' | 'Sync'][] } = {}) => {
     const id = `rec-${++seq}`;
     const data = { Id: id, Operation: op, CreationTime: iso(t).slice(0, 19), ResultStatus: o.rt === 1 ? 'True' : 'Succeeded', ...(o.data ?? {}) };
     const info = ev.run({ id, t, rt: o.rt ?? 2, op, user: o.user ?? o.mbx ?? null, ut: o.rt === 1 ? 2 : 0, mbx: o.mbx ?? null, obj: o.obj ?? null, ip: o.ip ?? null, sess: o.sess ?? null, app: o.app ?? null, ci: o.ci ?? null, rs: String(data.ResultStatus), data: JSON.stringify(data) });
-    for (const [imid, folder, type] of o.items ?? []) item.run(info.lastInsertRowid, folder, imid, type);
+    for (const [imid, folder, type] of o.items ?? []) addAccessItem(db, info.lastInsertRowid, { folderPath: folder, internetMessageId: imid, accessType: type });
     return id;
   };
   // Ordinary owner activity from the office: days 0..19.
@@ -139,21 +140,55 @@ describe('findings', () => {
 
 describe('exposure', () => {
   it('lists the messages, the synced folder and the throttled window for the attacker session', () => {
-    const { result } = exposure(dir, { now: NOW, mailbox: 'megan.bowen', ip: '203.0.113.66' });
-    expect(result.items.map((i) => [i.internetMessageId, i.accessCount, i.sessions])).toEqual([
+    const { runId, result } = exposure(dir, { now: NOW, mailbox: 'megan.bowen', ip: '203.0.113.66' });
+    expect(result.items).toEqual({ count: 3, accessRecords: 4 });
+    const items = [...exposureItems(dir, runId)];
+    expect(items.map((i) => [i.internetMessageId, i.accessCount, i.sessions])).toEqual([
       ['<inv-1@contoso.com>', 2, ['evil-1']], ['<inv-2@contoso.com>', 1, ['evil-1']], ['<inv-3@contoso.com>', 1, ['evil-1']],
     ]);
     expect(result.syncedFolders).toEqual([{ folder: '\\Inbox', time: iso(T0 + 10 * D + 2 * H), sessionId: 'evil-2', ip: '203.0.113.66', client: 'Client=MSExchangeRPC' }]);
     expect(result.blindWindows.map((w) => [w.mailbox, w.kind])).toEqual([[MEG, 'throttled'], [PATTI, 'bypass']]);
-    const rows = parse(exposureToCsv(result), { columns: true }) as Record<string, string>[];
+    const rows = parse(exposureToCsv(result, items), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r['record'])).toEqual(['message', 'message', 'message', 'synced-folder', 'blind-window', 'blind-window']);
   });
 
   it('a time scope before the throttling has no throttled window', () => {
-    const { result } = exposure(dir, { now: NOW, mailbox: MEG, from: iso(T0 + 10 * D), to: iso(T0 + 10 * D + 2 * H) });
-    expect(result.items.map((i) => i.internetMessageId)).toEqual(['<inv-1@contoso.com>', '<inv-2@contoso.com>']);
+    const { runId, result } = exposure(dir, { now: NOW, mailbox: MEG, from: iso(T0 + 10 * D), to: iso(T0 + 10 * D + 2 * H) });
+    expect([...exposureItems(dir, runId)].map((i) => i.internetMessageId)).toEqual(['<inv-1@contoso.com>', '<inv-2@contoso.com>']);
     expect(result.blindWindows).toEqual([]);
     expect(() => exposure(dir, { now: NOW, mailbox: MEG, from: iso(T0 + D), to: iso(T0) })).toThrow(BadInputError);
+  });
+});
+
+describe('exposure on the command line', () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'blindspot.js'), 'exposure', dir, ...args], { encoding: 'utf8' });
+
+  it('streams every exposed message from the stored run as JSON, CSV and a CSV file', () => {
+    const json = cli('--mailbox', MEG, '--ip', '203.0.113.66', '--json');
+    expect(json.status).toBe(0);
+    const r = JSON.parse(json.stdout) as { runId: number; itemCount: number; accessRecords: number; items: { internetMessageId: string; sessions: string[] }[]; syncedFolders: unknown[]; blindWindows: unknown[] };
+    expect(r).toMatchObject({ itemCount: 3, accessRecords: 4, syncedFolders: [expect.objectContaining({ sessionId: 'evil-2' })] });
+    expect(r.items.map((i) => [i.internetMessageId, i.sessions])).toEqual([['<inv-1@contoso.com>', ['evil-1']], ['<inv-2@contoso.com>', ['evil-1']], ['<inv-3@contoso.com>', ['evil-1']]]);
+    const csv = cli('--mailbox', MEG, '--ip', '203.0.113.66', '--csv');
+    expect(csv.status).toBe(0);
+    const rows = parse(csv.stdout, { columns: true }) as Record<string, string>[];
+    expect(rows.map((x) => x['record'])).toEqual(['message', 'message', 'message', 'synced-folder', 'blind-window', 'blind-window']);
+    const out = join(dir, 'exposure.csv');
+    const file = cli('--mailbox', MEG, '--ip', '203.0.113.66', '--out', out);
+    expect(file.status).toBe(0);
+    expect(file.stderr).toMatch(/Wrote 3 exposed messages and 1 synced folders/);
+    expect(readFileSync(out, 'utf8')).toBe(csv.stdout);
+    const again = cli('--mailbox', MEG, '--out', out);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/exposure --out .*exposure\.csv: that file already exists\.\n.*never overwrites/);
+    expect(readFileSync(out, 'utf8')).toBe(csv.stdout);
+  });
+
+  it('the table names the count and the first messages', () => {
+    const t = cli('--mailbox', MEG);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/^Mailbox megan\.bowen@contoso\.com: 23 messages exposed by Bind \(24 accesses\), 1 folders synced/);
+    expect(t.stdout).toMatch(/BIND .* <inv-1@contoso\.com> {2}x2/);
   });
 });
 

@@ -15,13 +15,13 @@ import type { FindingsOptions } from '../core/analysis/findings.ts';
 import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
 import type { AccountKind, BlindWindow, Finding, Severity } from '../core/analysis/types.ts';
 import {
-  CaseDataError, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, queryExposureItems, querySessions, querySyncedFolders,
-  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readMailboxActivity, readThrottleMarkers, snapshotIds,
+  CaseDataError, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
+  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import { BadInputError, CaseError } from './errors.ts';
-import { openCase } from './caseFolder.ts';
+import { openCase, openCaseReadOnly } from './caseFolder.ts';
 
 export { exposureToCsv };
 
@@ -262,19 +262,35 @@ export function exposure(dir: string, opts: ExposureOptions): Stored<ExposureRes
       from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(),
     };
     const q = { mailbox: key, fromMs, toMs, session: opts.session ?? null, ip: opts.ip ?? null, app: opts.app ?? null };
-    const items: ExposedItem[] = [];
-    for (const it of queryExposureItems(db, q)) items.push(it);
     const result: ExposureResult = {
-      mailbox: key, scope, items, syncedFolders: querySyncedFolders(db, q),
+      mailbox: key, scope, items: { count: 0, accessRecords: 0 }, syncedFolders: querySyncedFolders(db, q),
       blindWindows: blindWindowsForExposure([...own, ...others], fromMs, toMs),
     };
-    const runId = insertAnalysisRun(db, {
-      kind: 'exposure', analysisVersion: ANALYSIS_VERSION, generatedAt,
-      inputs: { ...inputsSummary, options: { mailbox: opts.mailbox, session: opts.session ?? null, ip: opts.ip ?? null, app: opts.app ?? null, from: opts.from ?? null, to: opts.to ?? null }, counts: { items: items.length, syncedFolders: result.syncedFolders.length, blindWindows: result.blindWindows.length } },
-      result,
-    });
+    const options = { mailbox: opts.mailbox, session: opts.session ?? null, ip: opts.ip ?? null, app: opts.app ?? null, from: opts.from ?? null, to: opts.to ?? null };
+    const inputs = () => ({ ...inputsSummary, options, counts: { items: result.items.count, syncedFolders: result.syncedFolders.length, blindWindows: result.blindWindows.length } });
+    // The run and its messages are stored together: the run first (the messages reference it), then its
+    // counts once SQLite has aggregated the messages.
+    const runId = db.transaction(() => {
+      const id = insertAnalysisRun(db, { kind: 'exposure', analysisVersion: ANALYSIS_VERSION, generatedAt, inputs: inputs(), result });
+      result.items = storeExposureItems(db, id, q);
+      updateAnalysisRun(db, id, inputs(), result);
+      return id;
+    })();
     return { runId, result };
   });
+}
+
+/**
+ * The messages an exposure run found, in InternetMessageId order: streamed (the whole list can be a
+ * million rows) or one page. The case is open while the iteration runs and closed when it ends.
+ */
+export function* exposureItems(dir: string, runId: number, page?: { offset: number; limit: number }): Generator<ExposedItem> {
+  const c = openCaseReadOnly(dir);
+  try {
+    yield* readExposureItems(c.db, runId, page);
+  } finally {
+    c.close();
+  }
 }
 
 /** A mailbox named by any identifier: the inventory and licence rows first, then the events themselves. */

@@ -1,11 +1,15 @@
 // gaps, findings, exposure, sessions: the analysis of a case, stored with its version and inputs and
 // logged in the custody chain by services/analysis.ts.
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { SEVERITIES } from '../../core/analysis/types.ts';
 import type { BlindWindow, Severity } from '../../core/analysis/types.ts';
-import { exposure, exposureToCsv, findings, gaps, sessions } from '../../services/analysis.ts';
+import { exposureCsvLines } from '../../core/analysis/exposure.ts';
+import { exposure, exposureItems, findings, gaps, sessions } from '../../services/analysis.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, parseIsoArg, positional, requireString } from '../args.ts';
+import { writeOut } from '../output.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
@@ -83,29 +87,42 @@ export async function exposureCommand(argv: string[]): Promise<number> {
   if (values.json && values.csv) throw new UsageError('exposure: choose --json or --csv, not both.');
   const from = iso(parseIsoArg('exposure', '--from', values.from));
   const to = iso(parseIsoArg('exposure', '--to', values.to));
-  const { result } = exposure(dir, {
+  const refuseExisting = (file: string) => new UsageError(`exposure --out ${file}: that file already exists.`, 'Name a new file: Blindspot never overwrites one.');
+  if (values.out && existsSync(String(values.out))) throw refuseExisting(String(values.out));
+  const { runId, result } = exposure(dir, {
     now: new Date(), ...range('exposure', values), ...serviceAccounts(values), mailbox: requireString('exposure', values.mailbox, '--mailbox'),
     ...(values.session ? { session: String(values.session) } : {}), ...(values.ip ? { ip: String(values.ip) } : {}),
     ...(values.app ? { app: String(values.app) } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}),
   });
+  // The messages can number a million: they are streamed from the stored run, never held whole.
   if (values.csv || values.out) {
-    const csv = exposureToCsv(result);
+    const lines = Readable.from(exposureCsvLines(result, exposureItems(dir, runId)));
     if (values.out) {
-      await new Promise<void>((res, rej) => createWriteStream(String(values.out), { flags: 'wx' }).on('error', rej).end(csv, () => res()));
-      process.stderr.write(`Wrote ${result.items.length} exposed messages and ${result.syncedFolders.length} synced folders to ${String(values.out)}\n`);
+      await pipeline(lines, createWriteStream(String(values.out), { flags: 'wx' })).catch((e: unknown) => {
+        throw (e as NodeJS.ErrnoException).code === 'EEXIST' ? refuseExisting(String(values.out)) : e;
+      });
+      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${result.syncedFolders.length} synced folders to ${String(values.out)}\n`);
     } else {
-      process.stdout.write(csv);
+      await pipeline(lines, process.stdout, { end: false });
     }
     return EXIT.ok;
   }
   if (values.json) {
-    process.stdout.write(JSON.stringify(result) + '\n');
+    // The documented shape, with the messages as an array, written one message at a time.
+    const { items, ...rest } = result;
+    await writeOut(process.stdout, `${JSON.stringify({ runId, ...rest, itemCount: items.count, accessRecords: items.accessRecords }).slice(0, -1)},"items":[`);
+    let first = true;
+    for (const it of exposureItems(dir, runId)) {
+      await writeOut(process.stdout, (first ? '' : ',') + JSON.stringify(it));
+      first = false;
+    }
+    await writeOut(process.stdout, ']}\n');
     return EXIT.ok;
   }
-  process.stdout.write(`Mailbox ${result.mailbox}: ${result.items.length} messages exposed by Bind, ${result.syncedFolders.length} folders synced (every item in them counts as exposed)\n`);
+  process.stdout.write(`Mailbox ${result.mailbox}: ${result.items.count} messages exposed by Bind (${result.items.accessRecords} accesses), ${result.syncedFolders.length} folders synced (every item in them counts as exposed)\n`);
   for (const f of result.syncedFolders) process.stdout.write(`  SYNC  ${f.time}  ${f.folder}  session ${f.sessionId ?? '-'}  from ${f.ip ?? '-'}  ${f.client ?? ''}\n`);
-  for (const it of result.items.slice(0, 50)) process.stdout.write(`  BIND  ${it.firstAccess}  ${it.folder ?? '-'}  ${it.internetMessageId}  x${it.accessCount}\n`);
-  if (result.items.length > 50) process.stdout.write(`  … ${result.items.length - 50} more (use --csv or --json for all)\n`);
+  for (const it of exposureItems(dir, runId, { offset: 0, limit: 50 })) process.stdout.write(`  BIND  ${it.firstAccess}  ${it.folder ?? '-'}  ${it.internetMessageId}  x${it.accessCount}\n`);
+  if (result.items.count > 50) process.stdout.write(`  … ${result.items.count - 50} more (use --csv or --json for all)\n`);
   if (result.blindWindows.length > 0) {
     process.stdout.write('\nExposure could NOT be measured in these windows (MailItemsAccessed was not recorded):\n');
     for (const w of result.blindWindows) process.stdout.write(windowLine(w) + '\n');

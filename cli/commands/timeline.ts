@@ -4,6 +4,7 @@ import { timeline } from '../../db/timeline.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, parseIntArg, parseIsoArg, positional } from '../args.ts';
+import { writeOut } from '../output.ts';
 
 const CSV_COLUMNS = ['id', 'time', 'recordType', 'recordTypeName', 'operation', 'workload', 'user', 'mailbox', 'clientIp', 'sessionId', 'appId', 'resultStatus', 'evidenceSha256', 'evidenceLine'];
 
@@ -36,9 +37,9 @@ export async function timelineCommand(argv: string[]): Promise<number> {
     if (format === 'table') out.write(tableHeader());
     for (const r of rows) {
       n++;
-      if (format === 'jsonl') await write(out, JSON.stringify(jsonlRow(r)) + '\n');
-      else if (format === 'csv') await write(out, csvRow([r.id, r.time, r.recordType, r.recordTypeName, r.operation, r.workload, r.user, r.mailbox, r.clientIp, r.sessionId, r.appId, r.resultStatus, r.evidence.sha256, r.evidence.line]));
-      else await write(out, tableRow(r));
+      if (format === 'jsonl') await writeOut(out, JSON.stringify(jsonlRow(r)) + '\n');
+      else if (format === 'csv') await writeOut(out, csvRow([r.id, r.time, r.recordType, r.recordTypeName, r.operation, r.workload, r.user, r.mailbox, r.clientIp, r.sessionId, r.appId, r.resultStatus, r.evidence.sha256, r.evidence.line]));
+      else await writeOut(out, tableRow(r));
     }
   } finally {
     c.close();
@@ -51,11 +52,6 @@ export async function timelineCommand(argv: string[]): Promise<number> {
 function jsonlRow(r: PageRow) {
   const { rowId: _rowId, timeMs: _timeMs, ...row } = r;
   return row;
-}
-
-/** Respects backpressure so a timeline of millions of rows piped to a slow reader stays in constant memory. */
-function write(out: NodeJS.WriteStream, s: string): Promise<void> | void {
-  if (!out.write(s)) return new Promise((res) => out.once('drain', () => res()));
 }
 
 const W = { time: 24, op: 34, user: 34, mailbox: 34, ip: 40 };

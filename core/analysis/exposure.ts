@@ -38,10 +38,14 @@ export interface SyncedFolder {
   client: string | null;
 }
 
+/**
+ * What an exposure run stores as its result. The exposed messages themselves (one row each, possibly
+ * a million) are stored with the run and read page by page or streamed: `items` says how many.
+ */
 export interface ExposureResult {
   mailbox: string;
   scope: ExposureScope;
-  items: ExposedItem[];
+  items: { count: number; accessRecords: number };
   syncedFolders: SyncedFolder[];
   /** Windows inside the scope where MailItemsAccessed could not have been recorded: exposure there is unmeasured. */
   blindWindows: BlindWindow[];
@@ -53,12 +57,6 @@ export function blindWindowsForExposure(windows: BlindWindow[], fromMs: number, 
     if (!w.scope.actions.includes('*') && !w.scope.actions.includes('MailItemsAccessed')) return false;
     return overlaps({ startMs: Date.parse(w.start), endMs: w.end === null ? null : Date.parse(w.end) }, { startMs: fromMs, endMs: toMs });
   });
-}
-
-/** Splits a SQL group_concat of distinct values (separator U+001F) into a sorted list. */
-export function splitList(s: string | null): string[] {
-  if (s === null || s === '') return [];
-  return [...new Set(s.split('\u001f').filter((x) => x !== ''))].sort();
 }
 
 // ---- CSV (RFC 4180) --------------------------------------------------------------------------------
@@ -73,10 +71,10 @@ export const EXPOSURE_CSV_HEADER = [
  * window (exposure there could not be measured), so that the notification team cannot lose the caveat.
  * Lines end with CRLF; list cells are joined with "; ".
  */
-export function* exposureCsvLines(r: ExposureResult): Generator<string> {
+export function* exposureCsvLines(r: ExposureResult, items: Iterable<ExposedItem>): Generator<string> {
   const line = (cells: (string | number | null)[]) => csvRow(cells);
   yield line(EXPOSURE_CSV_HEADER);
-  for (const it of r.items) {
+  for (const it of items) {
     yield line(['message', r.mailbox, it.internetMessageId, it.folder, it.firstAccess, it.lastAccess, it.accessCount, it.sessions.join('; '), it.ips.join('; '), it.accessTypes.join('; '), null, null, null, null]);
   }
   for (const s of r.syncedFolders) {
@@ -87,8 +85,8 @@ export function* exposureCsvLines(r: ExposureResult): Generator<string> {
   }
 }
 
-export function exposureToCsv(r: ExposureResult): string {
+export function exposureToCsv(r: ExposureResult, items: Iterable<ExposedItem>): string {
   let out = '';
-  for (const l of exposureCsvLines(r)) out += l;
+  for (const l of exposureCsvLines(r, items)) out += l;
   return out;
 }

@@ -1,7 +1,7 @@
 // Scoring an analysis against the simulated tenant's ground truth: precision and recall per kind of
 // claim, printed so a run shows its figures, and the sets themselves so a test can name what differs.
 import type { GroundTruth } from '../../sim/scenario/types.ts';
-import { exposure, gaps } from '../../services/analysis.ts';
+import { exposure, exposureItems, gaps } from '../../services/analysis.ts';
 
 export interface Score {
   what: string;
@@ -39,8 +39,8 @@ export function scoreCase(caseDir: string, gt: GroundTruth, now: string): Score[
   const synced: string[] = [];
   for (const mailbox of mailboxes) {
     for (const session of gt.attacker.sessionIds) {
-      const r = exposure(caseDir, { now, mailbox, session, range: gt.range }).result;
-      for (const i of r.items) exposed.push(`${mailbox}|${i.internetMessageId}`);
+      const { runId, result: r } = exposure(caseDir, { now, mailbox, session, range: gt.range });
+      for (const i of exposureItems(caseDir, runId)) exposed.push(`${mailbox}|${i.internetMessageId}`);
       for (const s of r.syncedFolders) synced.push(`${mailbox}|${(s.folder ?? '').split('\\').pop()}|${s.time}`);
     }
   }
