@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_ACTIONS } from '../core/analysis/coverage.ts';
-import { addAccessItem } from '../db/events.ts';
+import { addAccessItem, addAuditData } from '../db/events.ts';
 import { createCase } from '../services/caseFolder.ts';
 import { exposure, exposureItems, exposureToCsv, findings, gaps } from '../services/analysis.ts';
 
@@ -55,8 +55,10 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
   db.pragma('synchronous = OFF');
   db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'bench', 1, 'evidence/be/bench', 'bench', '2026-11-01T00:00:00Z');
            INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2026-11-01T00:00:00Z', 'completed');`);
-  const ev = db.prepare(`INSERT INTO events (id, record_id, time_ms, record_type, record_type_name, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, logon_type, result_status, client_info, audit_data, evidence_id, import_run_id)
-                         VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)`);
+  const evRow = db.prepare(`INSERT INTO events (id, record_id, time_ms, record_type, record_type_name, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, logon_type, result_status, client_info, evidence_id, import_run_id)
+                         VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)`);
+  // The event's columns, then its AuditData (stored as EventWriter stores it).
+  const ev = { run: (...row: unknown[]) => { const data = row.pop() as string; evRow.run(...row); addAuditData(db, row[0] as number, data); } };
   const item = (eventId: number, folderPath: string, imid: string | null, accessType: 'Bind' | 'Sync') => addAccessItem(db, eventId, { folderPath, internetMessageId: imid, accessType });
 
   // The hot mailbox: HOT_ITEMS access items in records of 10 items, over 500,000 distinct messages.

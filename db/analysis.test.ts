@@ -6,7 +6,7 @@ import {
 } from './analysis.ts';
 import Database from 'better-sqlite3';
 import { openMemory } from './database.ts';
-import { addAccessItem } from './events.ts';
+import { addAccessItem, addAuditData } from './events.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 
 const T0 = Date.UTC(2024, 4, 1);
@@ -40,12 +40,13 @@ interface Ev {
 function insert(e: Ev): { id: number; recordId: string } {
   const recordId = `rec-${++seq}`;
   const data: Record<string, unknown> = { Id: recordId, Operation: e.operation, CreationTime: new Date(e.timeMs).toISOString().slice(0, 19), ...(e.data ?? {}) };
-  const info = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, mailbox, client_ip, session_id, app_id, client_info, audit_data, evidence_id, import_run_id, result_status, user_type)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?)`).run(
+  const info = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, mailbox, client_ip, session_id, app_id, client_info, evidence_id, import_run_id, result_status, user_type)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?, ?)`).run(
     recordId, e.timeMs, e.recordType ?? 2, e.operation, e.workload ?? 'Exchange', e.userId ?? e.mailbox ?? null, e.mailbox ?? null, e.ip ?? null,
-    e.session ?? null, e.appId ?? null, e.clientInfo ?? null, JSON.stringify(data), String(data['ResultStatus'] ?? 'Succeeded'), Number(data['UserType'] ?? 0),
+    e.session ?? null, e.appId ?? null, e.clientInfo ?? null, String(data['ResultStatus'] ?? 'Succeeded'), Number(data['UserType'] ?? 0),
   );
   const id = Number(info.lastInsertRowid);
+  addAuditData(db, id, JSON.stringify(data));
   for (const it of e.items ?? []) {
     addAccessItem(db, id, { folderPath: it.folder, internetMessageId: it.imid, accessType: it.type });
   }

@@ -32,11 +32,11 @@ export const SQL = {
   range: 'SELECT min(time_ms) AS startMs, max(time_ms) AS endMs, count(*) AS n FROM events',
   config: `SELECT r.id AS rowId, r.snapshot_id AS snapshotId, s.as_of AS asOf, r.value_json AS valueJson, r.raw_json AS rawJson
            FROM config_rows r JOIN config_snapshots s ON s.id = r.snapshot_id WHERE r.kind = ? ORDER BY s.as_of, r.id`,
-  changes: `SELECT record_id AS recordId, time_ms AS timeMs, operation, record_type AS recordType, user_id AS userId, user_type AS userType,
-                   mailbox, object_id AS objectId, client_ip AS clientIp, result_status AS resultStatus, audit_data AS auditData
-            FROM events WHERE operation = ? ORDER BY time_ms`,
-  throttled: `SELECT record_id AS recordId, time_ms AS timeMs, mailbox, audit_data AS auditData FROM events INDEXED BY events_mia_throttled
-              WHERE operation = 'MailItemsAccessed' AND audit_data GLOB '*IsThrottled*True*'`,
+  changes: `SELECT e.record_id AS recordId, e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.user_type AS userType,
+                   e.mailbox, e.object_id AS objectId, e.client_ip AS clientIp, e.result_status AS resultStatus, d.audit_data AS auditData
+            FROM events e INDEXED BY events_op_time JOIN event_data d ON d.event_id = e.id WHERE e.operation = ? ORDER BY e.time_ms`,
+  throttled: `SELECT e.record_id AS recordId, e.time_ms AS timeMs, e.mailbox, d.audit_data AS auditData FROM events e INDEXED BY events_mia_throttled
+              JOIN event_data d ON d.event_id = e.id WHERE e.operation = 'MailItemsAccessed' AND e.throttle_marker = 1`,
   miaTimes: `SELECT time_ms AS t FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? ORDER BY time_ms`,
   activity: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, sum(operation = 'MailItemsAccessed') AS mia, min(time_ms) AS firstMs, max(time_ms) AS lastMs
              FROM events INDEXED BY events_mailbox_day WHERE mailbox IS NOT NULL GROUP BY mailbox, time_ms / ${DAY_MS}`,

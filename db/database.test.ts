@@ -42,6 +42,24 @@ describe('migrations', () => {
     expect(plan.map((p) => p.detail).join('\n')).toMatch(/access_items_exposure/);
   });
 
+  it('0005 moves AuditData to event_data unchanged and flags the throttling candidates the old GLOB index found', () => {
+    const all = loadMigrations();
+    const db = new Database(':memory:');
+    migrate(db, ':memory:', all.slice(0, 4));
+    const throttled = '{"Operation":"MailItemsAccessed","OperationProperties":[{"Name":"IsThrottled","Value":"True"}]}';
+    const notThrottled = '{"Operation":"MailItemsAccessed","OperationProperties":[{"Name":"IsThrottled","Value":"False"}]}';
+    const ins = db.prepare('INSERT INTO events (id, record_id, time_ms, operation, mailbox, audit_data, evidence_id, import_run_id) VALUES (?, ?, 0, ?, \'m@x\', ?, 1, 1)');
+    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
+             INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');`);
+    ins.run(1, 'a', 'MailItemsAccessed', throttled);
+    ins.run(2, 'b', 'mailitemsaccessed', notThrottled);
+    ins.run(3, 'c', 'Send', throttled);
+    migrate(db, ':memory:', all);
+    expect(db.prepare('SELECT event_id, audit_data FROM event_data ORDER BY event_id').raw().all()).toEqual([[1, throttled], [2, notThrottled], [3, throttled]]);
+    expect(db.prepare('SELECT id, throttle_marker FROM events ORDER BY id').raw().all()).toEqual([[1, 1], [2, 0], [3, 0]]);
+    expect(db.prepare('PRAGMA table_info(events)').all().map((c) => (c as { name: string }).name)).not.toContain('audit_data');
+  });
+
   it('refuses a database newer than the code', () => {
     const db = new Database(':memory:');
     db.pragma('user_version = 42');

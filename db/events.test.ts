@@ -30,6 +30,7 @@ describe('timeline queries', () => {
     expect(ids({ session: 'e01c84f0-0000-439e-87bc-5ee52fdf90d4' })).toEqual([1, 2, 3]);
     expect(ids({ text: 'drop@evil.example' })).toEqual([4]);
     expect(ids({ text: '<msg-2@contoso.com>' })).toEqual([3]);
+    expect(ids({ text: 'msg-2@contoso.com' })).toEqual([3]); // a message id, with or without its brackets
     expect(ids({ limit: 2 })).toEqual([1, 2]);
   });
 

@@ -13,6 +13,7 @@ export class EventWriter {
   private readonly insertDuplicate;
   private readonly insertItem;
   private readonly insertFts;
+  private readonly insertData;
   private readonly evidenceId: number;
   private readonly runId: number;
 
@@ -22,9 +23,10 @@ export class EventWriter {
     this.insertEvent = db.prepare(
       `INSERT OR IGNORE INTO events (record_id, id_synthetic, time_ms, record_type, record_type_name, operation, workload,
          user_id, user_key, user_type, mailbox, object_id, client_ip, session_id, app_id, client_app_id, logon_type,
-         result_status, client_info, audit_data, evidence_id, loc_line, loc_offset, import_run_id)
+         result_status, client_info, throttle_marker, evidence_id, loc_line, loc_offset, import_run_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.insertData = db.prepare('INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)');
     this.findId = db.prepare('SELECT id FROM events WHERE record_id = ?').pluck();
     this.insertDuplicate = db.prepare(
       'INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id) VALUES (?, ?, ?, ?, ?)',
@@ -41,10 +43,11 @@ export class EventWriter {
   write(e: AuditEvent, loc: SourceLocation, body: string | null = null): WriteOutcome {
     const line = loc.line ?? loc.row ?? null;
     const offset = loc.offset ?? null;
+    const auditData = e.auditDataText ?? JSON.stringify(e.auditData);
     const info = this.insertEvent.run(
       e.recordId, e.idSynthetic ? 1 : 0, e.timeMs, e.recordType, e.recordTypeName, e.operation, e.workload,
       e.userId, e.userKey, e.userType, e.mailbox, e.objectId, e.clientIp, e.sessionId, e.appId, e.clientAppId, e.logonType,
-      e.resultStatus, e.clientInfo, e.auditDataText ?? JSON.stringify(e.auditData), this.evidenceId, line, offset, this.runId,
+      e.resultStatus, e.clientInfo, throttleMarker(e.operation, auditData), this.evidenceId, line, offset, this.runId,
     );
     if (info.changes === 0) {
       const id = this.findId.get(e.recordId) as number;
@@ -52,6 +55,7 @@ export class EventWriter {
       return 'duplicate';
     }
     const id = Number(info.lastInsertRowid);
+    this.insertData.run(id, auditData);
     for (const it of e.items) {
       // The event's mailbox, time, session, IP and operation ride along: exposure reads items alone (0004).
       this.insertItem.run(id, it.folderPath, it.folderId, it.internetMessageId, it.sizeBytes, it.accessType, it.subject,
@@ -62,32 +66,48 @@ export class EventWriter {
   }
 }
 
-/** Items beyond this many per record are still stored in access_items, just not in the search index. */
-const FTS_ITEMS_MAX = 200;
-
-export function ftsBody(e: AuditEvent): string {
-  const parts = [e.operation, e.userId, e.mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
-  // Subjects and folder paths are already in searchText; message ids make items findable by id.
-  for (let i = 0; i < e.items.length && i < FTS_ITEMS_MAX; i++) {
-    const id = e.items[i]!.internetMessageId;
-    if (id) parts.push(id);
-  }
-  return parts.filter((p) => p !== null && p !== '').join(' ');
+/**
+ * 1 when a MailItemsAccessed record's AuditData names IsThrottled and then True (what the GLOB
+ * '*IsThrottled*True*' of migration 0005 matches); a candidate the analysis confirms by parsing.
+ */
+export function throttleMarker(operation: string | null, auditData: string): 0 | 1 {
+  if (operation === null || operation.toLowerCase() !== 'mailitemsaccessed') return 0;
+  const at = auditData.indexOf('IsThrottled');
+  return at >= 0 && auditData.indexOf('True', at + 11) >= 0 ? 1 : 0;
 }
 
 /**
- * Adds an item to an event already written, copying the event's mailbox, time, session, IP and
- * operation as EventWriter does (for fixtures and generated cases that write events directly).
+ * The full-text body: operation, users, mailbox, IP, session, app, object, client, workload, record type,
+ * and the parameters, subjects and folder paths (searchText). InternetMessageIds are left out (one unique
+ * token per item made the index twice as slow to build); the timeline finds them through access_items.
  */
-export function addAccessItem(db: WritableDB, eventId: number | bigint, item: { folderPath: string | null; internetMessageId: string | null; accessType: 'Bind' | 'Sync' | null }): void {
-  let stmt = addItemStatements.get(db);
-  if (!stmt) {
-    stmt = db.prepare(
-      `INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type, mailbox, time_ms, session_id, client_ip, operation)
-       SELECT id, ?, ?, ?, mailbox, time_ms, session_id, client_ip, operation FROM events WHERE id = ?`,
-    );
-    addItemStatements.set(db, stmt);
-  }
-  stmt.run(item.folderPath, item.internetMessageId, item.accessType, eventId);
+export function ftsBody(e: AuditEvent): string {
+  const parts = [e.operation, e.userId, e.mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
+  return parts.filter((p) => p !== null && p !== '').join(' ');
 }
-const addItemStatements = new WeakMap<WritableDB, Database.Statement<unknown[]>>();
+
+// ---- for fixtures and generated cases that write events rows directly ---------------------------------
+
+const statements = new WeakMap<WritableDB, Map<string, Database.Statement<unknown[]>>>();
+function cached(db: WritableDB, sql: string): Database.Statement<unknown[]> {
+  let m = statements.get(db);
+  if (!m) statements.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) m.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
+/** Stores an event's AuditData and sets its throttle marker, as EventWriter does. */
+export function addAuditData(db: WritableDB, eventId: number | bigint, auditData: string): void {
+  cached(db, 'INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)').run(eventId, auditData);
+  const operation = cached(db, 'SELECT operation FROM events WHERE id = ?').pluck().get(eventId) as string | null;
+  if (throttleMarker(operation, auditData)) cached(db, 'UPDATE events SET throttle_marker = 1 WHERE id = ?').run(eventId);
+}
+
+/** Adds an item to an event, copying the event's mailbox, time, session, IP and operation as EventWriter does. */
+export function addAccessItem(db: WritableDB, eventId: number | bigint, item: { folderPath: string | null; internetMessageId: string | null; accessType: 'Bind' | 'Sync' | null }): void {
+  cached(db,
+    `INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type, mailbox, time_ms, session_id, client_ip, operation)
+     SELECT id, ?, ?, ?, mailbox, time_ms, session_id, client_ip, operation FROM events WHERE id = ?`,
+  ).run(item.folderPath, item.internetMessageId, item.accessType, eventId);
+}

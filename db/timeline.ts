@@ -51,6 +51,12 @@ export function ftsQuery(text: string): string {
   return terms.join(' AND ');
 }
 
+/** Text that is one InternetMessageId (`<local@host>`, brackets optional) as `<local@host>`; otherwise null. */
+export function messageIdOf(text: string): string | null {
+  const m = /^\s*<?([^\s<>@]+@[^\s<>@]+)>?\s*$/.exec(text);
+  return m ? `<${m[1]!}>` : null;
+}
+
 /** The WHERE fragments for the UI's filters, built from fixed strings; values go to params. */
 export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]; params: unknown[] } {
   const where: string[] = [];
@@ -79,7 +85,18 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
   if (q.text) {
     const fts = ftsQuery(q.text);
     // Text of only spaces matches everything, as it does on the command line.
-    if (fts) { where.push('e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)'); params.push(fts); }
+    if (fts) {
+      const imid = messageIdOf(q.text);
+      if (imid) {
+        // Message ids are not in the search index (a unique token per item made it twice as slow to
+        // build); the items' own index finds them.
+        where.push('(e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) OR e.id IN (SELECT event_id FROM access_items WHERE internet_message_id IN (?, ?)))');
+        params.push(fts, imid, imid.slice(1, -1));
+      } else {
+        where.push('e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)');
+        params.push(fts);
+      }
+    }
   }
   return { where, params };
 }
@@ -178,8 +195,8 @@ interface ItemDbRow { folder_path: string | null; internet_message_id: string | 
 export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | null {
   const r = db.prepare(
     `SELECT e.id, e.record_id, e.time_ms, e.record_type, e.record_type_name, e.operation, e.workload, e.user_id,
-            e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset, e.audit_data
-       FROM events e JOIN evidence v ON v.id = e.evidence_id WHERE e.record_id = ?`,
+            e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset, d.audit_data
+       FROM events e JOIN evidence v ON v.id = e.evidence_id JOIN event_data d ON d.event_id = e.id WHERE e.record_id = ?`,
   ).get(recordId) as (PageDbRow & { audit_data: string }) | undefined;
   if (!r) return null;
   let auditData: unknown;

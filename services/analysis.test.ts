@@ -9,7 +9,7 @@ import { readAnalysisRun } from '../db/analysis.ts';
 import { openReadable } from '../db/database.ts';
 import { createCase } from './caseFolder.ts';
 import type { WritableDB } from '../db/database.ts';
-import { addAccessItem } from '../db/events.ts';
+import { addAccessItem, addAuditData } from '../db/events.ts';
 import { exposure, exposureItems, exposureToCsv, findings, gaps, sessions } from './analysis.ts';
 import { BadInputError, CaseError } from './errors.ts';
 
@@ -37,12 +37,13 @@ function mbx(upn: string, over: Record<string, unknown> = {}) {
 function build(db: WritableDB): void {
   db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 'test', '2024-06-01T00:00:00Z');
            INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');`);
-  const ev = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, client_info, result_status, audit_data, evidence_id, import_run_id)
-                         VALUES (@id, @t, @rt, @op, 'Exchange', @user, @ut, @mbx, @obj, @ip, @sess, @app, @ci, @rs, @data, 1, 1)`);
+  const ev = db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, client_info, result_status, evidence_id, import_run_id)
+                         VALUES (@id, @t, @rt, @op, 'Exchange', @user, @ut, @mbx, @obj, @ip, @sess, @app, @ci, @rs, 1, 1)`);
   const add = (t: number, op: string, o: { rt?: number; user?: string; mbx?: string | null; obj?: string | null; ip?: string; sess?: string; app?: string; ci?: string; data?: Record<string, unknown>; items?: [string | null, string, 'Bind' | 'Sync'][] } = {}) => {
     const id = `rec-${++seq}`;
     const data = { Id: id, Operation: op, CreationTime: iso(t).slice(0, 19), ResultStatus: o.rt === 1 ? 'True' : 'Succeeded', ...(o.data ?? {}) };
-    const info = ev.run({ id, t, rt: o.rt ?? 2, op, user: o.user ?? o.mbx ?? null, ut: o.rt === 1 ? 2 : 0, mbx: o.mbx ?? null, obj: o.obj ?? null, ip: o.ip ?? null, sess: o.sess ?? null, app: o.app ?? null, ci: o.ci ?? null, rs: String(data.ResultStatus), data: JSON.stringify(data) });
+    const info = ev.run({ id, t, rt: o.rt ?? 2, op, user: o.user ?? o.mbx ?? null, ut: o.rt === 1 ? 2 : 0, mbx: o.mbx ?? null, obj: o.obj ?? null, ip: o.ip ?? null, sess: o.sess ?? null, app: o.app ?? null, ci: o.ci ?? null, rs: String(data.ResultStatus) });
+    addAuditData(db, info.lastInsertRowid, JSON.stringify(data));
     for (const [imid, folder, type] of o.items ?? []) addAccessItem(db, info.lastInsertRowid, { folderPath: folder, internetMessageId: imid, accessType: type });
     return id;
   };
@@ -76,7 +77,7 @@ function build(db: WritableDB): void {
 function fingerprint(): string {
   const db = openReadable(join(dir, 'case.sqlite'));
   try {
-    return JSON.stringify([db.prepare('SELECT count(*), sum(length(audit_data)), max(id) FROM events').get(), db.prepare('SELECT * FROM evidence').all(), db.prepare('SELECT count(*) FROM access_items').get()]);
+    return JSON.stringify([db.prepare('SELECT count(*), sum(length(audit_data)), max(event_id) FROM event_data').get(), db.prepare('SELECT * FROM evidence').all(), db.prepare('SELECT count(*) FROM access_items').get()]);
   } finally {
     db.close();
   }
