@@ -1,6 +1,14 @@
 // The audit-posture snapshot and the preflight check of which sources answer.
+import { IdentityResolver } from '../core/analysis/identity.ts';
+import { licenceVerdict, mergeLicenceRows, SNAPSHOT_SPREAD_MS, withPlansFromRaw } from '../core/analysis/licences.ts';
+import { retentionOutlook } from '../core/analysis/retention.ts';
+import type { RetentionFacts, RetentionOutlook } from '../core/analysis/retention.ts';
+import type { ConfigObservation } from '../core/analysis/types.ts';
 import type { FormatId } from '../core/formats/types.ts';
-import { invokePages } from '../acquire/exchange.ts';
+import type { LicenceAssignment } from '../core/model.ts';
+import { readConfigObservations } from '../db/analysis.ts';
+import type { ReadableDB } from '../db/database.ts';
+import { invokePages, probeMailboxAuditLog } from '../acquire/exchange.ts';
 import { graphPages } from '../acquire/graph.ts';
 import { listSubscriptions } from '../acquire/manage.ts';
 import { exoTime } from '../acquire/slicing.ts';
@@ -111,8 +119,43 @@ export interface PreflightSource {
   estimate?: number | null;
 }
 
-/** Which sources answer and what they allow, and a volume estimate; changes nothing in the tenant. */
-export async function preflight(s: Session, range: { fromMs: number; toMs: number }, signal?: AbortSignal): Promise<PreflightSource[]> {
+export interface Preflight {
+  sources: PreflightSource[];
+  /** What each source can still return of the range (from the case's licence and mailbox snapshots). */
+  retention: RetentionOutlook;
+}
+
+/** What the case's latest licence and mailbox snapshots say about retention (posture takes them). */
+export function retentionFacts(db: ReadableDB): RetentionFacts {
+  const latest = <T>(obs: ConfigObservation<T>[]): ConfigObservation<T>[] => {
+    const newest = Math.max(...obs.map((o) => o.asOfMs));
+    return obs.filter((o) => o.asOfMs >= newest - SNAPSHOT_SPREAD_MS);
+  };
+  // Graph gives a user's licences in two halves (assignments under the UPN, service plans under the
+  // user id): the mailbox inventory joins them, as in the coverage model.
+  const mbx = readConfigObservations(db, 'mailbox');
+  const mailboxes = mbx.length === 0 ? [] : latest(mbx);
+  const resolver = new IdentityResolver();
+  for (const o of mailboxes) resolver.addMailbox(o.value, o.raw);
+  const lic = readConfigObservations(db, 'licence');
+  let licences: RetentionFacts['licences'] = null;
+  if (lic.length > 0) {
+    const byUser = new Map<string, LicenceAssignment[]>();
+    for (const o of latest(lic)) {
+      const k = resolver.resolveOrSelf(o.value.userPrincipalName);
+      byUser.set(k, [...(byUser.get(k) ?? []), withPlansFromRaw(o)]);
+    }
+    const premium = [...byUser.values()].filter((rows) => licenceVerdict(mergeLicenceRows(rows)).advancedAuditing).length;
+    licences = { premium, standard: byUser.size - premium };
+  }
+  return { licences, mailboxAgeLimitDays: mbx.length === 0 ? null : mailboxes.map((o) => o.value.auditLogAgeLimitDays) };
+}
+
+/**
+ * Which sources answer and what they allow, a volume estimate, and how much of the range each source
+ * still holds (retention); changes nothing in the tenant.
+ */
+export async function preflight(s: Session, db: ReadableDB, range: { fromMs: number; toMs: number }, signal?: AbortSignal): Promise<Preflight> {
   const out: PreflightSource[] = [];
   const explain = (e: unknown): string => (e instanceof BlindspotError ? `${e.message}${e.hint && !e.message.includes(e.hint) ? ` (${e.hint})` : ''}` : String(e));
   try {
@@ -143,6 +186,19 @@ export async function preflight(s: Session, range: { fromMs: number; toMs: numbe
   } catch (e) {
     out.push({ source: 'mgmt', answers: false, detail: explain(e) });
   }
-  return out;
+  try {
+    let probe: Awaited<ReturnType<typeof probeMailboxAuditLog>> = { available: false, reason: 'no mailbox to probe Search-MailboxAuditLog with' };
+    for await (const r of invokePages(exoTarget(s), 'Get-Mailbox', { ResultSize: 1 }, 'a mailbox to probe Search-MailboxAuditLog with', signal)) {
+      const upn = r.value[0]?.UserPrincipalName;
+      if (typeof upn === 'string') probe = await probeMailboxAuditLog(exoTarget(s), upn, signal);
+      break;
+    }
+    out.push(probe.available
+      ? { source: 'mailbox-audit', answers: true, detail: 'Search-MailboxAuditLog answers (mailbox audit history beyond the unified log)' }
+      : { source: 'mailbox-audit', answers: false, detail: `${probe.reason}; acquisition falls back to the unified log's mailbox item records` });
+  } catch (e) {
+    out.push({ source: 'mailbox-audit', answers: false, detail: explain(e) });
+  }
+  return { sources: out, retention: retentionOutlook(Date.now(), range, retentionFacts(db)) };
 }
 

@@ -115,7 +115,9 @@ export async function acquireCommand(argv: string[]): Promise<number> {
     const s = await session(h, tenant, c.signal);
     try {
       if (values.preflight) {
-        for (const p of await preflight(s, { fromMs, toMs }, c.signal)) process.stderr.write(`preflight ${p.source}: ${p.answers ? 'answers' : 'REFUSED'}: ${p.detail}${p.estimate !== undefined && p.estimate !== null ? ` (about ${p.estimate} records)` : ''}\n`);
+        const pf = await preflight(s, h.db, { fromMs, toMs }, c.signal);
+        for (const p of pf.sources) process.stderr.write(`preflight ${p.source}: ${p.answers ? 'answers' : 'REFUSED'}: ${p.detail}${p.estimate !== undefined && p.estimate !== null ? ` (about ${p.estimate} records)` : ''}\n`);
+        for (const line of pf.retention.lines) process.stderr.write(`preflight retention: ${line}\n`);
       }
       const bar = progressLine(process.stderr);
       const users = list(values.users);

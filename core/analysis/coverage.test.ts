@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeCoverage, detectThrottle, ualLostBefore } from './coverage.ts';
+import { computeCoverage, detectThrottle } from './coverage.ts';
+import { ualLostBefore } from './retention.ts';
 import { licenceVerdict } from './licences.ts';
 import type { CoverageInput } from './coverage.ts';
 import { D, H, T0, adminAudit, adminRecord, bypass, emptyInput, licence, mailbox, mailboxRecord, obs, org } from './testkit.ts';

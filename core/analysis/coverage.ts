@@ -19,6 +19,7 @@ import { licenceVerdict, mergeLicenceRows, SNAPSHOT_SPREAD_MS, withPlansFromRaw 
 import { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
+import { ualLostBefore } from './retention.ts';
 import type { Observation, Segment } from './timeline.ts';
 import type {
   AccountClass, BlindWindow, CaseRange, ChangeRecord, Confidence, ConfigObservation, LedgerSlice, LogonTypeName,
@@ -36,8 +37,6 @@ export const DEFAULT_ACTIONS: Readonly<Record<LogonTypeName, readonly string[]>>
 export const PREMIUM_ACTIONS = ['MailItemsAccessed', 'Send', 'SearchQueryInitiated'];
 export const THROTTLE_LIMIT = 1000;
 export const MAILBOX_AUDIT_CAPACITY = 3_000_000;
-/** Audit (Standard) retention became 180 days for records generated from this date [A7]. */
-export const STANDARD_180_FROM_MS = Date.UTC(2023, 9, 17);
 
 const ALL_ACTIONS: WindowScope = { actions: ['*'], logonTypes: [...LOGON_TYPE_NAMES] };
 
@@ -226,16 +225,6 @@ function missingActions(sets: AuditSets): { lt: LogonTypeName; missing: string[]
     if (missing.length > 0) out.push({ lt, missing, customised });
   }
   return out;
-}
-
-/** Unified audit log retention for a record generated at t, by licence [A7]. */
-export function ualLostBefore(referenceMs: number, premium: boolean, overrideDays?: number): number {
-  if (overrideDays !== undefined) return referenceMs - overrideDays * DAY_MS;
-  if (premium) return referenceMs - 365 * DAY_MS;
-  // Standard: 90 days for records before 2023-10-17, 180 days after.
-  const r180 = referenceMs - 180 * DAY_MS;
-  if (r180 >= STANDARD_180_FROM_MS) return r180;
-  return Math.min(STANDARD_180_FROM_MS, referenceMs - 90 * DAY_MS);
 }
 
 // ---- throttling ----------------------------------------------------------------------------------

@@ -175,9 +175,16 @@ describe('acquisition from the simulated tenant', () => {
       expect(h.db.prepare("SELECT COUNT(*) FROM config_rows WHERE kind = 'mailbox'").pluck().get()).toBe(sim.scenario.tenant.mailboxes.length);
       expect(h.db.prepare("SELECT DISTINCT as_of_source FROM config_snapshots").pluck().all()).toEqual(['acquisition']);
       const r = range();
-      const pf = await preflight(s, { fromMs: r.fromMs, toMs: r.toMs });
-      expect(pf.find((x) => x.source === 'ual')).toMatchObject({ answers: true, estimate: truth(r.fromMs, r.toMs).size });
-      expect(pf.find((x) => x.source === 'graph')!.answers).toBe(true);
+      const pf = await preflight(s, h.db, { fromMs: r.fromMs, toMs: r.toMs });
+      expect(pf.sources.find((x) => x.source === 'ual')).toMatchObject({ answers: true, estimate: truth(r.fromMs, r.toMs).size });
+      expect(pf.sources.find((x) => x.source === 'graph')!.answers).toBe(true);
+      expect(pf.sources.find((x) => x.source === 'mailbox-audit')!.answers).toBe(!sim.scenario.tenant.mailboxAuditLogRetired);
+      // Retention from the posture just taken: every licensed user counted once, every mailbox's AuditLogAgeLimit.
+      const t = sim.scenario.tenant;
+      const premium = new Set(t.licences.filter((l) => l.state === 'Active' && l.servicePlans.some((p) => p.servicePlanName === 'M365_ADVANCED_AUDITING' && p.provisioningStatus === 'Success')).map((l) => l.userPrincipalName.toLowerCase()));
+      expect(pf.retention.licences).toEqual({ premium: premium.size, standard: new Set(t.licences.map((l) => l.userPrincipalName.toLowerCase())).size - premium.size });
+      expect(pf.retention.mailboxAudit!.reduce((a, m) => a + m.mailboxes, 0)).toBe(t.mailboxes.length);
+      expect(pf.retention.lines[0]).toMatch(/^unified audit log: the whole range is within retention/);
     } finally {
       await s.close();
       h.close();
