@@ -18,7 +18,8 @@ export type FormatId =
   | 'config-organization' // Get-OrganizationConfig
   | 'config-adminauditlog' // Get-AdminAuditLogConfig
   | 'config-licence'    // licence export (Graph licenseDetails / assigned licences, or a flat CSV)
-  | 'config-inboxrule'; // Get-InboxRule   // licence export (Graph licenseDetails / assigned licences, or a flat CSV)
+  | 'config-inboxrule'  // Get-InboxRule
+  | 'mgmt-content-list'; // Management Activity API content listing: kept as evidence, holds no records
 
 export interface FormatDescription {
   id: FormatId;

@@ -132,6 +132,14 @@ describe('acquisition from the simulated tenant', () => {
       expect(sum.failed).toBe(0);
       const rows = listLedger(h.db);
       expect(rows.some((x) => x.source === 'mgmt')).toBe(true);
+      // Every content listing is evidence of its slice, stored before the blobs it names, holding no records.
+      const pages = h.db.prepare(`SELECT v.format, v.request_json, le.records FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id
+                                  JOIN evidence v ON v.id = le.evidence_id WHERE l.source = 'mgmt' ORDER BY le.ledger_id, le.page`).all() as { format: string; request_json: string; records: number }[];
+      const listings = pages.filter((p) => p.format === 'mgmt-content-list');
+      expect(listings.length).toBeGreaterThan(0);
+      expect(listings.every((p) => p.records === 0 && /\/subscriptions\/content\?contentType=/.test(JSON.parse(p.request_json).url))).toBe(true);
+      expect(pages.filter((p) => p.format === 'ual-json').length).toBeGreaterThan(0);
+      expect(pages[0]!.format).toBe('mgmt-content-list');
       const mbx = rows.filter((x) => x.source === 'mailbox-audit');
       expect(mbx.length).toBeGreaterThan(0);
       if (sim.scenario.tenant.mailboxAuditLogRetired) {
