@@ -46,8 +46,13 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
   retries += created.retries;
   const id = (created.json as { id?: unknown } | null)?.id;
   if (typeof id !== 'string' || id === '') return { kind: 'failed', reason: `${what}: the service created no query id`, retries };
+  // The query as the service recorded it, and (below) the status its reported count comes from, are
+  // evidence of the slice beside its records.
+  const answer = (r: typeof created) => sink({ ledgerId: job.ledgerId, format: 'api-answer', body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows: 0 });
+  await answer(created);
   const started = Date.now();
   let q: Record<string, unknown> = created.json as Record<string, unknown>;
+  let last = created;
   while (q.status !== 'succeeded') {
     if (q.status === 'failed' || q.status === 'cancelled') return { kind: 'failed', reason: `${what}: the query ${id} ended ${String(q.status)}`, retries };
     if (Date.now() - started > t.maxWaitMs) return { kind: 'failed', reason: `${what}: the query ${id} had not finished after ${Math.round(t.maxWaitMs / 1000)} s (status ${String(q.status)})`, retries };
@@ -55,7 +60,9 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
     const r = await t.api.call('graph', { method: 'GET', url: `${base}/${encodeURIComponent(id)}`, what }, o.signal);
     retries += r.retries;
     q = r.json as Record<string, unknown>;
+    last = r;
   }
+  if (last !== created) await answer(last);
   const reported = typeof q.approximateReturnedRecordCount === 'number' ? q.approximateReturnedRecordCount : null;
   const queryInfo = { ...job.query, graphQueryId: id, graphVersion: t.version };
   if (q.isRecordCountLimitExceeded === true) {

@@ -72,7 +72,7 @@ export async function manageSlice(t: ManageTarget, job: SliceJob, sink: PageSink
       retries += list.retries;
       if (!Array.isArray(list.json)) return { kind: 'failed', reason: `list ${ct} content: the answer is not a JSON array`, retries };
       // The listing is evidence too: it is what says which blobs existed for the window.
-      await sink({ ledgerId: job.ledgerId, format: 'mgmt-content-list', body: list.res.body, request: list.request, response: { status: list.res.status, headers: list.res.headers }, rows: 0 });
+      await sink({ ledgerId: job.ledgerId, format: 'api-answer', body: list.res.body, request: list.request, response: { status: list.res.status, headers: list.res.headers }, rows: 0 });
       for (const item of list.json as { contentUri?: unknown }[]) {
         if (typeof item.contentUri !== 'string') continue;
         const r = await t.api.call('manage', { method: 'GET', url: item.contentUri, what: `${ct} content blob` }, o.signal);

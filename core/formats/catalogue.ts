@@ -19,7 +19,7 @@ const TITLES: Record<FormatId, string> = {
   'config-adminauditlog': 'Get-AdminAuditLogConfig (JSON or CSV)',
   'config-inboxrule': 'Get-InboxRule (inbox rules of mailboxes)',
   'config-licence': 'Licence assignments (Graph licenseDetails / users, or a flat CSV)',
-  'mgmt-content-list': 'Management Activity API content listing (which blobs were published; kept as evidence, holds no records)',
+  'api-answer': 'An API answer kept as evidence, holding no records (a Graph audit query and its final status, a Management Activity API content listing)',
 };
 
 export const FORMATS: readonly FormatDescription[] = Object.entries(TITLES).map(([id, title]) => ({ id: id as FormatId, title }));

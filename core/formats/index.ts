@@ -45,17 +45,13 @@ function mapperFor(format: FormatId, csv: boolean): Mapper {
     case 'config-adminauditlog':
     case 'config-licence': return (r) => configItems(format, r.value, r.loc);
     case 'config-inboxrule': return (r) => configItems(format, r.value, r.loc);
-    // Each entry names a blob (fetched and stored on its own); the listing itself yields no items.
-    case 'mgmt-content-list': return (r) => {
-      const v = r.value as { contentUri?: unknown } | null;
-      return v !== null && typeof v === 'object' && typeof v.contentUri === 'string'
-        ? [] : [{ kind: 'reject', loc: r.loc, reason: 'not a content listing entry (no contentUri)' }];
-    };
+    // What was asked and what the service said (query ids, counts, blob lists): evidence, no records.
+    case 'api-answer': return () => [];
   }
 }
 
 const CSV_ONLY = new Set<FormatId>(['purview-csv', 'sual-csv', 'mailbox-audit-csv', 'sentinel-csv']);
-const JSON_ONLY = new Set<FormatId>(['ual-json', 'sual-json', 'graph-json', 'mailbox-audit-json', 'sentinel-json', 'mgmt-content-list']);
+const JSON_ONLY = new Set<FormatId>(['ual-json', 'sual-json', 'graph-json', 'mailbox-audit-json', 'sentinel-json', 'api-answer']);
 
 /**
  * An incremental parser for one format. The container (JSON lines / array / object, CSV) is decided

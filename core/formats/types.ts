@@ -19,7 +19,7 @@ export type FormatId =
   | 'config-adminauditlog' // Get-AdminAuditLogConfig
   | 'config-licence'    // licence export (Graph licenseDetails / assigned licences, or a flat CSV)
   | 'config-inboxrule'  // Get-InboxRule
-  | 'mgmt-content-list'; // Management Activity API content listing: kept as evidence, holds no records
+  | 'api-answer';       // an API answer kept as evidence that holds no records (a Graph query and its status, a Management API content listing)
 
 export interface FormatDescription {
   id: FormatId;

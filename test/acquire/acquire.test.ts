@@ -117,6 +117,14 @@ describe('acquisition from the simulated tenant', () => {
       const expected = truth(r.fromMs, r.toMs);
       expect(eventIds(h)).toEqual(expected);
       expect(sum).toMatchObject({ incomplete: 0, failed: 0, records: expected.size });
+      // Each slice's evidence begins with the query as created and its final status (the reported count).
+      for (const l of listLedger(h.db)) {
+        const pages = h.db.prepare(`SELECT v.format, v.request_json FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id WHERE le.ledger_id = ? ORDER BY le.page`).all(l.id) as { format: string; request_json: string }[];
+        const [create, status] = pages.map((p) => ({ format: p.format, method: JSON.parse(p.request_json).method as string }));
+        expect(create).toEqual({ format: 'api-answer', method: 'POST' });
+        expect(status).toEqual({ format: 'api-answer', method: 'GET' });
+        expect(pages.slice(2).every((p) => p.format === 'graph-json')).toBe(true);
+      }
     } finally {
       await s.close();
       h.close();
@@ -135,11 +143,11 @@ describe('acquisition from the simulated tenant', () => {
       // Every content listing is evidence of its slice, stored before the blobs it names, holding no records.
       const pages = h.db.prepare(`SELECT v.format, v.request_json, le.records FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id
                                   JOIN evidence v ON v.id = le.evidence_id WHERE l.source = 'mgmt' ORDER BY le.ledger_id, le.page`).all() as { format: string; request_json: string; records: number }[];
-      const listings = pages.filter((p) => p.format === 'mgmt-content-list');
+      const listings = pages.filter((p) => p.format === 'api-answer');
       expect(listings.length).toBeGreaterThan(0);
       expect(listings.every((p) => p.records === 0 && /\/subscriptions\/content\?contentType=/.test(JSON.parse(p.request_json).url))).toBe(true);
       expect(pages.filter((p) => p.format === 'ual-json').length).toBeGreaterThan(0);
-      expect(pages[0]!.format).toBe('mgmt-content-list');
+      expect(pages[0]!.format).toBe('api-answer');
       const mbx = rows.filter((x) => x.source === 'mailbox-audit');
       expect(mbx.length).toBeGreaterThan(0);
       if (sim.scenario.tenant.mailboxAuditLogRetired) {
