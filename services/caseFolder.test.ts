@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyCustodyChain } from '../core/custody.ts';
+import { CASE_PAGE_SIZE } from '../db/database.ts';
 import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
 import { CaseError, UsageError } from './errors.ts';
 
@@ -23,6 +24,7 @@ describe('case folders', () => {
     for (const p of ['case.sqlite', 'custody.jsonl', 'evidence', 'exports', 'reports']) expect(existsSync(join(dir, p))).toBe(true);
     const c = openCaseReadOnly(dir);
     const meta = c.db.prepare('SELECT name, number, client, examiner, time_zone AS tz, tool_version AS v FROM case_meta').get() as Record<string, string>;
+    expect(c.db.pragma('page_size', { simple: true })).toBe(CASE_PAGE_SIZE); // large pages for AuditData rows
     c.close();
     expect(meta).toMatchObject({ name: 'Contoso BEC', number: '2026-17', client: 'Contoso', examiner: 'J. Doe', tz: 'Europe/London' });
     expect(meta['v']).toMatch(/^blindspot \d/);
