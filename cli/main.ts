@@ -46,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`blindspot: unknown command '${name}'.\nRun: blindspot help\n`);
     return EXIT.usage;
   }
+  const { caseNotices } = await import('../services/caseFolder.ts');
+  caseNotices.upgrading = (m) => process.stderr.write(`${m}\n`);
   try {
     return await cmd(rest);
   } catch (e) {

@@ -70,6 +70,16 @@ export function openWritable(file: string, opts: { create?: boolean } = {}): Wri
   return db as WritableDB;
 }
 
+/** The schema version a database file is at, and the version this code knows (no migration is run). */
+export function schemaVersions(file: string): { current: number; latest: number } {
+  const probe = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    return { current: probe.pragma('user_version', { simple: true }) as number, latest: loadMigrations().length };
+  } finally {
+    probe.close();
+  }
+}
+
 export function openReadable(file: string): ReadableDB {
   const probe = new Database(file, { fileMustExist: true });
   try {
@@ -77,7 +87,9 @@ export function openReadable(file: string): ReadableDB {
     const known = loadMigrations().length;
     if (v > known) throw new SchemaTooNewError(file, v, known);
     if (v < known) {
-      // An older case is brought up to date (additive migrations) before it is read.
+      // An older case is brought up to date before it is read (migrations move and index what the
+      // database holds; evidence files are never touched). services/caseFolder.ts upgrades through
+      // openWritable first, under the case lock and in the custody log; this is the fallback.
       tune(probe);
       migrate(probe, file);
     }

@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyCustodyChain } from '../core/custody.ts';
-import { CASE_PAGE_SIZE } from '../db/database.ts';
-import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
+import Database from 'better-sqlite3';
+import { CASE_PAGE_SIZE, loadMigrations, migrate } from '../db/database.ts';
+import { caseNotices, createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
 import { CaseError, UsageError } from './errors.ts';
 
 const dirs: string[] = [];
@@ -32,6 +33,33 @@ describe('case folders', () => {
     const chain = verifyCustodyChain(lines);
     expect(chain.problems).toEqual([]);
     expect(chain.entries[0]).toMatchObject({ seq: 1, actor: 'tester', action: 'case-created', prev: null });
+  });
+
+  it('upgrades an older case database once, announces it and records it in the custody log', () => {
+    const dir = join(tmp(), 'old');
+    createCase(dir, { name: 'Old', examiner: 'e' }, 'tester').close();
+    // The same case as an older Blindspot left it: schema version 3.
+    const file = join(dir, 'case.sqlite');
+    const meta = new Database(file).prepare('SELECT * FROM case_meta').get() as Record<string, unknown>;
+    rmSync(file);
+    const old = new Database(file);
+    migrate(old, file, loadMigrations().slice(0, 3));
+    old.prepare(`INSERT INTO case_meta (${Object.keys(meta).join(', ')}) VALUES (${Object.keys(meta).map(() => '?').join(', ')})`).run(...Object.values(meta));
+    old.close();
+    const said: string[] = [];
+    const saved = caseNotices.upgrading;
+    caseNotices.upgrading = (m) => said.push(m);
+    try {
+      const c = openCaseReadOnly(dir);
+      expect(c.db.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
+      c.close();
+      openCase(dir).close();
+    } finally {
+      caseNotices.upgrading = saved;
+    }
+    expect(said).toEqual([expect.stringMatching(/^Upgrading the case database .*case\.sqlite from schema version 3 to \d+ \(once; evidence files are not touched\)/)]);
+    const entries = verifyCustodyChain(readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n')).entries;
+    expect(entries.filter((e) => e.action === 'database-upgraded').map((e) => e.details)).toEqual([{ fromSchemaVersion: 3, toSchemaVersion: loadMigrations().length }]);
   });
 
   it('refuses a non-empty folder, a bad time zone and a missing name', () => {

@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
 import { custodyLine, nextEntry } from '../core/custody.ts';
-import { openReadable, openWritable, SchemaTooNewError } from '../db/database.ts';
+import { openReadable, openWritable, SchemaTooNewError, schemaVersions } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
 import { insertCaseMeta, readCaseMeta } from '../db/caseRepo.ts';
@@ -337,20 +337,40 @@ function requireCase(dir: string): void {
   if (!isCaseDir(dir)) throw new CaseError(`${dir} is not a Blindspot case (no ${CASE_DB} and ${CUSTODY_LOG}).`, 'Create a case first: blindspot case create <dir> --name … --examiner …');
 }
 
+/**
+ * Where a one-time upgrade of an older case's database is announced (it can take a minute on a large
+ * case). Silent by default; the command line points it at stderr.
+ */
+export const caseNotices = { upgrading: (_message: string): void => {} };
+
+function versionsOf(file: string): { current: number; latest: number } {
+  try {
+    return schemaVersions(file);
+  } catch (e) {
+    throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
+  }
+}
+
 /** Opens a case for writing: takes the lock and finishes or undoes any interrupted operation. */
 export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
   const dir = resolve(dirArg);
   requireCase(dir);
   const release = acquireLock(dir);
   try {
+    const file = join(dir, CASE_DB);
+    const before = versionsOf(file);
+    if (before.current < before.latest) {
+      caseNotices.upgrading(`Upgrading the case database ${file} from schema version ${before.current} to ${before.latest} (once; evidence files are not touched)…`);
+    }
     let db: WritableDB;
     try {
-      db = openWritable(join(dir, CASE_DB));
+      db = openWritable(file);
     } catch (e) {
       if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
-      throw new CaseError(`${join(dir, CASE_DB)}: cannot open the case database (${(e as Error).message}).`);
+      throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
     }
     const h = new CaseHandle(dir, db, actor, release);
+    if (before.current < before.latest) h.logCustody('database-upgraded', { fromSchemaVersion: before.current, toSchemaVersion: before.latest });
     recover(h);
     return h;
   } catch (e) {
@@ -359,10 +379,12 @@ export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
   }
 }
 
-/** Opens a case for reading only (no lock, no recovery). */
+/** Opens a case for reading only (no lock, no recovery); an older case is upgraded first, as openCase does. */
 export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB; close(): void } {
   const dir = resolve(dirArg);
   requireCase(dir);
+  const v = versionsOf(join(dir, CASE_DB));
+  if (v.current < v.latest) openCase(dir).close();
   let db: ReadableDB;
   try {
     db = openReadable(join(dir, CASE_DB));
