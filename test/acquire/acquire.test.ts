@@ -14,6 +14,7 @@ import { startSim } from '../../sim/index.ts';
 import type { SimHandle } from '../../sim/index.ts';
 import { createTestScenario } from '../../sim/server/testScenario.ts';
 import { certFile, client, tmpDir } from './helpers.ts';
+import { churn, MB } from '../helpers/heap.ts';
 
 let sim: SimHandle;
 const DAYS = 3;
@@ -201,6 +202,25 @@ describe('acquisition from the simulated tenant', () => {
       expect(pf.retention.licences).toEqual({ premium: premium.size, standard: new Set(t.licences.map((l) => l.userPrincipalName.toLowerCase())).size - premium.size });
       expect(pf.retention.mailboxAudit!.reduce((a, m) => a + m.mailboxes, 0)).toBe(t.mailboxes.length);
       expect(pf.retention.lines[0]).toMatch(/^unified audit log: the whole range is within retention/);
+    } finally {
+      await s.close();
+      h.close();
+    }
+  });
+
+  it('memory: the young generation is held small during a run and given back after it, even when it fails', async () => {
+    const { h, s } = await newCase();
+    try {
+      const r = range();
+      const settled: number[] = [];
+      let peak = 0;
+      // each progress report stands for a page's worth of work, enough to grow an unbounded young generation
+      await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual'] }, { sualResultSize: 50, onProgress: () => { const c = churn(10); settled.push(c.settled); peak = Math.max(peak, c.peak); } });
+      expect(settled.length).toBeGreaterThan(3);
+      expect(Math.max(...settled)).toBeLessThanOrEqual(4 * MB);
+      expect(peak).toBeLessThan(16 * MB);
+      await expect(acquire(h, s, { tenant: 'other', from: r.from, to: r.to, sources: ['ual'] })).rejects.toThrow(/signed in to sim/);
+      expect(churn(60).settled).toBeGreaterThan(16 * MB);
     } finally {
       await s.close();
       h.close();
