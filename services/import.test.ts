@@ -7,7 +7,8 @@ import { useTmp } from '../test/helpers/tmp.ts';
 import { timeline } from '../db/timeline.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { BadInputError } from './errors.ts';
-import { importFile } from './import.ts';
+import { BULK_LOAD_BYTES, importFile } from './import.ts';
+import { writeUalJsonl } from '../bench/ualGenerator.ts';
 import { verify } from './bundle.ts';
 
 const tmp = useTmp('bs-import-');
@@ -171,5 +172,45 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
     const report = await verify(dir);
     expect(report.problems).toEqual([]);
+  });
+});
+
+describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', () => {
+  const indexes = (h: ReturnType<typeof openCase>) => h.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").all();
+
+  it('rebuilds every index with its sorts on disk, then returns to WAL and in-memory temp storage; a refused one changes nothing', async () => {
+    const dir = newCase();
+    const src = join(tmp(), 'big.jsonl');
+    await writeUalJsonl(src, 30_000);
+    expect(statSync(src).size).toBeGreaterThan(BULK_LOAD_BYTES);
+    const h = openCase(dir);
+    const before = indexes(h);
+    const pragmas: string[] = [];
+    const pragma = h.db.pragma.bind(h.db);
+    (h.db as { pragma: typeof pragma }).pragma = ((s: string, o?: { simple?: boolean }) => { pragmas.push(s); return pragma(s, o); }) as typeof pragma;
+    const r = await importFile(h, src);
+    expect(r).toMatchObject({ records: 30_000, inserted: 30_000, rejected: 0 });
+    expect(pragmas).toEqual(expect.arrayContaining(['journal_mode = DELETE', 'temp_store = FILE', 'temp_store = MEMORY', 'journal_mode = WAL']));
+    expect(pragmas.indexOf('temp_store = FILE')).toBeLessThan(pragmas.indexOf('temp_store = MEMORY'));
+    expect(indexes(h)).toEqual(before);
+    expect(pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(pragma('temp_store', { simple: true })).toBe(2);
+    h.close();
+
+    // A bulk load into a new case with one broken line: refused, and the case (indexes included) as it was.
+    const dir2 = newCase();
+    const snap = snapshotCase(dir2);
+    const bad = join(tmp(), 'big-bad.jsonl');
+    writeFileSync(bad, readFileSync(src, 'utf8') + '{"Id": "cut\n');
+    const h2 = openCase(dir2);
+    const pragma2 = h2.db.pragma.bind(h2.db);
+    const seen: string[] = [];
+    (h2.db as { pragma: typeof pragma2 }).pragma = ((s: string, o?: { simple?: boolean }) => { seen.push(s); return pragma2(s, o); }) as typeof pragma2;
+    await expect(importFile(h2, bad)).rejects.toThrow(BadInputError);
+    expect(seen).toContain('journal_mode = DELETE'); // it was a bulk load
+    expect(indexes(h2)).toEqual(before);
+    expect(pragma2('journal_mode', { simple: true })).toBe('wal');
+    h2.close();
+    expect(snapshotCase(dir2)).toEqual(snap);
   });
 });

@@ -12,6 +12,7 @@ import { SnapshotWriter } from '../db/snapshots.ts';
 import type { AsOfSource } from '../db/snapshots.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
+import { boundYoungGeneration, collectGarbage } from './heap.ts';
 import { parseFile } from './parseSource.ts';
 
 export interface ImportOptions {
@@ -158,6 +159,7 @@ export interface IngestOptions {
 export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: IngestOptions): Promise<ImportFileResult> {
   let inTransaction = false;
   const bulk = isBulkLoad(h, staged.size);
+  const releaseHeap = bulk ? boundYoungGeneration() : null;
   try {
     const now = new Date().toISOString();
     if (bulk) enterBulkJournal(h);
@@ -180,7 +182,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
         'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
       );
     }
-    for (const sql of deferred) h.db.exec(sql);
+    rebuildIndexes(h, deferred);
     finishImportRun(h.db, runId, {
       status: 'completed', finishedAt: new Date().toISOString(), records: counts.records, inserted: counts.inserted,
       duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows, errors: null,
@@ -220,6 +222,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     throw e;
   } finally {
     if (bulk) leaveBulkJournal(h);
+    releaseHeap?.();
   }
 }
 
@@ -252,6 +255,22 @@ function enterBulkJournal(h: CaseHandle): void {
 
 function leaveBulkJournal(h: CaseHandle): void {
   h.db.pragma('journal_mode = WAL');
+}
+
+/**
+ * Rebuilds the dropped indexes. Their sorts spill to temporary files on disk rather than to memory
+ * (temp_store MEMORY is the case default): on 1,000,000 records the exposure index alone sorts about
+ * 230 MB of keys, which in memory took the import from 456 to 583 MB. The parse's garbage goes first.
+ */
+function rebuildIndexes(h: CaseHandle, sqls: string[]): void {
+  if (sqls.length === 0) return;
+  collectGarbage();
+  h.db.pragma('temp_store = FILE');
+  try {
+    for (const sql of sqls) h.db.exec(sql);
+  } finally {
+    h.db.pragma('temp_store = MEMORY');
+  }
 }
 
 /** Drops the indexes that are not needed while loading (keeps the UNIQUE record id); returns their SQL. */
