@@ -7,8 +7,11 @@
 // - boundYoungGeneration() holds the young generation at its initial 2 MB while a collection runs. V8
 //   multiplies its size by --semi-space-growth-factor each time it grows it, and reads that flag then
 //   (--max-semi-space-size is read once at start-up), so a factor of 1 stops the growth; one "last-resort"
-//   collection first gives back what an earlier phase grew. Measured: peak 381 -> 237 MB on 180,669
-//   records, 468 -> 243 MB on 1,054,574, no slower (the acquirer used slightly less CPU).
+//   collection first gives back what an earlier phase grew. Measured (bench/acquire.ts): peak 372-377 ->
+//   234 MB on 180,669 records, 389 -> 243 MB on 1,054,574 (the issue's 468 MB was measured some commits
+//   earlier), records per second unchanged within the machine's noise (1,902 -> 1,956 on the 1,054,574);
+//   the acquirer's own CPU time was up to 6% higher, the price of promoting more of each page out of a
+//   small young generation.
 // - collectGarbage() after every page: with a small young generation more of a page's objects reach the
 //   old generation, which V8 lets grow to hundreds of MB before collecting it when no heap limit is given
 //   (measured on 180,669 records with the young generation bounded and a 16 MB page cache: 299 MB peak
@@ -53,7 +56,7 @@ export function collectGarbage(): boolean {
 /**
  * Holds V8's young generation at its initial size until the returned function is called (it is safe to
  * call twice). Bounds nest: the default growth comes back when the last one is released. Process-wide:
- * meant for a collection that is most of what the process is doing.
+ * meant for a long job (an acquisition, a bulk import) that is most of what the process is doing.
  */
 export function boundYoungGeneration(): () => void {
   if (bounds++ === 0) {
