@@ -57,8 +57,11 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
            INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2026-11-01T00:00:00Z', 'completed');`);
   const evRow = db.prepare(`INSERT INTO events (id, record_id, time_ms, record_type, record_type_name, operation, workload, user_id, user_type, mailbox, object_id, client_ip, session_id, app_id, logon_type, result_status, client_info, evidence_id, import_run_id)
                          VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1)`);
-  // The event's columns, then its AuditData (stored as EventWriter stores it).
-  const ev = { run: (...row: unknown[]) => { const data = row.pop() as string; evRow.run(...row); addAuditData(db, row[0] as number, data); } };
+  /** One event (the columns above, id first and operation fifth) and its AuditData, stored as EventWriter stores them. */
+  const addEvent = (row: unknown[], auditData: string) => {
+    evRow.run(row);
+    addAuditData(db, { id: row[0] as number, operation: row[4] as string }, auditData);
+  };
   const item = (eventId: number, folderPath: string, imid: string | null, accessType: 'Bind' | 'Sync') => addAccessItem(db, eventId, { folderPath, internetMessageId: imid, accessType });
 
   // The hot mailbox: HOT_ITEMS access items in records of 10 items, over 500,000 distinct messages.
@@ -94,7 +97,7 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
           OperationProperties: [{ Name: 'MailAccessType', Value: sync ? 'Sync' : 'Bind' }, { Name: 'IsThrottled', Value: throttled ? 'True' : 'False' }],
           OperationCount: count, Folders: [{ Path: folder, FolderItems: sync ? [] : imids.map((m) => ({ InternetMessageId: m })) }],
         };
-        ev.run(id, `r${id}`, t, 50, 'MailItemsAccessed', 'Exchange', mbx, 0, mbx, null, ip, sess, app, 0, 'Succeeded', ci, JSON.stringify(data));
+        addEvent([id, `r${id}`, t, 50, 'MailItemsAccessed', 'Exchange', mbx, 0, mbx, null, ip, sess, app, 0, 'Succeeded', ci], JSON.stringify(data));
         if (sync) { item(id, folder, null, 'Sync'); items++; }
         else for (const m of imids) { item(id, folder, m, 'Bind'); items++; }
         if (hot) hotLeft -= count;
@@ -102,15 +105,15 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
         const mbx = upn(Math.floor(rnd() * MAILBOXES));
         const op = pick(MAILBOX_OPS);
         const data = { CreationTime: new Date(t).toISOString().slice(0, 19), Id: `r${id}`, Operation: op, RecordType: 2, ResultStatus: 'Succeeded', UserId: mbx, Workload: 'Exchange', ClientIPAddress: ip, ClientInfoString: ci, MailboxOwnerUPN: mbx, LogonType: 0, Item: { ParentFolder: { Path: pick(FOLDERS) }, Subject: 'Re: quarterly figures' } };
-        ev.run(id, `r${id}`, t, 2, op, 'Exchange', mbx, 0, mbx, null, ip, sess, app, 0, 'Succeeded', ci, JSON.stringify(data));
+        addEvent([id, `r${id}`, t, 2, op, 'Exchange', mbx, 0, mbx, null, ip, sess, app, 0, 'Succeeded', ci], JSON.stringify(data));
       } else if (r < 0.9) {
         const user = upn(Math.floor(rnd() * MAILBOXES));
         const data = { CreationTime: new Date(t).toISOString().slice(0, 19), Id: `r${id}`, Operation: 'UserLoggedIn', RecordType: 15, ResultStatus: 'Success', UserId: user, Workload: 'AzureActiveDirectory', ClientIP: ip };
-        ev.run(id, `r${id}`, t, 15, 'UserLoggedIn', 'AzureActiveDirectory', user, 0, null, null, ip, null, app, null, 'Success', null, JSON.stringify(data));
+        addEvent([id, `r${id}`, t, 15, 'UserLoggedIn', 'AzureActiveDirectory', user, 0, null, null, ip, null, app, null, 'Success', null], JSON.stringify(data));
       } else if (r < 0.999) {
         const user = upn(Math.floor(rnd() * MAILBOXES));
         const data = { CreationTime: new Date(t).toISOString().slice(0, 19), Id: `r${id}`, Operation: 'FileAccessed', RecordType: 6, UserId: user, Workload: 'SharePoint', ClientIP: ip, ObjectId: 'https://contoso.sharepoint.com/sites/finance/doc.xlsx' };
-        ev.run(id, `r${id}`, t, 6, 'FileAccessed', 'SharePoint', user, 0, null, null, ip, null, null, null, null, null, JSON.stringify(data));
+        addEvent([id, `r${id}`, t, 6, 'FileAccessed', 'SharePoint', user, 0, null, null, ip, null, null, null, null, null], JSON.stringify(data));
       } else {
         const target = `user${Math.floor(rnd() * MAILBOXES)}`;
         const [op, params] = pick([
@@ -120,7 +123,7 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
           ['Add-MailboxPermission', [{ Name: 'Identity', Value: target }, { Name: 'User', Value: upn(1) }, { Name: 'AccessRights', Value: 'FullAccess' }]],
         ] as const);
         const data = { CreationTime: new Date(t).toISOString().slice(0, 19), Id: `r${id}`, Operation: op, RecordType: 1, ResultStatus: 'True', UserId: `admin@${DOMAIN}`, UserType: 2, Workload: 'Exchange', ObjectId: op === 'New-InboxRule' ? `${target}\\filing` : target, Parameters: params };
-        ev.run(id, `r${id}`, t, 1, op, 'Exchange', `admin@${DOMAIN}`, 2, null, data.ObjectId, ip, null, null, null, 'True', null, JSON.stringify(data));
+        addEvent([id, `r${id}`, t, 1, op, 'Exchange', `admin@${DOMAIN}`, 2, null, data.ObjectId, ip, null, null, null, 'True', null], JSON.stringify(data));
       }
     }
   });
@@ -132,7 +135,7 @@ function build(): { events: number; items: number; buildMs: number; dbBytes: num
     for (let k = 0; k < 1200; k++) {
       id++;
       const t = START + 30 * 86_400_000 + k * 30_000;
-      ev.run(id, `r${id}`, t, 50, 'MailItemsAccessed', 'Exchange', mbx, 0, mbx, null, '203.0.113.9', 'burst', 'evil', 0, 'Succeeded', 'Client=REST', JSON.stringify({ Id: `r${id}`, OperationProperties: [{ Name: 'IsThrottled', Value: 'False' }] }));
+      addEvent([id, `r${id}`, t, 50, 'MailItemsAccessed', 'Exchange', mbx, 0, mbx, null, '203.0.113.9', 'burst', 'evil', 0, 'Succeeded', 'Client=REST'], JSON.stringify({ Id: `r${id}`, OperationProperties: [{ Name: 'IsThrottled', Value: 'False' }] }));
     }
   })();
 

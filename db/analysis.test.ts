@@ -46,7 +46,7 @@ function insert(e: Ev): { id: number; recordId: string } {
     e.session ?? null, e.appId ?? null, e.clientInfo ?? null, String(data['ResultStatus'] ?? 'Succeeded'), Number(data['UserType'] ?? 0),
   );
   const id = Number(info.lastInsertRowid);
-  addAuditData(db, id, JSON.stringify(data));
+  addAuditData(db, { id, operation: e.operation }, JSON.stringify(data));
   for (const it of e.items ?? []) {
     addAccessItem(db, id, { folderPath: it.folder, internetMessageId: it.imid, accessType: it.type });
   }

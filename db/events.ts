@@ -98,10 +98,9 @@ function cached(db: WritableDB, sql: string): Database.Statement<unknown[]> {
 }
 
 /** Stores an event's AuditData and sets its throttle marker, as EventWriter does. */
-export function addAuditData(db: WritableDB, eventId: number | bigint, auditData: string): void {
-  cached(db, 'INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)').run(eventId, auditData);
-  const operation = cached(db, 'SELECT operation FROM events WHERE id = ?').pluck().get(eventId) as string | null;
-  if (throttleMarker(operation, auditData)) cached(db, 'UPDATE events SET throttle_marker = 1 WHERE id = ?').run(eventId);
+export function addAuditData(db: WritableDB, event: { id: number | bigint; operation: string | null }, auditData: string): void {
+  cached(db, 'INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)').run(event.id, auditData);
+  if (throttleMarker(event.operation, auditData)) cached(db, 'UPDATE events SET throttle_marker = 1 WHERE id = ?').run(event.id);
 }
 
 /** Adds an item to an event, copying the event's mailbox, time, session, IP and operation as EventWriter does. */

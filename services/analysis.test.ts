@@ -43,7 +43,7 @@ function build(db: WritableDB): void {
     const id = `rec-${++seq}`;
     const data = { Id: id, Operation: op, CreationTime: iso(t).slice(0, 19), ResultStatus: o.rt === 1 ? 'True' : 'Succeeded', ...(o.data ?? {}) };
     const info = ev.run({ id, t, rt: o.rt ?? 2, op, user: o.user ?? o.mbx ?? null, ut: o.rt === 1 ? 2 : 0, mbx: o.mbx ?? null, obj: o.obj ?? null, ip: o.ip ?? null, sess: o.sess ?? null, app: o.app ?? null, ci: o.ci ?? null, rs: String(data.ResultStatus) });
-    addAuditData(db, info.lastInsertRowid, JSON.stringify(data));
+    addAuditData(db, { id: info.lastInsertRowid, operation: op }, JSON.stringify(data));
     for (const [imid, folder, type] of o.items ?? []) addAccessItem(db, info.lastInsertRowid, { folderPath: folder, internetMessageId: imid, accessType: type });
     return id;
   };
