@@ -14,10 +14,20 @@ export const APP_SCHEME = 'blindspot';
 export const APP_HOST = 'app';
 export const APP_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
 
-export { EVENT_CHANNEL, IPC_CHANNEL } from './channels.ts';
+export { IPC_CHANNEL } from './channels.ts';
 
 export function isApiName(name: unknown): name is ApiName {
   return typeof name === 'string' && Object.hasOwn(API_SCHEMAS, name);
+}
+
+/** True for a URL on the app's own origin (blindspot://app/...), the only place the window may be. */
+export function isAppUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && u.username === '' && u.password === '' && u.port === '';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -25,14 +35,7 @@ export function isApiName(name: unknown): name is ApiName {
  * remote page the window was somehow navigated to, a subframe, file://, devtools) is refused.
  */
 export function isTrustedSender(sender: { url: string | undefined | null; isMainFrame: boolean }): boolean {
-  if (!sender.isMainFrame || typeof sender.url !== 'string') return false;
-  let u: URL;
-  try {
-    u = new URL(sender.url);
-  } catch {
-    return false;
-  }
-  return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && u.username === '' && u.password === '' && u.port === '';
+  return sender.isMainFrame && typeof sender.url === 'string' && isAppUrl(sender.url);
 }
 
 function fail(kind: ApiError['kind'], message: string): { ok: false; error: ApiError } {

@@ -13,8 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHandlers } from '../services/apiHandlers.ts';
 import type { CaseApi } from '../services/apiHandlers.ts';
-import { APP_SCHEME, APP_URL, handleIpc, IPC_CHANNEL } from './ipc.ts';
-import { APP_HEADERS, caseDirFromArgv, isAllowedRequest, isAppUrl, resolveAppAsset, WEB_PREFERENCES } from './policy.ts';
+import { APP_SCHEME, APP_URL, handleIpc, IPC_CHANNEL, isAppUrl } from './ipc.ts';
+import { APP_HEADERS, caseDirFromArgv, isAllowedRequest, resolveAppAsset, WEB_PREFERENCES } from './policy.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** Next to the bundles in out/electron/: the preload; the built renderer is two levels up. */

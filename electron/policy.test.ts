@@ -2,8 +2,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { CONTENT_SECURITY_POLICY } from './ipc.ts';
-import { APP_HEADERS, caseDirFromArgv, isAllowedRequest, isAppUrl, resolveAppAsset, WEB_PREFERENCES } from './policy.ts';
+import { CONTENT_SECURITY_POLICY, isAppUrl } from './ipc.ts';
+import { APP_HEADERS, caseDirFromArgv, isAllowedRequest, resolveAppAsset, WEB_PREFERENCES } from './policy.ts';
 
 const tmp = useTmp('bs-policy-');
 

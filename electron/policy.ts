@@ -2,7 +2,7 @@
 // functions (no `electron` import) so they are unit-tested under Node. electron/main.ts applies them.
 import { realpathSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
-import { APP_HOST, APP_SCHEME, CONTENT_SECURITY_POLICY } from './ipc.ts';
+import { CONTENT_SECURITY_POLICY, isAppUrl } from './ipc.ts';
 import { MIME_TYPES } from '../core/mime.ts';
 
 /** webPreferences for every window: sandboxed, isolated, no Node, web security on. */
@@ -28,16 +28,6 @@ export const APP_HEADERS: Record<string, string> = {
   'Cache-Control': 'no-store',
 };
 
-/** True for a URL on the app's own origin (blindspot://app/...), the only place the window may be. */
-export function isAppUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST && u.username === '' && u.password === '' && u.port === '';
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Requests the app's session may make: its own files, and Chromium's devtools. Everything else
  * (http, https, file, ws, data: pages) is cancelled, so nothing remote is ever loaded even if a
@@ -47,8 +37,6 @@ export function isAllowedRequest(url: string): boolean {
   if (isAppUrl(url)) return true;
   return url.startsWith('devtools://');
 }
-
-const TYPES = MIME_TYPES;
 
 /** Maps blindspot://app/<path> to a file inside the built renderer, or null (404) for anything else. */
 export function resolveAppAsset(distDir: string, url: string): { file: string; type: string } | null {
@@ -77,7 +65,7 @@ export function resolveAppAsset(distDir: string, url: string): { file: string; t
     return null;
   }
   if (!real.startsWith(root + sep)) return null;
-  return { file: real, type: TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream' };
+  return { file: real, type: MIME_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream' };
 }
 
 /** The case folder from the command line: the first argument after the app path that is not a switch. */
