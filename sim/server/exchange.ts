@@ -77,7 +77,6 @@ interface SualSession {
   modes: Set<string>;
   dead: boolean;
   lastBatch: UalRecord[];
-  lastBatchStart: number;
 }
 
 interface PageToken {
@@ -203,7 +202,7 @@ export function createExchange(ctx: SimContext): { handle(req: IncomingMessage, 
     const { filter, start, end, none } = sualFilter(p);
     const from = Math.max(start, ctx.ualHorizonMs());
     const cursor = new RecordCursor((ms) => (none ? [][Symbol.iterator]() : ctx.scenario.recordsBetween(ms, end)), from, filter);
-    return { cursor, total: none || from >= end ? 0 : cursor.count(), delivered: 0, modes: new Set(), dead: false, lastBatch: [], lastBatchStart: 0 };
+    return { cursor, total: none || from >= end ? 0 : cursor.count(), delivered: 0, modes: new Set(), dead: false, lastBatch: [] };
   }
 
   function sualRows(req: IncomingMessage, path: string, key: string, s: SualSession, pos: number, end: number, pageSize: number, shuffle: boolean): Batch {
@@ -256,7 +255,6 @@ export function createExchange(ctx: SimContext): { handle(req: IncomingMessage, 
     const batchEnd = Math.min(batchStart + resultSize, cap, s.total);
     if (batchEnd <= batchStart) return { rows: [], token: null };
     s.delivered = batchEnd;
-    s.lastBatchStart = batchStart;
     const timeout = sessionId !== undefined && batchStart > 0 ? ctx.faults.takeSpecial('sessionTimeout', req.method ?? 'POST', path) : null;
     if (timeout) {
       // §4.8: the server timed out inside the session: rows with ResultIndex -1 / ResultCount 0, session unusable.
