@@ -198,8 +198,7 @@ export function createExchange(ctx: SimContext): { handle(req: IncomingMessage, 
     };
   }
 
-  function newSession(p: Params): SualSession {
-    const { filter, start, end, none } = sualFilter(p);
+  function newSession({ filter, start, end, none }: ReturnType<typeof sualFilter>): SualSession {
     const from = Math.max(start, ctx.ualHorizonMs());
     const cursor = new RecordCursor((ms) => (none ? [][Symbol.iterator]() : ctx.scenario.recordsBetween(ms, end)), from, filter);
     return { cursor, total: none || from >= end ? 0 : cursor.count(), delivered: 0, modes: new Set(), dead: false, lastBatch: [] };
@@ -234,11 +233,11 @@ export function createExchange(ctx: SimContext): { handle(req: IncomingMessage, 
     if (command !== undefined && !['returnlargeset', 'returnnextpreviewpage'].includes(command.toLowerCase())) {
       throw new ExoError(400, PARAM_BINDING, `Cannot bind parameter 'SessionCommand'. Cannot convert value "${command}" to type "Microsoft.Exchange.Management.SystemConfigurationTasks.UnifiedAuditSessionCommand". Error: "Unable to match the identifier name ${command} to a valid enumerator name. Specify one of the following enumerator names and try again: ReturnLargeSet, ReturnNextPreviewPage"`);
     }
-    sualFilter(p); // validate parameters on every call, even for a known session
+    const search = sualFilter(p); // validates the parameters on every call, even for a known session
     const key = sessionId !== undefined ? `${caller.clientId}|${caller.upn ?? ''}|${sessionId}` : `adhoc|${randomUUID()}`;
     let s = sessions.get(key);
     if (!s) {
-      s = newSession(p);
+      s = newSession(search);
       // Bounded like the service's own session store: the least recently used sessions expire (a later
       // page of an expired session answers like an expired skip token). Without a bound, a long
       // acquisition of a large tenant grew the emulator's heap until it ran out of memory.
