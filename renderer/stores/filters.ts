@@ -1,5 +1,6 @@
 // The filter bar's text boxes and their translation into the contract's timeline arguments. Pure: the
 // store calls it, the tests check it. Times without a zone are read as UTC, like the grid shows them.
+import { formatIso, parseTimeMs } from '../../core/time.ts';
 import type { ApiArgs } from '../api.ts';
 
 export interface FilterDraft {
@@ -17,31 +18,16 @@ export type TimelineFilters = Omit<ApiArgs<'timeline.query'>, 'after' | 'limit'>
 
 export const EMPTY_DRAFT: FilterDraft = { from: '', to: '', user: '', mailbox: '', operations: '', ip: '', session: '', text: '' };
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
-
-/** An ISO 8601 date or date-time typed by a person, as an ISO string with an offset; null when unreadable. */
+/**
+ * An ISO 8601 date or date-time typed by a person, as an ISO string in UTC; null when unreadable. Read
+ * by core/time.ts, the parser the imported records go through; only its ISO forms are taken here
+ * (core also reads the US M/D/YYYY form, which a person in another locale would mean differently).
+ */
 export function parseTime(input: string): string | null {
   const s = input.trim();
-  let iso: string;
-  const d = DATE.exec(s);
-  if (d) {
-    iso = `${d[1]}-${d[2]}-${d[3]}T00:00:00Z`;
-  } else {
-    const m = DATE_TIME.exec(s);
-    if (!m) return null;
-    const frac = m[7] ? m[7].slice(0, 4) : '';
-    let zone = (m[8] ?? 'Z').toUpperCase();
-    if (/^[+-]\d{4}$/.test(zone)) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
-    iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}${frac}${zone}`;
-  }
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return null;
-  // Reject impossible dates that Date.parse would roll over (2026-02-30).
-  const [y, mo, da] = iso.slice(0, 10).split('-').map(Number);
-  const check = new Date(Date.UTC(y!, mo! - 1, da!));
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo! - 1 || check.getUTCDate() !== da) return null;
-  return new Date(ms).toISOString();
+  if (!/^\d{4}-/.test(s)) return null;
+  const ms = parseTimeMs(s);
+  return ms === null ? null : formatIso(ms);
 }
 
 export type DraftResult = { ok: true; filters: TimelineFilters } | { ok: false; field: keyof FilterDraft; message: string };
