@@ -1,6 +1,6 @@
 // The audit-posture snapshot and the preflight check of which sources answer.
 import { IdentityResolver } from '../core/analysis/identity.ts';
-import { licenceVerdict, mergeLicenceRows, SNAPSHOT_SPREAD_MS, withPlansFromRaw } from '../core/analysis/licences.ts';
+import { currentLicenceVerdict, newestSnapshotRows } from '../core/analysis/licences.ts';
 import { retentionOutlook } from '../core/analysis/retention.ts';
 import type { RetentionFacts, RetentionOutlook } from '../core/analysis/retention.ts';
 import type { ConfigObservation } from '../core/analysis/types.ts';
@@ -127,25 +127,21 @@ export interface Preflight {
 
 /** What the case's latest licence and mailbox snapshots say about retention (posture takes them). */
 export function retentionFacts(db: ReadableDB): RetentionFacts {
-  const latest = <T>(obs: ConfigObservation<T>[]): ConfigObservation<T>[] => {
-    const newest = Math.max(...obs.map((o) => o.asOfMs));
-    return obs.filter((o) => o.asOfMs >= newest - SNAPSHOT_SPREAD_MS);
-  };
   // Graph gives a user's licences in two halves (assignments under the UPN, service plans under the
   // user id): the mailbox inventory joins them, as in the coverage model.
   const mbx = readConfigObservations(db, 'mailbox');
-  const mailboxes = mbx.length === 0 ? [] : latest(mbx);
+  const mailboxes = newestSnapshotRows(mbx);
   const resolver = new IdentityResolver();
   for (const o of mailboxes) resolver.addMailbox(o.value, o.raw);
   const lic = readConfigObservations(db, 'licence');
   let licences: RetentionFacts['licences'] = null;
   if (lic.length > 0) {
-    const byUser = new Map<string, LicenceAssignment[]>();
-    for (const o of latest(lic)) {
+    const byUser = new Map<string, ConfigObservation<LicenceAssignment>[]>();
+    for (const o of lic) {
       const k = resolver.resolveOrSelf(o.value.userPrincipalName);
-      byUser.set(k, [...(byUser.get(k) ?? []), withPlansFromRaw(o)]);
+      byUser.set(k, [...(byUser.get(k) ?? []), o]);
     }
-    const premium = [...byUser.values()].filter((rows) => licenceVerdict(mergeLicenceRows(rows)).advancedAuditing).length;
+    const premium = [...byUser.values()].filter((rows) => currentLicenceVerdict(rows).advancedAuditing).length;
     licences = { premium, standard: byUser.size - premium };
   }
   return { licences, mailboxAgeLimitDays: mbx.length === 0 ? null : mailboxes.map((o) => o.value.auditLogAgeLimitDays) };

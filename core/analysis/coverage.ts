@@ -15,7 +15,7 @@
 // Windows of one (mailbox, kind, confidence) are merged where they overlap or touch.
 import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
 import { classifyAccount } from './classify.ts';
-import { licenceVerdict, mergeLicenceRows, SNAPSHOT_SPREAD_MS, withPlansFromRaw } from './licences.ts';
+import { currentLicenceVerdict, licenceVerdict, mergeLicenceRows, newestSnapshotRows, withPlansFromRaw } from './licences.ts';
 import { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
@@ -452,10 +452,8 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
 
     // unlicensed
     if (licencesByUser !== null) {
-      const lrows = licencesByUser.get(key) ?? [];
-      const latestAsOf = lrows.reduce((a, b) => Math.max(a, b.asOfMs), -Infinity);
-      const current = lrows.filter((r) => r.asOfMs >= latestAsOf - SNAPSHOT_SPREAD_MS);
-      const verdict = licenceVerdict(mergeLicenceRows(current.map(withPlansFromRaw)));
+      const current = newestSnapshotRows(licencesByUser.get(key) ?? []);
+      const verdict = currentLicenceVerdict(current);
       const hasActivity = (activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 || verdict.plansUnknown === true;
       if (!verdict.advancedAuditing) {
         windows.push({

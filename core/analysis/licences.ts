@@ -25,6 +25,17 @@ const ASSIGN_BAD = new Set(['error', 'disabled']);
  */
 export const SNAPSHOT_SPREAD_MS = 60 * 60_000;
 
+/** The rows of the newest snapshot: those within SNAPSHOT_SPREAD_MS of the newest row. */
+export function newestSnapshotRows<T>(rows: ConfigObservation<T>[]): ConfigObservation<T>[] {
+  const newest = rows.reduce((a, b) => Math.max(a, b.asOfMs), -Infinity);
+  return rows.filter((r) => r.asOfMs >= newest - SNAPSHOT_SPREAD_MS);
+}
+
+/** One user's licence verdict as of the newest snapshot of their rows. */
+export function currentLicenceVerdict(rows: ConfigObservation<LicenceAssignment>[]): LicenceVerdict {
+  return licenceVerdict(mergeLicenceRows(newestSnapshotRows(rows).map(withPlansFromRaw)));
+}
+
 /**
  * Joins the two halves Graph gives of one user's licences: assignment rows (skuId, direct or through a
  * group, state) without service plans, and licenseDetails rows (service plans) without assignment. Each
