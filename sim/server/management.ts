@@ -3,6 +3,7 @@
 // UTC hour that holds records of that type, published a deterministic few minutes after the hour ends.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DAY_MS } from '../scenario/tenant.ts';
 import type { UalRecord } from '../scenario/types.ts';
 import {
   MANAGE_BLOB_HOUR_MS as HOUR, MANAGE_CONTENT_TYPE_BY_WORKLOAD, MANAGE_LIST_PAGE_SIZE, MANAGE_PUBLISH_DELAY_MIN_MS,
@@ -11,6 +12,7 @@ import {
 import { AuthFailure, authenticate } from './auth.ts';
 import type { SimContext } from './context.ts';
 import { isGuid, parseJsonBody, readBody, sendJson, writeChunks } from './http.ts';
+import { recordTimeMs } from './records.ts';
 
 export const CONTENT_TYPES = ['Audit.AzureActiveDirectory', 'Audit.Exchange', 'Audit.SharePoint', 'Audit.General', 'DLP.All'] as const;
 
@@ -54,15 +56,19 @@ export function createManagement(ctx: SimContext): { handle(req: IncomingMessage
   const delay = (h: number, ct: string): number => MANAGE_PUBLISH_DELAY_MIN_MS + (parseInt(sig(`delay|${h}|${ct}`), 16) % MANAGE_PUBLISH_DELAY_SPAN_MS);
   const created = (h: number, ct: string): number => h + HOUR + delay(h, ct);
 
+  /**
+   * Whether hour `h` holds records of content type `ct`. The scenario generates records a whole day at a
+   * time, so the first question about a day answers it for all of that day's hours and content types in
+   * one pass (asking hour by hour generated the same day up to 24 times per content type).
+   */
   function hasRecords(h: number, ct: string): boolean {
     const key = `${ct}|${h}`;
-    let v = nonEmpty.get(key);
-    if (v === undefined) {
-      v = false;
-      for (const r of ctx.scenario.recordsBetween(h, h + HOUR)) if (contentTypeOf(r) === ct) { v = true; break; }
-      nonEmpty.set(key, v);
+    if (!nonEmpty.has(key)) {
+      const day = Math.floor(h / DAY_MS) * DAY_MS;
+      for (let x = day; x < day + DAY_MS; x += HOUR) for (const c of CONTENT_TYPES) nonEmpty.set(`${c}|${x}`, false);
+      for (const r of ctx.scenario.recordsBetween(day, day + DAY_MS)) nonEmpty.set(`${contentTypeOf(r)}|${Math.floor(recordTimeMs(r) / HOUR) * HOUR}`, true);
     }
-    return v;
+    return nonEmpty.get(key) ?? false;
   }
 
   function contentId(h: number, ct: string): string {
