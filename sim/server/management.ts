@@ -104,7 +104,7 @@ export function createManagement(ctx: SimContext): { handle(req: IncomingMessage
     if (subs.get(ct)?.status !== 'enabled') throw new ManageError('AF20022', `No subscription found for the specified content type: ${ct}. Start a subscription first.`);
   }
 
-  function listContent(res: ServerResponse, url: URL, tenantSeg: string, version: string): void {
+  function listContent(res: ServerResponse, url: URL, tenantSeg: string): void {
     const q = url.searchParams;
     const ct = normaliseContentType(q.get('contentType'));
     requireEnabled(ct);
@@ -157,7 +157,6 @@ export function createManagement(ctx: SimContext): { handle(req: IncomingMessage
       // §3.3: the documented example uses /api/v1/ in NextPageUri.
       headers.NextPageUri = `${ctx.origin}/api/v1/${tenantSeg}/activity/feed/subscriptions/content?${qs.toString()}`;
     }
-    void version;
     sendJson(res, 200, items, headers);
   }
 
@@ -219,7 +218,7 @@ export function createManagement(ctx: SimContext): { handle(req: IncomingMessage
         return;
       }
       if (rest === 'activity/feed/subscriptions/list' && method === 'GET') { sendJson(res, 200, [...subs.values()]); return; }
-      if (rest === 'activity/feed/subscriptions/content' && method === 'GET') { listContent(res, url, tenantSeg, parts[1] ?? ''); return; }
+      if (rest === 'activity/feed/subscriptions/content' && method === 'GET') { listContent(res, url, tenantSeg); return; }
       if (rest === 'activity/feed/subscriptions/notifications' && method === 'GET') {
         requireEnabled(normaliseContentType(url.searchParams.get('contentType')));
         sendJson(res, 200, []);
