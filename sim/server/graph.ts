@@ -150,7 +150,6 @@ export function createGraph(ctx: SimContext): {
       id, echo, polls: 0, createdAt: now, clientId: caller.clientId, found: null, limit: recordLimit,
       cursor: new RecordCursor((ms) => ctx.scenario.recordsBetween(ms, to), from, filter, recordLimit),
     };
-    void version;
     queries.set(id, q);
     return { '@odata.context': `${ctx.origin}/graph/${version}/$metadata#security/auditLog/queries/$entity`, '@odata.type': QUERY_TYPE, ...echo, id, status: 'notStarted' };
   }
