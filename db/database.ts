@@ -35,11 +35,15 @@ export class SchemaTooNewError extends Error {
   }
 }
 
+/** Told before the migrations of an existing (older) database run: they can take a minute. */
+export type OnUpgrade = (fromVersion: number, toVersion: number) => void;
+
 /** Applies every pending migration in one transaction each. Refuses a database newer than the code. */
-export function migrate(db: Database.Database, file: string, migrations = loadMigrations()): void {
+export function migrate(db: Database.Database, file: string, migrations = loadMigrations(), onUpgrade?: OnUpgrade): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.length;
   if (current > latest) throw new SchemaTooNewError(file, current, latest);
+  if (current > 0 && current < latest) onUpgrade?.(current, latest);
   for (const m of migrations.slice(current)) {
     db.transaction(() => {
       db.exec(m.sql);
@@ -59,37 +63,38 @@ function tune(db: Database.Database): void {
 
 export const CASE_PAGE_SIZE = 16384;
 
-export function openWritable(file: string, opts: { create?: boolean } = {}): WritableDB {
+export function openWritable(file: string, opts: { create?: boolean; onUpgrade?: OnUpgrade } = {}): WritableDB {
   const db = new Database(file, { fileMustExist: !opts.create });
   // A new case gets 16 KiB pages (set before anything is written; an existing case keeps its own): most
   // of a case is AuditData rows of 1-2 KB, which 4 KiB pages fit three to a page with the rest wasted.
   // On 200,000 records: 571 -> 535 MB, and the import 5-10% faster.
   if (opts.create) db.pragma(`page_size = ${CASE_PAGE_SIZE}`);
   tune(db);
-  migrate(db, file);
+  migrate(db, file, loadMigrations(), opts.onUpgrade);
   return db as WritableDB;
 }
 
-/** The schema version a database file is at, and the version this code knows (no migration is run). */
-export function schemaVersions(file: string): { current: number; latest: number } {
-  const probe = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return { current: probe.pragma('user_version', { simple: true }) as number, latest: loadMigrations().length };
-  } finally {
-    probe.close();
+export class SchemaOutdatedError extends Error {
+  constructor(file: string, found: number, latest: number) {
+    super(`${file}: the case database is at schema version ${found}; this Blindspot writes ${latest}.`);
+    this.name = 'SchemaOutdatedError';
   }
 }
 
-export function openReadable(file: string): ReadableDB {
+/**
+ * Opens a database to read. An older one is brought up to date first (migrations move and index what
+ * the database holds; evidence files are never touched), unless `upgrade` is false: then it is refused
+ * with SchemaOutdatedError, so that services/caseFolder.ts can upgrade it under the case lock and in
+ * the custody log.
+ */
+export function openReadable(file: string, opts: { upgrade?: boolean } = {}): ReadableDB {
   const probe = new Database(file, { fileMustExist: true });
   try {
     const v = probe.pragma('user_version', { simple: true }) as number;
     const known = loadMigrations().length;
     if (v > known) throw new SchemaTooNewError(file, v, known);
     if (v < known) {
-      // An older case is brought up to date before it is read (migrations move and index what the
-      // database holds; evidence files are never touched). services/caseFolder.ts upgrades through
-      // openWritable first, under the case lock and in the custody log; this is the fallback.
+      if (opts.upgrade === false) throw new SchemaOutdatedError(file, v, known);
       tune(probe);
       migrate(probe, file);
     }

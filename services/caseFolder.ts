@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
 import { custodyLine, nextEntry } from '../core/custody.ts';
-import { openReadable, openWritable, SchemaTooNewError, schemaVersions } from '../db/database.ts';
+import { openReadable, openWritable, SchemaOutdatedError, SchemaTooNewError } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
 import { insertCaseMeta, readCaseMeta } from '../db/caseRepo.ts';
@@ -343,14 +343,6 @@ function requireCase(dir: string): void {
  */
 export const caseNotices = { upgrading: (_message: string): void => {} };
 
-function versionsOf(file: string): { current: number; latest: number } {
-  try {
-    return schemaVersions(file);
-  } catch (e) {
-    throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
-  }
-}
-
 /** Opens a case for writing: takes the lock and finishes or undoes any interrupted operation. */
 export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
   const dir = resolve(dirArg);
@@ -358,19 +350,21 @@ export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
   const release = acquireLock(dir);
   try {
     const file = join(dir, CASE_DB);
-    const before = versionsOf(file);
-    if (before.current < before.latest) {
-      caseNotices.upgrading(`Upgrading the case database ${file} from schema version ${before.current} to ${before.latest} (once; evidence files are not touched)…`);
-    }
+    let upgraded: { fromSchemaVersion: number; toSchemaVersion: number } | null = null;
     let db: WritableDB;
     try {
-      db = openWritable(file);
+      db = openWritable(file, {
+        onUpgrade: (from, to) => {
+          caseNotices.upgrading(`Upgrading the case database ${file} from schema version ${from} to ${to} (once; evidence files are not touched)…`);
+          upgraded = { fromSchemaVersion: from, toSchemaVersion: to };
+        },
+      });
     } catch (e) {
       if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
       throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
     }
     const h = new CaseHandle(dir, db, actor, release);
-    if (before.current < before.latest) h.logCustody('database-upgraded', { fromSchemaVersion: before.current, toSchemaVersion: before.latest });
+    if (upgraded) h.logCustody('database-upgraded', upgraded);
     recover(h);
     return h;
   } catch (e) {
@@ -383,14 +377,22 @@ export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
 export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB; close(): void } {
   const dir = resolve(dirArg);
   requireCase(dir);
-  const v = versionsOf(join(dir, CASE_DB));
-  if (v.current < v.latest) openCase(dir).close();
-  let db: ReadableDB;
-  try {
-    db = openReadable(join(dir, CASE_DB));
-  } catch (e) {
-    if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
-    throw new CaseError(`${join(dir, CASE_DB)}: cannot open the case database (${(e as Error).message}).`);
+  const file = join(dir, CASE_DB);
+  /** The database, or null when it is older than the code (it is then upgraded through openCase). */
+  const open = (upgrade: boolean): ReadableDB | null => {
+    try {
+      return openReadable(file, { upgrade });
+    } catch (e) {
+      if (e instanceof SchemaOutdatedError) return null;
+      if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
+      throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
+    }
+  };
+  let db = open(false);
+  if (db === null) {
+    openCase(dir).close();
+    db = open(true)!;
   }
-  return { dir, db, close: () => db.close() };
+  const opened = db;
+  return { dir, db: opened, close: () => opened.close() };
 }
