@@ -259,17 +259,18 @@ function leaveBulkJournal(h: CaseHandle): void {
 
 /**
  * Rebuilds the dropped indexes. Their sorts spill to temporary files on disk rather than to memory
- * (temp_store MEMORY is the case default): on 1,000,000 records the exposure index alone sorts about
+ * (the case connection's is MEMORY: db/database.ts): on 1,000,000 records the exposure index alone sorts about
  * 230 MB of keys, which in memory took the import from 456 to 583 MB. The parse's garbage goes first.
  */
 function rebuildIndexes(h: CaseHandle, sqls: string[]): void {
   if (sqls.length === 0) return;
   collectGarbage();
+  const before = h.db.pragma('temp_store', { simple: true }) as number;
   h.db.pragma('temp_store = FILE');
   try {
     for (const sql of sqls) h.db.exec(sql);
   } finally {
-    h.db.pragma('temp_store = MEMORY');
+    h.db.pragma(`temp_store = ${before}`);
   }
 }
 
