@@ -124,17 +124,10 @@ export function hasLedger(db: ReadableDB): boolean {
   return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get() !== undefined;
 }
 
-export interface NewSlice {
-  planHash: string;
-  runId: number | null;
-  source: SourceId;
-  sliceStart: string;
-  sliceEnd: string;
-  status: SliceStatus;
-  query: Record<string, unknown>;
-  reason: string | null;
+/** A slice as planned: the row's identity, query and status, before anything is counted. */
+export type NewSlice = Pick<LedgerRow, 'planHash' | 'runId' | 'source' | 'sliceStart' | 'sliceEnd' | 'status' | 'query' | 'reason'> & {
   splitFrom?: number | null;
-}
+};
 
 export function insertSlice(db: WritableDB, s: NewSlice, now: string): number {
   const info = db.prepare(

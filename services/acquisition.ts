@@ -13,7 +13,7 @@ import type { ManageTarget } from '../acquire/manage.ts';
 import { NetworkPolicyError } from '../acquire/netPolicy.ts';
 import { canSplit, iso, normaliseRange, planManageWindows, planSlices, splitInto } from '../acquire/slicing.ts';
 import { totals, finishRun, finishSlice, insertSlice, recordPage, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
-import type { LedgerRow, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
+import type { LedgerRow, LedgerTotals, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BlindspotError, UsageError } from './errors.ts';
 import { exoTarget, graphTarget, manageTarget, storePage } from './tenantSession.ts';
@@ -53,17 +53,11 @@ export interface AcquireProgress {
   message?: string;
 }
 
-export interface SourceSummary {
-  slices: number;
-  complete: number;
-  incomplete: number;
-  failed: number;
-  notCollected: number;
-  reported: number;
+/** One source's ledger totals, with `records` for the ledger's `retrieved` (distinct records), and its notes. */
+export type SourceSummary = Pick<LedgerTotals, 'slices' | 'complete' | 'incomplete' | 'failed' | 'notCollected' | 'reported' | 'duplicates'> & {
   records: number;
-  duplicates: number;
   notes: string[];
-}
+};
 
 export interface AcquireSummary {
   runId: number;
