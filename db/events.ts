@@ -1,6 +1,7 @@
 // Writing normalised events with their access items, duplicates and full-text rows (reading them back
 // is db/timeline.ts). Values are always bound, never concatenated into SQL.
 import type { AuditEvent, SourceLocation } from '../core/model.ts';
+import { EN, ET, IN, IT, PackedReader, packItems, throttleMarker } from '../core/packedBatch.ts';
 import type Database from 'better-sqlite3';
 import type { WritableDB } from './database.ts';
 
@@ -16,10 +17,15 @@ export class EventWriter {
   private readonly insertData;
   private readonly evidenceId: number;
   private readonly runId: number;
+  /** The events row and the access item row, bound as arrays and reused from one event to the next. */
+  private readonly row: (string | number | null)[] = new Array(24).fill(null);
+  private readonly item: (string | number | null)[] = new Array(12).fill(null);
 
   constructor(db: WritableDB, evidenceId: number, runId: number) {
     this.evidenceId = evidenceId;
     this.runId = runId;
+    this.row[20] = evidenceId;
+    this.row[23] = runId;
     this.insertEvent = db.prepare(
       `INSERT OR IGNORE INTO events (record_id, id_synthetic, time_ms, record_type, record_type_name, operation, workload,
          user_id, user_key, user_type, mailbox, object_id, client_ip, session_id, app_id, client_app_id, logon_type,
@@ -39,51 +45,44 @@ export class EventWriter {
     this.insertFts = db.prepare('INSERT INTO events_fts (rowid, body) VALUES (?, ?)');
   }
 
-  /** `body` is the full-text body when it was computed elsewhere (a parser worker). */
-  write(e: AuditEvent, loc: SourceLocation, body: string | null = null): WriteOutcome {
-    const line = loc.line ?? loc.row ?? null;
-    const offset = loc.offset ?? null;
-    const auditData = e.auditDataText ?? JSON.stringify(e.auditData);
-    const info = this.insertEvent.run(
-      e.recordId, e.idSynthetic ? 1 : 0, e.timeMs, e.recordType, e.recordTypeName, e.operation, e.workload,
-      e.userId, e.userKey, e.userType, e.mailbox, e.objectId, e.clientIp, e.sessionId, e.appId, e.clientAppId, e.logonType,
-      e.resultStatus, e.clientInfo, throttleMarker(e.operation, auditData), this.evidenceId, line, offset, this.runId,
-    );
+  /** Writes one event (fixtures and tests; an import writes packed batches). */
+  write(e: AuditEvent, loc: SourceLocation): WriteOutcome {
+    const r = new PackedReader(packItems([{ kind: 'event', event: e, loc }], 0));
+    r.advance();
+    return this.writePacked(r);
+  }
+
+  /** Writes the reader's current event with its AuditData, access items and full-text row. */
+  writePacked(r: PackedReader): WriteOutcome {
+    const v = this.row;
+    v[0] = r.str(ET.recordId); v[1] = r.num(EN.idSynthetic); v[2] = r.num(EN.timeMs); v[3] = r.num(EN.recordType);
+    v[4] = r.str(ET.recordTypeName); v[5] = r.str(ET.operation); v[6] = r.str(ET.workload); v[7] = r.str(ET.userId);
+    v[8] = r.str(ET.userKey); v[9] = r.num(EN.userType); v[10] = r.str(ET.mailbox); v[11] = r.str(ET.objectId);
+    v[12] = r.str(ET.clientIp); v[13] = r.str(ET.sessionId); v[14] = r.str(ET.appId); v[15] = r.str(ET.clientAppId);
+    v[16] = r.num(EN.logonType); v[17] = r.str(ET.resultStatus); v[18] = r.str(ET.clientInfo); v[19] = r.num(EN.throttleMarker);
+    v[21] = r.num(EN.line); v[22] = r.num(EN.offset);
+    const info = this.insertEvent.run(...v);
     if (info.changes === 0) {
-      const id = this.findId.get(e.recordId) as number;
-      this.insertDuplicate.run(id, this.evidenceId, line, offset, this.runId);
+      const id = this.findId.get(v[0]) as number;
+      this.insertDuplicate.run(id, this.evidenceId, v[21], v[22], this.runId);
       return 'duplicate';
     }
     const id = Number(info.lastInsertRowid);
-    this.insertData.run(id, auditData);
-    for (const it of e.items) {
+    this.insertData.run(id, r.str(ET.auditData));
+    const n = r.itemCount();
+    if (n > 0) {
       // The event's mailbox, time, session, IP and operation ride along: exposure reads items alone (0004).
-      this.insertItem.run(id, it.folderPath, it.folderId, it.internetMessageId, it.sizeBytes, it.accessType, it.subject,
-        e.mailbox, e.timeMs, e.sessionId, e.clientIp, e.operation);
+      const w = this.item;
+      w[0] = id; w[7] = v[10]; w[8] = v[2]; w[9] = v[13]; w[10] = v[12]; w[11] = v[5];
+      for (let k = 0; k < n; k++) {
+        w[1] = r.itemStr(k, IT.folderPath); w[2] = r.itemStr(k, IT.folderId); w[3] = r.itemStr(k, IT.internetMessageId);
+        w[4] = r.itemNum(k, IN.sizeBytes); w[5] = r.itemStr(k, IT.accessType); w[6] = r.itemStr(k, IT.subject);
+        this.insertItem.run(...w);
+      }
     }
-    this.insertFts.run(id, body ?? ftsBody(e));
+    this.insertFts.run(id, r.str(ET.searchBody));
     return 'inserted';
   }
-}
-
-/**
- * 1 when a MailItemsAccessed record's AuditData names IsThrottled and then True (what the GLOB
- * '*IsThrottled*True*' of migration 0005 matches); a candidate the analysis confirms by parsing.
- */
-export function throttleMarker(operation: string | null, auditData: string): 0 | 1 {
-  if (operation === null || operation.toLowerCase() !== 'mailitemsaccessed') return 0;
-  const at = auditData.indexOf('IsThrottled');
-  return at >= 0 && auditData.indexOf('True', at + 11) >= 0 ? 1 : 0;
-}
-
-/**
- * The full-text body: operation, users, mailbox, IP, session, app, object, client, workload, record type,
- * and the parameters, subjects and folder paths (searchText). InternetMessageIds are left out (one unique
- * token per item made the index twice as slow to build); the timeline finds them through access_items.
- */
-export function ftsBody(e: AuditEvent): string {
-  const parts = [e.operation, e.userId, e.mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
-  return parts.filter((p) => p !== null && p !== '').join(' ');
 }
 
 // ---- for fixtures and generated cases that write events rows directly ---------------------------------

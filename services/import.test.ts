@@ -178,7 +178,7 @@ describe('import', () => {
 describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', () => {
   const indexes = (h: ReturnType<typeof openCase>) => h.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").all();
 
-  it('rebuilds every index with its sorts on disk, then returns to WAL and in-memory temp storage; a refused one changes nothing', async () => {
+  it('rebuilds every index with its sorts on disk and a helper thread, then puts every setting back; a refused one changes nothing', async () => {
     const dir = newCase();
     const src = join(tmp(), 'big.jsonl');
     await writeUalJsonl(src, 30_000);
@@ -190,11 +190,16 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     (h.db as { pragma: typeof pragma }).pragma = ((s: string, o?: { simple?: boolean }) => { pragmas.push(s); return pragma(s, o); }) as typeof pragma;
     const r = await importFile(h, src);
     expect(r).toMatchObject({ records: 30_000, inserted: 30_000, rejected: 0 });
-    expect(pragmas).toEqual(expect.arrayContaining(['journal_mode = DELETE', 'temp_store = FILE', 'temp_store = 2', 'journal_mode = WAL']));
-    expect(pragmas.indexOf('temp_store = FILE')).toBeLessThan(pragmas.indexOf('temp_store = 2')); // back to MEMORY (2)
+    expect(pragmas).toEqual(expect.arrayContaining(['journal_mode = DELETE', 'temp_store = FILE', 'threads = 2', 'cache_size = -2048', 'journal_mode = WAL']));
+    // Each put back afterwards: MEMORY (2), no helper thread, the connection's 64 MiB page cache.
+    for (const [set, back] of [['temp_store = FILE', 'temp_store = 2'], ['threads = 2', 'threads = 0'], ['cache_size = -2048', 'cache_size = -65536']]) {
+      expect(pragmas.indexOf(set!)).toBeLessThan(pragmas.indexOf(back!));
+    }
     expect(indexes(h)).toEqual(before);
     expect(pragma('journal_mode', { simple: true })).toBe('wal');
     expect(pragma('temp_store', { simple: true })).toBe(2);
+    expect(pragma('threads', { simple: true })).toBe(0);
+    expect(pragma('cache_size', { simple: true })).toBe(-65536);
     h.close();
 
     // A bulk load into a new case with one broken line: refused, and the case (indexes included) as it was.

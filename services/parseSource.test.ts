@@ -1,34 +1,67 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ET, PackedReader } from '../core/packedBatch.ts';
+import type { PackedBatch } from '../core/packedBatch.ts';
 import { mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { parseFile } from './parseSource.ts';
+import { AHEAD, parseFile } from './parseSource.ts';
 
 const tmp = useTmp('bs-parse-');
 
+async function collect(file: string, worker: boolean): Promise<PackedBatch[]> {
+  const out: PackedBatch[] = [];
+  for await (const b of parseFile(file, 'ual-json', { worker })) out.push(b);
+  return out;
+}
+
+/** A file of n MailItemsAccessed records (behind a byte-order mark) with one broken line at index 700. */
+function mixedFile(n: number): { file: string; recs: string[] } {
+  const file = join(tmp(), `mixed-${n}.jsonl`);
+  const recs = Array.from({ length: n }, (_, i) => JSON.stringify(mailItemsAccessed(i)));
+  recs.splice(700, 0, '{"oops": ');
+  writeFileSync(file, '\uFEFF' + recs.join('\n') + '\n');
+  return { file, recs };
+}
+
 describe('parsing staged evidence', () => {
-  it('streams batches with the stored AuditData text, the search body and rejects at their lines', async () => {
-    const file = join(tmp(), 'mixed.jsonl');
-    const recs = Array.from({ length: 1200 }, (_, i) => JSON.stringify(mailItemsAccessed(i)));
-    recs.splice(700, 0, '{"oops": ');
-    writeFileSync(file, '\uFEFF' + recs.join('\n') + '\n');
-    const sizes: number[] = [];
-    const items = [];
-    const fts = [];
-    for await (const b of parseFile(file, 'ual-json')) {
-      sizes.push(b.items.length);
-      items.push(...b.items);
-      fts.push(...b.fts);
+  it('streams packed batches with the stored AuditData text, the search body and rejects at their lines', async () => {
+    const { file, recs } = mixedFile(1200);
+    const batches = await collect(file, false);
+    expect(batches.map((b) => b.count)).toEqual([500, 500, 201]);
+    expect(batches[1]!.others).toEqual([{ at: 200, item: expect.objectContaining({ kind: 'reject', loc: { line: 701 } }) }]);
+    const r = new PackedReader(batches[0]!);
+    r.advance();
+    expect(JSON.parse(r.str(ET.auditData)!)).toMatchObject({ Operation: 'MailItemsAccessed', Id: JSON.parse(recs[0]!).Id });
+    expect(r.str(ET.searchBody)).toContain('Inbox');
+    expect(r.str(ET.searchBody)).not.toContain('msg-0@contoso.com'); // message ids are found through access_items (db/timeline.ts)
+    expect(batches.at(-1)!.bytesRead).toBe(Buffer.byteLength(`\uFEFF${recs.join('\n')}\n`));
+  });
+
+  it('gives the same batches from the worker thread as inline, with the worker held a few batches ahead', async () => {
+    // 6,000 records: twelve batches, more than the worker may run ahead, so it has to wait for the writer.
+    const { file } = mixedFile(6000);
+    const inline = await collect(file, false);
+    const viaWorker: PackedBatch[] = [];
+    let mostQueued = 0;
+    for await (const b of parseFile(file, 'ual-json', { worker: true, onQueued: (n) => { mostQueued = Math.max(mostQueued, n); } })) {
+      viaWorker.push(b);
+      await new Promise((r) => setTimeout(r, 40)); // a slow writer
     }
-    expect(sizes).toEqual([500, 500, 201]);
-    expect(items.filter((i) => i.kind === 'event')).toHaveLength(1200);
-    expect(items.find((i) => i.kind === 'reject')?.loc).toEqual({ line: 701 });
-    const first = items[0]!;
-    expect(first.kind === 'event' && JSON.parse(first.event.auditDataText!)).toMatchObject({ Operation: 'MailItemsAccessed', Id: JSON.parse(recs[0]!).Id });
-    expect(first.kind === 'event' && first.event.auditData).toEqual({});
-    expect(fts[0]).toContain('Inbox');
-    expect(fts[0]).not.toContain('msg-0@contoso.com'); // message ids are found through access_items (db/timeline.ts)
-    expect(fts[700]).toBeNull();
+    expect(viaWorker).toHaveLength(13);
+    expect(viaWorker).toEqual(inline);
+    expect(mostQueued).toBeGreaterThan(1);
+    expect(mostQueued).toBeLessThanOrEqual(AHEAD);
+  });
+
+  it('stops the worker when the writer stops early, and reports a worker that fails', async () => {
+    const { file } = mixedFile(6000);
+    let seen = 0;
+    for await (const b of parseFile(file, 'ual-json', { worker: true })) {
+      seen += b.count;
+      break;
+    }
+    expect(seen).toBe(500);
+    await expect(collect(join(tmp(), 'missing.jsonl'), true)).rejects.toThrow(/parsing .*missing\.jsonl: .*ENOENT/);
   });
 });

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { mailItemsAccessed } from '../test/helpers/records.ts';
+import type { AuditEvent, ParsedItem } from './model.ts';
+import { normaliseRecord } from './normalise.ts';
+import { EN, ET, EVENT_NUMS, EVENT_TEXT, IN, ITEM_TEXT, PackedReader, ftsBody, packItems, throttleMarker } from './packedBatch.ts';
+
+const event = (e: AuditEvent, line: number): ParsedItem => ({ kind: 'event', event: e, loc: { line } });
+
+describe('packed batches', () => {
+  it('give back every field of every event and item, nulls and non-Latin text included, in batch order', () => {
+    const a = normaliseRecord(mailItemsAccessed(1));
+    a.items.push({ folderPath: '\\Posteingang\\Überfällig', folderId: null, internetMessageId: null, sizeBytes: null, accessType: 'Sync', subject: '会議の議事録 📎' });
+    const b = normaliseRecord({ ...mailItemsAccessed(2), Operation: 'Set-Mailbox', RecordType: 1 });
+    b.items = [];
+    b.recordType = null;
+    b.userType = null;
+    b.clientIp = null;
+    b.auditDataText = '{"kept":"exactly as received"}';
+    const items: ParsedItem[] = [
+      event(a, 3),
+      { kind: 'reject', loc: { line: 4 }, reason: 'line 4: not JSON' },
+      { kind: 'event', event: b, loc: { offset: 7 } },
+    ];
+    const batch = packItems(items, 999);
+    expect(batch).toMatchObject({ count: 3, bytesRead: 999, others: [{ at: 1, item: items[1] }] });
+
+    const r = new PackedReader(batch);
+    expect(r.advance()).toBe(true);
+    const strings = (e: AuditEvent) => [e.recordId, e.recordTypeName, e.operation, e.workload, e.userId, e.userKey, e.mailbox, e.objectId, e.clientIp, e.sessionId, e.appId, e.clientAppId, e.resultStatus, e.clientInfo];
+    expect(EVENT_TEXT.slice(0, 14).map((_, i) => r.str(i))).toEqual(strings(a));
+    expect(JSON.parse(r.str(ET.auditData)!)).toEqual(a.auditData);
+    expect(r.str(ET.searchBody)).toBe(ftsBody(a));
+    expect(EVENT_NUMS.map((_, i) => r.num(i))).toEqual([0, a.timeMs, 50, 0, 0, 0, 3, null, 2]);
+    expect([0, 1].map((k) => [...ITEM_TEXT.map((_, f) => r.itemStr(k, f)), r.itemNum(k, IN.sizeBytes)])).toEqual([
+      ['\\Inbox', 'LgAAAAAL', '<msg-1@contoso.com>', 'Bind', null, 1234],
+      ['\\Posteingang\\Überfällig', null, null, 'Sync', '会議の議事録 📎', null],
+    ]);
+
+    expect(r.advance()).toBe(true);
+    expect(r.str(ET.operation)).toBe('Set-Mailbox');
+    expect(r.str(ET.clientIp)).toBeNull();
+    expect(r.str(ET.auditData)).toBe('{"kept":"exactly as received"}');
+    expect([r.num(EN.recordType), r.num(EN.userType), r.num(EN.line), r.num(EN.offset), r.itemCount()]).toEqual([null, null, null, 7, 0]);
+    expect(r.advance()).toBe(false);
+  });
+
+  it('mark throttling candidates: a MailItemsAccessed record naming IsThrottled and then True', () => {
+    expect(throttleMarker('MailItemsAccessed', '{"Name":"IsThrottled","Value":"True"}')).toBe(1);
+    expect(throttleMarker('mailitemsaccessed', '{"Name":"IsThrottled","Value":"True"}')).toBe(1);
+    expect(throttleMarker('MailItemsAccessed', '{"Name":"IsThrottled","Value":"False"}')).toBe(0);
+    expect(throttleMarker('MailItemsAccessed', '{"Value":"True","Name":"IsThrottled"}')).toBe(0); // the GLOB's order, confirmed later by parsing
+    expect(throttleMarker('Send', '{"Name":"IsThrottled","Value":"True"}')).toBe(0);
+    expect(throttleMarker(null, '{"Name":"IsThrottled","Value":"True"}')).toBe(0);
+  });
+});

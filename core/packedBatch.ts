@@ -1,0 +1,157 @@
+// Parsed items packed for the trip from the parser to the writer, which on a large import are two
+// threads (services/parseSource.ts). Structured-cloning AuditEvent objects cost the writer's thread as
+// much as parsing them had (measured last time a worker was tried); a packed batch is one string and one
+// Float64Array, which cross in a copy and a transfer, and the writer reads its fields as slices of the
+// string, in the order the database binds them. Written by hand: this is the project's own row layout.
+import type { AuditEvent, ParsedItem } from './model.ts';
+
+/** The string fields of an event, in the order the writer reads them. */
+export const EVENT_TEXT = [
+  'recordId', 'recordTypeName', 'operation', 'workload', 'userId', 'userKey', 'mailbox', 'objectId', 'clientIp',
+  'sessionId', 'appId', 'clientAppId', 'resultStatus', 'clientInfo', 'auditData', 'searchBody',
+] as const;
+/** The numeric fields of an event (NaN stands for null). */
+export const EVENT_NUMS = ['idSynthetic', 'timeMs', 'recordType', 'userType', 'logonType', 'throttleMarker', 'line', 'offset', 'items'] as const;
+export const ITEM_TEXT = ['folderPath', 'folderId', 'internetMessageId', 'accessType', 'subject'] as const;
+export const ITEM_NUMS = ['sizeBytes'] as const;
+
+type Index<T extends readonly string[]> = { readonly [K in T[number]]: number };
+const indexOf = <T extends readonly string[]>(names: T): Index<T> => Object.fromEntries(names.map((n, i) => [n, i])) as Index<T>;
+/** Field indexes for PackedReader: `r.str(ET.mailbox)`, `r.num(EN.timeMs)`, `r.itemStr(k, IT.subject)`. */
+export const ET = indexOf(EVENT_TEXT);
+export const EN = indexOf(EVENT_NUMS);
+export const IT = indexOf(ITEM_TEXT);
+export const IN = indexOf(ITEM_NUMS);
+
+const EVENT_WIDTH = EVENT_TEXT.length * 2 + EVENT_NUMS.length;
+const ITEM_WIDTH = ITEM_TEXT.length * 2 + ITEM_NUMS.length;
+
+export interface PackedBatch {
+  /** Every string field of every event of the batch, one after the other. */
+  text: string;
+  /** Per event EVENT_WIDTH numbers, then ITEM_WIDTH per access item: each string as (start, end) in text (-1, -1 for null), then the numbers. */
+  nums: Float64Array;
+  /** How many items the batch holds, events and others. */
+  count: number;
+  /** The items that are not events (configuration rows, rejects), with their place in the batch. */
+  others: { at: number; item: Exclude<ParsedItem, { kind: 'event' }> }[];
+  /** How far into the file the parser had read. */
+  bytesRead: number;
+}
+
+/**
+ * 1 when a MailItemsAccessed record's AuditData names IsThrottled and then True (what the GLOB
+ * '*IsThrottled*True*' of migration 0005 matches); a candidate the analysis confirms by parsing.
+ */
+export function throttleMarker(operation: string | null, auditData: string): 0 | 1 {
+  if (operation === null || operation.toLowerCase() !== 'mailitemsaccessed') return 0;
+  const at = auditData.indexOf('IsThrottled');
+  return at >= 0 && auditData.indexOf('True', at + 11) >= 0 ? 1 : 0;
+}
+
+/**
+ * The full-text body: operation, users, mailbox, IP, session, app, object, client, workload, record type,
+ * and the parameters, subjects and folder paths (searchText). InternetMessageIds are left out (one unique
+ * token per item made the index twice as slow to build); the timeline finds them through access_items.
+ */
+export function ftsBody(e: AuditEvent): string {
+  const parts = [e.operation, e.userId, e.mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
+  return parts.filter((p) => p !== null && p !== '').join(' ');
+}
+
+const num = (v: number | null | undefined): number => (v === null || v === undefined ? NaN : v);
+
+/** Packs a batch of parsed items. The AuditData stored is the text as received when there was one. */
+export function packItems(items: ParsedItem[], bytesRead: number): PackedBatch {
+  const parts: string[] = [];
+  const nums: number[] = [];
+  const others: PackedBatch['others'] = [];
+  let pos = 0;
+  const str = (s: string | null): void => {
+    if (s === null) {
+      nums.push(-1, -1);
+    } else {
+      parts.push(s);
+      nums.push(pos, (pos += s.length));
+    }
+  };
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    if (it.kind !== 'event') {
+      others.push({ at: i, item: it });
+      continue;
+    }
+    const e = it.event;
+    const auditData = e.auditDataText ?? JSON.stringify(e.auditData);
+    str(e.recordId); str(e.recordTypeName); str(e.operation); str(e.workload); str(e.userId); str(e.userKey); str(e.mailbox);
+    str(e.objectId); str(e.clientIp); str(e.sessionId); str(e.appId); str(e.clientAppId); str(e.resultStatus); str(e.clientInfo);
+    str(auditData); str(ftsBody(e));
+    nums.push(e.idSynthetic ? 1 : 0, e.timeMs, num(e.recordType), num(e.userType), num(e.logonType), throttleMarker(e.operation, auditData),
+      num(it.loc.line ?? it.loc.row), num(it.loc.offset), e.items.length);
+    for (const a of e.items) {
+      str(a.folderPath); str(a.folderId); str(a.internetMessageId); str(a.accessType); str(a.subject);
+      nums.push(num(a.sizeBytes));
+    }
+  }
+  return { text: parts.join(''), nums: Float64Array.from(nums), count: items.length, others, bytesRead };
+}
+
+/**
+ * Reads a packed batch's events in order. Fields are read by index into EVENT_TEXT / EVENT_NUMS (and
+ * ITEM_TEXT / ITEM_NUMS for the current event's items), so the writer allocates nothing but the strings.
+ */
+export class PackedReader {
+  private readonly text: string;
+  private readonly nums: Float64Array;
+  private event = -EVENT_WIDTH;
+  private itemBase = 0;
+  private next = 0;
+
+  constructor(batch: PackedBatch) {
+    this.text = batch.text;
+    this.nums = batch.nums;
+  }
+
+  /** Moves to the next event; false when there is none. */
+  advance(): boolean {
+    if (this.next >= this.nums.length) return false;
+    this.event = this.next;
+    this.itemBase = this.event + EVENT_WIDTH;
+    this.next = this.itemBase + this.itemCount() * ITEM_WIDTH;
+    return true;
+  }
+
+  private slice(at: number): string | null {
+    const start = this.nums[at]!;
+    return start < 0 ? null : this.text.slice(start, this.nums[at + 1]!);
+  }
+
+  private number(at: number): number | null {
+    const v = this.nums[at]!;
+    return Number.isNaN(v) ? null : v;
+  }
+
+  /** An event string field, by its index in EVENT_TEXT. */
+  str(field: number): string | null {
+    return this.slice(this.event + field * 2);
+  }
+
+  /** An event number field, by its index in EVENT_NUMS. */
+  num(field: number): number | null {
+    return this.number(this.event + EVENT_TEXT.length * 2 + field);
+  }
+
+  itemCount(): number {
+    return this.nums[this.event + EVENT_TEXT.length * 2 + EVENT_NUMS.length - 1]!;
+  }
+
+  /** An access item's string field, by its index in ITEM_TEXT. */
+  itemStr(item: number, field: number): string | null {
+    return this.slice(this.itemBase + item * ITEM_WIDTH + field * 2);
+  }
+
+  /** An access item's number field, by its index in ITEM_NUMS. */
+  itemNum(item: number, field: number): number | null {
+    return this.number(this.itemBase + item * ITEM_WIDTH + ITEM_TEXT.length * 2 + field);
+  }
+}

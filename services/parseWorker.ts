@@ -1,0 +1,25 @@
+// The parse worker (services/parseSource.ts): parses one staged file into packed batches and posts them,
+// never more than `ahead` batches in front of the writer, so memory stays flat however large the file.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FormatId } from '../core/formats/types.ts';
+import { GATE, packedBatches } from './parseSource.ts';
+import type { WorkerMessage } from './parseSource.ts';
+
+const { file, format, flow, ahead } = workerData as { file: string; format: FormatId; flow: SharedArrayBuffer; ahead: number };
+const gate = new Int32Array(flow);
+const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
+
+try {
+  let posted = 0;
+  for (const batch of packedBatches(file, format)) {
+    for (let consumed; posted - (consumed = Atomics.load(gate, GATE.consumed)) >= ahead; ) {
+      if (Atomics.load(gate, GATE.stop) === 1) process.exit(0);
+      Atomics.wait(gate, GATE.consumed, consumed, 1000);
+    }
+    post({ batch }, [batch.nums.buffer as ArrayBuffer]);
+    posted++;
+  }
+  post({ done: true });
+} catch (e) {
+  post({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+}
