@@ -60,6 +60,44 @@ describe('migrations', () => {
     expect(db.prepare('PRAGMA table_info(events)').all().map((c) => (c as { name: string }).name)).not.toContain('audit_data');
   });
 
+  it('0006 rebuilds events with the same ids and rows, its record-Id uniqueness a named index, every reference intact', () => {
+    const all = loadMigrations();
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, ':memory:', all.slice(0, 5));
+    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
+             INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');
+             INSERT INTO events (id, record_id, time_ms, operation, mailbox, user_id, evidence_id, loc_line, import_run_id, throttle_marker)
+               VALUES (7, 'r7', 1717200000000, 'MailItemsAccessed', 'Megan@Contoso.com', 'Megan@Contoso.com', 1, 3, 1, 1),
+                      (9, 'r9', 1717200001000, 'Send', 'alex@contoso.com', 'alex@contoso.com', 1, 4, 1, 0);
+             INSERT INTO event_data (event_id, audit_data) VALUES (7, '{"a":7}'), (9, '{"a":9}');
+             INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type) VALUES (7, '\\Inbox', '<a@x>', 'Bind');
+             INSERT INTO event_duplicates (event_id, evidence_id, loc_line, import_run_id) VALUES (9, 1, 8, 1);`);
+    const rows = () => db.prepare('SELECT * FROM events ORDER BY id').all();
+    const before = rows();
+    migrate(db, ':memory:', all);
+    expect(rows()).toEqual(before);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1); // put back after the migrations
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events_record_id'").pluck().get()).toMatch(/CREATE UNIQUE INDEX/);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND name LIKE 'sqlite_autoindex%'").pluck().get()).toBe(0);
+    expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").pluck().get()).toBe(12);
+    expect(() => db.exec("INSERT INTO events (record_id, time_ms, evidence_id, import_run_id) VALUES ('r7', 0, 1, 1)")).toThrow(/UNIQUE constraint failed: events.record_id/);
+    expect(() => db.exec('DELETE FROM events WHERE id = 7')).toThrow(/FOREIGN KEY/); // the references still point at the rebuilt table
+  });
+
+  it('refuses a migration that would leave a broken reference, and leaves the database at the version before it', () => {
+    const all = loadMigrations();
+    const broken = { version: all.length + 1, name: '9999_broken.sql', sql: 'INSERT INTO event_data (event_id, audit_data) VALUES (12345, \'{}\');' };
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, ':memory:', all);
+    expect(() => migrate(db, ':memory:', [...all, broken])).toThrow(/9999_broken.sql would leave 1 broken reference\(s\), the first from event_data to events/);
+    expect(db.pragma('user_version', { simple: true })).toBe(all.length);
+    expect(db.prepare('SELECT count(*) FROM event_data').pluck().get()).toBe(0);
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
   it('refuses a database newer than the code', () => {
     const db = new Database(':memory:');
     db.pragma('user_version = 42');

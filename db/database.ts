@@ -44,11 +44,23 @@ export function migrate(db: Database.Database, file: string, migrations = loadMi
   const latest = migrations.length;
   if (current > latest) throw new SchemaTooNewError(file, current, latest);
   if (current > 0 && current < latest) onUpgrade?.(current, latest);
-  for (const m of migrations.slice(current)) {
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+  // A migration may rebuild a table the way SQLite documents it (create, copy, drop, rename), which
+  // needs foreign keys off; each migration's references are checked before it commits.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (const m of migrations.slice(current)) {
+      db.transaction(() => {
+        db.exec(m.sql);
+        const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+        if (broken.length > 0) {
+          throw new Error(`migration ${m.name} would leave ${broken.length} broken reference(s), the first from ${broken[0]!.table} to ${broken[0]!.parent}`);
+        }
+        db.pragma(`user_version = ${m.version}`);
+      })();
+    }
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys}`);
   }
 }
 

@@ -85,6 +85,34 @@ export class EventWriter {
   }
 }
 
+/**
+ * A bulk import writes its events with the record-Id index dropped (services/import.ts), so a record
+ * already in the case, or seen earlier in the same file, is written again. Before that index is rebuilt,
+ * each later copy becomes what EventWriter.write would have made of it: the first record with the Id
+ * stays, the copy's location goes to event_duplicates (in file order), and its rows leave event_data,
+ * access_items, the full-text index and events. All in SQL, through a scratch table that lives and dies
+ * inside the import's transaction, so memory does not grow with the number of copies. Returns how many
+ * copies it moved.
+ */
+export function moveBulkDuplicates(db: WritableDB): number {
+  db.exec('CREATE TABLE bulk_duplicates_scratch (id INTEGER PRIMARY KEY, keep INTEGER NOT NULL)');
+  const moved = db.prepare(
+    `INSERT INTO bulk_duplicates_scratch (id, keep)
+       SELECT id, keep FROM (SELECT id, min(id) OVER (PARTITION BY record_id) AS keep FROM events) WHERE id <> keep`,
+  ).run().changes;
+  db.exec(`
+    INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id)
+      SELECT d.keep, e.evidence_id, e.loc_line, e.loc_offset, e.import_run_id
+      FROM bulk_duplicates_scratch d JOIN events e ON e.id = d.id ORDER BY d.id;
+    DELETE FROM event_data WHERE event_id IN (SELECT id FROM bulk_duplicates_scratch);
+    DELETE FROM access_items WHERE event_id IN (SELECT id FROM bulk_duplicates_scratch);
+    DELETE FROM events_fts WHERE rowid IN (SELECT id FROM bulk_duplicates_scratch);
+    DELETE FROM events WHERE id IN (SELECT id FROM bulk_duplicates_scratch);
+    DROP TABLE bulk_duplicates_scratch;
+  `);
+  return moved;
+}
+
 // ---- for fixtures and generated cases that write events rows directly ---------------------------------
 
 const statements = new WeakMap<WritableDB, Map<string, Database.Statement<unknown[]>>>();

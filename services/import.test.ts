@@ -191,8 +191,8 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     const r = await importFile(h, src);
     expect(r).toMatchObject({ records: 30_000, inserted: 30_000, rejected: 0 });
     expect(pragmas).toEqual(expect.arrayContaining(['journal_mode = DELETE', 'temp_store = FILE', 'threads = 2', 'cache_size = -2048', 'journal_mode = WAL']));
-    // Each put back afterwards: MEMORY (2), no helper thread, the connection's 64 MiB page cache.
-    for (const [set, back] of [['temp_store = FILE', 'temp_store = 2'], ['threads = 2', 'threads = 0'], ['cache_size = -2048', 'cache_size = -65536']]) {
+    // Each put back afterwards: MEMORY (2), no helper thread, the connection's 64 MiB page cache, foreign keys enforced.
+    for (const [set, back] of [['temp_store = FILE', 'temp_store = 2'], ['threads = 2', 'threads = 0'], ['cache_size = -2048', 'cache_size = -65536'], ['foreign_keys = OFF', 'foreign_keys = ON']]) {
       expect(pragmas.indexOf(set!)).toBeLessThan(pragmas.indexOf(back!));
     }
     expect(indexes(h)).toEqual(before);
@@ -200,6 +200,8 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     expect(pragma('temp_store', { simple: true })).toBe(2);
     expect(pragma('threads', { simple: true })).toBe(0);
     expect(pragma('cache_size', { simple: true })).toBe(-65536);
+    expect(pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(pragma('foreign_key_check')).toEqual([]);
     h.close();
 
     // A bulk load into a new case with one broken line: refused, and the case (indexes included) as it was.
@@ -217,5 +219,36 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     expect(pragma2('journal_mode', { simple: true })).toBe('wal');
     h2.close();
     expect(snapshotCase(dir2)).toEqual(snap);
+  });
+
+  it('resolves duplicates when it rebuilds the record-Id index: the first record stays, each later copy is a duplicate at its line', async () => {
+    const dir = newCase();
+    const small = join(tmp(), 'earlier.jsonl');
+    const earlier = Array.from({ length: 20 }, (_, i) => mailItemsAccessed(i));
+    writeFileSync(small, jsonl(earlier));
+    const src = join(tmp(), 'big-dups.jsonl');
+    await writeUalJsonl(src, 30_000);
+    const lines = readFileSync(src, 'utf8').trimEnd().split('\n');
+    // Copies of 25 of the file's own lines, and of 5 records the case already holds, at the end.
+    const copies = [...lines.slice(100, 125), ...earlier.slice(0, 5).map((r) => JSON.stringify(r))];
+    writeFileSync(src, [...lines, ...copies].join('\n') + '\n');
+    const h = openCase(dir);
+    await importFile(h, small);
+    const r = await importFile(h, src);
+    expect(r).toMatchObject({ records: 30_030, inserted: 30_000, duplicates: 30 });
+    const one = (sql: string) => h.db.prepare(sql).pluck().get();
+    expect(one('SELECT count(*) FROM events')).toBe(30_020);
+    expect(one('SELECT count(*) FROM event_data')).toBe(30_020);
+    expect(one('SELECT count(*) FROM access_items WHERE event_id NOT IN (SELECT id FROM events)')).toBe(0);
+    expect(one("SELECT count(*) FROM events_fts WHERE events_fts MATCH 'Exchange' AND rowid NOT IN (SELECT id FROM events)")).toBe(0);
+    // Each duplicate names the first event with its Id, and the line of the copy, in file order.
+    const dups = h.db.prepare('SELECT e.record_id AS id, e.import_run_id AS firstRun, d.loc_line AS line FROM event_duplicates d JOIN events e ON e.id = d.event_id ORDER BY d.rowid').all() as { id: string; firstRun: number; line: number }[];
+    expect(dups.map((d) => d.line)).toEqual(copies.map((_, i) => lines.length + 1 + i));
+    expect(dups.map((d) => d.id)).toEqual(copies.map((c) => (JSON.parse(c) as { Id: string }).Id));
+    expect(new Set(dups.slice(25).map((d) => d.firstRun)).size).toBe(1);
+    expect(dups[25]!.firstRun).toBeLessThan(dups[0]!.firstRun); // the case's own earlier record stays
+    expect(one("SELECT count(*) FROM sqlite_master WHERE name LIKE 'bulk_duplicates%'")).toBe(0);
+    expect(one("SELECT sql FROM sqlite_master WHERE name = 'events_record_id'")).toMatch(/UNIQUE/);
+    h.close();
   });
 });
