@@ -44,6 +44,15 @@ describe('packed batches', () => {
     expect(r.advance()).toBe(false);
   });
 
+  it('write a mailbox into the search body only when it is not the actor (the index keeps no counts)', () => {
+    const own = normaliseRecord(mailItemsAccessed(1, { user: 'Alex@Contoso.com' }));
+    own.mailbox = 'alex@contoso.com';
+    expect(ftsBody(own).split(' ').filter((t) => t.toLowerCase() === 'alex@contoso.com')).toHaveLength(1);
+    const other = normaliseRecord(mailItemsAccessed(2, { user: 'admin@contoso.com' }));
+    other.mailbox = 'megan@contoso.com';
+    expect(ftsBody(other).split(' ')).toEqual(expect.arrayContaining(['admin@contoso.com', 'megan@contoso.com']));
+  });
+
   it('mark throttling candidates: a MailItemsAccessed record naming IsThrottled and then True', () => {
     expect(throttleMarker('MailItemsAccessed', '{"Name":"IsThrottled","Value":"True"}')).toBe(1);
     expect(throttleMarker('mailitemsaccessed', '{"Name":"IsThrottled","Value":"True"}')).toBe(1);
