@@ -53,7 +53,7 @@ export function* packedBatches(file: string, format: FormatId): Generator<Packed
 
 /** The shared counters between the writer and the parse worker. */
 export const GATE = { consumed: 0, stop: 1 } as const;
-export type WorkerMessage = { batch: PackedBatch } | { done: true } | { error: string };
+export type WorkerMessage = { batch: PackedBatch } | { done: true } | { error: string; stack?: string | undefined };
 
 export interface ParseOptions {
   /** Parse on a worker thread. */
@@ -87,7 +87,7 @@ async function* viaWorker(file: string, format: FormatId, onQueued?: (batches: n
       while (queue.length === 0 && failure === null) await new Promise<void>((r) => { wake = r; });
       const m = queue.shift();
       if (m === undefined) throw failure ?? new Error('unreachable');
-      if ('error' in m) throw new Error(`parsing ${file}: ${m.error}`);
+      if ('error' in m) throw Object.assign(new Error(`parsing ${file}: ${m.error}`), m.stack === undefined ? {} : { stack: m.stack });
       if ('done' in m) return;
       yield m.batch;
       Atomics.add(gate, GATE.consumed, 1);

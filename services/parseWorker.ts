@@ -21,5 +21,5 @@ try {
   }
   post({ done: true });
 } catch (e) {
-  post({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  post({ error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
 }
