@@ -166,7 +166,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     if (bulk) enterBulkJournal(h);
     h.db.exec('BEGIN IMMEDIATE');
     inTransaction = true;
-    const deferred = bulk ? dropSecondaryIndexes(h) : [];
+    const deferred = bulk ? dropIndexes(h) : [];
     const { record: ev, created } = upsertEvidence(h.db, {
       sha256: staged.sha256, size: staged.size, relPath: staged.relPath, originalPath: o.origin, originalName: o.originalName,
       modifiedAt: o.modifiedAt, addedBy: h.actor, addedAt: now, format: o.format, source: o.source,
@@ -304,7 +304,7 @@ function rebuildIndexes(h: CaseHandle, sqls: string[]): number {
 }
 
 /** Drops every index of events and access_items, the record-Id one included; returns their SQL. */
-function dropSecondaryIndexes(h: CaseHandle): string[] {
+function dropIndexes(h: CaseHandle): string[] {
   const rows = h.db
     .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('events', 'access_items')")
     .all() as { name: string; sql: string }[];
