@@ -86,6 +86,7 @@ export function packItems(items: ParsedItem[], bytesRead: number): PackedBatch {
     }
     const e = it.event;
     const auditData = e.auditDataText ?? JSON.stringify(e.auditData);
+    // In EVENT_TEXT, EVENT_NUMS, ITEM_TEXT and ITEM_NUMS order (core/packedBatch.test.ts reads each back).
     str(e.recordId); str(e.recordTypeName); str(e.operation); str(e.workload); str(e.userId); str(e.userKey); str(e.mailbox);
     str(e.objectId); str(e.clientIp); str(e.sessionId); str(e.appId); str(e.clientAppId); str(e.resultStatus); str(e.clientInfo);
     str(auditData); str(ftsBody(e));
@@ -106,7 +107,7 @@ export function packItems(items: ParsedItem[], bytesRead: number): PackedBatch {
 export class PackedReader {
   private readonly text: string;
   private readonly nums: Float64Array;
-  private event = -EVENT_WIDTH;
+  private event = 0;
   private itemBase = 0;
   private next = 0;
 
@@ -144,8 +145,9 @@ export class PackedReader {
     return this.number(this.event + EVENT_TEXT.length * 2 + field);
   }
 
+  /** How many access items the current event has. */
   itemCount(): number {
-    return this.nums[this.event + EVENT_TEXT.length * 2 + EVENT_NUMS.length - 1]!;
+    return this.nums[this.event + EVENT_TEXT.length * 2 + EN.items]!;
   }
 
   /** An access item's string field, by its index in ITEM_TEXT. */
