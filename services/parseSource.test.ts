@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ET, PackedReader } from '../core/packedBatch.ts';
@@ -56,12 +56,20 @@ describe('parsing staged evidence', () => {
 
   it('stops the worker when the writer stops early, and reports a worker that fails', async () => {
     const { file } = mixedFile(6000);
+    // Which descriptors of this process (the worker's included) have the file open; Linux only.
+    const openOnFile = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === file; } catch { return false; } });
     let seen = 0;
+    let openWhileParsing: string[] = [];
     for await (const b of parseFile(file, 'ual-json', { worker: true })) {
       seen += b.count;
+      if (existsSync('/proc/self/fd')) openWhileParsing = openOnFile();
       break;
     }
     expect(seen).toBe(500);
+    if (existsSync('/proc/self/fd')) {
+      expect(openWhileParsing).toHaveLength(1); // the worker, waiting for the writer with the file open
+      expect(openOnFile()).toEqual([]); // gone once the writer stops
+    }
     await expect(collect(join(tmp(), 'missing.jsonl'), true)).rejects.toThrow(/parsing .*missing\.jsonl: .*ENOENT/);
   });
 });

@@ -51,8 +51,6 @@ export function* packedBatches(file: string, format: FormatId): Generator<Packed
   }
 }
 
-/** The shared counters between the writer and the parse worker. */
-export const GATE = { consumed: 0, stop: 1 } as const;
 export type WorkerMessage = { batch: PackedBatch } | { done: true } | { error: string; stack?: string | undefined };
 
 export interface ParseOptions {
@@ -68,8 +66,9 @@ export function parseFile(file: string, format: FormatId, opts: ParseOptions): A
 }
 
 async function* viaWorker(file: string, format: FormatId, onQueued?: (batches: number) => void): AsyncGenerator<PackedBatch> {
-  const flow = new SharedArrayBuffer(8);
-  const gate = new Int32Array(flow);
+  // How many batches the writer has taken: the worker waits on it (Atomics) when AHEAD are in flight.
+  const flow = new SharedArrayBuffer(4);
+  const consumed = new Int32Array(flow);
   const worker = new Worker(new URL('./parseWorker.ts', import.meta.url), { workerData: { file, format, flow, ahead: AHEAD } });
   const queue: WorkerMessage[] = [];
   let failure: Error | null = null;
@@ -90,12 +89,10 @@ async function* viaWorker(file: string, format: FormatId, onQueued?: (batches: n
       if ('error' in m) throw Object.assign(new Error(`parsing ${file}: ${m.error}`), m.stack === undefined ? {} : { stack: m.stack });
       if ('done' in m) return;
       yield m.batch;
-      Atomics.add(gate, GATE.consumed, 1);
-      Atomics.notify(gate, GATE.consumed);
+      Atomics.add(consumed, 0, 1);
+      Atomics.notify(consumed, 0);
     }
   } finally {
-    Atomics.store(gate, GATE.stop, 1);
-    Atomics.notify(gate, GATE.consumed);
-    await worker.terminate();
+    await worker.terminate(); // also ends a wait in Atomics.wait
   }
 }

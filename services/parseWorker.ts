@@ -2,20 +2,17 @@
 // never more than `ahead` batches in front of the writer, so memory stays flat however large the file.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FormatId } from '../core/formats/types.ts';
-import { GATE, packedBatches } from './parseSource.ts';
+import { packedBatches } from './parseSource.ts';
 import type { WorkerMessage } from './parseSource.ts';
 
 const { file, format, flow, ahead } = workerData as { file: string; format: FormatId; flow: SharedArrayBuffer; ahead: number };
-const gate = new Int32Array(flow);
+const consumed = new Int32Array(flow);
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
 
 try {
   let posted = 0;
   for (const batch of packedBatches(file, format)) {
-    for (let consumed; posted - (consumed = Atomics.load(gate, GATE.consumed)) >= ahead; ) {
-      if (Atomics.load(gate, GATE.stop) === 1) process.exit(0);
-      Atomics.wait(gate, GATE.consumed, consumed, 1000);
-    }
+    for (let taken; posted - (taken = Atomics.load(consumed, 0)) >= ahead; ) Atomics.wait(consumed, 0, taken);
     post({ batch }, [batch.nums.buffer as ArrayBuffer]);
     posted++;
   }
