@@ -13,7 +13,7 @@ import { SnapshotWriter } from '../db/snapshots.ts';
 import type { AsOfSource } from '../db/snapshots.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
-import { boundYoungGeneration, collectGarbage } from './heap.ts';
+import { boundYoungGeneration } from './heap.ts';
 import { parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 
 export interface ImportOptions {
@@ -160,10 +160,9 @@ export interface IngestOptions {
 export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: IngestOptions): Promise<ImportFileResult> {
   let inTransaction = false;
   const bulk = isBulkLoad(h, staged.size);
-  const releaseHeap = bulk ? boundYoungGeneration() : null;
+  const leaveBulkLoad = bulk ? enterBulkLoad(h) : null;
   try {
     const now = new Date().toISOString();
-    if (bulk) enterBulkJournal(h);
     h.db.exec('BEGIN IMMEDIATE');
     inTransaction = true;
     const deferred = bulk ? dropIndexes(h) : [];
@@ -224,8 +223,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     h.discardStaged(staged);
     throw e;
   } finally {
-    if (bulk) leaveBulkJournal(h);
-    releaseHeap?.();
+    leaveBulkLoad?.();
   }
 }
 
@@ -251,7 +249,12 @@ function isBulkLoad(h: CaseHandle, size: number): boolean {
   return size > pages * pageSize;
 }
 
-function enterBulkJournal(h: CaseHandle): void {
+/**
+ * Sets the connection up for a bulk load (outside the transaction, where these pragmas take effect) and
+ * holds V8's young generation small (services/heap.ts); returns what puts it all back.
+ */
+function enterBulkLoad(h: CaseHandle): () => void {
+  const releaseHeap = boundYoungGeneration();
   h.db.pragma('foreign_keys = OFF');
   try {
     h.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -259,11 +262,11 @@ function enterBulkJournal(h: CaseHandle): void {
   } catch {
     // Another reader holds the database open: stay in WAL mode, which is merely slower.
   }
-}
-
-function leaveBulkJournal(h: CaseHandle): void {
-  h.db.pragma('journal_mode = WAL');
-  h.db.pragma('foreign_keys = ON');
+  return () => {
+    h.db.pragma('journal_mode = WAL');
+    h.db.pragma('foreign_keys = ON');
+    releaseHeap();
+  };
 }
 
 /**
@@ -275,14 +278,13 @@ function leaveBulkJournal(h: CaseHandle): void {
  * - threads 2 and a 2 MiB cache: the sorter's runs are as large as the page cache, so a small cache
  *   gives the helper thread work early. On 200,000 records the fifteen rebuilds took 3.1 s with one
  *   thread and 1.7-1.8 s with two (1 and 4 MiB measured the same within noise).
- * The parse's garbage goes first. Each setting is put back as it was. The record-Id index is unique: when
+ * Each setting is put back as it was. The record-Id index is unique: when
  * it cannot be built, the load wrote a record twice, and the later copies become duplicates first
  * (db/events.ts). Returns how many copies were moved.
  */
 function rebuildIndexes(h: CaseHandle, sqls: string[]): number {
   if (sqls.length === 0) return 0;
   let moved = 0;
-  collectGarbage();
   const restore = ['temp_store', 'threads', 'cache_size'].map((name) => `${name} = ${h.db.pragma(name, { simple: true }) as number}`);
   h.db.pragma('temp_store = FILE');
   h.db.pragma('threads = 2');
