@@ -3,6 +3,7 @@
 // before asking for the next one, so a page is evidence (and in the ledger) before anything else happens.
 import type { FormatId } from '../core/formats/types.ts';
 import type { SourceId } from '../db/ledger.ts';
+import type { CallResult } from './api.ts';
 
 export interface SliceJob {
   ledgerId: number;
@@ -24,6 +25,11 @@ export interface FetchedPage {
 }
 
 export type PageSink = (p: FetchedPage) => Promise<void>;
+
+/** A response as the sink stores it: the body as received, the request sent, the status and headers. */
+export function pageOf(job: SliceJob, r: CallResult, format: FormatId, rows: number): FetchedPage {
+  return { ledgerId: job.ledgerId, format, body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows };
+}
 
 export type SliceResult =
   /** Paging ended normally; the service reconciles `reported` with what the case holds. */

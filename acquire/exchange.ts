@@ -1,11 +1,10 @@
 // Exchange Online admin API (§4): InvokeCommand with OData paging, Search-UnifiedAuditLog sessions
 // (§4.8) and Search-MailboxAuditLog (§4.9).
 import { randomUUID } from 'node:crypto';
-import type { FormatId } from '../core/formats/types.ts';
 import type { ApiClient, CallResult } from './api.ts';
 import type { Endpoints } from './clouds.ts';
 import type { PageSink, SliceJob, SliceResult } from './collect.ts';
-import { envelopeValue, strings } from './collect.ts';
+import { envelopeValue, pageOf, strings } from './collect.ts';
 import { exoTime, iso } from './slicing.ts';
 
 export const SUAL_RESULT_SIZE = 5000;
@@ -47,10 +46,6 @@ export async function* invokePages(t: ExoTarget, cmdlet: string, params: Record<
   }
 }
 
-function page(job: SliceJob, r: CallResult, format: FormatId, rows: number): Parameters<PageSink>[0] {
-  return { ledgerId: job.ledgerId, format, body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows };
-}
-
 /** SUAL parameters for a slice: the plan's filters (RecordType, Operations, UserIds) and the window. */
 export function sualParams(job: SliceJob, sessionId: string, resultSize = SUAL_RESULT_SIZE): Record<string, unknown> {
   const p: Record<string, unknown> = { StartDate: exoTime(job.startMs), EndDate: exoTime(job.endMs) };
@@ -87,7 +82,7 @@ export async function sualSlice(t: ExoTarget, job: SliceJob, sink: PageSink, o: 
       let rows = 0;
       for await (const r of invokePages(t, 'Search-UnifiedAuditLog', params, what, o.signal)) {
         retries += r.retries;
-        await sink(page(job, r, 'sual-json', r.value.length));
+        await sink(pageOf(job, r, 'sual-json', r.value.length));
         rows += r.value.length;
         for (const row of r.value) {
           const ri = Number(row.ResultIndex);
@@ -151,7 +146,7 @@ export async function smalSlice(t: ExoTarget, job: SliceJob, sink: PageSink, o: 
   let rows = 0;
   for await (const r of invokePages(t, 'Search-MailboxAuditLog', params, `Search-MailboxAuditLog ${identity} ${iso(job.startMs)} to ${iso(job.endMs)}`, o.signal)) {
     retries += r.retries;
-    await sink(page(job, r, 'mailbox-audit-json', r.value.length));
+    await sink(pageOf(job, r, 'mailbox-audit-json', r.value.length));
     rows += r.value.length;
   }
   if (rows >= resultSize) {

@@ -4,7 +4,7 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { ApiClient } from './api.ts';
 import type { Endpoints } from './clouds.ts';
 import type { PageSink, SliceJob, SliceResult } from './collect.ts';
-import { envelopeValue, strings } from './collect.ts';
+import { envelopeValue, pageOf, strings } from './collect.ts';
 import { iso } from './slicing.ts';
 
 export interface GraphTarget {
@@ -48,7 +48,7 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
   if (typeof id !== 'string' || id === '') return { kind: 'failed', reason: `${what}: the service created no query id`, retries };
   // The query as the service recorded it, and (below) the status its reported count comes from, are
   // evidence of the slice beside its records.
-  const answer = (r: typeof created) => sink({ ledgerId: job.ledgerId, format: 'api-answer', body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows: 0 });
+  const answer = (r: typeof created) => sink(pageOf(job, r, 'api-answer', 0));
   await answer(created);
   const started = Date.now();
   let q: Record<string, unknown> = created.json as Record<string, unknown>;
@@ -75,7 +75,7 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
     const r = await t.api.call('graph', { method: 'GET', url, what }, o.signal);
     retries += r.retries;
     const { value, next } = envelopeValue(r.json, what);
-    await sink({ ledgerId: job.ledgerId, format: 'graph-json', body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows: value.length });
+    await sink(pageOf(job, r, 'graph-json', value.length));
     url = next;
   }
   return { kind: 'done', reported, retries, query: queryInfo, note: 'Graph reports an approximate count (approximateReturnedRecordCount)' };

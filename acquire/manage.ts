@@ -4,7 +4,7 @@ import type { ApiClient } from './api.ts';
 import { ApiRefusal } from './api.ts';
 import type { Endpoints } from './clouds.ts';
 import type { PageSink, SliceJob, SliceResult } from './collect.ts';
-import { strings } from './collect.ts';
+import { pageOf, strings } from './collect.ts';
 
 export const CONTENT_TYPES = ['Audit.Exchange', 'Audit.AzureActiveDirectory', 'Audit.SharePoint', 'Audit.General'] as const;
 
@@ -72,13 +72,13 @@ export async function manageSlice(t: ManageTarget, job: SliceJob, sink: PageSink
       retries += list.retries;
       if (!Array.isArray(list.json)) return { kind: 'failed', reason: `list ${ct} content: the answer is not a JSON array`, retries };
       // The listing is evidence too: it is what says which blobs existed for the window.
-      await sink({ ledgerId: job.ledgerId, format: 'api-answer', body: list.res.body, request: list.request, response: { status: list.res.status, headers: list.res.headers }, rows: 0 });
+      await sink(pageOf(job, list, 'api-answer', 0));
       for (const item of list.json as { contentUri?: unknown }[]) {
         if (typeof item.contentUri !== 'string') continue;
         const r = await t.api.call('manage', { method: 'GET', url: item.contentUri, what: `${ct} content blob` }, o.signal);
         retries += r.retries;
         if (!Array.isArray(r.json)) return { kind: 'failed', reason: `${ct} content blob ${item.contentUri}: the answer is not a JSON array`, retries };
-        await sink({ ledgerId: job.ledgerId, format: 'ual-json', body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows: r.json.length });
+        await sink(pageOf(job, r, 'ual-json', r.json.length));
         blobs++;
       }
       url = list.res.headers['nextpageuri'] ?? null;
