@@ -122,10 +122,14 @@ describe('acquisition from the simulated tenant', () => {
     expect(sum).toMatchObject({ incomplete: 0, failed: 0, records: expected.size });
     // Each slice's evidence begins with the query as created and its final status (the reported count).
     for (const l of listLedger(h.db)) {
-      const pages = h.db.prepare(`SELECT v.format, v.request_json FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id WHERE le.ledger_id = ? ORDER BY le.page`).all(l.id) as { format: string; request_json: string }[];
+      const pages = h.db.prepare(`SELECT v.format, v.request_json, v.rel_path FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id WHERE le.ledger_id = ? ORDER BY le.page`).all(l.id) as { format: string; request_json: string; rel_path: string }[];
       const [create, status] = pages.map((p) => ({ format: p.format, method: JSON.parse(p.request_json).method as string }));
       expect(create).toEqual({ format: 'api-answer', method: 'POST' });
       expect(status).toEqual({ format: 'api-answer', method: 'GET' });
+      // The status stored is the final one, whose count the ledger reports (not an earlier "running" poll).
+      const final = JSON.parse(readFileSync(h.abs(pages[1]!.rel_path), 'utf8')) as { status: string; approximateReturnedRecordCount: number };
+      expect(final.status).toBe('succeeded');
+      expect(final.approximateReturnedRecordCount).toBe(l.reported);
       expect(pages.slice(2).every((p) => p.format === 'graph-json')).toBe(true);
     }
     });
