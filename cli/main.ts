@@ -1,6 +1,7 @@
 // The command-line front end. Each command parses its flags, calls a service, and prints; errors become
 // one or two lines (what was wrong, what to do) and a documented exit code.
 import { BlindspotError, EXIT } from '../services/errors.ts';
+import { caseNotices } from '../services/notices.ts';
 import { USAGE } from './usage.ts';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -46,7 +47,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`blindspot: unknown command '${name}'.\nRun: blindspot help\n`);
     return EXIT.usage;
   }
-  const { caseNotices } = await import('../services/caseFolder.ts');
   caseNotices.upgrading = (m) => process.stderr.write(`${m}\n`);
   try {
     return await cmd(rest);

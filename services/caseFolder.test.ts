@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { verifyCustodyChain } from '../core/custody.ts';
 import Database from 'better-sqlite3';
 import { CASE_PAGE_SIZE, loadMigrations, migrate } from '../db/database.ts';
-import { caseNotices, createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { caseNotices } from './notices.ts';
 import { CaseError, UsageError } from './errors.ts';
 
 const dirs: string[] = [];

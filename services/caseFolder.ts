@@ -24,6 +24,7 @@ import type { CaseMeta } from '../db/caseRepo.ts';
 import { insertCaseMeta, readCaseMeta } from '../db/caseRepo.ts';
 import { CaseError, UsageError } from './errors.ts';
 import { TOOL_VERSION } from './version.ts';
+import { caseNotices } from './notices.ts';
 
 export const CASE_DB = 'case.sqlite';
 export const CUSTODY_LOG = 'custody.jsonl';
@@ -336,12 +337,6 @@ function requireCase(dir: string): void {
   if (!existsSync(dir)) throw new CaseError(`${dir}: no such folder.`, 'Create a case first: blindspot case create <dir> --name … --examiner …');
   if (!isCaseDir(dir)) throw new CaseError(`${dir} is not a Blindspot case (no ${CASE_DB} and ${CUSTODY_LOG}).`, 'Create a case first: blindspot case create <dir> --name … --examiner …');
 }
-
-/**
- * Where a one-time upgrade of an older case's database is announced (it can take a minute on a large
- * case). Silent by default; the command line points it at stderr.
- */
-export const caseNotices = { upgrading: (_message: string): void => {} };
 
 /** Opens a case for writing: takes the lock and finishes or undoes any interrupted operation. */
 export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
