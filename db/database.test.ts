@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMigrations, migrate, SchemaTooNewError } from './database.ts';
+import { loadMigrations, migrate, openReadable, SchemaOutdatedError, SchemaTooNewError } from './database.ts';
 
 describe('migrations', () => {
   it('applies every migration in order and records the version', () => {
@@ -96,6 +96,22 @@ describe('migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(all.length);
     expect(db.prepare('SELECT count(*) FROM event_data').pluck().get()).toBe(0);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('openReadable refuses an older database and leaves it as it was (only the locked, logged path upgrades)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bs-old-'));
+    try {
+      const file = join(dir, 'old.sqlite');
+      const old = new Database(file);
+      migrate(old, file, loadMigrations().slice(0, 3));
+      old.close();
+      expect(() => openReadable(file)).toThrow(SchemaOutdatedError);
+      const after = new Database(file, { readonly: true });
+      expect(after.pragma('user_version', { simple: true })).toBe(3);
+      after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a database newer than the code', () => {

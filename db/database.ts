@@ -94,26 +94,20 @@ export class SchemaOutdatedError extends Error {
 }
 
 /**
- * Opens a database to read. An older one is brought up to date first (migrations move and index what
- * the database holds; evidence files are never touched), unless `upgrade` is false: then it is refused
- * with SchemaOutdatedError, so that services/caseFolder.ts can upgrade it under the case lock and in
- * the custody log.
+ * Opens a database to read. One older than the code is refused with SchemaOutdatedError, never migrated
+ * here: services/caseFolder.ts upgrades it under the case lock and in the custody log, then reads it.
  */
-export function openReadable(file: string, opts: { upgrade?: boolean } = {}): ReadableDB {
-  const probe = new Database(file, { fileMustExist: true });
+export function openReadable(file: string): ReadableDB {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const v = probe.pragma('user_version', { simple: true }) as number;
+    const v = db.pragma('user_version', { simple: true }) as number;
     const known = loadMigrations().length;
     if (v > known) throw new SchemaTooNewError(file, v, known);
-    if (v < known) {
-      if (opts.upgrade === false) throw new SchemaOutdatedError(file, v, known);
-      tune(probe);
-      migrate(probe, file);
-    }
-  } finally {
-    probe.close();
+    if (v < known) throw new SchemaOutdatedError(file, v, known);
+  } catch (e) {
+    db.close();
+    throw e;
   }
-  const db = new Database(file, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
   return db as ReadableDB;
 }

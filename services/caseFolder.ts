@@ -374,20 +374,16 @@ export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB;
   requireCase(dir);
   const file = join(dir, CASE_DB);
   /** The database, or null when it is older than the code (it is then upgraded through openCase). */
-  const open = (upgrade: boolean): ReadableDB | null => {
+  const open = (): ReadableDB | null => {
     try {
-      return openReadable(file, { upgrade });
+      return openReadable(file);
     } catch (e) {
       if (e instanceof SchemaOutdatedError) return null;
       if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
       throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
     }
   };
-  let db = open(false);
-  if (db === null) {
-    openCase(dir).close();
-    db = open(true)!;
-  }
-  const opened = db;
-  return { dir, db: opened, close: () => opened.close() };
+  const db = open() ?? (openCase(dir).close(), open());
+  if (db === null) throw new CaseError(`${file}: the case database is still older than this Blindspot after upgrading it.`);
+  return { dir, db, close: () => db.close() };
 }
