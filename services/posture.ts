@@ -1,11 +1,10 @@
 // The audit-posture snapshot and the preflight check of which sources answer.
+import { groupByKey } from '../core/analysis/coverage.ts';
 import { IdentityResolver } from '../core/analysis/identity.ts';
 import { currentLicenceVerdict, newestSnapshotRows } from '../core/analysis/licences.ts';
 import { retentionOutlook } from '../core/analysis/retention.ts';
 import type { RetentionFacts, RetentionOutlook } from '../core/analysis/retention.ts';
-import type { ConfigObservation } from '../core/analysis/types.ts';
 import type { FormatId } from '../core/formats/types.ts';
-import type { LicenceAssignment } from '../core/model.ts';
 import { readConfigObservations } from '../db/analysis.ts';
 import type { ReadableDB } from '../db/database.ts';
 import { invokePages, probeMailboxAuditLog } from '../acquire/exchange.ts';
@@ -126,7 +125,7 @@ export interface Preflight {
 }
 
 /** What the case's latest licence and mailbox snapshots say about retention (posture takes them). */
-export function retentionFacts(db: ReadableDB): RetentionFacts {
+function retentionFacts(db: ReadableDB): RetentionFacts {
   // Graph gives a user's licences in two halves (assignments under the UPN, service plans under the
   // user id): the mailbox inventory joins them, as in the coverage model.
   const mbx = readConfigObservations(db, 'mailbox');
@@ -136,11 +135,7 @@ export function retentionFacts(db: ReadableDB): RetentionFacts {
   const lic = readConfigObservations(db, 'licence');
   let licences: RetentionFacts['licences'] = null;
   if (lic.length > 0) {
-    const byUser = new Map<string, ConfigObservation<LicenceAssignment>[]>();
-    for (const o of lic) {
-      const k = resolver.resolveOrSelf(o.value.userPrincipalName);
-      byUser.set(k, [...(byUser.get(k) ?? []), o]);
-    }
+    const byUser = groupByKey(lic, (o) => resolver.resolveOrSelf(o.value.userPrincipalName));
     const premium = [...byUser.values()].filter((rows) => currentLicenceVerdict(rows).advancedAuditing).length;
     licences = { premium, standard: byUser.size - premium };
   }

@@ -123,7 +123,8 @@ function row(o: ConfigObservation<unknown>): string {
   return `config-row:${o.rowId}`;
 }
 
-function latestByKey<T>(obs: ConfigObservation<T>[], keyOf: (o: ConfigObservation<T>) => string | null): Map<string, ConfigObservation<T>[]> {
+/** Observations grouped by a key (in their given order); those without a key are left out. */
+export function groupByKey<T>(obs: ConfigObservation<T>[], keyOf: (o: ConfigObservation<T>) => string | null): Map<string, ConfigObservation<T>[]> {
   const out = new Map<string, ConfigObservation<T>[]>();
   for (const o of obs) {
     const k = keyOf(o);
@@ -328,11 +329,11 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       if (k) bypassRecs.set(k, [...(bypassRecs.get(k) ?? []), c]);
     }
   }
-  const bypassCfg = latestByKey(input.bypass, (o) => {
+  const bypassCfg = groupByKey(input.bypass, (o) => {
     const id = o.value.identity ?? o.value.name;
     return id ? resolver.resolveOrSelf(id) : null;
   });
-  const licencesByUser = input.licences === null ? null : latestByKey(input.licences, (o) => resolver.resolveOrSelf(o.value.userPrincipalName));
+  const licencesByUser = input.licences === null ? null : groupByKey(input.licences, (o) => resolver.resolveOrSelf(o.value.userPrincipalName));
   const markersBy = new Map<string, ThrottleMarker[]>();
   for (const m of input.throttleMarkers) {
     const k = resolver.resolveOrSelf(m.mailbox);
