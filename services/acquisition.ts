@@ -170,7 +170,7 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
       for (const m of r.value) if (typeof m.UserPrincipalName === 'string') mailboxes.push(m.UserPrincipalName.toLowerCase());
     }
   }
-  const probe = mailboxes[0] ? await probeMailboxAuditLog(exo, mailboxes[0], signal) : { available: false as const, reason: 'no mailbox to probe Search-MailboxAuditLog with' };
+  const probe = await probeMailboxAuditLog(exo, mailboxes[0], signal);
   const now = new Date().toISOString();
   // As one of "all" sources, mailbox audit history is collected only where the unified log no longer
   // reaches: inside the unified log's retention the same actions are already collected there, with the

@@ -178,12 +178,14 @@ export async function preflight(s: Session, db: ReadableDB, range: { fromMs: num
     out.push({ source: 'mgmt', answers: false, detail: explain(e) });
   }
   try {
-    let probe: Awaited<ReturnType<typeof probeMailboxAuditLog>> = { available: false, reason: 'no mailbox to probe Search-MailboxAuditLog with' };
-    for await (const r of invokePages(exoTarget(s), 'Get-Mailbox', { ResultSize: 1 }, 'a mailbox to probe Search-MailboxAuditLog with', signal)) {
-      const upn = r.value[0]?.UserPrincipalName;
-      if (typeof upn === 'string') probe = await probeMailboxAuditLog(exoTarget(s), upn, signal);
+    const exo = exoTarget(s);
+    let upn: string | undefined;
+    for await (const r of invokePages(exo, 'Get-Mailbox', { ResultSize: 1 }, 'a mailbox to probe Search-MailboxAuditLog with', signal)) {
+      const first = r.value[0]?.UserPrincipalName;
+      if (typeof first === 'string') upn = first;
       break;
     }
+    const probe = await probeMailboxAuditLog(exo, upn, signal);
     out.push(probe.available
       ? { source: 'mailbox-audit', answers: true, detail: 'Search-MailboxAuditLog answers (mailbox audit history beyond the unified log)' }
       : { source: 'mailbox-audit', answers: false, detail: `${probe.reason}; acquisition falls back to the unified log's mailbox item records` });
