@@ -143,6 +143,12 @@ describe('exposure', () => {
   it('lists the messages, the synced folder and the throttled window for the attacker session', () => {
     const { runId, result } = exposure(dir, { now: NOW, mailbox: 'megan.bowen', ip: '203.0.113.66' });
     expect(result.items).toEqual({ count: 3, accessRecords: 4 });
+    // The stored run (what the custody entry points at) carries the counts SQLite aggregated, not the placeholder it was inserted with.
+    const db = openReadable(join(dir, 'case.sqlite'));
+    const stored = readAnalysisRun(db, runId)!;
+    db.close();
+    expect(stored.result).toMatchObject({ items: { count: 3, accessRecords: 4 } });
+    expect(stored.inputs).toMatchObject({ counts: { items: 3 } });
     const items = [...exposureItems(dir, runId)];
     expect(items.map((i) => [i.internetMessageId, i.accessCount, i.sessions])).toEqual([
       ['<inv-1@contoso.com>', 2, ['evil-1']], ['<inv-2@contoso.com>', 1, ['evil-1']], ['<inv-3@contoso.com>', 1, ['evil-1']],
