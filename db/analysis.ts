@@ -207,16 +207,16 @@ export interface ExposureQuery {
 }
 
 /**
- * The scope filters, over events (alias e) or over access_items (alias ai), whose rows carry their
- * event's mailbox, time, session, IP and operation (migration 0004); the app is read from the event.
+ * The scope filters over access_items (alias ai), whose rows carry their event's mailbox, time, session,
+ * IP and operation (migration 0004); only the app is read from the event.
  */
-function exposureWhere(q: ExposureQuery, t: 'e' | 'ai'): { where: string; args: unknown[] } {
-  const parts = [`${t}.operation = 'MailItemsAccessed'`, `${t}.mailbox = ?`, `${t}.time_ms >= ?`, `${t}.time_ms < ?`];
+function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
+  const parts = ["ai.operation = 'MailItemsAccessed'", 'ai.mailbox = ?', 'ai.time_ms >= ?', 'ai.time_ms < ?'];
   const args: unknown[] = [q.mailbox, q.fromMs, q.toMs];
-  if (q.session) { parts.push(`${t}.session_id = ?`); args.push(q.session); }
-  if (q.ip) { parts.push(`${t}.client_ip = ?`); args.push(q.ip); }
+  if (q.session) { parts.push('ai.session_id = ?'); args.push(q.session); }
+  if (q.ip) { parts.push('ai.client_ip = ?'); args.push(q.ip); }
   if (q.app) {
-    parts.push(t === 'e' ? '(e.app_id = ? OR e.client_app_id = ?)' : 'EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND (e.app_id = ? OR e.client_app_id = ?))');
+    parts.push('EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND (e.app_id = ? OR e.client_app_id = ?))');
     args.push(q.app, q.app);
   }
   return { where: parts.join(' AND '), args };
@@ -226,7 +226,7 @@ function exposureWhere(q: ExposureQuery, t: 'e' | 'ai'): { where: string; args: 
 const jsonValues = (col: string): string => `json_group_array(${col}) FILTER (WHERE ${col} IS NOT NULL AND ${col} <> '')`;
 
 export function exposureItemsSql(q: ExposureQuery): { sql: string; args: unknown[] } {
-  const { where, args } = exposureWhere(q, 'ai');
+  const { where, args } = exposureWhere(q);
   return {
     // The partial index holds a mailbox's Bind items in message order with every column read here, so
     // GROUP BY needs no sort and no table row is visited. Its WHERE terms are repeated for SQLite to use it.
@@ -278,7 +278,7 @@ export function* readExposureItems(db: ReadableDB, runId: number, page?: { offse
 const jsonList = (s: string): string[] => (JSON.parse(s) as (string | null)[]).filter((x): x is string => x !== null && x !== '').sort();
 
 export function syncedFoldersSql(q: ExposureQuery): { sql: string; args: unknown[] } {
-  const { where, args } = exposureWhere(q, 'ai');
+  const { where, args } = exposureWhere(q);
   return {
     sql: `SELECT DISTINCT ai.folder_path AS folder, ai.time_ms AS timeMs, ai.session_id AS sessionId, ai.client_ip AS ip, e.client_info AS client
           FROM access_items ai INDEXED BY access_items_sync JOIN events e ON e.id = ai.event_id
