@@ -127,6 +127,11 @@ describe('import', () => {
     expect(err).toBeInstanceOf(BadInputError);
     expect(err.message).toMatch(/format not recognised/);
     expect(err.message).toContain('purview-csv');
+    expect(err.message).not.toContain('api-answer'); // acquisition's own format is never a candidate
+    // Nor can it be asked for: a file "imported" as api-answer would enter the case with no records and no error.
+    const h2 = openCase(dir);
+    await expect(importFile(h2, src, { format: 'api-answer' })).rejects.toThrow(/--format api-answer: unknown format/);
+    h2.close();
     expect(snapshotCase(dir)).toEqual(before);
   });
 

@@ -4,7 +4,7 @@
 import { existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
-import { ALL_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
+import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
 import { PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
 import { finishImportRun, insertRejectedLine, startImportRun, upsertEvidence } from '../db/caseRepo.ts';
@@ -84,8 +84,8 @@ function readHead(file: string): string {
 
 function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): FormatId {
   if (requested && requested !== 'auto') {
-    if (!ALL_FORMAT_IDS.includes(requested)) {
-      throw new UsageError(`--format ${requested}: unknown format.`, `Known formats: auto, ${ALL_FORMAT_IDS.join(', ')}.`);
+    if (!IMPORT_FORMAT_IDS.includes(requested)) {
+      throw new UsageError(`--format ${requested}: unknown format.`, `Known formats: auto, ${IMPORT_FORMAT_IDS.join(', ')}.`);
     }
     return requested;
   }

@@ -24,4 +24,6 @@ const TITLES: Record<FormatId, string> = {
 
 export const FORMATS: readonly FormatDescription[] = Object.entries(TITLES).map(([id, title]) => ({ id: id as FormatId, title }));
 
-export const ALL_FORMAT_IDS: readonly FormatId[] = FORMATS.map((f) => f.id);
+/** Formats a file can be imported as (detection's candidates, the CLI's --format choices): every one but
+ *  api-answer, which only acquisition writes and which holds no records. */
+export const IMPORT_FORMAT_IDS: readonly FormatId[] = FORMATS.map((f) => f.id).filter((id) => id !== 'api-answer');

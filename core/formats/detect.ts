@@ -1,7 +1,7 @@
 // Format detection by content: the keys of the first records (JSON) or the header row (CSV). The file
 // name is used only in messages; an extension never decides the format.
 import type { Detection, FormatId } from './types.ts';
-import { ALL_FORMAT_IDS } from './catalogue.ts';
+import { IMPORT_FORMAT_IDS } from './catalogue.ts';
 import { createRawSource, csvHeader, sniffContainer } from './containers.ts';
 import { isObj, looksLikeAuditRecord } from './records.ts';
 import { maybeJson } from '../normalise.ts';
@@ -72,7 +72,7 @@ function keysPreview(keys: string[]): string {
 }
 
 export function detectFormat(sample: string, fileName: string): Detection {
-  const tried = [...ALL_FORMAT_IDS];
+  const tried = [...IMPORT_FORMAT_IDS];
   const name = fileName || 'the file';
   const container = sniffContainer(sample, true);
   if (container === null) return { ok: false, tried, reason: `${name} is empty` };

@@ -12,7 +12,7 @@ export { detectFormat } from './detect.ts';
 export { normaliseRecord, RecordError } from '../normalise.ts';
 export type { Detection, FormatDescription, FormatId, StreamParser } from './types.ts';
 
-export { ALL_FORMAT_IDS, FORMATS } from './catalogue.ts';
+export { FORMATS, IMPORT_FORMAT_IDS } from './catalogue.ts';
 
 type Mapper = (raw: Extract<RawRecord, { kind: 'value' }>) => ParsedItem[];
 
