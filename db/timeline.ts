@@ -52,7 +52,7 @@ export function ftsQuery(text: string): string {
 }
 
 /** Text that is one InternetMessageId (`<local@host>`, brackets optional) as `<local@host>`; otherwise null. */
-export function messageIdOf(text: string): string | null {
+function messageIdOf(text: string): string | null {
   const m = /^\s*<?([^\s<>@]+@[^\s<>@]+)>?\s*$/.exec(text);
   return m ? `<${m[1]!}>` : null;
 }
@@ -86,15 +86,16 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
     const fts = ftsQuery(q.text);
     // Text of only spaces matches everything, as it does on the command line.
     if (fts) {
+      const matches = 'e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)';
+      params.push(fts);
       const imid = messageIdOf(q.text);
       if (imid) {
         // Message ids are not in the search index (a unique token per item made it twice as slow to
         // build); the items' own index finds them.
-        where.push('(e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) OR e.id IN (SELECT event_id FROM access_items WHERE internet_message_id IN (?, ?)))');
-        params.push(fts, imid, imid.slice(1, -1));
+        where.push(`(${matches} OR e.id IN (SELECT event_id FROM access_items WHERE internet_message_id IN (?, ?)))`);
+        params.push(imid, imid.slice(1, -1));
       } else {
-        where.push('e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)');
-        params.push(fts);
+        where.push(matches);
       }
     }
   }
