@@ -20,9 +20,10 @@ function arg(name: string, dflt: number): number {
 }
 const TOTAL = arg('events', 3_000_000);
 const HOT_ITEMS = arg('hot-items', 1_000_000);
-const KEEP = process.argv.includes('--keep');
 /** Time the analysis over a case an earlier --keep run left in --dir, instead of building it again. */
 const REUSE = process.argv.includes('--reuse');
+// A reused case is kept for the next run, as --keep keeps a new one.
+const KEEP = process.argv.includes('--keep') || REUSE;
 const dirArg = process.argv.indexOf('--dir');
 const root = dirArg > 0 ? process.argv[dirArg + 1]! : mkdtempSync(join(tmpdir(), 'blindspot-bench-analysis-'));
 const dir = join(root, 'case');
