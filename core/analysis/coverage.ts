@@ -453,8 +453,9 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
 
     // unlicensed
     if (licencesByUser !== null) {
-      const current = newestSnapshotRows(licencesByUser.get(key) ?? []);
-      const verdict = currentLicenceVerdict(current);
+      const rows = licencesByUser.get(key) ?? [];
+      const verdict = currentLicenceVerdict(rows);
+      const current = newestSnapshotRows(rows); // the rows the verdict rests on, cited as evidence
       const hasActivity = (activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 || verdict.plansUnknown === true;
       if (!verdict.advancedAuditing) {
         windows.push({
