@@ -2,7 +2,7 @@
 import { groupByKey } from '../core/analysis/coverage.ts';
 import { IdentityResolver } from '../core/analysis/identity.ts';
 import { currentLicenceVerdict, newestSnapshotRows } from '../core/analysis/licences.ts';
-import { retentionOutlook } from '../core/analysis/retention.ts';
+import { MANAGEMENT_API_DAYS, retentionOutlook } from '../core/analysis/retention.ts';
 import type { RetentionFacts, RetentionOutlook } from '../core/analysis/retention.ts';
 import type { FormatId } from '../core/formats/types.ts';
 import { readConfigObservations } from '../db/analysis.ts';
@@ -173,7 +173,7 @@ export async function preflight(s: Session, db: ReadableDB, range: { fromMs: num
   try {
     const subs = await listSubscriptions(await manageTarget(s), signal);
     const enabled = subs.filter((x) => x.status.toLowerCase() === 'enabled').map((x) => x.contentType);
-    out.push({ source: 'mgmt', answers: true, detail: `the Management Activity API answers; subscriptions enabled: ${enabled.length ? enabled.join(', ') : 'none (acquisition starts them, a change to the tenant)'}; it reaches back 7 days only` });
+    out.push({ source: 'mgmt', answers: true, detail: `the Management Activity API answers; subscriptions enabled: ${enabled.length ? enabled.join(', ') : 'none (acquisition starts them, a change to the tenant)'}; it reaches back ${MANAGEMENT_API_DAYS} days only` });
   } catch (e) {
     out.push({ source: 'mgmt', answers: false, detail: explain(e) });
   }

@@ -19,7 +19,7 @@ import { currentLicenceVerdict, licenceVerdict, mergeLicenceRows, newestSnapshot
 import { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
-import { ualLostBefore } from './retention.ts';
+import { MAILBOX_AUDIT_DEFAULT_DAYS, ualLostBefore } from './retention.ts';
 import type { Observation, Segment } from './timeline.ts';
 import type {
   AccountClass, BlindWindow, CaseRange, ChangeRecord, Confidence, ConfigObservation, LedgerSlice, LogonTypeName,
@@ -492,11 +492,11 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
 
     // retention
     const ageDays = latestCfg?.value.auditLogAgeLimitDays ?? null;
-    const mbxLost = referenceMs - (ageDays ?? 90) * DAY_MS;
+    const mbxLost = referenceMs - (ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS) * DAY_MS;
     if (mbxLost > range.startMs) {
       windows.push({
         mailbox: key, kind: 'retention', startMs: range.startMs, endMs: mbxLost, scope: ALL_ACTIONS, confidence: ageDays === null ? 'inferred' : 'certain',
-        reason: `mailbox audit store keeps ${ageDays ?? 90} days (AuditLogAgeLimit${ageDays === null ? ' not collected; default assumed' : ''}): records before ${iso(mbxLost)} no longer exist there`,
+        reason: `mailbox audit store keeps ${ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS} days (AuditLogAgeLimit${ageDays === null ? ' not collected; default assumed' : ''}): records before ${iso(mbxLost)} no longer exist there`,
         evidence: latestCfg ? [row(latestCfg)] : [],
       });
     }

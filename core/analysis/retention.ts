@@ -6,9 +6,11 @@
 import { DAY_MS, iso } from './timeline.ts';
 
 /** Audit (Standard) retention became 180 days for records generated from this date [A7]. */
-export const STANDARD_180_FROM_MS = Date.UTC(2023, 9, 17);
-export const PREMIUM_RETENTION_DAYS = 365;
+const STANDARD_180_FROM_MS = Date.UTC(2023, 9, 17);
+const PREMIUM_RETENTION_DAYS = 365;
 export const MANAGEMENT_API_DAYS = 7;
+/** A mailbox's AuditLogAgeLimit when its configuration does not say. */
+export const MAILBOX_AUDIT_DEFAULT_DAYS = 90;
 
 /** The time before which the unified log no longer holds a user's records, seen from referenceMs. */
 export function ualLostBefore(referenceMs: number, premium: boolean, overrideDays?: number): number {
@@ -47,7 +49,7 @@ export function retentionOutlook(nowMs: number, range: { fromMs: number; toMs: n
   const byDays = new Map<number | null, number>();
   for (const d of facts.mailboxAgeLimitDays ?? []) byDays.set(d, (byDays.get(d) ?? 0) + 1);
   const mailboxAudit = facts.mailboxAgeLimitDays === null ? null
-    : [...byDays].map(([days, mailboxes]) => ({ days, mailboxes })).sort((a, b) => (a.days ?? 90) - (b.days ?? 90));
+    : [...byDays].map(([days, mailboxes]) => ({ days, mailboxes })).sort((a, b) => (a.days ?? MAILBOX_AUDIT_DEFAULT_DAYS) - (b.days ?? MAILBOX_AUDIT_DEFAULT_DAYS));
   const lines: string[] = [];
   const lic = facts.licences;
   const who = lic === null
@@ -61,9 +63,9 @@ export function retentionOutlook(nowMs: number, range: { fromMs: number; toMs: n
     lines.push(`unified audit log: the whole range is within retention (Audit Standard keeps 180 days, from ${iso(std)}); ${who}`);
   }
   if (mailboxAudit === null) {
-    lines.push('mailbox audit stores: no mailbox snapshot in the case yet (AuditLogAgeLimit, 90 days by default, decides how far Search-MailboxAuditLog reaches)');
+    lines.push(`mailbox audit stores: no mailbox snapshot in the case yet (AuditLogAgeLimit, ${MAILBOX_AUDIT_DEFAULT_DAYS} days by default, decides how far Search-MailboxAuditLog reaches)`);
   } else {
-    lines.push(`mailbox audit stores (AuditLogAgeLimit): ${mailboxAudit.map((m) => `${m.mailboxes} mailbox${m.mailboxes === 1 ? '' : 'es'} keep ${m.days ?? '90 (default)'} days`).join(', ')}`);
+    lines.push(`mailbox audit stores (AuditLogAgeLimit): ${mailboxAudit.map((m) => `${m.mailboxes} mailbox${m.mailboxes === 1 ? '' : 'es'} keep ${m.days ?? `${MAILBOX_AUDIT_DEFAULT_DAYS} (default)`} days`).join(', ')}`);
   }
   if (range.fromMs < mgmt) lines.push(`Management Activity API: reaches back ${MANAGEMENT_API_DAYS} days only, to ${iso(mgmt)}`);
   return { ualStandardFrom: iso(std), ualPremiumFrom: iso(prem), managementApiFrom: iso(mgmt), mailboxAudit, licences: lic, lines };
