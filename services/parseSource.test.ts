@@ -5,7 +5,7 @@ import { ET, PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
 import { mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { AHEAD, parseFile } from './parseSource.ts';
+import { AHEAD, BATCH_ITEMS, parseFile } from './parseSource.ts';
 
 const tmp = useTmp('bs-parse-');
 
@@ -28,8 +28,12 @@ describe('parsing staged evidence', () => {
   it('streams packed batches with the stored AuditData text, the search body and rejects at their lines', async () => {
     const { file, recs } = mixedFile(1200);
     const batches = await collect(file, false);
-    expect(batches.map((b) => b.count)).toEqual([500, 500, 201]);
-    expect(batches[1]!.others).toEqual([{ at: 200, item: expect.objectContaining({ kind: 'reject', loc: { line: 701 } }) }]);
+    // 1,201 items (the broken line is one): full batches, then the rest; the reject is item 700.
+    const full = Math.floor(1201 / BATCH_ITEMS);
+    expect(batches.map((b) => b.count)).toEqual([...Array<number>(full).fill(BATCH_ITEMS), 1201 - full * BATCH_ITEMS]);
+    const at = 700 % BATCH_ITEMS;
+    expect(batches.flatMap((b) => b.others)).toEqual([{ at, item: expect.objectContaining({ kind: 'reject', loc: { line: 701 } }) }]);
+    expect(batches[Math.floor(700 / BATCH_ITEMS)]!.others).toHaveLength(1);
     const r = new PackedReader(batches[0]!);
     r.advance();
     expect(JSON.parse(r.str(ET.auditData)!)).toMatchObject({ Operation: 'MailItemsAccessed', Id: JSON.parse(recs[0]!).Id });
@@ -39,16 +43,17 @@ describe('parsing staged evidence', () => {
   });
 
   it('gives the same batches from the worker thread as inline, with the worker held a few batches ahead', async () => {
-    // 6,000 records: twelve batches, more than the worker may run ahead, so it has to wait for the writer.
-    const { file } = mixedFile(6000);
+    // More batches than the worker may run ahead, so it has to wait for the writer.
+    const records = BATCH_ITEMS * (AHEAD + 8) + 7;
+    const { file } = mixedFile(records);
     const inline = await collect(file, false);
     const viaWorker: PackedBatch[] = [];
     let mostQueued = 0;
     for await (const b of parseFile(file, 'ual-json', { worker: true, onQueued: (n) => { mostQueued = Math.max(mostQueued, n); } })) {
       viaWorker.push(b);
-      await new Promise((r) => setTimeout(r, 40)); // a slow writer
+      await new Promise((r) => setTimeout(r, 5)); // a slow writer
     }
-    expect(viaWorker).toHaveLength(13);
+    expect(viaWorker).toHaveLength(Math.ceil((records + 1) / BATCH_ITEMS)); // the broken line is an item too
     expect(viaWorker).toEqual(inline);
     expect(mostQueued).toBeGreaterThan(1);
     expect(mostQueued).toBeLessThanOrEqual(AHEAD);
@@ -65,7 +70,7 @@ describe('parsing staged evidence', () => {
       if (existsSync('/proc/self/fd')) openWhileParsing = openOnFile();
       break;
     }
-    expect(seen).toBe(500);
+    expect(seen).toBe(BATCH_ITEMS);
     if (existsSync('/proc/self/fd')) {
       expect(openWhileParsing).toHaveLength(1); // the worker, waiting for the writer with the file open
       expect(openOnFile()).toEqual([]); // gone once the writer stops
