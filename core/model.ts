@@ -55,6 +55,11 @@ export interface AuditEvent {
   auditData: Record<string, unknown>;
   /** The AuditData JSON exactly as received, when the source carried it as text (stored verbatim). */
   auditDataText?: string;
+  /**
+   * Where auditDataText lies in the file it was read from, in bytes [start, end), when it is a whole
+   * line of that file (JSON lines): the case stores the range and reads the text from the evidence file.
+   */
+  auditDataBytes?: { start: number; end: number };
   /** Access items for MailItemsAccessed and related records (empty otherwise). */
   items: AccessItem[];
   /** Extra text for full-text search: subjects, folder paths, parameters. */

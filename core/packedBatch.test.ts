@@ -16,13 +16,18 @@ describe('packed batches', () => {
     b.userType = null;
     b.clientIp = null;
     b.auditDataText = '{"kept":"exactly as received"}';
+    // A whole line of the file: only where it lies travels (the writer stores the range, not the text).
+    const c = normaliseRecord(mailItemsAccessed(3));
+    c.auditDataText = JSON.stringify(mailItemsAccessed(3));
+    c.auditDataBytes = { start: 1200, end: 1200 + c.auditDataText.length };
     const items: ParsedItem[] = [
       event(a, 3),
       { kind: 'reject', loc: { line: 4 }, reason: 'line 4: not JSON' },
       { kind: 'event', event: b, loc: { offset: 7 } },
+      event(c, 5),
     ];
     const batch = packItems(items, 999);
-    expect(batch).toMatchObject({ count: 3, bytesRead: 999, others: [{ at: 1, item: items[1] }] });
+    expect(batch).toMatchObject({ count: 4, bytesRead: 999, others: [{ at: 1, item: items[1] }] });
 
     const r = new PackedReader(batch);
     expect(r.advance()).toBe(true);
@@ -30,7 +35,7 @@ describe('packed batches', () => {
     expect(EVENT_TEXT.slice(0, 14).map((_, i) => r.str(i))).toEqual(strings(a));
     expect(JSON.parse(r.str(ET.auditData)!)).toEqual(a.auditData);
     expect(r.str(ET.searchBody)).toBe(ftsBody(a));
-    expect(EVENT_NUMS.map((_, i) => r.num(i))).toEqual([0, a.timeMs, 50, 0, 0, 0, 3, null, 2]);
+    expect(EVENT_NUMS.map((_, i) => r.num(i))).toEqual([0, a.timeMs, 50, 0, 0, 0, 3, null, null, null, 2]);
     expect([0, 1].map((k) => [...ITEM_TEXT.map((_, f) => r.itemStr(k, f)), r.itemNum(k, IN.sizeBytes)])).toEqual([
       ['\\Inbox', 'LgAAAAAL', '<msg-1@contoso.com>', 'Bind', null, 1234],
       ['\\Posteingang\\Überfällig', null, null, 'Sync', '会議の議事録 📎', null],
@@ -41,7 +46,21 @@ describe('packed batches', () => {
     expect(r.str(ET.clientIp)).toBeNull();
     expect(r.str(ET.auditData)).toBe('{"kept":"exactly as received"}');
     expect([r.num(EN.recordType), r.num(EN.userType), r.num(EN.line), r.num(EN.offset), r.itemCount()]).toEqual([null, null, null, 7, 0]);
+
+    expect(r.advance()).toBe(true);
+    expect(r.str(ET.recordId)).toBe(c.recordId);
+    expect(r.str(ET.auditData)).toBeNull();
+    expect([r.num(EN.line), r.num(EN.dataStart), r.num(EN.dataEnd)]).toEqual([5, 1200, c.auditDataBytes.end]);
     expect(r.advance()).toBe(false);
+  });
+
+  it('carry AuditData as text when an event has a byte range but no text as received (the range locates text, not a re-serialisation)', () => {
+    const e = normaliseRecord(mailItemsAccessed(4));
+    e.auditDataBytes = { start: 0, end: 10 };
+    const r = new PackedReader(packItems([event(e, 1)], 0));
+    r.advance();
+    expect(JSON.parse(r.str(ET.auditData)!)).toEqual(e.auditData);
+    expect([r.num(EN.dataStart), r.num(EN.dataEnd)]).toEqual([null, null]);
   });
 
   it('write a mailbox into the search body only when it is not the actor (the index keeps no counts)', () => {

@@ -11,7 +11,8 @@ export const EVENT_TEXT = [
   'sessionId', 'appId', 'clientAppId', 'resultStatus', 'clientInfo', 'auditData', 'searchBody',
 ] as const;
 /** The numeric fields of an event (NaN stands for null). */
-export const EVENT_NUMS = ['idSynthetic', 'timeMs', 'recordType', 'userType', 'logonType', 'throttleMarker', 'line', 'offset', 'items'] as const;
+export const EVENT_NUMS = ['idSynthetic', 'timeMs', 'recordType', 'userType', 'logonType', 'throttleMarker', 'line', 'offset',
+  'dataStart', 'dataEnd', 'items'] as const;
 export const ITEM_TEXT = ['folderPath', 'folderId', 'internetMessageId', 'accessType', 'subject'] as const;
 export const ITEM_NUMS = ['sizeBytes'] as const;
 
@@ -64,7 +65,10 @@ export function ftsBody(e: AuditEvent): string {
 
 const num = (v: number | null | undefined): number => (v === null || v === undefined ? NaN : v);
 
-/** Packs a batch of parsed items. The AuditData stored is the text as received when there was one. */
+/**
+ * Packs a batch of parsed items. The AuditData stored is the text as received when there was one; when
+ * that text is a whole line of the evidence file only its byte range travels (and is stored).
+ */
 export function packItems(items: ParsedItem[], bytesRead: number): PackedBatch {
   const parts: string[] = [];
   const nums: number[] = [];
@@ -86,12 +90,13 @@ export function packItems(items: ParsedItem[], bytesRead: number): PackedBatch {
     }
     const e = it.event;
     const auditData = e.auditDataText ?? JSON.stringify(e.auditData);
+    const inFile = e.auditDataText === undefined ? undefined : e.auditDataBytes;
     // In EVENT_TEXT, EVENT_NUMS, ITEM_TEXT and ITEM_NUMS order (core/packedBatch.test.ts reads each back).
     str(e.recordId); str(e.recordTypeName); str(e.operation); str(e.workload); str(e.userId); str(e.userKey); str(e.mailbox);
     str(e.objectId); str(e.clientIp); str(e.sessionId); str(e.appId); str(e.clientAppId); str(e.resultStatus); str(e.clientInfo);
-    str(auditData); str(ftsBody(e));
+    str(inFile ? null : auditData); str(ftsBody(e));
     nums.push(e.idSynthetic ? 1 : 0, e.timeMs, num(e.recordType), num(e.userType), num(e.logonType), throttleMarker(e.operation, auditData),
-      num(it.loc.line ?? it.loc.row), num(it.loc.offset), e.items.length);
+      num(it.loc.line ?? it.loc.row), num(it.loc.offset), num(inFile?.start), num(inFile?.end), e.items.length);
     for (const a of e.items) {
       str(a.folderPath); str(a.folderId); str(a.internetMessageId); str(a.accessType); str(a.subject);
       nums.push(num(a.sizeBytes));

@@ -1,11 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  CaseDataError, SESSIONS_SQL, SQL, exposureItemsSql, firstAccessRecord, inferThrottles, insertAnalysisRun, readExposureItems, storeExposureItems,
+  SESSIONS_SQL, SQL, exposureItemsSql, firstAccessRecord, inferThrottles, insertAnalysisRun, readExposureItems, storeExposureItems,
   querySessions, querySyncedFolders, readAccessSources, readAnalysisRun, readCaseRange, readChangeRecords, readConfigObservations,
   readLedger, readMailboxActivity, readThrottleMarkers, syncedFoldersSql,
 } from './analysis.ts';
 import Database from 'better-sqlite3';
-import { openMemory } from './database.ts';
+import { CaseDataError, openMemory } from './database.ts';
 import { addAccessItem, addAuditData } from './events.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 

@@ -15,7 +15,11 @@ import type { AccessSource } from '../core/analysis/findings.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
 import type { RawChangeRow } from '../core/analysis/records.ts';
 import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity } from '../core/analysis/types.ts';
+import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
+import type { AuditDataRef } from './auditData.ts';
+import { CaseDataError } from './database.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
+
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -32,11 +36,11 @@ export const SQL = {
   range: 'SELECT min(time_ms) AS startMs, max(time_ms) AS endMs, count(*) AS n FROM events',
   config: `SELECT r.id AS rowId, r.snapshot_id AS snapshotId, s.as_of AS asOf, r.value_json AS valueJson, r.raw_json AS rawJson
            FROM config_rows r JOIN config_snapshots s ON s.id = r.snapshot_id WHERE r.kind = ? ORDER BY s.as_of, r.id`,
-  changes: `SELECT e.record_id AS recordId, e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.user_type AS userType,
-                   e.mailbox, e.object_id AS objectId, e.client_ip AS clientIp, e.result_status AS resultStatus, d.audit_data AS auditData
-            FROM events e INDEXED BY events_op_time JOIN event_data d ON d.event_id = e.id WHERE e.operation = ? ORDER BY e.time_ms`,
-  throttled: `SELECT e.record_id AS recordId, e.time_ms AS timeMs, e.mailbox, d.audit_data AS auditData FROM events e INDEXED BY events_mia_throttled
-              JOIN event_data d ON d.event_id = e.id WHERE e.operation = 'MailItemsAccessed' AND e.throttle_marker = 1`,
+  changes: `SELECT e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.user_type AS userType,
+                   e.mailbox, e.object_id AS objectId, e.client_ip AS clientIp, e.result_status AS resultStatus, ${AUDIT_DATA_COLUMNS}
+            FROM events e INDEXED BY events_op_time ${AUDIT_DATA_JOIN} WHERE e.operation = ? ORDER BY e.time_ms`,
+  throttled: `SELECT e.time_ms AS timeMs, e.mailbox, ${AUDIT_DATA_COLUMNS} FROM events e INDEXED BY events_mia_throttled
+              ${AUDIT_DATA_JOIN} WHERE e.operation = 'MailItemsAccessed' AND e.throttle_marker = 1`,
   miaTimes: `SELECT time_ms AS t FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? ORDER BY time_ms`,
   activity: `SELECT mailbox, time_ms / ${DAY_MS} AS day, count(*) AS n, sum(operation = 'MailItemsAccessed') AS mia, min(time_ms) AS firstMs, max(time_ms) AS lastMs
              FROM events INDEXED BY events_mailbox_day WHERE mailbox IS NOT NULL GROUP BY mailbox, time_ms / ${DAY_MS}`,
@@ -60,13 +64,6 @@ export function readCaseRange(db: ReadableDB): (CaseRange & { events: number }) 
 
 type ValueOf<K extends ConfigKind> = K extends 'mailbox' ? MailboxConfig : K extends 'bypass' ? BypassAssociation
   : K extends 'organization' ? OrganizationConfig : K extends 'adminAuditLog' ? AdminAuditLogConfig : LicenceAssignment;
-
-export class CaseDataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaseDataError';
-  }
-}
 
 /** Configuration rows of one kind with their snapshot's time. A row whose JSON or as_of is unreadable is an error, not skipped. */
 export function readConfigObservations<K extends ConfigKind>(db: ReadableDB, kind: K): ConfigObservation<ValueOf<K>>[] {
@@ -95,7 +92,11 @@ export function hasConfigKind(db: ReadableDB, kind: ConfigKind): boolean {
 export function readChangeRecords(db: ReadableDB, operations: readonly string[] = CHANGE_OPERATIONS): ChangeRecord[] {
   const stmt = db.prepare(SQL.changes);
   const out: ChangeRecord[] = [];
-  for (const op of operations) for (const r of stmt.iterate(op) as Iterable<RawChangeRow>) out.push(toChangeRecord(r));
+  withAuditData(db, (data) => {
+    for (const op of operations) {
+      for (const r of stmt.iterate(op) as Iterable<Omit<RawChangeRow, 'auditData'> & AuditDataRef>) out.push(toChangeRecord({ ...r, auditData: data.text(r) }));
+    }
+  });
   return out.sort((a, b) => a.timeMs - b.timeMs);
 }
 
@@ -104,17 +105,20 @@ export function readChangeRecords(db: ReadableDB, operations: readonly string[] 
 /** Records with OperationProperties IsThrottled = True (candidates from the partial index, confirmed by parsing). */
 export function readThrottleMarkers(db: ReadableDB): ThrottleMarker[] {
   const out: ThrottleMarker[] = [];
-  for (const r of db.prepare(SQL.throttled).iterate() as Iterable<{ recordId: string; timeMs: number; mailbox: string | null; auditData: string }>) {
-    let data: Record<string, unknown>;
-    try {
-      data = JSON.parse(r.auditData) as Record<string, unknown>;
-    } catch {
-      continue;
+  withAuditData(db, (reader) => {
+    for (const r of db.prepare(SQL.throttled).iterate() as Iterable<{ timeMs: number; mailbox: string | null } & AuditDataRef>) {
+      const text = reader.text(r);
+      let data: Record<string, unknown>;
+      try {
+        data = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        continue; // stored verbatim and not JSON: no marker to confirm
+      }
+      if (parseBool(param(nameValueMap(data['OperationProperties']), 'IsThrottled')) !== true) continue;
+      const mailbox = r.mailbox ?? (typeof data['MailboxOwnerUPN'] === 'string' ? data['MailboxOwnerUPN'] : null);
+      if (mailbox) out.push({ recordId: r.recordId, timeMs: r.timeMs, mailbox });
     }
-    if (parseBool(param(nameValueMap(data['OperationProperties']), 'IsThrottled')) !== true) continue;
-    const mailbox = r.mailbox ?? (typeof data['MailboxOwnerUPN'] === 'string' ? data['MailboxOwnerUPN'] : null);
-    if (mailbox) out.push({ recordId: r.recordId, timeMs: r.timeMs, mailbox });
-  }
+  });
   return out;
 }
 

@@ -75,9 +75,12 @@ describe('migrations', () => {
              INSERT INTO event_duplicates (event_id, evidence_id, loc_line, import_run_id) VALUES (9, 1, 8, 1);`);
     const rows = () => db.prepare('SELECT * FROM events ORDER BY id').all();
     const before = rows();
-    migrate(db, ':memory:', all);
+    migrate(db, ':memory:', all.slice(0, 6));
     expect(rows()).toEqual(before);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1); // put back after the migrations
+    migrate(db, ':memory:', all);
+    // 0007: every existing event keeps its AuditData in event_data (no byte range).
+    expect(rows()).toEqual(before.map((r) => ({ ...(r as object), audit_data_start: null, audit_data_end: null })));
     expect(db.pragma('foreign_key_check')).toEqual([]);
     expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events_record_id'").pluck().get()).toMatch(/CREATE UNIQUE INDEX/);
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND name LIKE 'sqlite_autoindex%'").pluck().get()).toBe(0);

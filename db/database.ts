@@ -86,6 +86,14 @@ export function openWritable(file: string, opts: { create?: boolean; onUpgrade?:
   return db as WritableDB;
 }
 
+/** What a case database holds cannot be read as stored (broken JSON, an evidence file that is not there). */
+export class CaseDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CaseDataError';
+  }
+}
+
 export class SchemaOutdatedError extends Error {
   constructor(file: string, found: number, latest: number) {
     super(`${file}: the case database is at schema version ${found}; this Blindspot writes ${latest}.`);

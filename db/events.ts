@@ -18,7 +18,7 @@ export class EventWriter {
   private readonly evidenceId: number;
   private readonly runId: number;
   /** The events row and the access item row, bound as arrays and reused from one event to the next. */
-  private readonly row: (string | number | null)[] = new Array(24).fill(null);
+  private readonly row: (string | number | null)[] = new Array(26).fill(null);
   private readonly item: (string | number | null)[] = new Array(12).fill(null);
 
   constructor(db: WritableDB, evidenceId: number, runId: number) {
@@ -29,8 +29,8 @@ export class EventWriter {
     this.insertEvent = db.prepare(
       `INSERT OR IGNORE INTO events (record_id, id_synthetic, time_ms, record_type, record_type_name, operation, workload,
          user_id, user_key, user_type, mailbox, object_id, client_ip, session_id, app_id, client_app_id, logon_type,
-         result_status, client_info, throttle_marker, evidence_id, loc_line, loc_offset, import_run_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         result_status, client_info, throttle_marker, evidence_id, loc_line, loc_offset, import_run_id, audit_data_start, audit_data_end)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertData = db.prepare('INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)');
     this.findId = db.prepare('SELECT id FROM events WHERE record_id = ?').pluck();
@@ -52,7 +52,7 @@ export class EventWriter {
     return this.writePacked(r);
   }
 
-  /** Writes the reader's current event with its AuditData, access items and full-text row. */
+  /** Writes the reader's current event with its AuditData (or where it lies in the file), access items and full-text row. */
   writePacked(r: PackedReader): WriteOutcome {
     const v = this.row;
     v[0] = r.str(ET.recordId); v[1] = r.num(EN.idSynthetic); v[2] = r.num(EN.timeMs); v[3] = r.num(EN.recordType);
@@ -60,7 +60,7 @@ export class EventWriter {
     v[8] = r.str(ET.userKey); v[9] = r.num(EN.userType); v[10] = r.str(ET.mailbox); v[11] = r.str(ET.objectId);
     v[12] = r.str(ET.clientIp); v[13] = r.str(ET.sessionId); v[14] = r.str(ET.appId); v[15] = r.str(ET.clientAppId);
     v[16] = r.num(EN.logonType); v[17] = r.str(ET.resultStatus); v[18] = r.str(ET.clientInfo); v[19] = r.num(EN.throttleMarker);
-    v[21] = r.num(EN.line); v[22] = r.num(EN.offset);
+    v[21] = r.num(EN.line); v[22] = r.num(EN.offset); v[24] = r.num(EN.dataStart); v[25] = r.num(EN.dataEnd);
     const info = this.insertEvent.run(...v);
     if (info.changes === 0) {
       const id = this.findId.get(v[0]) as number;
@@ -68,7 +68,7 @@ export class EventWriter {
       return 'duplicate';
     }
     const id = Number(info.lastInsertRowid);
-    this.insertData.run(id, r.str(ET.auditData));
+    if (v[24] === null) this.insertData.run(id, r.str(ET.auditData)); // else read from the evidence file (db/auditData.ts)
     const n = r.itemCount();
     if (n > 0) {
       // The event's mailbox, time, session, IP and operation ride along: exposure reads items alone (0004).

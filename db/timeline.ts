@@ -3,6 +3,8 @@
 // last row the UI holds, so a page costs the same at row 10 as at row 10 million and rows never repeat
 // or go missing while the user scrolls. Every value is a bound parameter.
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
+import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
+import type { AuditDataRef } from './auditData.ts';
 import type { ReadableDB } from './database.ts';
 
 export interface TimelineQuery {
@@ -196,15 +198,16 @@ interface ItemDbRow { folder_path: string | null; internet_message_id: string | 
 export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | null {
   const r = db.prepare(
     `SELECT e.id, e.record_id, e.time_ms, e.record_type, e.record_type_name, e.operation, e.workload, e.user_id,
-            e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset, d.audit_data
-       FROM events e JOIN evidence v ON v.id = e.evidence_id JOIN event_data d ON d.event_id = e.id WHERE e.record_id = ?`,
-  ).get(recordId) as (PageDbRow & { audit_data: string }) | undefined;
+            e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset, ${AUDIT_DATA_COLUMNS}
+       FROM events e ${AUDIT_DATA_JOIN} WHERE e.record_id = ?`,
+  ).get(recordId) as (PageDbRow & AuditDataRef) | undefined;
   if (!r) return null;
+  const text = withAuditData(db, (reader) => reader.text(r));
   let auditData: unknown;
   try {
-    auditData = JSON.parse(r.audit_data);
+    auditData = JSON.parse(text);
   } catch {
-    auditData = r.audit_data; // stored verbatim; show it as text rather than hide it
+    auditData = text; // stored verbatim; show it as text rather than hide it
   }
   const items = (db.prepare(
     'SELECT folder_path, internet_message_id, access_type, size_bytes FROM access_items WHERE event_id = ? ORDER BY rowid',

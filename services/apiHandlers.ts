@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { CaseSummary, EventDetail, TimelineEntry } from '../core/api.ts';
 import { caseSummary } from '../db/caseRepo.ts';
+import { CaseDataError } from '../db/database.ts';
 import type { ReadableDB } from '../db/database.ts';
 import type { TimelineQuery } from '../db/timeline.ts';
 import { eventDetail, timelineCount, timelinePage } from '../db/timeline.ts';
@@ -105,7 +106,14 @@ export function createHandlers(caseDir: string): CaseApi {
     },
     'event.get': async (args) => {
       const a = parse(EventArgs, args);
-      const d = eventDetail(db, a.id);
+      let d: ReturnType<typeof eventDetail>;
+      try {
+        d = eventDetail(db, a.id);
+      } catch (e) {
+        // Its AuditData lies in an evidence file that is missing or changed.
+        if (e instanceof CaseDataError) throw new ApiProblem('CaseProblem', `${dir}: ${e.message}`);
+        throw e;
+      }
       if (!d) throw new ApiProblem('NotFound', `No event with id ${a.id} in this case.`);
       const detail: EventDetail = {
         ...toEntry(d),

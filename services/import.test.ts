@@ -1,12 +1,16 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { timeline } from '../db/timeline.ts';
+import { readChangeRecords } from '../db/analysis.ts';
+import { CaseDataError } from '../db/database.ts';
+import { eventDetail, timeline } from '../db/timeline.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { BadInputError } from './errors.ts';
+import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from '../db/auditData.ts';
+import type { AuditDataRef } from '../db/auditData.ts';
 import { BULK_LOAD_BYTES, importFile } from './import.ts';
 import { writeUalJsonl } from '../bench/ualGenerator.ts';
 import { verify } from './bundle.ts';
@@ -51,6 +55,36 @@ describe('import', () => {
     expect(h.db.prepare('SELECT count(*) FROM access_items WHERE internet_message_id IS NOT NULL').pluck().get()).toBe(3);
     const actions = h.custodyEntries().map((e) => e.action);
     expect(actions).toEqual(['case-created', 'evidence-added', 'import']);
+    h.close();
+  });
+
+  it('reads a JSON-lines record\'s AuditData from its line of the evidence file; other formats keep a copy; a changed or missing file is named', async () => {
+    const dir = newCase();
+    const src = join(tmp(), 'ual-crlf.jsonl');
+    const ruleId = 'rule-1';
+    const rule = { ...mailItemsAccessed(1), Id: ruleId, Operation: 'New-InboxRule', RecordType: 1, Parameters: [{ Name: 'Name', Value: 'Überfällig 会議 📎' }, { Name: 'DeleteMessage', Value: 'True' }] };
+    const lines = [JSON.stringify(mailItemsAccessed(0)), JSON.stringify(rule)];
+    writeFileSync(src, '\uFEFF' + lines.join('\r\n') + '\r\n');
+    const h = openCase(dir);
+    const r = await importFile(h, src);
+    await importFile(h, join(import.meta.dirname, '../test/fixtures/formats/purview.csv'), { skipBad: true }); // its row 3 is broken on purpose
+    expect(h.db.prepare('SELECT count(*) FROM event_data d JOIN events e ON e.id = d.event_id WHERE e.evidence_id = 1').pluck().get()).toBe(0);
+    expect(h.db.prepare('SELECT count(*) FROM event_data d JOIN events e ON e.id = d.event_id WHERE e.evidence_id = 2 AND e.audit_data_start IS NULL').pluck().get()).toBeGreaterThan(0);
+    expect(eventDetail(h.db, ruleId)!.auditData).toEqual(rule);
+    const change = readChangeRecords(h.db, ['New-InboxRule']).find((c) => c.recordId === ruleId);
+    expect(change?.parameters.get('Name')).toBe('Überfällig 会議 📎');
+
+    const stored = join(dir, 'evidence', r.sha256.slice(0, 2), r.sha256);
+    const original = readFileSync(stored);
+    chmodSync(stored, 0o644);
+    const at = original.indexOf('{', original.indexOf('\r\n')); // the second line, still where the case says it is
+    writeFileSync(stored, Buffer.concat([original.subarray(0, at), Buffer.from('['), original.subarray(at + 1)]));
+    expect(() => eventDetail(h.db, ruleId)).toThrow(/record .*: bytes \d+-\d+ of evidence\/.* is not the JSON record imported from it; .*run blindspot verify/);
+    rmSync(stored);
+    expect(() => readChangeRecords(h.db, ['New-InboxRule'])).toThrow(CaseDataError);
+    expect(() => eventDetail(h.db, ruleId)).toThrow(/cannot be read \(ENOENT\); run blindspot verify on the case/);
+    // A Purview CSV record's AuditData is a copy in event_data (its cell is not the JSON as is): still readable.
+    expect(eventDetail(h.db, 'daf566de-0000-486c-b9f7-f8df1d07457f')!.auditData).toMatchObject({ Operation: 'MailItemsAccessed' });
     h.close();
   });
 
@@ -243,7 +277,13 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     expect(r).toMatchObject({ records: 30_030, inserted: 30_000, duplicates: 30 });
     const one = (sql: string) => h.db.prepare(sql).pluck().get();
     expect(one('SELECT count(*) FROM events')).toBe(30_020);
-    expect(one('SELECT count(*) FROM event_data')).toBe(30_020);
+    // JSON lines: each event's AuditData is its line of the evidence file; no copy, and none left behind.
+    expect(one('SELECT count(*) FROM event_data')).toBe(0);
+    expect(one('SELECT count(*) FROM events WHERE audit_data_start IS NULL OR audit_data_end IS NULL')).toBe(0);
+    const kept = h.db.prepare(`SELECT e.loc_line AS line, ${AUDIT_DATA_COLUMNS} FROM events e ${AUDIT_DATA_JOIN} WHERE e.record_id = ?`);
+    const first = kept.get((JSON.parse(lines[100]!) as { Id: string }).Id) as AuditDataRef & { line: number };
+    expect(first.line).toBe(101); // the first copy in the file stays, with its own bytes
+    expect(withAuditData(h.db, (reader) => reader.text(first))).toBe(lines[100]);
     expect(one('SELECT count(*) FROM access_items WHERE event_id NOT IN (SELECT id FROM events)')).toBe(0);
     expect(one("SELECT count(*) FROM events_fts WHERE events_fts MATCH 'Exchange' AND rowid NOT IN (SELECT id FROM events)")).toBe(0);
     // Each duplicate names the first event with its Id, and the line of the copy, in file order.

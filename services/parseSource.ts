@@ -11,6 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { Worker } from 'node:worker_threads';
 import type { FormatId } from '../core/formats/types.ts';
 import { createParser } from '../core/formats/index.ts';
+import type { StreamParser } from '../core/formats/index.ts';
 import type { ParsedItem } from '../core/model.ts';
 import { packItems } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
@@ -30,16 +31,21 @@ export const AHEAD = 32;
 
 /** Parses a file synchronously into packed batches of at most BATCH_ITEMS items. */
 export function* packedBatches(file: string, format: FormatId): Generator<PackedBatch> {
-  const parser = createParser(format);
   const decoder = new StringDecoder('utf8');
   const buf = Buffer.allocUnsafe(READ_BYTES);
   const fd = openSync(file, 'r');
+  let parser: StreamParser | null = null;
   let bytesRead = 0;
   let pending: ParsedItem[] = [];
   try {
     for (let n; (n = readSync(fd, buf, 0, READ_BYTES, null)) > 0; ) {
-      let chunk = decoder.write(buf.subarray(0, n));
-      if (bytesRead === 0 && chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1);
+      let from = 0;
+      if (parser === null) {
+        // A UTF-8 byte-order mark is not part of the first record: skipped, and counted in the byte ranges.
+        from = n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+        parser = createParser(format, { byteBase: from, utf8Length: (s) => Buffer.byteLength(s, 'utf8') });
+      }
+      const chunk = decoder.write(buf.subarray(from, n));
       bytesRead += n;
       for (const it of parser.push(chunk)) {
         pending.push(it);
@@ -49,6 +55,7 @@ export function* packedBatches(file: string, format: FormatId): Generator<Packed
         }
       }
     }
+    parser ??= createParser(format);
     for (const it of parser.push(decoder.end())) pending.push(it);
     for (const it of parser.end()) pending.push(it);
     yield packItems(pending, bytesRead);

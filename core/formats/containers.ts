@@ -14,8 +14,18 @@ import type { Detection } from './types.ts';
 export type Container = Extract<Detection, { ok: true }>['container'];
 
 export type RawRecord =
-  | { kind: 'value'; value: unknown; text: string; loc: SourceLocation }
+  | { kind: 'value'; value: unknown; text: string; loc: SourceLocation; bytes?: ByteRange }
   | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string };
+
+/** Where a record's text lies in the file it was read from, in bytes: [start, end). */
+export interface ByteRange { start: number; end: number }
+
+/**
+ * How the text pushed maps to the file's bytes, given by the edge that reads the file (core stays free of
+ * Node's Buffer): `byteBase` is the file offset of the first character pushed (3 after a UTF-8
+ * byte-order mark), `utf8Length` measures a string's UTF-8 encoding. Without it no byte ranges are made.
+ */
+export interface ByteCounting { byteBase: number; utf8Length: (s: string) => number }
 
 export interface RawSource {
   push(chunk: string): RawRecord[];
@@ -44,13 +54,28 @@ export function describeLoc(loc: SourceLocation): string {
 
 // ---- JSON lines ---------------------------------------------------------------------------------
 
-export function jsonLines(): RawSource {
+export function jsonLines(counting?: ByteCounting): RawSource {
   let pending = '';
   let lineNo = 0;
+  // The file offset of the next line. A record that is a whole line is given its bytes, so that what it
+  // stores can point into the evidence file rather than copy it (db/auditData.ts). A U+FFFD in a line
+  // may be the decoder's stand-in for bytes that were not UTF-8, after which the count cannot be trusted:
+  // no later line gets a range.
+  let byte = counting ? counting.byteBase : -1;
 
   function handle(line: string, out: RawRecord[]): void {
     lineNo++;
     const text = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+    let bytes: ByteRange | undefined;
+    if (byte >= 0) {
+      if (line.includes('\uFFFD')) {
+        byte = -1;
+      } else {
+        const end = byte + counting!.utf8Length(text);
+        bytes = { start: byte, end };
+        byte = end + (text.length < line.length ? 2 : 1); // the line's CR, if any, and LF
+      }
+    }
     // blank lines are skipped (a trailing newline, or pipelines that separate with blank lines)
     let blank = true;
     for (let i = 0; i < text.length; i++) {
@@ -60,7 +85,7 @@ export function jsonLines(): RawSource {
     if (blank) return;
     const loc = { line: lineNo };
     try {
-      out.push({ kind: 'value', value: JSON.parse(text), text, loc });
+      out.push(bytes ? { kind: 'value', value: JSON.parse(text), text, loc, bytes } : { kind: 'value', value: JSON.parse(text), text, loc });
     } catch (e) {
       out.push({ kind: 'reject', loc, reason: `line ${lineNo}: not valid JSON (${jsonErrorText(e)})`, text: clip(text) });
     }
@@ -360,9 +385,9 @@ export function csvHeader(sample: string): string[] | null {
   }
 }
 
-export function createRawSource(container: Container): RawSource {
+export function createRawSource(container: Container, counting?: ByteCounting): RawSource {
   switch (container) {
-    case 'json-lines': return jsonLines();
+    case 'json-lines': return jsonLines(counting);
     case 'json-array': return jsonValues('array');
     case 'json-object': return jsonValues('sequence');
     case 'csv': return csvRows();

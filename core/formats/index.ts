@@ -3,7 +3,7 @@
 import type { ParsedItem } from '../model.ts';
 import type { FormatId, StreamParser } from './types.ts';
 import { FORMATS } from './catalogue.ts';
-import type { Container, RawRecord, RawSource } from './containers.ts';
+import type { ByteCounting, Container, RawRecord, RawSource } from './containers.ts';
 import { createRawSource, sniffContainer } from './containers.ts';
 import { graphItems, mailboxAuditItem, sentinelItem, sualItem, ualItem } from './records.ts';
 import { configItems } from './config.ts';
@@ -11,6 +11,7 @@ import { configItems } from './config.ts';
 export { detectFormat } from './detect.ts';
 export { normaliseRecord, RecordError } from '../normalise.ts';
 export type { Detection, FormatDescription, FormatId, StreamParser } from './types.ts';
+export type { ByteCounting } from './containers.ts';
 
 export { FORMATS, IMPORT_FORMAT_IDS } from './catalogue.ts';
 
@@ -30,7 +31,7 @@ function odataEnvelope(inner: Mapper): Mapper {
 
 function mapperFor(format: FormatId, csv: boolean): Mapper {
   switch (format) {
-    case 'ual-json': return (r) => [ualItem(r.value, r.text, r.loc)];
+    case 'ual-json': return (r) => [ualItem(r.value, r.text, r.loc, r.bytes)];
     case 'purview-csv':
     case 'sual-csv':
     case 'sual-json': return odataEnvelope((r) => [sualItem(r.value, r.text, r.loc, csv)]);
@@ -56,9 +57,9 @@ const JSON_ONLY = new Set<FormatId>(['ual-json', 'sual-json', 'graph-json', 'mai
 /**
  * An incremental parser for one format. The container (JSON lines / array / object, CSV) is decided
  * from the first characters of the text, so callers need not know it; configuration formats accept
- * both JSON and CSV.
+ * both JSON and CSV. With `counting`, a record that is a whole line of the file is given its bytes.
  */
-export function createParser(format: FormatId): StreamParser {
+export function createParser(format: FormatId, counting?: ByteCounting): StreamParser {
   if (!FORMATS.some((f) => f.id === format)) throw new Error(`unknown format "${String(format)}"`);
   let head = '';
   let src: RawSource | null = null;
@@ -90,7 +91,7 @@ export function createParser(format: FormatId): StreamParser {
       return [{ kind: 'reject', loc: { line: 1 }, reason: `line 1: ${format} expects JSON but the text does not start with "[" or "{"` }];
     }
     container = c;
-    src = createRawSource(c);
+    src = createRawSource(c, counting);
     map = mapperFor(format, c === 'csv');
     const text = head;
     head = '';

@@ -4,6 +4,7 @@ import type { AuditEvent, ParsedItem, SourceLocation } from '../model.ts';
 import { normaliseWithHints, RecordError, maybeJson, syntheticId } from '../normalise.ts';
 import type { EnvelopeHints } from '../normalise.ts';
 import { describeLoc } from './containers.ts';
+import type { ByteRange } from './containers.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -59,14 +60,21 @@ function findNested(o: Obj, path: string, depth: number, out: Candidate[]): void
   }
 }
 
-export function ualItem(value: unknown, text: string, loc: SourceLocation): ParsedItem {
+/**
+ * A raw record, or one unwrapped from a pipeline envelope. `bytes`: where `text` lies in the file; a
+ * record that is the whole text keeps it as `auditDataBytes` (its AuditData is those bytes).
+ */
+export function ualItem(value: unknown, text: string, loc: SourceLocation, bytes?: ByteRange): ParsedItem {
   if (!isObj(value)) {
     return reject(loc, `expected a JSON object, found ${Array.isArray(value) ? 'an array' : JSON.stringify(value)?.slice(0, 40)}`, text);
   }
+  const whole = (): AuditEvent => {
+    const e = normaliseWithHints(value, text, undefined);
+    if (bytes) e.auditDataBytes = bytes;
+    return e;
+  };
   // hot path: the record itself
-  if (value.CreationTime !== undefined || looksLikeAuditRecord(value)) {
-    return eventOrReject(loc, text, () => normaliseWithHints(value, text, undefined));
-  }
+  if (value.CreationTime !== undefined || looksLikeAuditRecord(value)) return eventOrReject(loc, text, whole);
   const found: Candidate[] = [];
   findNested(value, '', 0, found);
   if (found.length === 1) {
@@ -77,7 +85,7 @@ export function ualItem(value: unknown, text: string, loc: SourceLocation): Pars
     return reject(loc, `ambiguous envelope: ${found.length} nested objects look like audit records (${found.map((c) => c.path).join(', ')}); none imported`, text);
   }
   // nothing recognisable: let the normaliser say what is missing (e.g. "no CreationTime")
-  return eventOrReject(loc, text, () => normaliseWithHints(value, text, undefined));
+  return eventOrReject(loc, text, whole);
 }
 
 // ---- Graph auditLogRecord ----------------------------------------------------------------------

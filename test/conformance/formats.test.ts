@@ -376,3 +376,43 @@ describe('createParser guards', () => {
     expect(rejects(items)).toEqual(['row 1 (line 2): has 2 cells but the header has 6']);
   });
 });
+
+describe('byte ranges of JSON lines (where a record lies in its evidence file)', () => {
+  const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+  const rec = (id: string, subject: string) => JSON.stringify({ CreationTime: '2024-06-01T10:00:00', Id: id, Operation: 'Send', RecordType: 2, Workload: 'Exchange', Item: { Subject: subject } });
+
+  function parseFileBytes(bytes: Buffer, chunk: number): ParsedItem[] {
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    const text = bytes.toString('utf8', bom);
+    const p = createParser('ual-json', { byteBase: bom, utf8Length });
+    const out: ParsedItem[] = [];
+    for (let i = 0; i < text.length; i += chunk) out.push(...p.push(text.slice(i, i + chunk)));
+    return [...out, ...p.end()];
+  }
+
+  it('locate each whole-line record by its bytes through multi-byte text, CRLF, blank lines and a byte-order mark, whatever the chunking', () => {
+    const lines = [rec('a', 'Überfällig'), rec('b', '会議の議事録 📎'), '', rec('c', 'plain'), '  ', rec('d', 'é\u00e9')];
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines.join('\r\n') + '\n', 'utf8')]);
+    for (const chunk of [1, 5, 64, bytes.length]) {
+      const evs = events(parseFileBytes(bytes, chunk));
+      expect(evs.map((e) => e.recordId)).toEqual(['a', 'b', 'c', 'd']);
+      for (const e of evs) expect(bytes.toString('utf8', e.auditDataBytes!.start, e.auditDataBytes!.end)).toBe(e.auditDataText);
+    }
+  });
+
+  it('give no range to a record unwrapped from an envelope (its AuditData is not the line), nor without a way to count bytes', () => {
+    const wrapped = JSON.stringify({ event: JSON.parse(rec('w', 'x')) as unknown, host: 'collector-1' });
+    const evs = events(parseFileBytes(Buffer.from(`${rec('a', 'x')}\n${wrapped}\n`), 1000));
+    expect(evs.map((e) => [e.recordId, e.auditDataBytes === undefined])).toEqual([['a', false], ['w', true]]);
+    expect(events(parseChunks('ual-json', rec('a', 'x') + '\n', 100))[0]!.auditDataBytes).toBeUndefined();
+  });
+
+  it('stop giving ranges at a byte that is not UTF-8: the decoder replaced it, so later offsets cannot be trusted', () => {
+    const bytes = Buffer.concat([Buffer.from(rec('a', 'ok') + '\n'), Buffer.from(rec('b', 'bad ') + '\n'), Buffer.from(rec('c', 'ok') + '\n')]);
+    const bad = bytes.indexOf('bad ') + 3;
+    bytes[bad] = 0xff; // the space after "bad" becomes an invalid byte
+    const evs = events(parseFileBytes(bytes, 100));
+    expect(evs.map((e) => [e.recordId, e.auditDataBytes !== undefined])).toEqual([['a', true], ['b', false], ['c', false]]);
+    expect(evs[1]!.auditDataText).toContain('bad\uFFFD'); // stored as the decoder gave it (db/auditData.ts never sees a range for it)
+  });
+});
