@@ -1,7 +1,7 @@
 // The UI in a real browser: the renderer is built with Vite, served by the web bridge over a case of a
 // few thousand imported records, and driven in Chromium with playwright-core. Counts the page shows are
 // checked against the case database. Leaves a screenshot in test/ui/__screenshots__/timeline.png.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -202,6 +202,35 @@ describe('timeline UI in Chromium', () => {
       await p.close();
       await emptyBridge.close();
       emptyApi.close();
+    }
+  });
+
+  it('says inside the detail pane when an event\'s evidence file has changed, the long path wrapped', async () => {
+    const dir = join(work, 'tampered');
+    const h = createCase(dir, { name: 'Tampered', examiner: 'J. Examiner' });
+    const src = join(work, 'one.jsonl');
+    writeFileSync(src, jsonl([mailItemsAccessed(1, { id: 'changed-1' })]));
+    const r = await importFile(h, src);
+    h.close();
+    // The record's line stays where the case says it is, but is no longer the record imported.
+    const stored = join(dir, 'evidence', r.sha256.slice(0, 2), r.sha256);
+    chmodSync(stored, 0o644);
+    writeFileSync(stored, '[' + readFileSync(stored, 'utf8').slice(1));
+    const tamperedApi = createHandlers(dir);
+    const tamperedBridge = await startWebBridge({ handlers: tamperedApi.handlers, staticDir: join(work, 'dist') });
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await p.goto(tamperedBridge.url);
+      await p.locator('[data-testid=timeline-row][data-event-id="changed-1"]').click();
+      const alert = p.getByRole('alert').first();
+      await alert.waitFor();
+      expect(await alert.innerText()).toMatch(/record changed-1: bytes \d+-\d+ of evidence\/\S+ is not the JSON record imported from it; the evidence file has changed: run blindspot verify/);
+      const fits = await alert.evaluate((el) => el.scrollWidth <= el.clientWidth && el.getBoundingClientRect().right <= el.ownerDocument.documentElement.clientWidth);
+      expect(fits).toBe(true);
+    } finally {
+      await p.close();
+      await tamperedBridge.close();
+      tamperedApi.close();
     }
   });
 
