@@ -57,7 +57,8 @@ export interface AuditEvent {
   auditDataText?: string;
   /**
    * Where auditDataText lies in the file it was read from, in bytes [start, end), when it is a whole
-   * line of that file (JSON lines): the case stores the range and reads the text from the evidence file.
+   * record of that file as written (a JSON line, an element of a JSON array, a top-level JSON object):
+   * the case stores the range and reads the text from the evidence file.
    */
   auditDataBytes?: { start: number; end: number };
   /** Access items for MailItemsAccessed and related records (empty otherwise). */

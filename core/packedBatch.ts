@@ -67,7 +67,7 @@ const num = (v: number | null | undefined): number => (v === null || v === undef
 
 /**
  * Packs a batch of parsed items. The AuditData stored is the text as received when there was one; when
- * that text is a whole line of the evidence file only its byte range travels (and is stored).
+ * that text is a whole record of the evidence file as written, only its byte range travels (and is stored).
  */
 export function packItems(items: ParsedItem[], bytesRead: number): PackedBatch {
   const parts: string[] = [];

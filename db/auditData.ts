@@ -1,7 +1,8 @@
-// The AuditData of stored events. A record that is a whole line of its evidence file (JSON lines) keeps
-// only that line's byte range (migration 0007) and its AuditData is read from the file: the evidence
-// store is write-once, and `verify` checks each file against its hash. Any other record keeps its
-// AuditData in event_data.
+// The AuditData of stored events. A record that is a whole record of its evidence file as written (a
+// JSON line, an element of a JSON array, a top-level JSON object) keeps only its byte range (migration
+// 0007) and its AuditData is read from the file: the evidence store is write-once, and `verify` checks
+// each file against its hash. Any other record (a CSV cell, a record nested in an envelope or another
+// format's fields) keeps its AuditData in event_data.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CaseDataError } from './database.ts';

@@ -69,10 +69,17 @@ describe('import', () => {
     const r = await importFile(h, src);
     await importFile(h, join(import.meta.dirname, '../test/fixtures/formats/purview.csv'), { skipBad: true }); // its row 3 is broken on purpose
     expect(h.db.prepare('SELECT count(*) FROM event_data d JOIN events e ON e.id = d.event_id WHERE e.evidence_id = 1').pluck().get()).toBe(0);
-    expect(h.db.prepare('SELECT count(*) FROM event_data d JOIN events e ON e.id = d.event_id WHERE e.evidence_id = 2 AND e.audit_data_start IS NULL').pluck().get()).toBeGreaterThan(0);
+    expect(h.db.prepare('SELECT count(*) FROM event_data d JOIN events e ON e.id = d.event_id WHERE e.evidence_id = 2 AND e.audit_data_start IS NULL').pluck().get()).toBeGreaterThan(0); // the CSV
     expect(eventDetail(h.db, ruleId)!.auditData).toEqual(rule);
     const change = readChangeRecords(h.db, ['New-InboxRule']).find((c) => c.recordId === ruleId);
     expect(change?.parameters.get('Name')).toBe('Überfällig 会議 📎');
+    // A Management Activity API blob (a JSON array, pretty-printed here): each element is read from the file too.
+    const blob = join(tmp(), 'blob.json');
+    const blobRecords = [2, 3].map((i) => ({ ...mailItemsAccessed(i), Id: `blob-${i}` }));
+    writeFileSync(blob, JSON.stringify(blobRecords, null, 2));
+    const rb = await importFile(h, blob);
+    expect(h.db.prepare('SELECT count(*) FROM events e JOIN evidence v ON v.id = e.evidence_id WHERE v.sha256 = ? AND e.audit_data_start IS NOT NULL AND NOT EXISTS (SELECT 1 FROM event_data d WHERE d.event_id = e.id)').pluck().get(rb.sha256)).toBe(2);
+    expect(eventDetail(h.db, 'blob-3')!.auditData).toEqual(blobRecords[1]);
 
     const stored = join(dir, 'evidence', r.sha256.slice(0, 2), r.sha256);
     const original = readFileSync(stored);

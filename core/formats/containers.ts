@@ -124,7 +124,7 @@ export function jsonLines(counting?: ByteCounting): RawSource {
 // JSON.parse, so the JSON grammar itself is still checked by the engine. Memory is bounded by the
 // largest single element, never the file.
 
-export function jsonValues(mode: 'array' | 'sequence'): RawSource {
+export function jsonValues(mode: 'array' | 'sequence', counting?: ByteCounting): RawSource {
   let buf = '';
   let pos = 0;            // scan position in buf
   let depth = 0;          // bracket depth (array mode: the outer array counts as 1)
@@ -137,13 +137,29 @@ export function jsonValues(mode: 'array' | 'sequence'): RawSource {
   let line = 1;           // physical line at `pos`
   let trailingReported = false;
   let broken = false;     // an unrecoverable structural error was reported; ignore the rest
+  // Bytes, as in jsonLines: `byte` is the file offset of buf[counted]; counting moves forward only, so
+  // each character is measured once. -1: no counting (none asked for, or a U+FFFD seen).
+  let byte = counting ? counting.byteBase : -1;
+  let counted = 0;
+
+  /** Moves the byte count to buf[to]; the byte offset there, or -1. */
+  function countTo(to: number): number {
+    if (byte < 0 || to <= counted) return byte;
+    const s = buf.slice(counted, to);
+    byte = s.includes('\uFFFD') ? -1 : byte + counting!.utf8Length(s);
+    counted = to;
+    return byte;
+  }
 
   function emit(end: number, out: RawRecord[]): void {
     const text = buf.slice(elemStart, end);
     const loc: SourceLocation = mode === 'array' ? { offset: index, line: elemLine } : { line: elemLine };
     index++;
+    const start = countTo(elemStart);
+    const stop = countTo(end);
     try {
-      out.push({ kind: 'value', value: JSON.parse(text), text, loc });
+      const value: unknown = JSON.parse(text);
+      out.push(start >= 0 && stop >= 0 ? { kind: 'value', value, text, loc, bytes: { start, end: stop } } : { kind: 'value', value, text, loc });
     } catch (e) {
       out.push({ kind: 'reject', loc, reason: `${describeLoc(loc)}: not valid JSON (${jsonErrorText(e)})`, text: clip(text) });
     }
@@ -228,8 +244,10 @@ export function jsonValues(mode: 'array' | 'sequence'): RawSource {
     // drop consumed text so memory stays bounded by one element
     const keep = elemStart >= 0 ? elemStart : pos;
     if (keep > 0) {
+      countTo(keep);
       buf = buf.slice(keep);
       pos -= keep;
+      counted -= keep;
       if (elemStart >= 0) elemStart = 0;
     }
   }
@@ -388,8 +406,8 @@ export function csvHeader(sample: string): string[] | null {
 export function createRawSource(container: Container, counting?: ByteCounting): RawSource {
   switch (container) {
     case 'json-lines': return jsonLines(counting);
-    case 'json-array': return jsonValues('array');
-    case 'json-object': return jsonValues('sequence');
+    case 'json-array': return jsonValues('array', counting);
+    case 'json-object': return jsonValues('sequence', counting);
     case 'csv': return csvRows();
   }
 }

@@ -57,7 +57,7 @@ const JSON_ONLY = new Set<FormatId>(['ual-json', 'sual-json', 'graph-json', 'mai
 /**
  * An incremental parser for one format. The container (JSON lines / array / object, CSV) is decided
  * from the first characters of the text, so callers need not know it; configuration formats accept
- * both JSON and CSV. With `counting`, a record that is a whole line of the file is given its bytes.
+ * both JSON and CSV. With `counting`, each JSON record (a line, an array element, a top-level value) is given its bytes.
  */
 export function createParser(format: FormatId, counting?: ByteCounting): StreamParser {
   if (!FORMATS.some((f) => f.id === format)) throw new Error(`unknown format "${String(format)}"`);

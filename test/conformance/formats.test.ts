@@ -377,7 +377,7 @@ describe('createParser guards', () => {
   });
 });
 
-describe('byte ranges of JSON lines (where a record lies in its evidence file)', () => {
+describe('byte ranges of JSON records (where a record lies in its evidence file)', () => {
   const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
   const rec = (id: string, subject: string) => JSON.stringify({ CreationTime: '2024-06-01T10:00:00', Id: id, Operation: 'Send', RecordType: 2, Workload: 'Exchange', Item: { Subject: subject } });
 
@@ -400,6 +400,23 @@ describe('byte ranges of JSON lines (where a record lies in its evidence file)',
     }
   });
 
+  it('locate each element of a JSON array (a Management API blob) and each object of a pretty-printed sequence, whatever the chunking', () => {
+    const a = JSON.parse(rec('a', 'Überfällig')) as unknown;
+    const b = JSON.parse(rec('b', '会議の議事録 📎')) as unknown;
+    const c = JSON.parse(rec('c', 'plain')) as unknown;
+    const files = {
+      array: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`[\r\n  ${JSON.stringify(a, null, 2)},\r\n  ${JSON.stringify(b)} , ${JSON.stringify(c, null, 4)}\r\n]\r\n`)]),
+      sequence: Buffer.from(`${JSON.stringify(a, null, 2)}\n${JSON.stringify(b, null, 2)}\n\n${JSON.stringify(c, null, 2)}\n`),
+    };
+    for (const [kind, bytes] of Object.entries(files)) {
+      for (const chunk of [1, 5, 64, bytes.length]) {
+        const evs = events(parseFileBytes(bytes, chunk));
+        expect(evs.map((e) => e.recordId), `${kind}, chunks of ${chunk}`).toEqual(['a', 'b', 'c']);
+        for (const e of evs) expect(bytes.toString('utf8', e.auditDataBytes!.start, e.auditDataBytes!.end), `${kind}, chunks of ${chunk}`).toBe(e.auditDataText);
+      }
+    }
+  });
+
   it('give no range to a record unwrapped from an envelope (its AuditData is not the line), nor without a way to count bytes', () => {
     const wrapped = JSON.stringify({ event: JSON.parse(rec('w', 'x')) as unknown, host: 'collector-1' });
     const evs = events(parseFileBytes(Buffer.from(`${rec('a', 'x')}\n${wrapped}\n`), 1000));
@@ -413,6 +430,9 @@ describe('byte ranges of JSON lines (where a record lies in its evidence file)',
     bytes[bad] = 0xff; // the space after "bad" becomes an invalid byte
     const evs = events(parseFileBytes(bytes, 100));
     expect(evs.map((e) => [e.recordId, e.auditDataBytes !== undefined])).toEqual([['a', true], ['b', false], ['c', false]]);
+    const array = Buffer.concat([Buffer.from('['), Buffer.from(rec('a', 'ok') + ','), Buffer.from(rec('b', 'bad ') + ','), Buffer.from(rec('c', 'ok') + ']')]);
+    array[array.indexOf('bad ') + 3] = 0xff;
+    expect(events(parseFileBytes(array, 7)).map((e) => [e.recordId, e.auditDataBytes !== undefined])).toEqual([['a', true], ['b', false], ['c', false]]);
     expect(evs[1]!.auditDataText).toContain('bad\uFFFD'); // stored as the decoder gave it (db/auditData.ts never sees a range for it)
   });
 });
