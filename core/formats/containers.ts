@@ -27,6 +27,38 @@ export interface ByteRange { start: number; end: number }
  */
 export interface ByteCounting { byteBase: number; utf8Length: (s: string) => number }
 
+/**
+ * The file offset reached as a container consumes its text in file order, so that a record's text can be
+ * located by its bytes (what it stores can then point into the evidence file rather than copy it:
+ * db/auditData.ts). A U+FFFD may be the decoder's stand-in for bytes that were not UTF-8, after which the
+ * count cannot be trusted: the offset is -1 from there on, as it is when no counting was asked for.
+ */
+class ByteCounter {
+  private byte: number;
+  private readonly utf8Length: ((s: string) => number) | undefined;
+  constructor(counting: ByteCounting | undefined) {
+    this.byte = counting ? counting.byteBase : -1;
+    this.utf8Length = counting?.utf8Length;
+  }
+
+  get offset(): number {
+    return this.byte;
+  }
+
+  /** Moves past `s` and `extraBytes` more (ASCII the caller has measured); returns the new offset. */
+  skip(s: string, extraBytes = 0): number {
+    if (this.byte >= 0) this.byte = s.includes('\uFFFD') ? -1 : this.byte + this.utf8Length!(s) + extraBytes;
+    return this.byte;
+  }
+}
+
+const range = (start: number, end: number): ByteRange | undefined => (start >= 0 && end >= 0 ? { start, end } : undefined);
+
+/** A parsed record with its text and, when it was located, its bytes. */
+function valueRecord(value: unknown, text: string, loc: SourceLocation, bytes: ByteRange | undefined): RawRecord {
+  return bytes ? { kind: 'value', value, text, loc, bytes } : { kind: 'value', value, text, loc };
+}
+
 export interface RawSource {
   push(chunk: string): RawRecord[];
   end(): RawRecord[];
@@ -57,25 +89,14 @@ export function describeLoc(loc: SourceLocation): string {
 export function jsonLines(counting?: ByteCounting): RawSource {
   let pending = '';
   let lineNo = 0;
-  // The file offset of the next line. A record that is a whole line is given its bytes, so that what it
-  // stores can point into the evidence file rather than copy it (db/auditData.ts). A U+FFFD in a line
-  // may be the decoder's stand-in for bytes that were not UTF-8, after which the count cannot be trusted:
-  // no later line gets a range.
-  let byte = counting ? counting.byteBase : -1;
+  const at = new ByteCounter(counting);
 
   function handle(line: string, out: RawRecord[]): void {
     lineNo++;
     const text = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
-    let bytes: ByteRange | undefined;
-    if (byte >= 0) {
-      if (line.includes('\uFFFD')) {
-        byte = -1;
-      } else {
-        const end = byte + counting!.utf8Length(text);
-        bytes = { start: byte, end };
-        byte = end + (text.length < line.length ? 2 : 1); // the line's CR, if any, and LF
-      }
-    }
+    const start = at.offset;
+    const bytes = range(start, at.skip(text));
+    at.skip('', line.length - text.length + 1); // the line's CR, if any, and LF
     // blank lines are skipped (a trailing newline, or pipelines that separate with blank lines)
     let blank = true;
     for (let i = 0; i < text.length; i++) {
@@ -85,7 +106,7 @@ export function jsonLines(counting?: ByteCounting): RawSource {
     if (blank) return;
     const loc = { line: lineNo };
     try {
-      out.push(bytes ? { kind: 'value', value: JSON.parse(text), text, loc, bytes } : { kind: 'value', value: JSON.parse(text), text, loc });
+      out.push(valueRecord(JSON.parse(text), text, loc, bytes));
     } catch (e) {
       out.push({ kind: 'reject', loc, reason: `line ${lineNo}: not valid JSON (${jsonErrorText(e)})`, text: clip(text) });
     }
@@ -137,29 +158,24 @@ export function jsonValues(mode: 'array' | 'sequence', counting?: ByteCounting):
   let line = 1;           // physical line at `pos`
   let trailingReported = false;
   let broken = false;     // an unrecoverable structural error was reported; ignore the rest
-  // Bytes, as in jsonLines: `byte` is the file offset of buf[counted]; counting moves forward only, so
-  // each character is measured once. -1: no counting (none asked for, or a U+FFFD seen).
-  let byte = counting ? counting.byteBase : -1;
+  const at = new ByteCounter(counting); // at the file offset of buf[counted]: each character is measured once
   let counted = 0;
 
-  /** Moves the byte count to buf[to]; the byte offset there, or -1. */
+  /** Moves the byte count to buf[to]; the file offset there, or -1. */
   function countTo(to: number): number {
-    if (byte < 0 || to <= counted) return byte;
-    const s = buf.slice(counted, to);
-    byte = s.includes('\uFFFD') ? -1 : byte + counting!.utf8Length(s);
+    if (at.offset < 0 || to <= counted) return at.offset;
+    const from = counted;
     counted = to;
-    return byte;
+    return at.skip(buf.slice(from, to));
   }
 
   function emit(end: number, out: RawRecord[]): void {
     const text = buf.slice(elemStart, end);
     const loc: SourceLocation = mode === 'array' ? { offset: index, line: elemLine } : { line: elemLine };
     index++;
-    const start = countTo(elemStart);
-    const stop = countTo(end);
+    const bytes = range(countTo(elemStart), countTo(end));
     try {
-      const value: unknown = JSON.parse(text);
-      out.push(start >= 0 && stop >= 0 ? { kind: 'value', value, text, loc, bytes: { start, end: stop } } : { kind: 'value', value, text, loc });
+      out.push(valueRecord(JSON.parse(text), text, loc, bytes));
     } catch (e) {
       out.push({ kind: 'reject', loc, reason: `${describeLoc(loc)}: not valid JSON (${jsonErrorText(e)})`, text: clip(text) });
     }
