@@ -15,7 +15,7 @@
 // Windows of one (mailbox, kind, confidence) are merged where they overlap or touch.
 import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
 import { classifyAccount } from './classify.ts';
-import { currentLicenceVerdict, licenceVerdict, mergeLicenceRows, newestSnapshotRows, withPlansFromRaw } from './licences.ts';
+import { licenceVerdictOf, mergeLicenceRows, newestSnapshotRows, withPlansFromRaw } from './licences.ts';
 import { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
@@ -454,8 +454,8 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
     // unlicensed
     if (licencesByUser !== null) {
       const rows = licencesByUser.get(key) ?? [];
-      const verdict = currentLicenceVerdict(rows);
       const current = newestSnapshotRows(rows); // the rows the verdict rests on, cited as evidence
+      const verdict = licenceVerdictOf(current);
       const hasActivity = (activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 || verdict.plansUnknown === true;
       if (!verdict.advancedAuditing) {
         windows.push({
@@ -500,7 +500,7 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
         evidence: latestCfg ? [row(latestCfg)] : [],
       });
     }
-    const premium = licencesByUser !== null && licenceVerdict(mergeLicenceRows((licencesByUser.get(key) ?? []).map(withPlansFromRaw))).advancedAuditing;
+    const premium = licencesByUser !== null && licenceVerdictOf(licencesByUser.get(key) ?? []).advancedAuditing;
     const ualLost = ualLostBefore(referenceMs, premium, opts.ualRetentionDays);
     if (ualLost > range.startMs) {
       windows.push({

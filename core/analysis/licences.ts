@@ -23,7 +23,7 @@ const ASSIGN_BAD = new Set(['error', 'disabled']);
  * their times differ by the minutes the posture took: rows within this spread of the newest are one
  * snapshot.
  */
-export const SNAPSHOT_SPREAD_MS = 60 * 60_000;
+const SNAPSHOT_SPREAD_MS = 60 * 60_000;
 
 /** The rows of the newest snapshot: those within SNAPSHOT_SPREAD_MS of the newest row. */
 export function newestSnapshotRows<T>(rows: ConfigObservation<T>[]): ConfigObservation<T>[] {
@@ -31,9 +31,14 @@ export function newestSnapshotRows<T>(rows: ConfigObservation<T>[]): ConfigObser
   return rows.filter((r) => r.asOfMs >= newest - SNAPSHOT_SPREAD_MS);
 }
 
+/** One user's licence verdict from the rows given, Graph's two halves joined. */
+export function licenceVerdictOf(rows: ConfigObservation<LicenceAssignment>[]): LicenceVerdict {
+  return licenceVerdict(mergeLicenceRows(rows.map(withPlansFromRaw)));
+}
+
 /** One user's licence verdict as of the newest snapshot of their rows. */
 export function currentLicenceVerdict(rows: ConfigObservation<LicenceAssignment>[]): LicenceVerdict {
-  return licenceVerdict(mergeLicenceRows(newestSnapshotRows(rows).map(withPlansFromRaw)));
+  return licenceVerdictOf(newestSnapshotRows(rows));
 }
 
 /**
