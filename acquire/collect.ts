@@ -26,9 +26,14 @@ export interface FetchedPage {
 
 export type PageSink = (p: FetchedPage) => Promise<void>;
 
-/** A response as the sink stores it: the body as received, the request sent, the status and headers. */
+/** A response as it is stored: the body as received, the request sent, the status and headers. */
+export function responsePage(r: CallResult, format: FormatId, rows: number): Omit<FetchedPage, 'ledgerId'> {
+  return { format, body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows };
+}
+
+/** A response of a slice, as the sink stores it. */
 export function pageOf(job: SliceJob, r: CallResult, format: FormatId, rows: number): FetchedPage {
-  return { ledgerId: job.ledgerId, format, body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows };
+  return { ledgerId: job.ledgerId, ...responsePage(r, format, rows) };
 }
 
 export type SliceResult =

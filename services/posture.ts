@@ -10,6 +10,8 @@ import type { ReadableDB } from '../db/database.ts';
 import { invokePages, probeMailboxAuditLog } from '../acquire/exchange.ts';
 import { graphPages } from '../acquire/graph.ts';
 import { listSubscriptions } from '../acquire/manage.ts';
+import { responsePage } from '../acquire/collect.ts';
+import type { CallResult } from '../acquire/api.ts';
 import { exoTime } from '../acquire/slicing.ts';
 import type { SourceId } from '../db/ledger.ts';
 import type { CaseHandle } from './caseFolder.ts';
@@ -46,14 +48,16 @@ export async function takePosture(h: CaseHandle, s: Session, o: { users?: string
       summary.parts.push({ what, ok: false, rows: 0, error: `${e.message}${e.hint ? ` (${e.hint})` : ''}` });
     }
   };
+  /** Stores one answer page as evidence and in the snapshot tables; returns its configuration rows. */
+  const store = async (r: CallResult & { value: unknown[] }, format: FormatId, details: Record<string, unknown>): Promise<number> => {
+    const { configRows } = await storePage(h, responsePage(r, format, r.value.length), details);
+    summary.pages++;
+    summary.configRows += configRows;
+    return configRows;
+  };
   const exoConfig = (cmdlet: string, params: Record<string, unknown>, format: FormatId) => async (): Promise<number> => {
     let rows = 0;
-    for await (const r of invokePages(exo, cmdlet, params, cmdlet, o.signal)) {
-      const res = await storePage(h, { format, body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows: r.value.length }, { posture: cmdlet });
-      summary.pages++;
-      summary.configRows += res.configRows;
-      rows += res.configRows;
-    }
+    for await (const r of invokePages(exo, cmdlet, params, cmdlet, o.signal)) rows += await store(r, format, { posture: cmdlet });
     return rows;
   };
   await part('Get-OrganizationConfig (AuditDisabled)', exoConfig('Get-OrganizationConfig', {}, 'config-organization'));
@@ -66,10 +70,7 @@ export async function takePosture(h: CaseHandle, s: Session, o: { users?: string
     let rows = 0;
     for await (const r of graphPages(g, 'users?$select=id,userPrincipalName,assignedLicenses,licenseAssignmentStates&$top=999', 'list users and their licences', o.signal)) {
       for (const u of r.value) if (typeof u.id === 'string') userIds.push({ id: u.id, upn: String(u.userPrincipalName ?? '') });
-      const res = await storePage(h, { format: 'config-licence', body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows: r.value.length }, { posture: 'users' });
-      summary.pages++;
-      summary.configRows += res.configRows;
-      rows += res.configRows;
+      rows += await store(r, 'config-licence', { posture: 'users' });
     }
     return rows;
   });
@@ -81,10 +82,7 @@ export async function takePosture(h: CaseHandle, s: Session, o: { users?: string
       // Addressed by UPN: the page's @odata.context then names the user, which is what ties each licence
       // row to its mailbox when the page is parsed.
       for await (const r of graphPages(g, `users/${encodeURIComponent(u.upn)}/licenseDetails`, `licence details of ${u.upn}`, o.signal)) {
-        const res = await storePage(h, { format: 'config-licence', body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows: r.value.length }, { posture: 'licenseDetails', user: u.upn });
-        summary.pages++;
-        summary.configRows += res.configRows;
-        rows += res.configRows;
+        rows += await store(r, 'config-licence', { posture: 'licenseDetails', user: u.upn });
       }
     }
     return rows;
