@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TimelineEntry } from '../core/api.ts';
@@ -105,6 +105,25 @@ describe('API handlers over a case', () => {
       expect(d.items).toEqual([{ folderPath: '\\Inbox', internetMessageId: '<msg-3@contoso.com>', accessType: 'Bind', sizeBytes: 1234 }]);
       expect(d.evidence).toEqual({ sha256, line: 4 });
       expect(await callApi(api.handlers, 'event.get', { id: 'nope' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('reports an evidence file that no longer holds the records read from it as the case\'s problem, in the detail and in the blind spots', async () => {
+    const { dir, sha256 } = await makeCase();
+    const api = createHandlers(dir);
+    try {
+      // The New-InboxRule record's line, still where the case says it is, no longer a JSON object.
+      const stored = join(dir, 'evidence', sha256.slice(0, 2), sha256);
+      const bytes = readFileSync(stored);
+      const at = bytes.lastIndexOf('{"CreationTime":"2026-05-01T10:00:30"');
+      chmodSync(stored, 0o644);
+      writeFileSync(stored, Buffer.concat([bytes.subarray(0, at), Buffer.from('['), bytes.subarray(at + 1)]));
+      const problem = { ok: false, error: { kind: 'CaseProblem', message: expect.stringMatching(/record admin-1: bytes \d+-\d+ of evidence\/.* the evidence file has changed: run blindspot verify/) } };
+      expect(await callApi(api.handlers, 'event.get', { id: 'admin-1' })).toEqual(problem);
+      expect(await callApi(api.handlers, 'gaps.get', {})).toEqual(problem); // the analysis reads the rule's AuditData
+      expect((await callApi(api.handlers, 'event.get', { id: 'rec-3' })).ok).toBe(true); // other lines still read
     } finally {
       api.close();
     }

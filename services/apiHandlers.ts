@@ -106,14 +106,7 @@ export function createHandlers(caseDir: string): CaseApi {
     },
     'event.get': async (args) => {
       const a = parse(EventArgs, args);
-      let d: ReturnType<typeof eventDetail>;
-      try {
-        d = eventDetail(db, a.id);
-      } catch (e) {
-        // Its AuditData lies in an evidence file that is missing or changed.
-        if (e instanceof CaseDataError) throw new ApiProblem('CaseProblem', `${dir}: ${e.message}`);
-        throw e;
-      }
+      const d = eventDetail(db, a.id);
       if (!d) throw new ApiProblem('NotFound', `No event with id ${a.id} in this case.`);
       const detail: EventDetail = {
         ...toEntry(d),
@@ -123,5 +116,25 @@ export function createHandlers(caseDir: string): CaseApi {
       return detail;
     },
   };
-  return { dir, handlers, close: () => c.close() };
+  return { dir, handlers: reportingCaseData(dir, handlers), close: () => c.close() };
+}
+
+/**
+ * Every handler reports a case that cannot be read as stored (an evidence file that AuditData is read
+ * from, missing or changed; stored JSON that does not parse) as the case's problem, not as an internal
+ * failure: the event detail and the blind spots both read AuditData.
+ */
+function reportingCaseData(dir: string, handlers: ApiHandlers): ApiHandlers {
+  const wrapped: Record<string, (args: never) => Promise<unknown>> = {};
+  for (const [name, handler] of Object.entries(handlers) as [string, (args: never) => Promise<unknown>][]) {
+    wrapped[name] = async (args) => {
+      try {
+        return await handler(args);
+      } catch (e) {
+        if (e instanceof CaseDataError) throw new ApiProblem('CaseProblem', `${dir}: ${e.message}`);
+        throw e;
+      }
+    };
+  }
+  return wrapped as unknown as ApiHandlers;
 }
