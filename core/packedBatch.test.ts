@@ -72,6 +72,15 @@ describe('packed batches', () => {
     expect(ftsBody(other).split(' ')).toEqual(expect.arrayContaining(['admin@contoso.com', 'megan@contoso.com']));
   });
 
+  it('carry the throttling-candidate flag of a record that names IsThrottled True, and not of one that names it False', () => {
+    const throttled = normaliseRecord({ ...mailItemsAccessed(5), OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'True' }] });
+    const r = new PackedReader(packItems([event(throttled, 1), event(normaliseRecord(mailItemsAccessed(6)), 2)], 0));
+    r.advance();
+    expect(r.num(EN.throttleMarker)).toBe(1);
+    r.advance();
+    expect(r.num(EN.throttleMarker)).toBe(0);
+  });
+
   it('mark throttling candidates: a MailItemsAccessed record naming IsThrottled and then True', () => {
     expect(throttleMarker('MailItemsAccessed', '{"Name":"IsThrottled","Value":"True"}')).toBe(1);
     expect(throttleMarker('mailitemsaccessed', '{"Name":"IsThrottled","Value":"True"}')).toBe(1);

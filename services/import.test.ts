@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { readChangeRecords } from '../db/analysis.ts';
+import { readChangeRecords, readThrottleMarkers } from '../db/analysis.ts';
 import { CaseDataError } from '../db/database.ts';
 import { eventDetail, timeline } from '../db/timeline.ts';
 import { createCase, openCase } from './caseFolder.ts';
@@ -92,6 +92,17 @@ describe('import', () => {
     expect(() => eventDetail(h.db, ruleId)).toThrow(/cannot be read \(ENOENT\); run blindspot verify on the case/);
     // A Purview CSV record's AuditData is a copy in event_data (its cell is not the JSON as is): still readable.
     expect(eventDetail(h.db, 'daf566de-0000-486c-b9f7-f8df1d07457f')!.auditData).toMatchObject({ Operation: 'MailItemsAccessed' });
+    h.close();
+  });
+
+  it('flags an imported IsThrottled=True record, which the analysis then confirms from its AuditData', async () => {
+    const dir = newCase();
+    const src = join(tmp(), 'throttled.jsonl');
+    const throttled = { ...mailItemsAccessed(1, { id: 'throttled-1', user: 'megan@contoso.com', time: '2026-05-01T10:00:01' }), OperationProperties: [{ Name: 'IsThrottled', Value: 'True' }] };
+    writeFileSync(src, jsonl([mailItemsAccessed(0), throttled]));
+    const h = openCase(dir);
+    await importFile(h, src);
+    expect(readThrottleMarkers(h.db)).toEqual([{ recordId: 'throttled-1', timeMs: Date.UTC(2026, 4, 1, 10, 0, 1), mailbox: 'megan@contoso.com' }]);
     h.close();
   });
 
@@ -236,10 +247,11 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     (h.db as { pragma: typeof pragma }).pragma = ((s: string, o?: { simple?: boolean }) => { pragmas.push(s); return pragma(s, o); }) as typeof pragma;
     const r = await importFile(h, src);
     expect(r).toMatchObject({ records: 30_000, inserted: 30_000, rejected: 0 });
-    expect(pragmas).toEqual(expect.arrayContaining(['journal_mode = DELETE', 'temp_store = FILE', 'threads = 2', 'cache_size = -2048', 'journal_mode = WAL']));
-    // Each put back afterwards: MEMORY (2), no helper thread, the connection's 64 MiB page cache, foreign keys enforced.
-    for (const [set, back] of [['temp_store = FILE', 'temp_store = 2'], ['threads = 2', 'threads = 0'], ['cache_size = -2048', 'cache_size = -65536'], ['foreign_keys = OFF', 'foreign_keys = ON']]) {
-      expect(pragmas.indexOf(set!)).toBeLessThan(pragmas.indexOf(back!));
+    // Each set during the load, then put back: the rollback journal, MEMORY (2), no helper thread, the
+    // connection's 64 MiB page cache, foreign keys enforced.
+    for (const [set, back] of [['journal_mode = DELETE', 'journal_mode = WAL'], ['temp_store = FILE', 'temp_store = 2'], ['threads = 2', 'threads = 0'], ['cache_size = -2048', 'cache_size = -65536'], ['foreign_keys = OFF', 'foreign_keys = ON']]) {
+      expect(pragmas, set).toContain(set);
+      expect(pragmas.lastIndexOf(back!), back).toBeGreaterThan(pragmas.indexOf(set!));
     }
     expect(indexes(h)).toEqual(before);
     expect(pragma('journal_mode', { simple: true })).toBe('wal');

@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EN, ET, PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
@@ -71,22 +72,32 @@ describe('parsing staged evidence', () => {
     expect(mostQueued).toBeLessThanOrEqual(AHEAD);
   });
 
-  it('stops the worker when the writer stops early, and reports a worker that fails', async () => {
+  // Which descriptors of this process (the worker's included) have the file open: /proc is Linux's.
+  it.runIf(process.platform === 'linux')('stops the worker when the writer stops early: the file is no longer held open', async () => {
     const { file } = mixedFile(6000);
-    // Which descriptors of this process (the worker's included) have the file open; Linux only.
     const openOnFile = () => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === file; } catch { return false; } });
     let seen = 0;
     let openWhileParsing: string[] = [];
     for await (const b of parseFile(file, 'ual-json', { worker: true })) {
       seen += b.count;
-      if (existsSync('/proc/self/fd')) openWhileParsing = openOnFile();
+      openWhileParsing = openOnFile();
       break;
     }
     expect(seen).toBe(BATCH_ITEMS);
-    if (existsSync('/proc/self/fd')) {
-      expect(openWhileParsing).toHaveLength(1); // the worker, waiting for the writer with the file open
-      expect(openOnFile()).toEqual([]); // gone once the writer stops
-    }
+    expect(openWhileParsing).toHaveLength(1); // the worker, waiting for the writer with the file open
+    expect(openOnFile()).toEqual([]); // gone once the writer stops
+  });
+
+  it('reports a parse that fails in the worker, a worker that throws and a worker that exits, instead of waiting for them', async () => {
     await expect(collect(join(tmp(), 'missing.jsonl'), true)).rejects.toThrow(/parsing .*missing\.jsonl: .*ENOENT/);
+    const { file } = mixedFile(10);
+    const dying = (name: string, body: string): URL => {
+      const script = join(tmp(), name);
+      writeFileSync(script, body);
+      return pathToFileURL(script);
+    };
+    const run = async (workerScript: URL) => { for await (const _ of parseFile(file, 'ual-json', { worker: true, workerScript })) { /* none arrive */ } };
+    await expect(run(dying('throws.mjs', "throw new Error('the parser broke');"))).rejects.toThrow('the parser broke');
+    await expect(run(dying('exits.mjs', 'process.exit(7);'))).rejects.toThrow(/the parser thread stopped \(exit code 7\) before the end of .*mixed-10\.jsonl/);
   });
 });

@@ -71,18 +71,20 @@ export interface ParseOptions {
   worker: boolean;
   /** Told how many batches wait for the writer each time the worker delivers one (tests). */
   onQueued?: (batches: number) => void;
+  /** The worker script (tests: one that dies); services/parseWorker.ts otherwise. */
+  workerScript?: URL;
 }
 
 /** Streams a file's packed batches; on a worker thread when `worker` is set. */
 export function parseFile(file: string, format: FormatId, opts: ParseOptions): AsyncGenerator<PackedBatch> | Generator<PackedBatch> {
-  return opts.worker ? viaWorker(file, format, opts.onQueued) : packedBatches(file, format);
+  return opts.worker ? viaWorker(file, format, opts) : packedBatches(file, format);
 }
 
-async function* viaWorker(file: string, format: FormatId, onQueued?: (batches: number) => void): AsyncGenerator<PackedBatch> {
+async function* viaWorker(file: string, format: FormatId, { onQueued, workerScript }: ParseOptions): AsyncGenerator<PackedBatch> {
   // How many batches the writer has taken: the worker waits on it (Atomics) when AHEAD are in flight.
   const flow = new SharedArrayBuffer(4);
   const consumed = new Int32Array(flow);
-  const worker = new Worker(new URL('./parseWorker.ts', import.meta.url), { workerData: { file, format, flow, ahead: AHEAD } });
+  const worker = new Worker(workerScript ?? new URL('./parseWorker.ts', import.meta.url), { workerData: { file, format, flow, ahead: AHEAD } });
   const queue: WorkerMessage[] = [];
   let failure: Error | null = null;
   let wake: (() => void) | null = null;

@@ -36,18 +36,18 @@ function truth(startMs: number, endMs: number, pred: (r: Record<string, unknown>
   return ids;
 }
 
-async function newCase(name = 'certificate'): Promise<{ h: CaseHandle; s: Session; dir: string }> {
+async function newCase(name = 'certificate', on: SimHandle = sim): Promise<{ h: CaseHandle; s: Session; dir: string }> {
   const dir = join(tmpDir(), 'case');
   const h = createCase(dir, { name: 'acq', examiner: 'tester' });
-  const c = client(sim, name);
-  const profile = addTenant(h, { name: 'sim', tenant: sim.tenantId, clientId: c.clientId, auth: name === 'certificate' ? 'certificate' : 'secret', ...(name === 'certificate' ? { certPath: certFile(c) } : {}), authorityHost: sim.origin, caPath: sim.caCertPath });
+  const c = client(on, name);
+  const profile = addTenant(h, { name: 'sim', tenant: on.tenantId, clientId: c.clientId, auth: name === 'certificate' ? 'certificate' : 'secret', ...(name === 'certificate' ? { certPath: certFile(c) } : {}), authorityHost: on.origin, caPath: on.caCertPath });
   const s = await signIn(profile, { ...(c.clientSecret ? { clientSecret: c.clientSecret } : {}), retry: { maxAttempts: 6, baseDelayMs: 20, maxDelayMs: 200, maxRetryAfterMs: 10_000 } });
   return { h, s, dir };
 }
 
 /** Runs `fn` on a new case signed in to the simulated tenant; both are closed however it ends. */
-async function withNewCase(fn: (c: { h: CaseHandle; s: Session; dir: string }) => Promise<void>, name = 'certificate'): Promise<void> {
-  const c = await newCase(name);
+async function withNewCase(fn: (c: { h: CaseHandle; s: Session; dir: string }) => Promise<void>, name = 'certificate', on: SimHandle = sim): Promise<void> {
+  const c = await newCase(name, on);
   try {
     await fn(c);
   } finally {
@@ -135,7 +135,7 @@ describe('acquisition from the simulated tenant', () => {
     });
   });
 
-  it('Management Activity API and the mailbox-audit fallback, recorded in the ledger', async () => {
+  it('Management Activity API and mailbox audit history, recorded in the ledger', async () => {
     await withNewCase(async ({ h, s }) => {
     const r = range();
     // Asked for by name, mailbox audit history is collected over the whole range.
@@ -151,12 +151,10 @@ describe('acquisition from the simulated tenant', () => {
     expect(listings.every((p) => p.records === 0 && /\/subscriptions\/content\?contentType=/.test(JSON.parse(p.request_json).url))).toBe(true);
     expect(pages.filter((p) => p.format === 'ual-json').length).toBeGreaterThan(0);
     expect(pages[0]!.format).toBe('api-answer');
+    // This tenant still answers Search-MailboxAuditLog: asked per mailbox, no fallback.
     const mbx = rows.filter((x) => x.source === 'mailbox-audit');
     expect(mbx.length).toBeGreaterThan(0);
-    if (sim.scenario.tenant.mailboxAuditLogRetired) {
-      expect(mbx.every((x) => x.query.fallback === 'unified-log')).toBe(true);
-      expect(mbx.every((x) => /instead of Search-MailboxAuditLog/.test(x.reason ?? ''))).toBe(true);
-    }
+    expect(mbx.every((x) => x.query.cmdlet === 'Search-MailboxAuditLog' && x.query.fallback === undefined && x.status === 'complete')).toBe(true);
     // Management API blobs hold records by publication time: the range's records are all in the case
     const held = eventIds(h);
     const expected = truth(r.fromMs, r.toMs - 12 * 3_600_000);
@@ -164,6 +162,25 @@ describe('acquisition from the simulated tenant', () => {
     for (const id of expected) if (!held.has(id)) missing++;
     expect(missing).toBe(0);
     });
+  });
+
+  it('where Search-MailboxAuditLog is retired, mailbox audit history comes from the unified log, and each slice says so', async () => {
+    const retired = await startSim({ scenarioInstance: createTestScenario({ days: 1, eventsPerDay: PER_DAY, mailboxAuditLogRetired: true, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000) }), graphPollsPerStep: 1 });
+    try {
+      await withNewCase(async ({ h, s }) => {
+        const from = retired.scenario.range.start.toISOString();
+        const to = retired.scenario.range.end.toISOString();
+        const sum = await acquire(h, s, { tenant: 'sim', from, to, sources: ['mailbox-audit'], explicitSources: true }, { sualResultSize: 100 });
+        expect(sum.failed).toBe(0);
+        const mbx = listLedger(h.db).filter((x) => x.source === 'mailbox-audit');
+        expect(mbx.length).toBeGreaterThan(0);
+        expect(mbx.every((x) => x.query.cmdlet === 'Search-UnifiedAuditLog' && x.query.fallback === 'unified-log')).toBe(true);
+        expect(mbx.every((x) => /instead of Search-MailboxAuditLog/.test(x.reason ?? ''))).toBe(true);
+        expect(sum.bySource['mailbox-audit']?.notes.join(' ')).toMatch(/falling back to the unified log/);
+      }, 'certificate', retired);
+    } finally {
+      await retired.close();
+    }
   });
 
   it('as one of all sources, mailbox audit history is collected only beyond the unified log\'s retention', async () => {
