@@ -118,8 +118,8 @@ export async function sualSlice(t: ExoTarget, job: SliceJob, sink: PageSink, o: 
 }
 
 /**
- * Probes Search-MailboxAuditLog (retired in the cloud, §4.9). Returns null when it answers, or the
- * refusal text when the tenant no longer knows the cmdlet.
+ * Probes Search-MailboxAuditLog (retired in the cloud, §4.9) on one mailbox: available when it answers;
+ * otherwise why not (the tenant no longer knows the cmdlet, or there is no mailbox to ask about).
  */
 export async function probeMailboxAuditLog(t: ExoTarget, identity: string | undefined, signal?: AbortSignal): Promise<{ available: true } | { available: false; reason: string }> {
   if (identity === undefined) return { available: false, reason: 'no mailbox to probe Search-MailboxAuditLog with' };
