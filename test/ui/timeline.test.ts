@@ -209,7 +209,8 @@ describe('timeline UI in Chromium', () => {
     const dir = join(work, 'tampered');
     const h = createCase(dir, { name: 'Tampered', examiner: 'J. Examiner' });
     const src = join(work, 'one.jsonl');
-    writeFileSync(src, jsonl([mailItemsAccessed(1, { id: 'changed-1' })]));
+    // Throttled, so the blind spots read its AuditData too (to confirm the marker).
+    writeFileSync(src, jsonl([{ ...mailItemsAccessed(1, { id: 'changed-1' }), OperationProperties: [{ Name: 'IsThrottled', Value: 'True' }] }]));
     const r = await importFile(h, src);
     h.close();
     // The record's line stays where the case says it is, but is no longer the record imported.
@@ -230,6 +231,17 @@ describe('timeline UI in Chromium', () => {
       const paneRight = (await pane.boundingBox())!.x + (await pane.boundingBox())!.width;
       const fits = await alert.evaluate((el, right) => el.scrollWidth <= el.clientWidth && el.getBoundingClientRect().right <= right, paneRight);
       expect(fits).toBe(true);
+      // The blind spots read the same record: their notice says the same, its Retry label on one line.
+      await p.getByRole('tab', { name: 'Blind spots' }).click();
+      const gapsAlert = p.getByRole('alert');
+      await gapsAlert.waitFor();
+      expect(await gapsAlert.innerText()).toMatch(/Cannot compute the blind spots: .*record changed-1: .*the evidence file has changed/);
+      const oneLine = await gapsAlert.getByRole('button', { name: 'Retry' }).evaluate((el) => {
+        const r = el.ownerDocument.createRange();
+        r.selectNodeContents(el);
+        return r.getClientRects().length;
+      });
+      expect(oneLine).toBe(1);
     } finally {
       await p.close();
       await tamperedBridge.close();
