@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
@@ -14,6 +16,7 @@ import type { AuditDataRef } from '../db/auditData.ts';
 import { BULK_LOAD_BYTES, importFile } from './import.ts';
 import { writeUalJsonl } from '../bench/ualGenerator.ts';
 import { verify } from './bundle.ts';
+import type { WorkerMessage } from './parseSource.ts';
 
 const tmp = useTmp('bs-import-');
 
@@ -229,6 +232,78 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
     const report = await verify(dir);
     expect(report.problems).toEqual([]);
+  });
+});
+
+/** A JSON-lines file of exactly `bytes` bytes, every line a record (the last padded to fit); returns its record count. */
+function ualFileOfSize(path: string, bytes: number): number {
+  const lines: string[] = [];
+  let size = 0;
+  for (let i = 0; ; i++) {
+    const line = JSON.stringify(mailItemsAccessed(i)) + '\n';
+    if (bytes - size - Buffer.byteLength(line) < 4096) {
+      const pad = bytes - size - Buffer.byteLength(JSON.stringify({ ...mailItemsAccessed(i), Pad: '' }) + '\n');
+      lines.push(JSON.stringify({ ...mailItemsAccessed(i), Pad: 'x'.repeat(pad) }) + '\n');
+      break;
+    }
+    lines.push(line);
+    size += Buffer.byteLength(line);
+  }
+  writeFileSync(path, lines.join(''));
+  expect(statSync(path).size).toBe(bytes);
+  return lines.length;
+}
+
+interface SeenWorker { items: number; done: boolean }
+
+/**
+ * The worker threads this thread starts while `run` runs, seen through Node's built-in 'worker_threads'
+ * diagnostics channel, each with the items its batches carried: no hook in the code under test.
+ */
+async function workersDuring<T>(run: () => Promise<T>): Promise<{ result: T; workers: SeenWorker[] }> {
+  const workers: SeenWorker[] = [];
+  const onWorker = (m: unknown): void => {
+    const worker = (m as { worker: Worker }).worker;
+    const seen: SeenWorker = { items: 0, done: false };
+    workers.push(seen);
+    worker.on('message', (msg: WorkerMessage) => {
+      if ('batch' in msg) seen.items += msg.batch.count;
+      else if ('done' in msg) seen.done = true;
+    });
+  };
+  subscribe('worker_threads', onWorker);
+  try {
+    return { result: await run(), workers };
+  } finally {
+    unsubscribe('worker_threads', onWorker);
+  }
+}
+
+// 8 MiB is WORKER_PARSE_BYTES, written out here so that a changed threshold fails too, not only a broken
+// branch: a file of 8 MiB (a modest export) is parsed on a worker thread while this thread writes; one
+// byte less (or an acquired page) inline.
+describe('where an import parses (files of 8 MiB or more on a worker thread)', () => {
+  it('parses a file of 8 MiB on a worker thread: every record the case holds came from its batches', async () => {
+    const src = join(tmp(), 'eight-mib.jsonl');
+    const n = ualFileOfSize(src, 8 << 20);
+    const h = openCase(newCase());
+    const { result, workers } = await workersDuring(() => importFile(h, src));
+    expect(result).toMatchObject({ records: n, inserted: n, rejected: 0 });
+    expect(workers, 'one parse worker, which delivered every record and then its end').toEqual([{ items: n, done: true }]);
+    expect(h.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(n);
+    h.close();
+  });
+
+  it('parses a file one byte under 8 MiB, and a small one, inline: no worker thread is started', async () => {
+    const src = join(tmp(), 'under.jsonl');
+    const n = ualFileOfSize(src, (8 << 20) - 1);
+    const small = join(tmp(), 'small.jsonl');
+    writeFileSync(small, jsonl([0, 1, 2].map((i) => mailItemsAccessed(i))));
+    const h = openCase(newCase());
+    const { result, workers } = await workersDuring(async () => [await importFile(h, src), await importFile(h, small)]);
+    expect(result).toMatchObject([{ records: n, inserted: n, rejected: 0 }, { records: 3, inserted: 3 }]);
+    expect(workers).toEqual([]);
+    h.close();
   });
 });
 
