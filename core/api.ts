@@ -95,12 +95,7 @@ export type Api = {
 
 export type ApiName = keyof Api;
 
-/** Events the workstation may push to the UI (preload `on(event, cb)`); the payload type per event. */
-export type ApiEvents = {
-  /** The case database changed under the window (an import finished); the UI may reload. */
-  'case.changed': { dir: string };
-};
-export type ApiEventName = keyof ApiEvents;
+export type { ApiEventName, ApiEvents, ApiPush } from './apiEvents.ts';
 
 export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
   'case.open': CaseOpenArgs,

@@ -4,7 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createCase } from '../services/caseFolder.ts';
+import { createCase, openCase } from '../services/caseFolder.ts';
+import { EVENT_CHANNEL } from './channels.ts';
 import { APP_URL, CONTENT_SECURITY_POLICY, IPC_CHANNEL } from './ipc.ts';
 import { WEB_PREFERENCES } from './policy.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,7 @@ const fake = vi.hoisted(() => ({
   protocolHandlers: new Map<string, (req: { url: string; method: string }) => Promise<Response>>(),
   appHandlers: new Map<string, (...a: unknown[]) => unknown>(),
   ipc: new Map<string, (...a: unknown[]) => unknown>(),
-  windows: [] as { opts: Record<string, unknown>; loaded: string[] }[],
+  windows: [] as { opts: Record<string, unknown>; loaded: string[]; sent: unknown[][] }[],
   permissionRequest: null as null | ((...a: unknown[]) => unknown),
   permissionCheck: null as null | ((...a: unknown[]) => unknown),
   beforeRequest: null as null | ((details: { url: string }, cb: (r: { cancel: boolean }) => void) => void),
@@ -28,8 +29,11 @@ vi.mock('electron', () => {
   class BrowserWindow {
     opts: Record<string, unknown>;
     loaded: string[] = [];
+    sent: unknown[][] = [];
+    webContents = { send: (...a: unknown[]) => { this.sent.push(a); } };
     constructor(opts: Record<string, unknown>) { this.opts = opts; fake.windows.push(this); }
     once() {}
+    isDestroyed() { return false; }
     async loadURL(url: string) { this.loaded.push(url); }
   }
   return {
@@ -56,11 +60,12 @@ vi.mock('electron', () => {
 });
 
 let work: string;
+let caseDir: string;
 const argv = process.argv;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'bs-electron-'));
-  const caseDir = join(work, 'case');
+  caseDir = join(work, 'case');
   createCase(caseDir, { name: 'Electron case', examiner: 'E' }).close();
   const dist = join(work, 'dist');
   mkdirSync(dist);
@@ -101,6 +106,15 @@ describe('Electron main process (fake electron)', () => {
     for (const frame of [{ url: 'https://evil.example/', parent: null }, { url: APP_URL, parent: { url: APP_URL } }, null, undefined, { url: 'file:///x', parent: null }]) {
       expect(await ipc(frame, 'case.summary', {}), JSON.stringify(frame)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/did not come from the Blindspot window/) } });
     }
+  });
+
+  it('pushes case.changed to the window when another process changes the case, and nothing before', async () => {
+    const win = fake.windows[0]!;
+    expect(win.sent).toEqual([]);
+    const h = openCase(caseDir);
+    h.logCustody('note', { text: 'written by another process' });
+    h.close();
+    await vi.waitFor(() => expect(win.sent).toEqual([[EVENT_CHANNEL, { event: 'case.changed', payload: { dir: caseDir } }]]), { timeout: 5000 });
   });
 
   it('serves the renderer from the app scheme with the CSP, and nothing outside it', async () => {

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHandlers } from '../services/apiHandlers.ts';
 import type { CaseApi } from '../services/apiHandlers.ts';
+import { EVENT_CHANNEL } from './channels.ts';
 import { APP_SCHEME, APP_URL, handleIpc, IPC_CHANNEL, isAppUrl } from './ipc.ts';
 import { APP_HEADERS, caseDirFromArgv, isAllowedRequest, resolveAppAsset, WEB_PREFERENCES } from './policy.ts';
 
@@ -77,6 +78,8 @@ async function start(): Promise<void> {
     webPreferences: { ...WEB_PREFERENCES, preload: PRELOAD },
   });
   win.once('ready-to-show', () => win.show());
+  // Another process changing the case (the CLI importing beside the window) is pushed to the page.
+  api.onEvent((p) => { if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, p); });
   await win.loadURL(APP_URL);
 }
 

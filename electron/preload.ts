@@ -4,7 +4,8 @@
 // of events. No ipcRenderer, no Node, no event objects (which carry `sender`) reach the page.
 // Built into one CommonJS file (electron/build.ts): sandboxed preloads cannot load other modules.
 import { contextBridge, ipcRenderer } from 'electron';
-import { EVENT_CHANNEL, EVENT_NAMES, IPC_CHANNEL } from './channels.ts';
+import { isApiEventName } from '../core/apiEvents.ts';
+import { EVENT_CHANNEL, IPC_CHANNEL } from './channels.ts';
 
 const bridge = {
   invoke(name: unknown, args: unknown): Promise<unknown> {
@@ -12,7 +13,7 @@ const bridge = {
     return ipcRenderer.invoke(IPC_CHANNEL, typeof name === 'string' ? name : '', args);
   },
   on(event: unknown, cb: unknown): () => void {
-    if (typeof event !== 'string' || !(EVENT_NAMES as readonly string[]).includes(event) || typeof cb !== 'function') {
+    if (!isApiEventName(event) || typeof cb !== 'function') {
       return () => {};
     }
     const listener = (_e: unknown, message: unknown) => {

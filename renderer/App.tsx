@@ -1,3 +1,4 @@
+import { CaseChangedNotice } from './features/case/CaseChangedNotice.tsx';
 import { CaseHeader } from './features/case/CaseHeader.tsx';
 import { EventDetailPane } from './features/event/EventDetailPane.tsx';
 import { BlindSpotsView } from './features/gaps/BlindSpotsView.tsx';
@@ -11,6 +12,7 @@ export function App() {
   return (
     <div className="app">
       <CaseHeader />
+      <CaseChangedNotice />
       <nav className="views" role="tablist">
         <button type="button" role="tab" aria-selected={view === 'timeline'} onClick={() => show('timeline')}>Timeline</button>
         <button type="button" role="tab" aria-selected={view === 'gaps'} data-testid="tab-gaps" onClick={() => show('gaps')}>Blind spots</button>

@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createClient } from './api.ts';
+import { createClient, createEvents } from './api.ts';
 import { App } from './App.tsx';
 import { createCaseStore } from './stores/caseStore.ts';
 import { StoresContext } from './stores/context.tsx';
@@ -11,6 +11,8 @@ const client = createClient();
 const stores = { caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client) };
 void stores.caseStore.getState().load();
 void stores.timeline.getState().apply();
+// Another process changed the case: say so and offer a reload, rather than move the rows under the reader.
+createEvents()('case.changed', () => stores.caseStore.getState().markChanged());
 
 const root = document.getElementById('root');
 if (root) {

@@ -1,12 +1,12 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { TimelineEntry } from '../core/api.ts';
 import { callApi } from '../electron/ipc.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { createHandlers } from './apiHandlers.ts';
-import { createCase } from './caseFolder.ts';
+import { createCase, openCase } from './caseFolder.ts';
 import { importFile } from './import.ts';
 
 const tmp = useTmp('bs-api-');
@@ -135,6 +135,27 @@ describe('API handlers over a case', () => {
     try {
       await expect(api.handlers['timeline.query']({ limit: -1 })).rejects.toMatchObject({ name: 'ApiProblem', kind: 'BadRequest' });
       await expect(api.handlers['event.get']({ id: 3 as unknown as string })).rejects.toMatchObject({ kind: 'BadRequest' });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('pushes case.changed to every subscriber when another handle changes the case, until each unsubscribes', async () => {
+    const { dir } = await makeCase();
+    const api = createHandlers(dir);
+    const a: unknown[] = [];
+    const b: unknown[] = [];
+    const note = (text: string) => { const h = openCase(dir); h.logCustody('note', { text }); h.close(); };
+    try {
+      const offA = api.onEvent((p) => a.push(p));
+      api.onEvent((p) => b.push(p));
+      note('first');
+      const changed = { event: 'case.changed', payload: { dir: api.dir } };
+      await vi.waitFor(() => { expect(a).toEqual([changed]); expect(b).toEqual([changed]); }, { timeout: 5000 });
+      offA();
+      note('second');
+      await vi.waitFor(() => expect(b).toEqual([changed, changed]), { timeout: 5000 });
+      expect(a).toEqual([changed]);
     } finally {
       api.close();
     }

@@ -4,7 +4,7 @@
 // safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
 import { resolve } from 'node:path';
 import { GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
-import type { CaseSummary, EventDetail, TimelineEntry } from '../core/api.ts';
+import type { ApiPush, CaseSummary, EventDetail, TimelineEntry } from '../core/api.ts';
 import { caseSummary } from '../db/caseRepo.ts';
 import { CaseDataError } from '../db/database.ts';
 import type { ReadableDB } from '../db/database.ts';
@@ -13,12 +13,15 @@ import { eventDetail, timelineCount, timelinePage } from '../db/timeline.ts';
 import type { PageRow } from '../db/timeline.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
 import { openCaseReadOnly } from './caseFolder.ts';
+import { watchCase } from './caseWatch.ts';
 import { computeGaps } from './analysis.ts';
 import { BlindspotError } from './errors.ts';
 
 export interface CaseApi {
   dir: string;
   handlers: ApiHandlers;
+  /** Subscribes to the events the workstation pushes to the UI (case.changed); returns the unsubscribe. */
+  onEvent(push: (p: ApiPush) => void): () => void;
   close(): void;
 }
 
@@ -116,7 +119,24 @@ export function createHandlers(caseDir: string): CaseApi {
       return detail;
     },
   };
-  return { dir, handlers: reportingCaseData(dir, handlers), close: () => c.close() };
+  const listeners = new Set<(p: ApiPush) => void>();
+  let unwatch: (() => void) | null = null;
+  const onEvent = (push: (p: ApiPush) => void): (() => void) => {
+    listeners.add(push);
+    // One watcher for the case, whatever the number of listeners.
+    unwatch ??= watchCase(dir, () => { for (const l of [...listeners]) l({ event: 'case.changed', payload: { dir } }); });
+    return () => {
+      listeners.delete(push);
+      if (listeners.size === 0) { unwatch?.(); unwatch = null; }
+    };
+  };
+  const close = (): void => {
+    listeners.clear();
+    unwatch?.();
+    unwatch = null;
+    c.close();
+  };
+  return { dir, handlers: reportingCaseData(dir, handlers), onEvent, close };
 }
 
 /**

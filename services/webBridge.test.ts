@@ -1,7 +1,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ApiPush } from '../core/api.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
 import { CONTENT_SECURITY_POLICY } from '../electron/ipc.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
@@ -25,7 +26,7 @@ function handlers(calls: unknown[]): ApiHandlers {
   };
 }
 
-async function start(calls: unknown[] = []) {
+async function start(calls: unknown[] = [], extra: Partial<Parameters<typeof startWebBridge>[0]> = {}) {
   const root = tmp();
   const dist = join(root, 'dist');
   mkdirSync(join(dist, 'assets'), { recursive: true });
@@ -33,7 +34,7 @@ async function start(calls: unknown[] = []) {
   writeFileSync(join(dist, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(join(root, 'secret.txt'), 'outside the dist folder');
   symlinkSync(join(root, 'secret.txt'), join(dist, 'link.txt'));
-  const b = await startWebBridge({ handlers: handlers(calls), staticDir: dist, token: 'T'.repeat(43) });
+  const b = await startWebBridge({ handlers: handlers(calls), staticDir: dist, token: 'T'.repeat(43), ...extra });
   bridges.push(b);
   return b;
 }
@@ -137,4 +138,47 @@ describe('web bridge', () => {
     expect((await api(b, 'case.summary', {}, { origin: `http://127.0.0.1:${b.port}` })).status).toBe(200);
     expect((await api(b, 'case.summary', {}, { origin: `http://localhost:${b.port}`, host: `localhost:${b.port}` })).status).toBe(200);
   });
+
+  it('streams pushed events to a page holding the token, and stops the subscription when closed', async () => {
+    const pushes: ((p: ApiPush) => void)[] = [];
+    let unsubscribed = 0;
+    const events = (push: (p: ApiPush) => void) => { pushes.push(push); return () => { unsubscribed++; }; };
+    const b = await start([], { events, heartbeatMs: 20 });
+    expect(pushes).toHaveLength(1);
+    const { status, type, chunks, done } = await stream(b, { [TOKEN_HEADER]: b.token });
+    expect(status).toBe(200);
+    expect(type).toBe('text/event-stream; charset=utf-8');
+    await vi.waitFor(() => expect(chunks.join('')).toMatch(/^: connected\n\n/));
+    pushes[0]!({ event: 'case.changed', payload: { dir: '/c' } });
+    await vi.waitFor(() => expect(chunks.join('')).toContain('data: {"event":"case.changed","payload":{"dir":"/c"}}\n\n'));
+    await vi.waitFor(() => expect(chunks.join('')).toContain(': alive\n\n'));
+    await b.close();
+    bridges.splice(bridges.indexOf(b), 1);
+    await done;
+    expect(unsubscribed).toBe(1);
+  });
+
+  it('refuses the event stream without the token, from another origin, or not as GET', async () => {
+    const b = await start([], { events: () => () => {} });
+    expect((await raw(b, { path: '/events' })).status).toBe(403);
+    expect((await raw(b, { path: '/events', headers: { [TOKEN_HEADER]: 'T'.repeat(42) + 'U' } })).status).toBe(403);
+    expect((await raw(b, { path: '/events', headers: { [TOKEN_HEADER]: b.token, origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await raw(b, { method: 'POST', path: '/events', headers: { [TOKEN_HEADER]: b.token } })).status).toBe(405);
+    expect((await raw(b, { path: '/events', headers: { [TOKEN_HEADER]: b.token, host: 'rebind.example' } })).status).toBe(421);
+  });
 });
+
+/** Opens the event stream and collects what arrives until the server ends it. */
+function stream(b: WebBridge, headers: Record<string, string>): Promise<{ status: number; type: unknown; chunks: string[]; done: Promise<void> }> {
+  return new Promise((res, rej) => {
+    const req = request({ host: '127.0.0.1', port: b.port, path: '/events', headers: { host: `127.0.0.1:${b.port}`, ...headers } }, (r) => {
+      const chunks: string[] = [];
+      r.setEncoding('utf8');
+      r.on('data', (c: string) => chunks.push(c));
+      const done = new Promise<void>((d) => r.on('close', () => d()));
+      res({ status: r.statusCode ?? 0, type: r.headers['content-type'], chunks, done });
+    });
+    req.on('error', rej);
+    req.end();
+  });
+}

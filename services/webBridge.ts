@@ -4,6 +4,8 @@
 // the X-Blindspot-Token header; the printed URL carries it in the fragment (#token=…), which browsers
 // never send to a server, so another local page or process cannot call the API without it. The Host
 // header must name this server (no DNS rebinding) and an Origin, when sent, must be this server's.
+// GET /events, under the same checks, is a server-sent event stream of what the workstation pushes
+// (core/api.ts ApiEvents), read by the page with fetch because EventSource cannot send the token header.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { callApi, CONTENT_SECURITY_POLICY } from '../electron/ipc.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
+import type { ApiPush } from '../core/api.ts';
 import { MIME_TYPES } from '../core/mime.ts';
 
 export const TOKEN_HEADER = 'x-blindspot-token';
@@ -37,6 +40,10 @@ export interface WebBridgeOptions {
   port?: number;
   /** For tests; by default 32 random bytes. */
   token?: string;
+  /** Where pushed events come from (CaseApi.onEvent); without it the event stream stays silent. */
+  events?: (push: (p: ApiPush) => void) => () => void;
+  /** A comment line on every open event stream this often, so idle connections stay open. */
+  heartbeatMs?: number;
 }
 
 export interface WebBridge {
@@ -114,14 +121,27 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
     send(res, 200, body, type);
   };
 
+  const streams = new Set<ServerResponse>();
+  /** Why a request may not use the API or the event stream, or null when it may. */
+  const refusal = (req: IncomingMessage): string | null => {
+    if (!sameToken(req.headers[TOKEN_HEADER], tokenBytes)) return 'Missing or wrong session token: open the URL that blindspot ui printed.';
+    if (req.headers.origin !== undefined && !allowedOrigins.includes(req.headers.origin)) return 'Refused: request from another origin.';
+    return null;
+  };
+
+  const serveEvents = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: { kind: 'BadRequest', message: 'Use GET.' } });
+    const refused = refusal(req);
+    if (refused) return sendJson(res, 403, { ok: false, error: { kind: 'BadRequest', message: refused } });
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8' });
+    res.write(': connected\n\n');
+    streams.add(res);
+    res.on('close', () => streams.delete(res));
+  };
   const serveApi = async (req: IncomingMessage, res: ServerResponse, name: string): Promise<void> => {
     if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { kind: 'BadRequest', message: 'Use POST.' } });
-    if (!sameToken(req.headers[TOKEN_HEADER], tokenBytes)) {
-      return sendJson(res, 403, { ok: false, error: { kind: 'BadRequest', message: 'Missing or wrong session token: open the URL that blindspot ui printed.' } });
-    }
-    if (req.headers.origin !== undefined && !allowedOrigins.includes(req.headers.origin)) {
-      return sendJson(res, 403, { ok: false, error: { kind: 'BadRequest', message: 'Refused: request from another origin.' } });
-    }
+    const refused = refusal(req);
+    if (refused) return sendJson(res, 403, { ok: false, error: { kind: 'BadRequest', message: refused } });
     if (!/^application\/json(;|$)/i.test(req.headers['content-type'] ?? '')) {
       return sendJson(res, 415, { ok: false, error: { kind: 'BadRequest', message: 'Send JSON (Content-Type: application/json).' } });
     }
@@ -141,6 +161,7 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
     // DNS rebinding: a page on another name resolving to 127.0.0.1 sends its own Host.
     if (!allowedHosts.includes(req.headers.host ?? '')) return send(res, 421, 'Wrong host', 'text/plain; charset=utf-8');
     const pathname = (req.url ?? '/').split(/[?#]/, 1)[0] ?? '/';
+    if (pathname === '/events') return serveEvents(req, res);
     if (pathname.startsWith('/api/')) {
       let name: string;
       try {
@@ -163,6 +184,13 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
     server.once('error', rej);
     server.listen(opts.port ?? 0, '127.0.0.1', () => res());
   });
+  // Subscribed only once the server listens: a port in use leaves nothing behind.
+  const unsubscribe = opts.events?.((p) => {
+    const message = `data: ${JSON.stringify(p)}\n\n`;
+    for (const s of streams) s.write(message);
+  });
+  const heartbeat = setInterval(() => { for (const s of streams) s.write(': alive\n\n'); }, opts.heartbeatMs ?? 25_000);
+  heartbeat.unref();
   const port = (server.address() as AddressInfo).port;
   allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
   origin = `http://127.0.0.1:${port}`;
@@ -173,6 +201,9 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
     origin,
     url: `${origin}/#token=${token}`,
     close: () => new Promise<void>((res) => {
+      unsubscribe?.();
+      clearInterval(heartbeat);
+      for (const s of streams) s.end();
       server.close(() => res());
       server.closeAllConnections();
     }),

@@ -33,7 +33,7 @@ export async function uiCommand(argv: string[]): Promise<number> {
   const api = createHandlers(dir);
   let bridge;
   try {
-    bridge = await startWebBridge({ handlers: api.handlers, staticDir: RENDERER_DIST, ...(port !== undefined ? { port } : {}) });
+    bridge = await startWebBridge({ handlers: api.handlers, events: api.onEvent, staticDir: RENDERER_DIST, ...(port !== undefined ? { port } : {}) });
   } catch (e) {
     api.close();
     const code = (e as NodeJS.ErrnoException).code;

@@ -20,6 +20,16 @@ function useStores(): Stores {
   return s;
 }
 
+/** Loads everything the window shows again, after the case changed under it; the filters stay. */
+export function reloadCase(s: Stores): Promise<unknown> {
+  return Promise.all([s.caseStore.getState().load(), s.timeline.getState().refresh(), s.gaps.getState().refresh()]);
+}
+
+export function useReloadCase(): () => Promise<unknown> {
+  const s = useStores();
+  return () => reloadCase(s);
+}
+
 export function useCase<T>(select: (s: CaseState) => T): T {
   return useStore(useStores().caseStore, select);
 }

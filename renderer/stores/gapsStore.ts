@@ -13,6 +13,8 @@ export interface GapsState {
   error: string | null;
   show(view: View): void;
   load(): Promise<void>;
+  /** Computes the blind spots again if they were shown (the case changed); otherwise they load on first view. */
+  refresh(): Promise<void>;
 }
 
 export function createGapsStore(client: ApiClient) {
@@ -30,6 +32,9 @@ export function createGapsStore(client: ApiClient) {
       const r = await client('gaps.get', {});
       if (r.ok) set({ gaps: r.value, loading: false });
       else set({ error: r.error.message, loading: false });
+    },
+    async refresh() {
+      if (get().gaps !== null || get().error !== null) await get().load();
     },
   }));
 }

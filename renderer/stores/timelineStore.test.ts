@@ -109,4 +109,21 @@ describe('timeline store', () => {
     await s.getState().apply();
     expect(s.getState()).toMatchObject({ loading: false, error: 'the case database is locked', rows: [] });
   });
+
+  it('refresh runs the applied filters again from the first page; an edit not yet applied stays in the draft', async () => {
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    await s.getState().filterBy('user', 'b@contoso.com');
+    await s.getState().loadMore();
+    await s.getState().select(3);
+    s.getState().setDraft('user', 'a@contoso.com'); // typed, not applied
+    f.calls.length = 0;
+    await s.getState().refresh();
+    expect(f.calls.map((c) => [c.name, c.args['user'], c.args['after']])).toEqual([
+      ['timeline.query', 'b@contoso.com', undefined],
+      ['timeline.count', 'b@contoso.com', undefined],
+    ]);
+    expect(s.getState()).toMatchObject({ count: 12, loading: false, filters: { user: 'b@contoso.com' }, draft: { user: 'a@contoso.com' }, selectedId: 'e8', selectedIndex: 3 });
+    expect(s.getState().rows).toHaveLength(10);
+  });
 });

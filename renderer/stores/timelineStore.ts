@@ -27,6 +27,8 @@ export interface TimelineState {
   detailError: string | null;
   setDraft(field: keyof FilterDraft, value: string): void;
   apply(): Promise<void>;
+  /** Runs the applied filters again (the case changed); unapplied edits stay in the draft. */
+  refresh(): Promise<void>;
   clear(): Promise<void>;
   /** Shows only this field's value (e.g. "all events of this user"). */
   filterBy(field: 'user' | 'mailbox' | 'ip' | 'session', value: string): Promise<void>;
@@ -38,37 +40,14 @@ export interface TimelineState {
 export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
   let generation = 0;
   let detailGeneration = 0;
-  return createStore<TimelineState>()((set, get) => ({
-    draft: EMPTY_DRAFT,
-    draftError: null,
-    filters: {},
-    rows: [],
-    next: null,
-    loading: false,
-    loadingMore: false,
-    error: null,
-    count: null,
-    selectedId: null,
-    selectedIndex: -1,
-    detail: null,
-    detailLoading: false,
-    detailError: null,
-
-    setDraft(field, value) {
-      set({ draft: { ...get().draft, [field]: value }, draftError: get().draftError?.field === field ? null : get().draftError });
-    },
-
-    async apply() {
-      const parsed = draftToFilters(get().draft);
-      if (!parsed.ok) {
-        set({ draftError: { field: parsed.field, message: parsed.message } });
-        return;
-      }
+  return createStore<TimelineState>()((set, get) => {
+    /** Loads the first page and the count for `filters`; an answer for older filters is dropped. */
+    const run = async (filters: TimelineFilters): Promise<void> => {
       const g = ++generation;
-      set({ draftError: null, filters: parsed.filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: null });
+      set({ filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: null });
       const [page, count] = await Promise.all([
-        client('timeline.query', { ...parsed.filters, limit: pageSize }),
-        client('timeline.count', parsed.filters),
+        client('timeline.query', { ...filters, limit: pageSize }),
+        client('timeline.count', filters),
       ]);
       if (g !== generation) return;
       if (!page.ok) {
@@ -84,51 +63,86 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         count: count.ok ? count.value.count : null,
         error: count.ok ? null : count.error.message,
       });
-    },
+    };
 
-    async clear() {
-      set({ draft: EMPTY_DRAFT, draftError: null });
-      await get().apply();
-    },
+    return {
+      draft: EMPTY_DRAFT,
+      draftError: null,
+      filters: {},
+      rows: [],
+      next: null,
+      loading: false,
+      loadingMore: false,
+      error: null,
+      count: null,
+      selectedId: null,
+      selectedIndex: -1,
+      detail: null,
+      detailLoading: false,
+      detailError: null,
 
-    async filterBy(field, value) {
-      set({ draft: { ...get().draft, [field]: value } });
-      await get().apply();
-    },
+      setDraft(field, value) {
+        set({ draft: { ...get().draft, [field]: value }, draftError: get().draftError?.field === field ? null : get().draftError });
+      },
 
-    async loadMore() {
-      const s = get();
-      if (!s.next || s.loading || s.loadingMore) return;
-      const g = generation;
-      set({ loadingMore: true });
-      const page = await client('timeline.query', { ...s.filters, after: s.next, limit: pageSize });
-      if (g !== generation) return;
-      if (!page.ok) {
-        set({ loadingMore: false, error: page.error.message });
-        return;
-      }
-      set({ rows: [...get().rows, ...page.value.rows], next: page.value.next, loadingMore: false });
-    },
+      async apply() {
+        const parsed = draftToFilters(get().draft);
+        if (!parsed.ok) {
+          set({ draftError: { field: parsed.field, message: parsed.message } });
+          return;
+        }
+        set({ draftError: null });
+        await run(parsed.filters);
+      },
 
-    async select(index) {
-      const row = get().rows[index];
-      if (!row) return;
-      if (row.id === get().selectedId && (get().detail || get().detailLoading)) return;
-      const g = ++detailGeneration;
-      set({ selectedId: row.id, selectedIndex: index, detailLoading: true, detailError: null });
-      const r = await client('event.get', { id: row.id });
-      if (g !== detailGeneration) return;
-      if (r.ok) set({ detail: r.value, detailLoading: false });
-      else set({ detail: null, detailLoading: false, detailError: r.error.message });
-    },
+      async refresh() {
+        await run(get().filters);
+      },
 
-    async moveSelection(delta) {
-      const s = get();
-      if (s.rows.length === 0) return;
-      const target = Math.max(0, Math.min(s.rows.length - 1, (s.selectedIndex < 0 ? -1 : s.selectedIndex) + delta));
-      await get().select(target);
-      // Near the end of what is loaded: fetch the next page so the keyboard never hits a wall.
-      if (target >= get().rows.length - 20) await get().loadMore();
-    },
-  }));
+      async clear() {
+        set({ draft: EMPTY_DRAFT, draftError: null });
+        await get().apply();
+      },
+
+      async filterBy(field, value) {
+        set({ draft: { ...get().draft, [field]: value } });
+        await get().apply();
+      },
+
+      async loadMore() {
+        const s = get();
+        if (!s.next || s.loading || s.loadingMore) return;
+        const g = generation;
+        set({ loadingMore: true });
+        const page = await client('timeline.query', { ...s.filters, after: s.next, limit: pageSize });
+        if (g !== generation) return;
+        if (!page.ok) {
+          set({ loadingMore: false, error: page.error.message });
+          return;
+        }
+        set({ rows: [...get().rows, ...page.value.rows], next: page.value.next, loadingMore: false });
+      },
+
+      async select(index) {
+        const row = get().rows[index];
+        if (!row) return;
+        if (row.id === get().selectedId && (get().detail || get().detailLoading)) return;
+        const g = ++detailGeneration;
+        set({ selectedId: row.id, selectedIndex: index, detailLoading: true, detailError: null });
+        const r = await client('event.get', { id: row.id });
+        if (g !== detailGeneration) return;
+        if (r.ok) set({ detail: r.value, detailLoading: false });
+        else set({ detail: null, detailLoading: false, detailError: r.error.message });
+      },
+
+      async moveSelection(delta) {
+        const s = get();
+        if (s.rows.length === 0) return;
+        const target = Math.max(0, Math.min(s.rows.length - 1, (s.selectedIndex < 0 ? -1 : s.selectedIndex) + delta));
+        await get().select(target);
+        // Near the end of what is loaded: fetch the next page so the keyboard never hits a wall.
+        if (target >= get().rows.length - 20) await get().loadMore();
+      },
+    };
+  });
 }

@@ -10,7 +10,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeUalJsonl } from '../../bench/ualGenerator.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
-import { createCase } from '../../services/caseFolder.ts';
+import { createCase, openCase } from '../../services/caseFolder.ts';
 import { createHandlers } from '../../services/apiHandlers.ts';
 import type { CaseApi } from '../../services/apiHandlers.ts';
 import { importFile } from '../../services/import.ts';
@@ -246,6 +246,52 @@ describe('timeline UI in Chromium', () => {
       await p.close();
       await tamperedBridge.close();
       tamperedApi.close();
+    }
+  });
+
+  it('says when another process imported into the case, and reloads on request with the filters kept', async () => {
+    const dir = join(work, 'live');
+    const user = 'eve.live@contoso.com';
+    const batch = (from: number, n: number) => jsonl(Array.from({ length: n }, (_, i) => mailItemsAccessed(from + i, { user, id: `live-${from + i}` })));
+    const h = createCase(dir, { name: 'Live', examiner: 'J. Examiner' });
+    writeFileSync(join(work, 'live-1.jsonl'), batch(0, 3) + jsonl([mailItemsAccessed(99, { user: 'someone.else@contoso.com' })]));
+    await importFile(h, join(work, 'live-1.jsonl'));
+    h.close();
+    const liveApi = createHandlers(dir);
+    const liveBridge = await startWebBridge({ handlers: liveApi.handlers, events: liveApi.onEvent, staticDir: join(work, 'dist') });
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const pageProblems: string[] = [];
+    p.on('pageerror', (e) => pageProblems.push(e.message));
+    try {
+      await p.goto(liveBridge.url);
+      await p.locator('input[name=user]').fill(user);
+      await p.locator('input[name=user]').press('Enter');
+      await expect.poll(() => p.getByTestId('match-count').innerText()).toBe('3');
+      expect(await p.getByTestId('case-changed').count()).toBe(0);
+
+      // The command line imports two more of this user's records while the page is open.
+      writeFileSync(join(work, 'live-2.jsonl'), batch(3, 2));
+      const cli = openCase(dir);
+      await importFile(cli, join(work, 'live-2.jsonl'));
+      cli.close();
+      const notice = p.getByTestId('case-changed');
+      await notice.waitFor({ timeout: 10_000 });
+      expect(await notice.innerText()).toMatch(/This case has changed since this view was loaded/);
+      // Nothing moved under the reader until they ask.
+      expect(await p.getByTestId('match-count').innerText()).toBe('3');
+      expect(await p.getByTestId('case-events').innerText()).toBe('4');
+      await p.screenshot({ path: join(dirname(SCREENSHOT), 'case-changed.png') });
+
+      await notice.getByRole('button', { name: 'Reload' }).click();
+      await expect.poll(() => p.getByTestId('match-count').innerText()).toBe('5');
+      expect(await p.getByTestId('case-events').innerText()).toBe('6');
+      expect(await p.locator('input[name=user]').inputValue()).toBe(user);
+      expect(await p.getByTestId('case-changed').count()).toBe(0);
+      expect(pageProblems).toEqual([]);
+    } finally {
+      await p.close();
+      await liveBridge.close();
+      liveApi.close();
     }
   });
 
