@@ -1,7 +1,7 @@
 // The audit-posture snapshot and the preflight check of which sources answer.
 import { groupByKey } from '../core/analysis/coverage.ts';
 import { IdentityResolver } from '../core/analysis/identity.ts';
-import { currentLicenceVerdict, newestSnapshotRows } from '../core/analysis/licences.ts';
+import { newestSnapshotRows, premiumHistory } from '../core/analysis/licences.ts';
 import { MANAGEMENT_API_DAYS, retentionOutlook } from '../core/analysis/retention.ts';
 import type { RetentionFacts, RetentionOutlook } from '../core/analysis/retention.ts';
 import type { FormatId } from '../core/formats/types.ts';
@@ -134,7 +134,8 @@ function retentionFacts(db: ReadableDB): RetentionFacts {
   let licences: RetentionFacts['licences'] = null;
   if (lic.length > 0) {
     const byUser = groupByKey(lic, (o) => resolver.resolveOrSelf(o.value.userPrincipalName));
-    const premium = [...byUser.values()].filter((rows) => currentLicenceVerdict(rows).advancedAuditing).length;
+    // Premium retention only for users who held it in every snapshot (core/analysis/licences.ts), as in the blind spots.
+    const premium = [...byUser.values()].filter((rows) => premiumHistory(rows) === 'throughout').length;
     licences = { premium, standard: byUser.size - premium };
   }
   return { licences, mailboxAgeLimitDays: mbx.length === 0 ? null : mailboxes.map((o) => o.value.auditLogAgeLimitDays) };

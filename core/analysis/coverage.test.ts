@@ -266,6 +266,21 @@ describe('retention windows', () => {
     expect(windowsOf(run(() => {}), 'retention')).toEqual([]);
   });
   it.each([
+    { name: 'Premium in the one snapshot', snaps: [true], tier: null },
+    { name: 'Premium in both snapshots', snaps: [true, true], tier: null },
+    { name: 'Standard in the one snapshot', snaps: [false], tier: 'Audit Standard, 180 days (90 before 2023-10-17))' },
+    { name: 'Premium, then Standard in the newest', snaps: [true, false], tier: 'Audit Standard, 180 days (90 before 2023-10-17); Audit Premium in some licence snapshots of this account but not all, so the shorter retention is assumed)' },
+    { name: 'Standard, then Premium in the newest', snaps: [false, true], tier: 'Audit Standard, 180 days (90 before 2023-10-17); Audit Premium in some licence snapshots of this account but not all, so the shorter retention is assumed)' },
+  ])('unified log retention is Premium only where every licence snapshot shows it: $name', ({ snaps, tier }) => {
+    // 200 days after the range: Standard's 180 days reach into it, Premium's year does not.
+    const res = run((i) => {
+      i.licences = snaps.map((premium, k) => obs(licence(MEG, premium ? ['EXCHANGE_S_ENTERPRISE', 'M365_ADVANCED_AUDITING'] : ['EXCHANGE_S_ENTERPRISE']), END - (snaps.length - 1 - k) * 20 * D));
+    }, { retentionReferenceMs: END + 200 * D });
+    const ual = windowsOf(res, 'retention').filter((w) => w.reason.startsWith('unified audit log retention'));
+    if (tier === null) expect(ual).toEqual([]);
+    else expect(ual.map((w) => [w.start, w.reason])).toEqual([[iso(T0), `unified audit log retention (${tier}: records before ${iso(END + 20 * D)} no longer exist there`]]);
+  });
+  it.each([
     { ref: Date.UTC(2025, 0, 1), premium: false, want: Date.UTC(2025, 0, 1) - 180 * D },
     { ref: Date.UTC(2023, 11, 1), premium: false, want: Date.UTC(2023, 11, 1) - 90 * D }, // 90 days back is still before 2023-10-17
     { ref: Date.UTC(2024, 2, 1), premium: false, want: Date.UTC(2023, 9, 17) }, // 180-day rule began on 2023-10-17

@@ -15,7 +15,7 @@
 // Windows of one (mailbox, kind, confidence) are merged where they overlap or touch.
 import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
 import { classifyAccount } from './classify.ts';
-import { licenceVerdictOf, mergeLicenceRows, newestSnapshotRows, withPlansFromRaw } from './licences.ts';
+import { licenceVerdictOf, mergeLicenceRows, newestSnapshotRows, premiumHistory, withPlansFromRaw } from './licences.ts';
 import { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
@@ -500,13 +500,16 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
         evidence: latestCfg ? [row(latestCfg)] : [],
       });
     }
-    const premium = licencesByUser !== null && licenceVerdictOf(licencesByUser.get(key) ?? []).advancedAuditing;
+    const history = licencesByUser === null ? 'never' : premiumHistory(licencesByUser.get(key) ?? []);
+    const premium = history === 'throughout';
     const ualLost = ualLostBefore(referenceMs, premium, opts.ualRetentionDays);
     if (ualLost > range.startMs) {
+      const tier = premium ? 'Audit Premium, 1 year'
+        : `Audit Standard, 180 days (90 before 2023-10-17)${history === 'partly' ? '; Audit Premium in some licence snapshots of this account but not all, so the shorter retention is assumed' : ''}`;
       windows.push({
         mailbox: key, kind: 'retention', startMs: range.startMs, endMs: ualLost, scope: ALL_ACTIONS,
         confidence: opts.ualRetentionDays !== undefined ? 'certain' : 'inferred',
-        reason: `unified audit log retention (${opts.ualRetentionDays !== undefined ? `${opts.ualRetentionDays} days, as configured` : premium ? 'Audit Premium, 1 year' : 'Audit Standard, 180 days (90 before 2023-10-17)'}): records before ${iso(ualLost)} no longer exist there`,
+        reason: `unified audit log retention (${opts.ualRetentionDays !== undefined ? `${opts.ualRetentionDays} days, as configured` : tier}): records before ${iso(ualLost)} no longer exist there`,
         evidence: [],
       });
     }

@@ -25,10 +25,23 @@ const ASSIGN_BAD = new Set(['error', 'disabled']);
  */
 const SNAPSHOT_SPREAD_MS = 60 * 60_000;
 
+/** The rows in snapshots, newest first: a row more than SNAPSHOT_SPREAD_MS older than its snapshot's newest row starts the next. */
+export function snapshotsOf<T>(rows: ConfigObservation<T>[]): ConfigObservation<T>[][] {
+  const out: ConfigObservation<T>[][] = [];
+  let top = Infinity;
+  for (const r of [...rows].sort((a, b) => b.asOfMs - a.asOfMs)) {
+    if (r.asOfMs < top - SNAPSHOT_SPREAD_MS) {
+      out.push([]);
+      top = r.asOfMs;
+    }
+    out.at(-1)!.push(r);
+  }
+  return out;
+}
+
 /** The rows of the newest snapshot: those within SNAPSHOT_SPREAD_MS of the newest row. */
 export function newestSnapshotRows<T>(rows: ConfigObservation<T>[]): ConfigObservation<T>[] {
-  const newest = rows.reduce((a, b) => Math.max(a, b.asOfMs), -Infinity);
-  return rows.filter((r) => r.asOfMs >= newest - SNAPSHOT_SPREAD_MS);
+  return snapshotsOf(rows)[0] ?? [];
 }
 
 /** One user's licence verdict from the rows given, Graph's two halves joined. */
@@ -36,9 +49,17 @@ export function licenceVerdictOf(rows: ConfigObservation<LicenceAssignment>[]): 
   return licenceVerdict(mergeLicenceRows(rows.map(withPlansFromRaw)));
 }
 
-/** One user's licence verdict as of the newest snapshot of their rows. */
-export function currentLicenceVerdict(rows: ConfigObservation<LicenceAssignment>[]): LicenceVerdict {
-  return licenceVerdictOf(newestSnapshotRows(rows));
+/**
+ * Whether a user held Audit (Premium) in every licence snapshot of theirs ('throughout'), in some
+ * ('partly'), or in none or with no snapshot ('never'). Retention follows the licence held when a record
+ * was made, and snapshots say nothing of the time between them: only 'throughout' may be taken to mean
+ * the longer retention, or the report would say records were still there to be found when they may not
+ * have been.
+ */
+export function premiumHistory(rows: ConfigObservation<LicenceAssignment>[]): 'throughout' | 'partly' | 'never' {
+  const verdicts = snapshotsOf(rows).map((s) => licenceVerdictOf(s).advancedAuditing);
+  if (verdicts.length > 0 && verdicts.every(Boolean)) return 'throughout';
+  return verdicts.some(Boolean) ? 'partly' : 'never';
 }
 
 /**

@@ -9,7 +9,7 @@ describe('retentionOutlook', () => {
     const o = retentionOutlook(NOW, { fromMs: NOW - 30 * DAY, toMs: NOW }, { licences: { premium: 2, standard: 8 }, mailboxAgeLimitDays: [90, 90, 365, null] });
     expect(o.ualStandardFrom).toBe(new Date(NOW - 180 * DAY).toISOString());
     expect(o.ualPremiumFrom).toBe(new Date(NOW - 365 * DAY).toISOString());
-    expect(o.lines[0]).toBe(`unified audit log: the whole range is within retention (Audit Standard keeps 180 days, from ${new Date(NOW - 180 * DAY).toISOString()}); 2 of 10 licensed users have Audit Premium`);
+    expect(o.lines[0]).toBe(`unified audit log: the whole range is within retention (Audit Standard keeps 180 days, from ${new Date(NOW - 180 * DAY).toISOString()}); 2 of 10 licensed users have Audit Premium in every licence snapshot`);
     expect(o.mailboxAudit).toEqual([{ days: 90, mailboxes: 2 }, { days: null, mailboxes: 1 }, { days: 365, mailboxes: 1 }]);
     expect(o.lines[1]).toBe('mailbox audit stores (AuditLogAgeLimit): 2 mailboxes keep 90 days, 1 mailbox keep 90 (default) days, 1 mailbox keep 365 days');
     expect(o.lines[2]).toBe(`Management Activity API: reaches back 7 days only, to ${new Date(NOW - 7 * DAY).toISOString()}`);

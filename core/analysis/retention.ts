@@ -23,7 +23,7 @@ export function ualLostBefore(referenceMs: number, premium: boolean, overrideDay
 }
 
 export interface RetentionFacts {
-  /** Users by whether their licences include Audit Premium; null when no licence snapshot is in the case. */
+  /** Users by whether their licences include Audit Premium in every snapshot; null when no licence snapshot is in the case. */
   licences: { premium: number; standard: number } | null;
   /** AuditLogAgeLimit in days of each mailbox in the latest snapshot (null = not stated); null when no mailbox snapshot. */
   mailboxAgeLimitDays: (number | null)[] | null;
@@ -54,7 +54,7 @@ export function retentionOutlook(nowMs: number, range: { fromMs: number; toMs: n
   const lic = facts.licences;
   const who = lic === null
     ? 'no licence snapshot in the case yet (run `blindspot posture` first to know which users have Audit Premium)'
-    : `${lic.premium} of ${lic.premium + lic.standard} licensed users have Audit Premium`;
+    : `${lic.premium} of ${lic.premium + lic.standard} licensed users have Audit Premium in every licence snapshot`;
   if (range.fromMs < std) {
     const lostTo = Math.min(range.toMs, std);
     lines.push(`unified audit log: ${iso(range.fromMs)} to ${iso(lostTo)} is past Audit Standard retention (180 days) for users without Audit Premium; ` +

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { newestSnapshotRows, premiumHistory, snapshotsOf } from './licences.ts';
+import { D, T0, licence, obs } from './testkit.ts';
+
+const MEG = 'megan.bowen@contoso.com';
+const E5 = ['EXCHANGE_S_ENTERPRISE', 'M365_ADVANCED_AUDITING'];
+const E3 = ['EXCHANGE_S_ENTERPRISE'];
+
+describe('licence snapshots', () => {
+  it('rows read minutes apart are one snapshot; a day apart, two; newest first', () => {
+    const rows = [obs(licence(MEG, E3), T0), obs(licence(MEG, E5), T0 + D), obs(licence(MEG, E5), T0 + D - 20 * 60_000)];
+    expect(snapshotsOf(rows).map((s) => s.map((r) => r.asOfMs))).toEqual([[T0 + D, T0 + D - 20 * 60_000], [T0]]);
+    expect(newestSnapshotRows(rows).map((r) => r.asOfMs)).toEqual([T0 + D, T0 + D - 20 * 60_000]);
+    expect(snapshotsOf([])).toEqual([]);
+    expect(newestSnapshotRows([])).toEqual([]);
+  });
+
+  it('Audit Premium throughout only when every snapshot shows it', () => {
+    expect(premiumHistory([obs(licence(MEG, E5), T0), obs(licence(MEG, E5), T0 + D)])).toBe('throughout');
+    expect(premiumHistory([obs(licence(MEG, E5), T0), obs(licence(MEG, E3), T0 + D)])).toBe('partly');
+    expect(premiumHistory([obs(licence(MEG, E3), T0), obs(licence(MEG, E5), T0 + D)])).toBe('partly');
+    expect(premiumHistory([obs(licence(MEG, E3), T0)])).toBe('never');
+    expect(premiumHistory([])).toBe('never');
+  });
+});
