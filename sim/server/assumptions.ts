@@ -51,6 +51,12 @@ export const GRAPH_RECORD_COUNT_LIMIT = 1_000_000;
 /** §2.5: Retry-After (integer seconds) on the 429 for too many running queries; Graph does not always send it. */
 export const GRAPH_QUERY_CAP_RETRY_AFTER_S = 10;
 
+/** §2.1/§2.5 say nothing of how long the service keeps a query: it answers GET queries/{id} for this long after
+ * the query was created, then 404 with Graph's error body, as for an id it never issued. UNVERIFIED. */
+export const GRAPH_QUERY_RETENTION_MS = 30 * 86_400_000;
+/** §2.5 UNVERIFIED: the code of that 404 (the general Graph convention for an unknown resource). */
+export const GRAPH_QUERY_NOT_FOUND_CODE = 'NotFound';
+
 /** §2.3 UNVERIFIED: how many GET polls each status step takes (notStarted -> running -> succeeded). */
 export const GRAPH_POLLS_PER_STEP = 1;
 

@@ -1,12 +1,14 @@
 // Microsoft Graph emulation: the audit log query API (§2) under /beta and /v1.0, and the directory reads
-// an investigator needs (users with licence assignment states, licenseDetails, subscribedSkus).
+// an investigator needs (users with licence assignment states, licenseDetails, subscribedSkus). A query
+// stays retrievable for a while after it is created (GRAPH_QUERY_RETENTION_MS), then answers 404 like an
+// id the service never issued.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { recordTypeCode } from '../../core/recordTypes.ts';
 import type { SimLicence, SimUser } from '../scenario/types.ts';
 import {
   GRAPH_MAX_CONCURRENT_QUERIES, GRAPH_MAX_SUBMISSIONS_PER_DAY, GRAPH_POLLS_PER_STEP, GRAPH_QUERY_CAP_RETRY_AFTER_S,
-  GRAPH_RECORD_COUNT_LIMIT, GRAPH_RECORDS_DEFAULT_TOP, GRAPH_RECORDS_MAX_TOP, GRAPH_RECORDS_NOT_READY_CODE,
+  GRAPH_QUERY_NOT_FOUND_CODE, GRAPH_QUERY_RETENTION_MS, GRAPH_RECORD_COUNT_LIMIT, GRAPH_RECORDS_DEFAULT_TOP, GRAPH_RECORDS_MAX_TOP, GRAPH_RECORDS_NOT_READY_CODE,
   GRAPH_USERS_DEFAULT_TOP, GRAPH_USERS_MAX_TOP,
 } from './assumptions.ts';
 import { AuthFailure, authenticate, type Caller } from './auth.ts';
@@ -34,12 +36,28 @@ interface AuditQuery {
   /** matching records, capped at limit + 1; computed when the query succeeds */
   found: number | null;
   limit: number;
+  /** Set when the service gave up on the query (test hook): it never succeeds then. */
+  ended: 'failed' | 'cancelled' | null;
+}
+
+/** A query as it was created (kept after the service has forgotten the query itself). */
+export interface CreatedQuery {
+  id: string;
+  filterStartDateTime: unknown;
+  filterEndDateTime: unknown;
 }
 
 export interface GraphControl {
   /** Marks every query succeeded (tests that do not want to poll). */
   completeAllQueries(): void;
+  /** Queries the service still has. */
   queryCount(): number;
+  /** Every query created (every accepted POST), oldest first, including those since forgotten. */
+  createdQueries(): readonly CreatedQuery[];
+  /** Ages every query past the retention: the service forgets it, and GET queries/{id} answers 404. */
+  expireQueries(): void;
+  /** Ends a query as failed or cancelled (§2.3: a query may end either way instead of succeeding). */
+  endQuery(id: string, status: 'failed' | 'cancelled'): void;
 }
 
 export function createGraph(ctx: SimContext): {
@@ -48,6 +66,7 @@ export function createGraph(ctx: SimContext): {
   control: GraphControl;
 } {
   const queries = new Map<string, AuditQuery>();
+  const created: CreatedQuery[] = [];
   const submissions: number[] = [];
   const pollsPerStep = ctx.opts.graphPollsPerStep ?? GRAPH_POLLS_PER_STEP;
   const cap = ctx.opts.graphMaxConcurrentQueries ?? GRAPH_MAX_CONCURRENT_QUERIES;
@@ -69,7 +88,13 @@ export function createGraph(ctx: SimContext): {
   }
 
   const stage = (q: AuditQuery): 0 | 1 | 2 => (pollsPerStep <= 0 ? 2 : (Math.min(2, Math.floor(q.polls / pollsPerStep)) as 0 | 1 | 2));
-  const statusOf = (q: AuditQuery): string => ['notStarted', 'running', 'succeeded'][stage(q)]!;
+  const statusOf = (q: AuditQuery): string => q.ended ?? ['notStarted', 'running', 'succeeded'][stage(q)]!;
+  const succeeded = (q: AuditQuery): boolean => q.ended === null && stage(q) === 2;
+
+  /** Forgets the queries older than the retention. */
+  function prune(now: number): void {
+    for (const [id, q] of queries) if (now - q.createdAt > GRAPH_QUERY_RETENTION_MS) queries.delete(id);
+  }
 
   function finish(q: AuditQuery): void {
     // Count up to limit + 1 only: enough to know whether the cap was exceeded.
@@ -79,7 +104,7 @@ export function createGraph(ctx: SimContext): {
   function view(q: AuditQuery): Record<string, unknown> {
     const status = statusOf(q);
     const out: Record<string, unknown> = { '@odata.type': QUERY_TYPE, ...q.echo, id: q.id, status };
-    if (status === 'succeeded') {
+    if (succeeded(q)) {
       finish(q);
       out.recordCountLimit = q.limit;
       out.approximateReturnedRecordCount = Math.min(q.found ?? 0, q.limit);
@@ -133,7 +158,7 @@ export function createGraph(ctx: SimContext): {
     };
     const now = Date.now();
     while (submissions.length > 0 && submissions[0]! < now - 86_400_000) submissions.shift();
-    const active = [...queries.values()].filter((q) => stage(q) < 2).length;
+    const active = [...queries.values()].filter((q) => q.ended === null && stage(q) < 2).length;
     if (active >= cap || submissions.length >= dailyCap) {
       throw new ApiError(429, 'TooManyRequests', active >= cap
         ? `Too many audit log queries are queued or running for this tenant (limit ${cap}). Retry after some queries complete.`
@@ -147,10 +172,11 @@ export function createGraph(ctx: SimContext): {
     const echo: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(b)) if (k !== '@odata.type' && k !== 'id' && k !== 'status') echo[k] = v;
     const q: AuditQuery = {
-      id, echo, polls: 0, createdAt: now, clientId: caller.clientId, found: null, limit: recordLimit,
+      id, echo, polls: 0, createdAt: now, clientId: caller.clientId, found: null, limit: recordLimit, ended: null,
       cursor: new RecordCursor((ms) => ctx.scenario.recordsBetween(ms, to), from, filter, recordLimit),
     };
     queries.set(id, q);
+    created.push({ id, filterStartDateTime: b.filterStartDateTime, filterEndDateTime: b.filterEndDateTime });
     return { '@odata.context': `${ctx.origin}/graph/${version}/$metadata#security/auditLog/queries/$entity`, '@odata.type': QUERY_TYPE, ...echo, id, status: 'notStarted' };
   }
 
@@ -171,7 +197,7 @@ export function createGraph(ctx: SimContext): {
   }
 
   async function records(req: IncomingMessage, res: ServerResponse, url: URL, q: AuditQuery, version: string): Promise<void> {
-    if (stage(q) < 2) throw new ApiError(400, GRAPH_RECORDS_NOT_READY_CODE, `The audit log query '${q.id}' has status '${statusOf(q)}'; records are available once it has succeeded.`);
+    if (!succeeded(q)) throw new ApiError(400, GRAPH_RECORDS_NOT_READY_CODE, `The audit log query '${q.id}' has status '${statusOf(q)}'; records are available once it has succeeded.`);
     finish(q);
     const top = parseTop(url.searchParams.get('$top'), GRAPH_RECORDS_DEFAULT_TOP, GRAPH_RECORDS_MAX_TOP);
     const pos = decodeSkip(url.searchParams.get('$skiptoken'));
@@ -257,6 +283,7 @@ export function createGraph(ctx: SimContext): {
       if (p[0] === 'security' && p[1] === 'auditLog' && p[2] === 'queries') {
         if (version === 'v1.0' && ctx.opts.graphV1AuditAvailable === false) throw new ApiError(404, 'UnknownError', '');
         requireAuditPermission(caller);
+        prune(Date.now());
         if (p.length === 3 && method === 'POST') {
           const body = parseJsonBody(await readBody(req));
           sendJson(res, 201, createQuery(caller, body, version), { ...reqId, Location: '' });
@@ -267,7 +294,7 @@ export function createGraph(ctx: SimContext): {
           return;
         }
         const q = queries.get(p[3] ?? '');
-        if (!q) throw new ApiError(404, 'NotFound', `The audit log query '${p[3] ?? ''}' was not found.`);
+        if (!q) throw new ApiError(404, GRAPH_QUERY_NOT_FOUND_CODE, `The audit log query '${p[3] ?? ''}' was not found.`);
         if (p.length === 4 && method === 'GET') {
           q.polls += 1;
           sendJson(res, 200, { '@odata.context': `${ctxUrl}#security/auditLog/queries/$entity`, ...view(q) }, reqId);
@@ -326,7 +353,14 @@ export function createGraph(ctx: SimContext): {
     errorBody,
     control: {
       completeAllQueries() { for (const q of queries.values()) q.polls = Math.max(q.polls, 2 * Math.max(1, pollsPerStep)); },
-      queryCount: () => queries.size,
+      queryCount: () => { prune(Date.now()); return queries.size; },
+      createdQueries: () => created,
+      expireQueries() { for (const q of queries.values()) q.createdAt -= GRAPH_QUERY_RETENTION_MS + 1; },
+      endQuery(id, status) {
+        const q = queries.get(id);
+        if (!q) throw new Error(`the simulated tenant has no Graph audit query ${id}`);
+        q.ended = status;
+      },
     },
   };
 }
