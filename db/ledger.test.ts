@@ -6,7 +6,7 @@ import { startImportRun, upsertEvidence } from './caseRepo.ts';
 import { EventWriter } from './events.ts';
 import {
   countSlice, finishRun, finishSlice, getTenantProfile, hasLedger, insertSlice, listLedger, listRuns, recordPage, saveTenantProfile,
-  slicesForPlan, splitLedgerSlice, startRun, totals,
+  sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, totals,
 } from './ledger.ts';
 
 const NOW = '2026-05-01T12:00:00.000Z';
@@ -82,6 +82,35 @@ describe('ledger', () => {
     expect(split).toMatchObject({ reported: 80_000, parts: 2 });
     expect(d.prepare('SELECT COUNT(*) FROM ledger_evidence WHERE split_id = ?').pluck().get(split.id)).toBe(1);
     expect(leaves.every((l) => l.splitFrom === split.id)).toBe(true);
+  });
+
+  it('lists the API answers among a slice\'s own pages, newest first; a split takes them with it', () => {
+    const d = db();
+    const runId = startRun(d, { tenantName: 't', planHash: 'p3', planJson: '{}', startedAt: NOW });
+    const slice = (start: string, end: string): number => insertSlice(d, { planHash: 'p3', runId, source: 'graph', sliceStart: start, sliceEnd: end, status: 'not-collected', query: {}, reason: null }, NOW);
+    const a = slice('2026-05-01T00:00:00.000Z', '2026-05-02T00:00:00.000Z');
+    const b = slice('2026-05-02T00:00:00.000Z', '2026-05-03T00:00:00.000Z');
+    const answer = (sliceId: number, sha: string, method: string, url: string, status: number, format = 'api-answer'): void => {
+      const ev = upsertEvidence(d, {
+        sha256: sha, size: 1, relPath: `evidence/${sha}`, originalPath: url, originalName: null, modifiedAt: null, addedBy: 't', addedAt: NOW, format, source: 'acquisition',
+        requestJson: JSON.stringify({ method, url, headers: {}, body: null }), responseJson: JSON.stringify({ status, headers: {} }),
+      }).record;
+      recordPage(d, sliceId, ev.id, startImportRun(d, { evidenceId: ev.id, source: 'acquisition', file: url, format, startedAt: NOW, asOf: NOW }), 0, NOW);
+    };
+    answer(a, 'c1', 'POST', 'https://g/beta/security/auditLog/queries', 201);
+    answer(a, 'r1', 'GET', 'https://g/beta/security/auditLog/queries/q1/records', 200, 'graph-json');
+    answer(b, 'c2', 'POST', 'https://g/beta/security/auditLog/queries', 201);
+    answer(a, 'g1', 'GET', 'https://g/beta/security/auditLog/queries/q1', 404);
+    expect(sliceAnswers(d, a)).toEqual([
+      { page: 3, evidenceId: expect.any(Number), sha256: 'g1', relPath: 'evidence/g1', request: { method: 'GET', url: 'https://g/beta/security/auditLog/queries/q1' }, status: 404 },
+      { page: 1, evidenceId: expect.any(Number), sha256: 'c1', relPath: 'evidence/c1', request: { method: 'POST', url: 'https://g/beta/security/auditLog/queries' }, status: 201 },
+    ]);
+    expect(sliceAnswers(d, b).map((x) => x.sha256)).toEqual(['c2']);
+    splitLedgerSlice(d, a, [
+      { sliceStart: '2026-05-01T00:00:00.000Z', sliceEnd: '2026-05-01T12:00:00.000Z' },
+      { sliceStart: '2026-05-01T12:00:00.000Z', sliceEnd: '2026-05-02T00:00:00.000Z' },
+    ], 2_000_000, 'over the record count limit', runId, NOW);
+    expect(sliceAnswers(d, a)).toEqual([]); // the first part keeps the row, not the whole slice's answers
   });
 
   it('keeps tenant profiles without secrets', () => {

@@ -161,6 +161,38 @@ export function recordPage(db: WritableDB, ledgerId: number, evidenceId: number,
   return page + 1;
 }
 
+/** An API answer kept as evidence of a slice (format api-answer): its file, the request and the status. */
+export interface SliceAnswer {
+  page: number;
+  evidenceId: number;
+  sha256: string;
+  relPath: string;
+  request: { method: string; url: string };
+  status: number | null;
+}
+
+/**
+ * The API answers among a slice's own pages, newest first (pages of a slice that was split went with the
+ * split, so these were all fetched for the slice's present bounds).
+ */
+export function sliceAnswers(db: ReadableDB, ledgerId: number): SliceAnswer[] {
+  const rows = db.prepare(
+    `SELECT le.page, v.id, v.sha256, v.rel_path, v.request_json, v.response_json
+       FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id
+      WHERE le.ledger_id = ? AND v.format = 'api-answer'
+      ORDER BY le.page DESC, le.rowid DESC`,
+  ).all(ledgerId) as { page: number; id: number; sha256: string; rel_path: string; request_json: string | null; response_json: string | null }[];
+  return rows.map((r) => {
+    const req = (r.request_json ? JSON.parse(r.request_json) : {}) as { method?: unknown; url?: unknown };
+    const res = (r.response_json ? JSON.parse(r.response_json) : {}) as { status?: unknown };
+    return {
+      page: r.page, evidenceId: r.id, sha256: r.sha256, relPath: r.rel_path,
+      request: { method: typeof req.method === 'string' ? req.method : '', url: typeof req.url === 'string' ? req.url : '' },
+      status: typeof res.status === 'number' ? res.status : null,
+    };
+  });
+}
+
 export interface SliceCounts {
   /** Rows received on the slice's pages (repeats included). */
   received: number;
