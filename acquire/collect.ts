@@ -22,6 +22,8 @@ export interface FetchedPage {
   response: { status: number; headers: Record<string, string> };
   /** Records the page holds (as counted by the collector, for progress). */
   rows: number;
+  /** What the page says about how its slice was collected, for its custody entry (a Graph query looked up again). */
+  custody?: Record<string, unknown>;
 }
 
 export type PageSink = (p: FetchedPage) => Promise<void>;
@@ -37,8 +39,9 @@ export function pageOf(job: SliceJob, r: CallResult, format: FormatId, rows: num
 }
 
 export type SliceResult =
-  /** Paging ended normally; the service reconciles `reported` with what the case holds. */
-  | { kind: 'done'; reported: number | null; retries: number; note?: string; query?: Record<string, unknown> }
+  /** Paging ended normally; the service reconciles `reported` with what the case holds. `how` says how the
+   *  slice was collected where that differs from a first attempt (it carried on with an earlier query). */
+  | { kind: 'done'; reported: number | null; retries: number; note?: string; query?: Record<string, unknown>; how?: string }
   /** Over a cap: cut the slice (`parts` is a suggestion). */
   | { kind: 'split'; reported: number | null; reason: string; retries: number; parts: number }
   /** Over a cap and already one second long: what could be fetched was stored, the rest cannot be. */

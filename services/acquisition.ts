@@ -4,15 +4,16 @@
 // the same ingestion as an imported file (ingestStaged), with its ledger row updated in the same
 // transaction, so a killed run loses nothing and a restarted one duplicates nothing.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ApiRefusal, RetriesExhausted } from '../acquire/api.ts';
 import type { PageSink, SliceJob, SliceResult } from '../acquire/collect.ts';
 import { invokePages, probeMailboxAuditLog, smalSlice, sualSlice } from '../acquire/exchange.ts';
-import { graphRecordType, graphSlice } from '../acquire/graph.ts';
+import { auditQueryIdOf, graphRecordType, graphSlice } from '../acquire/graph.ts';
 import { CONTENT_TYPES, ensureSubscriptions, manageSlice } from '../acquire/manage.ts';
 import type { ManageTarget } from '../acquire/manage.ts';
 import { NetworkPolicyError } from '../acquire/netPolicy.ts';
 import { canSplit, iso, normaliseRange, planManageWindows, planSlices, splitInto } from '../acquire/slicing.ts';
-import { totals, finishRun, finishSlice, insertSlice, recordPage, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
+import { totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
 import type { LedgerRow, LedgerTotals, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BlindspotError, UsageError } from './errors.ts';
@@ -83,6 +84,8 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /** Graph query polling interval (default 15 s; the simulated tenant needs none). */
   graphPollMs?: number;
+  /** Graph records per page ($top, default 1000; tests use small values). */
+  graphPageSize?: number;
   /** Search-UnifiedAuditLog ResultSize and session cap (tests use small values). */
   sualResultSize?: number;
   sualSessionCap?: number;
@@ -201,6 +204,28 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
   return (probe.available ? `Search-MailboxAuditLog answers: ${mailboxes.length} mailboxes` : `${probe.reason}: falling back to the unified log's ${FALLBACK_RECORD_TYPES.join(', ')} records`) + scope;
 }
 
+/**
+ * The Graph audit query an earlier attempt at this slice created, from the answers kept as its evidence
+ * (the create, or a later look-up, naming the query's id), newest first. An answer whose file no longer
+ * matches its hash is passed over: a new query is the safe choice.
+ */
+function earlierGraphQuery(h: CaseHandle, row: LedgerRow): string | null {
+  for (const a of sliceAnswers(h.db, row.id)) {
+    if (a.status === null || a.status < 200 || a.status >= 300) continue;
+    let body: unknown;
+    try {
+      const bytes = readFileSync(h.abs(a.relPath));
+      if (createHash('sha256').update(bytes).digest('hex') !== a.sha256) continue;
+      body = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      continue;
+    }
+    const id = auditQueryIdOf(a.request, a.status, body);
+    if (id) return id;
+  }
+  return null;
+}
+
 /** One source's slices, counted by the ledger's own totals (`records` = distinct records retrieved). */
 function sourceSummary(rows: LedgerRow[]): SourceSummary {
   const t = totals(rows);
@@ -292,7 +317,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       }
       const job: SliceJob = { ledgerId: row.id, source: row.source, startMs: Date.parse(row.sliceStart), endMs: Date.parse(row.sliceEnd), query: row.query };
       const sink: PageSink = async (page) => {
-        await storePage(h, page, { acquisitionRun: runId, slice: page.ledgerId, source: row.source }, (n, ins, importRunId, evidenceId) => {
+        await storePage(h, page, { ...page.custody, acquisitionRun: runId, slice: page.ledgerId, source: row.source }, (n, ins, importRunId, evidenceId) => {
           recordPage(h.db, page.ledgerId, evidenceId, importRunId, n, new Date().toISOString());
           inserted += ins;
         });
@@ -308,7 +333,13 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         } else if (row.source === 'mailbox-audit') {
           result = await smalSlice(exoTarget(s), job, sink, { canSplit: splittable, ...(o.signal ? { signal: o.signal } : {}) });
         } else if (row.source === 'graph') {
-          result = await graphSlice(graphTarget(s, o.graphPollMs ?? 15_000), job, sink, { canSplit: splittable, ...(o.signal ? { signal: o.signal } : {}) });
+          // A slice collected again carries on with the query an earlier attempt created, if the service
+          // still has it: a query takes minutes to hours to run. Not after an incomplete answer: that query
+          // has given its answer, and running the slice again is asking for a new one.
+          const earlier = row.status === 'incomplete' ? null : earlierGraphQuery(h, row);
+          result = await graphSlice(graphTarget(s, o.graphPollMs ?? 15_000), job, sink, {
+            canSplit: splittable, ...(o.signal ? { signal: o.signal } : {}), ...(o.graphPageSize !== undefined ? { top: o.graphPageSize } : {}), ...(earlier ? { earlierQueryId: earlier } : {}),
+          });
         } else {
           mgmt ??= await manageTarget(s);
           if (!subscriptionsChecked) {
@@ -340,7 +371,8 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         progress(row.source, `split ${row.sliceStart}..${row.sliceEnd} into ${ids.length}: ${result.reason}`);
         continue;
       }
-      const fallbackNote = row.query.fallback ? `collected from the unified log instead of Search-MailboxAuditLog (${String(row.query.fallbackReason ?? 'retired')})` : null;
+      const howNote = row.query.fallback ? `collected from the unified log instead of Search-MailboxAuditLog (${String(row.query.fallbackReason ?? 'retired')})`
+        : result.kind === 'done' && result.how ? result.how : null;
       if (result.kind === 'failed') {
         finishSlice(h.db, row.id, { status: 'failed', reported: null, retriesAdded: result.retries, reason: result.reason, runId }, now);
       } else if (result.kind === 'over-cap') {
@@ -348,14 +380,14 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       } else {
         const r1 = finishSlice(h.db, row.id, { status: 'complete', reported: result.reported, retriesAdded: result.retries, reason: null, runId, ...(result.query ? { query: result.query } : {}) }, now);
         let status: SliceStatus = 'complete';
-        let reason: string | null = fallbackNote;
+        let reason: string | null = howNote;
         if (result.reported !== null && r1.retrieved < result.reported) {
           status = 'incomplete';
-          reason = `the service reported ${result.reported} records but the case holds ${r1.retrieved} from this slice${fallbackNote ? `; ${fallbackNote}` : ''}`;
+          reason = `the service reported ${result.reported} records but the case holds ${r1.retrieved} from this slice${howNote ? `; ${howNote}` : ''}`;
         } else if (result.reported !== null && r1.retrieved > result.reported) {
-          reason = `the case holds ${r1.retrieved} records from this slice, more than the ${result.reported} reported${fallbackNote ? `; ${fallbackNote}` : ''}`;
+          reason = `the case holds ${r1.retrieved} records from this slice, more than the ${result.reported} reported${howNote ? `; ${howNote}` : ''}`;
         } else if (result.reported === null && result.note) {
-          reason = fallbackNote ? `${fallbackNote}; ${result.note}` : result.note;
+          reason = howNote ? `${howNote}; ${result.note}` : result.note;
         }
         if (status !== 'complete' || reason !== null) finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: 0, reason, runId }, now);
       }
