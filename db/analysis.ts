@@ -255,6 +255,9 @@ export function exposureItemsSql(q: ExposureQuery): { sql: string; args: unknown
 export function storeExposureItems(db: WritableDB, runId: number, q: ExposureQuery): { count: number; accessRecords: number } {
   const { sql, args } = exposureItemsSql(q);
   const count = db.prepare(sql).run(runId, ...args).changes;
+  // A second pass over the rows just stored, about 30 ms of the 1.4 s on the benchmark's 432,000 messages.
+  // RETURNING access_count summed here was slower (1.64-1.65 s against 1.37-1.45 s: every row crosses into
+  // JavaScript), and a summing SQL function called per row saved nothing.
   const accessRecords = db.prepare('SELECT coalesce(sum(access_count), 0) FROM exposure_items WHERE run_id = ?').pluck().get(runId) as number;
   return { count, accessRecords };
 }
