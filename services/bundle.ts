@@ -5,7 +5,7 @@
 // custody chain, and checks the database's evidence table against the files; it names each modified,
 // missing or unexpected file.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,7 @@ import { sha256Hex, verifyCustodyChain } from '../core/custody.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, CaseError, UsageError } from './errors.ts';
+import { hashFile } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
 export const BUNDLE_FORMAT = 'blindspot-bundle/1';
@@ -36,16 +37,6 @@ export interface Manifest {
   custodyHead: string | null;
   custodyEntries: number;
   files: ManifestFile[];
-}
-
-export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: h.digest('hex'), size };
 }
 
 function listEvidenceFiles(caseDir: string): string[] {

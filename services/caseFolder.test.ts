@@ -1,13 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { join, relative } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { verifyCustodyChain } from '../core/custody.ts';
 import Database from 'better-sqlite3';
 import { CASE_PAGE_SIZE, loadMigrations, migrate } from '../db/database.ts';
 import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
 import { caseNotices } from './notices.ts';
+import { durable } from './files.ts';
 import { CaseError, UsageError } from './errors.ts';
 
 const dirs: string[] = [];
@@ -161,5 +162,34 @@ describe('case folders', () => {
     expect(existsSync(h2.abs(s.relPath))).toBe(false);
     expect(h2.custodyEntries()).toHaveLength(before);
     h2.close();
+  });
+  it('puts the staged files and the journal on disk before the database commits, and the placed file after', async () => {
+    const dir = join(tmp(), 'c');
+    const h = createCase(dir, { name: 'n', examiner: 'e' });
+    const src = join(tmp(), 'in.txt');
+    writeFileSync(src, 'durable evidence', { mode: 0o444 });
+    const s = await h.stageFile(src);
+    expect(statSync(h.abs(s.tmpPath)).mode & 0o200).not.toBe(0); // a read-only source's copy can still be opened to flush it
+    expect(readFileSync(h.abs(s.tmpPath), 'utf8')).toBe('durable evidence'); // a copy: the source is not moved
+    expect(existsSync(src)).toBe(true);
+    const steps: string[] = [];
+    const flush = durable.file;
+    const file = vi.spyOn(durable, 'file').mockImplementation((p) => { steps.push(`file ${relative(dir, p)}`); flush(p); });
+    const folder = vi.spyOn(durable, 'dir').mockImplementation((p) => { steps.push(`dir ${relative(dir, p) || '.'}`); });
+    const exec = h.db.exec.bind(h.db);
+    vi.spyOn(h.db, 'exec').mockImplementation((sql: string) => { if (sql === 'COMMIT') steps.push('COMMIT'); return exec(sql); });
+    try {
+      h.db.exec('BEGIN');
+      h.db.prepare("INSERT INTO evidence (sha256, size, rel_path, added_by, added_at) VALUES (?, ?, ?, 'e', 'now')").run(s.sha256, s.size, s.relPath);
+      h.db.prepare("INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (8, 1, 'file', 'now', 'completed')").run();
+      h.commitWithEvidence({ op: 'import', importRunId: 8, staged: [{ tmpPath: s.tmpPath, relPath: s.relPath }], custody: [{ action: 'import', details: { importRun: 8 }, objects: [] }] });
+    } finally {
+      file.mockRestore();
+      folder.mockRestore();
+    }
+    const shard = `evidence/${s.sha256.slice(0, 2)}`;
+    expect(steps).toEqual([`file ${s.tmpPath}`, 'dir .incoming', 'file .pending.json', 'dir .', 'COMMIT', `dir ${shard}`, 'dir evidence']);
+    expect(readFileSync(h.abs(s.relPath), 'utf8')).toBe('durable evidence');
+    h.close();
   });
 });

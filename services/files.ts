@@ -1,0 +1,61 @@
+// Hashing files and making them durable: the two things the evidence store asks of the file system.
+import { createHash } from 'node:crypto';
+import { closeSync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+const READ_BYTES = 1 << 20;
+
+/** SHA-256 and size of a file, read in 1 MiB steps into one buffer (the event loop keeps turning). */
+export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(READ_BYTES);
+  let size = 0;
+  const fh = await open(file, 'r');
+  try {
+    for (let n; (n = (await fh.read(buf, 0, READ_BYTES, null)).bytesRead) > 0; ) {
+      h.update(buf.subarray(0, n));
+      size += n;
+    }
+  } finally {
+    await fh.close();
+  }
+  return { sha256: h.digest('hex'), size };
+}
+
+/**
+ * Forcing written data to the disk. A write, a rename or a new directory entry sits in the page cache
+ * until the kernel flushes it: after a power cut the database could name an evidence file that never
+ * reached the disk, or a recovery journal that is not there. One object, so tests can watch the order
+ * in which a commit makes things durable.
+ */
+export const durable = {
+  /** Flushes a file's contents (fdatasync; opened for writing, which Windows needs to flush). */
+  file(path: string): void {
+    const fd = openSync(path, 'r+');
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  },
+  /**
+   * Flushes a directory, so the entries created, renamed or removed in it survive a power cut. Windows
+   * cannot open a directory to flush it; NTFS journals its directory changes itself.
+   */
+  dir(path: string): void {
+    if (process.platform === 'win32') return;
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  },
+  /**
+   * Starts flushing a large file on the thread pool and returns at once: the kernel writes it while the
+   * caller goes on, and durable.file() at commit finds little left to do. Errors are left to that call.
+   */
+  early(path: string): void {
+    void open(path, 'r+').then((fh) => fh.datasync().finally(() => fh.close())).catch(() => undefined);
+  },
+};
