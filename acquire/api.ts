@@ -16,13 +16,16 @@ export class ApiRefusal extends BlindspotError {
   readonly code: string | null;
   readonly api: Api;
   readonly detail: string;
-  constructor(api: Api, status: number, code: string | null, detail: string, message: string, hint: string | null) {
+  /** The refusing answer as received, with its request (an answer that decides something is kept as evidence). */
+  readonly answer: CallResult | null;
+  constructor(api: Api, status: number, code: string | null, detail: string, message: string, hint: string | null, answer: CallResult | null = null) {
     super(message, { exitCode: EXIT.remote, ...(hint ? { hint } : {}) });
     this.name = 'ApiRefusal';
     this.api = api;
     this.status = status;
     this.code = code;
     this.detail = detail;
+    this.answer = answer;
   }
 }
 
@@ -149,7 +152,8 @@ export class ApiClient {
           const hint = permissionHint({ api, status: res.status, code: info.code, clientId: this.o.clientId, appOnly: this.tokens.appOnly, what: r.what, path: new URL(r.url).pathname });
           const name = api === 'graph' ? 'Graph' : api === 'exchange' ? 'Exchange Online' : 'The Management Activity API';
           throw new ApiRefusal(api, res.status, info.code, info.message,
-            `${r.what}: ${name} returned ${res.status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message}` : ''}${isRetryable(f) ? ` (${d.why})` : ''}${hint ? `. To fix: ${hint}` : ''}`, hint);
+            `${r.what}: ${name} returned ${res.status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message}` : ''}${isRetryable(f) ? ` (${d.why})` : ''}${hint ? `. To fix: ${hint}` : ''}`, hint,
+            { res, json: null, retries, request });
         }
         throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${r.method} ${new URL(r.url).pathname}).`);
       }

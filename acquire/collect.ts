@@ -28,6 +28,12 @@ export interface FetchedPage {
 
 export type PageSink = (p: FetchedPage) => Promise<void>;
 
+/**
+ * Keeps an answer that holds no records but decides what is collected (the mailboxes listed, whether a
+ * cmdlet still answers, which subscriptions were on or started), with what it is an answer to.
+ */
+export type AnswerKeeper = (r: CallResult, what: string) => Promise<void>;
+
 /** A response as it is stored: the body as received, the request sent, the status and headers. */
 export function responsePage(r: CallResult, format: FormatId, rows: number): Omit<FetchedPage, 'ledgerId'> {
   return { format, body: r.res.body, request: r.request, response: { status: r.res.status, headers: r.res.headers }, rows };

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiClient, CallResult } from './api.ts';
 import type { Endpoints } from './clouds.ts';
-import type { PageSink, SliceJob, SliceResult } from './collect.ts';
+import type { AnswerKeeper, PageSink, SliceJob, SliceResult } from './collect.ts';
 import { envelopeValue, pageOf, strings } from './collect.ts';
 import { exoTime, iso } from './slicing.ts';
 
@@ -119,17 +119,24 @@ export async function sualSlice(t: ExoTarget, job: SliceJob, sink: PageSink, o: 
 
 /**
  * Probes Search-MailboxAuditLog (retired in the cloud, §4.9) on one mailbox: available when it answers;
- * otherwise why not (the tenant no longer knows the cmdlet, or there is no mailbox to ask about).
+ * otherwise why not (the tenant no longer knows the cmdlet, or there is no mailbox to ask about). The
+ * answer, or the refusal that says the cmdlet is gone, goes to `keep`: it decides where mailbox audit
+ * history comes from.
  */
-export async function probeMailboxAuditLog(t: ExoTarget, identity: string | undefined, signal?: AbortSignal): Promise<{ available: true } | { available: false; reason: string }> {
+export async function probeMailboxAuditLog(t: ExoTarget, identity: string | undefined, signal?: AbortSignal, keep?: AnswerKeeper): Promise<{ available: true } | { available: false; reason: string }> {
   if (identity === undefined) return { available: false, reason: 'no mailbox to probe Search-MailboxAuditLog with' };
   const { ApiRefusal } = await import('./api.ts');
+  const what = 'Search-MailboxAuditLog probe';
   try {
     const now = Date.now();
-    for await (const _ of invokePages(t, 'Search-MailboxAuditLog', { Identity: identity, ShowDetails: true, StartDate: exoTime(now - 86_400_000), EndDate: exoTime(now), ResultSize: 1 }, 'Search-MailboxAuditLog probe', signal)) break;
+    for await (const r of invokePages(t, 'Search-MailboxAuditLog', { Identity: identity, ShowDetails: true, StartDate: exoTime(now - 86_400_000), EndDate: exoTime(now), ResultSize: 1 }, what, signal)) {
+      await keep?.(r, what);
+      break;
+    }
     return { available: true };
   } catch (e) {
     if (e instanceof ApiRefusal && (e.status === 400 || e.status === 404) && /CommandNotFound|not recognized/i.test(`${e.code} ${e.detail}`)) {
+      if (e.answer) await keep?.(e.answer, what);
       return { available: false, reason: `Search-MailboxAuditLog is retired on this tenant (${e.code ?? e.status}: ${e.detail.slice(0, 120)})` };
     }
     throw e;

@@ -3,7 +3,7 @@
 import type { ApiClient } from './api.ts';
 import { ApiRefusal } from './api.ts';
 import type { Endpoints } from './clouds.ts';
-import type { PageSink, SliceJob, SliceResult } from './collect.ts';
+import type { AnswerKeeper, PageSink, SliceJob, SliceResult } from './collect.ts';
 import { pageOf, strings } from './collect.ts';
 
 export const CONTENT_TYPES = ['Audit.Exchange', 'Audit.AzureActiveDirectory', 'Audit.SharePoint', 'Audit.General'] as const;
@@ -31,24 +31,31 @@ export interface SubscriptionState {
   startedByUs: boolean;
 }
 
-export async function listSubscriptions(t: ManageTarget, signal?: AbortSignal): Promise<{ contentType: string; status: string }[]> {
-  const r = await t.api.call('manage', { method: 'GET', url: `${root(t)}/subscriptions/list`, what: 'Management Activity API subscriptions' }, signal);
+export async function listSubscriptions(t: ManageTarget, signal?: AbortSignal, keep?: AnswerKeeper): Promise<{ contentType: string; status: string }[]> {
+  const what = 'Management Activity API subscriptions';
+  const r = await t.api.call('manage', { method: 'GET', url: `${root(t)}/subscriptions/list`, what }, signal);
+  await keep?.(r, what);
   return Array.isArray(r.json) ? (r.json as { contentType?: unknown; status?: unknown }[]).map((s) => ({ contentType: String(s.contentType), status: String(s.status) })) : [];
 }
 
-/** Makes sure each content type has an enabled subscription; AF20024 ("already enabled") is success. */
-export async function ensureSubscriptions(t: ManageTarget, types: readonly string[], signal?: AbortSignal): Promise<SubscriptionState[]> {
-  const current = await listSubscriptions(t, signal);
+/**
+ * Makes sure each content type has an enabled subscription; AF20024 ("already enabled") is success. The
+ * listing and every start answer go to `keep`: starting a subscription changes the tenant.
+ */
+export async function ensureSubscriptions(t: ManageTarget, types: readonly string[], signal?: AbortSignal, keep?: AnswerKeeper): Promise<SubscriptionState[]> {
+  const current = await listSubscriptions(t, signal, keep);
   const out: SubscriptionState[] = [];
   for (const ct of types) {
     if (current.some((s) => s.contentType === ct && s.status.toLowerCase() === 'enabled')) {
       out.push({ contentType: ct, status: 'enabled', startedByUs: false });
       continue;
     }
-    const r = await t.api.call('manage', { method: 'POST', url: `${root(t)}/subscriptions/start?contentType=${encodeURIComponent(ct)}`, what: `start the ${ct} subscription`, accept: [400] }, signal);
+    const what = `start the ${ct} subscription`;
+    const r = await t.api.call('manage', { method: 'POST', url: `${root(t)}/subscriptions/start?contentType=${encodeURIComponent(ct)}`, what, accept: [400] }, signal);
+    await keep?.(r, what);
     if (r.res.status === 400) {
       const code = (r.json as { error?: { code?: unknown } } | null)?.error?.code;
-      if (code !== 'AF20024') throw new ApiRefusal('manage', 400, typeof code === 'string' ? code : null, JSON.stringify(r.json).slice(0, 200), `start the ${ct} subscription: the Management Activity API refused (${String(code)})`, null);
+      if (code !== 'AF20024') throw new ApiRefusal('manage', 400, typeof code === 'string' ? code : null, JSON.stringify(r.json).slice(0, 200), `${what}: the Management Activity API refused (${String(code)})`, null, r);
       out.push({ contentType: ct, status: 'enabled', startedByUs: false });
     } else {
       out.push({ contentType: ct, status: 'enabled', startedByUs: true });

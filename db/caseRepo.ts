@@ -91,13 +91,16 @@ export interface ImportRunInput {
   format: string | null;
   startedAt: string;
   asOf: string | null;
+  /** Acquisition: this answer's own request (never the token) and response status and headers. */
+  requestJson?: string | null;
+  responseJson?: string | null;
 }
 
 export function startImportRun(db: WritableDB, r: ImportRunInput): number {
   const info = db.prepare(
-    `INSERT INTO import_runs (evidence_id, source, file, format, started_at, status, as_of)
-     VALUES (@evidenceId, @source, @file, @format, @startedAt, 'running', @asOf)`,
-  ).run(r);
+    `INSERT INTO import_runs (evidence_id, source, file, format, started_at, status, as_of, request_json, response_json)
+     VALUES (@evidenceId, @source, @file, @format, @startedAt, 'running', @asOf, @requestJson, @responseJson)`,
+  ).run({ requestJson: null, responseJson: null, ...r });
   return Number(info.lastInsertRowid);
 }
 

@@ -42,6 +42,20 @@ describe('migrations', () => {
     expect(plan.map((p) => p.detail).join('\n')).toMatch(/access_items_exposure/);
   });
 
+  it('0008 gives each acquisition run its own exchange: the first run of a content gets the one its evidence row kept', () => {
+    const all = loadMigrations();
+    const db = new Database(':memory:');
+    migrate(db, ':memory:', all.slice(0, 7));
+    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at, source, request_json, response_json)
+               VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', 'now', 'acquisition', '{"url":"a"}', '{"status":200}'),
+                      (2, 'cd', 1, 'evidence/cd/cd', 't', 'now', 'file', NULL, NULL);
+             INSERT INTO import_runs (id, evidence_id, source, file, started_at, status) VALUES
+               (1, 2, 'file', '/x.json', 'now', 'completed'), (2, 1, 'acquisition', 'a', 'now', 'completed'), (3, 1, 'acquisition', 'b', 'now', 'completed');`);
+    migrate(db, ':memory:', all);
+    expect(db.prepare('SELECT id, request_json, response_json FROM import_runs ORDER BY id').raw().all())
+      .toEqual([[1, null, null], [2, '{"url":"a"}', '{"status":200}'], [3, null, null]]);
+  });
+
   it('0005 moves AuditData to event_data unchanged and flags the throttling candidates the old GLOB index found', () => {
     const all = loadMigrations();
     const db = new Database(':memory:');

@@ -90,22 +90,26 @@ describe('ledger', () => {
     const slice = (start: string, end: string): number => insertSlice(d, { planHash: 'p3', runId, source: 'graph', sliceStart: start, sliceEnd: end, status: 'not-collected', query: {}, reason: null }, NOW);
     const a = slice('2026-05-01T00:00:00.000Z', '2026-05-02T00:00:00.000Z');
     const b = slice('2026-05-02T00:00:00.000Z', '2026-05-03T00:00:00.000Z');
+    // As ingestStaged stores an answer: one evidence row per content (with the first exchange that
+    // brought it), one import run per answer with its own exchange.
     const answer = (sliceId: number, sha: string, method: string, url: string, status: number, format = 'api-answer'): void => {
+      const requestJson = JSON.stringify({ method, url, headers: {}, body: null });
+      const responseJson = JSON.stringify({ status, headers: {} });
       const ev = upsertEvidence(d, {
-        sha256: sha, size: 1, relPath: `evidence/${sha}`, originalPath: url, originalName: null, modifiedAt: null, addedBy: 't', addedAt: NOW, format, source: 'acquisition',
-        requestJson: JSON.stringify({ method, url, headers: {}, body: null }), responseJson: JSON.stringify({ status, headers: {} }),
+        sha256: sha, size: 1, relPath: `evidence/${sha}`, originalPath: url, originalName: null, modifiedAt: null, addedBy: 't', addedAt: NOW, format, source: 'acquisition', requestJson, responseJson,
       }).record;
-      recordPage(d, sliceId, ev.id, startImportRun(d, { evidenceId: ev.id, source: 'acquisition', file: url, format, startedAt: NOW, asOf: NOW }), 0, NOW);
+      recordPage(d, sliceId, ev.id, startImportRun(d, { evidenceId: ev.id, source: 'acquisition', file: url, format, startedAt: NOW, asOf: NOW, requestJson, responseJson }), 0, NOW);
     };
     answer(a, 'c1', 'POST', 'https://g/beta/security/auditLog/queries', 201);
     answer(a, 'r1', 'GET', 'https://g/beta/security/auditLog/queries/q1/records', 200, 'graph-json');
     answer(b, 'c2', 'POST', 'https://g/beta/security/auditLog/queries', 201);
     answer(a, 'g1', 'GET', 'https://g/beta/security/auditLog/queries/q1', 404);
+    answer(b, 'g1', 'GET', 'https://g/beta/security/auditLog/queries/q2', 404); // the same body again, to another request
     expect(sliceAnswers(d, a)).toEqual([
       { page: 3, evidenceId: expect.any(Number), sha256: 'g1', relPath: 'evidence/g1', request: { method: 'GET', url: 'https://g/beta/security/auditLog/queries/q1' }, status: 404 },
       { page: 1, evidenceId: expect.any(Number), sha256: 'c1', relPath: 'evidence/c1', request: { method: 'POST', url: 'https://g/beta/security/auditLog/queries' }, status: 201 },
     ]);
-    expect(sliceAnswers(d, b).map((x) => x.sha256)).toEqual(['c2']);
+    expect(sliceAnswers(d, b).map((x) => [x.sha256, x.request.url])).toEqual([['g1', 'https://g/beta/security/auditLog/queries/q2'], ['c2', 'https://g/beta/security/auditLog/queries']]);
     splitLedgerSlice(d, a, [
       { sliceStart: '2026-05-01T00:00:00.000Z', sliceEnd: '2026-05-01T12:00:00.000Z' },
       { sliceStart: '2026-05-01T12:00:00.000Z', sliceEnd: '2026-05-02T00:00:00.000Z' },

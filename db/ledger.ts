@@ -177,8 +177,8 @@ export interface SliceAnswer {
  */
 export function sliceAnswers(db: ReadableDB, ledgerId: number): SliceAnswer[] {
   const rows = db.prepare(
-    `SELECT le.page, v.id, v.sha256, v.rel_path, v.request_json, v.response_json
-       FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id
+    `SELECT le.page, v.id, v.sha256, v.rel_path, r.request_json, r.response_json
+       FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id JOIN import_runs r ON r.id = le.import_run_id
       WHERE le.ledger_id = ? AND v.format = 'api-answer'
       ORDER BY le.page DESC, le.rowid DESC`,
   ).all(ledgerId) as { page: number; id: number; sha256: string; rel_path: string; request_json: string | null; response_json: string | null }[];

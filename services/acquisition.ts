@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApiRefusal, RetriesExhausted } from '../acquire/api.ts';
-import type { PageSink, SliceJob, SliceResult } from '../acquire/collect.ts';
+import type { AnswerKeeper, PageSink, SliceJob, SliceResult } from '../acquire/collect.ts';
+import { responsePage } from '../acquire/collect.ts';
 import { invokePages, probeMailboxAuditLog, smalSlice, sualSlice } from '../acquire/exchange.ts';
 import { auditQueryIdOf, graphRecordType, graphSlice } from '../acquire/graph.ts';
 import { CONTENT_TYPES, ensureSubscriptions, manageSlice } from '../acquire/manage.ts';
@@ -164,16 +165,18 @@ function planLedger(h: CaseHandle, p: CanonicalPlan, hash: string, runId: number
 }
 
 /** Plans mailbox-audit rows after probing Search-MailboxAuditLog (or its unified-log fallback). */
-async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, hash: string, runId: number, signal?: AbortSignal): Promise<string> {
+async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, hash: string, runId: number, keep: AnswerKeeper, signal?: AbortSignal): Promise<string> {
   const exo = exoTarget(s);
   let mailboxes = p.users;
   if (mailboxes.length === 0) {
     mailboxes = [];
-    for await (const r of invokePages(exo, 'Get-Mailbox', { ResultSize: 'Unlimited' }, 'list mailboxes for Search-MailboxAuditLog', signal)) {
+    const what = 'list mailboxes for Search-MailboxAuditLog';
+    for await (const r of invokePages(exo, 'Get-Mailbox', { ResultSize: 'Unlimited' }, what, signal)) {
+      await keep(r, what); // which mailboxes were asked about
       for (const m of r.value) if (typeof m.UserPrincipalName === 'string') mailboxes.push(m.UserPrincipalName.toLowerCase());
     }
   }
-  const probe = await probeMailboxAuditLog(exo, mailboxes[0], signal);
+  const probe = await probeMailboxAuditLog(exo, mailboxes[0], signal, keep);
   const now = new Date().toISOString();
   // As one of "all" sources, mailbox audit history is collected only where the unified log no longer
   // reaches: inside the unified log's retention the same actions are already collected there, with the
@@ -275,13 +278,19 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
   let interrupted = false;
   const t0 = Date.now();
   const refused = new Map<string, string>();
+  // Answers that hold no records but decide what is collected, or why a source or slice was not, are
+  // evidence of the run too: stored as received, with their request, in the custody log.
+  const keep: AnswerKeeper = async (r, what) => {
+    await storePage(h, responsePage(r, 'api-answer', 0), { acquisitionRun: runId, answerTo: what });
+  };
   try {
     if (p.sources.includes('mailbox-audit') && !slicesForPlan(h.db, hash).some((r) => r.source === 'mailbox-audit')) {
       try {
-        notes.push(await planMailboxAudit(h, s, p, hash, runId, o.signal));
+        notes.push(await planMailboxAudit(h, s, p, hash, runId, keep, o.signal));
       } catch (e) {
         if (o.signal?.aborted) throw e;
         if (!(e instanceof BlindspotError)) throw e;
+        if (e instanceof ApiRefusal && e.answer) await keep(e.answer, `planning mailbox audit history (refused: ${e.message})`);
         refused.set('mailbox-audit', e.message);
       }
     }
@@ -343,7 +352,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         } else {
           mgmt ??= await manageTarget(s);
           if (!subscriptionsChecked) {
-            const subs = await ensureSubscriptions(mgmt, CONTENT_TYPES, o.signal);
+            const subs = await ensureSubscriptions(mgmt, CONTENT_TYPES, o.signal, keep);
             const started = subs.filter((x) => x.startedByUs).map((x) => x.contentType);
             if (started.length) h.logCustody('tenant-changed', { acquisitionRun: runId, change: 'started Management Activity API subscriptions', contentTypes: started });
             subscriptionsChecked = true;
@@ -352,6 +361,8 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         }
       } catch (e) {
         if (o.signal?.aborted) throw e;
+        // The refusal that failed the slice is kept with the slice's pages: it says why.
+        if (e instanceof ApiRefusal && e.answer) await sink({ ledgerId: job.ledgerId, ...responsePage(e.answer, 'api-answer', 0) });
         if (e instanceof ApiRefusal && (e.status === 401 || e.status === 403)) {
           refused.set(row.source, e.message);
           result = { kind: 'failed', reason: e.message, retries: 0 };

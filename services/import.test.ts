@@ -16,6 +16,7 @@ import type { AuditDataRef } from '../db/auditData.ts';
 import { BULK_LOAD_BYTES, importFile } from './import.ts';
 import { writeUalJsonl } from '../bench/ualGenerator.ts';
 import { verify } from './bundle.ts';
+import { storePage } from './tenantSession.ts';
 import type { WorkerMessage } from './parseSource.ts';
 
 const tmp = useTmp('bs-import-');
@@ -107,6 +108,27 @@ describe('import', () => {
     await importFile(h, src);
     expect(readThrottleMarkers(h.db)).toEqual([{ recordId: 'throttled-1', timeMs: Date.UTC(2026, 4, 1, 10, 0, 1), mailbox: 'megan@contoso.com' }]);
     h.close();
+  });
+
+  it('keeps each API answer\'s own request and response, also when its body was received before', async () => {
+    const h = openCase(newCase());
+    try {
+      const answer = (url: string, date: string) => ({
+        format: 'api-answer' as const, body: Buffer.from('{"value":[]}'), rows: 0,
+        request: { method: 'GET', url, headers: { 'client-request-id': url }, body: null },
+        response: { status: 200, headers: { date } },
+      });
+      await storePage(h, answer('https://graph.example/a', 'Mon, 01 Jun 2026 10:00:00 GMT'), {});
+      await storePage(h, answer('https://graph.example/b', 'Mon, 01 Jun 2026 10:05:00 GMT'), {});
+      expect(h.db.prepare('SELECT count(*) FROM evidence').pluck().get()).toBe(1); // one content, stored once
+      const runs = h.db.prepare('SELECT file, request_json, response_json FROM import_runs ORDER BY id').all() as { file: string; request_json: string; response_json: string }[];
+      expect(runs.map((r) => [r.file, JSON.parse(r.request_json).url, JSON.parse(r.request_json).headers['client-request-id'], JSON.parse(r.response_json).headers.date])).toEqual([
+        ['https://graph.example/a', 'https://graph.example/a', 'https://graph.example/a', 'Mon, 01 Jun 2026 10:00:00 GMT'],
+        ['https://graph.example/b', 'https://graph.example/b', 'https://graph.example/b', 'Mon, 01 Jun 2026 10:05:00 GMT'],
+      ]);
+    } finally {
+      h.close();
+    }
   });
 
   it('deduplicates on the record Id across files and counts every duplicate with its location', async () => {

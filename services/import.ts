@@ -171,7 +171,10 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
       modifiedAt: o.modifiedAt, addedBy: h.actor, addedAt: now, format: o.format, source: o.source,
       requestJson: o.requestJson ?? null, responseJson: o.responseJson ?? null,
     });
-    const runId = startImportRun(h.db, { evidenceId: ev.id, source: o.source, file: o.origin, format: o.format, startedAt: now, asOf: o.asOf.value });
+    const runId = startImportRun(h.db, {
+      evidenceId: ev.id, source: o.source, file: o.origin, format: o.format, startedAt: now, asOf: o.asOf.value,
+      requestJson: o.requestJson ?? null, responseJson: o.responseJson ?? null,
+    });
     const counts = await parseInto(h, staged, runId, ev.id, o);
     if (counts.refusal) {
       h.db.exec('ROLLBACK');

@@ -74,7 +74,7 @@ describe('acquisition from the simulated tenant', () => {
         expect(row.retrieved).toBe(row.reported);
       }
       // evidence: bodies as received, with the request (no token) and response headers
-      const ev = h.db.prepare("SELECT sha256, rel_path, request_json, response_json FROM evidence WHERE source = 'acquisition'").all() as { sha256: string; rel_path: string; request_json: string; response_json: string }[];
+      const ev = h.db.prepare("SELECT v.sha256, v.rel_path, r.request_json, r.response_json FROM import_runs r JOIN evidence v ON v.id = r.evidence_id WHERE r.source = 'acquisition'").all() as { sha256: string; rel_path: string; request_json: string; response_json: string }[];
       expect(ev.length).toBeGreaterThan(3);
       for (const e of ev) {
         expect(e.request_json).toContain('Search-UnifiedAuditLog');
@@ -122,7 +122,8 @@ describe('acquisition from the simulated tenant', () => {
       expect(sum).toMatchObject({ incomplete: 0, failed: 0, records: expected.size });
       // Each slice's evidence begins with the query as created and its final status (the reported count).
       for (const l of listLedger(h.db)) {
-        const pages = h.db.prepare(`SELECT v.format, v.request_json, v.rel_path FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id WHERE le.ledger_id = ? ORDER BY le.page`).all(l.id) as { format: string; request_json: string; rel_path: string }[];
+        const pages = h.db.prepare(`SELECT v.format, r.request_json, v.rel_path FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id
+                                    JOIN import_runs r ON r.id = le.import_run_id WHERE le.ledger_id = ? ORDER BY le.page`).all(l.id) as { format: string; request_json: string; rel_path: string }[];
         const [create, status] = pages.map((p) => ({ format: p.format, method: JSON.parse(p.request_json).method as string }));
         expect(create).toEqual({ format: 'api-answer', method: 'POST' });
         expect(status).toEqual({ format: 'api-answer', method: 'GET' });
@@ -144,8 +145,9 @@ describe('acquisition from the simulated tenant', () => {
       const rows = listLedger(h.db);
       expect(rows.some((x) => x.source === 'mgmt')).toBe(true);
       // Every content listing is evidence of its slice, stored before the blobs it names, holding no records.
-      const pages = h.db.prepare(`SELECT v.format, v.request_json, le.records FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id
-                                  JOIN evidence v ON v.id = le.evidence_id WHERE l.source = 'mgmt' ORDER BY le.ledger_id, le.page`).all() as { format: string; request_json: string; records: number }[];
+      const pages = h.db.prepare(`SELECT v.format, r.request_json, le.records FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id
+                                  JOIN evidence v ON v.id = le.evidence_id JOIN import_runs r ON r.id = le.import_run_id
+                                  WHERE l.source = 'mgmt' ORDER BY le.ledger_id, le.page`).all() as { format: string; request_json: string; records: number }[];
       const listings = pages.filter((p) => p.format === 'api-answer');
       expect(listings.length).toBeGreaterThan(0);
       expect(listings.every((p) => p.records === 0 && /\/subscriptions\/content\?contentType=/.test(JSON.parse(p.request_json).url))).toBe(true);
@@ -161,13 +163,21 @@ describe('acquisition from the simulated tenant', () => {
       let missing = 0;
       for (const id of expected) if (!held.has(id)) missing++;
       expect(missing).toBe(0);
+      // The answers that decided what was collected are evidence of the run too, each in the custody log:
+      // the subscriptions found on (or started), the mailboxes listed, the probe of Search-MailboxAuditLog.
+      const answerTo = h.custodyEntries().filter((e) => e.action === 'acquisition-page' && e.details['answerTo']).map((e) => e.details['answerTo']);
+      expect(answerTo).toEqual(expect.arrayContaining(['Management Activity API subscriptions', 'list mailboxes for Search-MailboxAuditLog', 'Search-MailboxAuditLog probe']));
+      const kept = (h.db.prepare("SELECT request_json FROM import_runs WHERE format = 'api-answer'").pluck().all() as string[]).map((x) => JSON.parse(x) as { url: string; body: string | null });
+      expect(kept.some((q) => q.url.endsWith('/subscriptions/list'))).toBe(true);
+      expect(kept.some((q) => q.body?.includes('"CmdletName":"Get-Mailbox"'))).toBe(true);
+      expect(kept.some((q) => q.body?.includes('"CmdletName":"Search-MailboxAuditLog"') && q.body.includes('"ResultSize":1'))).toBe(true);
     });
   });
 
   it('where Search-MailboxAuditLog is retired, mailbox audit history comes from the unified log, and each slice says so', async () => {
     const retired = await startSim({ scenarioInstance: createTestScenario({ days: 1, eventsPerDay: PER_DAY, mailboxAuditLogRetired: true, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000) }), graphPollsPerStep: 1 });
     try {
-      await withNewCase(async ({ h, s }) => {
+      await withNewCase(async ({ h, s, dir }) => {
         const from = retired.scenario.range.start.toISOString();
         const to = retired.scenario.range.end.toISOString();
         const sum = await acquire(h, s, { tenant: 'sim', from, to, sources: ['mailbox-audit'], explicitSources: true }, { sualResultSize: 100 });
@@ -177,6 +187,12 @@ describe('acquisition from the simulated tenant', () => {
         expect(mbx.every((x) => x.query.cmdlet === 'Search-UnifiedAuditLog' && x.query.fallback === 'unified-log')).toBe(true);
         expect(mbx.every((x) => /instead of Search-MailboxAuditLog/.test(x.reason ?? ''))).toBe(true);
         expect(sum.bySource['mailbox-audit']?.notes.join(' ')).toMatch(/falling back to the unified log/);
+        // The refusal that says the cmdlet is gone is kept as received: it is why the fallback was taken.
+        const probes = (h.db.prepare("SELECT r.request_json, r.response_json, v.rel_path FROM import_runs r JOIN evidence v ON v.id = r.evidence_id WHERE r.format = 'api-answer'").all() as { request_json: string; response_json: string; rel_path: string }[])
+          .filter((e) => (JSON.parse(e.request_json) as { body: string | null }).body?.includes('"CmdletName":"Search-MailboxAuditLog"'));
+        expect(probes).toHaveLength(1);
+        expect((JSON.parse(probes[0]!.response_json) as { status: number }).status).toBeGreaterThanOrEqual(400);
+        expect(readFileSync(join(dir, probes[0]!.rel_path), 'utf8')).toMatch(/CommandNotFound|not recognized/);
       }, 'certificate', retired);
     } finally {
       await retired.close();
@@ -240,6 +256,9 @@ describe('acquisition from the simulated tenant', () => {
       expect(rows[0]!.status).toBe('failed');
       expect(rows[0]!.reason).toMatch(/AuditLogsQuery\.Read\.All.*Entra admin center > App registrations > API permissions/);
       expect(rows.slice(1).every((x) => x.status === 'not-collected' && /not collected/.test(x.reason ?? ''))).toBe(true);
-      }, 'graph-no-auditquery');
-    });
+      // The refusal is kept with the failed slice's pages, as received.
+      const answers = h.db.prepare('SELECT r.response_json FROM ledger_evidence le JOIN import_runs r ON r.id = le.import_run_id WHERE le.ledger_id = ?').pluck().all(rows[0]!.id) as string[];
+      expect(answers.map((x) => (JSON.parse(x) as { status: number }).status)).toContain(403);
+    }, 'graph-no-auditquery');
   });
+});
