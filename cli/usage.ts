@@ -3,6 +3,7 @@ export const USAGE = `blindspot: Microsoft 365 mailbox-audit forensics
 Cases
   blindspot case create <dir> --name <text> --examiner <text> [--number <text>] [--client <text>] [--tz <IANA zone>]
   blindspot case info <dir> [--json]
+  blindspot case compact <dir> [--json]          (give space freed inside the case database back to the disk)
   blindspot ui <dir> [--port N] [--no-open]    (browse the case in a local browser, on 127.0.0.1)
 
 Evidence

@@ -192,4 +192,22 @@ describe('case folders', () => {
     expect(readFileSync(h.abs(s.relPath), 'utf8')).toBe('durable evidence');
     h.close();
   });
+  it('compacts while a window reads the case: the database is compacted, the file shrinks once the reader lets go', () => {
+    const dir = join(tmp(), 'c');
+    const h = createCase(dir, { name: 'n', examiner: 'e' });
+    h.db.exec("CREATE TABLE scratch AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT hex(randomblob(200)) AS pad FROM n; DROP TABLE scratch;");
+    const reader = openCaseReadOnly(dir);
+    reader.db.exec('BEGIN');
+    reader.db.prepare('SELECT count(*) FROM events').get(); // holds its snapshot, as a page being read does
+    const r = h.compact();
+    expect(r.fileShrunk).toBe(false);
+    expect(r.bytesAfter).toBeLessThan(r.bytesBefore / 2);
+    expect(statSync(join(dir, 'case.sqlite')).size).toBe(r.bytesBefore);
+    reader.db.exec('COMMIT');
+    reader.close();
+    h.db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(statSync(join(dir, 'case.sqlite')).size).toBe(r.bytesAfter);
+    expect(h.custodyEntries().at(-1)).toMatchObject({ action: 'database-compacted', details: r });
+    h.close();
+  });
 });

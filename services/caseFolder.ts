@@ -234,6 +234,33 @@ export class CaseHandle {
     finishPending(this, pending, false);
   }
 
+  /**
+   * Gives the space freed inside case.sqlite back to the file system (SQLite's VACUUM): an upgrade that
+   * moved data out of a table leaves the file as large as before. Evidence files are not touched. Rows
+   * keep their ids, and the rows of tables without one keep their order (VACUUM copies them in rowid
+   * order). It needs free disk space about the size of the database. While another program reads the case
+   * (a window open on it), the compacted database waits in the write-ahead log and the file shrinks when
+   * that reader lets go: `fileShrunk` says which. Logged in the custody log.
+   */
+  compact(): { bytesBefore: number; bytesAfter: number; fileShrunk: boolean } {
+    const fileSize = (): number => statSync(this.abs(CASE_DB)).size;
+    const checkpoint = (): boolean => (this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[])[0]?.busy === 0;
+    checkpoint();
+    const bytesBefore = fileSize();
+    try {
+      this.db.exec('VACUUM');
+    } catch (e) {
+      if (((e as { code?: string }).code ?? '').startsWith('SQLITE_FULL')) {
+        throw new CaseError(`${this.dir}: not enough free disk space to compact the case database (it needs about ${Math.ceil(bytesBefore / 1e6)} MB more for a while).`, 'Free some space and run the command again; the case is unchanged.');
+      }
+      throw e;
+    }
+    const fileShrunk = checkpoint();
+    const bytesAfter = (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
+    this.logCustody('database-compacted', { bytesBefore, bytesAfter, fileShrunk });
+    return { bytesBefore, bytesAfter, fileShrunk };
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

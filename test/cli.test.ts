@@ -1,6 +1,7 @@
 // The command line as a user runs it: real processes, real exit codes, real messages.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsonl, mailItemsAccessed } from './helpers/records.ts';
@@ -39,6 +40,45 @@ describe('blindspot CLI', () => {
     const v = run('verify', bundle);
     expect(v.code).toBe(0);
     expect(v.out).toMatch(/^INTACT/m);
+  });
+
+  it('compacts a case: the space freed inside the database goes back to the disk, events and their item order unchanged, logged, verify intact', () => {
+    const dir = join(tmp(), 'case');
+    const file = join(tmp(), 'ual.jsonl');
+    const items = (i: number) => [0, 1, 2].map((k) => ({ InternetMessageId: `<m${i}-${k}@contoso.com>`, SizeInBytes: 10 }));
+    writeFileSync(file, jsonl([0, 1, 2, 3].map((i) => ({ ...mailItemsAccessed(i), Folders: [{ FolderItems: items(i), Id: 'LgAAAAAL', Path: '\\Inbox' }] }))));
+    expect(run('case', 'create', dir, '--name', 'compact', '--examiner', 'e').code).toBe(0);
+    expect(run('import', dir, file).code).toBe(0);
+    const read = () => {
+      const db = new Database(join(dir, 'case.sqlite'), { readonly: true });
+      try {
+        return {
+          events: db.prepare('SELECT id, record_id FROM events ORDER BY id').raw().all(),
+          items: db.prepare('SELECT event_id, internet_message_id FROM access_items ORDER BY rowid').raw().all(),
+        };
+      } finally {
+        db.close();
+      }
+    };
+    const before = read();
+    // Free pages inside the file, as an upgrade that moved data out of a table leaves them.
+    const db = new Database(join(dir, 'case.sqlite'));
+    db.exec("CREATE TABLE scratch AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i, hex(randomblob(200)) AS pad FROM n; DROP TABLE scratch;");
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const big = statSync(join(dir, 'case.sqlite')).size;
+    const r = run('case', 'compact', dir, '--json');
+    expect(r.code).toBe(0);
+    const sizes = JSON.parse(r.out) as { bytesBefore: number; bytesAfter: number; fileShrunk: boolean };
+    expect(sizes.fileShrunk).toBe(true);
+    expect(sizes.bytesBefore).toBe(big);
+    expect(sizes.bytesAfter).toBeLessThan(big - 4_000_000);
+    expect(statSync(join(dir, 'case.sqlite')).size).toBe(sizes.bytesAfter);
+    expect(read()).toEqual(before);
+    expect(before.items.length).toBe(12);
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; details: unknown });
+    expect(custody.at(-1)).toMatchObject({ action: 'database-compacted', details: sizes });
+    expect(run('verify', dir).code).toBe(0);
   });
 
   it('answers bad input with a short message and a documented exit code', () => {

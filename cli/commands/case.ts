@@ -1,4 +1,5 @@
-import { createCase, openCaseReadOnly } from '../../services/caseFolder.ts';
+import { join } from 'node:path';
+import { CASE_DB, createCase, openCase, openCaseReadOnly } from '../../services/caseFolder.ts';
 import type { CaseSummary } from '../../core/api.ts';
 import { caseSummary } from '../../db/caseRepo.ts';
 import { CaseError, EXIT, UsageError } from '../../services/errors.ts';
@@ -8,7 +9,8 @@ export async function caseCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'create') return create(rest);
   if (sub === 'info') return info(rest);
-  throw new UsageError(`case: expected 'create' or 'info', got ${sub === undefined ? 'nothing' : `'${sub}'`}.`, 'Run: blindspot help');
+  if (sub === 'compact') return compact(rest);
+  throw new UsageError(`case: expected 'create', 'info' or 'compact', got ${sub === undefined ? 'nothing' : `'${sub}'`}.`, 'Run: blindspot help');
 }
 
 async function create(argv: string[]): Promise<number> {
@@ -58,3 +60,22 @@ async function info(argv: string[]): Promise<number> {
   }
   return EXIT.ok;
 }
+
+async function compact(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('case compact', argv, { json: { type: 'boolean' } });
+  const h = openCase(positional('case compact', positionals, 0, 'the case folder'));
+  try {
+    if (!values.json) process.stderr.write('Compacting the case database (a few minutes on a case of millions of events)…\n');
+    const r = h.compact();
+    if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+    else {
+      process.stdout.write(`Compacted ${join(h.dir, CASE_DB)}: ${mb(r.bytesBefore)} -> ${mb(r.bytesAfter)}\n`);
+      if (!r.fileShrunk) process.stdout.write('Another program is reading the case (a Blindspot window?): the file shrinks once it closes the case.\n');
+    }
+  } finally {
+    h.close();
+  }
+  return EXIT.ok;
+}
+
+const mb = (n: number): string => `${(n / 1e6).toFixed(1)} MB`;
