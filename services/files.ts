@@ -5,6 +5,15 @@ import { open } from 'node:fs/promises';
 
 const READ_BYTES = 1 << 20;
 
+function withFd(path: string, flags: string, use: (fd: number) => void): void {
+  const fd = openSync(path, flags);
+  try {
+    use(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** SHA-256 and size of a file, read in 1 MiB steps into one buffer (the event loop keeps turning). */
 export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
   const h = createHash('sha256');
@@ -31,25 +40,14 @@ export async function hashFile(file: string): Promise<{ sha256: string; size: nu
 export const durable = {
   /** Flushes a file's contents (fdatasync; opened for writing, which Windows needs to flush). */
   file(path: string): void {
-    const fd = openSync(path, 'r+');
-    try {
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    withFd(path, 'r+', fdatasyncSync);
   },
   /**
    * Flushes a directory, so the entries created, renamed or removed in it survive a power cut. Windows
    * cannot open a directory to flush it; NTFS journals its directory changes itself.
    */
   dir(path: string): void {
-    if (process.platform === 'win32') return;
-    const fd = openSync(path, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    if (process.platform !== 'win32') withFd(path, 'r', fsyncSync);
   },
   /**
    * Starts flushing a large file on the thread pool and returns at once: the kernel writes it while the
