@@ -1,7 +1,7 @@
 // The audit-posture snapshot and the preflight check of which sources answer.
 import { groupByKey } from '../core/analysis/coverage.ts';
 import { IdentityResolver } from '../core/analysis/identity.ts';
-import { newestSnapshotRows, premiumHistory } from '../core/analysis/licences.ts';
+import { newestSnapshotRows, premiumHistory, snapshotsOf } from '../core/analysis/licences.ts';
 import { MANAGEMENT_API_DAYS, retentionOutlook } from '../core/analysis/retention.ts';
 import type { RetentionFacts, RetentionOutlook } from '../core/analysis/retention.ts';
 import type { FormatId } from '../core/formats/types.ts';
@@ -123,7 +123,7 @@ export interface Preflight {
 }
 
 /** What the case's latest licence and mailbox snapshots say about retention (posture takes them). */
-function retentionFacts(db: ReadableDB): RetentionFacts {
+export function retentionFacts(db: ReadableDB): RetentionFacts {
   // Graph gives a user's licences in two halves (assignments under the UPN, service plans under the
   // user id): the mailbox inventory joins them, as in the coverage model.
   const mbx = readConfigObservations(db, 'mailbox');
@@ -135,7 +135,8 @@ function retentionFacts(db: ReadableDB): RetentionFacts {
   if (lic.length > 0) {
     const byUser = groupByKey(lic, (o) => resolver.resolveOrSelf(o.value.userPrincipalName));
     // Premium retention only for users who held it in every snapshot (core/analysis/licences.ts), as in the blind spots.
-    const premium = [...byUser.values()].filter((rows) => premiumHistory(rows) === 'throughout').length;
+    const snapshots = snapshotsOf(lic);
+    const premium = [...byUser.values()].filter((rows) => premiumHistory(rows, snapshots) === 'throughout').length;
     licences = { premium, standard: byUser.size - premium };
   }
   return { licences, mailboxAgeLimitDays: mbx.length === 0 ? null : mailboxes.map((o) => o.value.auditLogAgeLimitDays) };

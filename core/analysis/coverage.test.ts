@@ -269,8 +269,8 @@ describe('retention windows', () => {
     { name: 'Premium in the one snapshot', snaps: [true], tier: null },
     { name: 'Premium in both snapshots', snaps: [true, true], tier: null },
     { name: 'Standard in the one snapshot', snaps: [false], tier: 'Audit Standard, 180 days (90 before 2023-10-17))' },
-    { name: 'Premium, then Standard in the newest', snaps: [true, false], tier: 'Audit Standard, 180 days (90 before 2023-10-17); Audit Premium in some licence snapshots of this account but not all, so the shorter retention is assumed)' },
-    { name: 'Standard, then Premium in the newest', snaps: [false, true], tier: 'Audit Standard, 180 days (90 before 2023-10-17); Audit Premium in some licence snapshots of this account but not all, so the shorter retention is assumed)' },
+    { name: 'Premium, then Standard in the newest', snaps: [true, false], tier: 'Audit Standard, 180 days (90 before 2023-10-17); Audit Premium shown in some licence snapshots of the case but not in every one (the licence changed, the account is missing from one, or its service plans were not listed), so the shorter retention is assumed)' },
+    { name: 'Standard, then Premium in the newest', snaps: [false, true], tier: 'Audit Standard, 180 days (90 before 2023-10-17); Audit Premium shown in some licence snapshots of the case but not in every one (the licence changed, the account is missing from one, or its service plans were not listed), so the shorter retention is assumed)' },
   ])('unified log retention is Premium only where every licence snapshot shows it: $name', ({ snaps, tier }) => {
     // 200 days after the range: Standard's 180 days reach into it, Premium's year does not.
     const res = run((i) => {
@@ -279,6 +279,15 @@ describe('retention windows', () => {
     const ual = windowsOf(res, 'retention').filter((w) => w.reason.startsWith('unified audit log retention'));
     if (tier === null) expect(ual).toEqual([]);
     else expect(ual.map((w) => [w.start, w.reason])).toEqual([[iso(T0), `unified audit log retention (${tier}: records before ${iso(END + 20 * D)} no longer exist there`]]);
+  });
+  it('an account missing from the newest licence snapshot (unlicensed since) is not given Premium retention', () => {
+    const E5 = ['EXCHANGE_S_ENTERPRISE', 'M365_ADVANCED_AUDITING'];
+    const res = run((i) => {
+      // Megan held E5 20 days before the end; the newest snapshot lists another account and none of hers.
+      i.licences = [obs(licence(MEG, E5), END - 20 * D), obs(licence('alex.wilber@contoso.com', E5), END - 20 * D), obs(licence('alex.wilber@contoso.com', E5), END)];
+    }, { retentionReferenceMs: END + 200 * D });
+    const ual = windowsOf(res, 'retention').filter((w) => w.reason.startsWith('unified audit log retention'));
+    expect(ual.map((w) => [w.start, w.reason])).toEqual([[iso(T0), `unified audit log retention (Audit Standard, 180 days (90 before 2023-10-17); Audit Premium shown in some licence snapshots of the case but not in every one (the licence changed, the account is missing from one, or its service plans were not listed), so the shorter retention is assumed): records before ${iso(END + 20 * D)} no longer exist there`]]);
   });
   it.each([
     { ref: Date.UTC(2025, 0, 1), premium: false, want: Date.UTC(2025, 0, 1) - 180 * D },

@@ -15,7 +15,7 @@
 // Windows of one (mailbox, kind, confidence) are merged where they overlap or touch.
 import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
 import { classifyAccount } from './classify.ts';
-import { licenceVerdictOf, mergeLicenceRows, newestSnapshotRows, premiumHistory, withPlansFromRaw } from './licences.ts';
+import { licenceVerdictOf, mergeLicenceRows, newestSnapshotRows, premiumHistory, snapshotsOf, withPlansFromRaw } from './licences.ts';
 import { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
@@ -334,6 +334,7 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
     return id ? resolver.resolveOrSelf(id) : null;
   });
   const licencesByUser = input.licences === null ? null : groupByKey(input.licences, (o) => resolver.resolveOrSelf(o.value.userPrincipalName));
+  const licenceSnapshots = input.licences === null ? [] : snapshotsOf(input.licences);
   const markersBy = new Map<string, ThrottleMarker[]>();
   for (const m of input.throttleMarkers) {
     const k = resolver.resolveOrSelf(m.mailbox);
@@ -500,12 +501,12 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
         evidence: latestCfg ? [row(latestCfg)] : [],
       });
     }
-    const history = licencesByUser === null ? 'never' : premiumHistory(licencesByUser.get(key) ?? []);
+    const history = licencesByUser === null ? 'never' : premiumHistory(licencesByUser.get(key) ?? [], licenceSnapshots);
     const premium = history === 'throughout';
     const ualLost = ualLostBefore(referenceMs, premium, opts.ualRetentionDays);
     if (ualLost > range.startMs) {
       const tier = premium ? 'Audit Premium, 1 year'
-        : `Audit Standard, 180 days (90 before 2023-10-17)${history === 'partly' ? '; Audit Premium in some licence snapshots of this account but not all, so the shorter retention is assumed' : ''}`;
+        : `Audit Standard, 180 days (90 before 2023-10-17)${history === 'partly' ? '; Audit Premium shown in some licence snapshots of the case but not in every one (the licence changed, the account is missing from one, or its service plans were not listed), so the shorter retention is assumed' : ''}`;
       windows.push({
         mailbox: key, kind: 'retention', startMs: range.startMs, endMs: ualLost, scope: ALL_ACTIONS,
         confidence: opts.ualRetentionDays !== undefined ? 'certain' : 'inferred',

@@ -22,4 +22,14 @@ describe('licence snapshots', () => {
     expect(premiumHistory([obs(licence(MEG, E3), T0)])).toBe('never');
     expect(premiumHistory([])).toBe('never');
   });
+
+  it('a snapshot of the case without a row for the account does not show Premium for it', () => {
+    const ALEX = 'alex.wilber@contoso.com';
+    const meg = [obs(licence(MEG, E5), T0)];
+    // Megan held E5 at T0; at T0 + D Graph listed Alex but no licence row for her (unlicensed).
+    const all = [...meg, obs(licence(ALEX, E5), T0), obs(licence(ALEX, E5), T0 + D)];
+    expect(premiumHistory(meg, snapshotsOf(all))).toBe('partly');
+    expect(premiumHistory(all.slice(1), snapshotsOf(all))).toBe('throughout');
+    expect(premiumHistory(meg)).toBe('throughout'); // her rows alone cannot tell
+  });
 });

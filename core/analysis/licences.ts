@@ -50,14 +50,20 @@ export function licenceVerdictOf(rows: ConfigObservation<LicenceAssignment>[]): 
 }
 
 /**
- * Whether a user held Audit (Premium) in every licence snapshot of theirs ('throughout'), in some
- * ('partly'), or in none or with no snapshot ('never'). Retention follows the licence held when a record
- * was made, and snapshots say nothing of the time between them: only 'throughout' may be taken to mean
- * the longer retention, or the report would say records were still there to be found when they may not
- * have been.
+ * Whether a user held Audit (Premium) in every licence snapshot of the case ('throughout'), in some
+ * ('partly'), or in none or with no snapshot ('never'). `caseSnapshots` are the snapshots of every
+ * account's licence rows (snapshotsOf), `rows` this user's among them: a snapshot without a row for the
+ * user (Graph lists no licence row for an account with none, as after a compromised account is
+ * unlicensed) does not show Premium. Retention follows the licence held when a record was made, and
+ * snapshots say nothing of the time between them: only 'throughout' may be taken to mean the longer
+ * retention, or the report would say records were still there to be found when they may not have been.
  */
-export function premiumHistory(rows: ConfigObservation<LicenceAssignment>[]): 'throughout' | 'partly' | 'never' {
-  const verdicts = snapshotsOf(rows).map((s) => licenceVerdictOf(s).advancedAuditing);
+export function premiumHistory(rows: ConfigObservation<LicenceAssignment>[], caseSnapshots = snapshotsOf(rows)): 'throughout' | 'partly' | 'never' {
+  const mine = new Set(rows);
+  const verdicts = caseSnapshots.map((s) => {
+    const own = s.filter((o) => mine.has(o));
+    return own.length > 0 && licenceVerdictOf(own).advancedAuditing;
+  });
   if (verdicts.length > 0 && verdicts.every(Boolean)) return 'throughout';
   return verdicts.some(Boolean) ? 'partly' : 'never';
 }
