@@ -6,10 +6,25 @@ import { callApi } from '../electron/ipc.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { createHandlers } from './apiHandlers.ts';
+import type * as CaseWatch from './caseWatch.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { importFile } from './import.ts';
 
 const tmp = useTmp('bs-api-');
+
+// watchCase, wrapped to count the case watchers running (the real one does the watching).
+const watching = vi.hoisted(() => ({ active: 0 }));
+vi.mock('./caseWatch.ts', async (importOriginal) => {
+  const m = await importOriginal<typeof CaseWatch>();
+  return {
+    ...m,
+    watchCase: (...args: Parameters<typeof m.watchCase>) => {
+      const stop = m.watchCase(...args);
+      watching.active++;
+      return () => { watching.active--; stop(); };
+    },
+  };
+});
 
 async function makeCase(): Promise<{ dir: string; sha256: string }> {
   const dir = join(tmp(), 'case');
@@ -159,6 +174,25 @@ describe('API handlers over a case', () => {
     } finally {
       api.close();
     }
+  });
+
+  it('runs one case watcher while anyone listens, stops it when the last leaves or the API closes, and refuses a listener after close', async () => {
+    const { dir } = await makeCase();
+    const api = createHandlers(dir);
+    const before = watching.active;
+    const offA = api.onEvent(() => {});
+    const offB = api.onEvent(() => {});
+    expect(watching.active).toBe(before + 1);
+    offA();
+    expect(watching.active).toBe(before + 1);
+    offB();
+    expect(watching.active).toBe(before);
+    api.onEvent(() => {});
+    expect(watching.active).toBe(before + 1);
+    api.close();
+    expect(watching.active).toBe(before);
+    expect(() => api.onEvent(() => {})).toThrow(/closed/);
+    expect(watching.active).toBe(before);
   });
 
   it('refuses a folder that is not a case when the handlers are created', () => {

@@ -121,7 +121,9 @@ export function createHandlers(caseDir: string): CaseApi {
   };
   const listeners = new Set<(p: ApiPush) => void>();
   let unwatch: (() => void) | null = null;
+  let closed = false;
   const onEvent = (push: (p: ApiPush) => void): (() => void) => {
+    if (closed) throw new Error(`the API of ${dir} is closed: nothing more can be pushed from it`);
     listeners.add(push);
     // One watcher for the case, whatever the number of listeners.
     unwatch ??= watchCase(dir, () => { for (const l of [...listeners]) l({ event: 'case.changed', payload: { dir } }); });
@@ -131,6 +133,7 @@ export function createHandlers(caseDir: string): CaseApi {
     };
   };
   const close = (): void => {
+    closed = true;
     listeners.clear();
     unwatch?.();
     unwatch = null;

@@ -1,12 +1,29 @@
 import { appendFileSync, utimesSync, writeFileSync } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import type * as Fs from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { createCase, CUSTODY_LOG, openCase, openCaseReadOnly } from './caseFolder.ts';
 import { watchCase } from './caseWatch.ts';
 import { importFile } from './import.ts';
+import { exportBundle, verify } from './bundle.ts';
 
 const tmp = useTmp('bs-watch-');
+
+// fs.watch, wrapped to count the watchers open (the real one does the watching).
+const watchers = vi.hoisted(() => ({ open: 0 }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof Fs>();
+  const watch = (...args: Parameters<typeof fs.watch>): FSWatcher => {
+    const w = fs.watch(...args);
+    watchers.open++;
+    const close = w.close.bind(w);
+    w.close = () => { watchers.open--; close(); };
+    return w;
+  };
+  return { ...fs, watch, default: { ...fs, watch } };
+});
 
 function newCase(): string {
   const dir = join(tmp(), 'case');
@@ -56,5 +73,58 @@ describe('watchCase', () => {
     appendFileSync(log, ' ');
     await settled(150);
     expect(calls).toBe(1);
+  });
+  it('reports a burst of appends at most once per settle period, not once per append nor once in all', () => {
+    const dir = newCase();
+    const log = join(dir, CUSTODY_LOG);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    let calls = 0;
+    const stop = watchCase(dir, () => { calls++; }, { notifications: false, pollMs: 10, settleMs: 50 });
+    try {
+      for (let k = 0; k < 20; k++) {
+        appendFileSync(log, `{"action":"acquisition-page","n":${k}}\n`);
+        vi.advanceTimersByTime(15); // an append every 15 ms for 300 ms
+      }
+      vi.advanceTimersByTime(200);
+      expect(calls).toBeGreaterThanOrEqual(300 / 60);
+      expect(calls).toBeLessThanOrEqual(300 / 50 + 1);
+    } finally {
+      stop();
+      vi.useRealTimers();
+    }
+  });
+
+  it('says nothing of a verify or an export, which only read the case; reports the next change', async () => {
+    const dir = newCase();
+    let calls = 0;
+    const stop = watchCase(dir, () => { calls++; }, { settleMs: 20 });
+    try {
+      await verify(dir);
+      await exportBundle(dir, join(tmp(), 'b.zip'));
+      await settled(200);
+      expect(calls).toBe(0);
+      appendFileSync(join(dir, CUSTODY_LOG), '{"action":"import"}\n');
+      await vi.waitFor(() => expect(calls).toBe(1), { timeout: 5000 });
+    } finally {
+      stop();
+    }
+  });
+
+  it('closes its file watcher and its poll when stopped', () => {
+    const dir = newCase();
+    const set = vi.spyOn(globalThis, 'setInterval');
+    const clear = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      const before = watchers.open;
+      const stop = watchCase(dir, () => {});
+      expect(watchers.open).toBe(before + 1);
+      const poll = set.mock.results.at(-1)!.value as NodeJS.Timeout;
+      stop();
+      expect(watchers.open).toBe(before);
+      expect(clear).toHaveBeenCalledWith(poll);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 });

@@ -2,20 +2,48 @@
 // another process (the CLI beside the UI). Every action that changes a case appends to its custody log
 // after its database transaction commits (services/caseFolder.ts commitWithEvidence), so the log growing
 // is the signal, and it is never early. fs.watch reports the append at once; a slow stat poll beside it
-// covers filesystems that give no notifications (some network shares). A burst of appends (an
-// acquisition appends once per page) is reported once per quiet period.
-import { statSync, watch } from 'node:fs';
+// covers filesystems that give no notifications (some network shares). Appends are reported at most
+// once per settle period (an acquisition appends once per page: its window follows it without a push per
+// page), and not at all when they only record that the case was read (verify, export), which changes
+// nothing a window shows.
+import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { CUSTODY_LOG } from './caseFolder.ts';
 
 export interface WatchOptions {
-  /** How long after an append to report it, so that a burst is reported once. */
+  /** How long after an append to report it: appends within it are reported together. */
   settleMs?: number;
   /** The stat poll's interval, for filesystems without change notifications. */
   pollMs?: number;
   /** false: rely on the poll alone (a filesystem known to give no notifications; tests). */
   notifications?: boolean;
+}
+
+/** Custody actions that record a read of the case, not a change to it. */
+const READS = new Set(['verify', 'export']);
+
+/** The bytes of `file` from `from` to `to`. */
+function readRange(file: string, from: number, to: number): string {
+  const buf = Buffer.alloc(to - from);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, buf.length, from);
+  } finally {
+    closeSync(fd);
+  }
+  return buf.toString('utf8');
+}
+
+/** Whether custody lines only record reads of the case; anything unreadable counts as a change. */
+function onlyReads(lines: string): boolean {
+  return lines.split('\n').filter(Boolean).every((l) => {
+    try {
+      return READS.has(String((JSON.parse(l) as { action?: unknown }).action));
+    } catch {
+      return false;
+    }
+  });
 }
 
 function sizeOf(file: string): number {
@@ -39,7 +67,9 @@ export function watchCase(dir: string, onChange: () => void, o: WatchOptions = {
     if (stopped) return;
     const now = sizeOf(file);
     if (now === size) return; // a notification without an append (attributes, access time)
+    const from = size;
     size = now;
+    if (now > from && from >= 0 && onlyReads(readRange(file, from, now))) return;
     onChange();
   };
   const poke = (): void => {

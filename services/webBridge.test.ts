@@ -1,5 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ApiPush } from '../core/api.ts';
@@ -158,6 +159,29 @@ describe('web bridge', () => {
     expect(unsubscribed).toBe(1);
   });
 
+  it('forgets a stream whose page went away, sends no CORS header, and ends streams and the heartbeat when closed', async () => {
+    const set = vi.spyOn(globalThis, 'setInterval');
+    const clear = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      const b = await start([], { events: () => () => {}, heartbeatMs: 20 });
+      const heartbeat = set.mock.results.at(-1)!.value as NodeJS.Timeout;
+      const gone = await stream(b, { [TOKEN_HEADER]: b.token });
+      const kept = await stream(b, { [TOKEN_HEADER]: b.token });
+      expect(gone.headers['access-control-allow-origin']).toBeUndefined();
+      await vi.waitFor(() => expect(b.openStreams()).toBe(2));
+      gone.abort();
+      await vi.waitFor(() => expect(b.openStreams()).toBe(1));
+      await b.close();
+      bridges.splice(bridges.indexOf(b), 1);
+      await kept.done;
+      expect(kept.chunks.join('')).toMatch(/: alive\n\n/);
+      expect(clear).toHaveBeenCalledWith(heartbeat);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
+  });
+
   it('refuses the event stream without the token, from another origin, or not as GET', async () => {
     const b = await start([], { events: () => () => {} });
     expect((await raw(b, { path: '/events' })).status).toBe(403);
@@ -169,14 +193,15 @@ describe('web bridge', () => {
 });
 
 /** Opens the event stream and collects what arrives until the server ends it. */
-function stream(b: WebBridge, headers: Record<string, string>): Promise<{ status: number; type: unknown; chunks: string[]; done: Promise<void> }> {
+function stream(b: WebBridge, headers: Record<string, string>): Promise<{ status: number; type: unknown; headers: IncomingHttpHeaders; chunks: string[]; done: Promise<void>; abort(): void }> {
   return new Promise((res, rej) => {
     const req = request({ host: '127.0.0.1', port: b.port, path: '/events', headers: { host: `127.0.0.1:${b.port}`, ...headers } }, (r) => {
       const chunks: string[] = [];
       r.setEncoding('utf8');
       r.on('data', (c: string) => chunks.push(c));
+      r.on('error', () => {}); // an aborted stream
       const done = new Promise<void>((d) => r.on('close', () => d()));
-      res({ status: r.statusCode ?? 0, type: r.headers['content-type'], chunks, done });
+      res({ status: r.statusCode ?? 0, type: r.headers['content-type'], headers: r.headers, chunks, done, abort: () => req.destroy() });
     });
     req.on('error', rej);
     req.end();

@@ -52,6 +52,8 @@ export interface WebBridge {
   origin: string;
   /** The URL to open: the token rides in the fragment, which never reaches a server or a Referer. */
   url: string;
+  /** How many pages hold an event stream open. */
+  openStreams(): number;
   close(): Promise<void>;
 }
 
@@ -200,6 +202,7 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
     token,
     origin,
     url: `${origin}/#token=${token}`,
+    openStreams: () => streams.size,
     close: () => new Promise<void>((res) => {
       unsubscribe?.();
       clearInterval(heartbeat);
