@@ -51,7 +51,7 @@ export type SliceResult =
   /** Over a cap: cut the slice (`parts` is a suggestion). */
   | { kind: 'split'; reported: number | null; reason: string; retries: number; parts: number }
   /** Over a cap and already one second long: what could be fetched was stored, the rest cannot be. */
-  | { kind: 'over-cap'; reported: number | null; reason: string; retries: number }
+  | { kind: 'over-cap'; reported: number | null; reason: string; retries: number; query?: Record<string, unknown> }
   | { kind: 'failed'; reason: string; retries: number };
 
 export function strings(v: unknown): string[] {

@@ -148,7 +148,7 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
   if (q.isRecordCountLimitExceeded === true) {
     const reason = `the Graph query ${id} exceeded its record count limit (${reported ?? 'unknown'} returned)`;
     if (o.canSplit) return { kind: 'split', reported, reason, retries, parts: 2 };
-    return { kind: 'over-cap', reported, reason: `${reason}, and a one-second slice cannot be cut further`, retries };
+    return { kind: 'over-cap', reported, reason: `${reason}, and a one-second slice cannot be cut further`, retries, query: queryInfo };
   }
   let url: string | null = `${base}/${encodeURIComponent(id)}/records?$top=${o.top ?? 1000}`;
   while (url) {

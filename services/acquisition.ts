@@ -343,9 +343,11 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
           result = await smalSlice(exoTarget(s), job, sink, { canSplit: splittable, ...(o.signal ? { signal: o.signal } : {}) });
         } else if (row.source === 'graph') {
           // A slice collected again carries on with the query an earlier attempt created, if the service
-          // still has it: a query takes minutes to hours to run. Not after an incomplete answer: that query
-          // has given its answer, and running the slice again is asking for a new one.
-          const earlier = row.status === 'incomplete' ? null : earlierGraphQuery(h, row);
+          // still has it: a query takes minutes to hours to run. Not with the query whose answer left the
+          // slice incomplete (the ledger names it): running the slice again is asking for a new one; but a
+          // later attempt's query, interrupted, is carried on with.
+          const newest = earlierGraphQuery(h, row);
+          const earlier = row.status === 'incomplete' && newest === row.query.graphQueryId ? null : newest;
           result = await graphSlice(graphTarget(s, o.graphPollMs ?? 15_000), job, sink, {
             canSplit: splittable, ...(o.signal ? { signal: o.signal } : {}), ...(o.graphPageSize !== undefined ? { top: o.graphPageSize } : {}), ...(earlier ? { earlierQueryId: earlier } : {}),
           });
@@ -387,7 +389,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       if (result.kind === 'failed') {
         finishSlice(h.db, row.id, { status: 'failed', reported: null, retriesAdded: result.retries, reason: result.reason, runId }, now);
       } else if (result.kind === 'over-cap') {
-        finishSlice(h.db, row.id, { status: 'incomplete', reported: result.reported, retriesAdded: result.retries, reason: result.reason, runId }, now);
+        finishSlice(h.db, row.id, { status: 'incomplete', reported: result.reported, retriesAdded: result.retries, reason: result.reason, runId, ...(result.query ? { query: result.query } : {}) }, now);
       } else {
         const r1 = finishSlice(h.db, row.id, { status: 'complete', reported: result.reported, retriesAdded: result.retries, reason: null, runId, ...(result.query ? { query: result.query } : {}) }, now);
         let status: SliceStatus = 'complete';

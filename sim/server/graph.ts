@@ -58,6 +58,8 @@ export interface GraphControl {
   expireQueries(): void;
   /** Ends a query as failed or cancelled (§2.3: a query may end either way instead of succeeding). */
   endQuery(id: string, status: 'failed' | 'cancelled'): void;
+  /** Changes what the service says a query asked for (tests: a stored answer naming another slice's query). */
+  redefineQuery(id: string, fields: Record<string, unknown>): void;
 }
 
 export function createGraph(ctx: SimContext): {
@@ -348,6 +350,12 @@ export function createGraph(ctx: SimContext): {
     }
   }
 
+  function known(id: string): AuditQuery {
+    const q = queries.get(id);
+    if (!q) throw new Error(`the simulated tenant has no Graph audit query ${id}`);
+    return q;
+  }
+
   return {
     handle,
     errorBody,
@@ -357,9 +365,10 @@ export function createGraph(ctx: SimContext): {
       createdQueries: () => created,
       expireQueries() { for (const q of queries.values()) q.createdAt -= GRAPH_QUERY_RETENTION_MS + 1; },
       endQuery(id, status) {
-        const q = queries.get(id);
-        if (!q) throw new Error(`the simulated tenant has no Graph audit query ${id}`);
-        q.ended = status;
+        known(id).ended = status;
+      },
+      redefineQuery(id, fields) {
+        Object.assign(known(id).echo, fields);
       },
     },
   };

@@ -3,14 +3,14 @@
 // one when the service has forgotten it or the query failed. Either way nothing is lost or stored twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createCase } from '../../services/caseFolder.ts';
 import type { CaseHandle } from '../../services/caseFolder.ts';
 import { acquire } from '../../services/acquisition.ts';
 import type { AcquirePlan, AcquireSummary } from '../../services/acquisition.ts';
 import { addTenant, signIn } from '../../services/tenantSession.ts';
 import type { Session } from '../../services/tenantSession.ts';
-import { listLedger } from '../../db/ledger.ts';
+import { finishSlice, listLedger } from '../../db/ledger.ts';
 import type { LedgerRow } from '../../db/ledger.ts';
 import { startSim } from '../../sim/index.ts';
 import type { SimHandle } from '../../sim/index.ts';
@@ -82,8 +82,8 @@ function postsFor(row: LedgerRow): string[] {
 interface Page { page: number; format: string; records: number; request: { method: string; url: string }; status: number; body: Record<string, unknown> }
 
 function pagesOf(h: CaseHandle, ledgerId: number): Page[] {
-  const rows = h.db.prepare(`SELECT le.page, le.records, v.format, v.request_json, v.response_json, v.rel_path FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id
-                             WHERE le.ledger_id = ? ORDER BY le.page`).all(ledgerId) as { page: number; records: number; format: string; request_json: string; response_json: string; rel_path: string }[];
+  const rows = h.db.prepare(`SELECT le.page, le.records, v.format, r.request_json, r.response_json, v.rel_path FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id
+                             JOIN import_runs r ON r.id = le.import_run_id WHERE le.ledger_id = ? ORDER BY le.page`).all(ledgerId) as { page: number; records: number; format: string; request_json: string; response_json: string; rel_path: string }[];
   return rows.map((r) => ({
     page: r.page, format: r.format, records: r.records, request: JSON.parse(r.request_json) as Page['request'], status: (JSON.parse(r.response_json) as { status: number }).status,
     body: JSON.parse(readFileSync(h.abs(r.rel_path), 'utf8')) as Record<string, unknown>,
@@ -190,6 +190,56 @@ describe('a resumed Graph slice and the query an earlier attempt created', () =>
       const after = pagesOf(h, row.id).slice(1);
       expect(after[0]).toMatchObject({ format: 'api-answer', status: 200, request: { method: 'GET' }, body: { id: earlier, status: 'failed' } });
       expect(after[1]).toMatchObject({ format: 'api-answer', request: { method: 'POST' }, body: { id: posts[1] } });
+    });
+  });
+  it('a slice its query left incomplete asks again; that second query, interrupted, is carried on with rather than a third', async () => {
+    await withCase(async (h, s) => {
+      await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      let row = secondSlice(h);
+      const [first] = postsFor(row);
+      expect(row.query.graphQueryId).toBe(first);
+      // As when the service reports more records than its pages hold: the ledger names the query that answered.
+      finishSlice(h.db, row.id, { status: 'incomplete', reported: row.retrieved + 1, retriesAdded: 0, reason: 'test: one record short', runId: row.runId! }, new Date().toISOString());
+      row = secondSlice(h);
+      await interruptAt(h, s, row.pages + 1); // the new query created, not yet finished
+      const [, second, ...more] = postsFor(row);
+      expect(second).toBeDefined(); // asked again: the query that left it incomplete is not carried on with
+      expect(more).toEqual([]);
+      expect(secondSlice(h).status).toBe('incomplete');
+
+      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      expect(sum).toMatchObject({ failed: 0, incomplete: 0, complete: sum.slices });
+      expect(postsFor(row)).toEqual([first, second]);
+      expect(listLedger(h.db).find((r) => r.id === row.id)!.query).toMatchObject({ graphQueryId: second, graphQueryReused: true });
+    });
+  });
+
+  it('a stored answer naming a query the service defines with other bounds is not carried on with: a new query, and the look-up says why', async () => {
+    await withCase(async (h, s, dir) => {
+      await interruptAt(h, s, 1);
+      const row = secondSlice(h);
+      const [earlier] = postsFor(row);
+      sim.graph.redefineQuery(earlier!, { filterStartDateTime: '2020-01-01T00:00:00Z' });
+      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      expectComplete(h, sum);
+      expect(postsFor(row)).toHaveLength(2);
+      const lookups = custodyOf(dir).filter((c) => c.action === 'acquisition-page' && c.details.graphQueryLookup).map((c) => c.details.graphQueryLookup);
+      expect(lookups).toEqual([{ id: earlier, reused: false, why: expect.stringMatching(/^it is not this slice's query: its filterStartDateTime is 2020-01-01T00:00:00Z/) }]);
+    });
+  });
+
+  it('a stored answer whose file no longer matches its hash is not trusted: a new query, without a look-up', async () => {
+    await withCase(async (h, s, dir) => {
+      await interruptAt(h, s, 1);
+      const row = secondSlice(h);
+      const create = h.db.prepare('SELECT v.rel_path FROM ledger_evidence le JOIN evidence v ON v.id = le.evidence_id WHERE le.ledger_id = ? AND le.page = 1').pluck().get(row.id) as string;
+      const file = h.abs(create);
+      chmodSync(file, 0o644);
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/"id":"/, '"id":"x'));
+      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      expectComplete(h, sum);
+      expect(postsFor(row)).toHaveLength(2);
+      expect(custodyOf(dir).some((c) => c.action === 'acquisition-page' && c.details.graphQueryLookup)).toBe(false);
     });
   });
 });
