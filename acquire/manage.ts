@@ -55,7 +55,8 @@ export async function ensureSubscriptions(t: ManageTarget, types: readonly strin
     await keep?.(r, what);
     if (r.res.status === 400) {
       const code = (r.json as { error?: { code?: unknown } } | null)?.error?.code;
-      if (code !== 'AF20024') throw new ApiRefusal('manage', 400, typeof code === 'string' ? code : null, JSON.stringify(r.json).slice(0, 200), `${what}: the Management Activity API refused (${String(code)})`, null, r);
+      // Not carried on the refusal: `keep` has the answer already, and a caller that keeps refusals would store it twice.
+      if (code !== 'AF20024') throw new ApiRefusal('manage', 400, typeof code === 'string' ? code : null, JSON.stringify(r.json).slice(0, 200), `${what}: the Management Activity API refused (${String(code)})`, null);
       out.push({ contentType: ct, status: 'enabled', startedByUs: false });
     } else {
       out.push({ contentType: ct, status: 'enabled', startedByUs: true });

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ApiRefusal, RetriesExhausted } from '../acquire/api.ts';
 import type { AnswerKeeper, PageSink, SliceJob, SliceResult } from '../acquire/collect.ts';
-import { responsePage } from '../acquire/collect.ts';
+import { pageOf, responsePage } from '../acquire/collect.ts';
 import { invokePages, probeMailboxAuditLog, smalSlice, sualSlice } from '../acquire/exchange.ts';
 import { auditQueryIdOf, graphRecordType, graphSlice } from '../acquire/graph.ts';
 import { CONTENT_TYPES, ensureSubscriptions, manageSlice } from '../acquire/manage.ts';
@@ -364,7 +364,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       } catch (e) {
         if (o.signal?.aborted) throw e;
         // The refusal that failed the slice is kept with the slice's pages: it says why.
-        if (e instanceof ApiRefusal && e.answer) await sink({ ledgerId: job.ledgerId, ...responsePage(e.answer, 'api-answer', 0) });
+        if (e instanceof ApiRefusal && e.answer) await sink(pageOf(job, e.answer, 'api-answer', 0));
         if (e instanceof ApiRefusal && (e.status === 401 || e.status === 403)) {
           refused.set(row.source, e.message);
           result = { kind: 'failed', reason: e.message, retries: 0 };

@@ -6,10 +6,11 @@
 // once per settle period (an acquisition appends once per page: its window follows it without a push per
 // page), and not at all when they only record that the case was read (verify, export), which changes
 // nothing a window shows.
-import { closeSync, openSync, readSync, statSync, watch } from 'node:fs';
+import { readSync, statSync, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { CUSTODY_LOG } from './caseFolder.ts';
+import { withFd } from './files.ts';
 
 export interface WatchOptions {
   /** How long after an append to report it: appends within it are reported together. */
@@ -26,12 +27,7 @@ const READS = new Set(['verify', 'export']);
 /** The bytes of `file` from `from` to `to`. */
 function readRange(file: string, from: number, to: number): string {
   const buf = Buffer.alloc(to - from);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, buf, 0, buf.length, from);
-  } finally {
-    closeSync(fd);
-  }
+  withFd(file, 'r', (fd) => readSync(fd, buf, 0, buf.length, from));
   return buf.toString('utf8');
 }
 

@@ -5,7 +5,8 @@ import { open } from 'node:fs/promises';
 
 const READ_BYTES = 1 << 20;
 
-function withFd(path: string, flags: string, use: (fd: number) => void): void {
+/** Opens a file, hands its descriptor to `use`, and closes it whatever happens. */
+export function withFd(path: string, flags: string, use: (fd: number) => void): void {
   const fd = openSync(path, flags);
   try {
     use(fd);

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { CASE_DB, createCase, openCase, openCaseReadOnly } from '../../services/caseFolder.ts';
 import type { CaseSummary } from '../../core/api.ts';
 import { caseSummary } from '../../db/caseRepo.ts';
@@ -69,7 +68,7 @@ async function compact(argv: string[]): Promise<number> {
     const r = h.compact();
     if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
     else {
-      process.stdout.write(`Compacted ${join(h.dir, CASE_DB)}: ${mb(r.bytesBefore)} -> ${mb(r.bytesAfter)}\n`);
+      process.stdout.write(`Compacted ${h.abs(CASE_DB)}: ${mb(r.bytesBefore)} -> ${mb(r.bytesAfter)}\n`);
       if (!r.fileShrunk) process.stdout.write('Another program is reading the case (a Blindspot window?): the file shrinks once it closes the case.\n');
     }
   } finally {

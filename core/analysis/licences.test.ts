@@ -5,6 +5,8 @@ import { D, T0, licence, obs } from './testkit.ts';
 const MEG = 'megan.bowen@contoso.com';
 const E5 = ['EXCHANGE_S_ENTERPRISE', 'M365_ADVANCED_AUDITING'];
 const E3 = ['EXCHANGE_S_ENTERPRISE'];
+/** One account's history judged by its own rows only, as if the case held no other account. */
+const alone = (rows: Parameters<typeof premiumHistory>[0]) => premiumHistory(rows, snapshotsOf(rows));
 
 describe('licence snapshots', () => {
   it('rows read minutes apart are one snapshot; a day apart, two; newest first', () => {
@@ -16,11 +18,11 @@ describe('licence snapshots', () => {
   });
 
   it('Audit Premium throughout only when every snapshot shows it', () => {
-    expect(premiumHistory([obs(licence(MEG, E5), T0), obs(licence(MEG, E5), T0 + D)])).toBe('throughout');
-    expect(premiumHistory([obs(licence(MEG, E5), T0), obs(licence(MEG, E3), T0 + D)])).toBe('partly');
-    expect(premiumHistory([obs(licence(MEG, E3), T0), obs(licence(MEG, E5), T0 + D)])).toBe('partly');
-    expect(premiumHistory([obs(licence(MEG, E3), T0)])).toBe('never');
-    expect(premiumHistory([])).toBe('never');
+    expect(alone([obs(licence(MEG, E5), T0), obs(licence(MEG, E5), T0 + D)])).toBe('throughout');
+    expect(alone([obs(licence(MEG, E5), T0), obs(licence(MEG, E3), T0 + D)])).toBe('partly');
+    expect(alone([obs(licence(MEG, E3), T0), obs(licence(MEG, E5), T0 + D)])).toBe('partly');
+    expect(alone([obs(licence(MEG, E3), T0)])).toBe('never');
+    expect(alone([])).toBe('never');
   });
 
   it('a snapshot of the case without a row for the account does not show Premium for it', () => {
@@ -30,6 +32,6 @@ describe('licence snapshots', () => {
     const all = [...meg, obs(licence(ALEX, E5), T0), obs(licence(ALEX, E5), T0 + D)];
     expect(premiumHistory(meg, snapshotsOf(all))).toBe('partly');
     expect(premiumHistory(all.slice(1), snapshotsOf(all))).toBe('throughout');
-    expect(premiumHistory(meg)).toBe('throughout'); // her rows alone cannot tell
+    expect(alone(meg)).toBe('throughout'); // her rows alone cannot tell
   });
 });

@@ -58,7 +58,7 @@ export function licenceVerdictOf(rows: ConfigObservation<LicenceAssignment>[]): 
  * snapshots say nothing of the time between them: only 'throughout' may be taken to mean the longer
  * retention, or the report would say records were still there to be found when they may not have been.
  */
-export function premiumHistory(rows: ConfigObservation<LicenceAssignment>[], caseSnapshots = snapshotsOf(rows)): 'throughout' | 'partly' | 'never' {
+export function premiumHistory(rows: ConfigObservation<LicenceAssignment>[], caseSnapshots: ConfigObservation<LicenceAssignment>[][]): 'throughout' | 'partly' | 'never' {
   const mine = new Set(rows);
   const verdicts = caseSnapshots.map((s) => {
     const own = s.filter((o) => mine.has(o));
