@@ -43,6 +43,11 @@ export interface CaseSummary {
   lastEvent: string | null;
 }
 
+/** What a window gets: the summary and the case's change version when it was read (case.changed carries the same measure). */
+export interface CaseView extends CaseSummary {
+  version: number;
+}
+
 export interface TimelineEntry {
   id: string;
   rowId: number;
@@ -85,10 +90,10 @@ export interface GapsView {
 }
 
 export type Api = {
-  'case.open': (a: z.input<typeof CaseOpenArgs>) => Promise<CaseSummary>;
+  'case.open': (a: z.input<typeof CaseOpenArgs>) => Promise<CaseView>;
   'timeline.query': (a: z.input<typeof TimelineArgs>) => Promise<TimelinePage>;
   'event.get': (a: z.input<typeof EventArgs>) => Promise<EventDetail>;
-  'case.summary': (a: z.input<typeof CaseSummaryArgs>) => Promise<CaseSummary>;
+  'case.summary': (a: z.input<typeof CaseSummaryArgs>) => Promise<CaseView>;
   'timeline.count': (a: z.input<typeof TimelineCountArgs>) => Promise<{ count: number }>;
   'gaps.get': (a: z.input<typeof GapsArgs>) => Promise<GapsView>;
 };

@@ -3,8 +3,12 @@
 
 /** Events the workstation may push to the UI (preload `on(event, cb)`, the web bridge's /events); the payload per event. */
 export type ApiEvents = {
-  /** Another process changed the case under the window (an import, acquisition or analysis finished); the UI may reload. */
-  'case.changed': { dir: string };
+  /**
+   * The case's change version, sent when a window subscribes and whenever another process changes the
+   * case (an import, acquisition or analysis finished). Greater than the version of the summary the
+   * window shows: the window is out of date and may reload.
+   */
+  'case.changed': { dir: string; version: number };
 };
 export type ApiEventName = keyof ApiEvents;
 /** One pushed event as it crosses a boundary (Electron's event channel, the web bridge's event stream). */

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCase, openCase } from '../services/caseFolder.ts';
+import { changeVersion } from '../services/caseWatch.ts';
 import { EVENT_CHANNEL } from './channels.ts';
 import { APP_URL, CONTENT_SECURITY_POLICY, IPC_CHANNEL } from './ipc.ts';
 import { WEB_PREFERENCES } from './policy.ts';
@@ -108,13 +109,18 @@ describe('Electron main process (fake electron)', () => {
     }
   });
 
-  it('pushes case.changed to the window when another process changes the case, and nothing before', async () => {
+  it('pushes the case version to the loaded page, then case.changed when another process changes the case', async () => {
     const win = fake.windows[0]!;
-    expect(win.sent).toEqual([]);
+    expect(win.loaded).toEqual([APP_URL]);
+    const first = changeVersion(caseDir);
+    expect(win.sent).toEqual([[EVENT_CHANNEL, { event: 'case.changed', payload: { dir: caseDir, version: first } }]]);
     const h = openCase(caseDir);
     h.logCustody('note', { text: 'written by another process' });
     h.close();
-    await vi.waitFor(() => expect(win.sent).toEqual([[EVENT_CHANNEL, { event: 'case.changed', payload: { dir: caseDir } }]]), { timeout: 5000 });
+    const next = changeVersion(caseDir);
+    expect(next).toBeGreaterThan(first);
+    await vi.waitFor(() => expect(win.sent.at(-1)).toEqual([EVENT_CHANNEL, { event: 'case.changed', payload: { dir: caseDir, version: next } }]), { timeout: 5000 });
+    expect(win.sent).toHaveLength(2);
   });
 
   it('serves the renderer from the app scheme with the CSP, and nothing outside it', async () => {

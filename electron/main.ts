@@ -78,9 +78,10 @@ async function start(): Promise<void> {
     webPreferences: { ...WEB_PREFERENCES, preload: PRELOAD },
   });
   win.once('ready-to-show', () => win.show());
-  // Another process changing the case (the CLI importing beside the window) is pushed to the page.
-  api.onEvent((p) => { if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, p); });
   await win.loadURL(APP_URL);
+  // Another process changing the case (the CLI importing beside the window) is pushed to the page. Once
+  // the page has loaded (its listener is there): the first push, the version now, reaches it.
+  api.onEvent((p) => { if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, p); });
 }
 
 app.on('web-contents-created', (_e, contents) => harden(contents));

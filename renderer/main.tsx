@@ -12,7 +12,7 @@ const stores = { caseStore: createCaseStore(client), timeline: createTimelineSto
 void stores.caseStore.getState().load();
 void stores.timeline.getState().apply();
 // Another process changed the case: say so and offer a reload, rather than move the rows under the reader.
-createEvents()('case.changed', () => stores.caseStore.getState().markChanged());
+createEvents()('case.changed', (p) => stores.caseStore.getState().noteVersion(p.version));
 
 const root = document.getElementById('root');
 if (root) {

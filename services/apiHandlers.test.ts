@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { TimelineEntry } from '../core/api.ts';
@@ -8,6 +8,8 @@ import { useTmp } from '../test/helpers/tmp.ts';
 import { createHandlers } from './apiHandlers.ts';
 import type * as CaseWatch from './caseWatch.ts';
 import { createCase, openCase } from './caseFolder.ts';
+import { changeVersion } from './caseWatch.ts';
+import { exportBundle, verify } from './bundle.ts';
 import { importFile } from './import.ts';
 
 const tmp = useTmp('bs-api-');
@@ -52,6 +54,7 @@ describe('API handlers over a case', () => {
         value: {
           dir: api.dir, name: 'API test', number: 'C-7', client: null, examiner: 'tester', timeZone: 'Europe/London', createdAt: expect.any(String),
           events: 26, evidenceItems: 1, mailboxes: 2, firstEvent: '2026-05-01T10:00:00.000Z', lastEvent: '2026-05-01T10:00:30.000Z',
+          version: statSync(join(dir, 'custody.jsonl')).size, // the import was the last entry
         },
       });
       expect(await callApi(api.handlers, 'case.open', { dir })).toEqual(r);
@@ -155,22 +158,50 @@ describe('API handlers over a case', () => {
     }
   });
 
-  it('pushes case.changed to every subscriber when another handle changes the case, until each unsubscribes', async () => {
+  it('pushes the version to each new subscriber, then case.changed to every subscriber when another handle changes the case, until each unsubscribes', async () => {
     const { dir } = await makeCase();
     const api = createHandlers(dir);
     const a: unknown[] = [];
     const b: unknown[] = [];
     const note = (text: string) => { const h = openCase(dir); h.logCustody('note', { text }); h.close(); };
+    const changed = (version: number) => ({ event: 'case.changed', payload: { dir: api.dir, version } });
     try {
+      const v0 = (await api.handlers['case.summary']({})).version;
       const offA = api.onEvent((p) => a.push(p));
+      expect(a).toEqual([changed(v0)]);
+      note('between the two subscriptions');
+      const v1 = changeVersion(dir);
+      await vi.waitFor(() => expect(a).toEqual([changed(v0), changed(v1)]), { timeout: 5000 });
       api.onEvent((p) => b.push(p));
+      expect(b).toEqual([changed(v1)]); // the version now, to the new subscriber alone
       note('first');
-      const changed = { event: 'case.changed', payload: { dir: api.dir } };
-      await vi.waitFor(() => { expect(a).toEqual([changed]); expect(b).toEqual([changed]); }, { timeout: 5000 });
+      const v2 = changeVersion(dir);
+      await vi.waitFor(() => { expect(a.at(-1)).toEqual(changed(v2)); expect(b.at(-1)).toEqual(changed(v2)); }, { timeout: 5000 });
       offA();
       note('second');
-      await vi.waitFor(() => expect(b).toEqual([changed, changed]), { timeout: 5000 });
-      expect(a).toEqual([changed]);
+      const v3 = changeVersion(dir);
+      await vi.waitFor(() => expect(b).toEqual([changed(v1), changed(v2), changed(v3)]), { timeout: 5000 });
+      expect(a).toEqual([changed(v0), changed(v1), changed(v2)]);
+      expect((await api.handlers['case.summary']({})).version).toBe(v3);
+      expect(v0 < v1 && v1 < v2 && v2 < v3).toBe(true);
+    } finally {
+      api.close();
+    }
+  });
+
+  it("gives the summary the case's change version, which a verify, an export or a compaction leaves as it was", async () => {
+    const { dir } = await makeCase();
+    const api = createHandlers(dir);
+    try {
+      const before = (await api.handlers['case.summary']({})).version;
+      expect(before).toBeGreaterThan(0);
+      await verify(dir);
+      await exportBundle(dir, join(tmp(), 'b.zip'));
+      const h = openCase(dir);
+      h.compact();
+      h.close();
+      expect((await api.handlers['case.summary']({})).version).toBe(before);
+      expect((await api.handlers['case.open']({ dir })).version).toBe(before);
     } finally {
       api.close();
     }

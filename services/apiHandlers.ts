@@ -4,7 +4,7 @@
 // safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
 import { resolve } from 'node:path';
 import { GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
-import type { ApiPush, CaseSummary, EventDetail, TimelineEntry } from '../core/api.ts';
+import type { ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
 import { caseSummary } from '../db/caseRepo.ts';
 import { CaseDataError } from '../db/database.ts';
 import type { ReadableDB } from '../db/database.ts';
@@ -13,7 +13,7 @@ import { eventDetail, timelineCount, timelinePage } from '../db/timeline.ts';
 import type { PageRow } from '../db/timeline.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
 import { openCaseReadOnly } from './caseFolder.ts';
-import { watchCase } from './caseWatch.ts';
+import { changeVersion, watchCase } from './caseWatch.ts';
 import { computeGaps } from './analysis.ts';
 import { BlindspotError } from './errors.ts';
 
@@ -61,10 +61,13 @@ function toQuery(a: { from?: string | undefined; to?: string | undefined; user?:
   return q;
 }
 
-function summary(dir: string, db: ReadableDB): CaseSummary {
+function summary(dir: string, db: ReadableDB): CaseView {
+  // The version is read first: a change committed in between shows in the summary and, later, as a newer
+  // version (a needless offer to reload), never the other way round (a change the window never hears of).
+  const version = changeVersion(dir);
   const s = caseSummary(db, dir);
   if (!s) throw new ApiProblem('CaseProblem', `${dir}: the case database has no case record; the case is damaged.`);
-  return s;
+  return { ...s, version };
 }
 
 /**
@@ -126,7 +129,9 @@ export function createHandlers(caseDir: string): CaseApi {
     if (closed) throw new Error(`the API of ${dir} is closed: nothing more can be pushed from it`);
     listeners.add(push);
     // One watcher for the case, whatever the number of listeners.
-    unwatch ??= watchCase(dir, () => { for (const l of [...listeners]) l({ event: 'case.changed', payload: { dir } }); });
+    unwatch ??= watchCase(dir, (version) => { for (const l of [...listeners]) l({ event: 'case.changed', payload: { dir, version } }); });
+    // The version now, to this subscriber alone: a window whose summary is older missed a change before it subscribed.
+    push({ event: 'case.changed', payload: { dir, version: changeVersion(dir) } });
     return () => {
       listeners.delete(push);
       if (listeners.size === 0) { unwatch?.(); unwatch = null; }

@@ -1,11 +1,11 @@
-import { appendFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import type * as Fs from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { createCase, CUSTODY_LOG, openCase, openCaseReadOnly } from './caseFolder.ts';
-import { watchCase } from './caseWatch.ts';
+import { changeVersion, watchCase } from './caseWatch.ts';
 import { importFile } from './import.ts';
 import { exportBundle, verify } from './bundle.ts';
 
@@ -61,18 +61,34 @@ describe('watchCase', () => {
   it('notices an append by polling alone, ignores a touch that appends nothing, and is silent once stopped', async () => {
     const dir = newCase();
     const log = join(dir, CUSTODY_LOG);
-    let calls = 0;
-    const stop = watchCase(dir, () => { calls++; }, { notifications: false, pollMs: 20, settleMs: 10 });
+    const seen: number[] = [];
+    const stop = watchCase(dir, (v) => { seen.push(v); }, { notifications: false, pollMs: 20, settleMs: 10 });
     utimesSync(log, new Date(), new Date(Date.now() + 5000));
     await settled(150);
-    expect(calls).toBe(0);
+    expect(seen).toEqual([]);
     appendFileSync(log, '');
-    appendFileSync(log, ' ');
-    await vi.waitFor(() => expect(calls).toBe(1), { timeout: 5000 });
+    appendFileSync(log, '{"action":"note"}\n');
+    await vi.waitFor(() => expect(seen).toEqual([statSync(log).size]), { timeout: 5000 });
     stop();
-    appendFileSync(log, ' ');
+    appendFileSync(log, '{"action":"note"}\n');
     await settled(150);
-    expect(calls).toBe(1);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('reports a line appended in two writes once it is whole', async () => {
+    const dir = newCase();
+    const log = join(dir, CUSTODY_LOG);
+    const seen: number[] = [];
+    const stop = watchCase(dir, (v) => { seen.push(v); }, { notifications: false, pollMs: 20, settleMs: 10 });
+    try {
+      appendFileSync(log, '{"action":"imp');
+      await settled(150);
+      expect(seen).toEqual([]);
+      appendFileSync(log, 'ort"}\n');
+      await vi.waitFor(() => expect(seen).toEqual([statSync(log).size]), { timeout: 5000 });
+    } finally {
+      stop();
+    }
   });
   it('reports a burst of appends at most once per settle period, not once per append nor once in all', () => {
     const dir = newCase();
@@ -126,5 +142,40 @@ describe('watchCase', () => {
       set.mockRestore();
       clear.mockRestore();
     }
+  });
+});
+
+describe('changeVersion', () => {
+  it('is where the last entry that changed the case ends: reads and a line still being written do not count', async () => {
+    const dir = newCase();
+    const log = join(dir, CUSTODY_LOG);
+    const created = statSync(log).size;
+    expect(changeVersion(dir)).toBe(created);
+    await verify(dir);
+    expect(changeVersion(dir)).toBe(created);
+    appendFileSync(log, '{"seq":9,"action":"import","details":{"file":"Bücher/ü.json"}}\n');
+    const imported = statSync(log).size;
+    expect(changeVersion(dir)).toBe(imported);
+    appendFileSync(log, '{"seq":10,"action":"export"}\n{"seq":11,"action":"database-compacted"}\n{"seq":12,"action":"imp');
+    expect(changeVersion(dir)).toBe(imported);
+    appendFileSync(log, 'ort"}\n');
+    expect(changeVersion(dir)).toBe(statSync(log).size);
+  });
+
+  it('finds the change behind more than 64 KiB of reads, and counts an unreadable line as a change', () => {
+    const dir = newCase();
+    const log = join(dir, CUSTODY_LOG);
+    // A change whose line straddles a 64 KiB step back from the end, with multi-byte characters on both sides.
+    appendFileSync(log, `{"action":"import","details":{"note":"${'é'.repeat(40_000)}"}}\n`);
+    const change = statSync(log).size;
+    for (let k = 0; k < 700; k++) appendFileSync(log, `{"action":"verify","details":{"n":${k},"pad":"${'ü'.repeat(40)}"}}\n`);
+    expect(statSync(log).size - change).toBeGreaterThan(64 << 10);
+    expect(changeVersion(dir)).toBe(change);
+    writeFileSync(log, '{"action":"verify"}\nnot json\n{"action":"export"}\n');
+    expect(changeVersion(dir)).toBe('{"action":"verify"}\nnot json\n'.length);
+    writeFileSync(log, '{"action":"verify"}\n\n');
+    expect(changeVersion(dir)).toBe(0);
+    writeFileSync(log, '');
+    expect(changeVersion(dir)).toBe(0);
   });
 });

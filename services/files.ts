@@ -6,10 +6,10 @@ import { open } from 'node:fs/promises';
 const READ_BYTES = 1 << 20;
 
 /** Opens a file, hands its descriptor to `use`, and closes it whatever happens. */
-export function withFd(path: string, flags: string, use: (fd: number) => void): void {
+export function withFd<T>(path: string, flags: string, use: (fd: number) => T): T {
   const fd = openSync(path, flags);
   try {
-    use(fd);
+    return use(fd);
   } finally {
     closeSync(fd);
   }

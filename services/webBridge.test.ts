@@ -14,7 +14,7 @@ const tmp = useTmp('bs-web-');
 const bridges: WebBridge[] = [];
 afterEach(async () => { for (const b of bridges.splice(0)) await b.close(); });
 
-const summary = { dir: '/c', name: 'Web', number: null, client: null, examiner: 'e', timeZone: 'UTC', createdAt: 't', events: 3, evidenceItems: 1, mailboxes: 1, firstEvent: null, lastEvent: null };
+const summary = { dir: '/c', name: 'Web', number: null, client: null, examiner: 'e', timeZone: 'UTC', createdAt: 't', events: 3, evidenceItems: 1, mailboxes: 1, firstEvent: null, lastEvent: null, version: 1 };
 
 function handlers(calls: unknown[]): ApiHandlers {
   return {
@@ -150,13 +150,26 @@ describe('web bridge', () => {
     expect(status).toBe(200);
     expect(type).toBe('text/event-stream; charset=utf-8');
     await vi.waitFor(() => expect(chunks.join('')).toMatch(/^: connected\n\n/));
-    pushes[0]!({ event: 'case.changed', payload: { dir: '/c' } });
-    await vi.waitFor(() => expect(chunks.join('')).toContain('data: {"event":"case.changed","payload":{"dir":"/c"}}\n\n'));
+    pushes[0]!({ event: 'case.changed', payload: { dir: '/c', version: 7 } });
+    await vi.waitFor(() => expect(chunks.join('')).toContain('data: {"event":"case.changed","payload":{"dir":"/c","version":7}}\n\n'));
     await vi.waitFor(() => expect(chunks.join('')).toContain(': alive\n\n'));
     await b.close();
     bridges.splice(bridges.indexOf(b), 1);
     await done;
     expect(unsubscribed).toBe(1);
+  });
+
+  it('starts every stream, a late or a repeated one, with the latest push of each event', async () => {
+    const pushes: ((p: ApiPush) => void)[] = [];
+    const b = await start([], { events: (push) => { pushes.push(push); return () => {}; } });
+    const first = await stream(b, { [TOKEN_HEADER]: b.token });
+    await vi.waitFor(() => expect(first.chunks.join('')).toBe(': connected\n\n')); // nothing pushed yet
+    pushes[0]!({ event: 'case.changed', payload: { dir: '/c', version: 3 } });
+    pushes[0]!({ event: 'case.changed', payload: { dir: '/c', version: 9 } });
+    first.abort();
+    // The page lost its stream while the case changed; its next stream opens with where the case is now.
+    const again = await stream(b, { [TOKEN_HEADER]: b.token });
+    await vi.waitFor(() => expect(again.chunks.join('')).toBe(': connected\n\ndata: {"event":"case.changed","payload":{"dir":"/c","version":9}}\n\n'));
   });
 
   it('forgets a stream whose page went away, sends no CORS header, and ends streams and the heartbeat when closed', async () => {

@@ -5,7 +5,8 @@
 // never send to a server, so another local page or process cannot call the API without it. The Host
 // header must name this server (no DNS rebinding) and an Origin, when sent, must be this server's.
 // GET /events, under the same checks, is a server-sent event stream of what the workstation pushes
-// (core/api.ts ApiEvents), read by the page with fetch because EventSource cannot send the token header.
+// (core/api.ts ApiEvents), read by the page with fetch because EventSource cannot send the token header;
+// a stream starts with the latest push of each event.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -124,6 +125,9 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
   };
 
   const streams = new Set<ServerResponse>();
+  // The latest push of each event, written to a stream as it connects: the events are states (the case's
+  // change version), and a page that connects late, or again after a drop, must not miss one made meanwhile.
+  const latest = new Map<string, string>();
   /** Why a request may not use the API or the event stream, or null when it may. */
   const refusal = (req: IncomingMessage): string | null => {
     if (!sameToken(req.headers[TOKEN_HEADER], tokenBytes)) return 'Missing or wrong session token: open the URL that blindspot ui printed.';
@@ -137,6 +141,7 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
     if (refused) return sendJson(res, 403, { ok: false, error: { kind: 'BadRequest', message: refused } });
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8' });
     res.write(': connected\n\n');
+    for (const message of latest.values()) res.write(message);
     streams.add(res);
     res.on('close', () => streams.delete(res));
   };
@@ -189,6 +194,7 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
   // Subscribed only once the server listens: a port in use leaves nothing behind.
   const unsubscribe = opts.events?.((p) => {
     const message = `data: ${JSON.stringify(p)}\n\n`;
+    latest.set(p.event, message);
     for (const s of streams) s.write(message);
   });
   const heartbeat = setInterval(() => { for (const s of streams) s.write(': alive\n\n'); }, opts.heartbeatMs ?? 25_000);

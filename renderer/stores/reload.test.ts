@@ -12,7 +12,7 @@ function fakeCase() {
   const calls: string[] = [];
   const client = (async (name: string): Promise<ApiResult<unknown>> => {
     calls.push(name);
-    if (name === 'case.summary') return { ok: true, value: { dir: '/c', name: 'c', number: null, client: null, examiner: 'e', timeZone: 'UTC', createdAt: 't', events, evidenceItems: 1, mailboxes: 1, firstEvent: null, lastEvent: null } };
+    if (name === 'case.summary') return { ok: true, value: { dir: '/c', name: 'c', number: null, client: null, examiner: 'e', timeZone: 'UTC', createdAt: 't', events, evidenceItems: 1, mailboxes: 1, firstEvent: null, lastEvent: null, version: events * 100 } };
     if (name === 'timeline.count') return { ok: true, value: { count: events } };
     if (name === 'timeline.query') return { ok: true, value: { rows: [], next: null } };
     if (name === 'gaps.get') return { ok: true, value: { analysisVersion: String(events), range: { start: 't', end: 't' }, mailboxes: [] } };
@@ -27,9 +27,9 @@ describe('reloading after the case changed', () => {
     const { stores, calls, grow } = fakeCase();
     await stores.caseStore.getState().load();
     await stores.timeline.getState().apply();
-    stores.caseStore.getState().markChanged();
-    expect(stores.caseStore.getState().changed).toBe(true);
     grow();
+    stores.caseStore.getState().noteVersion(200);
+    expect(stores.caseStore.getState().changed).toBe(true);
     calls.length = 0;
     await reloadCase(stores);
     expect(calls.sort()).toEqual(['case.summary', 'timeline.count', 'timeline.query']);
@@ -44,5 +44,30 @@ describe('reloading after the case changed', () => {
     await reloadCase(stores);
     expect(calls).toContain('gaps.get');
     expect(stores.gaps.getState().gaps?.analysisVersion).toBe('3');
+  });
+});
+
+describe("the case's change version", () => {
+  it('marks the window out of date only for a version newer than its summary, pushed before or after the summary loaded', async () => {
+    const { stores, grow } = fakeCase(); // the summary's version is 100 per event
+    const cs = stores.caseStore;
+    cs.getState().noteVersion(100); // the version pushed as the window subscribed, before its summary arrived
+    await cs.getState().load();
+    expect(cs.getState().changed).toBe(false);
+    cs.getState().noteVersion(100); // the same version again (a reconnected stream)
+    expect(cs.getState().changed).toBe(false);
+
+    grow(); // changed after the summary was read and before the stream connected ...
+    const late = createCaseStore((async () => ({ ok: true, value: { ...(cs.getState().summary!), version: 100 } })) as unknown as ApiClient);
+    late.getState().noteVersion(200); // ... the stream's first push says so
+    await late.getState().load();
+    expect(late.getState().changed).toBe(true);
+
+    cs.getState().noteVersion(200);
+    expect(cs.getState().changed).toBe(true);
+    cs.getState().noteVersion(100); // a late, older push does not clear it
+    expect(cs.getState().changed).toBe(true);
+    await cs.getState().load(); // the reload reads version 200
+    expect(cs.getState()).toMatchObject({ changed: false, summary: { version: 200 } });
   });
 });

@@ -295,6 +295,39 @@ describe('timeline UI in Chromium', () => {
     }
   });
 
+  it('says the case changed when the change came while the page had no event stream', async () => {
+    const dir = join(work, 'gap');
+    const h = createCase(dir, { name: 'Gap', examiner: 'J. Examiner' });
+    writeFileSync(join(work, 'gap-1.jsonl'), jsonl([mailItemsAccessed(0, { id: 'gap-0' })]));
+    await importFile(h, join(work, 'gap-1.jsonl'));
+    h.close();
+    const gapApi = createHandlers(dir);
+    const gapBridge = await startWebBridge({ handlers: gapApi.handlers, events: gapApi.onEvent, staticDir: join(work, 'dist') });
+    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      // The page loads, but its event stream cannot connect (a dropped connection, a slow start) ...
+      await p.route('**/events', (r) => r.abort());
+      await p.goto(gapBridge.url);
+      await expect.poll(() => p.getByTestId('case-events').innerText()).toBe('1');
+      // ... while the command line imports into the case.
+      writeFileSync(join(work, 'gap-2.jsonl'), jsonl([mailItemsAccessed(1, { id: 'gap-1' })]));
+      const cli = openCase(dir);
+      await importFile(cli, join(work, 'gap-2.jsonl'));
+      cli.close();
+      await expect.poll(() => gapApi.handlers['case.summary']({}).then((s) => s.events)).toBe(2);
+      await new Promise((r) => setTimeout(r, 500)); // the watcher has reported, to no stream
+      expect(await p.getByTestId('case-changed').count()).toBe(0);
+      // When the stream connects at last, its first message is the case's version now: the page is out of date.
+      await p.unroute('**/events');
+      await p.getByTestId('case-changed').waitFor({ timeout: 10_000 });
+      expect(await p.getByTestId('case-events').innerText()).toBe('1');
+    } finally {
+      await p.close();
+      await gapBridge.close();
+      gapApi.close();
+    }
+  });
+
   it('ran without console errors, CSP violations or failed requests', () => {
     expect(problems).toEqual([]);
   });
