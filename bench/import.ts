@@ -1,6 +1,8 @@
 // Import benchmark: N realistic records imported into a fresh case, against the floor SQLite itself
 // sets (the sqlite3 shell loading the same lines and building the same typed columns and indexes).
-// Prints figures; asserts nothing.   npm run bench:import -- [--records N] [--keep]
+// Prints figures; asserts nothing.   npm run bench:import -- [--records N] [--runs N] [--keep]
+// --runs N alternates the two sides N times on the same file and reports each pair and the medians: on a
+// shared machine one pair can be off by 20% either way.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +12,10 @@ import Database from 'better-sqlite3';
 import { RECORD_TYPES } from '../core/recordTypes.ts';
 import { writeUalJsonl } from './ualGenerator.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, keep: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '1' }, keep: { type: 'boolean' } } });
 const n = Number(values.records);
+const runs = Number(values.runs);
+if (!Number.isInteger(n) || n < 1 || !Number.isInteger(runs) || runs < 1) throw new Error('--records and --runs take a whole number of at least 1');
 const work = mkdtempSync(join(tmpdir(), 'bs-bench-import-'));
 const file = join(work, 'ual.jsonl');
 process.stderr.write(`generating ${n} records in ${file}\n`);
@@ -24,21 +28,27 @@ closeSync(fd);
 // 1. Blindspot, as a user runs it, in a child process so its peak memory is its own.
 const caseDir = join(work, 'case');
 const bin = join(import.meta.dirname, '..', 'bin', 'blindspot.js');
-execFileSync(process.execPath, [bin, 'case', 'create', caseDir, '--name', 'bench', '--examiner', 'bench'], { stdio: 'ignore' });
+const newCase = () => {
+  rmSync(caseDir, { recursive: true, force: true });
+  execFileSync(process.execPath, [bin, 'case', 'create', caseDir, '--name', 'bench', '--examiner', 'bench'], { stdio: 'ignore' });
+};
+newCase();
 // The case's events table and indexes, as its migrations made them (the shell below builds the same).
 const caseDb = new Database(join(caseDir, 'case.sqlite'), { readonly: true });
 const [eventsTable, ...eventsIndexes] = (caseDb
   .prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'events' AND sql IS NOT NULL ORDER BY type = 'table' DESC, rowid")
   .pluck().all() as string[]);
 caseDb.close();
-const t1 = performance.now();
-const child = spawn(process.execPath, [join(import.meta.dirname, 'importChild.ts'), caseDir, file], { stdio: ['ignore', 'pipe', 'inherit'] });
-let childOut = '';
-child.stdout.on('data', (d: Buffer) => { childOut += d.toString(); });
-const code: number = await new Promise((r) => child.on('exit', (c) => r(c ?? 1)));
-const blindspotMs = performance.now() - t1;
-if (code !== 0) throw new Error(`import failed with exit code ${code}`);
-const child1 = JSON.parse(childOut) as { maxRssMB: number; inserted: number };
+async function blindspot(): Promise<{ ms: number; maxRssMB: number }> {
+  const t1 = performance.now();
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'importChild.ts'), caseDir, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let childOut = '';
+  child.stdout.on('data', (d: Buffer) => { childOut += d.toString(); });
+  const code: number = await new Promise((r) => child.on('exit', (c) => r(c ?? 1)));
+  const ms = performance.now() - t1;
+  if (code !== 0) throw new Error(`import failed with exit code ${code}`);
+  return { ms, maxRssMB: (JSON.parse(childOut) as { maxRssMB: number }).maxRssMB };
+}
 
 // 2. The sqlite3 shell, the floor SQLite itself sets: the raw lines into a one-column table (its copy of
 // the evidence), then the case's own events table, filled with json_extract, and the case's own events
@@ -70,17 +80,34 @@ INSERT INTO events (record_id, time_ms, record_type, record_type_name, operation
   FROM raw LEFT JOIN record_types t ON t.code = ${j('RecordType')};
 ${eventsIndexes.join(';\n')};
 `);
-const t2 = performance.now();
-execFileSync('sqlite3', [shellDb, `.read ${script}`], { stdio: ['ignore', 'ignore', 'inherit'] });
-const shellMs = performance.now() - t2;
+function shell(): number {
+  for (const f of [shellDb, `${shellDb}-wal`, `${shellDb}-shm`]) rmSync(f, { force: true });
+  const t2 = performance.now();
+  execFileSync('sqlite3', [shellDb, `.read ${script}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return performance.now() - t2;
+}
 
+const pairs: { blindspotMs: number; shellMs: number; maxRssMB: number }[] = [];
+for (let k = 0; k < runs; k++) {
+  if (k > 0) newCase();
+  const b = await blindspot();
+  const shellMs = shell();
+  pairs.push({ blindspotMs: b.ms, shellMs, maxRssMB: b.maxRssMB });
+  if (runs > 1) process.stderr.write(`run ${k + 1}/${runs}: Blindspot ${(b.ms / 1000).toFixed(2)} s, shell ${(shellMs / 1000).toFixed(2)} s, ratio ${(b.ms / shellMs).toFixed(2)}\n`);
+}
+const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2; };
+const blindspotMs = median(pairs.map((p) => p.blindspotMs));
+const shellMs = median(pairs.map((p) => p.shellMs));
 const result = {
   records: n,
   fileMB: +(bytes / 1e6).toFixed(1),
   avgRecordBytes: Math.round(bytes / n),
-  blindspot: { seconds: +(blindspotMs / 1000).toFixed(2), recordsPerSecond: Math.round(n / (blindspotMs / 1000)), peakRssMB: child1.maxRssMB, caseMB: +(statSync(join(caseDir, 'case.sqlite')).size / 1e6).toFixed(1) },
+  runs,
+  blindspot: { seconds: +(blindspotMs / 1000).toFixed(2), recordsPerSecond: Math.round(n / (blindspotMs / 1000)), peakRssMB: Math.max(...pairs.map((p) => p.maxRssMB)), caseMB: +(statSync(join(caseDir, 'case.sqlite')).size / 1e6).toFixed(1) },
   sqliteShell: { seconds: +(shellMs / 1000).toFixed(2), recordsPerSecond: Math.round(n / (shellMs / 1000)) },
-  ratio: +(blindspotMs / shellMs).toFixed(2),
+  // With several runs: the median of the pairs' ratios (each pair ran back to back), and every pair.
+  ratio: +median(pairs.map((p) => p.blindspotMs / p.shellMs)).toFixed(2),
+  ...(runs > 1 ? { pairs: pairs.map((p) => ({ blindspot: +(p.blindspotMs / 1000).toFixed(2), shell: +(p.shellMs / 1000).toFixed(2), ratio: +(p.blindspotMs / p.shellMs).toFixed(2) })) } : {}),
   target: 'ratio <= 0.5 (never above 1.0), peak RSS < 500 MB',
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');
