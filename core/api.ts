@@ -1,6 +1,7 @@
 // The one typed API contract between the UI and the workstation. The Electron preload bridge, the
 // main-process handler registry, the local web bridge used for browser tests and the renderer client
 // are all typed from `Api`. Arguments are validated with the zod schemas below at every boundary.
+import { hasSearchWords } from './search.ts';
 import { z } from 'zod';
 import type { AccountKind, BlindWindow } from './analysis/types.ts';
 
@@ -14,7 +15,9 @@ export const TimelineArgs = z.object({
   operations: z.array(z.string().max(128)).max(50).optional(),
   ip: z.string().max(64).optional(),
   session: z.string().max(256).optional(),
-  text: z.string().max(1024).optional(),
+  text: z.string().max(1024)
+    .refine((t) => t.trim() === '' || hasSearchWords(t), 'The text to search for has no letter or digit (punctuation is not indexed): type a word.')
+    .optional(),
   /** Keyset paging: rows strictly after this (timeMs, id) position. */
   after: z.object({ timeMs: z.number().int(), id: z.number().int() }).optional(),
   limit: z.number().int().min(1).max(5000).default(500),

@@ -4,7 +4,8 @@ import { mailItemsAccessed } from '../test/helpers/records.ts';
 import { openMemory } from './database.ts';
 import type { WritableDB } from './database.ts';
 import { EventWriter } from './events.ts';
-import { ftsQuery, timeline, timelineSql } from './timeline.ts';
+import { ftsQuery } from '../core/search.ts';
+import { timeline, timelineSql } from './timeline.ts';
 
 function seed(db: WritableDB): void {
   db.prepare("INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', 't')").run();
@@ -29,6 +30,13 @@ describe('timeline queries', () => {
     expect(ids({ ip: '198.51.100.7' })).toEqual([4]);
     expect(ids({ session: 'e01c84f0-0000-439e-87bc-5ee52fdf90d4' })).toEqual([1, 2, 3]);
     expect(ids({ text: 'drop@evil.example' })).toEqual([4]);
+    // Part of a word: the start of an address, a domain inside one, the start of a user's name.
+    expect(ids({ text: 'drop' })).toEqual([4]);
+    expect(ids({ text: 'evil' })).toEqual([4]);
+    expect(ids({ text: 'evil.example' })).toEqual([4]);
+    expect(ids({ text: 'debra' })).toEqual([2]);
+    expect(ids({ text: 'DEBRA inbox' })).toEqual([2]);
+    expect(ids({ text: 'example.evil' })).toEqual([]);
     expect(ids({ text: '<msg-2@contoso.com>' })).toEqual([3]);
     expect(ids({ text: 'msg-2@contoso.com' })).toEqual([3]); // a message id, with or without its brackets
     expect(ids({ limit: 2 })).toEqual([1, 2]);
@@ -48,8 +56,8 @@ describe('timeline queries', () => {
   });
 
   it('never lets search text become FTS syntax', () => {
-    expect(ftsQuery('a" OR b')).toBe('"a" AND "OR" AND "b"');
-    expect(ftsQuery('invoice;payment <x@y.com>')).toBe('"invoice" AND "payment" AND "x@y.com"');
+    expect(ftsQuery('a" OR b')).toBe('"a"* AND "OR"* AND "b"*');
+    expect(ftsQuery('invoice;payment <x@y.com>')).toBe('"invoice"* AND "payment"* AND "x@y.com"*');
     expect(ftsQuery('" * ')).toBe('');
     const db = openMemory();
     seed(db);

@@ -3,6 +3,7 @@
 // last row the UI holds, so a page costs the same at row 10 as at row 10 million and rows never repeat
 // or go missing while the user scrolls. Every value is a bound parameter.
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
+import { ftsQuery } from '../core/search.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
 import type { ReadableDB } from './database.ts';
@@ -40,17 +41,6 @@ interface PageDbRow {
   operation: string | null; workload: string | null; user_id: string | null; mailbox: string | null;
   client_ip: string | null; session_id: string | null; app_id: string | null; result_status: string | null;
   sha256: string; loc_line: number | null; loc_offset: number | null;
-}
-
-/**
- * Turns free text into an FTS5 query: the tokens the index's tokenizer would make (letters, digits and
- * the token characters @ . - _ :), each quoted, all required. User input is never FTS syntax, and every
- * term is a single token, which the position-less (detail=none) index can answer. Text without any token
- * gives '' (no text filter).
- */
-export function ftsQuery(text: string): string {
-  const terms = text.split(/[^\p{L}\p{N}@.\-_:]+/u).filter(Boolean).map((t) => `"${t}"`);
-  return terms.join(' AND ');
 }
 
 /** Text that is one InternetMessageId (`<local@host>`, brackets optional) as `<local@host>`; otherwise null. */

@@ -94,6 +94,9 @@ describe('API handlers over a case', () => {
       expect(await count({ user: 'Debra@Contoso.com' })).toEqual({ ok: true, value: { count: 12 } });
       expect(await count({ operations: ['New-InboxRule'] })).toEqual({ ok: true, value: { count: 1 } });
       expect(await count({ text: 'drop@evil.example' })).toEqual({ ok: true, value: { count: 1 } });
+      expect(await count({ text: 'evil' })).toEqual({ ok: true, value: { count: 1 } }); // the domain inside the address
+      // Punctuation alone is refused, not quietly taken for "no text filter" with the box still filled.
+      expect(await count({ text: '%' })).toMatchObject({ ok: false, error: { kind: 'BadRequest', message: expect.stringMatching(/no letter or digit/) } });
       expect(await count({ ip: '198.51.100.7' })).toEqual({ ok: true, value: { count: 1 } });
       expect(await count({ from: '2026-05-01T10:00:10Z', to: '2026-05-01T11:00:20+01:00' })).toEqual({ ok: true, value: { count: 10 } });
       // Blank filter fields mean "no filter", as an emptied input box should.

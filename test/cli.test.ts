@@ -96,6 +96,9 @@ describe('blindspot CLI', () => {
     const badTime = run('timeline', dir, '--from', 'yesterday');
     expect(badTime.code).toBe(2);
     expect(badTime.err).toContain('--from yesterday is not an ISO 8601 date');
+    const noWords = run('timeline', dir, '--q', '%');
+    expect(noWords.code).toBe(2);
+    expect(noWords.err).toContain('--q "%" has no letter or digit to search for');
     const notCase = run('case', 'info', tmp());
     expect(notCase.code).toBe(4);
     expect(notCase.err).toContain('is not a Blindspot case');

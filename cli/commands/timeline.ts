@@ -1,4 +1,5 @@
 import { csvRow } from '../../core/csv.ts';
+import { hasSearchWords } from '../../core/search.ts';
 import type { PageRow } from '../../db/timeline.ts';
 import { timeline } from '../../db/timeline.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
@@ -22,6 +23,10 @@ export async function timelineCommand(argv: string[]): Promise<number> {
   if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw new UsageError('timeline: --from must be before --to.');
   const limit = parseIntArg('timeline', '--limit', values.limit, 1);
   const ops = optionalString(values.op)?.split(',').map((s) => s.trim()).filter(Boolean);
+  const q = optionalString(values.q);
+  if (q !== undefined && q.trim() !== '' && !hasSearchWords(q)) {
+    throw new UsageError(`timeline: --q ${JSON.stringify(q)} has no letter or digit to search for (punctuation is not indexed); give a word.`);
+  }
   const c = openCaseReadOnly(dir);
   const out = process.stdout;
   let n = 0;

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { ftsQuery, hasSearchWords, searchWords, wordParts } from './search.ts';
+
+describe('free-text search', () => {
+  it('splits text as the index does: addresses, host names and IPs stay whole', () => {
+    expect(searchWords('ForwardTo ap-desk@fabrikam-billing.example; 203.0.113.5 "\\Inbox"')).toEqual(['ForwardTo', 'ap-desk@fabrikam-billing.example', '203.0.113.5', 'Inbox']);
+    expect(searchWords('Gelöschte Elemente')).toEqual(['Gelöschte', 'Elemente']);
+  });
+
+  it('adds the later parts of addresses and host names, not of IPs, GUIDs or plain words', () => {
+    expect(wordParts('ap-desk@fabrikam-billing.example', 1000)).toBe('desk@fabrikam-billing.example fabrikam-billing.example billing.example example');
+    expect(wordParts('invoice.pdf.exe', 1000)).toBe('pdf.exe exe');
+    expect(wordParts('203.0.113.5 7f7ffc80-5a9f-4edf-ab0c-5102d4e74994 Inbox RE: Invoice', 1000)).toBe('');
+    expect(wordParts('a@b.example c@d.example', 12)).toBe('b.example'); // at most max characters
+  });
+
+  it('makes every word a quoted prefix term, all required; punctuation alone is nothing to search for', () => {
+    expect(ftsQuery('fabrikam megan')).toBe('"fabrikam"* AND "megan"*');
+    expect(ftsQuery('NEAR( * ) "')).toBe('"NEAR"*');
+    expect(hasSearchWords('%')).toBe(false);
+    expect(hasSearchWords(' \\ % ')).toBe(false);
+    expect(hasSearchWords('é')).toBe(true);
+  });
+});

@@ -1,0 +1,50 @@
+// Free-text search: what the full-text index holds beyond a record's columns, and how the text a user
+// types becomes a query of it. The index's tokenizer (db/migrations, unicode61 with the token characters
+// @ . - _ :) keeps an address, a host name or a file name as one word, so that a search for a whole
+// address finds it exactly; the later parts of such words are indexed too (wordParts), and every word
+// typed is matched at the start of an indexed word, so a search for part of a name finds it as well.
+// An examiner searching for an attacker's domain must not be told it never appears.
+
+const WORD = /[\p{L}\p{N}@.\-_:]+/gu;
+// Where a later part of a compound word starts: after an @, a . or a -, at a letter.
+const PART = /[@.-]+(?=\p{L})/gu;
+
+/** The words of a text as the index's tokenizer splits it. */
+export function searchWords(text: string): string[] {
+  return text.match(WORD) ?? [];
+}
+
+/**
+ * The later parts of the text's addresses, host and file names (words holding an @ or a .), each as a
+ * word of its own: `ap-desk@fabrikam-billing.example` gives `desk@fabrikam-billing.example`,
+ * `fabrikam-billing.example`, `billing.example` and `example`. Parts that start with a digit (the rest
+ * of an IP address, a version) are left out. At most `max` characters.
+ */
+export function wordParts(text: string, max: number): string {
+  const parts: string[] = [];
+  let len = 0;
+  for (const w of searchWords(text)) {
+    if (!w.includes('@') && !w.includes('.')) continue;
+    for (const m of w.matchAll(PART)) {
+      const part = w.slice(m.index + m[0].length);
+      if ((len += part.length + 1) > max) return parts.join(' ');
+      parts.push(part);
+    }
+  }
+  return parts.join(' ');
+}
+
+/** Whether the text holds anything to search for (letters or digits; punctuation is not indexed). */
+export function hasSearchWords(text: string): boolean {
+  return searchWords(text).length > 0;
+}
+
+/**
+ * Free text as an FTS5 query: every word required, each matched at the start of an indexed word
+ * (`megan` finds megan.bowen@contoso.com, `203.0.113` the addresses in that range). Each word is
+ * quoted, so user input is never FTS syntax, and is a single token, which the position-less
+ * (detail=none) index can answer. Text without any word gives '' (no text filter).
+ */
+export function ftsQuery(text: string): string {
+  return searchWords(text).map((t) => `"${t}"*`).join(' AND ');
+}
