@@ -66,7 +66,14 @@ export interface TimelineEntry {
   sessionId: string | null;
   appId: string | null;
   resultStatus: string | null;
-  evidence: { sha256: string; line: number | null };
+  /** Where the record lies in its evidence file: the line, and the 0-based element of the JSON array holding it (a Graph or API page, an array export). */
+  evidence: EvidenceLocation;
+}
+
+export interface EvidenceLocation {
+  sha256: string;
+  line: number | null;
+  element: number | null;
 }
 
 export interface TimelinePage {
@@ -78,7 +85,15 @@ export interface TimelinePage {
 export interface EventDetail extends TimelineEntry {
   auditData: unknown;
   items: { folderPath: string | null; internetMessageId: string | null; accessType: string | null; sizeBytes: number | null }[];
+  /** The evidence file the record was taken from: an imported file (its original path) or an acquired answer (the request URL). */
+  evidenceFile: { source: string; format: string | null; origin: string | null };
+  /** The same record received again (another source, an overlapping export or slice), kept as counted duplicates; the first EVENT_COPIES_SHOWN. */
+  copies: (EvidenceLocation & { format: string | null; origin: string | null })[];
+  copiesTotal: number;
 }
+
+/** How many of an event's copies event.get lists. */
+export const EVENT_COPIES_SHOWN = 50;
 
 export type ApiError = { kind: 'NotFound' | 'BadRequest' | 'CaseProblem' | 'Internal'; message: string };
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };

@@ -142,7 +142,8 @@ describe('timeline keyset paging', () => {
     expect(d.id).toBe(first.id);
     expect((d.auditData as { Operation: string }).Operation).toBe('MailItemsAccessed');
     expect(d.items).toEqual([{ folderPath: '\\Inbox', internetMessageId: '<msg-0@contoso.com>', accessType: 'Bind', sizeBytes: 1234 }]);
-    expect(d.evidence).toEqual({ sha256: 'ab', line: 1 });
+    expect(d.evidence).toEqual({ sha256: 'ab', line: 1, element: null });
+    expect(d).toMatchObject({ evidenceFile: { source: 'file', format: null, origin: null }, copies: [], copiesTotal: 0 });
     expect(eventDetail(db, 'no-such-id')).toBeNull();
   });
 });

@@ -2,6 +2,7 @@
 // keyset pages and the counts. Keyset paging starts each page strictly after the (time_ms, id) of the
 // last row the UI holds, so a page costs the same at row 10 as at row 10 million and rows never repeat
 // or go missing while the user scrolls. Every value is a bound parameter.
+import { EVENT_COPIES_SHOWN } from '../core/api.ts';
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
 import { ftsQuery } from '../core/search.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
@@ -154,7 +155,7 @@ function rowToPageRow(r: PageDbRow): PageRow {
     sessionId: r.session_id,
     appId: r.app_id,
     resultStatus: r.result_status,
-    evidence: { sha256: r.sha256, line: r.loc_line ?? r.loc_offset },
+    evidence: { sha256: r.sha256, line: r.loc_line, element: r.loc_offset },
   };
 }
 
@@ -188,9 +189,10 @@ interface ItemDbRow { folder_path: string | null; internet_message_id: string | 
 export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | null {
   const r = db.prepare(
     `SELECT e.id, e.record_id, e.time_ms, e.record_type, e.record_type_name, e.operation, e.workload, e.user_id,
-            e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset, ${AUDIT_DATA_COLUMNS}
+            e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset,
+            v.source AS ev_source, v.format AS ev_format, coalesce(v.original_path, v.original_name) AS ev_origin, ${AUDIT_DATA_COLUMNS}
        FROM events e ${AUDIT_DATA_JOIN} WHERE e.record_id = ?`,
-  ).get(recordId) as (PageDbRow & AuditDataRef) | undefined;
+  ).get(recordId) as (PageDbRow & AuditDataRef & { ev_source: string; ev_format: string | null; ev_origin: string | null }) | undefined;
   if (!r) return null;
   const text = withAuditData(db, (reader) => reader.text(r));
   let auditData: unknown;
@@ -204,5 +206,15 @@ export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | 
   ).all(r.id) as ItemDbRow[]).map((i) => ({
     folderPath: i.folder_path, internetMessageId: i.internet_message_id, accessType: i.access_type, sizeBytes: i.size_bytes,
   }));
-  return { ...rowToPageRow(r), auditData, items };
+  const copies = (db.prepare(
+    `SELECT v.sha256, d.loc_line, d.loc_offset, v.format, coalesce(v.original_path, v.original_name) AS origin
+       FROM event_duplicates d JOIN evidence v ON v.id = d.evidence_id WHERE d.event_id = ? ORDER BY d.rowid LIMIT ?`,
+  ).all(r.id, EVENT_COPIES_SHOWN) as { sha256: string; loc_line: number | null; loc_offset: number | null; format: string | null; origin: string | null }[])
+    .map((c) => ({ sha256: c.sha256, line: c.loc_line, element: c.loc_offset, format: c.format, origin: c.origin }));
+  const copiesTotal = copies.length < EVENT_COPIES_SHOWN ? copies.length
+    : (db.prepare('SELECT count(*) FROM event_duplicates WHERE event_id = ?').pluck().get(r.id) as number);
+  return {
+    ...rowToPageRow(r), auditData, items,
+    evidenceFile: { source: r.ev_source, format: r.ev_format, origin: r.ev_origin }, copies, copiesTotal,
+  };
 }

@@ -21,3 +21,9 @@ export function inZone(iso: string, timeZone: string): string {
 export function dash(v: string | number | null | undefined): string {
   return v === null || v === undefined || v === '' ? '—' : String(v);
 }
+
+/** Where a record lies in its evidence file, as a citation reads it. */
+export function locationText(l: { line: number | null; element: number | null }): string | null {
+  const parts = [l.line === null ? null : `line ${l.line}`, l.element === null ? null : `array element ${l.element} (counted from 0)`];
+  return parts.filter(Boolean).join(', ') || null;
+}

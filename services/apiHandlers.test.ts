@@ -1,7 +1,7 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import type { TimelineEntry } from '../core/api.ts';
+import type { EventDetail, TimelineEntry } from '../core/api.ts';
 import { callApi } from '../electron/ipc.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
@@ -84,7 +84,7 @@ describe('API handlers over a case', () => {
         id: 'rec-0', rowId: expect.any(Number), timeMs: Date.UTC(2026, 4, 1, 10), time: '2026-05-01T10:00:00.000Z', recordType: 50,
         recordTypeName: expect.any(String), operation: 'MailItemsAccessed', workload: 'Exchange', user: 'alex@contoso.com', mailbox: 'alex@contoso.com',
         clientIp: '203.0.113.154', sessionId: 'e01c84f0-0000-439e-87bc-5ee52fdf90d4', appId: '00000002-0000-0ff1-ce00-000000000000',
-        resultStatus: 'Succeeded', evidence: { sha256, line: 1 },
+        resultStatus: 'Succeeded', evidence: { sha256, line: 1, element: null },
       });
       // No database column names leak through.
       expect(Object.keys(rows[0]!)).not.toContain('record_id');
@@ -119,13 +119,41 @@ describe('API handlers over a case', () => {
     try {
       const r = await callApi(api.handlers, 'event.get', { id: 'rec-3' });
       if (!r.ok) throw new Error(r.error.message);
-      const d = r.value as { auditData: Record<string, unknown>; items: unknown[]; evidence: unknown; user: string };
+      const d = r.value as EventDetail;
       expect(d.user).toBe('debra@contoso.com');
-      expect(d.auditData['Id']).toBe('rec-3');
-      expect(d.auditData['Operation']).toBe('MailItemsAccessed');
+      expect((d.auditData as Record<string, unknown>)['Id']).toBe('rec-3');
+      expect((d.auditData as Record<string, unknown>)['Operation']).toBe('MailItemsAccessed');
       expect(d.items).toEqual([{ folderPath: '\\Inbox', internetMessageId: '<msg-3@contoso.com>', accessType: 'Bind', sizeBytes: 1234 }]);
-      expect(d.evidence).toEqual({ sha256, line: 4 });
+      expect(d.evidence).toEqual({ sha256, line: 4, element: null });
+      expect(d.evidenceFile).toEqual({ source: 'file', format: 'ual-json', origin: expect.stringMatching(/\/ual\.jsonl$/) });
+      expect(d).toMatchObject({ copies: [], copiesTotal: 0 });
       expect(await callApi(api.handlers, 'event.get', { id: 'nope' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('cites a record inside a JSON array by its element, and lists every copy of it received later', async () => {
+    const { dir, sha256 } = await makeCase();
+    const page = join(tmp(), 'page.json');
+    writeFileSync(page, JSON.stringify([mailItemsAccessed(40, { id: 'arr-0' }), mailItemsAccessed(41, { id: 'rec-3' }), mailItemsAccessed(42, { id: 'arr-2' })]));
+    const again = join(tmp(), 'again.jsonl');
+    writeFileSync(again, jsonl([mailItemsAccessed(43, { id: 'other' }), mailItemsAccessed(44, { id: 'arr-2' })]));
+    const h = openCase(dir);
+    const pageSha = (await importFile(h, page)).sha256;
+    const againSha = (await importFile(h, again)).sha256;
+    h.close();
+    const api = createHandlers(dir);
+    try {
+      const arr = await api.handlers['event.get']({ id: 'arr-2' });
+      expect(arr.evidence).toEqual({ sha256: pageSha, line: 1, element: 2 });
+      expect(arr.copies).toEqual([{ sha256: againSha, line: 2, element: null, format: 'ual-json', origin: again }]);
+      expect(arr.copiesTotal).toBe(1);
+      const first = await api.handlers['event.get']({ id: 'rec-3' });
+      expect(first.evidence).toEqual({ sha256, line: 4, element: null }); // the first one received is the event
+      expect(first.copies).toEqual([{ sha256: pageSha, line: 1, element: 1, format: 'ual-json', origin: page }]);
+      const rows = (await api.handlers['timeline.query']({ limit: 100 })).rows.filter((r) => r.id.startsWith('arr-'));
+      expect(rows.map((r) => r.evidence)).toEqual([{ sha256: pageSha, line: 1, element: 0 }, { sha256: pageSha, line: 1, element: 2 }]);
     } finally {
       api.close();
     }

@@ -30,7 +30,7 @@ function toEntry(r: PageRow): TimelineEntry {
     id: r.id, rowId: r.rowId, timeMs: r.timeMs, time: r.time, recordType: r.recordType, recordTypeName: r.recordTypeName,
     operation: r.operation, workload: r.workload, user: r.user, mailbox: r.mailbox, clientIp: r.clientIp,
     sessionId: r.sessionId, appId: r.appId, resultStatus: r.resultStatus,
-    evidence: { sha256: r.evidence.sha256, line: r.evidence.line },
+    evidence: { sha256: r.evidence.sha256, line: r.evidence.line, element: r.evidence.element },
   };
 }
 
@@ -118,6 +118,9 @@ export function createHandlers(caseDir: string): CaseApi {
         ...toEntry(d),
         auditData: d.auditData,
         items: d.items.map((i) => ({ folderPath: i.folderPath, internetMessageId: i.internetMessageId, accessType: i.accessType, sizeBytes: i.sizeBytes })),
+        evidenceFile: d.evidenceFile,
+        copies: d.copies,
+        copiesTotal: d.copiesTotal,
       };
       return detail;
     },

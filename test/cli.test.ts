@@ -28,7 +28,7 @@ describe('blindspot CLI', () => {
     expect(info).toMatchObject({ name: 'CLI test', number: 'C-7', examiner: 'Jo Examiner', events: 3, evidenceItems: 1, mailboxes: 2, firstEvent: '2026-05-01T10:00:00.000Z', lastEvent: '2026-05-01T10:00:02.000Z' });
     const tl = run('timeline', dir, '--mailbox', 'eve@contoso.com', '--format', 'jsonl');
     const rows = tl.out.trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows).toEqual([expect.objectContaining({ time: '2026-05-01T10:00:02.000Z', operation: 'MailItemsAccessed', user: 'Eve@Contoso.com', clientIp: '203.0.113.154', evidence: { sha256: JSON.parse(imp.out).files[0].sha256, line: 3 } })]);
+    expect(rows).toEqual([expect.objectContaining({ time: '2026-05-01T10:00:02.000Z', operation: 'MailItemsAccessed', user: 'Eve@Contoso.com', clientIp: '203.0.113.154', evidence: { sha256: JSON.parse(imp.out).files[0].sha256, line: 3, element: null } })]);
     expect(Object.keys(rows[0])).toEqual(['id', 'time', 'recordType', 'recordTypeName', 'operation', 'workload', 'user', 'mailbox', 'clientIp', 'sessionId', 'appId', 'resultStatus', 'evidence']);
     const csv = run('timeline', dir, '--op', 'MailItemsAccessed', '--format', 'csv', '--limit', '2').out.trim().split('\r\n');
     expect(csv).toHaveLength(3);

@@ -7,7 +7,7 @@ import { EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, parseIntArg, parseIsoArg, positional } from '../args.ts';
 import { writeOut } from '../output.ts';
 
-const CSV_COLUMNS = ['id', 'time', 'recordType', 'recordTypeName', 'operation', 'workload', 'user', 'mailbox', 'clientIp', 'sessionId', 'appId', 'resultStatus', 'evidenceSha256', 'evidenceLine'];
+const CSV_COLUMNS = ['id', 'time', 'recordType', 'recordTypeName', 'operation', 'workload', 'user', 'mailbox', 'clientIp', 'sessionId', 'appId', 'resultStatus', 'evidenceSha256', 'evidenceLine', 'evidenceElement'];
 
 export async function timelineCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('timeline', argv, {
@@ -43,7 +43,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
     for (const r of rows) {
       n++;
       if (format === 'jsonl') await writeOut(out, JSON.stringify(jsonlRow(r)) + '\n');
-      else if (format === 'csv') await writeOut(out, csvRow([r.id, r.time, r.recordType, r.recordTypeName, r.operation, r.workload, r.user, r.mailbox, r.clientIp, r.sessionId, r.appId, r.resultStatus, r.evidence.sha256, r.evidence.line]));
+      else if (format === 'csv') await writeOut(out, csvRow([r.id, r.time, r.recordType, r.recordTypeName, r.operation, r.workload, r.user, r.mailbox, r.clientIp, r.sessionId, r.appId, r.resultStatus, r.evidence.sha256, r.evidence.line, r.evidence.element]));
       else await writeOut(out, tableRow(r));
     }
   } finally {

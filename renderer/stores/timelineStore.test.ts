@@ -6,7 +6,7 @@ import { createTimelineStore } from './timelineStore.ts';
 function entry(i: number, user = 'a@contoso.com'): TimelineEntry {
   return {
     id: `e${i}`, rowId: i, timeMs: i * 1000, time: new Date(i * 1000).toISOString(), recordType: 50, recordTypeName: 'X', operation: 'MailItemsAccessed',
-    workload: 'Exchange', user, mailbox: user, clientIp: null, sessionId: null, appId: null, resultStatus: null, evidence: { sha256: 'ab', line: i },
+    workload: 'Exchange', user, mailbox: user, clientIp: null, sessionId: null, appId: null, resultStatus: null, evidence: { sha256: 'ab', line: i, element: null },
   };
 }
 
@@ -31,7 +31,7 @@ function fakeClient(n: number, opts: { failDetail?: boolean } = {}) {
     if (name === 'event.get') {
       if (opts.failDetail) return { ok: false, error: { kind: 'NotFound', message: 'No event with id x in this case.' } };
       const r = all.find((x) => x.id === args['id'])!;
-      return { ok: true, value: { ...r, auditData: { Id: r.id }, items: [] } satisfies EventDetail };
+      return { ok: true, value: { ...r, auditData: { Id: r.id }, items: [], evidenceFile: { source: 'file', format: 'ual-json', origin: null }, copies: [], copiesTotal: 0 } satisfies EventDetail };
     }
     return { ok: false, error: { kind: 'BadRequest', message: 'unexpected' } };
   }) as unknown as ApiClient;

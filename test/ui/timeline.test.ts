@@ -166,7 +166,7 @@ describe('timeline UI in Chromium', () => {
     const src = c.db.prepare('SELECT v.sha256, e.loc_line FROM events e JOIN evidence v ON v.id = e.evidence_id WHERE e.record_id = ?').get('target-3') as { sha256: string; loc_line: number };
     c.close();
     expect(await text('detail-sha256')).toContain(src.sha256);
-    expect(await text('detail-line')).toBe(String(src.loc_line));
+    expect(await text('detail-line')).toBe(`line ${src.loc_line}`);
     expect(src.loc_line).toBe(4);
 
     // Keyboard: the next row opens with the down arrow.

@@ -1,6 +1,6 @@
 import type { EventDetail } from '../../../core/api.ts';
 import { Notice } from '../../components/Notice.tsx';
-import { dash, formatCount, inZone } from '../../format.ts';
+import { dash, formatCount, inZone, locationText } from '../../format.ts';
 import { useCase, useTimeline } from '../../stores/context.tsx';
 
 function Field(props: { label: string; value: string | number | null; testId?: string; mono?: boolean; onFilter?: () => void }) {
@@ -14,6 +14,25 @@ function Field(props: { label: string; value: string | number | null; testId?: s
         ) : null}
       </dd>
     </div>
+  );
+}
+
+function Copies(props: { copies: EventDetail['copies']; total: number }) {
+  if (props.total === 0) return null;
+  return (
+    <>
+      <h3>Also received ({formatCount(props.total)} {props.total === 1 ? 'copy' : 'copies'}, counted as duplicates)</h3>
+      <ul className="copies" data-testid="detail-copies">
+        {props.copies.map((c, i) => (
+          <li key={i}>
+            <span className="mono">{c.sha256}</span> {dash(locationText(c))}
+            {c.format ? ` · ${c.format}` : ''}
+            {c.origin ? <span className="muted mono"> · {c.origin}</span> : null}
+          </li>
+        ))}
+        {props.total > props.copies.length ? <li className="muted">and {formatCount(props.total - props.copies.length)} more</li> : null}
+      </ul>
+    </>
   );
 }
 
@@ -67,8 +86,11 @@ export function EventDetailPane() {
         <h3>Source (cite this)</h3>
         <dl className="fields">
           <Field label="Evidence SHA-256" value={d.evidence.sha256} mono testId="detail-sha256" />
-          <Field label="Line / record" value={d.evidence.line} testId="detail-line" />
+          <Field label="Location" value={locationText(d.evidence)} testId="detail-line" />
+          <Field label={d.evidenceFile.source === 'acquisition' ? 'Received from' : 'Imported from'} value={d.evidenceFile.origin} mono />
+          <Field label="Format" value={d.evidenceFile.format} />
         </dl>
+        <Copies copies={d.copies} total={d.copiesTotal} />
         <h3>Access items ({formatCount(d.items.length)})</h3>
         <Items items={d.items} />
         <h3>AuditData</h3>
