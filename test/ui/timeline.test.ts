@@ -152,6 +152,22 @@ describe('timeline UI in Chromium', () => {
     await expect.poll(() => text('match-count')).toBe(en(GENERATED + TARGET_RECORDS));
   });
 
+  it('keeps an open event open when the filters leave it out, and says it is not among the rows', async () => {
+    await page.locator('input[name=user]').fill(TARGET);
+    await page.locator('input[name=user]').press('Enter');
+    await expect.poll(() => text('match-count')).toBe(String(TARGET_RECORDS));
+    await page.locator('[data-testid=timeline-row][data-event-id="target-2"]').click();
+    await expect.poll(() => text('detail-id')).toBe('target-2');
+    expect(await page.getByTestId('detail-not-in-rows').count()).toBe(0);
+    await page.locator('input[name=user]').fill('nobody@contoso.com');
+    await page.locator('input[name=user]').press('Enter');
+    await expect.poll(() => text('match-count')).toBe('0');
+    expect(await text('detail-id')).toBe('target-2');
+    expect(await text('detail-not-in-rows')).toMatch(/not among the rows loaded for the current filters/);
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await expect.poll(() => text('match-count')).toBe(en(GENERATED + TARGET_RECORDS));
+  });
+
   it('opens a row: AuditData, access items and the evidence hash and line to cite', async () => {
     await page.locator('input[name=user]').fill(TARGET);
     await page.locator('input[name=user]').press('Enter');
@@ -169,10 +185,14 @@ describe('timeline UI in Chromium', () => {
     expect(await text('detail-line')).toBe(`line ${src.loc_line}`);
     expect(src.loc_line).toBe(4);
 
-    // Keyboard: the next row opens with the down arrow.
+    // Keyboard: the next row opens with the down arrow, at the top of its detail wherever the last was scrolled to.
+    await page.getByTestId('event-detail').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    expect(await page.getByTestId('event-detail').evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
     await page.getByTestId('timeline-scroll').focus();
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => text('detail-id')).toBe('target-4');
+    expect(await page.getByTestId('event-detail').evaluate((el) => el.scrollTop)).toBe(0);
+    expect(await page.getByTestId('detail-not-in-rows').count()).toBe(0);
     await page.locator('[data-testid=timeline-row][data-event-id="target-2"]').click(); // a settled view for the screenshot
     await expect.poll(() => text('detail-id')).toBe('target-2');
     expect(await page.locator('[data-testid=timeline-row][aria-selected=true]').getAttribute('data-event-id')).toBe('target-2');

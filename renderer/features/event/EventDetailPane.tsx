@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import type { EventDetail } from '../../../core/api.ts';
 import { Notice } from '../../components/Notice.tsx';
 import { dash, formatCount, inZone, locationText } from '../../format.ts';
@@ -61,6 +62,12 @@ export function EventDetailPane() {
   const error = useTimeline((s) => s.detailError);
   const filterBy = useTimeline((s) => s.filterBy);
   const timeZone = useCase((s) => s.summary?.timeZone ?? 'UTC');
+  // The event shown is kept open when the filters change; say so when the rows no longer hold it.
+  const inRows = useTimeline((s) => s.selectedIndex >= 0);
+  // Another event starts at its top (its operation, time and user), not where the last one was scrolled to.
+  const pane = useRef<HTMLElement>(null);
+  const shownId = detail?.id;
+  useEffect(() => { if (pane.current) pane.current.scrollTop = 0; }, [shownId]);
 
   let content;
   if (error) content = <Notice kind="error">{error}</Notice>;
@@ -69,6 +76,7 @@ export function EventDetailPane() {
     const d = detail;
     content = (
       <div className={loading ? 'detail-body stale' : 'detail-body'}>
+        {inRows ? null : <Notice kind="info" testId="detail-not-in-rows">This event is not among the rows loaded for the current filters.</Notice>}
         <h2 data-testid="detail-operation">{dash(d.operation)}</h2>
         <dl className="fields">
           <Field label="Time (UTC)" value={d.time} mono testId="detail-time" />
@@ -99,7 +107,7 @@ export function EventDetailPane() {
     );
   }
   return (
-    <aside className="detail" aria-label="Event detail" data-testid="event-detail">
+    <aside className="detail" aria-label="Event detail" data-testid="event-detail" ref={pane}>
       {content}
     </aside>
   );
