@@ -105,6 +105,8 @@ export interface GapsView {
   analysisVersion: string;
   range: { start: string; end: string };
   mailboxes: { mailbox: string; upn: string | null; accountKind: AccountKind; windows: BlindWindow[] }[];
+  /** What could not be known for want of configuration evidence (no window of those kinds could be found). */
+  unseen: string[];
 }
 
 export type Api = {

@@ -379,6 +379,11 @@ export function readAnalysisRun(db: ReadableDB, id: number): AnalysisRun | null 
   return r ? { id: r.id, kind: r.kind, analysisVersion: r.v, generatedAt: r.g, inputs: JSON.parse(r.i), result: JSON.parse(r.r) } : null;
 }
 
+/** The configuration kinds the case holds a snapshot of (an empty export counts: it says there was nothing). */
+export function configKinds(db: ReadableDB): Set<ConfigKind> {
+  return new Set(db.prepare('SELECT DISTINCT kind FROM config_snapshots').pluck().all() as ConfigKind[]);
+}
+
 export function snapshotIds(db: ReadableDB): { id: number; kind: string; asOf: string }[] {
   return db.prepare('SELECT id, kind, as_of AS asOf FROM config_snapshots ORDER BY id').all() as { id: number; kind: string; asOf: string }[];
 }

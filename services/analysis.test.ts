@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ACTIONS } from '../core/analysis/coverage.ts';
 import { readAnalysisRun } from '../db/analysis.ts';
 import { openReadable } from '../db/database.ts';
-import { createCase } from './caseFolder.ts';
+import { createCase, openCase } from './caseFolder.ts';
 import type { WritableDB } from '../db/database.ts';
 import { addAccessItem, addAuditData } from '../db/events.ts';
 import { exposure, exposureItems, exposureToCsv, findings, gaps, sessions } from './analysis.ts';
@@ -109,6 +109,20 @@ describe('gaps', () => {
     expect(stored.result).toEqual(result);
     expect(stored.inputs).toMatchObject({ events: 28, changeRecords: 3, throttleMarkers: 1, ledgerSlices: 0 });
     expect(fingerprint()).toBe(before);
+  });
+
+  it('states what could not be known for each configuration kind the case lacks', () => {
+    expect(gaps(dir, { now: NOW }).result.unseen).toEqual([]); // the scenario has every kind
+    const h = openCase(dir);
+    h.db.exec("DELETE FROM config_rows WHERE kind IN ('licence', 'bypass'); DELETE FROM config_snapshots WHERE kind IN ('licence', 'bypass')");
+    h.close();
+    const { result } = gaps(dir, { now: NOW });
+    expect(result.unseen).toEqual([
+      expect.stringMatching(/^No audit bypass associations \(Get-MailboxAuditBypassAssociation\)/),
+      expect.stringMatching(/^No licence assignments/),
+    ]);
+    // Without them, the bypass and unlicensed windows are gone: the statements are what the report says instead.
+    expect(result.mailboxes.flatMap((m) => m.windows.map((w) => w.kind))).not.toContain('unlicensed');
   });
 
   it('filters by any identifier of a mailbox, and refuses an unknown one', () => {

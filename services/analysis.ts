@@ -13,9 +13,10 @@ import type { ExposedItem, ExposureResult, ExposureScope } from '../core/analysi
 import { buildFindings } from '../core/analysis/findings.ts';
 import type { FindingsOptions } from '../core/analysis/findings.ts';
 import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
+import { unseenConfiguration } from '../core/analysis/unseen.ts';
 import type { AccountKind, BlindWindow, Finding, Severity } from '../core/analysis/types.ts';
 import {
-  firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
+  configKinds, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
   readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
@@ -49,6 +50,8 @@ export interface GapsResult {
   analysisVersion: string;
   range: { start: string; end: string };
   mailboxes: { mailbox: string; upn: string | null; accountKind: AccountKind; windows: BlindWindow[] }[];
+  /** What could not be known for want of configuration evidence: no window of those kinds could be found (core/analysis/unseen.ts). */
+  unseen: string[];
 }
 
 export interface FindingsServiceOptions extends CommonOptions {
@@ -199,6 +202,7 @@ export function computeGaps(db: ReadableDB, opts: GapsOptions): { result: GapsRe
     analysisVersion: ANALYSIS_VERSION,
     range: { start: new Date(input.range.startMs).toISOString(), end: new Date(input.range.endMs).toISOString() },
     mailboxes: cov.mailboxes.map((m) => ({ mailbox: m.mailbox, upn: m.upn, accountKind: m.accountKind, windows: m.windows })),
+    unseen: unseenConfiguration(configKinds(db)),
   };
   const inputs = { ...inputsSummary, options: { mailbox: opts.mailbox ?? null, includeSilence: opts.includeSilence ?? false, serviceAccounts: opts.serviceAccounts ?? [], ualRetentionDays: opts.ualRetentionDays ?? null }, unresolvedIdentities: cov.unresolved };
   return { result, inputs };

@@ -103,7 +103,7 @@ export function createHandlers(caseDir: string): CaseApi {
       parse(GapsArgs, args);
       try {
         const { result } = computeGaps(db, { now: new Date() });
-        return { analysisVersion: result.analysisVersion, range: result.range, mailboxes: result.mailboxes };
+        return { analysisVersion: result.analysisVersion, range: result.range, mailboxes: result.mailboxes, unseen: result.unseen };
       } catch (e) {
         // An empty case has no range to analyse: say so as data, like every other refusal.
         if (e instanceof BlindspotError) throw new ApiProblem('BadRequest', e.message);

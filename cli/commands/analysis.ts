@@ -43,6 +43,9 @@ export async function gapsCommand(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   process.stdout.write(`Blind windows, ${result.range.start} to ${result.range.end} (analysis ${result.analysisVersion}, run ${runId})\n`);
+  if (result.unseen.length > 0) {
+    process.stdout.write(`\nNot known: the case has no configuration evidence for these, so no window of their kind could be found:\n${result.unseen.map((s) => `  - ${s}\n`).join('')}`);
+  }
   for (const m of result.mailboxes) {
     process.stdout.write(`\n${m.upn ?? m.mailbox} (${m.accountKind})${m.windows.length === 0 ? ': no blind window found' : ''}\n`);
     for (const w of m.windows) process.stdout.write(windowLine(w) + '\n');

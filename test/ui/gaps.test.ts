@@ -1,6 +1,6 @@
 // The blind-spots view in Chromium, over a case built from the simulated tenant's bec scenario: the
 // windows it shows are the ones in the scenario's ground truth.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import type { CaseApi } from '../../services/apiHandlers.ts';
 import { createCase } from '../../services/caseFolder.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { startWebBridge } from '../../services/webBridge.ts';
+import { jsonl, mailItemsAccessed } from '../helpers/records.ts';
 import type { WebBridge } from '../../services/webBridge.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -74,5 +75,32 @@ describe('blind spots in the UI', () => {
     await page.screenshot({ path: join(HERE, '__screenshots__', 'gaps.png') });
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('says what could not be known when the case holds no configuration evidence, instead of an all-clear', async () => {
+    const dir = join(work, 'records-only');
+    const h = createCase(dir, { name: 'records only', examiner: 't' });
+    const src = join(work, 'records-only.jsonl');
+    writeFileSync(src, jsonl([mailItemsAccessed(0), mailItemsAccessed(1, { user: 'debra@contoso.com' })]));
+    await importFile(h, src);
+    h.close();
+    const bareApi = createHandlers(dir);
+    const bareBridge = await startWebBridge({ handlers: bareApi.handlers, staticDir: join(work, 'dist') });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await page.goto(bareBridge.url);
+      await page.getByTestId('tab-gaps').click();
+      const unseen = page.getByTestId('gaps-unseen');
+      await unseen.waitFor();
+      expect(await unseen.locator('li').count()).toBe(5);
+      expect(await unseen.innerText()).toMatch(/does not mean there was none/);
+      expect(await unseen.innerText()).toMatch(/No licence assignments/);
+      expect(await page.getByTestId('gaps-view').innerText()).toMatch(/No blind window found from the evidence the case holds/);
+      await page.screenshot({ path: join(HERE, '__screenshots__', 'gaps-unseen.png') });
+    } finally {
+      await page.close();
+      await bareBridge.close();
+      bareApi.close();
+    }
   });
 });

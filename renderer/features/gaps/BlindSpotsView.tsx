@@ -22,7 +22,15 @@ export function BlindSpotsView() {
       <p className="gaps-intro">
         {blind.length} of {gaps.mailboxes.length} mailboxes have windows where auditing could not have recorded some actions, between {gaps.range.start} and {gaps.range.end} (UTC; analysis {gaps.analysisVersion}). The absence of events there proves nothing.
       </p>
-      {blind.length === 0 ? <Notice kind="empty">No blind window found in the case&apos;s range.</Notice> : null}
+      {gaps.unseen.length > 0 ? (
+        <div className="notice notice-warning" role="status" data-testid="gaps-unseen">
+          <div>
+            <strong>Not known.</strong> The case holds no configuration evidence for the following, so no blind window of their kind could be found; that does not mean there was none. Import or acquire these exports to find them.
+            <ul>{gaps.unseen.map((s) => <li key={s}>{s}</li>)}</ul>
+          </div>
+        </div>
+      ) : null}
+      {blind.length === 0 ? <Notice kind="empty">{gaps.unseen.length > 0 ? 'No blind window found from the evidence the case holds.' : 'No blind window found in the case\'s range.'}</Notice> : null}
       {blind.map((m) => (
         <article key={m.mailbox} className="gaps-mailbox" data-testid="gaps-mailbox" data-mailbox={m.mailbox}>
           <h2>{m.upn ?? m.mailbox} <span className="muted">({m.accountKind})</span></h2>
