@@ -1,4 +1,5 @@
 // Small helpers over node:util parseArgs so every command reports bad flags the same way.
+import { parseIsoUtc } from '../core/time.ts';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { UsageError } from '../services/errors.ts';
@@ -27,8 +28,8 @@ export function optionalString(v: unknown): string | undefined {
 export function parseIsoArg(cmd: string, flag: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
   const s = String(v);
-  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
-  if (Number.isNaN(ms)) throw new UsageError(`${cmd}: ${flag} ${s} is not an ISO 8601 date or date-time.`, 'Example: 2026-05-01 or 2026-05-01T12:00:00Z (UTC unless a zone is given).');
+  const ms = parseIsoUtc(s);
+  if (ms === null) throw new UsageError(`${cmd}: ${flag} ${s} is not an ISO 8601 date or date-time.`, 'Example: 2026-05-01 or 2026-05-01T12:00:00Z (UTC unless a zone is given).');
   return ms;
 }
 

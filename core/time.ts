@@ -179,6 +179,16 @@ export function parseTimeMs(value: unknown): number | null {
   return null;
 }
 
+/**
+ * A date or date-time typed by a user (a command-line flag, an option): ISO 8601 only, and UTC unless it
+ * names a zone, whatever the machine's own zone (`Date.parse` would read a zone-less time as local time,
+ * and take "1" for 2001). Epoch milliseconds, or null.
+ */
+export function parseIsoUtc(value: string): number | null {
+  const s = value.trim();
+  return s.length >= 10 && s.charCodeAt(4) === 45 ? parseIso(s) : null;
+}
+
 /** ISO 8601 UTC with milliseconds: `2024-05-01T10:15:22.000Z`. */
 export function formatIso(ms: number): string {
   return new Date(ms).toISOString();

@@ -14,6 +14,7 @@ import { buildFindings } from '../core/analysis/findings.ts';
 import type { FindingsOptions } from '../core/analysis/findings.ts';
 import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
 import { unseenConfiguration } from '../core/analysis/unseen.ts';
+import { parseIsoUtc } from '../core/time.ts';
 import type { AccountKind, BlindWindow, Finding, Severity } from '../core/analysis/types.ts';
 import {
   configKinds, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
@@ -84,13 +85,13 @@ export interface Stored<T> {
 // ---- helpers -------------------------------------------------------------------------------------
 
 function isoOf(c: Clock, what: string): string {
-  const ms = c instanceof Date ? c.getTime() : typeof c === 'number' ? c : Date.parse(c);
+  const ms = c instanceof Date ? c.getTime() : typeof c === 'number' ? c : (parseIsoUtc(c) ?? Number.NaN);
   if (!Number.isFinite(ms)) throw new BadInputError(`${what} "${String(c)}" is not a time`, 'use an ISO 8601 time such as 2024-05-01T00:00:00Z');
   return new Date(ms).toISOString();
 }
 
 function parseTime(s: string, what: string): number {
-  const ms = Date.parse(s);
+  const ms = parseIsoUtc(s) ?? Number.NaN;
   if (!Number.isFinite(ms)) throw new BadInputError(`${what} "${s}" is not a time`, 'use an ISO 8601 time such as 2024-05-01T00:00:00Z');
   return ms;
 }

@@ -7,6 +7,7 @@ import type { Detection, FormatId } from '../core/formats/types.ts';
 import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
 import { PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
+import { parseIsoUtc } from '../core/time.ts';
 import { finishImportRun, insertRejectedLine, startImportRun, upsertEvidence } from '../db/caseRepo.ts';
 import { EventWriter, moveBulkDuplicates } from '../db/events.ts';
 import { SnapshotWriter } from '../db/snapshots.ts';
@@ -107,8 +108,8 @@ function describeLoc(loc: { line?: number; row?: number; offset?: number }): str
 }
 
 function parseAsOf(asOf: string): string {
-  const ms = Date.parse(asOf);
-  if (Number.isNaN(ms)) throw new UsageError(`--as-of ${asOf}: not an ISO 8601 date-time.`, 'Example: --as-of 2026-05-01T12:00:00Z');
+  const ms = parseIsoUtc(asOf);
+  if (ms === null) throw new UsageError(`--as-of ${asOf}: not an ISO 8601 date-time.`, 'Example: --as-of 2026-05-01T12:00:00Z (UTC unless a zone is given).');
   return new Date(ms).toISOString();
 }
 

@@ -1,0 +1,26 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseIsoArg } from './args.ts';
+
+const zone = process.env['TZ'];
+afterEach(() => {
+  if (zone === undefined) delete process.env['TZ'];
+  else process.env['TZ'] = zone;
+});
+
+describe('parseIsoArg', () => {
+  it("reads a time without a zone as UTC whatever the machine's zone, and honours a zone when given", () => {
+    process.env['TZ'] = 'America/New_York';
+    expect(new Date(2026, 4, 1).getTimezoneOffset()).toBe(240); // the zone is in effect for this process
+    expect(parseIsoArg('t', '--from', '2026-05-01T10:00:05')).toBe(Date.UTC(2026, 4, 1, 10, 0, 5));
+    expect(parseIsoArg('t', '--from', '2026-05-01')).toBe(Date.UTC(2026, 4, 1));
+    expect(parseIsoArg('t', '--from', '2026-05-01T10:00:05+02:00')).toBe(Date.UTC(2026, 4, 1, 8, 0, 5));
+    expect(parseIsoArg('t', '--from', '2026-05-01T10:00:05.250Z')).toBe(Date.UTC(2026, 4, 1, 10, 0, 5, 250));
+    expect(parseIsoArg('t', '--from', undefined)).toBeUndefined();
+  });
+
+  it('refuses what is not ISO 8601, or not a real date', () => {
+    for (const bad of ['1', 'May.1.2026', '2026-02-30', '2026-13-01', '2026-05-01T25:00', 'yesterday', '']) {
+      expect(() => parseIsoArg('timeline', '--from', bad), bad).toThrow(/--from .* is not an ISO 8601 date/);
+    }
+  });
+});
