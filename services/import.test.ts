@@ -55,7 +55,7 @@ describe('import', () => {
     const ev = h.db.prepare('SELECT original_path, original_name, size, format, added_by FROM evidence').get();
     expect(ev).toEqual({ original_path: src, original_name: 'ual.jsonl', size: statSync(src).size, format: 'ual-json', added_by: h.actor });
     const rows = [...timeline(h.db, {})];
-    expect(rows.map((x) => x.evidence)).toEqual([1, 2, 3].map((line) => ({ sha256: r.sha256, line })));
+    expect(rows.map((x) => x.evidence)).toEqual([1, 2, 3].map((line) => ({ sha256: r.sha256, line, element: null })));
     expect(h.db.prepare('SELECT count(*) FROM access_items WHERE internet_message_id IS NOT NULL').pluck().get()).toBe(3);
     const actions = h.custodyEntries().map((e) => e.action);
     expect(actions).toEqual(['case-created', 'evidence-added', 'import']);
