@@ -10,6 +10,19 @@ import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
 import { caseNotices } from './notices.ts';
 import { durable } from './files.ts';
 import { CaseError, UsageError } from './errors.ts';
+import type * as Fs from 'node:fs';
+
+// accessSync, wrapped so that a test can make one path of a case unwritable: the tests may run as root,
+// whom no file mode stops.
+const denied = vi.hoisted(() => ({ path: null as string | null, code: 'EACCES' }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof Fs>();
+  const accessSync = (path: Fs.PathLike, mode?: number): void => {
+    if (denied.path !== null && String(path) === denied.path) throw Object.assign(new Error(`${denied.code}: ${String(path)}`), { code: denied.code });
+    fs.accessSync(path, mode);
+  };
+  return { ...fs, accessSync, default: { ...fs, accessSync } };
+});
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -211,3 +224,29 @@ describe('case folders', () => {
     h.close();
   });
 });
+
+describe('a case this process cannot write to', () => {
+  afterEach(() => { denied.path = null; });
+
+  it('is refused before anything is written, naming the path, whether its folder, custody log or database is read-only', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'bs-ro-')), 'case');
+    createCase(dir, { name: 'ro', examiner: 'e' }).close();
+    const before = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    for (const [path, code, says] of [
+      [join(dir, 'custody.jsonl'), 'EACCES', 'not writable by this user'],
+      [join(dir, 'case.sqlite'), 'EROFS', 'on a read-only file system'],
+      [dir, 'EACCES', 'not writable by this user'],
+    ] as const) {
+      denied.path = path;
+      denied.code = code;
+      expect(() => openCase(dir), path).toThrow(CaseError);
+      expect(() => openCase(dir)).toThrow(`${dir}: the case cannot be changed here: ${path} is ${says}.`);
+      expect(existsSync(join(dir, '.lock'))).toBe(false);
+    }
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(before);
+    denied.path = null;
+    openCase(dir).close(); // writable again: opens as before
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  });
+});
+

@@ -8,7 +8,7 @@
 //   <case>/exports/  <case>/reports/
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync,
+  accessSync, chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync,
   statSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { constants } from 'node:fs';
@@ -373,10 +373,31 @@ function requireCase(dir: string): void {
   if (!isCaseDir(dir)) throw new CaseError(`${dir} is not a Blindspot case (no ${CASE_DB} and ${CUSTODY_LOG}).`, 'Create a case first: blindspot case create <dir> --name … --examiner …');
 }
 
+/**
+ * Refuses, before anything is written, a case this process cannot write to: its folder, database,
+ * custody log and evidence folder. Found only later, a custody log that cannot be appended to would
+ * stop an action after its database commit, before its custody entry (recovered at the next open).
+ */
+function requireWritable(dir: string): void {
+  for (const p of [dir, join(dir, CASE_DB), join(dir, CUSTODY_LOG), join(dir, EVIDENCE_DIR)]) {
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // what must exist, requireCase has checked
+      throw new CaseError(
+        `${dir}: the case cannot be changed here: ${p} is ${code === 'EROFS' ? 'on a read-only file system' : 'not writable by this user'}.`,
+        'Copy the case folder to a place you can write to, or give this user write access to it; nothing was changed.',
+      );
+    }
+  }
+}
+
 /** Opens a case for writing: takes the lock and finishes or undoes any interrupted operation. */
 export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
   const dir = resolve(dirArg);
   requireCase(dir);
+  requireWritable(dir);
   const release = acquireLock(dir);
   try {
     const file = join(dir, CASE_DB);
