@@ -6,14 +6,23 @@ import { UsageError } from '../services/errors.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse<O extends Options>(cmd: string, argv: string[], options: O) {
+/**
+ * Parses a command's flags; `positionals` is how many plain arguments it takes (1 unless said), and one
+ * more is refused, never ignored (`verify a.zip b.zip` must not report b.zip intact unread).
+ */
+export function parse<O extends Options>(cmd: string, argv: string[], options: O, positionals = 1) {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
     // Node's parser appends advice about '--' that does not apply to our commands: keep the first sentence.
     const msg = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '').split('. To specify')[0];
     throw new UsageError(`${cmd}: ${msg}.`.replace('..', '.'), `Run: blindspot help`);
   }
+  if (parsed.positionals.length > positionals) {
+    throw new UsageError(`${cmd}: unexpected argument '${parsed.positionals[positionals]!}' (${cmd} takes ${positionals === 0 ? 'none' : positionals === 1 ? 'one' : positionals}).`, 'Run: blindspot help');
+  }
+  return parsed;
 }
 
 export function requireString(cmd: string, v: unknown, flag: string): string {

@@ -1,6 +1,6 @@
 // The command line as a user runs it: real processes, real exit codes, real messages.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +96,15 @@ describe('blindspot CLI', () => {
     const badTime = run('timeline', dir, '--from', 'yesterday');
     expect(badTime.code).toBe(2);
     expect(badTime.err).toContain('--from yesterday is not an ISO 8601 date');
+    const extra = run('verify', dir, join(tmp(), 'other.zip'));
+    expect(extra.code).toBe(2);
+    expect(extra.err).toContain("verify: unexpected argument '");
+    expect(extra.err).toContain('(verify takes one)');
+    const x1 = join(tmp(), 'x1');
+    const extraCase = run('case', 'create', x1, join(tmp(), 'x2'), '--name', 'n', '--examiner', 'e');
+    expect(extraCase.code).toBe(2);
+    expect(existsSync(x1)).toBe(false);
+    expect(extraCase.err).toContain('case create: unexpected argument');
     const noWords = run('timeline', dir, '--q', '%');
     expect(noWords.code).toBe(2);
     expect(noWords.err).toContain('--q "%" has no letter or digit to search for');

@@ -3,7 +3,7 @@ import { EXIT } from '../../services/errors.ts';
 import { parse, positional } from '../args.ts';
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('export', argv, { json: { type: 'boolean' } });
+  const { values, positionals } = parse('export', argv, { json: { type: 'boolean' } }, 2);
   const dir = positional('export', positionals, 0, 'the case folder');
   const out = positional('export', positionals, 1, 'the bundle file (out.zip)');
   const r = await exportBundle(dir, out);

@@ -7,7 +7,7 @@ import { optionalString, parse } from '../args.ts';
 import { progressLine } from '../progress.ts';
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const { values } = parse('demo', argv, { out: { type: 'string' } });
+  const { values } = parse('demo', argv, { out: { type: 'string' } }, 0);
   const out = resolve(optionalString(values.out) ?? mkdtempSync(join(tmpdir(), 'blindspot-demo-')));
   const progress = progressLine(process.stderr);
   const r = await runDemo(out, (line) => { progress.done(); process.stdout.write(line + '\n'); }, (line) => progress.update(line));

@@ -9,7 +9,7 @@ import { progressLine } from '../progress.ts';
 export async function importCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('import', argv, {
     format: { type: 'string' }, 'skip-bad': { type: 'boolean' }, 'as-of': { type: 'string' }, json: { type: 'boolean' },
-  });
+  }, Infinity);
   const dir = positional('import', positionals, 0, 'the case folder');
   positional('import', positionals, 1, 'a file or folder to import');
   const files = expandInputs(positionals.slice(1));
