@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -10,6 +10,7 @@ import { useTmp } from '../test/helpers/tmp.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { exportBundle, verify } from './bundle.ts';
 import { importFile } from './import.ts';
+import { CaseError } from './errors.ts';
 
 const tmp = useTmp('bs-bundle-');
 
@@ -133,6 +134,18 @@ describe('evidence bundles', () => {
     chmodSync(ev, 0o644);
     appendFileSync(ev, 'x');
     await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(/evidence was altered/);
+  });
+
+  it('refuses to export a case whose evidence file is missing, or into the case\'s evidence folder; the case is unchanged', async () => {
+    const { dir, sha } = await caseWithEvidence();
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    await expect(exportBundle(dir, join(dir, 'evidence', 'b.zip'))).rejects.toThrow(/inside the case's evidence folder/);
+    expect(existsSync(join(dir, 'evidence', 'b.zip'))).toBe(false);
+    rmSync(join(dir, 'evidence', sha.slice(0, 2), sha), { force: true });
+    await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(CaseError);
+    await expect(exportBundle(dir, join(tmp(), 'c.zip'))).rejects.toThrow(`1 evidence file is missing (evidence/${sha.slice(0, 2)}/${sha}); refusing to export.`);
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
   });
 
   it('refuses something that is not a bundle with a clear message', async () => {

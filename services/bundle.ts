@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
@@ -89,6 +89,17 @@ export async function exportBundle(dirArg: string, outArg: string): Promise<{ ou
   if (existsSync(out)) throw new UsageError(`export: ${out} already exists.`, 'Choose a new name; bundles are never overwritten.');
   if (!existsSync(dirname(out))) throw new UsageError(`export: folder ${dirname(out)} does not exist.`);
   const h = openCase(dirArg);
+  const inEvidence = relative(h.abs(EVIDENCE_DIR), out);
+  if (!inEvidence.startsWith('..') && !isAbsolute(inEvidence)) {
+    h.close();
+    throw new UsageError(`export: ${out} is inside the case's evidence folder, which holds evidence files only.`, 'Write the bundle elsewhere, for example in the case\'s exports folder.');
+  }
+  // Every evidence file the database names must be there: a bundle without one would fail its recipient's verify.
+  const missing = (h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[]).filter((p) => !existsSync(h.abs(p)));
+  if (missing.length > 0) {
+    h.close();
+    throw new CaseError(`${h.dir}: ${missing.length} evidence file${missing.length === 1 ? ' is' : 's are'} missing (${missing[0]}${missing.length > 1 ? ', …' : ''}); refusing to export.`, 'Run: blindspot verify <case> for the full list, and restore the files from a copy.');
+  }
   const work = mkdtempSync(join(tmpdir(), 'blindspot-export-'));
   const tmpZip = `${out}.partial-${process.pid}`;
   try {
