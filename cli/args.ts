@@ -45,7 +45,7 @@ export function parseIsoArg(cmd: string, flag: string, v: unknown): number | und
 export function parseIntArg(cmd: string, flag: string, v: unknown, min = 0): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${cmd}: ${flag} must be a whole number of at least ${min}.`);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${cmd}: ${flag} must be a whole number from ${min} to ${Number.MAX_SAFE_INTEGER}.`);
   return n;
 }
 

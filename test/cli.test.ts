@@ -105,6 +105,22 @@ describe('blindspot CLI', () => {
     expect(extraCase.code).toBe(2);
     expect(existsSync(x1)).toBe(false);
     expect(extraCase.err).toContain('case create: unexpected argument');
+    const huge = run('timeline', dir, '--limit', '99999999999999999999');
+    expect(huge.code).toBe(2);
+    expect(huge.err).toContain('--limit must be a whole number from 1 to');
+    const reversed = run('findings', dir, '--incident-from', '2026-12-05', '--incident-to', '2026-12-01');
+    expect(reversed.code).toBe(2);
+    expect(reversed.err).toContain('--incident-from must be before --incident-to');
+    const custodyBefore = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    const noFolder = run('exposure', dir, '--mailbox', 'eve@contoso.com', '--out', join(tmp(), 'nodir', 'x.csv'));
+    expect(noFolder.code).toBe(2);
+    expect(noFolder.err).toContain('nodir does not exist');
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custodyBefore); // no analysis was run and logged
+    const demoFile = join(tmp(), 'a-file');
+    writeFileSync(demoFile, 'x');
+    const demoOut = run('demo', '--out', demoFile);
+    expect(demoOut.code).toBe(2);
+    expect(demoOut.err).toContain('that is a file');
     const noWords = run('timeline', dir, '--q', '%');
     expect(noWords.code).toBe(2);
     expect(noWords.err).toContain('--q "%" has no letter or digit to search for');

@@ -1,6 +1,7 @@
 // gaps, findings, exposure, sessions: the analysis of a case, stored with its version and inputs and
 // logged in the custody chain by services/analysis.ts.
 import { createWriteStream, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SEVERITIES } from '../../core/analysis/types.ts';
@@ -64,6 +65,7 @@ export async function findingsCommand(argv: string[]): Promise<number> {
   const iStart = iso(parseIsoArg('findings', '--incident-from', values['incident-from']));
   const iEnd = iso(parseIsoArg('findings', '--incident-to', values['incident-to']));
   if ((iStart === undefined) !== (iEnd === undefined)) throw new UsageError('findings: give both --incident-from and --incident-to, or neither.');
+  if (iStart !== undefined && iEnd !== undefined && iStart >= iEnd) throw new UsageError('findings: --incident-from must be before --incident-to.');
   const { result } = findings(dir, {
     now: new Date(), ...range('findings', values), ...serviceAccounts(values),
     ...(min ? { minSeverity: min as Severity } : {}), ...(iStart && iEnd ? { incident: { start: iStart, end: iEnd } } : {}),
@@ -92,6 +94,10 @@ export async function exposureCommand(argv: string[]): Promise<number> {
   const to = iso(parseIsoArg('exposure', '--to', values.to));
   const refuseExisting = (file: string) => new UsageError(`exposure --out ${file}: that file already exists.`, 'Name a new file: Blindspot never overwrites one.');
   if (values.out && existsSync(String(values.out))) throw refuseExisting(String(values.out));
+  // Checked before the analysis runs (and is logged), not after it.
+  if (values.out && !existsSync(dirname(resolve(String(values.out))))) {
+    throw new UsageError(`exposure --out ${String(values.out)}: folder ${dirname(resolve(String(values.out)))} does not exist.`, 'Create it, or name a file in an existing folder.');
+  }
   const { runId, result } = exposure(dir, {
     now: new Date(), ...range('exposure', values), ...serviceAccounts(values), mailbox: requireString('exposure', values.mailbox, '--mailbox'),
     ...(values.session ? { session: String(values.session) } : {}), ...(values.ip ? { ip: String(values.ip) } : {}),
