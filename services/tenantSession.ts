@@ -34,6 +34,21 @@ export interface TenantProfileInput {
   authorityHost?: string;
   caPath?: string;
   graphVersion?: 'beta' | 'v1.0';
+  /** Replace a profile of the same name (refused otherwise). */
+  replace?: boolean;
+}
+
+/** Refuses a certificate or CA file that is missing or holds no certificate or key, now rather than at sign-in. */
+function requireCertFile(flag: string, path: string, ca: boolean): void {
+  let text: Buffer;
+  try {
+    text = readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`tenant add: ${flag} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
+  }
+  const pem = text.toString('latin1');
+  const ok = ca ? pem.includes('-----BEGIN CERTIFICATE-----') : pem.includes('-----BEGIN ') || /\.(pfx|p12)$/i.test(path);
+  if (!ok) throw new UsageError(`tenant add: ${flag} ${path} holds no ${ca ? 'PEM certificate' : 'PEM certificate or key, and is not a .pfx/.p12 file'}.`);
 }
 
 export function addTenant(h: CaseHandle, p: TenantProfileInput): TenantProfile {
@@ -47,6 +62,10 @@ export function addTenant(h: CaseHandle, p: TenantProfileInput): TenantProfile {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(p.clientId)) throw new UsageError(`tenant add: --client-id ${p.clientId} is not an application (client) id GUID.`);
   if (p.auth === 'certificate' && !p.certPath) throw new UsageError('tenant add: --auth certificate needs --cert <pem|pfx>.');
   const certPath = p.certPath ? resolve(p.certPath) : null;
+  const previous = getTenantProfile(h.db, p.name);
+  if (previous && !p.replace) {
+    throw new UsageError(`tenant add: this case already has a tenant profile named ${p.name} (${previous.tenant}, sign-in ${previous.authMode}).`, 'Choose another --name, or give --replace to change that profile.');
+  }
   if (certPath && (certPath + '/').startsWith(resolve(h.dir) + '/')) throw new UsageError(`tenant add: the certificate ${certPath} is inside the case folder.`, 'Keys never go into the case: keep the certificate elsewhere.');
   let endpoints: TenantProfile['endpoints'] = null;
   if (p.authorityHost) {
@@ -59,12 +78,20 @@ export function addTenant(h: CaseHandle, p: TenantProfileInput): TenantProfile {
     endpoints = { authorityHost: ep.authorityHost, graphBase: ep.graphBase, exoBase: ep.exoBase, manageBase: ep.manageBase };
   }
   if (p.caPath && !p.authorityHost) throw new UsageError('tenant add: --ca is only for a simulated tenant or proxy given with --authority-host.');
+  if (certPath) requireCertFile('--cert', certPath, false);
+  if (p.caPath) requireCertFile('--ca', resolve(p.caPath), true);
   const profile: TenantProfile = {
     name: p.name, tenant: p.tenant, cloud, clientId: p.clientId, authMode: p.auth, certPath, endpoints,
     caPath: p.caPath ? resolve(p.caPath) : null, graphVersion: p.graphVersion ?? 'beta', createdAt: new Date().toISOString(), createdBy: h.actor,
   };
   saveTenantProfile(h.db, profile);
-  h.logCustody('tenant-added', { name: profile.name, tenant: profile.tenant, cloud, clientId: profile.clientId, auth: profile.authMode, certPath, endpoints, caPath: profile.caPath });
+  const details = { name: profile.name, tenant: profile.tenant, cloud, clientId: profile.clientId, auth: profile.authMode, certPath, endpoints, caPath: profile.caPath };
+  if (previous) {
+    const { createdAt: _c, createdBy: _b, ...was } = previous;
+    h.logCustody('tenant-replaced', { ...details, previous: was });
+  } else {
+    h.logCustody('tenant-added', details);
+  }
   return profile;
 }
 

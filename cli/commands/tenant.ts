@@ -26,6 +26,7 @@ export async function tenantCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('tenant add', rest, {
     name: { type: 'string' }, tenant: { type: 'string' }, cloud: { type: 'string' }, 'client-id': { type: 'string' }, auth: { type: 'string' },
     cert: { type: 'string' }, 'authority-host': { type: 'string' }, ca: { type: 'string' }, 'graph-version': { type: 'string' }, json: { type: 'boolean' },
+    replace: { type: 'boolean' },
   });
   const dir = positional('tenant add', positionals, 0, 'the case folder');
   const gv = optionalString(values['graph-version']);
@@ -37,10 +38,10 @@ export async function tenantCommand(argv: string[]): Promise<number> {
       clientId: requireString('tenant add', values['client-id'], '--client-id'), auth: requireString('tenant add', values.auth, '--auth') as AuthMode,
       ...(values.cloud ? { cloud: String(values.cloud) } : {}), ...(values.cert ? { certPath: String(values.cert) } : {}),
       ...(values['authority-host'] ? { authorityHost: String(values['authority-host']) } : {}), ...(values.ca ? { caPath: String(values.ca) } : {}),
-      ...(gv ? { graphVersion: gv } : {}),
+      ...(gv ? { graphVersion: gv } : {}), replace: values.replace === true,
     });
     if (values.json) process.stdout.write(JSON.stringify({ tenant: p }) + '\n');
-    else process.stdout.write(`tenant ${p.name} added: ${p.tenant} (${p.cloud}), sign-in ${p.authMode}. No secret or token is stored in the case.\n`);
+    else process.stdout.write(`tenant ${p.name} ${values.replace ? 'set' : 'added'}: ${p.tenant} (${p.cloud}), sign-in ${p.authMode}. No secret or token is stored in the case.\n`);
   } finally {
     h.close();
   }
