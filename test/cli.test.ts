@@ -1,6 +1,6 @@
 // The command line as a user runs it: real processes, real exit codes, real messages.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -121,6 +121,15 @@ describe('blindspot CLI', () => {
     const demoOut = run('demo', '--out', demoFile);
     expect(demoOut.code).toBe(2);
     expect(demoOut.err).toContain('that is a file');
+    const mixed = join(tmp(), 'mixed');
+    mkdirSync(mixed);
+    writeFileSync(join(mixed, '0-good.jsonl'), jsonl([mailItemsAccessed(70, { id: 'mixed-0' })]));
+    writeFileSync(join(mixed, 'a-notes.txt'), 'not audit data\n');
+    writeFileSync(join(mixed, 'z-good.jsonl'), jsonl([mailItemsAccessed(71, { id: 'mixed-1' })]));
+    const partial = run('import', dir, mixed, '--json');
+    expect(partial.code).toBe(3);
+    expect(partial.err).toContain('Imported before it: 1 file; not tried: 1 (');
+    expect(JSON.parse(partial.out)).toMatchObject({ files: [{ path: join(mixed, '0-good.jsonl'), inserted: 1 }], refused: { path: join(mixed, 'a-notes.txt') }, notTried: [join(mixed, 'z-good.jsonl')] });
     const noWords = run('timeline', dir, '--q', '%');
     expect(noWords.code).toBe(2);
     expect(noWords.err).toContain('--q "%" has no letter or digit to search for');

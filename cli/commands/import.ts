@@ -1,6 +1,6 @@
 import type { FormatId } from '../../core/formats/types.ts';
 import { openCase } from '../../services/caseFolder.ts';
-import { EXIT } from '../../services/errors.ts';
+import { BadInputError, EXIT } from '../../services/errors.ts';
 import type { ImportFileResult } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { optionalString, parse, positional } from '../args.ts';
@@ -15,6 +15,7 @@ export async function importCommand(argv: string[]): Promise<number> {
   const files = expandInputs(positionals.slice(1));
   const h = openCase(dir);
   const results: ImportFileResult[] = [];
+  let refused: { file: string; error: BadInputError } | null = null;
   try {
     for (const f of files) {
       const progress = progressLine(process.stderr);
@@ -26,6 +27,11 @@ export async function importCommand(argv: string[]): Promise<number> {
           onProgress: (p) => progress.update(`${p.file}: ${(p.bytesRead / 1e6).toFixed(0)} of ${(p.totalBytes / 1e6).toFixed(0)} MB, ${p.records} records`, p.bytesRead / Math.max(1, p.totalBytes)),
         });
         results.push(r);
+      } catch (e) {
+        // A refused file leaves nothing in the case; those before it were imported, those after are not tried.
+        if (!(e instanceof BadInputError)) throw e;
+        refused = { file: f, error: e };
+        break;
       } finally {
         progress.done();
       }
@@ -38,6 +44,12 @@ export async function importCommand(argv: string[]): Promise<number> {
   } finally {
     h.close();
   }
-  if (values.json) process.stdout.write(JSON.stringify({ files: results }) + '\n');
-  return EXIT.ok;
+  const notTried = refused ? files.slice(files.indexOf(refused.file) + 1) : [];
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ files: results, ...(refused ? { refused: { path: refused.file, reason: refused.error.message }, notTried } : {}) }) + '\n');
+  }
+  if (!refused) return EXIT.ok;
+  if (results.length === 0 && notTried.length === 0) throw refused.error;
+  const summary = `Imported before it: ${results.length} file${results.length === 1 ? '' : 's'}${notTried.length > 0 ? `; not tried: ${notTried.length} (${notTried.slice(0, 3).join(', ')}${notTried.length > 3 ? ', …' : ''})` : ''}.`;
+  throw new BadInputError(`${refused.error.message}\n${summary}`, refused.error.hint ?? 'Fix or remove that file and import it and the files not tried; importing a file again only counts duplicates.');
 }
