@@ -212,6 +212,24 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
   });
 
+  it('refuses JSON named as a CSV format, and CSV named as a JSON one, instead of importing nothing', async () => {
+    const dir = newCase();
+    const before = snapshotCase(dir);
+    const json = join(tmp(), 'one.jsonl');
+    writeFileSync(json, jsonl([mailItemsAccessed(0)]));
+    const csv = join(tmp(), 'export.csv');
+    writeFileSync(csv, 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n');
+    const h = openCase(dir);
+    try {
+      await expect(importFile(h, json, { format: 'purview-csv' })).rejects.toThrow(/line 1: purview-csv expects CSV but the text starts with "\{" \(JSON\)/);
+      await expect(importFile(h, json, { format: 'sentinel-csv' })).rejects.toThrow(BadInputError);
+      await expect(importFile(h, csv, { format: 'ual-json' })).rejects.toThrow(/ual-json expects JSON/);
+    } finally {
+      h.close();
+    }
+    expect(snapshotCase(dir)).toEqual(before);
+  });
+
   it('records the time a configuration export describes: --as-of, else the file modification time', async () => {
     const dir = newCase();
     const src = join(tmp(), 'org.json');

@@ -83,6 +83,14 @@ export function createParser(format: FormatId, counting?: ByteCounting): StreamP
   function start(final: boolean): ParsedItem[] {
     let c = sniffContainer(head, final);
     if (c === null) return [];
+    const opening = head.replace(/^\uFEFF/, '').trimStart()[0];
+    if (CSV_ONLY.has(format) && (opening === '[' || opening === '{')) {
+      // JSON read as CSV would be one header line and no rows: nothing imported, and nothing said.
+      head = '';
+      container = 'csv';
+      src = null;
+      return [{ kind: 'reject', loc: { line: 1 }, reason: `line 1: ${format} expects CSV but the text starts with "${opening}" (JSON)` }];
+    }
     if (CSV_ONLY.has(format)) c = 'csv';
     else if (JSON_ONLY.has(format) && c === 'csv') {
       head = '';
