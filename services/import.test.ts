@@ -212,6 +212,26 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
   });
 
+  it('refuses UTF-16 text (what Windows PowerShell 5.1 writes with ">"), with or without a byte-order mark, saying how to save it as UTF-8', async () => {
+    const dir = newCase();
+    const before = snapshotCase(dir);
+    const text = jsonl([mailItemsAccessed(0)]);
+    const bom = join(tmp(), 'bom.jsonl');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const bare = join(tmp(), 'bare.jsonl');
+    writeFileSync(bare, Buffer.from(text, 'utf16le'));
+    const h = openCase(dir);
+    try {
+      await expect(importFile(h, bom)).rejects.toThrow(/bom\.jsonl: the text is UTF-16LE, not UTF-8/);
+      await expect(importFile(h, bare, { format: 'ual-json' })).rejects.toThrow(/the text is UTF-16LE, not UTF-8/);
+      const err = (await importFile(h, bom).catch((e: unknown) => e)) as BadInputError;
+      expect(err.hint).toContain('Set-Content -Encoding utf8');
+    } finally {
+      h.close();
+    }
+    expect(snapshotCase(dir)).toEqual(before);
+  });
+
   it('refuses JSON named as a CSV format, and CSV named as a JSON one, instead of importing nothing', async () => {
     const dir = newCase();
     const before = snapshotCase(dir);

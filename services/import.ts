@@ -14,6 +14,7 @@ import { SnapshotWriter } from '../db/snapshots.ts';
 import type { AsOfSource } from '../db/snapshots.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
+import { withFd } from './files.ts';
 import { boundYoungGeneration } from './heap.ts';
 import { parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 
@@ -83,7 +84,25 @@ function readHead(file: string): string {
   }
 }
 
+/** 'UTF-16LE' or 'UTF-16BE' when the file starts like UTF-16 text (a byte-order mark, or ASCII with zero bytes between), else null. */
+function utf16Of(file: string): string | null {
+  const b = Buffer.alloc(4);
+  const n = withFd(file, 'r', (fd) => readSync(fd, b, 0, 4, 0));
+  if (n >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE';
+  if (n >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE';
+  if (n === 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'UTF-16LE';
+  if (n === 4 && b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
+  return null;
+}
+
 function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): FormatId {
+  const utf16 = utf16Of(staged);
+  if (utf16) {
+    throw new BadInputError(
+      `${file}: the text is ${utf16}, not UTF-8 (Windows PowerShell 5.1 writes UTF-16 with ">" and Out-File).`,
+      'Save it as UTF-8 and import that copy, e.g. Get-Content <file> | Set-Content -Encoding utf8 <copy>, or export with Export-Csv/Out-File -Encoding utf8; keep the original too.',
+    );
+  }
   if (requested && requested !== 'auto') {
     if (!IMPORT_FORMAT_IDS.includes(requested)) {
       throw new UsageError(`--format ${requested}: unknown format.`, `Known formats: auto, ${IMPORT_FORMAT_IDS.join(', ')}.`);
