@@ -83,6 +83,14 @@ describe('case folders', () => {
     expect(() => createCase(d, { name: 'n', examiner: 'e' })).toThrow(CaseError);
     expect(() => createCase(join(d, 'new'), { name: 'n', examiner: 'e', timeZone: 'Mars/Olympus' })).toThrow(UsageError);
     expect(() => createCase(join(d, 'new2'), { name: ' ', examiner: 'e' })).toThrow(/--name/);
+    expect(() => createCase(join(d, 'new3'), { name: 'n', examiner: 'e', timeZone: '+02:00' })).toThrow(/a fixed offset is not a time zone/);
+    expect(existsSync(join(d, 'new3'))).toBe(false);
+  });
+
+  it('keeps a time zone as the time zone database spells it', () => {
+    const h = createCase(join(tmp(), 'c'), { name: 'n', examiner: 'e', timeZone: 'europe/berlin' });
+    expect(h.meta().timeZone).toBe('Europe/Berlin');
+    h.close();
   });
 
   it('refuses to open a folder that is not a case, with a hint', () => {

@@ -326,13 +326,17 @@ export interface CreateCaseInput {
   timeZone?: string;
 }
 
+/** An IANA zone name, spelt as the time zone database spells it (europe/berlin → Europe/Berlin). */
 export function validateTimeZone(tz: string): string {
+  let canonical: string;
   try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
-    return tz;
+    canonical = new Intl.DateTimeFormat('en-GB', { timeZone: tz }).resolvedOptions().timeZone;
   } catch {
     throw new UsageError(`--tz ${tz}: not an IANA time zone name.`, 'Use a name such as UTC, Europe/London or America/New_York.');
   }
+  // A fixed offset is not a zone: the case's times would be shown wrong across a change to or from summer time.
+  if (/^[+-]\d/.test(canonical)) throw new UsageError(`--tz ${tz}: a fixed offset is not a time zone (summer time would be ignored).`, 'Use a zone name such as Europe/Berlin or America/New_York.');
+  return canonical;
 }
 
 export function createCase(dirArg: string, input: CreateCaseInput, actor = defaultActor()): CaseHandle {
