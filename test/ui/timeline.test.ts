@@ -152,6 +152,24 @@ describe('timeline UI in Chromium', () => {
     await expect.poll(() => text('match-count')).toBe(en(GENERATED + TARGET_RECORDS));
   });
 
+  it('scrolls the grid sideways in a narrow window rather than cut off its last columns', async () => {
+    await page.setViewportSize({ width: 1024, height: 640 });
+    try {
+      await page.locator('[data-testid=timeline-row]').first().click();
+      const grid = page.getByTestId('timeline-scroll');
+      const result = page.getByRole('columnheader', { name: 'Result' });
+      const right = () => Promise.all([grid.boundingBox(), result.boundingBox()]).then(([g, r]) => ({ grid: g!.x + g!.width, result: r!.x + r!.width }));
+      expect((await right()).result).toBeGreaterThan((await right()).grid); // out of view at first ...
+      await grid.hover();
+      await page.mouse.wheel(1000, 0); // as a trackpad or shift+wheel scrolls sideways
+      await expect.poll(async () => (await right()).result - (await right()).grid).toBeLessThanOrEqual(1);
+      const after = await right();
+      expect(after.result).toBeLessThanOrEqual(after.grid + 1); // ... and reachable
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('keeps an open event open when the filters leave it out, and says it is not among the rows', async () => {
     await page.locator('input[name=user]').fill(TARGET);
     await page.locator('input[name=user]').press('Enter');
