@@ -11,6 +11,8 @@ export interface GapsState {
   gaps: GapsView | null;
   loading: boolean;
   error: string | null;
+  /** The error is the case's state (no events to analyse yet), not a failure: trying again cannot help. */
+  errorIsState: boolean;
   show(view: View): void;
   load(): Promise<void>;
   /** Computes the blind spots again if they were shown (the case changed); otherwise they load on first view. */
@@ -23,15 +25,16 @@ export function createGapsStore(client: ApiClient) {
     gaps: null,
     loading: false,
     error: null,
+    errorIsState: false,
     show(view) {
       set({ view });
       if (view === 'gaps' && get().gaps === null && !get().loading) void get().load();
     },
     async load() {
-      set({ loading: true, error: null });
+      set({ loading: true, error: null, errorIsState: false });
       const r = await client('gaps.get', {});
       if (r.ok) set({ gaps: r.value, loading: false });
-      else set({ error: r.error.message, loading: false });
+      else set({ error: r.error.message, errorIsState: r.error.kind === 'BadRequest', loading: false });
     },
     async refresh() {
       if (get().gaps !== null || get().error !== null) await get().load();

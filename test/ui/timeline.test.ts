@@ -231,6 +231,12 @@ describe('timeline UI in Chromium', () => {
       await p.getByText('This case has no events yet.', { exact: false }).waitFor();
       expect(await p.getByTestId('case-events').innerText()).toBe('0');
       expect(await p.getByTestId('case-first').innerText()).toBe('—');
+      // Its blind spots are a state to state, not a failure to retry.
+      await p.getByTestId('tab-gaps').click();
+      await p.getByText('No blind spots to show: the case holds no events', { exact: false }).waitFor();
+      expect(await p.getByRole('alert').count()).toBe(0);
+      expect(await p.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+      await p.getByRole('tab', { name: 'Timeline' }).click();
       // Without the key from the printed URL nothing is read, and the page says what to do.
       await p.goto(emptyBridge.url.replace(/#.*/, '#token=wrong'));
       await p.reload(); // a fragment change alone does not reload the page

@@ -14,6 +14,8 @@ export function BlindSpotsView() {
   const loading = useGaps((s) => s.loading);
   const error = useGaps((s) => s.error);
   const load = useGaps((s) => s.load);
+  const errorIsState = useGaps((s) => s.errorIsState);
+  if (error && errorIsState) return <Notice kind="empty">No blind spots to show: {error}.</Notice>;
   if (error) return <Notice kind="error" action={{ label: 'Retry', onClick: () => void load() }}>Cannot compute the blind spots: {error}</Notice>;
   if (loading || !gaps) return <Notice kind="info">Computing where auditing was blind…</Notice>;
   const blind = gaps.mailboxes.filter((m) => m.windows.length > 0);
@@ -40,8 +42,8 @@ export function BlindSpotsView() {
               {m.windows.map((w, i) => (
                 <tr key={`${w.kind}-${i}`} data-testid="gaps-window" data-kind={w.kind}>
                   <td>{KIND_LABEL[w.kind] ?? w.kind}</td>
-                  <td>{w.start}</td>
-                  <td>{w.end ?? 'still open'}</td>
+                  <td>{w.start}{w.start === gaps.range.start ? <span className="muted edge"> or earlier: the case&apos;s range begins here</span> : null}</td>
+                  <td>{w.end ?? <>still open<span className="muted edge"> at <span className="nowrap">{gaps.range.end}</span>, the end of the case&apos;s range</span></>}</td>
                   <td>{w.confidence}</td>
                   <td>{w.reason}</td>
                 </tr>
