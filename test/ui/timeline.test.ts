@@ -123,6 +123,9 @@ describe('timeline UI in Chromium', () => {
   });
 
   it('narrows the rows with a filter run in SQL; the count shown matches the database', async () => {
+    // Each field says how it matches: the user field whole values only, the text field the start of words.
+    expect(await page.locator('input[name=user]').getAttribute('aria-description')).toMatch(/^Matches the whole value, in any letter case; to find part of a name or address, use Text/);
+    expect(await page.locator('input[name=text]').getAttribute('title')).toMatch(/match the start of a word/);
     await page.locator('input[name=user]').fill(TARGET);
     await page.locator('input[name=user]').press('Enter');
     await expect.poll(() => text('match-count')).toBe(String(dbCount('SELECT count(*) FROM events WHERE user_id = ?', TARGET)));

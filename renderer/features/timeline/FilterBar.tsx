@@ -2,15 +2,18 @@ import type { FormEvent } from 'react';
 import type { FilterDraft } from '../../stores/filters.ts';
 import { useTimeline } from '../../stores/context.tsx';
 
-const FIELDS: { key: keyof FilterDraft; label: string; placeholder: string; wide?: boolean }[] = [
-  { key: 'from', label: 'From (UTC)', placeholder: '2026-05-01T10:00Z' },
-  { key: 'to', label: 'To (UTC, before)', placeholder: '2026-05-02' },
-  { key: 'user', label: 'User', placeholder: 'user@contoso.com' },
-  { key: 'mailbox', label: 'Mailbox', placeholder: 'owner@contoso.com' },
-  { key: 'operations', label: 'Operations', placeholder: 'Send, New-InboxRule', wide: true },
-  { key: 'ip', label: 'Client IP', placeholder: '203.0.113.7' },
-  { key: 'session', label: 'Session', placeholder: 'session id' },
-  { key: 'text', label: 'Text', placeholder: 'words, message ids', wide: true },
+// The hint says how each field matches (shown on hover and read out by screen readers): the identity
+// fields match whole values, where Text matches the start of any word.
+const WHOLE = 'Matches the whole value, in any letter case; to find part of a name or address, use Text.';
+const FIELDS: { key: keyof FilterDraft; label: string; placeholder: string; hint: string; wide?: boolean }[] = [
+  { key: 'from', label: 'From (UTC)', placeholder: '2026-05-01T10:00Z', hint: 'ISO 8601; UTC unless a zone is given.' },
+  { key: 'to', label: 'To (UTC, before)', placeholder: '2026-05-02', hint: 'ISO 8601; UTC unless a zone is given; events before it.' },
+  { key: 'user', label: 'User', placeholder: 'user@contoso.com', hint: WHOLE },
+  { key: 'mailbox', label: 'Mailbox', placeholder: 'owner@contoso.com', hint: `${WHOLE} An alias known from Get-Mailbox also finds the mailbox.` },
+  { key: 'operations', label: 'Operations', placeholder: 'Send, New-InboxRule', hint: 'Whole operation names, separated by commas.', wide: true },
+  { key: 'ip', label: 'Client IP', placeholder: '203.0.113.7', hint: 'The whole address, without a port.' },
+  { key: 'session', label: 'Session', placeholder: 'session id', hint: 'The whole session id.' },
+  { key: 'text', label: 'Text', placeholder: 'words, message ids', hint: 'Every word must match the start of a word of the record: a name, a domain, a folder, a subject.', wide: true },
 ];
 
 export function FilterBar() {
@@ -32,6 +35,8 @@ export function FilterBar() {
             name={f.key}
             value={draft[f.key]}
             placeholder={f.placeholder}
+            title={f.hint}
+            aria-description={f.hint}
             spellCheck={false}
             autoComplete="off"
             aria-invalid={draftError?.field === f.key}
