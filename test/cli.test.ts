@@ -1,5 +1,5 @@
 // The command line as a user runs it: real processes, real exit codes, real messages.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
@@ -150,4 +150,30 @@ describe('blindspot CLI', () => {
     expect(run('help').out).toContain('blindspot case create <dir>');
     expect(run('--version').out).toMatch(/^blindspot \d+\.\d+\.\d+/);
   });
+
+  it('says what is in the case when an import is interrupted with Ctrl-C, and leaves the file out whole', async () => {
+    const dir = join(tmp(), 'case');
+    expect(run('case', 'create', dir, '--name', 'int', '--examiner', 'e').code).toBe(0);
+    const first = join(tmp(), 'first.jsonl');
+    writeFileSync(first, jsonl([mailItemsAccessed(0, { id: 'first-0' })]));
+    const big = join(tmp(), 'big.jsonl');
+    // ~75 MB: long enough to be interrupted after its first progress line (shown after a second).
+    writeFileSync(big, Array.from({ length: 60_000 }, (_, i) => JSON.stringify(mailItemsAccessed(i + 1))).join('\n') + '\n');
+    const child = spawn(process.execPath, [BIN, 'import', dir, first, big], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('MB') && !child.killed) { child.kill('SIGINT'); resolve(); }
+      });
+      child.once('close', () => resolve());
+    });
+    expect(await exited).toBe(130);
+    expect(err).toContain(`blindspot import: interrupted. Nothing of ${big} was imported; the 1 file before it is in the case.`);
+    const info = JSON.parse(run('case', 'info', dir, '--json').out) as { events: number; evidenceItems: number };
+    expect(info).toMatchObject({ events: 1, evidenceItems: 1 });
+    expect(run('verify', dir).code).toBe(0);
+  });
 });
+
