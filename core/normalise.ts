@@ -8,7 +8,6 @@ import type { AccessItem, AccessType, AuditEvent } from './model.ts';
 import { recordTypeCode, recordTypeName } from './recordTypes.ts';
 import { normaliseIp } from './ip.ts';
 import { parseTimeMs } from './time.ts';
-import { wordParts } from './search.ts';
 
 export type RecordErrorCode = 'not-object' | 'no-time' | 'bad-time';
 
@@ -231,11 +230,8 @@ class TextBag {
     this.len += s.length + 1;
   }
   text(): string {
-    const joined = this.parts.join(' ');
-    const t = joined.length > SEARCH_TEXT_MAX ? joined.slice(0, SEARCH_TEXT_MAX) : joined;
-    // The later parts of addresses and host names, so that a search for a domain finds them (core/search.ts).
-    const parts = wordParts(t, SEARCH_TEXT_MAX);
-    return parts === '' ? t : `${t} ${parts}`;
+    const t = this.parts.join(' ');
+    return t.length > SEARCH_TEXT_MAX ? t.slice(0, SEARCH_TEXT_MAX) : t;
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mailItemsAccessed } from '../test/helpers/records.ts';
 import type { AuditEvent, ParsedItem } from './model.ts';
 import { normaliseRecord } from './normalise.ts';
-import { EN, ET, EVENT_NUMS, EVENT_TEXT, IN, ITEM_TEXT, PackedReader, ftsBody, packItems, throttleMarker } from './packedBatch.ts';
+import { EN, ET, EVENT_NUMS, EVENT_TEXT, IN, ITEM_TEXT, PackedReader, WORD_PARTS_MAX, ftsBody, packItems, throttleMarker } from './packedBatch.ts';
 
 const event = (e: AuditEvent, line: number): ParsedItem => ({ kind: 'event', event: e, loc: { line } });
 
@@ -70,6 +70,25 @@ describe('packed batches', () => {
     const other = normaliseRecord(mailItemsAccessed(2, { user: 'admin@contoso.com' }));
     other.mailbox = 'megan@contoso.com';
     expect(ftsBody(other).split(' ')).toEqual(expect.arrayContaining(['admin@contoso.com', 'megan@contoso.com']));
+  });
+
+  it('add word parts to the search body: the domain and later name parts of the user and mailbox, every later part of the object, client and searchText, once each and within WORD_PARTS_MAX', () => {
+    const e = normaliseRecord({
+      CreationTime: '2026-05-01T10:00:00', Id: 'p-1', Operation: 'New-InboxRule', RecordType: 1, UserId: 'megan.bowen@fabrikam.example',
+      ObjectId: 'https://contoso.sharepoint.com/sites/x/invoice.pdf.exe', Parameters: [{ Name: 'ForwardTo', Value: 'ap-desk@fabrikam-billing.example' }],
+    });
+    e.mailbox = 'alex@contoso.com';
+    const words = ftsBody(e).split(' ');
+    expect(words).toEqual(expect.arrayContaining(['bowen@fabrikam.example', 'fabrikam.example', 'contoso.com', 'exe', 'pdf.exe', 'sharepoint.com', 'fabrikam-billing.example', 'billing.example']));
+    expect(words.filter((w) => w === 'example')).toHaveLength(1);
+    expect(words).not.toContain('example.com'); // no part from inside a user's or mailbox's domain beyond the domain itself
+    const many = normaliseRecord({
+      CreationTime: '2026-05-01T10:00:00', Id: 'p-2', Operation: 'Set-Mailbox', RecordType: 1, UserId: 'a@b.example',
+      Parameters: Array.from({ length: 400 }, (_, i) => ({ Name: 'ForwardTo', Value: `someone.${i}@domain-${i}.example` })),
+    });
+    const body = ftsBody(many);
+    expect(body.length).toBeLessThanOrEqual(many.searchText.length + WORD_PARTS_MAX + 200);
+    expect(many.searchText.length).toBeLessThanOrEqual(4096);
   });
 
   it('carry the throttling-candidate flag of a record that names IsThrottled True, and not of one that names it False', () => {

@@ -4,6 +4,7 @@
 // Float64Array, which cross in a copy and a transfer, and the writer reads its fields as slices of the
 // string, in the order the database binds them. Written by hand: this is the project's own row layout.
 import type { AuditEvent, ParsedItem } from './model.ts';
+import { wordParts } from './search.ts';
 
 /** The string fields of an event, in the order the writer reads them. */
 export const EVENT_TEXT = [
@@ -50,17 +51,26 @@ export function throttleMarker(operation: string | null, auditData: string): 0 |
   return at >= 0 && auditData.indexOf('True', at + 11) >= 0 ? 1 : 0;
 }
 
+/** Bound on the word parts a record adds to its full-text body (core/search.ts), beside searchText's own. */
+export const WORD_PARTS_MAX = 2048;
+
 /**
  * The full-text body: operation, users, mailbox, IP, session, app, object, client, workload, record type,
- * and the parameters, subjects and folder paths (searchText). InternetMessageIds are left out (one unique
- * token per item made the index twice as slow to build); the timeline finds them through access_items.
+ * and the parameters, subjects and folder paths (searchText); then the word parts that let a search for
+ * part of a name find it (core/search.ts): the domains of the user and mailbox, and every later part of
+ * the addresses, host and file names in the object, client and searchText. InternetMessageIds are left
+ * out (one unique token per item made the index twice as slow to build); the timeline finds them through
+ * access_items.
  */
 export function ftsBody(e: AuditEvent): string {
   // The index keeps no positions or counts (detail=none), so a mailbox that is also the actor (the usual
   // case) is written once: the same search results, one token fewer per record to index.
   const mailbox = e.mailbox !== null && e.userId !== null && e.mailbox.toLowerCase() === e.userId.toLowerCase() ? null : e.mailbox;
-  const parts = [e.operation, e.userId, mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
-  return parts.filter((p) => p !== null && p !== '').join(' ');
+  const words = [e.operation, e.userId, mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
+  const present = (p: string | null): p is string => p !== null && p !== '';
+  const domains = wordParts([e.userId, mailbox].filter(present).join(' '), WORD_PARTS_MAX, true);
+  const parts = wordParts([e.objectId, e.clientInfo, e.searchText].filter(present).join(' '), WORD_PARTS_MAX - domains.length);
+  return [...words, domains, parts].filter(present).join(' ');
 }
 
 const num = (v: number | null | undefined): number => (v === null || v === undefined ? NaN : v);

@@ -12,6 +12,9 @@ describe('free-text search', () => {
     expect(wordParts('invoice.pdf.exe', 1000)).toBe('pdf.exe exe');
     expect(wordParts('203.0.113.5 7f7ffc80-5a9f-4edf-ab0c-5102d4e74994 Inbox RE: Invoice', 1000)).toBe('');
     expect(wordParts('a@b.example c@d.example', 12)).toBe('b.example'); // at most max characters
+    expect(wordParts('x@b.example y@b.example', 100)).toBe('b.example example'); // each part once
+    // Identities: the later parts of the name and the domain, nothing from inside the domain.
+    expect(wordParts('megan.bowen@fabrikam.example user7@contoso.com', 100, true)).toBe('bowen@fabrikam.example fabrikam.example contoso.com');
   });
 
   it('makes every word a quoted prefix term, all required; punctuation alone is nothing to search for', () => {

@@ -18,20 +18,26 @@ export function searchWords(text: string): string[] {
  * The later parts of the text's addresses, host and file names (words holding an @ or a .), each as a
  * word of its own: `ap-desk@fabrikam-billing.example` gives `desk@fabrikam-billing.example`,
  * `fabrikam-billing.example`, `billing.example` and `example`. Parts that start with a digit (the rest
- * of an IP address, a version) are left out. At most `max` characters.
+ * of an IP address, a version) are left out. With `identities` (the user and mailbox of every record),
+ * only the parts that start inside the name before the @ and the domain itself: `megan.bowen@fabrikam.example`
+ * gives `bowen@fabrikam.example` and `fabrikam.example`, a plain `user7@contoso.com` only `contoso.com`.
+ * Each part once, at most `max` characters.
  */
-export function wordParts(text: string, max: number): string {
-  const parts: string[] = [];
+export function wordParts(text: string, max: number, identities = false): string {
+  const parts = new Set<string>();
   let len = 0;
   for (const w of searchWords(text)) {
-    if (!w.includes('@') && !w.includes('.')) continue;
+    const at = w.indexOf('@');
+    if (at < 0 && (identities || !w.includes('.'))) continue;
     for (const m of w.matchAll(PART)) {
+      if (identities && m.index > at) break; // within the domain: the domain itself is enough
       const part = w.slice(m.index + m[0].length);
-      if ((len += part.length + 1) > max) return parts.join(' ');
-      parts.push(part);
+      if (parts.has(part)) continue;
+      if ((len += part.length + 1) > max) return [...parts].join(' ');
+      parts.add(part);
     }
   }
-  return parts.join(' ');
+  return [...parts].join(' ');
 }
 
 /** Whether the text holds anything to search for (letters or digits; punctuation is not indexed). */

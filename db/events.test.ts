@@ -37,6 +37,7 @@ describe('timeline queries', () => {
     expect(ids({ text: 'debra' })).toEqual([2]);
     expect(ids({ text: 'DEBRA inbox' })).toEqual([2]);
     expect(ids({ text: 'example.evil' })).toEqual([]);
+    expect(ids({ text: 'contoso.com' })).toEqual([1, 2, 3, 4]); // the domain of every user
     expect(ids({ text: '<msg-2@contoso.com>' })).toEqual([3]);
     expect(ids({ text: 'msg-2@contoso.com' })).toEqual([3]); // a message id, with or without its brackets
     expect(ids({ limit: 2 })).toEqual([1, 2]);
