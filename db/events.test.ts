@@ -5,7 +5,7 @@ import { openMemory } from './database.ts';
 import type { WritableDB } from './database.ts';
 import { EventWriter } from './events.ts';
 import { ftsQuery } from '../core/search.ts';
-import { timeline, timelineSql } from './timeline.ts';
+import { COPIES_SQL, timeline, timelineSql } from './timeline.ts';
 
 function seed(db: WritableDB): void {
   db.prepare("INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', 't')").run();
@@ -78,5 +78,8 @@ describe('timeline queries', () => {
     expect(plan({ ip: 'x' })).toMatch(/USING INDEX events_ip/);
     expect(plan({ session: 'x' })).toMatch(/USING INDEX events_session/);
     expect(plan({ fromMs: 0, toMs: 1 })).toMatch(/USING INDEX events_time/);
+    // An event's detail lists its copies by event, not by a scan of every copy in the case.
+    const copies = (db.prepare(`EXPLAIN QUERY PLAN ${COPIES_SQL}`).all(1, 50) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(copies).toMatch(/SEARCH d USING INDEX event_duplicates_event/);
   });
 });

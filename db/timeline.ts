@@ -186,6 +186,10 @@ export type EventDetailRow = EventDetail;
 interface ItemDbRow { folder_path: string | null; internet_message_id: string | null; access_type: string | null; size_bytes: number | null }
 
 /** One event by its record id, with its AuditData parsed and its access items; null when unknown. */
+/** An event's copies, first received first (through the event_duplicates_event index, 0009). */
+export const COPIES_SQL = `SELECT v.sha256, d.loc_line, d.loc_offset, v.format, coalesce(v.original_path, v.original_name) AS origin
+  FROM event_duplicates d JOIN evidence v ON v.id = d.evidence_id WHERE d.event_id = ? ORDER BY d.rowid LIMIT ?`;
+
 export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | null {
   const r = db.prepare(
     `SELECT e.id, e.record_id, e.time_ms, e.record_type, e.record_type_name, e.operation, e.workload, e.user_id,
@@ -206,10 +210,7 @@ export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | 
   ).all(r.id) as ItemDbRow[]).map((i) => ({
     folderPath: i.folder_path, internetMessageId: i.internet_message_id, accessType: i.access_type, sizeBytes: i.size_bytes,
   }));
-  const copies = (db.prepare(
-    `SELECT v.sha256, d.loc_line, d.loc_offset, v.format, coalesce(v.original_path, v.original_name) AS origin
-       FROM event_duplicates d JOIN evidence v ON v.id = d.evidence_id WHERE d.event_id = ? ORDER BY d.rowid LIMIT ?`,
-  ).all(r.id, EVENT_COPIES_SHOWN) as { sha256: string; loc_line: number | null; loc_offset: number | null; format: string | null; origin: string | null }[])
+  const copies = (db.prepare(COPIES_SQL).all(r.id, EVENT_COPIES_SHOWN) as { sha256: string; loc_line: number | null; loc_offset: number | null; format: string | null; origin: string | null }[])
     .map((c) => ({ sha256: c.sha256, line: c.loc_line, element: c.loc_offset, format: c.format, origin: c.origin }));
   const copiesTotal = copies.length < EVENT_COPIES_SHOWN ? copies.length
     : (db.prepare('SELECT count(*) FROM event_duplicates WHERE event_id = ?').pluck().get(r.id) as number);
