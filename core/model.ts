@@ -155,4 +155,5 @@ export type ConfigKind = ConfigRecord['kind'];
 export type ParsedItem =
   | { kind: 'event'; event: AuditEvent; loc: SourceLocation }
   | { kind: 'config'; config: ConfigRecord; loc: SourceLocation }
-  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string };
+  /** A record that cannot be read; `wholeFile` when the file itself is not of the format asked for (refused even with --skip-bad). */
+  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string; wholeFile?: true };

@@ -244,6 +244,11 @@ describe('import', () => {
       await expect(importFile(h, json, { format: 'purview-csv' })).rejects.toThrow(/line 1: purview-csv expects CSV but the text starts with "\{" \(JSON\)/);
       await expect(importFile(h, json, { format: 'sentinel-csv' })).rejects.toThrow(BadInputError);
       await expect(importFile(h, csv, { format: 'ual-json' })).rejects.toThrow(/ual-json expects JSON/);
+      // --skip-bad does not turn a file of another format into an evidence item with nothing imported.
+      const err = (await importFile(h, json, { format: 'purview-csv', skipBad: true }).catch((e: unknown) => e)) as BadInputError;
+      expect(err).toBeInstanceOf(BadInputError);
+      expect(err.hint).toMatch(/--format/);
+      await expect(importFile(h, csv, { format: 'ual-json', skipBad: true })).rejects.toThrow(/ual-json expects JSON/);
     } finally {
       h.close();
     }

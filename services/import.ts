@@ -202,7 +202,8 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
       h.discardStaged(staged);
       throw new BadInputError(
         `${o.origin}: ${counts.refusal.join('; ')}. Nothing from this ${o.source === 'file' ? 'file' : 'response'} was imported.`,
-        'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
+        counts.wrongFormat ? 'Name the format it is in with --format, or leave --format out to have it detected.'
+          : 'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
       );
     }
     const moved = rebuildIndexes(h, deferred);
@@ -344,6 +345,8 @@ interface ParseCounts {
   rejected: number;
   configRows: number;
   refusal: string[] | null;
+  /** The file is not of the format asked for (refused with --skip-bad too). */
+  wrongFormat?: boolean;
 }
 
 async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, evidenceId: number, opts: IngestOptions): Promise<ParseCounts> {
@@ -369,6 +372,11 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
         else c.duplicates++;
       } else if (it.kind === 'reject') {
         c.rejected++;
+        if (it.wholeFile) {
+          c.wrongFormat = true;
+          problems.push(it.reason);
+          return false;
+        }
         if (opts.skipBad) {
           insertRejectedLine(h.db, runId, it.loc.line ?? it.loc.row ?? it.loc.offset ?? null, it.reason, it.text?.slice(0, 4096) ?? null);
         } else {
@@ -394,7 +402,8 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
   if (opts.onProgress) opts.onProgress({ file, bytesRead, totalBytes: staged.size, records: c.records });
   if (problems.length > 0) {
     const more = problems.length >= MAX_REPORTED_REJECTS ? ` (stopped after ${MAX_REPORTED_REJECTS} bad records)` : '';
-    c.refusal = [`${problems.length} malformed record${problems.length === 1 ? '' : 's'}${more}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`];
+    c.refusal = c.wrongFormat ? [`not ${opts.format}: ${problems.at(-1)!}`]
+      : [`${problems.length} malformed record${problems.length === 1 ? '' : 's'}${more}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`];
   }
   return c;
 }

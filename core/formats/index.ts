@@ -83,21 +83,19 @@ export function createParser(format: FormatId, counting?: ByteCounting): StreamP
   function start(final: boolean): ParsedItem[] {
     let c = sniffContainer(head, final);
     if (c === null) return [];
+    // A file that is not of the format asked for is refused whole, --skip-bad or not: JSON read as CSV
+    // would be one header line and no rows, CSV read as JSON one bad line, and either would enter the
+    // case as evidence with nothing imported from it.
     const opening = head.replace(/^\uFEFF/, '').trimStart()[0];
-    if (CSV_ONLY.has(format) && (opening === '[' || opening === '{')) {
-      // JSON read as CSV would be one header line and no rows: nothing imported, and nothing said.
+    const mismatch = CSV_ONLY.has(format) && (opening === '[' || opening === '{') ? `expects CSV but the text starts with "${opening}" (JSON)`
+      : JSON_ONLY.has(format) && c === 'csv' ? 'expects JSON but the text does not start with "[" or "{"' : null;
+    if (mismatch !== null) {
       head = '';
       container = 'csv';
       src = null;
-      return [{ kind: 'reject', loc: { line: 1 }, reason: `line 1: ${format} expects CSV but the text starts with "${opening}" (JSON)` }];
+      return [{ kind: 'reject', loc: { line: 1 }, reason: `line 1: ${format} ${mismatch}`, wholeFile: true }];
     }
     if (CSV_ONLY.has(format)) c = 'csv';
-    else if (JSON_ONLY.has(format) && c === 'csv') {
-      head = '';
-      container = 'csv';
-      src = null;
-      return [{ kind: 'reject', loc: { line: 1 }, reason: `line 1: ${format} expects JSON but the text does not start with "[" or "{"` }];
-    }
     container = c;
     src = createRawSource(c, counting);
     map = mapperFor(format, c === 'csv');
