@@ -18,7 +18,7 @@ const fake = vi.hoisted(() => ({
   protocolHandlers: new Map<string, (req: { url: string; method: string }) => Promise<Response>>(),
   appHandlers: new Map<string, (...a: unknown[]) => unknown>(),
   ipc: new Map<string, (...a: unknown[]) => unknown>(),
-  windows: [] as { opts: Record<string, unknown>; loaded: string[]; sent: unknown[][] }[],
+  windows: [] as { opts: Record<string, unknown>; loaded: string[]; sent: unknown[][]; finishLoad(): void }[],
   permissionRequest: null as null | ((...a: unknown[]) => unknown),
   permissionCheck: null as null | ((...a: unknown[]) => unknown),
   beforeRequest: null as null | ((details: { url: string }, cb: (r: { cancel: boolean }) => void) => void),
@@ -31,11 +31,18 @@ vi.mock('electron', () => {
     opts: Record<string, unknown>;
     loaded: string[] = [];
     sent: unknown[][] = [];
-    webContents = { send: (...a: unknown[]) => { this.sent.push(a); } };
+    listeners = new Map<string, (() => void)[]>();
+    // A message sent before the page has loaded is lost in Electron: marked so, here.
+    webContents = {
+      send: (...a: unknown[]) => { this.sent.push(this.loaded.length > 0 ? a : ['lost before the page loaded', ...a]); },
+      on: (ev: string, fn: () => void) => { this.listeners.set(ev, [...(this.listeners.get(ev) ?? []), fn]); },
+    };
     constructor(opts: Record<string, unknown>) { this.opts = opts; fake.windows.push(this); }
     once() {}
     isDestroyed() { return false; }
-    async loadURL(url: string) { this.loaded.push(url); }
+    async loadURL(url: string) { this.loaded.push(url); this.finishLoad(); }
+    /** The page finished loading (the first load, or a reload). */
+    finishLoad() { for (const fn of this.listeners.get('did-finish-load') ?? []) fn(); }
   }
   return {
     app: {
@@ -121,6 +128,16 @@ describe('Electron main process (fake electron)', () => {
     expect(next).toBeGreaterThan(first);
     await vi.waitFor(() => expect(win.sent.at(-1)).toEqual([EVENT_CHANNEL, { event: 'case.changed', payload: { dir: caseDir, version: next } }]), { timeout: 5000 });
     expect(win.sent).toHaveLength(2);
+    // A reload (Ctrl+R, a crashed renderer) gets the version again, and pushes reach it once, not twice.
+    win.finishLoad();
+    expect(win.sent).toHaveLength(3);
+    expect(win.sent.at(-1)).toEqual([EVENT_CHANNEL, { event: 'case.changed', payload: { dir: caseDir, version: next } }]);
+    const h2 = openCase(caseDir);
+    h2.logCustody('note', { text: 'after the reload' });
+    h2.close();
+    await vi.waitFor(() => expect(win.sent).toHaveLength(4), { timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(win.sent).toHaveLength(4);
   });
 
   it('serves the renderer from the app scheme with the CSP, and nothing outside it', async () => {

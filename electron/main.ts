@@ -50,6 +50,7 @@ async function start(): Promise<void> {
     return;
   }
   const handlers = api.handlers;
+  const caseApi = api;
 
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
@@ -78,10 +79,15 @@ async function start(): Promise<void> {
     webPreferences: { ...WEB_PREFERENCES, preload: PRELOAD },
   });
   win.once('ready-to-show', () => win.show());
+  // Another process changing the case (the CLI importing beside the window) is pushed to the page. The
+  // subscription is made each time the page has loaded (its listener is there, also after a reload), so
+  // that its first push, the case's version now, reaches the page.
+  let unsubscribe: (() => void) | null = null;
+  win.webContents.on('did-finish-load', () => {
+    unsubscribe?.();
+    unsubscribe = caseApi.onEvent((p) => { if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, p); });
+  });
   await win.loadURL(APP_URL);
-  // Another process changing the case (the CLI importing beside the window) is pushed to the page. Once
-  // the page has loaded (its listener is there): the first push, the version now, reaches it.
-  api.onEvent((p) => { if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, p); });
 }
 
 app.on('web-contents-created', (_e, contents) => harden(contents));
