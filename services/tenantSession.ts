@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiClient } from '../acquire/api.ts';
 import type { Api, DeviceCodePrompt, TokenProvider } from '../acquire/auth.ts';
-import { signIn as msalSignIn } from '../acquire/auth.ts';
+import { loadCertificate, signIn as msalSignIn } from '../acquire/auth.ts';
 import { CLOUDS, cloudEndpoints, isCloudId, singleOriginEndpoints } from '../acquire/clouds.ts';
 import type { Cloud, Endpoints } from '../acquire/clouds.ts';
 import type { FetchedPage } from '../acquire/collect.ts';
@@ -38,17 +38,24 @@ export interface TenantProfileInput {
   replace?: boolean;
 }
 
-/** Refuses a certificate or CA file that is missing or holds no certificate or key, now rather than at sign-in. */
-function requireCertFile(flag: string, path: string, ca: boolean): void {
-  let text: Buffer;
+/**
+ * Refuses, now rather than at sign-in, a --cert that sign-in could not use (loadCertificate's own checks:
+ * a PEM with the certificate and its private key, which belong together; a PKCS#12 file is only
+ * recognised, its password being asked for at sign-in) and a --ca that holds no PEM certificate.
+ */
+function requireCertFile(flag: '--cert' | '--ca', path: string): void {
+  let bytes: Buffer;
   try {
-    text = readFileSync(path);
+    bytes = readFileSync(path);
   } catch (e) {
     throw new UsageError(`tenant add: ${flag} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
   }
-  const pem = text.toString('latin1');
-  const ok = ca ? pem.includes('-----BEGIN CERTIFICATE-----') : pem.includes('-----BEGIN ') || /\.(pfx|p12)$/i.test(path);
-  if (!ok) throw new UsageError(`tenant add: ${flag} ${path} holds no ${ca ? 'PEM certificate' : 'PEM certificate or key, and is not a .pfx/.p12 file'}.`);
+  const pem = bytes.toString('latin1').includes('-----BEGIN');
+  if (flag === '--ca') {
+    if (!bytes.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`tenant add: --ca ${path} holds no PEM certificate.`);
+  } else if (pem || bytes[0] !== 0x30) {
+    loadCertificate(path);
+  }
 }
 
 export function addTenant(h: CaseHandle, p: TenantProfileInput): TenantProfile {
@@ -78,8 +85,8 @@ export function addTenant(h: CaseHandle, p: TenantProfileInput): TenantProfile {
     endpoints = { authorityHost: ep.authorityHost, graphBase: ep.graphBase, exoBase: ep.exoBase, manageBase: ep.manageBase };
   }
   if (p.caPath && !p.authorityHost) throw new UsageError('tenant add: --ca is only for a simulated tenant or proxy given with --authority-host.');
-  if (certPath) requireCertFile('--cert', certPath, false);
-  if (p.caPath) requireCertFile('--ca', resolve(p.caPath), true);
+  if (certPath) requireCertFile('--cert', certPath);
+  if (p.caPath) requireCertFile('--ca', resolve(p.caPath));
   const profile: TenantProfile = {
     name: p.name, tenant: p.tenant, cloud, clientId: p.clientId, authMode: p.auth, certPath, endpoints,
     caPath: p.caPath ? resolve(p.caPath) : null, graphVersion: p.graphVersion ?? 'beta', createdAt: new Date().toISOString(), createdBy: h.actor,
