@@ -185,8 +185,7 @@ export function parseTimeMs(value: unknown): number | null {
  * and take "1" for 2001). Epoch milliseconds, or null.
  */
 export function parseIsoUtc(value: string): number | null {
-  const s = value.trim();
-  return s.length >= 10 && s.charCodeAt(4) === 45 ? parseIso(s) : null;
+  return parseIso(value.trim());
 }
 
 /** ISO 8601 UTC with milliseconds: `2024-05-01T10:15:22.000Z`. */

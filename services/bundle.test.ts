@@ -140,6 +140,7 @@ describe('evidence bundles', () => {
     const { dir, sha } = await caseWithEvidence();
     const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
     await expect(exportBundle(dir, join(dir, 'evidence', 'b.zip'))).rejects.toThrow(/inside the case's evidence folder/);
+    await expect(exportBundle(dir, join(dir, 'evidence', '..b.zip'))).rejects.toThrow(/inside the case's evidence folder/);
     expect(existsSync(join(dir, 'evidence', 'b.zip'))).toBe(false);
     rmSync(join(dir, 'evidence', sha.slice(0, 2), sha), { force: true });
     await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(CaseError);

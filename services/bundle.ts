@@ -90,7 +90,7 @@ export async function exportBundle(dirArg: string, outArg: string): Promise<{ ou
   if (!existsSync(dirname(out))) throw new UsageError(`export: folder ${dirname(out)} does not exist.`);
   const h = openCase(dirArg);
   const inEvidence = relative(h.abs(EVIDENCE_DIR), out);
-  if (!inEvidence.startsWith('..') && !isAbsolute(inEvidence)) {
+  if (inEvidence !== '..' && !inEvidence.startsWith(`..${sep}`) && !isAbsolute(inEvidence)) {
     h.close();
     throw new UsageError(`export: ${out} is inside the case's evidence folder, which holds evidence files only.`, 'Write the bundle elsewhere, for example in the case\'s exports folder.');
   }

@@ -171,6 +171,15 @@ describe('changeVersion', () => {
     for (let k = 0; k < 700; k++) appendFileSync(log, `{"action":"verify","details":{"n":${k},"pad":"${'ü'.repeat(40)}"}}\n`);
     expect(statSync(log).size - change).toBeGreaterThan(64 << 10);
     expect(changeVersion(dir)).toBe(change);
+    // A change as the last line of a log longer than one step back, and one long unfinished line after it.
+    appendFileSync(log, `{"action":"import","details":{"pad":"${'ä'.repeat(50_000)}"}}\n`);
+    const last = statSync(log).size;
+    expect(last).toBeGreaterThan(64 << 10);
+    expect(changeVersion(dir)).toBe(last);
+    appendFileSync(log, `{"action":"import","details":{"pad":"${'x'.repeat(150_000)}`);
+    expect(changeVersion(dir)).toBe(last);
+    writeFileSync(log, '\n{"action":"import"}\n');
+    expect(changeVersion(dir)).toBe(statSync(log).size); // a blank first line
     writeFileSync(log, '{"action":"verify"}\nnot json\n{"action":"export"}\n');
     expect(changeVersion(dir)).toBe('{"action":"verify"}\nnot json\n'.length);
     writeFileSync(log, '{"action":"verify"}\n\n');

@@ -54,7 +54,7 @@ export async function importCommand(argv: string[]): Promise<number> {
     process.off('SIGINT', onInterrupt);
     h.close();
   }
-  const notTried = refused ? files.slice(files.indexOf(refused.file) + 1) : [];
+  const notTried = refused ? files.slice(results.length + 1) : [];
   if (values.json) {
     process.stdout.write(JSON.stringify({ files: results, ...(refused ? { refused: { path: refused.file, reason: refused.error.message }, notTried } : {}) }) + '\n');
   }
