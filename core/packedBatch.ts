@@ -4,7 +4,7 @@
 // Float64Array, which cross in a copy and a transfer, and the writer reads its fields as slices of the
 // string, in the order the database binds them. Written by hand: this is the project's own row layout.
 import type { AuditEvent, ParsedItem } from './model.ts';
-import { wordParts } from './search.ts';
+import { identityParts, wordParts } from './search.ts';
 
 /** The string fields of an event, in the order the writer reads them. */
 export const EVENT_TEXT = [
@@ -68,7 +68,10 @@ export function ftsBody(e: AuditEvent): string {
   const mailbox = e.mailbox !== null && e.userId !== null && e.mailbox.toLowerCase() === e.userId.toLowerCase() ? null : e.mailbox;
   const words = [e.operation, e.userId, mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
   const present = (p: string | null): p is string => p !== null && p !== '';
-  const domains = wordParts([e.userId, mailbox].filter(present).join(' '), WORD_PARTS_MAX, true);
+  const ids: string[] = [];
+  if (e.userId !== null) identityParts(e.userId, ids, WORD_PARTS_MAX);
+  if (mailbox !== null) identityParts(mailbox, ids, WORD_PARTS_MAX);
+  const domains = ids.join(' ');
   const parts = wordParts([e.objectId, e.clientInfo, e.searchText].filter(present).join(' '), WORD_PARTS_MAX - domains.length);
   return [...words, domains, parts].filter(present).join(' ');
 }

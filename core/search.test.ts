@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ftsQuery, hasSearchWords, searchWords, wordParts } from './search.ts';
+import { ftsQuery, hasSearchWords, identityParts, searchWords, wordParts } from './search.ts';
 
 describe('free-text search', () => {
   it('splits text as the index does: addresses, host names and IPs stay whole', () => {
@@ -15,6 +15,12 @@ describe('free-text search', () => {
     expect(wordParts('x@b.example y@b.example', 100)).toBe('b.example example'); // each part once
     // Identities: the later parts of the name and the domain, nothing from inside the domain.
     expect(wordParts('megan.bowen@fabrikam.example user7@contoso.com', 100, true)).toBe('bowen@fabrikam.example fabrikam.example contoso.com');
+    // The fast path for one identity gives the same parts.
+    for (const id of ['megan.bowen@fabrikam.example', 'user7@contoso.com', 'a-b.c@d-e.example', 'x.@y.example', 'anne.müller@beispiel.de', 'nt authority\\system', 'odd name <o.n@x.example>', 'p@1.example']) {
+      const out: string[] = [];
+      identityParts(id, out, 1000);
+      expect(out.join(' '), id).toBe(wordParts(id, 1000, true));
+    }
   });
 
   it('makes every word a quoted prefix term, all required; punctuation alone is nothing to search for', () => {
