@@ -1,6 +1,6 @@
 // The command line as a user runs it: real processes, real exit codes, real messages.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -157,18 +157,16 @@ describe('blindspot CLI', () => {
     const first = join(tmp(), 'first.jsonl');
     writeFileSync(first, jsonl([mailItemsAccessed(0, { id: 'first-0' })]));
     const big = join(tmp(), 'big.jsonl');
-    // ~75 MB: long enough to be interrupted after its first progress line (shown after a second).
+    // ~75 MB: interrupted while it is being imported, that is while its staged copy waits in .incoming.
     writeFileSync(big, Array.from({ length: 60_000 }, (_, i) => JSON.stringify(mailItemsAccessed(i + 1))).join('\n') + '\n');
     const child = spawn(process.execPath, [BIN, 'import', dir, first, big], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        if (err.includes('MB') && !child.killed) { child.kill('SIGINT'); resolve(); }
-      });
-      child.once('close', () => resolve());
-    });
+    const incoming = join(dir, '.incoming');
+    const staging = () => existsSync(incoming) && readdirSync(incoming).some((f) => statSync(join(incoming, f)).size > 50e6);
+    for (let i = 0; i < 3000 && child.exitCode === null && !staging(); i++) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(err).toContain(`blindspot import: interrupted. Nothing of ${big} was imported; the 1 file before it is in the case.`);
     const info = JSON.parse(run('case', 'info', dir, '--json').out) as { events: number; evidenceItems: number };
