@@ -103,6 +103,9 @@ describe('blind spots in the UI', () => {
       expect(await unseen.innerText()).toMatch(/does not mean there was none/);
       expect(await unseen.innerText()).toMatch(/No licence assignments/);
       expect(await page.getByTestId('gaps-view').innerText()).toMatch(/No blind window found from the evidence the case holds/);
+      // Each count says what it counts: the analysis's identities here, the header's mailboxes on hover.
+      expect(await page.getByTestId('gaps-view').innerText()).toMatch(/0 of 2 mailboxes and accounts the analysis knows \(from the records and the configuration exports\)/);
+      expect(await page.getByTestId('case-mailboxes').locator('..').getAttribute('title')).toMatch(/^Distinct mailboxes the case's records act on/);
       await page.screenshot({ path: join(HERE, '__screenshots__', 'gaps-unseen.png') });
     } finally {
       await page.close();

@@ -27,7 +27,7 @@ export function CaseHeader() {
       <dl className="case-facts">
         <div><dt>Events</dt><dd data-testid="case-events">{formatCount(summary.events)}</dd></div>
         <div><dt>Evidence items</dt><dd data-testid="case-evidence">{formatCount(summary.evidenceItems)}</dd></div>
-        <div><dt>Mailboxes</dt><dd data-testid="case-mailboxes">{formatCount(summary.mailboxes)}</dd></div>
+        <div title="Distinct mailboxes the case's records act on, and those its Get-Mailbox exports list"><dt>Mailboxes</dt><dd data-testid="case-mailboxes">{formatCount(summary.mailboxes)}</dd></div>
         <div><dt>First event (UTC)</dt><dd data-testid="case-first">{dash(summary.firstEvent)}</dd></div>
         <div><dt>Last event (UTC)</dt><dd data-testid="case-last">{dash(summary.lastEvent)}</dd></div>
         <div><dt>Display time zone</dt><dd data-testid="case-tz">{summary.timeZone}</dd></div>
