@@ -6,6 +6,7 @@ import { callApi } from '../electron/ipc.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { createHandlers } from './apiHandlers.ts';
+import type { CaseApi } from './apiHandlers.ts';
 import type * as CaseWatch from './caseWatch.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { changeVersion } from './caseWatch.ts';
@@ -28,6 +29,16 @@ vi.mock('./caseWatch.ts', async (importOriginal) => {
   };
 });
 
+/** Runs `use` with the handlers over the case in `dir`, and closes them. */
+async function withApi(dir: string, use: (api: CaseApi) => Promise<void>): Promise<void> {
+  const api = createHandlers(dir);
+  try {
+    await use(api);
+  } finally {
+    api.close();
+  }
+}
+
 async function makeCase(): Promise<{ dir: string; sha256: string }> {
   const dir = join(tmp(), 'case');
   const h = createCase(dir, { name: 'API test', examiner: 'tester', number: 'C-7', timeZone: 'Europe/London' });
@@ -46,8 +57,7 @@ async function makeCase(): Promise<{ dir: string; sha256: string }> {
 describe('API handlers over a case', () => {
   it('summarises the case: metadata, counts, first and last event', async () => {
     const { dir } = await makeCase();
-    const api = createHandlers(dir);
-    try {
+    await withApi(dir, async (api) => {
       const r = await callApi(api.handlers, 'case.summary', {});
       expect(r).toEqual({
         ok: true,
@@ -60,15 +70,12 @@ describe('API handlers over a case', () => {
       expect(await callApi(api.handlers, 'case.open', { dir })).toEqual(r);
       const other = await callApi(api.handlers, 'case.open', { dir: '/etc' });
       expect(other).toEqual({ ok: false, error: { kind: 'NotFound', message: expect.stringMatching(/blindspot ui \/etc/) } });
-    } finally {
-      api.close();
-    }
+    });
   });
 
   it('pages the timeline with keyset positions until next is null, and counts with the same filters', async () => {
     const { dir, sha256 } = await makeCase();
-    const api = createHandlers(dir);
-    try {
+    await withApi(dir, async (api) => {
       const rows: TimelineEntry[] = [];
       let after: { timeMs: number; id: number } | undefined;
       for (let i = 0; i < 20; i++) {
@@ -108,15 +115,12 @@ describe('API handlers over a case', () => {
 
       const backwards = await callApi(api.handlers, 'timeline.query', { from: '2026-05-02T00:00:00Z', to: '2026-05-01T00:00:00Z' });
       expect(backwards).toEqual({ ok: false, error: { kind: 'BadRequest', message: expect.stringMatching(/must be before/) } });
-    } finally {
-      api.close();
-    }
+    });
   });
 
   it('returns an event with its AuditData, access items and evidence location; unknown ids are NotFound', async () => {
     const { dir, sha256 } = await makeCase();
-    const api = createHandlers(dir);
-    try {
+    await withApi(dir, async (api) => {
       const r = await callApi(api.handlers, 'event.get', { id: 'rec-3' });
       if (!r.ok) throw new Error(r.error.message);
       const d = r.value as EventDetail;
@@ -128,9 +132,7 @@ describe('API handlers over a case', () => {
       expect(d.evidenceFile).toEqual({ source: 'file', format: 'ual-json', origin: expect.stringMatching(/\/ual\.jsonl$/) });
       expect(d).toMatchObject({ copies: [], copiesTotal: 0 });
       expect(await callApi(api.handlers, 'event.get', { id: 'nope' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });
-    } finally {
-      api.close();
-    }
+    });
   });
 
   it('cites a record inside a JSON array by its element, and lists every copy of it received later', async () => {
@@ -143,8 +145,7 @@ describe('API handlers over a case', () => {
     const pageSha = (await importFile(h, page)).sha256;
     const againSha = (await importFile(h, again)).sha256;
     h.close();
-    const api = createHandlers(dir);
-    try {
+    await withApi(dir, async (api) => {
       const arr = await api.handlers['event.get']({ id: 'arr-2' });
       expect(arr.evidence).toEqual({ sha256: pageSha, line: 1, element: 2 });
       expect(arr.copies).toEqual([{ sha256: againSha, line: 2, element: null, format: 'ual-json', origin: again }]);
@@ -154,15 +155,12 @@ describe('API handlers over a case', () => {
       expect(first.copies).toEqual([{ sha256: pageSha, line: 1, element: 1, format: 'ual-json', origin: page }]);
       const rows = (await api.handlers['timeline.query']({ limit: 100 })).rows.filter((r) => r.id.startsWith('arr-'));
       expect(rows.map((r) => r.evidence)).toEqual([{ sha256: pageSha, line: 1, element: 0 }, { sha256: pageSha, line: 1, element: 2 }]);
-    } finally {
-      api.close();
-    }
+    });
   });
 
   it('reports an evidence file that no longer holds the records read from it as the case\'s problem, in the detail and in the blind spots', async () => {
     const { dir, sha256 } = await makeCase();
-    const api = createHandlers(dir);
-    try {
+    await withApi(dir, async (api) => {
       // The New-InboxRule record's line, still where the case says it is, no longer a JSON object.
       const stored = join(dir, 'evidence', sha256.slice(0, 2), sha256);
       const bytes = readFileSync(stored);
@@ -173,30 +171,24 @@ describe('API handlers over a case', () => {
       expect(await callApi(api.handlers, 'event.get', { id: 'admin-1' })).toEqual(problem);
       expect(await callApi(api.handlers, 'gaps.get', {})).toEqual(problem); // the analysis reads the rule's AuditData
       expect((await callApi(api.handlers, 'event.get', { id: 'rec-3' })).ok).toBe(true); // other lines still read
-    } finally {
-      api.close();
-    }
+    });
   });
 
   it('validates arguments even when a handler is called directly', async () => {
     const { dir } = await makeCase();
-    const api = createHandlers(dir);
-    try {
+    await withApi(dir, async (api) => {
       await expect(api.handlers['timeline.query']({ limit: -1 })).rejects.toMatchObject({ name: 'ApiProblem', kind: 'BadRequest' });
       await expect(api.handlers['event.get']({ id: 3 as unknown as string })).rejects.toMatchObject({ kind: 'BadRequest' });
-    } finally {
-      api.close();
-    }
+    });
   });
 
   it('pushes the version to each new subscriber, then case.changed to every subscriber when another handle changes the case, until each unsubscribes', async () => {
     const { dir } = await makeCase();
-    const api = createHandlers(dir);
     const a: unknown[] = [];
     const b: unknown[] = [];
     const note = (text: string) => { const h = openCase(dir); h.logCustody('note', { text }); h.close(); };
-    const changed = (version: number) => ({ event: 'case.changed', payload: { dir: api.dir, version } });
-    try {
+    await withApi(dir, async (api) => {
+      const changed = (version: number) => ({ event: 'case.changed', payload: { dir: api.dir, version } });
       const v0 = (await api.handlers['case.summary']({})).version;
       const offA = api.onEvent((p) => a.push(p));
       expect(a).toEqual([changed(v0)]);
@@ -215,15 +207,12 @@ describe('API handlers over a case', () => {
       expect(a).toEqual([changed(v0), changed(v1), changed(v2)]);
       expect((await api.handlers['case.summary']({})).version).toBe(v3);
       expect(v0 < v1 && v1 < v2 && v2 < v3).toBe(true);
-    } finally {
-      api.close();
-    }
+    });
   });
 
   it("gives the summary the case's change version, which a verify, an export or a compaction leaves as it was", async () => {
     const { dir } = await makeCase();
-    const api = createHandlers(dir);
-    try {
+    await withApi(dir, async (api) => {
       const before = (await api.handlers['case.summary']({})).version;
       expect(before).toBeGreaterThan(0);
       await verify(dir);
@@ -233,9 +222,7 @@ describe('API handlers over a case', () => {
       h.close();
       expect((await api.handlers['case.summary']({})).version).toBe(before);
       expect((await api.handlers['case.open']({ dir })).version).toBe(before);
-    } finally {
-      api.close();
-    }
+    });
   });
 
   it('runs one case watcher while anyone listens, stops it when the last leaves or the API closes, and refuses a listener after close', async () => {
@@ -275,8 +262,7 @@ describe('blind spots for the UI', () => {
     for (const f of expandInputs([exportDir]).filter((f) => f.endsWith('.json') && !f.endsWith('ground-truth.json') || f.endsWith('.jsonl'))) await importFile(h, f, { asOf: scenario.groundTruth().range.end });
     const runsBefore = h.db.prepare('SELECT count(*) FROM analysis_runs').pluck().get();
     h.close();
-    const api = createHandlers(dir);
-    try {
+    await withApi(dir, async (api) => {
       const r = await callApi(api.handlers, 'gaps.get', {});
       expect(r.ok).toBe(true);
       const v = (r as { ok: true; value: { mailboxes: { mailbox: string; accountKind: string; windows: { kind: string; start: string; end: string | null }[] }[] } }).value;
@@ -285,9 +271,7 @@ describe('blind spots for the UI', () => {
       expect(patti?.accountKind).toBe('admin');
       expect(patti?.windows.filter((w) => w.kind === 'bypass').map((w) => [w.start, w.end])).toEqual([[truth.start, truth.end]]);
       expect(await callApi(api.handlers, 'gaps.get', { extra: 1 })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
-    } finally {
-      api.close();
-    }
+    });
     const { openCaseReadOnly } = await import('./caseFolder.ts');
     const c = openCaseReadOnly(dir);
     expect(c.db.prepare('SELECT count(*) FROM analysis_runs').pluck().get()).toBe(runsBefore);

@@ -15,6 +15,7 @@ import type { CaseApi } from '../../services/apiHandlers.ts';
 import { createCase } from '../../services/caseFolder.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { startWebBridge } from '../../services/webBridge.ts';
+import { withCasePage } from '../helpers/casePage.ts';
 import { jsonl, mailItemsAccessed } from '../helpers/records.ts';
 import type { WebBridge } from '../../services/webBridge.ts';
 
@@ -91,10 +92,7 @@ describe('blind spots in the UI', () => {
     writeFileSync(src, jsonl([mailItemsAccessed(0), mailItemsAccessed(1, { user: 'debra@contoso.com' })]));
     await importFile(h, src);
     h.close();
-    const bareApi = createHandlers(dir);
-    const bareBridge = await startWebBridge({ handlers: bareApi.handlers, staticDir: join(work, 'dist') });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    try {
+    await withCasePage(browser, dir, join(work, 'dist'), async (page, bareBridge) => {
       await page.goto(bareBridge.url);
       await page.getByTestId('tab-gaps').click();
       const unseen = page.getByTestId('gaps-unseen');
@@ -107,10 +105,6 @@ describe('blind spots in the UI', () => {
       expect(await page.getByTestId('gaps-view').innerText()).toMatch(/0 of 2 mailboxes and accounts the analysis knows \(from the records and the configuration exports\)/);
       expect(await page.getByTestId('case-mailboxes').locator('..').getAttribute('title')).toMatch(/^Distinct mailboxes the case's records act on/);
       await page.screenshot({ path: join(HERE, '__screenshots__', 'gaps-unseen.png') });
-    } finally {
-      await page.close();
-      await bareBridge.close();
-      bareApi.close();
-    }
+    });
   });
 });

@@ -16,6 +16,7 @@ import type { CaseApi } from '../../services/apiHandlers.ts';
 import { importFile } from '../../services/import.ts';
 import { startWebBridge } from '../../services/webBridge.ts';
 import type { WebBridge } from '../../services/webBridge.ts';
+import { withCasePage } from '../helpers/casePage.ts';
 import { jsonl, mailItemsAccessed } from '../helpers/records.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +48,12 @@ function dbCount(sql: string, ...params: unknown[]): number {
 
 const en = (n: number) => n.toLocaleString('en-GB');
 const text = (testId: string) => page.getByTestId(testId).first().innerText();
+/** Types a user into the filter bar and applies it; resolves once the count shown is `count`. */
+async function filterUser(user: string, count: string): Promise<void> {
+  await page.locator('input[name=user]').fill(user);
+  await page.locator('input[name=user]').press('Enter');
+  await expect.poll(() => text('match-count')).toBe(count);
+}
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
@@ -174,15 +181,11 @@ describe('timeline UI in Chromium', () => {
   });
 
   it('keeps an open event open when the filters leave it out, and says it is not among the rows', async () => {
-    await page.locator('input[name=user]').fill(TARGET);
-    await page.locator('input[name=user]').press('Enter');
-    await expect.poll(() => text('match-count')).toBe(String(TARGET_RECORDS));
+    await filterUser(TARGET, String(TARGET_RECORDS));
     await page.locator('[data-testid=timeline-row][data-event-id="target-2"]').click();
     await expect.poll(() => text('detail-id')).toBe('target-2');
     expect(await page.getByTestId('detail-not-in-rows').count()).toBe(0);
-    await page.locator('input[name=user]').fill('nobody@contoso.com');
-    await page.locator('input[name=user]').press('Enter');
-    await expect.poll(() => text('match-count')).toBe('0');
+    await filterUser('nobody@contoso.com', '0');
     expect(await text('detail-id')).toBe('target-2');
     expect(await text('detail-not-in-rows')).toMatch(/not among the rows loaded for the current filters/);
     await page.getByRole('button', { name: 'Clear', exact: true }).click();
@@ -190,9 +193,7 @@ describe('timeline UI in Chromium', () => {
   });
 
   it('opens a row: AuditData, access items and the evidence hash and line to cite', async () => {
-    await page.locator('input[name=user]').fill(TARGET);
-    await page.locator('input[name=user]').press('Enter');
-    await expect.poll(() => text('match-count')).toBe(String(TARGET_RECORDS));
+    await filterUser(TARGET, String(TARGET_RECORDS));
     await page.locator('[data-testid=timeline-row][data-event-id="target-3"]').click();
     await expect.poll(() => text('detail-id')).toBe('target-3');
     const audit = JSON.parse(await text('detail-auditdata')) as Record<string, unknown>;
@@ -226,10 +227,7 @@ describe('timeline UI in Chromium', () => {
   it('says plainly when a case has no events, and when the page has no valid session key', async () => {
     const emptyDir = join(work, 'empty');
     createCase(emptyDir, { name: 'Empty', examiner: 'J. Examiner' }).close();
-    const emptyApi = createHandlers(emptyDir);
-    const emptyBridge = await startWebBridge({ handlers: emptyApi.handlers, staticDir: join(work, 'dist') });
-    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    try {
+    await withCasePage(browser, emptyDir, join(work, 'dist'), async (p, emptyBridge) => {
       await p.goto(emptyBridge.url);
       await p.getByText('This case has no events yet.', { exact: false }).waitFor();
       expect(await p.getByTestId('case-events').innerText()).toBe('0');
@@ -245,11 +243,7 @@ describe('timeline UI in Chromium', () => {
       await p.reload(); // a fragment change alone does not reload the page
       await p.getByRole('alert').first().waitFor();
       expect(await p.getByRole('alert').first().innerText()).toMatch(/session token: open the URL that blindspot ui printed/);
-    } finally {
-      await p.close();
-      await emptyBridge.close();
-      emptyApi.close();
-    }
+    });
   });
 
   it('says inside the detail pane when an event\'s evidence file has changed, the long path wrapped', async () => {
@@ -264,10 +258,7 @@ describe('timeline UI in Chromium', () => {
     const stored = join(dir, 'evidence', r.sha256.slice(0, 2), r.sha256);
     chmodSync(stored, 0o644);
     writeFileSync(stored, '[' + readFileSync(stored, 'utf8').slice(1));
-    const tamperedApi = createHandlers(dir);
-    const tamperedBridge = await startWebBridge({ handlers: tamperedApi.handlers, staticDir: join(work, 'dist') });
-    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    try {
+    await withCasePage(browser, dir, join(work, 'dist'), async (p, tamperedBridge) => {
       await p.goto(tamperedBridge.url);
       await p.locator('[data-testid=timeline-row][data-event-id="changed-1"]').click();
       const pane = p.getByTestId('event-detail');
@@ -289,11 +280,7 @@ describe('timeline UI in Chromium', () => {
         return r.getClientRects().length;
       });
       expect(oneLine).toBe(1);
-    } finally {
-      await p.close();
-      await tamperedBridge.close();
-      tamperedApi.close();
-    }
+    });
   });
 
   it('says when another process imported into the case, and reloads on request with the filters kept', async () => {
@@ -304,12 +291,9 @@ describe('timeline UI in Chromium', () => {
     writeFileSync(join(work, 'live-1.jsonl'), batch(0, 3) + jsonl([mailItemsAccessed(99, { user: 'someone.else@contoso.com' })]));
     await importFile(h, join(work, 'live-1.jsonl'));
     h.close();
-    const liveApi = createHandlers(dir);
-    const liveBridge = await startWebBridge({ handlers: liveApi.handlers, events: liveApi.onEvent, staticDir: join(work, 'dist') });
-    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const pageProblems: string[] = [];
-    p.on('pageerror', (e) => pageProblems.push(e.message));
-    try {
+    await withCasePage(browser, dir, join(work, 'dist'), async (p, liveBridge) => {
+      const pageProblems: string[] = [];
+      p.on('pageerror', (e) => pageProblems.push(e.message));
       await p.goto(liveBridge.url);
       await p.locator('input[name=user]').fill(user);
       await p.locator('input[name=user]').press('Enter');
@@ -335,11 +319,7 @@ describe('timeline UI in Chromium', () => {
       expect(await p.locator('input[name=user]').inputValue()).toBe(user);
       expect(await p.getByTestId('case-changed').count()).toBe(0);
       expect(pageProblems).toEqual([]);
-    } finally {
-      await p.close();
-      await liveBridge.close();
-      liveApi.close();
-    }
+    });
   });
 
   it('says the case changed when the change came while the page had no event stream', async () => {
@@ -348,10 +328,7 @@ describe('timeline UI in Chromium', () => {
     writeFileSync(join(work, 'gap-1.jsonl'), jsonl([mailItemsAccessed(0, { id: 'gap-0' })]));
     await importFile(h, join(work, 'gap-1.jsonl'));
     h.close();
-    const gapApi = createHandlers(dir);
-    const gapBridge = await startWebBridge({ handlers: gapApi.handlers, events: gapApi.onEvent, staticDir: join(work, 'dist') });
-    const p = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    try {
+    await withCasePage(browser, dir, join(work, 'dist'), async (p, gapBridge, gapApi) => {
       // The page loads, but its event stream cannot connect (a dropped connection, a slow start) ...
       await p.route('**/events', (r) => r.abort());
       await p.goto(gapBridge.url);
@@ -368,11 +345,7 @@ describe('timeline UI in Chromium', () => {
       await p.unroute('**/events');
       await p.getByTestId('case-changed').waitFor({ timeout: 10_000 });
       expect(await p.getByTestId('case-events').innerText()).toBe('1');
-    } finally {
-      await p.close();
-      await gapBridge.close();
-      gapApi.close();
-    }
+    });
   });
 
   it('ran without console errors, CSP violations or failed requests', () => {
