@@ -69,8 +69,8 @@ export function ftsBody(e: AuditEvent): string {
   const words = [e.operation, e.userId, mailbox, e.clientIp, e.sessionId, e.appId, e.objectId, e.clientInfo, e.workload, e.recordTypeName, e.searchText];
   const present = (p: string | null): p is string => p !== null && p !== '';
   const ids: string[] = [];
-  if (e.userId !== null) identityParts(e.userId, ids, WORD_PARTS_MAX);
-  if (mailbox !== null) identityParts(mailbox, ids, WORD_PARTS_MAX);
+  if (e.userId !== null) identityParts(e.userId, ids);
+  if (mailbox !== null) identityParts(mailbox, ids);
   const domains = ids.join(' ');
   const parts = wordParts([e.objectId, e.clientInfo, e.searchText].filter(present).join(' '), WORD_PARTS_MAX - domains.length);
   return [...words, domains, parts].filter(present).join(' ');
