@@ -100,6 +100,11 @@ function pfxToPem(path: string, der: Buffer, password: string): { certPem: strin
   return { certPem: forge.pki.certificateToPem(certBag.cert), keyPem: forge.pki.privateKeyToPem(keyBag.key) };
 }
 
+/** Whether a certificate file is PKCS#12 (DER, no PEM armour), the way loadCertificate tells it from a PEM. */
+export function isPkcs12(bytes: Buffer): boolean {
+  return bytes[0] === 0x30 && !bytes.toString('latin1').includes('-----BEGIN');
+}
+
 export function loadCertificate(path: string, password = process.env[CERT_PASSWORD_ENV] ?? ''): LoadedCertificate {
   let bytes: Buffer;
   try {
@@ -110,7 +115,7 @@ export function loadCertificate(path: string, password = process.env[CERT_PASSWO
   const text = bytes.toString('utf8');
   let certPem: string | undefined;
   let keyPem: string | undefined;
-  if (!text.includes('-----BEGIN') && bytes[0] === 0x30) {
+  if (isPkcs12(bytes)) {
     ({ certPem, keyPem } = pfxToPem(path, bytes, password));
   } else {
     certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(text)?.[0];

@@ -82,6 +82,19 @@ How to verify (offline)
      (without the newline); the custody chain's last line hashes to ${m.custodyHead ?? '(empty)'}.
 `;
 
+/** What the case's own state rules out before anything is written: a bundle among the evidence, or one missing an evidence file. */
+function refuseToExport(h: CaseHandle, out: string): void {
+  const inEvidence = relative(h.abs(EVIDENCE_DIR), out);
+  if (inEvidence !== '..' && !inEvidence.startsWith(`..${sep}`) && !isAbsolute(inEvidence)) {
+    throw new UsageError(`export: ${out} is inside the case's evidence folder, which holds evidence files only.`, 'Write the bundle elsewhere, for example in the case\'s exports folder.');
+  }
+  // Every evidence file the database names must be there: a bundle without one would fail its recipient's verify.
+  const missing = (h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[]).filter((p) => !existsSync(h.abs(p)));
+  if (missing.length > 0) {
+    throw new CaseError(`${h.dir}: ${missing.length} evidence file${missing.length === 1 ? ' is' : 's are'} missing (${missing[0]}${missing.length > 1 ? ', …' : ''}); refusing to export.`, 'Run: blindspot verify <case> for the full list, and restore the files from a copy.');
+  }
+}
+
 /** Writes a bundle to `out` (atomically: a temporary file renamed into place). */
 export async function exportBundle(dirArg: string, outArg: string): Promise<{ out: string; manifestSha256: string; bundleSha256: string; files: number; bytes: number }> {
   const out = resolve(outArg);
@@ -89,16 +102,11 @@ export async function exportBundle(dirArg: string, outArg: string): Promise<{ ou
   if (existsSync(out)) throw new UsageError(`export: ${out} already exists.`, 'Choose a new name; bundles are never overwritten.');
   if (!existsSync(dirname(out))) throw new UsageError(`export: folder ${dirname(out)} does not exist.`);
   const h = openCase(dirArg);
-  const inEvidence = relative(h.abs(EVIDENCE_DIR), out);
-  if (inEvidence !== '..' && !inEvidence.startsWith(`..${sep}`) && !isAbsolute(inEvidence)) {
+  try {
+    refuseToExport(h, out);
+  } catch (e) {
     h.close();
-    throw new UsageError(`export: ${out} is inside the case's evidence folder, which holds evidence files only.`, 'Write the bundle elsewhere, for example in the case\'s exports folder.');
-  }
-  // Every evidence file the database names must be there: a bundle without one would fail its recipient's verify.
-  const missing = (h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[]).filter((p) => !existsSync(h.abs(p)));
-  if (missing.length > 0) {
-    h.close();
-    throw new CaseError(`${h.dir}: ${missing.length} evidence file${missing.length === 1 ? ' is' : 's are'} missing (${missing[0]}${missing.length > 1 ? ', …' : ''}); refusing to export.`, 'Run: blindspot verify <case> for the full list, and restore the files from a copy.');
+    throw e;
   }
   const work = mkdtempSync(join(tmpdir(), 'blindspot-export-'));
   const tmpZip = `${out}.partial-${process.pid}`;

@@ -47,7 +47,8 @@ export function changeVersion(dir: string, size = sizeOf(join(dir, CUSTODY_LOG))
   return withFd(file, 'r', (fd) => {
     let carry = Buffer.alloc(0); // the start of a line whose beginning lies in an earlier chunk
     let whole = false; // whether the end of `carry` is the end of a whole line
-    for (let to = size; to > 0 || carry.length > 0; ) {
+    // Ends at the latest in the chunk that starts the file (from === 0).
+    for (let to = size; ;) {
       const from = Math.max(0, to - (64 << 10));
       const chunk = Buffer.alloc(to - from);
       readSync(fd, chunk, 0, chunk.length, from);
@@ -70,7 +71,6 @@ export function changeVersion(dir: string, size = sizeOf(join(dir, CUSTODY_LOG))
       carry = buf.subarray(0, end);
       to = from;
     }
-    return 0;
   });
 }
 

@@ -1,7 +1,7 @@
 // Importing files an investigator holds: each file is copied into the evidence store and hashed first,
 // then parsed by core/formats and written in ONE transaction, so a refused or killed import leaves the
 // case exactly as it was before that file.
-import { existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
 import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
@@ -66,37 +66,36 @@ export function expandInputs(paths: string[]): string[] {
   return out;
 }
 
-function readHead(file: string): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const n = readSync(fd, buf, 0, SNIFF_BYTES, 0);
-    // Drop a partial UTF-8 sequence at the cut so the sample decodes cleanly.
-    let end = n;
-    if (n === SNIFF_BYTES) {
-      let i = n - 1;
-      while (i > n - 4 && (buf[i]! & 0xc0) === 0x80) i--;
-      if ((buf[i]! & 0x80) !== 0) end = i;
-    }
-    return buf.subarray(0, end).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
+/** The first SNIFF_BYTES of a file. */
+function readHead(file: string): Buffer {
+  const buf = Buffer.alloc(SNIFF_BYTES);
+  return buf.subarray(0, withFd(file, 'r', (fd) => readSync(fd, buf, 0, SNIFF_BYTES, 0)));
 }
 
-/** 'UTF-16LE' or 'UTF-16BE' when the file starts like UTF-16 text (a byte-order mark, or ASCII with zero bytes between), else null. */
-function utf16Of(file: string): string | null {
-  const b = Buffer.alloc(4);
-  const n = withFd(file, 'r', (fd) => readSync(fd, b, 0, 4, 0));
+/** The head as text, without a UTF-8 sequence cut short at its end, so that the sample decodes cleanly. */
+function headText(head: Buffer): string {
+  let end = head.length;
+  if (end === SNIFF_BYTES) {
+    let i = end - 1;
+    while (i > end - 4 && (head[i]! & 0xc0) === 0x80) i--;
+    if ((head[i]! & 0x80) !== 0) end = i;
+  }
+  return head.subarray(0, end).toString('utf8');
+}
+
+/** 'UTF-16LE' or 'UTF-16BE' when the text starts like UTF-16 (a byte-order mark, or ASCII with zero bytes between), else null. */
+function utf16Of(b: Buffer): string | null {
+  const n = b.length;
   if (n >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE';
   if (n >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE';
-  if (n === 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'UTF-16LE';
-  if (n === 4 && b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
+  if (n >= 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'UTF-16LE';
+  if (n >= 4 && b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
   return null;
 }
 
 function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): FormatId {
-  const utf16 = utf16Of(staged);
+  const head = readHead(staged);
+  const utf16 = utf16Of(head);
   if (utf16) {
     throw new BadInputError(
       `${file}: the text is ${utf16}, not UTF-8 (Windows PowerShell 5.1 writes UTF-16 with ">" and Out-File).`,
@@ -109,7 +108,7 @@ function decideFormat(file: string, staged: string, requested: FormatId | 'auto'
     }
     return requested;
   }
-  const d: Detection = detectFormat(readHead(staged), basename(file));
+  const d: Detection = detectFormat(headText(head), basename(file));
   if (!d.ok) {
     throw new BadInputError(
       `${file}: format not recognised (${d.reason}). Tried: ${d.tried.join(', ')}.`,

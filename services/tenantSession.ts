@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiClient } from '../acquire/api.ts';
 import type { Api, DeviceCodePrompt, TokenProvider } from '../acquire/auth.ts';
-import { loadCertificate, signIn as msalSignIn } from '../acquire/auth.ts';
+import { isPkcs12, loadCertificate, signIn as msalSignIn } from '../acquire/auth.ts';
 import { CLOUDS, cloudEndpoints, isCloudId, singleOriginEndpoints } from '../acquire/clouds.ts';
 import type { Cloud, Endpoints } from '../acquire/clouds.ts';
 import type { FetchedPage } from '../acquire/collect.ts';
@@ -50,10 +50,9 @@ function requireCertFile(flag: '--cert' | '--ca', path: string): void {
   } catch (e) {
     throw new UsageError(`tenant add: ${flag} ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}.`);
   }
-  const pem = bytes.toString('latin1').includes('-----BEGIN');
   if (flag === '--ca') {
     if (!bytes.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`tenant add: --ca ${path} holds no PEM certificate.`);
-  } else if (pem || bytes[0] !== 0x30) {
+  } else if (!isPkcs12(bytes)) {
     loadCertificate(path);
   }
 }

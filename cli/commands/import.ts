@@ -16,17 +16,16 @@ export async function importCommand(argv: string[]): Promise<number> {
   const h = openCase(dir);
   const results: ImportFileResult[] = [];
   let refused: { file: string; error: BadInputError } | null = null;
-  let current: string | null = null;
   // Ctrl-C: the file being imported is left out whole (its transaction never commits; the next open of
   // the case clears what it staged), and the user is told what is in the case and what is not.
   const onInterrupt = (): void => {
+    const current = files[results.length]; // the file being imported when interrupted
     process.stderr.write(`\nblindspot import: interrupted. ${current ? `Nothing of ${current} was imported` : 'Nothing more was imported'}${results.length > 0 ? `; the ${results.length} file${results.length === 1 ? '' : 's'} before it ${results.length === 1 ? 'is' : 'are'} in the case` : ''}.\n  Run the command again to import the rest: a file imported twice only adds counted duplicates.\n`);
     process.exit(EXIT.interrupted);
   };
   process.once('SIGINT', onInterrupt);
   try {
     for (const f of files) {
-      current = f;
       const progress = progressLine(process.stderr);
       try {
         const r = await importFile(h, f, {
