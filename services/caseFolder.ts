@@ -8,7 +8,7 @@
 //   <case>/exports/  <case>/reports/
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  accessSync, chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync,
+  accessSync, chmodSync, existsSync, fsyncSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync,
   statSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { constants } from 'node:fs';
@@ -22,7 +22,7 @@ import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
 import { insertCaseMeta, readCaseMeta } from '../db/caseRepo.ts';
 import { CaseError, UsageError } from './errors.ts';
-import { durable, hashFile } from './files.ts';
+import { durable, hashFile, withFd } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 import { caseNotices } from './notices.ts';
 
@@ -68,13 +68,10 @@ class CustodyLog {
   append(fields: { actor: string; action: string; details?: Record<string, unknown>; objects?: CustodyObject[] }): CustodyEntry {
     const entry = nextEntry(this.lastLine, this.lastSeq, { at: new Date().toISOString(), ...fields });
     const line = custodyLine(entry);
-    const fd = openSync(this.file, 'a');
-    try {
+    withFd(this.file, 'a', (fd) => {
       writeSync(fd, line + '\n');
       fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    });
     this.lastLine = line;
     this.lastSeq = entry.seq;
     return entry;
