@@ -95,7 +95,13 @@ export interface EventDetail extends TimelineEntry {
 /** How many of an event's copies event.get lists. */
 export const EVENT_COPIES_SHOWN = 50;
 
-export type ApiError = { kind: 'NotFound' | 'BadRequest' | 'CaseProblem' | 'Internal'; message: string };
+/**
+ * - Empty: the case holds nothing the call can work on yet (no events to analyse): a state of the case to
+ *   show as such, which trying again cannot change until the case does.
+ * - Unauthorized: the caller may not use the API at all (the page's session key is missing or not this
+ *   run's, the request came from another window): nothing this window asks will be answered.
+ */
+export type ApiError = { kind: 'NotFound' | 'BadRequest' | 'Empty' | 'Unauthorized' | 'CaseProblem' | 'Internal'; message: string };
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
 /** Where auditing was blind, per mailbox (the `gaps` analysis, computed for display and not stored). */
@@ -131,7 +137,7 @@ export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
   'gaps.get': GapsArgs,
 };
 
-const API_ERROR_KINDS: readonly ApiError['kind'][] = ['NotFound', 'BadRequest', 'CaseProblem', 'Internal'];
+const API_ERROR_KINDS: readonly ApiError['kind'][] = ['NotFound', 'BadRequest', 'Empty', 'Unauthorized', 'CaseProblem', 'Internal'];
 
 /** Thrown by a handler for a failure the caller should see as `{ ok: false, error: { kind, message } }`. */
 export class ApiProblem extends Error {

@@ -47,7 +47,7 @@ describe('IPC checking', () => {
   it('refuses a foreign sender before looking at the request, and never calls a handler', async () => {
     const { handlers, calls } = fakeHandlers();
     const r = await handleIpc(handlers, { url: 'https://evil.example/', isMainFrame: true }, 'case.summary', {});
-    expect(r).toEqual({ ok: false, error: { kind: 'BadRequest', message: expect.stringMatching(/did not come from the Blindspot window/) } });
+    expect(r).toEqual({ ok: false, error: { kind: 'Unauthorized', message: expect.stringMatching(/did not come from the Blindspot window/) } });
     expect(calls).toEqual([]);
     expect(await handleIpc(handlers, ME, 'case.summary', {})).toEqual({ ok: true, value: summary });
     expect(calls).toHaveLength(1);

@@ -88,7 +88,7 @@ export async function handleIpc(
   name: unknown,
   args: unknown,
 ): Promise<ApiResult<unknown>> {
-  if (!isTrustedSender(sender)) return fail('BadRequest', 'Refused: the request did not come from the Blindspot window.');
+  if (!isTrustedSender(sender)) return fail('Unauthorized', 'Refused: the request did not come from the Blindspot window.');
   return callApi(handlers, name, args);
 }
 

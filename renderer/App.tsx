@@ -4,11 +4,20 @@ import { EventDetailPane } from './features/event/EventDetailPane.tsx';
 import { BlindSpotsView } from './features/gaps/BlindSpotsView.tsx';
 import { FilterBar } from './features/timeline/FilterBar.tsx';
 import { TimelineGrid } from './features/timeline/TimelineGrid.tsx';
-import { useGaps } from './stores/context.tsx';
+import { Notice } from './components/Notice.tsx';
+import { useGaps, useSession } from './stores/context.tsx';
 
 export function App() {
   const view = useGaps((s) => s.view);
   const show = useGaps((s) => s.show);
+  const refused = useSession((s) => s.refused);
+  if (refused !== null) {
+    return (
+      <div className="app" data-testid="session-refused">
+        <Notice kind="error">This page cannot read the case: {refused}</Notice>
+      </div>
+    );
+  }
   return (
     <div className="app">
       <CaseHeader />

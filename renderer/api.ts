@@ -68,7 +68,7 @@ export function createClient(): ApiClient {
   }
   const token = sessionToken();
   return async (name, args) => {
-    if (!token) return { ok: false, error: { kind: 'BadRequest', message: 'No session key in this page address. Open the URL that "blindspot ui" printed.' } };
+    if (!token) return { ok: false, error: { kind: 'Unauthorized', message: 'No session key in this page address. Open the URL that "blindspot ui" printed.' } };
     try {
       const res = await fetch(`./api/${encodeURIComponent(name)}`, {
         method: 'POST',

@@ -6,9 +6,11 @@ import { createCaseStore } from './stores/caseStore.ts';
 import { StoresContext } from './stores/context.tsx';
 import { createTimelineStore } from './stores/timelineStore.ts';
 import { createGapsStore } from './stores/gapsStore.ts';
+import { createSessionStore, watchRefusal } from './stores/sessionStore.ts';
 
-const client = createClient();
-const stores = { caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client) };
+const session = createSessionStore();
+const client = watchRefusal(createClient(), (message) => session.getState().refuse(message));
+const stores = { session, caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client) };
 void stores.caseStore.getState().load();
 void stores.timeline.getState().apply();
 // Another process changed the case: say so and offer a reload, rather than move the rows under the reader.

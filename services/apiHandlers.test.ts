@@ -280,7 +280,7 @@ describe('blind spots for the UI', () => {
     createCase(empty, { name: 'empty', examiner: 't' }).close();
     const api2 = createHandlers(empty);
     try {
-      expect(await callApi(api2.handlers, 'gaps.get', {})).toMatchObject({ ok: false, error: { kind: 'BadRequest', message: expect.stringContaining('no events') } });
+      expect(await callApi(api2.handlers, 'gaps.get', {})).toMatchObject({ ok: false, error: { kind: 'Empty', message: expect.stringContaining('no events') } });
     } finally {
       api2.close();
     }

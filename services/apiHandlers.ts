@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
+import { readCaseRange } from '../db/analysis.ts';
 import { caseSummary } from '../db/caseRepo.ts';
 import { CaseDataError } from '../db/database.ts';
 import type { ReadableDB } from '../db/database.ts';
@@ -101,12 +102,13 @@ export function createHandlers(caseDir: string): CaseApi {
     },
     'gaps.get': async (args) => {
       parse(GapsArgs, args);
+      // An empty case has no range to analyse: a state of the case, which the page shows as such.
+      if (readCaseRange(db) === null) throw new ApiProblem('Empty', 'the case holds no events yet, so there is no range to analyse; import or acquire audit records first');
       try {
         const { result } = computeGaps(db, { now: new Date() });
         return { analysisVersion: result.analysisVersion, range: result.range, mailboxes: result.mailboxes, unseen: result.unseen };
       } catch (e) {
-        // An empty case has no range to analyse: say so as data, like every other refusal.
-        if (e instanceof BlindspotError) throw new ApiProblem('BadRequest', e.message);
+        if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', e.message);
         throw e;
       }
     },

@@ -124,7 +124,10 @@ describe('web bridge', () => {
     const calls: unknown[] = [];
     const b = await start(calls);
     expect((await api(b, 'case.summary', {}, { [TOKEN_HEADER]: '' })).status).toBe(403);
-    expect((await api(b, 'case.summary', {}, { [TOKEN_HEADER]: 'T'.repeat(42) + 'U' })).status).toBe(403);
+    const wrong = await api(b, 'case.summary', {}, { [TOKEN_HEADER]: 'T'.repeat(42) + 'U' });
+    expect(wrong.status).toBe(403);
+    // A refusal the page shows as such (no retry can help), not a bad request of its own.
+    expect(JSON.parse(wrong.body)).toMatchObject({ ok: false, error: { kind: 'Unauthorized', message: expect.stringMatching(/open the URL that blindspot ui printed/) } });
     expect((await raw(b, { method: 'POST', path: '/api/case.summary', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(403);
     expect((await api(b, 'case.summary', {}, { origin: 'http://evil.example' })).status).toBe(403);
     expect((await api(b, 'case.summary', {}, { origin: 'null' })).status).toBe(403);

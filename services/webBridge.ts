@@ -130,7 +130,7 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
   const latest = new Map<string, string>();
   /** Why a request may not use the API or the event stream, or null when it may. */
   const refusal = (req: IncomingMessage): string | null => {
-    if (!sameToken(req.headers[TOKEN_HEADER], tokenBytes)) return 'Missing or wrong session token: open the URL that blindspot ui printed.';
+    if (!sameToken(req.headers[TOKEN_HEADER], tokenBytes)) return 'Missing or wrong session token: open the URL that blindspot ui printed (each run of it prints a new one).';
     if (req.headers.origin !== undefined && !allowedOrigins.includes(req.headers.origin)) return 'Refused: request from another origin.';
     return null;
   };
@@ -138,7 +138,7 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
   const serveEvents = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: { kind: 'BadRequest', message: 'Use GET.' } });
     const refused = refusal(req);
-    if (refused) return sendJson(res, 403, { ok: false, error: { kind: 'BadRequest', message: refused } });
+    if (refused) return sendJson(res, 403, { ok: false, error: { kind: 'Unauthorized', message: refused } });
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8' });
     res.write(': connected\n\n');
     for (const message of latest.values()) res.write(message);
@@ -148,7 +148,7 @@ export async function startWebBridge(opts: WebBridgeOptions): Promise<WebBridge>
   const serveApi = async (req: IncomingMessage, res: ServerResponse, name: string): Promise<void> => {
     if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { kind: 'BadRequest', message: 'Use POST.' } });
     const refused = refusal(req);
-    if (refused) return sendJson(res, 403, { ok: false, error: { kind: 'BadRequest', message: refused } });
+    if (refused) return sendJson(res, 403, { ok: false, error: { kind: 'Unauthorized', message: refused } });
     if (!/^application\/json(;|$)/i.test(req.headers['content-type'] ?? '')) {
       return sendJson(res, 415, { ok: false, error: { kind: 'BadRequest', message: 'Send JSON (Content-Type: application/json).' } });
     }

@@ -4,9 +4,11 @@ import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
 import type { CaseState } from './caseStore.ts';
 import type { GapsState } from './gapsStore.ts';
+import type { SessionState } from './sessionStore.ts';
 import type { TimelineState } from './timelineStore.ts';
 
 export interface Stores {
+  session: StoreApi<SessionState>;
   caseStore: StoreApi<CaseState>;
   timeline: StoreApi<TimelineState>;
   gaps: StoreApi<GapsState>;
@@ -36,6 +38,10 @@ export function useCase<T>(select: (s: CaseState) => T): T {
 
 export function useTimeline<T>(select: (s: TimelineState) => T): T {
   return useStore(useStores().timeline, select);
+}
+
+export function useSession<T>(select: (s: SessionState) => T): T {
+  return useStore(useStores().session, select);
 }
 
 export function useGaps<T>(select: (s: GapsState) => T): T {

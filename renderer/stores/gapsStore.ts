@@ -34,7 +34,7 @@ export function createGapsStore(client: ApiClient) {
       set({ loading: true, error: null, errorIsState: false });
       const r = await client('gaps.get', {});
       if (r.ok) set({ gaps: r.value, loading: false });
-      else set({ error: r.error.message, errorIsState: r.error.kind === 'BadRequest', loading: false });
+      else set({ error: r.error.message, errorIsState: r.error.kind === 'Empty', loading: false });
     },
     async refresh() {
       if (get().gaps !== null || get().error !== null) await get().load();

@@ -4,6 +4,7 @@ import type { ApiClient } from '../api.ts';
 import { createCaseStore } from './caseStore.ts';
 import { reloadCase } from './context.tsx';
 import { createGapsStore } from './gapsStore.ts';
+import { createSessionStore } from './sessionStore.ts';
 import { createTimelineStore } from './timelineStore.ts';
 
 /** A fake workstation whose case grows by one event per call of `grow`, recording every call's name. */
@@ -18,7 +19,7 @@ function fakeCase() {
     if (name === 'gaps.get') return { ok: true, value: { analysisVersion: String(events), range: { start: 't', end: 't' }, mailboxes: [], unseen: [] } };
     return { ok: false, error: { kind: 'BadRequest', message: 'unexpected' } };
   }) as unknown as ApiClient;
-  const stores = { caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client) };
+  const stores = { session: createSessionStore(), caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client) };
   return { stores, calls, grow: () => { events++; } };
 }
 

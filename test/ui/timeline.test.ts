@@ -241,8 +241,11 @@ describe('timeline UI in Chromium', () => {
       // Without the key from the printed URL nothing is read, and the page says what to do.
       await p.goto(emptyBridge.url.replace(/#.*/, '#token=wrong'));
       await p.reload(); // a fragment change alone does not reload the page
-      await p.getByRole('alert').first().waitFor();
-      expect(await p.getByRole('alert').first().innerText()).toMatch(/session token: open the URL that blindspot ui printed/);
+      // One message in place of the page, and no Retry: no call of this page will be answered.
+      await p.getByTestId('session-refused').waitFor();
+      expect(await p.getByRole('alert').count()).toBe(1);
+      expect(await p.getByRole('alert').innerText()).toMatch(/^This page cannot read the case: Missing or wrong session token: open the URL that blindspot ui printed/);
+      expect(await p.getByRole('button').count()).toBe(0);
     });
   });
 
