@@ -18,7 +18,9 @@ export const TimelineArgs = z.object({
   text: z.string().max(1024)
     .refine((t) => t.trim() === '' || hasSearchWords(t), 'The text to search for has no letter or digit (punctuation is not indexed): type a word.')
     .optional(),
-  /** Keyset paging: rows strictly after this (timeMs, id) position. */
+  /** The latest events first. */
+  newestFirst: z.boolean().optional(),
+  /** Keyset paging: rows strictly after this (timeMs, id) position in the order asked for. */
   after: z.object({ timeMs: z.number().int(), id: z.number().int() }).optional(),
   limit: z.number().int().min(1).max(5000).default(500),
 });
@@ -29,7 +31,7 @@ export const EventArgs = z.object({ id: z.string().min(1).max(256) });
 export const CaseSummaryArgs = z.object({});
 
 /** The same filters as TimelineArgs, without paging: how many events match. */
-export const TimelineCountArgs = TimelineArgs.omit({ after: true, limit: true });
+export const TimelineCountArgs = TimelineArgs.omit({ after: true, limit: true, newestFirst: true });
 
 export interface CaseSummary {
   dir: string;

@@ -85,6 +85,24 @@ describe('timeline keyset paging', () => {
     expect(p2.rows[0]!.rowId).toBeGreaterThan(p1.rows[1]!.rowId);
   });
 
+  it('pages newest first through exactly the same rows in reverse, for every filter and page size', () => {
+    const db = openMemory();
+    seed(db);
+    for (const f of filters) {
+      const oldestFirst = [...timeline(db, f)].map((r) => r.id);
+      expect([...timeline(db, { ...f, newestFirst: true })].map((r) => r.id), JSON.stringify(f)).toEqual([...oldestFirst].reverse());
+      for (const limit of [1, 3, 4, 7, 100]) {
+        const { rows } = allPages(db, { ...f, newestFirst: true }, limit);
+        expect(rows.map((r) => r.id), `${JSON.stringify(f)} limit ${limit}`).toEqual([...oldestFirst].reverse());
+      }
+    }
+    // A page edge inside one second: the next page continues below the last row's id, not past it.
+    const p1 = timelinePage(db, { limit: 2, newestFirst: true });
+    const p2 = timelinePage(db, { limit: 2, newestFirst: true, after: p1.next! });
+    expect(p1.rows[1]!.timeMs).toBe(p2.rows[0]!.timeMs);
+    expect(p2.rows[0]!.rowId).toBeLessThan(p1.rows[1]!.rowId);
+  });
+
   it('returns next: null on the last page and an empty page after the end', () => {
     const db = openMemory();
     seed(db);
@@ -120,6 +138,12 @@ describe('timeline keyset paging', () => {
     expect(plan({ limit: 10, after, fromMs: 0, toMs: 9 })).toMatch(/USING INDEX events_time/);
     expect(plan({ limit: 10, after, ip: 'x' })).toMatch(/USING INDEX events_ip/);
     expect(plan({ limit: 10, after, session: 'x' })).toMatch(/USING INDEX events_session/);
+    // Newest first walks the same indexes backwards: a seek, and still no sort.
+    for (const q of [{}, { user: 'x' }, { mailbox: 'x' }, { operations: ['Send'] }, { ip: 'x' }, { session: 'x' }]) {
+      const p = plan({ limit: 10, after, newestFirst: true, ...q });
+      expect(p, JSON.stringify(q)).toMatch(/SEARCH e USING INDEX events_\w+ \((\w+=\? AND )?time_ms<\?\)/);
+      expect(p, JSON.stringify(q)).not.toMatch(/TEMP B-TREE/);
+    }
     const count = timelineCountSql({ user: 'x' });
     expect((db.prepare(`EXPLAIN QUERY PLAN ${count.sql}`).all(...count.params) as { detail: string }[])[0]!.detail).toMatch(/USING COVERING INDEX events_user_time/);
   });

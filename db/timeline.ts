@@ -19,6 +19,8 @@ export interface TimelineQuery {
   session?: string;
   text?: string;
   limit?: number;
+  /** The latest events first (the keyset position then counts backwards). */
+  newestFirst?: boolean;
   /**
    * Other names of `mailbox` (alias, identity, SMTP address, GUID) from the case's mailbox snapshots:
    * admin cmdlets name their target that way (`Set-MailboxAuditBypassAssociation -Identity adm.patti`,
@@ -28,7 +30,7 @@ export interface TimelineQuery {
 }
 
 export interface PageQuery extends Omit<TimelineQuery, 'limit'> {
-  /** Rows strictly after this (time_ms, id) position. */
+  /** Rows strictly after this (time_ms, id) position in the order shown (before it, newest first). */
   after?: { timeMs: number; id: number };
   limit: number;
 }
@@ -95,11 +97,14 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
   return { where, params };
 }
 
-/** The timeline in time order, optionally after a keyset position and limited. */
+/**
+ * The timeline in time order (or newest first), optionally after a keyset position and limited. Both
+ * directions read the same indexes (SQLite walks them backwards), so neither sorts.
+ */
 export function timelineSql(q: TimelineQuery & { after?: { timeMs: number; id: number } }): { sql: string; params: unknown[] } {
   const { where, params } = filterClause(q);
   if (q.after) {
-    where.push('(e.time_ms, e.id) > (?, ?)');
+    where.push(q.newestFirst ? '(e.time_ms, e.id) < (?, ?)' : '(e.time_ms, e.id) > (?, ?)');
     params.push(q.after.timeMs, q.after.id);
   }
   const sql =
@@ -107,7 +112,7 @@ export function timelineSql(q: TimelineQuery & { after?: { timeMs: number; id: n
             e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset
        FROM events e JOIN evidence v ON v.id = e.evidence_id` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    ' ORDER BY e.time_ms, e.id' +
+    (q.newestFirst ? ' ORDER BY e.time_ms DESC, e.id DESC' : ' ORDER BY e.time_ms, e.id') +
     (q.limit !== undefined ? ' LIMIT ?' : '');
   if (q.limit !== undefined) params.push(q.limit);
   return { sql, params };

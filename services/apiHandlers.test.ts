@@ -76,17 +76,23 @@ describe('API handlers over a case', () => {
   it('pages the timeline with keyset positions until next is null, and counts with the same filters', async () => {
     const { dir, sha256 } = await makeCase();
     await withApi(dir, async (api) => {
-      const rows: TimelineEntry[] = [];
-      let after: { timeMs: number; id: number } | undefined;
-      for (let i = 0; i < 20; i++) {
-        const r = await callApi(api.handlers, 'timeline.query', { limit: 10, ...(after ? { after } : {}) });
-        if (!r.ok) throw new Error(r.error.message);
-        const page = r.value as { rows: TimelineEntry[]; next: typeof after | null };
-        rows.push(...page.rows);
-        if (!page.next) break;
-        after = page.next;
-      }
+      const allRows = async (newestFirst: boolean) => {
+        const rows: TimelineEntry[] = [];
+        let after: { timeMs: number; id: number } | undefined;
+        for (let i = 0; i < 20; i++) {
+          const r = await callApi(api.handlers, 'timeline.query', { limit: 10, ...(newestFirst ? { newestFirst } : {}), ...(after ? { after } : {}) });
+          if (!r.ok) throw new Error(r.error.message);
+          const page = r.value as { rows: TimelineEntry[]; next: typeof after | null };
+          rows.push(...page.rows);
+          if (!page.next) break;
+          after = page.next;
+        }
+        return rows;
+      };
+      const rows = await allRows(false);
       expect(rows.map((r) => r.id)).toEqual([...Array.from({ length: 25 }, (_, i) => `rec-${i}`), 'admin-1']);
+      expect((await allRows(true)).map((r) => r.id)).toEqual(rows.map((r) => r.id).reverse());
+      expect(await callApi(api.handlers, 'timeline.query', { newestFirst: 'yes' })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
       expect(rows[0]).toEqual({
         id: 'rec-0', rowId: expect.any(Number), timeMs: Date.UTC(2026, 4, 1, 10), time: '2026-05-01T10:00:00.000Z', recordType: 50,
         recordTypeName: expect.any(String), operation: 'MailItemsAccessed', workload: 'Exchange', user: 'alex@contoso.com', mailbox: 'alex@contoso.com',

@@ -93,7 +93,7 @@ export function createHandlers(caseDir: string): CaseApi {
     },
     'timeline.query': async (args) => {
       const a = parse(TimelineArgs, args);
-      const page = timelinePage(db, { ...toQuery(a), limit: a.limit, ...(a.after ? { after: a.after } : {}) });
+      const page = timelinePage(db, { ...toQuery(a), limit: a.limit, ...(a.newestFirst ? { newestFirst: true } : {}), ...(a.after ? { after: a.after } : {}) });
       return { rows: page.rows.map(toEntry), next: page.next };
     },
     'timeline.count': async (args) => {

@@ -33,6 +33,8 @@ describe('blindspot CLI', () => {
     const csv = run('timeline', dir, '--op', 'MailItemsAccessed', '--format', 'csv', '--limit', '2').out.trim().split('\r\n');
     expect(csv).toHaveLength(3);
     expect(csv[0]).toMatch(/^id,time,recordType/);
+    const latest = run('timeline', dir, '--newest-first', '--limit', '2', '--format', 'jsonl').out.trim().split('\n').map((l) => JSON.parse(l).time);
+    expect(latest).toEqual(['2026-05-01T10:00:02.000Z', '2026-05-01T10:00:01.000Z']);
     const bundle = join(tmp(), 'b.zip');
     const ex = run('export', dir, bundle);
     expect(ex.code).toBe(0);

@@ -13,7 +13,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('timeline', argv, {
     from: { type: 'string' }, to: { type: 'string' }, user: { type: 'string' }, mailbox: { type: 'string' },
     op: { type: 'string' }, ip: { type: 'string' }, session: { type: 'string' }, q: { type: 'string' },
-    limit: { type: 'string' }, format: { type: 'string' },
+    limit: { type: 'string' }, format: { type: 'string' }, 'newest-first': { type: 'boolean' },
   });
   const dir = positional('timeline', positionals, 0, 'the case folder');
   const format = optionalString(values.format) ?? 'table';
@@ -36,7 +36,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
       ...(values.user ? { user: String(values.user) } : {}), ...(values.mailbox ? { mailbox: String(values.mailbox) } : {}),
       ...(ops ? { operations: ops } : {}), ...(values.ip ? { ip: String(values.ip) } : {}),
       ...(values.session ? { session: String(values.session) } : {}), ...(values.q ? { text: String(values.q) } : {}),
-      ...(limit !== undefined ? { limit } : {}),
+      ...(limit !== undefined ? { limit } : {}), ...(values['newest-first'] ? { newestFirst: true } : {}),
     });
     if (format === 'csv') out.write(csvRow(CSV_COLUMNS));
     if (format === 'table') out.write(tableHeader());

@@ -23,7 +23,8 @@ function fakeClient(n: number, opts: { failDetail?: boolean } = {}) {
     if (name === 'timeline.count') return { ok: true, value: { count: match.length } };
     if (name === 'timeline.query') {
       const after = args['after'] as { id: number } | undefined;
-      const rest = match.filter((r) => !after || r.rowId > after.id);
+      const newestFirst = args['newestFirst'] === true;
+      const rest = (newestFirst ? [...match].reverse() : match).filter((r) => !after || (newestFirst ? r.rowId < after.id : r.rowId > after.id));
       const limit = args['limit'] as number;
       const rows = rest.slice(0, limit);
       return { ok: true, value: { rows, next: rest.length > limit ? { timeMs: rows.at(-1)!.timeMs, id: rows.at(-1)!.rowId } : null } };
@@ -51,6 +52,30 @@ describe('timeline store', () => {
     expect(s.getState().next).toBeNull();
     await s.getState().loadMore(); // at the end: no call
     expect(f.calls.filter((c) => c.name === 'timeline.query').map((c) => c.args['after'])).toEqual([undefined, { timeMs: 10_000, id: 10 }, { timeMs: 20_000, id: 20 }]);
+  });
+
+  it('shows the same events newest first from the first page, keeps them so while paging and filtering, and counts them the same', async () => {
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    await s.getState().apply();
+    f.calls.length = 0;
+    await s.getState().setNewestFirst(true);
+    expect(s.getState().rows.map((r) => r.id).slice(0, 3)).toEqual(['e25', 'e24', 'e23']);
+    expect(s.getState().count).toBe(25);
+    await s.getState().loadMore();
+    await s.getState().loadMore();
+    expect(s.getState().rows.map((r) => r.rowId)).toEqual(Array.from({ length: 25 }, (_, i) => 25 - i));
+    await s.getState().filterBy('user', 'b@contoso.com');
+    expect(s.getState().rows.map((r) => r.id).slice(0, 2)).toEqual(['e24', 'e22']);
+    // The order rides on every page, never on the count (it is not a filter).
+    expect(f.calls.filter((c) => c.name === 'timeline.query').every((c) => c.args['newestFirst'] === true)).toBe(true);
+    expect(f.calls.filter((c) => c.name === 'timeline.count').some((c) => 'newestFirst' in c.args)).toBe(false);
+    // Asking for the order already shown loads nothing.
+    const before = f.calls.length;
+    await s.getState().setNewestFirst(true);
+    expect(f.calls.length).toBe(before);
+    await s.getState().setNewestFirst(false);
+    expect(s.getState().rows[0]!.id).toBe('e2');
   });
 
   it('sends the filters to the workstation (filtering happens in SQL, not here) and refuses bad input before sending', async () => {

@@ -13,6 +13,8 @@ export interface TimelineState {
   draft: FilterDraft;
   draftError: { field: keyof FilterDraft; message: string } | null;
   filters: TimelineFilters;
+  /** The latest events first (the order is not a filter: the count stays the same). */
+  newestFirst: boolean;
   rows: TimelineEntry[];
   next: { timeMs: number; id: number } | null;
   /** True until the first page for the current filters has arrived. */
@@ -30,6 +32,8 @@ export interface TimelineState {
   /** Runs the applied filters again (the case changed); unapplied edits stay in the draft. */
   refresh(): Promise<void>;
   clear(): Promise<void>;
+  /** Shows the same events in the other order, from its first page. */
+  setNewestFirst(newestFirst: boolean): Promise<void>;
   /** Shows only this field's value (e.g. "all events of this user"). */
   filterBy(field: 'user' | 'mailbox' | 'ip' | 'session', value: string): Promise<void>;
   loadMore(): Promise<void>;
@@ -41,12 +45,13 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
   let generation = 0;
   let detailGeneration = 0;
   return createStore<TimelineState>()((set, get) => {
+    const order = () => (get().newestFirst ? { newestFirst: true } : {});
     /** Loads the first page and the count for `filters`; an answer for older filters is dropped. */
     const run = async (filters: TimelineFilters): Promise<void> => {
       const g = ++generation;
       set({ filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: null });
       const [page, count] = await Promise.all([
-        client('timeline.query', { ...filters, limit: pageSize }),
+        client('timeline.query', { ...filters, ...order(), limit: pageSize }),
         client('timeline.count', filters),
       ]);
       if (g !== generation) return;
@@ -69,6 +74,7 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
       draft: EMPTY_DRAFT,
       draftError: null,
       filters: {},
+      newestFirst: false,
       rows: [],
       next: null,
       loading: false,
@@ -104,6 +110,12 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         await get().apply();
       },
 
+      async setNewestFirst(newestFirst) {
+        if (newestFirst === get().newestFirst) return;
+        set({ newestFirst });
+        await run(get().filters);
+      },
+
       async filterBy(field, value) {
         set({ draft: { ...get().draft, [field]: value } });
         await get().apply();
@@ -114,7 +126,7 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         if (!s.next || s.loading || s.loadingMore) return;
         const g = generation;
         set({ loadingMore: true });
-        const page = await client('timeline.query', { ...s.filters, after: s.next, limit: pageSize });
+        const page = await client('timeline.query', { ...s.filters, ...order(), after: s.next, limit: pageSize });
         if (g !== generation) return;
         if (!page.ok) {
           set({ loadingMore: false, error: page.error.message });

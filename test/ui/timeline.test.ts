@@ -129,6 +129,35 @@ describe('timeline UI in Chromium', () => {
     expect([...times].sort()).toEqual(times);
   });
 
+  it('shows the newest events first from the time column\'s header, with the same count, and back', async () => {
+    const sort = page.getByTestId('sort-time');
+    const header = page.getByRole('columnheader', { name: /Time \(UTC\)/ });
+    const firstTime = () => page.getByTestId('timeline-row').first().locator('.col-time').innerText();
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    // Far down the list first: the other order is read from its top, not from where this one was.
+    await page.getByTestId('timeline-scroll').evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await expect.poll(async () => page.getByTestId('timeline-scroll').evaluate((el) => el.scrollTop)).toBeGreaterThan(10_000);
+    await sort.click();
+    await expect.poll(firstTime).toBe(new Date(dbCount('SELECT max(time_ms) FROM events')).toISOString());
+    expect(await page.getByTestId('timeline-scroll').evaluate((el) => el.scrollTop)).toBe(0);
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
+    expect(await sort.innerText()).toMatch(/newest first/);
+    expect(await text('match-count')).toBe(en(GENERATED + TARGET_RECORDS));
+    // A filter keeps the order; its pages come newest first too.
+    await filterUser(TARGET, String(TARGET_RECORDS));
+    expect(await page.locator('[data-testid=timeline-row]').first().getAttribute('data-event-id')).toBe(`target-${TARGET_RECORDS - 1}`);
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await expect.poll(() => text('match-count')).toBe(en(GENERATED + TARGET_RECORDS));
+    const scroller = page.getByTestId('timeline-scroll');
+    await scroller.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await expect.poll(async () => Number((await text('loaded-count')).replace(/,/g, ''))).toBeGreaterThan(500);
+    const times = await page.locator('[data-testid=timeline-row] .col-time').allInnerTexts();
+    expect([...times].sort().reverse()).toEqual(times);
+    await sort.click();
+    await expect.poll(firstTime).toBe(new Date(dbCount('SELECT min(time_ms) FROM events')).toISOString());
+    expect(await header.getAttribute('aria-sort')).toBe('ascending');
+  });
+
   it('narrows the rows with a filter run in SQL; the count shown matches the database', async () => {
     // Each field says how it matches: the user field whole values only, the text field the start of words.
     expect(await page.locator('input[name=user]').getAttribute('aria-description')).toMatch(/^Matches the whole value, in any letter case; to find part of a name or address, use Text/);

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useRef } from 'react';
 import type { KeyboardEvent } from 'react';
 import type { TimelineEntry } from '../../../core/api.ts';
 import { Notice } from '../../components/Notice.tsx';
@@ -54,6 +54,8 @@ export function TimelineGrid() {
   const loadMore = useTimeline((s) => s.loadMore);
   const apply = useTimeline((s) => s.apply);
   const clear = useTimeline((s) => s.clear);
+  const newestFirst = useTimeline((s) => s.newestFirst);
+  const setNewestFirst = useTimeline((s) => s.setNewestFirst);
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
@@ -71,6 +73,14 @@ export function TimelineGrid() {
   useEffect(() => {
     if (next && !loading && !loadingMore && lastVisible >= rows.length - PREFETCH_ROWS) void loadMore();
   }, [lastVisible, rows.length, next, loading, loadingMore, loadMore]);
+
+  // A list of rows replaces a notice only when the filters or the order were run again (run() empties the
+  // rows first): the new list is read from its top. The virtualizer would otherwise put the new scroll box
+  // back at the offset the old one had reached.
+  const showingRows = rows.length > 0;
+  useLayoutEffect(() => {
+    if (showingRows) virtualizer.scrollToOffset(0);
+  }, [showingRows, virtualizer]);
 
   useEffect(() => {
     if (selectedIndex >= 0) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
@@ -102,7 +112,17 @@ export function TimelineGrid() {
 
   const head = (
     <div className="grid-row grid-head" role="row" aria-rowindex={1}>
-      {COLUMNS.map((c) => <div key={c.key} role="columnheader" className={`cell col-${c.key}`}>{c.label}</div>)}
+      {COLUMNS.map((c) => c.key === 'time' ? (
+        // The one order the timeline pages in (keyset on time): the time column's header switches it.
+        <div key={c.key} role="columnheader" className={`cell col-${c.key}`} aria-sort={newestFirst ? 'descending' : 'ascending'}>
+          <button
+            type="button" className="sort" data-testid="sort-time" onClick={() => void setNewestFirst(!newestFirst)}
+            title={newestFirst ? 'Newest first: click for oldest first' : 'Oldest first: click for newest first'}
+          >
+            {c.label} <span aria-hidden="true">{newestFirst ? '▼' : '▲'}</span><span className="sort-order">{newestFirst ? 'newest first' : 'oldest first'}</span>
+          </button>
+        </div>
+      ) : <div key={c.key} role="columnheader" className={`cell col-${c.key}`}>{c.label}</div>)}
     </div>
   );
 
@@ -110,9 +130,11 @@ export function TimelineGrid() {
     <section className="timeline" aria-label="Timeline">
       <StatusLine />
       {error && rows.length > 0 ? <Notice kind="error" action={{ label: 'Retry', onClick: () => void loadMore() }}>{error}</Notice> : null}
-      <div className="grid" role="grid" aria-rowcount={rows.length + 1} aria-label="Events in time order" data-testid="timeline-grid">
-        {body ? <>{head}{body}</> : (
+      <div className="grid" role="grid" aria-rowcount={rows.length + 1} aria-label={newestFirst ? 'Events, newest first' : 'Events in time order'} data-testid="timeline-grid">
+        {/* Keyed, so that a notice and the rows never share an element (the head would inherit the scroll box). */}
+        {body ? <Fragment key="notice">{head}{body}</Fragment> : (
           <div
+            key="rows"
             ref={scrollRef}
             className="grid-body"
             tabIndex={0}
