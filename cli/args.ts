@@ -1,4 +1,5 @@
 // Small helpers over node:util parseArgs so every command reports bad flags the same way.
+import { ipMatchValues } from '../core/ip.ts';
 import { parseIsoUtc } from '../core/time.ts';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -40,6 +41,14 @@ export function parseIsoArg(cmd: string, flag: string, v: unknown): number | und
   const ms = parseIsoUtc(s);
   if (ms === null) throw new UsageError(`${cmd}: ${flag} ${s} is not an ISO 8601 date or date-time.`, 'Example: 2026-05-01 or 2026-05-01T12:00:00Z (UTC unless a zone is given).');
   return ms;
+}
+
+/** A client IP filter: refused unless it is an address (records without one are never matched). */
+export function parseIpArg(cmd: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (ipMatchValues(s) === null) throw new UsageError(`${cmd}: --ip ${JSON.stringify(s)} is not an IP address.`, 'Give an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::4e (a port or brackets are allowed).');
+  return s;
 }
 
 export function parseIntArg(cmd: string, flag: string, v: unknown, min = 0): number | undefined {

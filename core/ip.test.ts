@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isIPv4, normaliseIp } from './ip.ts';
+import { ipMatchValues, isIPv4, normaliseIp } from './ip.ts';
 
 describe('normaliseIp', () => {
   it.each([
@@ -10,13 +10,29 @@ describe('normaliseIp', () => {
     ['[2001:DB8::1]', '2001:db8::1'],
     ['2603:10b6:5:127::10', '2603:10b6:5:127::10'],
     ['::1', '::1'],
-    ['::ffff:192.0.2.1', '::ffff:192.0.2.1'],
+    ['2001:DB8:107:0:0:0:0:4E', '2001:db8:107::4e'],
+    ['[2001:0db8:0107::004e]:443', '2001:db8:107::4e'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], // the first of two equal runs
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], // one zero group stays
+    ['0:0:0:0:0:0:0:0', '::'],
+    ['fe80::1:0:0', 'fe80::1:0:0'],
+    ['::ffff:192.0.2.1', '192.0.2.1'], // IPv4-mapped: the IPv4 client
+    ['::FFFF:c000:0201', '192.0.2.1'],
+    ['64:ff9b::192.0.2.1', '64:ff9b::c000:201'],
   ])('%j → %j', (input, out) => {
     expect(normaliseIp(input)).toBe(out);
   });
 
   it.each([['sanitized'], ['Not Available'], [''], ['256.1.1.1'], ['1.2.3'], ['1.2.3.4:port'], ['[zz::1]:1'], [null], [42]])('%j → null', (input) => {
     expect(normaliseIp(input)).toBeNull();
+  });
+
+  it('gives the stored forms a typed address matches: normalised, and as older imports stored it', () => {
+    expect(ipMatchValues('203.0.113.66:443')).toEqual(['203.0.113.66']);
+    expect(ipMatchValues('2001:DB8:107:0:0:0:0:4E')).toEqual(['2001:db8:107::4e', '2001:db8:107:0:0:0:0:4e']);
+    expect(ipMatchValues('2001:db8::1')).toEqual(['2001:db8::1']);
+    expect(ipMatchValues('::ffff:192.0.2.1')).toEqual(['192.0.2.1', '::ffff:192.0.2.1']);
+    expect(ipMatchValues('megan')).toBeNull();
   });
 
   it('isIPv4 refuses leading zeros and empty parts', () => {

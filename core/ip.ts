@@ -1,7 +1,10 @@
 // Client IP normalisation. Audit records write the client address as `1.2.3.4`, `1.2.3.4:5678`,
 // `[2001:db8::1]:443`, `2001:db8::1`, sometimes with spaces, sometimes as a placeholder (`Not Available`,
-// `sanitized`). The normalised form drops the port and brackets and keeps IPv6 (lower-cased so equal
-// addresses compare equal). A value that is not an address yields null; the record keeps the original.
+// `sanitized`). The normalised form drops the port and brackets and writes an IPv6 address in its one
+// canonical text form (RFC 5952: lower case, no leading zeros, the longest run of zero groups as `::`), so
+// that `2001:DB8:0:0::4E` and `2001:db8::4e`, written by different sources for the same client, compare
+// equal; an IPv4-mapped address (`::ffff:192.0.2.1`) is the IPv4 client it carries. A value that is not
+// an address yields null; the record keeps the original.
 import { z } from 'zod';
 
 // IPv6 grammar is intricate (compression, embedded IPv4): use zod's validator rather than a home-made regex.
@@ -35,8 +38,52 @@ export function isIPv6(s: string): boolean {
   return s.includes(':') && ipv6.safeParse(s).success;
 }
 
-/** Normalises a client address; null when the value is absent or not an IP address. */
-export function normaliseIp(value: unknown): string | null {
+/**
+ * The RFC 5952 text of a valid IPv6 address (checked by the caller), or the IPv4 address it maps.
+ * Written by hand: the rule is short, and Node's own parsers (net.SocketAddress, URL) are far slower
+ * per call on the import's hot path.
+ */
+function canonicalIPv6(s: string): string {
+  const groups: number[] = [];
+  const parse = (part: string): void => {
+    if (part === '') return;
+    for (const g of part.split(':')) {
+      if (g.includes('.')) {
+        const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number];
+        groups.push((a << 8) | b, (c << 8) | d);
+      } else {
+        groups.push(parseInt(g, 16));
+      }
+    }
+  };
+  const gap = s.indexOf('::');
+  if (gap < 0) {
+    parse(s);
+  } else {
+    parse(s.slice(0, gap));
+    const head = groups.length;
+    parse(s.slice(gap + 2));
+    groups.splice(head, 0, ...new Array<number>(8 - groups.length).fill(0));
+  }
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`;
+  }
+  // The longest run of two or more zero groups (the first of equals) becomes '::'.
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
+  return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+}
+
+/** The address in a value (brackets, port and spaces removed) as written, or null when there is none. */
+function addressOf(value: unknown): { text: string; v6: boolean } | null {
   if (typeof value !== 'string') return null;
   let s = value.trim();
   if (s.length === 0) return null;
@@ -44,15 +91,32 @@ export function normaliseIp(value: unknown): string | null {
     const close = s.indexOf(']');
     if (close < 0) return null;
     s = s.slice(1, close);
-    return isIPv6(s) ? s.toLowerCase() : null;
+    return isIPv6(s) ? { text: s, v6: true } : null;
   }
   const firstColon = s.indexOf(':');
-  if (firstColon < 0) return isIPv4(s) ? s : null;
+  if (firstColon < 0) return isIPv4(s) ? { text: s, v6: false } : null;
   if (s.indexOf(':', firstColon + 1) < 0) {
     // exactly one colon: IPv4 with a port
     const host = s.slice(0, firstColon);
     const port = s.slice(firstColon + 1);
-    return isIPv4(host) && /^\d{1,5}$/.test(port) ? host : null;
+    return isIPv4(host) && /^\d{1,5}$/.test(port) ? { text: host, v6: false } : null;
   }
-  return isIPv6(s) ? s.toLowerCase() : null;
+  return isIPv6(s) ? { text: s, v6: true } : null;
+}
+
+/** Normalises a client address; null when the value is absent or not an IP address. */
+export function normaliseIp(value: unknown): string | null {
+  const a = addressOf(value);
+  return a === null ? null : a.v6 ? canonicalIPv6(a.text) : a.text;
+}
+
+/**
+ * The stored forms an address typed by a person can match: its normalised form, and the form cases
+ * imported before IPv6 addresses were canonicalised hold (lower case as written); null when the text is
+ * not an IP address.
+ */
+export function ipMatchValues(typed: string): string[] | null {
+  const a = addressOf(typed);
+  if (a === null) return null;
+  return a.v6 ? [...new Set([canonicalIPv6(a.text), a.text.toLowerCase()])] : [a.text];
 }

@@ -12,6 +12,7 @@ import { detectThrottle, THROTTLE_LIMIT } from '../core/analysis/coverage.ts';
 import type { InferredThrottle, ThrottleMarker } from '../core/analysis/coverage.ts';
 import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
+import { ipFilterValues, sessionMatchValues } from '../core/match.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
 import type { RawChangeRow } from '../core/analysis/records.ts';
 import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity } from '../core/analysis/types.ts';
@@ -217,8 +218,10 @@ export interface ExposureQuery {
 function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
   const parts = ["ai.operation = 'MailItemsAccessed'", 'ai.mailbox = ?', 'ai.time_ms >= ?', 'ai.time_ms < ?'];
   const args: unknown[] = [q.mailbox, q.fromMs, q.toMs];
-  if (q.session) { parts.push('ai.session_id = ?'); args.push(q.session); }
-  if (q.ip) { parts.push('ai.client_ip = ?'); args.push(q.ip); }
+  // Read from the exposure index's own columns, so a list of forms costs no more than one.
+  const anyOf = (column: string, values: string[]) => { parts.push(`${column} IN (${values.map(() => '?').join(', ')})`); args.push(...values); };
+  if (q.session) anyOf('ai.session_id', sessionMatchValues(q.session));
+  if (q.ip) anyOf('ai.client_ip', ipFilterValues(q.ip));
   if (q.app) {
     parts.push('EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND (e.app_id = ? OR e.client_app_id = ?))');
     args.push(q.app, q.app);

@@ -103,6 +103,31 @@ describe('timeline keyset paging', () => {
     expect(p2.rows[0]!.rowId).toBeLessThan(p1.rows[1]!.rowId);
   });
 
+  it('finds an IP however it is typed (port, brackets, IPv6 letter case and zero groups) and a session id in either letter case', () => {
+    const db = openMemory();
+    seed(db);
+    const w = new EventWriter(db, 1, 1);
+    for (const [i, ip] of ['[2001:DB8:107:0:0:0:0:4E]:443', '2001:db8:107::4e'].entries()) {
+      const rec = mailItemsAccessed(100 + i, { user: 'v6@contoso.com' });
+      rec['ClientIPAddress'] = ip;
+      w.write(normaliseRecord(rec), { line: 100 + i });
+    }
+    const ids = (q: Omit<TimelineQuery, 'limit'>) => [...timeline(db, q)].map((r) => r.id);
+    const v6 = ids({ ip: '2001:db8:107::4e' });
+    expect(v6).toHaveLength(2);
+    for (const typed of ['2001:DB8:107:0:0:0:0:4E', '[2001:db8:107::4e]:443', ' 2001:0db8:0107::004e ']) expect(ids({ ip: typed }), typed).toEqual(v6);
+    expect(timelineCount(db, { ip: '2001:DB8:107:0:0:0:0:4E' })).toBe(2);
+    const v4 = ids({ ip: '198.51.100.9' });
+    expect(v4.length).toBeGreaterThan(0);
+    expect(ids({ ip: '198.51.100.9:50123' })).toEqual(v4);
+    const session = 'e01c84f0-0000-439e-87bc-5ee52fdf90d4';
+    expect(ids({ session: session.toUpperCase() })).toEqual(ids({ session }));
+    expect(ids({ session }).length).toBeGreaterThan(0);
+    // The page query still seeks one stored form on its index, in order, with no sort.
+    const page = timelinePage(db, { session: session.toUpperCase(), limit: 5 });
+    expect(page.rows.map((r) => r.id)).toEqual(ids({ session }).slice(0, 5));
+  });
+
   it('returns next: null on the last page and an empty page after the end', () => {
     const db = openMemory();
     seed(db);
@@ -137,9 +162,10 @@ describe('timeline keyset paging', () => {
     expect(plan({ limit: 10, after, operations: ['Send'] })).toMatch(/SEARCH e USING INDEX events_op_time \(operation=\? AND time_ms>\?\)/);
     expect(plan({ limit: 10, after, fromMs: 0, toMs: 9 })).toMatch(/USING INDEX events_time/);
     expect(plan({ limit: 10, after, ip: 'x' })).toMatch(/USING INDEX events_ip/);
-    expect(plan({ limit: 10, after, session: 'x' })).toMatch(/USING INDEX events_session/);
+    expect(plan({ limit: 10, after, session: 'x', sessionForms: ['x'] })).toMatch(/USING INDEX events_session/);
     // Newest first walks the same indexes backwards: a seek, and still no sort.
-    for (const q of [{}, { user: 'x' }, { mailbox: 'x' }, { operations: ['Send'] }, { ip: 'x' }, { session: 'x' }]) {
+    // (an IP or session filter is planned with the one stored form the case holds: withNames)
+    for (const q of [{}, { user: 'x' }, { mailbox: 'x' }, { operations: ['Send'] }, { ip: 'x' }, { session: 'x', sessionForms: ['x'] }]) {
       const p = plan({ limit: 10, after, newestFirst: true, ...q });
       expect(p, JSON.stringify(q)).toMatch(/SEARCH e USING INDEX events_\w+ \((\w+=\? AND )?time_ms<\?\)/);
       expect(p, JSON.stringify(q)).not.toMatch(/TEMP B-TREE/);

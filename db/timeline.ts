@@ -4,6 +4,7 @@
 // or go missing while the user scrolls. Every value is a bound parameter.
 import { EVENT_COPIES_SHOWN } from '../core/api.ts';
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
+import { ipFilterValues, sessionMatchValues } from '../core/match.ts';
 import { ftsQuery } from '../core/search.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
@@ -27,6 +28,9 @@ export interface TimelineQuery {
    * an inbox rule `alex\Rule`), and those records belong on the mailbox's timeline too.
    */
   mailboxNames?: string[];
+  /** The forms of `ip` and `session` the case holds (withNames), so that each filter stays one equality on its index. */
+  ipForms?: string[];
+  sessionForms?: string[];
 }
 
 export interface PageQuery extends Omit<TimelineQuery, 'limit'> {
@@ -52,6 +56,12 @@ function messageIdOf(text: string): string | null {
   return m ? `<${m[1]!}>` : null;
 }
 
+/** `column = ?` for one value (an ordered index seek), `column IN (…)` for several. */
+function equalsAny(where: string[], params: unknown[], column: string, values: string[]): void {
+  where.push(values.length === 1 ? `${column} = ?` : `${column} IN (${values.map(() => '?').join(', ')})`);
+  params.push(...values);
+}
+
 /** The WHERE fragments for the UI's filters, built from fixed strings; values go to params. */
 export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]; params: unknown[] } {
   const where: string[] = [];
@@ -75,8 +85,8 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
     where.push(`e.operation IN (${q.operations.map(() => '?').join(', ')})`);
     params.push(...q.operations);
   }
-  if (q.ip) { where.push('e.client_ip = ?'); params.push(q.ip); }
-  if (q.session) { where.push('e.session_id = ?'); params.push(q.session); }
+  if (q.ip) equalsAny(where, params, 'e.client_ip', q.ipForms ?? ipFilterValues(q.ip));
+  if (q.session) equalsAny(where, params, 'e.session_id', q.sessionForms ?? sessionMatchValues(q.session));
   if (q.text) {
     const fts = ftsQuery(q.text);
     // Text of only spaces matches everything, as it does on the command line.
@@ -134,8 +144,23 @@ export function mailboxNames(db: ReadableDB, mailbox: string): string[] {
   return [...names];
 }
 
+/**
+ * Of the forms a typed value can be stored in, those the case holds (one, in practice; the first form when
+ * none), found with one index probe each.
+ */
+function storedForms(db: ReadableDB, column: 'client_ip' | 'session_id', forms: string[]): string[] {
+  if (forms.length === 1) return forms;
+  const held = db.prepare(`SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM events WHERE ${column} = value)`).pluck().all(JSON.stringify(forms)) as string[];
+  return held.length > 0 ? held : [forms[0]!];
+}
+
+/** The query with what the case knows of its values: the mailbox's other names, the stored forms of the IP and session. */
 function withNames<Q extends Omit<TimelineQuery, 'limit'>>(db: ReadableDB, q: Q): Q {
-  return q.mailbox && q.mailboxNames === undefined ? { ...q, mailboxNames: mailboxNames(db, q.mailbox) } : q;
+  const r = { ...q };
+  if (q.mailbox && q.mailboxNames === undefined) r.mailboxNames = mailboxNames(db, q.mailbox);
+  if (q.ip && q.ipForms === undefined) r.ipForms = storedForms(db, 'client_ip', ipFilterValues(q.ip));
+  if (q.session && q.sessionForms === undefined) r.sessionForms = storedForms(db, 'session_id', sessionMatchValues(q.session));
+  return r;
 }
 
 /** Streams the matching rows (constant memory, whatever the case size). */

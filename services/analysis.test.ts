@@ -171,6 +171,9 @@ describe('exposure', () => {
     expect(result.blindWindows.map((w) => [w.mailbox, w.kind])).toEqual([[MEG, 'throttled'], [PATTI, 'bypass']]);
     const rows = parse(exposureToCsv(result, items), { columns: true }) as Record<string, string>[];
     expect(rows.map((r) => r['record'])).toEqual(['message', 'message', 'message', 'synced-folder', 'blind-window', 'blind-window']);
+    // The same scope typed as a person may type it: a port on the IP, the session in capitals.
+    expect(exposure(dir, { now: NOW, mailbox: 'megan.bowen', ip: '203.0.113.66:443' }).result.items).toEqual({ count: 3, accessRecords: 4 });
+    expect(exposure(dir, { now: NOW, mailbox: 'megan.bowen', session: 'EVIL-1' }).result.items).toEqual({ count: 3, accessRecords: 4 });
   });
 
   it('a time scope before the throttling has no throttled window', () => {

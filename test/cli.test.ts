@@ -107,6 +107,12 @@ describe('blindspot CLI', () => {
     expect(extraCase.code).toBe(2);
     expect(existsSync(x1)).toBe(false);
     expect(extraCase.err).toContain('case create: unexpected argument');
+    // An IP filter that is no address would match nothing, silently: refused.
+    for (const cmd of [['timeline', dir], ['exposure', dir, '--mailbox', 'eve@contoso.com']]) {
+      const notIp = run(...cmd, '--ip', 'megan');
+      expect(notIp.code, cmd[0]).toBe(2);
+      expect(notIp.err, cmd[0]).toContain(`${cmd[0]}: --ip "megan" is not an IP address`);
+    }
     const huge = run('timeline', dir, '--limit', '99999999999999999999');
     expect(huge.code).toBe(2);
     expect(huge.err).toContain('--limit must be a whole number from 1 to');

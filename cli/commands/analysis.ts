@@ -9,7 +9,7 @@ import type { BlindWindow, Severity } from '../../core/analysis/types.ts';
 import { exposureCsvLines } from '../../core/analysis/exposure.ts';
 import { exposure, exposureItems, findings, gaps, sessions } from '../../services/analysis.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
-import { optionalString, parse, parseIsoArg, positional, requireString } from '../args.ts';
+import { optionalString, parse, parseIpArg, parseIsoArg, positional, requireString } from '../args.ts';
 import { writeOut } from '../output.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -92,6 +92,7 @@ export async function exposureCommand(argv: string[]): Promise<number> {
   if (values.json && values.csv) throw new UsageError('exposure: choose --json or --csv, not both.');
   const from = iso(parseIsoArg('exposure', '--from', values.from));
   const to = iso(parseIsoArg('exposure', '--to', values.to));
+  const ip = parseIpArg('exposure', values.ip);
   const refuseExisting = (file: string) => new UsageError(`exposure --out ${file}: that file already exists.`, 'Name a new file: Blindspot never overwrites one.');
   if (values.out && existsSync(String(values.out))) throw refuseExisting(String(values.out));
   // Checked before the analysis runs (and is logged), not after it.
@@ -100,7 +101,7 @@ export async function exposureCommand(argv: string[]): Promise<number> {
   }
   const { runId, result } = exposure(dir, {
     now: new Date(), ...range('exposure', values), ...serviceAccounts(values), mailbox: requireString('exposure', values.mailbox, '--mailbox'),
-    ...(values.session ? { session: String(values.session) } : {}), ...(values.ip ? { ip: String(values.ip) } : {}),
+    ...(values.session ? { session: String(values.session) } : {}), ...(ip ? { ip } : {}),
     ...(values.app ? { app: String(values.app) } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}),
   });
   // The messages can number a million: they are streamed from the stored run, never held whole.

@@ -4,7 +4,7 @@ import type { PageRow } from '../../db/timeline.ts';
 import { timeline } from '../../db/timeline.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
-import { optionalString, parse, parseIntArg, parseIsoArg, positional } from '../args.ts';
+import { optionalString, parse, parseIntArg, parseIpArg, parseIsoArg, positional } from '../args.ts';
 import { writeOut } from '../output.ts';
 
 const CSV_COLUMNS = ['id', 'time', 'recordType', 'recordTypeName', 'operation', 'workload', 'user', 'mailbox', 'clientIp', 'sessionId', 'appId', 'resultStatus', 'evidenceSha256', 'evidenceLine', 'evidenceElement'];
@@ -22,6 +22,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
   const toMs = parseIsoArg('timeline', '--to', values.to);
   if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw new UsageError('timeline: --from must be before --to.');
   const limit = parseIntArg('timeline', '--limit', values.limit, 1);
+  const ip = parseIpArg('timeline', values.ip);
   const ops = optionalString(values.op)?.split(',').map((s) => s.trim()).filter(Boolean);
   const q = optionalString(values.q);
   if (q !== undefined && q.trim() !== '' && !hasSearchWords(q)) {
@@ -34,7 +35,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
     const rows = timeline(c.db, {
       ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}),
       ...(values.user ? { user: String(values.user) } : {}), ...(values.mailbox ? { mailbox: String(values.mailbox) } : {}),
-      ...(ops ? { operations: ops } : {}), ...(values.ip ? { ip: String(values.ip) } : {}),
+      ...(ops ? { operations: ops } : {}), ...(ip ? { ip } : {}),
       ...(values.session ? { session: String(values.session) } : {}), ...(values.q ? { text: String(values.q) } : {}),
       ...(limit !== undefined ? { limit } : {}), ...(values['newest-first'] ? { newestFirst: true } : {}),
     });

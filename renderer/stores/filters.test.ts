@@ -34,5 +34,7 @@ describe('filter bar input', () => {
     expect(draftToFilters({ ...EMPTY_DRAFT, to: '2026-02-31' })).toMatchObject({ ok: false, field: 'to' });
     expect(draftToFilters({ ...EMPTY_DRAFT, from: '2026-05-02', to: '2026-05-01' })).toMatchObject({ ok: false, field: 'to', message: '"To" must be after "From".' });
     expect(draftToFilters({ ...EMPTY_DRAFT, operations: Array.from({ length: 51 }, (_, i) => `Op${i}`).join(',') })).toMatchObject({ ok: false, field: 'operations' });
+    expect(draftToFilters({ ...EMPTY_DRAFT, ip: 'megan' })).toMatchObject({ ok: false, field: 'ip', message: expect.stringMatching(/is not an IP address/) });
+    expect(draftToFilters({ ...EMPTY_DRAFT, ip: ' [2001:DB8::4E]:443 ' })).toEqual({ ok: true, filters: { ip: '[2001:DB8::4E]:443' } });
   });
 });
