@@ -219,6 +219,16 @@ describe('sessions', () => {
     expect(got[0]!.signIns.map((s) => s.recordId)).toEqual([signin.recordId]);
     // s2 began 3 hours after the 198.51.100.7 sign-in (within 12 h); the sign-in two days earlier is too old.
     expect(got[1]!.signIns.map((s) => s.recordId)).toEqual([second.recordId]);
+    expect(got.flatMap((g) => g.signIns.map((s) => s.when))).toEqual(['before', 'before']);
+  });
+
+  it('says which sign-ins came only after a group had begun (they cannot have begun it)', () => {
+    const early = insert({ timeMs: T0 - H, operation: 'UserLoggedIn', userId: MEG, mailbox: null, ip: '203.0.113.9', recordType: 15, workload: 'AzureActiveDirectory' });
+    const late = insert({ timeMs: T0 + 30 * 60_000, operation: 'UserLoggedIn', userId: MEG, mailbox: null, ip: '203.0.113.9', recordType: 15, workload: 'AzureActiveDirectory' });
+    mia(T0, MEG, { session: 's1', ip: '203.0.113.9', appId: 'a', clientInfo: 'c' });
+    mia(T0 + H, MEG, { session: 's1', ip: '203.0.113.9', appId: 'a', clientInfo: 'c' });
+    const [g] = querySessions(db, MEG);
+    expect(g!.signIns.map((s) => [s.recordId, s.when])).toEqual([[early.recordId, 'before'], [late.recordId, 'during']]);
   });
 });
 

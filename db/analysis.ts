@@ -311,6 +311,11 @@ export interface SignInRef {
   operation: string;
   ip: string | null;
   resultStatus: string | null;
+  /**
+   * Before the group's first event (it may have begun the group), or during it (at or after its first
+   * event: a sign-in made while the group was already acting cannot have begun it).
+   */
+  when: 'before' | 'during';
 }
 
 export interface SessionGroup {
@@ -349,7 +354,10 @@ export function querySessions(db: ReadableDB, mailbox: string): SessionGroup[] {
       sessionId: r.sessionId, ip: r.ip, appId: r.appId, clientInfo: r.clientInfo,
       firstSeen: new Date(r.firstMs).toISOString(), lastSeen: new Date(r.lastMs).toISOString(), events: r.n,
       operations: jsonList(r.ops), workloads: jsonList(r.workloads),
-      signIns: matched.map((s) => ({ recordId: s.recordId, time: new Date(s.timeMs).toISOString(), operation: s.operation, ip: s.ip, resultStatus: s.resultStatus })),
+      signIns: matched.map((s) => ({
+        recordId: s.recordId, time: new Date(s.timeMs).toISOString(), operation: s.operation, ip: s.ip, resultStatus: s.resultStatus,
+        when: s.timeMs < r.firstMs ? 'before' : 'during',
+      })),
     });
   }
   return out;

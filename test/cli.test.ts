@@ -44,6 +44,22 @@ describe('blindspot CLI', () => {
     expect(v.out).toMatch(/^INTACT/m);
   });
 
+  it('lists each session with the sign-ins from its IP, saying which came before it and which only during it', () => {
+    const dir = join(tmp(), 'case');
+    const file = join(tmp(), 'ual.jsonl');
+    const signIn = (time: string, id: string) => ({
+      CreationTime: time, Id: id, Operation: 'UserLoggedIn', RecordType: 15, ResultStatus: 'Success', UserId: 'alex@contoso.com', UserKey: 'k', UserType: 0,
+      Workload: 'AzureActiveDirectory', ClientIP: '203.0.113.154', OrganizationId: 'o', Version: 1,
+    });
+    writeFileSync(file, jsonl([signIn('2026-05-01T09:30:00', 'si-before'), ...[0, 1, 2].map((i) => mailItemsAccessed(i * 600)), signIn('2026-05-01T10:05:00', 'si-during')]));
+    expect(run('case', 'create', dir, '--name', 'S', '--examiner', 'E').code).toBe(0);
+    expect(run('import', dir, file).code).toBe(0);
+    const out = run('sessions', dir, '--mailbox', 'alex@contoso.com').out;
+    expect(out).toContain('signed in before it (may have begun it): 2026-05-01T09:30:00.000Z UserLoggedIn from 203.0.113.154 (Success)  record si-before');
+    expect(out).toContain('signed in during it (cannot have begun it): 2026-05-01T10:05:00.000Z UserLoggedIn from 203.0.113.154 (Success)  record si-during');
+    expect(out).not.toContain('began with');
+  });
+
   it('compacts a case: the space freed inside the database goes back to the disk, events and their item order unchanged, logged, verify intact', () => {
     const dir = join(tmp(), 'case');
     const file = join(tmp(), 'ual.jsonl');

@@ -151,7 +151,10 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   process.stdout.write(`Sessions touching ${result.mailbox}: ${result.sessions.length}\n`);
   for (const s of result.sessions) {
     process.stdout.write(`\n${s.firstSeen} → ${s.lastSeen}  session ${s.sessionId ?? '-'}  ip ${s.ip ?? '-'}  app ${s.appId ?? '-'}\n  ${s.clientInfo ?? ''}\n  ${s.events} events: ${s.operations.join(', ')}\n`);
-    for (const si of s.signIns) process.stdout.write(`  began with sign-in ${JSON.stringify(si)}\n`);
+    for (const si of s.signIns) {
+      const how = si.when === 'before' ? 'signed in before it (may have begun it)' : 'signed in during it (cannot have begun it)';
+      process.stdout.write(`  ${how}: ${si.time} ${si.operation} from ${si.ip ?? '-'}${si.resultStatus ? ` (${si.resultStatus})` : ''}  record ${si.recordId}\n`);
+    }
   }
   return EXIT.ok;
 }
