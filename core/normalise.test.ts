@@ -68,6 +68,15 @@ describe('normaliseRecord', () => {
     expect(ev.searchText).toContain('AuditEnabled False');
   });
 
+  it('indexes the command-line parameters of Security & Compliance cmdlets for search', () => {
+    const ev = normaliseRecord({
+      CreationTime: '2026-12-01T02:30:00', Id: 'sc', RecordType: 18, Operation: 'New-ComplianceSearchAction', Workload: 'SecurityComplianceCenter',
+      ObjectId: 'q4_Export', Parameters: '-SearchName "q4" -Export -Format FxStream -ExchangeArchiveFormat PerUserPst',
+    });
+    expect(ev.searchText).toContain('-Format FxStream');
+    expect(ev.searchText).toContain('PerUserPst');
+  });
+
   it('takes the admin cmdlet target from ObjectId when there is no Identity parameter', () => {
     const ev = normaliseRecord({ CreationTime: '2024-01-01T00:00:00', Id: 'd', RecordType: 1, Operation: 'New-InboxRule', ObjectId: 'alex\\rule', Parameters: [{ Name: 'Name', Value: 'r' }] });
     expect(ev.mailbox).toBe('alex\\rule');

@@ -257,6 +257,9 @@ function searchText(rec: Obj, get: Getter, items: AccessItem[], params: unknown,
   if (Array.isArray(affected)) for (const a of affected) bag.add(get(a, 'Subject'));
   if (Array.isArray(params)) {
     for (const p of params) { bag.add(get(p, 'Name')); bag.add(get(p, 'Value')); }
+  } else if (typeof params === 'string') {
+    // Security & Compliance cmdlets (RecordType 18) write their parameters as one command-line string.
+    bag.add(params);
   }
   if (Array.isArray(opProps)) {
     for (const p of opProps) {
