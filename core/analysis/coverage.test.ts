@@ -363,6 +363,42 @@ describe('identity and classification in the result', () => {
     expect(windowsOf(res, 'bypass', 'ghost')).toHaveLength(1);
   });
 
+  // Without a Get-Mailbox export, an admin record's bare alias (Set-MailboxAuditBypassAssociation
+  // -Identity adm.patti; the record's mailbox column then holds the alias too) is the one UPN of the case
+  // with that local part, and the window says it was matched by name only.
+  const act = (mailbox: string) => ({ mailbox, count: 5, firstMs: T0, lastMs: END, daily: new Map<number, number>(), mailItemsAccessed: 0 });
+  const patti = 'adm.patti@contoso.onmicrosoft.com';
+  const noInventory = (mailboxes: string[]) => {
+    const input = emptyInput(T0, END);
+    // The bare name sorts (and arrives from the activity query) before the UPN.
+    input.activity = mailboxes.map(act);
+    input.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + D, [['Identity', 'adm.patti'], ['AuditBypassEnabled', 'True']]));
+    input.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 2 * D, [['Identity', 'ADM.PATTI'], ['AuditBypassEnabled', 'False']]));
+    return computeCoverage(input);
+  };
+
+  it('without an inventory, a bare alias resolves to the single UPN with that local part, and the window says how', () => {
+    const res = noInventory(['adm.patti', patti]);
+    expect(res.mailboxes.map((m) => m.mailbox)).toEqual([patti]);
+    const [w] = windowsOf(res, 'bypass', patti);
+    expect(span(w!)).toEqual([iso(T0 + D), iso(T0 + 2 * D), 'certain']);
+    expect(w!.reason).toContain(`its record names the mailbox "adm.patti", resolved to ${patti} by name only (the one UPN in the case with that local part), as the case has no mailbox inventory (Get-Mailbox) to confirm it`);
+    expect(res.unresolved).toEqual([]);
+  });
+
+  it('without an inventory, a bare alias two UPNs share stays unresolved', () => {
+    const res = noInventory(['adm.patti', patti, 'adm.patti@fabrikam.example']);
+    expect(windowsOf(res, 'bypass', 'adm.patti')).toHaveLength(1);
+    expect(windowsOf(res, 'bypass', patti)).toEqual([]);
+    expect(windowsOf(res, 'bypass', 'adm.patti@fabrikam.example')).toEqual([]);
+    expect(windowsOf(res, 'bypass', 'adm.patti')[0]!.reason).not.toContain('by name only');
+  });
+
+  it('a bare alias the inventory lists is resolved without a note', () => {
+    const res = run((i) => { i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']])); });
+    expect(windowsOf(res, 'bypass')[0]!.reason).not.toContain('by name only');
+  });
+
   it('mailbox filter and account kinds', () => {
     const res = run((i) => {
       i.mailboxes.push(obs(mailbox('finance@contoso.com', { recipientTypeDetails: 'SharedMailbox' }), END));

@@ -272,16 +272,25 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
   }
   for (const o of input.licences ?? []) resolver.addUpn(o.value.userPrincipalName);
   for (const a of input.aliases ?? []) resolver.addAlias(a.name, resolver.resolve(a.upn) ?? resolver.addUpn(a.upn));
-  for (const a of input.activity) if (resolver.resolve(a.mailbox) === null) resolver.addUpn(a.mailbox);
+  // UPNs first: a bare name among the mailboxes of the records (an admin record's ObjectId `adm.patti`)
+  // then resolves to the one UPN whose local part it is, instead of becoming a mailbox of its own.
+  const upnFirst = [...input.activity].sort((a, b) => Number(!a.mailbox.includes('@')) - Number(!b.mailbox.includes('@')));
+  for (const a of upnFirst) if (resolver.resolve(a.mailbox) === null) resolver.addUpn(a.mailbox);
   const unresolved: { recordId: string; identifier: string }[] = [];
+  /** Records whose target was resolved only by the local part of a UPN: the name they carry. */
+  const byLocalPart = new Map<string, string>();
   const target = (rec: ChangeRecord): string | null => {
     const t = cmdletTarget(rec);
     if (!t) return null;
-    const k = resolver.resolve(t);
-    if (k) return k;
+    const r = resolver.resolveDetail(t);
+    if (r) {
+      if (r.byLocalPart) byLocalPart.set(ev(rec.recordId), t);
+      return r.key;
+    }
     unresolved.push({ recordId: rec.recordId, identifier: t });
     return resolver.addUpn(t);
   };
+  const hasInventory = input.mailboxes.length > 0;
 
   const windows: RawWindow[] = [];
   const auditEnabledIgnored: { mailbox: string; evidence: string[] }[] = [];
@@ -549,6 +558,16 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
 
     // silence
     if (opts.includeSilence && act) windows.push(...silenceWindows(key, act, range));
+  }
+
+  // A window resting on a record whose target was matched by name only says so.
+  for (const w of windows) {
+    const named = w.evidence.map((e) => byLocalPart.get(e)).filter((n): n is string => n !== undefined);
+    if (named.length === 0) continue;
+    const names = [...new Set(named)];
+    const upn = resolver.get(w.mailbox)?.upn ?? w.mailbox;
+    w.reason += `; ${named.length > 1 ? 'its records name' : 'its record names'} the mailbox ${names.map((n) => `"${n}"`).join(', ')}, resolved to ${upn} by name only (the one UPN in the case with that local part)`
+      + (hasInventory ? ', as the mailbox inventory (Get-Mailbox) does not list it' : ', as the case has no mailbox inventory (Get-Mailbox) to confirm it');
   }
 
   const merged = mergeWindows(windows);
