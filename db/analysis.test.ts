@@ -144,8 +144,8 @@ describe('ledger', () => {
                ('p', 'graph', '2024-05-01T00:00:00Z', '2024-05-01T01:00:00Z', 'incomplete', '{"mailbox":"megan.bowen"}', 'cap', '2024-06-01T00:00:00Z'),
                ('p', 'graph', '2024-05-01T01:00:00Z', '2024-05-01T02:00:00Z', 'weird', '{}', null, '2024-06-01T00:00:00Z');`);
     expect(readLedger(db)).toEqual([
-      { id: 1, source: 'graph', start: '2024-05-01T00:00:00Z', end: '2024-05-01T01:00:00Z', status: 'incomplete', query: { mailbox: 'megan.bowen' }, reason: 'cap' },
-      { id: 2, source: 'graph', start: '2024-05-01T01:00:00Z', end: '2024-05-01T02:00:00Z', status: 'incomplete', query: {}, reason: 'unknown ledger status "weird"' },
+      { id: 1, source: 'graph', start: '2024-05-01T00:00:00Z', end: '2024-05-01T01:00:00Z', status: 'incomplete', query: { mailbox: 'megan.bowen' }, reason: 'cap', collectedAt: '2024-06-01T00:00:00Z' },
+      { id: 2, source: 'graph', start: '2024-05-01T01:00:00Z', end: '2024-05-01T02:00:00Z', status: 'incomplete', query: {}, reason: 'unknown ledger status "weird"', collectedAt: '2024-06-01T00:00:00Z' },
     ]);
   });
 });

@@ -183,7 +183,7 @@ export function readLedger(db: ReadableDB): LedgerSlice[] | null {
   const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get();
   if (!t) return null;
   const out: LedgerSlice[] = [];
-  for (const r of db.prepare('SELECT id, source, slice_start AS start, slice_end AS end, status, query_json AS queryJson, reason FROM ledger ORDER BY slice_start, id').iterate() as Iterable<{ id: number; source: string; start: string; end: string; status: string; queryJson: string | null; reason: string | null }>) {
+  for (const r of db.prepare('SELECT id, source, slice_start AS start, slice_end AS end, status, query_json AS queryJson, reason, updated_at AS collectedAt FROM ledger ORDER BY slice_start, id').iterate() as Iterable<{ id: number; source: string; start: string; end: string; status: string; queryJson: string | null; reason: string | null; collectedAt: string | null }>) {
     // An unknown status is treated as not complete: absence of events there proves nothing.
     const status = (LEDGER_STATUSES.has(r.status) ? r.status : 'incomplete') as LedgerSlice['status'];
     let query: Record<string, unknown> | null = null;
@@ -194,7 +194,7 @@ export function readLedger(db: ReadableDB): LedgerSlice[] | null {
       query = null;
     }
     const reason = LEDGER_STATUSES.has(r.status) ? r.reason : `unknown ledger status "${r.status}"${r.reason ? `: ${r.reason}` : ''}`;
-    out.push({ id: r.id, source: r.source, start: r.start, end: r.end, status, query, ...(reason ? { reason } : {}) });
+    out.push({ id: r.id, source: r.source, start: r.start, end: r.end, status, query, ...(reason ? { reason } : {}), ...(r.collectedAt ? { collectedAt: r.collectedAt } : {}) });
   }
   return out;
 }

@@ -8,11 +8,14 @@
 // - throttled: [IsThrottled=True record time, +24 h); inferred where >1,000 MailItemsAccessed records
 //   fall within 24 h and no marker was collected.
 // - retention: [range.start, reference − AuditLogAgeLimit) for the mailbox store and
-//   [range.start, reference − UAL retention) for the unified log, merged; reference = range.end by default.
+//   [range.start, reference − UAL retention) for the unified log, kept apart (`store`). The reference is
+//   when the records were read from that store: the newest collection of the store in the acquisition
+//   ledger, else the configuration snapshot's as-of time, and only failing both the range end. The
+//   window's reason says which.
 // - unlicensed / actions-not-audited / audit-disabled / org-audit-disabled / ual-ingestion-disabled:
 //   from the state timeline (snapshot backward, records forward); the whole range when the snapshot says
 //   so and no record changes it. `end` is null while the condition still holds at the end of the case.
-// Windows of one (mailbox, kind, confidence) are merged where they overlap or touch.
+// Windows of one (mailbox, kind, confidence, store) are merged where they overlap or touch.
 import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
 import { classifyAccount } from './classify.ts';
 import { licenceVerdictOf, mergeLicenceRows, newestSnapshotRows, premiumHistory, snapshotsOf, withPlansFromRaw } from './licences.ts';
@@ -22,7 +25,7 @@ import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
 import { MAILBOX_AUDIT_DEFAULT_DAYS, ualLostBefore } from './retention.ts';
 import type { Observation, Segment } from './timeline.ts';
 import type {
-  AccountClass, BlindWindow, CaseRange, ChangeRecord, Confidence, ConfigObservation, LedgerSlice, LogonTypeName,
+  AccountClass, AuditStore, BlindWindow, CaseRange, ChangeRecord, Confidence, ConfigObservation, LedgerSlice, LogonTypeName,
   MailboxActivity, WindowKind, WindowScope,
 } from './types.ts';
 import { LOGON_TYPE_NAMES } from './types.ts';
@@ -73,7 +76,10 @@ export interface CoverageInput {
 }
 
 export interface CoverageOptions {
-  /** Time the retention horizons are measured from (default: range end). */
+  /**
+   * Time the retention horizons are measured from, overriding the default: when each store was read
+   * (ledger), else the configuration snapshot's as-of time, else the range end.
+   */
   retentionReferenceMs?: number;
   /** Unified audit log retention in days, when the tenant's policy is known (overrides the licence rule). */
   ualRetentionDays?: number;
@@ -112,6 +118,7 @@ interface RawWindow {
   confidence: Confidence;
   reason: string;
   evidence: string[];
+  store?: AuditStore;
 }
 
 const eqPrim = <T,>(a: T, b: T): boolean => a === b;
@@ -366,7 +373,8 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
   const filter = opts.mailboxFilter ? new Set(opts.mailboxFilter.map((s) => resolver.resolveOrSelf(s))) : null;
 
   const allKeys = new Set<string>([...resolver.keys(), ...setMailbox.keys(), ...bypassRecs.keys(), ...bypassCfg.keys(), ...markersBy.keys(), ...activityBy.keys()]);
-  const referenceMs = opts.retentionReferenceMs ?? range.endMs;
+  const newestSnapshot = [input.mailboxes, input.bypass, input.organization, input.adminAuditLog, input.licences ?? []]
+    .flat().reduce<ConfigObservation<unknown> | null>((a, b) => (a === null || b.asOfMs > a.asOfMs ? b : a), null);
 
   for (const key of [...allKeys].sort()) {
     const cfgs = mailboxCfg.get(key) ?? [];
@@ -500,37 +508,44 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       });
     }
 
-    // retention
+    // acquisition ledger slices that concern this mailbox (unscoped ones concern every mailbox)
+    const appliesTo = (s: LedgerSlice) => {
+      const scoped = ledgerMailboxes(s).map((x) => resolver.resolveOrSelf(x));
+      return scoped.length === 0 || scoped.includes(key);
+    };
+    const ledger = (input.ledger ?? []).filter(appliesTo);
+
+    // retention, each store seen from when it was read
     const ageDays = latestCfg?.value.auditLogAgeLimitDays ?? null;
-    const mbxLost = referenceMs - (ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS) * DAY_MS;
+    const mbxRef = retentionReference('mailbox-audit', ledger, latestCfg, newestSnapshot, range, opts.retentionReferenceMs);
+    const mbxLost = mbxRef.ms - (ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS) * DAY_MS;
     if (mbxLost > range.startMs) {
       windows.push({
         mailbox: key, kind: 'retention', startMs: range.startMs, endMs: mbxLost, scope: ALL_ACTIONS, confidence: ageDays === null ? 'inferred' : 'certain',
-        reason: `mailbox audit store keeps ${ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS} days (AuditLogAgeLimit${ageDays === null ? ' not collected; default assumed' : ''}): records before ${iso(mbxLost)} no longer exist there`,
-        evidence: latestCfg ? [row(latestCfg)] : [],
+        reason: `mailbox audit store keeps ${ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS} days (AuditLogAgeLimit${ageDays === null ? ' not collected; default assumed' : ''}): records before ${iso(mbxLost)} no longer exist there, ${mbxRef.basis}`
+          + '; the unified audit log may still hold them',
+        evidence: [...new Set([...(latestCfg ? [row(latestCfg)] : []), ...mbxRef.evidence])],
+        store: 'mailbox-audit',
       });
     }
     const history = licencesByUser === null ? 'never' : premiumHistory(licencesByUser.get(key) ?? [], licenceSnapshots);
     const premium = history === 'throughout';
-    const ualLost = ualLostBefore(referenceMs, premium, opts.ualRetentionDays);
+    const ualRef = retentionReference('unified-audit-log', ledger, null, newestSnapshot, range, opts.retentionReferenceMs);
+    const ualLost = ualLostBefore(ualRef.ms, premium, opts.ualRetentionDays);
     if (ualLost > range.startMs) {
       const tier = premium ? 'Audit Premium, 1 year'
         : `Audit Standard, 180 days (90 before 2023-10-17)${history === 'partly' ? '; Audit Premium shown in some licence snapshots of the case but not in every one (the licence changed, the account is missing from one, or its service plans were not listed), so the shorter retention is assumed' : ''}`;
       windows.push({
         mailbox: key, kind: 'retention', startMs: range.startMs, endMs: ualLost, scope: ALL_ACTIONS,
         confidence: opts.ualRetentionDays !== undefined ? 'certain' : 'inferred',
-        reason: `unified audit log retention (${opts.ualRetentionDays !== undefined ? `${opts.ualRetentionDays} days, as configured` : tier}): records before ${iso(ualLost)} no longer exist there`,
-        evidence: [],
+        reason: `unified audit log retention (${opts.ualRetentionDays !== undefined ? `${opts.ualRetentionDays} days, as configured` : tier}): records before ${iso(ualLost)} no longer exist there, ${ualRef.basis}`,
+        evidence: ualRef.evidence,
+        store: 'unified-audit-log',
       });
     }
 
     // acquisition completeness: slices not complete, less what a complete slice of the same source
     // (a later run, or another plan) covers for this mailbox
-    const appliesTo = (s: LedgerSlice) => {
-      const scoped = ledgerMailboxes(s).map((x) => resolver.resolveOrSelf(x));
-      return scoped.length === 0 || scoped.includes(key);
-    };
-    const ledger = (input.ledger ?? []).filter(appliesTo);
     for (const s of ledger) {
       if (s.status === 'complete') continue;
       const startMs = Date.parse(s.start);
@@ -553,6 +568,7 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
         mailbox: key, kind: 'capacity', startMs: range.startMs, endMs: act.firstMs, scope: ALL_ACTIONS, confidence: 'inferred',
         reason: `${act.count} audit records for this mailbox: the mailbox audit store holds at most ${MAILBOX_AUDIT_CAPACITY}, so older records were purged`,
         evidence: [],
+        store: 'mailbox-audit',
       });
     }
 
@@ -586,6 +602,54 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
     mailboxes.push({ mailbox: key, upn: known?.upn ?? null, accountKind: account.kind, account, windows: byMailbox.get(key) ?? [] });
   }
   return { range, resolver, mailboxes, unresolved, auditEnabledIgnored };
+}
+
+/** When the records of a store were read, and how that is known: the time retention is measured from. */
+export interface RetentionReference {
+  ms: number;
+  basis: string;
+  evidence: string[];
+}
+
+const UNIFIED_LOG_SOURCES = new Set(['graph', 'ual', 'mgmt']);
+
+/**
+ * The moment a store's records were read for this mailbox: the newest collection of that store in the
+ * acquisition ledger (Search-MailboxAuditLog for the mailbox store; the Graph audit query,
+ * Search-UnifiedAuditLog or the Management Activity API, or the mailbox-audit fallback to the unified log,
+ * for the unified log), else the as-of time of the configuration snapshot (the mailbox's own for its
+ * store, else the newest), else the end of the range. `overrideMs` (an option) wins over all of them.
+ */
+export function retentionReference(
+  store: AuditStore, ledger: readonly LedgerSlice[], mailboxCfg: ConfigObservation<unknown> | null, newestSnapshot: ConfigObservation<unknown> | null,
+  range: CaseRange, overrideMs?: number,
+): RetentionReference {
+  if (overrideMs !== undefined) return { ms: overrideMs, basis: `seen from ${iso(overrideMs)}, the reference time given`, evidence: [] };
+  const reads = ledger.filter((s) => {
+    if (s.status !== 'complete' && s.status !== 'incomplete') return false;
+    if (s.collectedAt === undefined || !Number.isFinite(Date.parse(s.collectedAt))) return false;
+    const fallback = s.source === 'mailbox-audit' && s.query?.['fallback'] !== undefined && s.query?.['fallback'] !== null;
+    return store === 'mailbox-audit' ? s.source === 'mailbox-audit' && !fallback : UNIFIED_LOG_SOURCES.has(s.source) || fallback;
+  });
+  const newest = reads.reduce<LedgerSlice | null>((a, b) => (a === null || Date.parse(b.collectedAt!) > Date.parse(a.collectedAt!) ? b : a), null);
+  if (newest) {
+    const ms = Date.parse(newest.collectedAt!);
+    return {
+      ms,
+      basis: store === 'mailbox-audit'
+        ? `seen from ${iso(ms)}, when the acquisition read this mailbox's audit history from the store (Search-MailboxAuditLog, acquisition ledger)`
+        : `seen from ${iso(ms)}, when the acquisition last read the unified audit log (${newest.source}, acquisition ledger)`,
+      evidence: newest.id !== undefined ? [`ledger:${newest.id}`] : [],
+    };
+  }
+  const notAcquired = store === 'mailbox-audit' ? 'the store\'s own history was not acquired' : 'the acquisition ledger has no read of the unified log';
+  if (store === 'mailbox-audit' && mailboxCfg) {
+    return { ms: mailboxCfg.asOfMs, basis: `seen from ${iso(mailboxCfg.asOfMs)}, when the mailbox configuration (Get-Mailbox) was read (${notAcquired})`, evidence: [row(mailboxCfg)] };
+  }
+  if (newestSnapshot) {
+    return { ms: newestSnapshot.asOfMs, basis: `seen from ${iso(newestSnapshot.asOfMs)}, the as-of time of the newest configuration snapshot in the case (${notAcquired})`, evidence: [row(newestSnapshot)] };
+  }
+  return { ms: range.endMs, basis: `seen from ${iso(range.endMs)}, the end of the case range: neither an acquisition of the store nor a configuration snapshot says when it was read`, evidence: [] };
 }
 
 function splitByOrg(w: RawWindow, org: Segment<boolean>[], range: CaseRange): { org: boolean | null; window: RawWindow }[] {
@@ -664,11 +728,11 @@ export function silenceWindows(key: string, act: MailboxActivity, range: CaseRan
   return out;
 }
 
-/** Merges windows of the same (mailbox, kind, confidence) that overlap or touch. */
+/** Merges windows of the same (mailbox, kind, confidence, store) that overlap or touch. */
 export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
   const groups = new Map<string, RawWindow[]>();
   for (const w of windows) {
-    const k = `${w.mailbox}\u0000${w.kind}\u0000${w.confidence}`;
+    const k = `${w.mailbox}\u0000${w.kind}\u0000${w.confidence}\u0000${w.store ?? ''}`;
     const list = groups.get(k);
     if (list) list.push(w);
     else groups.set(k, [w]);
@@ -693,7 +757,7 @@ export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
   out.sort((a, b) => a.mailbox.localeCompare(b.mailbox) || a.startMs - b.startMs || a.kind.localeCompare(b.kind));
   return out.map((w) => ({
     mailbox: w.mailbox, kind: w.kind, start: iso(w.startMs), end: isoOrNull(w.endMs), scope: w.scope,
-    confidence: w.confidence, reason: w.reason, evidence: w.evidence,
+    confidence: w.confidence, reason: w.reason, evidence: w.evidence, ...(w.store ? { store: w.store } : {}),
   }));
 }
 
