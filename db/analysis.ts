@@ -14,7 +14,7 @@ import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
 import type { RawChangeRow } from '../core/analysis/records.ts';
-import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity } from '../core/analysis/types.ts';
+import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity, PremiumActionCount } from '../core/analysis/types.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
 import { CaseDataError } from './database.ts';
@@ -49,6 +49,9 @@ export const SQL = {
   accessSources: `SELECT mailbox, client_ip AS ip, app_id AS appId, client_info AS clientInfo, min(time_ms) AS firstMs, max(time_ms) AS lastMs, count(*) AS n
                   FROM events INDEXED BY events_mia_src WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL
                   GROUP BY mailbox, client_ip, app_id, client_info`,
+  premiumActions: `SELECT mailbox, operation, count(*) AS n FROM events INDEXED BY events_op_time
+                   WHERE operation IN ('Send', 'SearchQueryInitiated', 'SearchQueryInitiatedExchange') AND time_ms >= ? AND time_ms <= ? AND mailbox IS NOT NULL
+                   GROUP BY mailbox, operation`,
   firstAccessByIp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_ip = ? LIMIT 1`,
   firstAccessByApp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND app_id = ? LIMIT 1`,
   firstAccessByClient: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_info = ? LIMIT 1`,
@@ -156,6 +159,24 @@ export function inferThrottles(db: ReadableDB, activity: MailboxActivity[]): Inf
     for (const d of detectThrottle(times.iterate(a.mailbox) as Iterable<number>)) inferred.push({ mailbox: a.mailbox, startMs: d.startMs, count: d.count });
   }
   return inferred;
+}
+
+/**
+ * Send and SearchQueryInitiated records per mailbox in [startMs, endMs] (the actions older documentation
+ * lists as Audit Premium only), from the operation index. The unified log spells the second
+ * SearchQueryInitiatedExchange; both spellings count as SearchQueryInitiated.
+ */
+export function readPremiumActionCounts(db: ReadableDB, range: CaseRange): PremiumActionCount[] {
+  const by = new Map<string, PremiumActionCount>();
+  for (const r of db.prepare(SQL.premiumActions).iterate(range.startMs, range.endMs) as Iterable<{ mailbox: string; operation: string; n: number }>) {
+    const operation = r.operation === 'Send' ? 'Send' : 'SearchQueryInitiated';
+    const mailbox = r.mailbox.toLowerCase();
+    const k = `${mailbox}\u0000${operation}`;
+    const prev = by.get(k);
+    if (prev) prev.count += r.n;
+    else by.set(k, { mailbox, operation, count: r.n });
+  }
+  return [...by.values()];
 }
 
 /** MailItemsAccessed grouped by (mailbox, IP, app, client), from the covering partial index. */

@@ -60,6 +60,8 @@ function build(db: WritableDB): void {
   add(T0 + 11 * D, 'MailItemsAccessed', { rt: 50, mbx: MEG, ip: '203.0.113.66', sess: 'evil-1', app: 'evil-app', ci: 'Client=REST', data: { OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'True' }] }, items: [['<inv-3@contoso.com>', '\\Finance', 'Bind']] });
   add(T0 + 10 * D + 3 * H, 'New-InboxRule', { rt: 1, user: MEG, obj: 'megan.bowen\\.', data: { UserType: 0, Parameters: [{ Name: 'MoveToFolder', Value: 'RSS Feeds' }, { Name: 'Name', Value: '.' }, { Name: 'MarkAsRead', Value: 'True' }] } });
   add(T0 + 10 * D - 2 * H, 'UserLoggedIn', { rt: 15, user: MEG, ip: '203.0.113.66' });
+  // Grady has no Audit Premium, yet his Send is recorded (older documentation lists Send as Premium only).
+  add(T0 + 15 * D, 'Send', { rt: 2, mbx: 'grady@contoso.com' });
 
   const snap = db.prepare("INSERT INTO config_snapshots (kind, as_of, as_of_source, evidence_id, import_run_id) VALUES (?, ?, 'option', 1, 1)");
   const row = db.prepare('INSERT INTO config_rows (snapshot_id, kind, identity, value_json, raw_json) VALUES (?, ?, ?, ?, ?)');
@@ -108,11 +110,12 @@ describe('gaps', () => {
     ]);
     const grady = result.mailboxes.find((x) => x.mailbox === 'grady@contoso.com')!.windows;
     expect(grady[0]!.reason).toContain(`seen from ${iso(END)}, when the mailbox configuration (Get-Mailbox) was read`);
+    expect(grady[1]!.reason).toContain('MailItemsAccessed is not recorded without Audit (Premium); Send was recorded nonetheless: the case holds 1 Send record for this mailbox in the case range');
     expect(result).toMatchObject({ rangeBasis: 'events', rangeNote: "the case's first to last event (no range given and no acquisition ledger)" });
     expect(result.mailboxes.find((x) => x.mailbox === PATTI)!.accountKind).toBe('admin');
     const stored = readAnalysisRun(openReadable(join(dir, 'case.sqlite')), runId)!;
     expect(stored.result).toEqual(result);
-    expect(stored.inputs).toMatchObject({ events: 28, changeRecords: 3, throttleMarkers: 1, ledgerSlices: 0 });
+    expect(stored.inputs).toMatchObject({ events: 29, changeRecords: 3, throttleMarkers: 1, ledgerSlices: 0 });
     expect(fingerprint()).toBe(before);
   });
 

@@ -18,7 +18,7 @@ import { parseIsoUtc } from '../core/time.ts';
 import type { AccountKind, BlindWindow, Finding, LedgerSlice, Severity } from '../core/analysis/types.ts';
 import {
   configKinds, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
-  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
+  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readPremiumActionCounts, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
 import { CaseDataError } from '../db/database.ts';
@@ -209,6 +209,7 @@ function loadCoverageInput(db: ReadableDB, opts: CommonOptions, onlyMailbox?: st
     inferredThrottles: inferred,
     activity,
     ledger,
+    premiumActions: readPremiumActionCounts(db, range),
   };
   const inputsSummary = {
     events: range.events,

@@ -126,9 +126,31 @@ describe('unlicensed windows', () => {
     expect(w).toHaveLength(want);
     if (want) {
       expect(span(w[0]!)).toEqual([iso(T0), null, 'certain']);
-      expect(w[0]!.scope.actions).toContain('MailItemsAccessed');
+      expect(w[0]!.scope.actions).toEqual(['MailItemsAccessed']);
       expect(w[0]!.reason.includes('group g-1')).toBe(group);
     }
+  });
+
+  // Only MailItemsAccessed is certain without the licence; Send and SearchQueryInitiated are Premium in
+  // older documentation only, and where the case holds them they were recorded.
+  it('states MailItemsAccessed as certain, Send and SearchQueryInitiated as uncertain, or as recorded with their count', () => {
+    const lic = (i: CoverageInput) => { i.licences = [obs(licence(MEG, ['EXCHANGE_S_ENTERPRISE']), END)]; };
+    const none = windowsOf(run((i) => { lic(i); i.premiumActions = []; }), 'unlicensed');
+    expect(none.map((w) => [w.scope.actions, w.confidence])).toEqual([[['MailItemsAccessed'], 'certain']]);
+    expect(none[0]!.reason).toBe('no M365_ADVANCED_AUDITING service plan in the assigned licences (SPE_E3): MailItemsAccessed is not recorded without Audit (Premium); older documentation also lists Send and SearchQueryInitiated as Audit (Premium) only, so whether they were recorded is uncertain (the case holds no such record for this mailbox in the case range)');
+    const sent = windowsOf(run((i) => {
+      lic(i);
+      i.premiumActions = [{ mailbox: meg, operation: 'Send', count: 53 }, { mailbox: 'other@contoso.com', operation: 'SearchQueryInitiated', count: 4 }];
+    }), 'unlicensed');
+    expect(sent.map((w) => [w.scope.actions, w.confidence])).toEqual([[['MailItemsAccessed'], 'certain']]);
+    expect(sent[0]!.reason).toContain('MailItemsAccessed is not recorded without Audit (Premium); Send was recorded nonetheless: the case holds 53 Send records for this mailbox in the case range; older documentation also lists SearchQueryInitiated as Audit (Premium) only, so whether it was recorded is uncertain');
+    expect(sent[0]!.reason).not.toMatch(/Send[^;]* (are|is) not recorded/);
+    const both = windowsOf(run((i) => {
+      lic(i);
+      i.premiumActions = [{ mailbox: MEG, operation: 'Send', count: 1 }, { mailbox: meg, operation: 'SearchQueryInitiated', count: 2 }];
+    }), 'unlicensed');
+    expect(both[0]!.reason).toContain('Send and SearchQueryInitiated were recorded nonetheless: the case holds 1 Send record and 2 SearchQueryInitiated records for this mailbox in the case range');
+    expect(both[0]!.reason).not.toContain('uncertain');
   });
 
   it('plans missing from the row are read from the raw Graph user (licenseDetails); unknown plans make it inferred', () => {

@@ -15,6 +15,8 @@
 // - unlicensed / actions-not-audited / audit-disabled / org-audit-disabled / ual-ingestion-disabled:
 //   from the state timeline (snapshot backward, records forward); the whole range when the snapshot says
 //   so and no record changes it. `end` is null while the condition still holds at the end of the case.
+//   Unlicensed states MailItemsAccessed as not recorded; Send and SearchQueryInitiated only as uncertain
+//   (older documentation lists them as Audit Premium too), or as recorded where the case holds them.
 // Windows of one (mailbox, kind, confidence, store) are merged where they overlap or touch.
 import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
 import { classifyAccount } from './classify.ts';
@@ -26,7 +28,7 @@ import { MAILBOX_AUDIT_DEFAULT_DAYS, ualLostBefore } from './retention.ts';
 import type { Observation, Segment } from './timeline.ts';
 import type {
   AccountClass, AuditStore, BlindWindow, CaseRange, ChangeRecord, Confidence, ConfigObservation, LedgerSlice, LogonTypeName,
-  MailboxActivity, WindowKind, WindowScope,
+  MailboxActivity, PremiumActionCount, WindowKind, WindowScope,
 } from './types.ts';
 import { LOGON_TYPE_NAMES } from './types.ts';
 
@@ -38,6 +40,8 @@ export const DEFAULT_ACTIONS: Readonly<Record<LogonTypeName, readonly string[]>>
 };
 /** Actions that need the Advanced Auditing service plan (Audit Premium) [A1, A2]. */
 export const PREMIUM_ACTIONS = ['MailItemsAccessed', 'Send', 'SearchQueryInitiated'];
+/** Of those, the ones only older documentation lists as Premium: without the licence, whether they are recorded is uncertain. */
+export const UNCERTAIN_PREMIUM_ACTIONS = ['Send', 'SearchQueryInitiated'] as const;
 export const THROTTLE_LIMIT = 1000;
 export const MAILBOX_AUDIT_CAPACITY = 3_000_000;
 
@@ -73,6 +77,8 @@ export interface CoverageInput {
   ledger: LedgerSlice[] | null;
   /** Extra identifier → UPN pairs learnt from records (MailboxOwnerSid, MailboxGuid). */
   aliases?: { name: string; upn: string }[];
+  /** Send and SearchQueryInitiated records per mailbox in the case range (absent: not counted, nothing is said of them). */
+  premiumActions?: PremiumActionCount[];
 }
 
 export interface CoverageOptions {
@@ -373,6 +379,13 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
   const filter = opts.mailboxFilter ? new Set(opts.mailboxFilter.map((s) => resolver.resolveOrSelf(s))) : null;
 
   const allKeys = new Set<string>([...resolver.keys(), ...setMailbox.keys(), ...bypassRecs.keys(), ...bypassCfg.keys(), ...markersBy.keys(), ...activityBy.keys()]);
+  const premiumBy = new Map<string, Map<string, number>>();
+  for (const p of input.premiumActions ?? []) {
+    const k = resolver.resolveOrSelf(p.mailbox);
+    const m = premiumBy.get(k) ?? new Map<string, number>();
+    m.set(p.operation, (m.get(p.operation) ?? 0) + p.count);
+    premiumBy.set(k, m);
+  }
   const newestSnapshot = [input.mailboxes, input.bypass, input.organization, input.adminAuditLog, input.licences ?? []]
     .flat().reduce<ConfigObservation<unknown> | null>((a, b) => (a === null || b.asOfMs > a.asOfMs ? b : a), null);
 
@@ -478,10 +491,11 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       if (!verdict.advancedAuditing) {
         windows.push({
           mailbox: key, kind: 'unlicensed', startMs: range.startMs, endMs: null,
-          scope: { actions: [...PREMIUM_ACTIONS], logonTypes: [...LOGON_TYPE_NAMES] },
+          scope: { actions: ['MailItemsAccessed'], logonTypes: [...LOGON_TYPE_NAMES] },
           confidence: hasActivity ? 'inferred' : 'certain',
-          reason: `${verdict.reason}: MailItemsAccessed, Send and SearchQueryInitiated are not recorded without Audit (Premium)`
-            + ((activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 ? '; yet MailItemsAccessed records exist for this mailbox (Microsoft extended them to Audit Standard in 2023-24), so the window may not hold' : ''),
+          reason: `${verdict.reason}: MailItemsAccessed is not recorded without Audit (Premium)`
+            + ((activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 ? '; yet MailItemsAccessed records exist for this mailbox (Microsoft extended them to Audit Standard in 2023-24), so the window may not hold' : '')
+            + (input.premiumActions ? `; ${uncertainPremiumNote(premiumBy.get(key))}` : ''),
           evidence: current.length > 0 ? current.map(row) : ['licence-export: no licence row for this account'],
         });
       }
@@ -602,6 +616,20 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
     mailboxes.push({ mailbox: key, upn: known?.upn ?? null, accountKind: account.kind, account, windows: byMailbox.get(key) ?? [] });
   }
   return { range, resolver, mailboxes, unresolved, auditEnabledIgnored };
+}
+
+/** What an unlicensed window says of Send and SearchQueryInitiated: recorded (with counts) where the case holds them, else uncertain. */
+function uncertainPremiumNote(counts: Map<string, number> | undefined): string {
+  const recorded = UNCERTAIN_PREMIUM_ACTIONS.filter((a) => (counts?.get(a) ?? 0) > 0);
+  const unknown = UNCERTAIN_PREMIUM_ACTIONS.filter((a) => !recorded.includes(a));
+  const parts: string[] = [];
+  if (recorded.length > 0) {
+    parts.push(`${recorded.join(' and ')} ${recorded.length > 1 ? 'were' : 'was'} recorded nonetheless: the case holds ${recorded.map((a) => `${counts!.get(a)} ${a} record${counts!.get(a) === 1 ? '' : 's'}`).join(' and ')} for this mailbox in the case range`);
+  }
+  if (unknown.length > 0) {
+    parts.push(`older documentation also lists ${unknown.join(' and ')} as Audit (Premium) only, so whether ${unknown.length > 1 ? 'they were' : 'it was'} recorded is uncertain (the case holds no such record for this mailbox in the case range)`);
+  }
+  return parts.join('; ');
 }
 
 /** When the records of a store were read, and how that is known: the time retention is measured from. */

@@ -157,3 +157,10 @@ export interface MailboxActivity {
   /** MailItemsAccessed records for the mailbox. */
   mailItemsAccessed: number;
 }
+
+/** How many records of an action older documentation lists as Audit Premium only a mailbox has in the case range. */
+export interface PremiumActionCount {
+  mailbox: string;
+  operation: 'Send' | 'SearchQueryInitiated';
+  count: number;
+}
