@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   SESSIONS_SQL, SQL, exposureItemsSql, firstAccessRecord, inferThrottles, insertAnalysisRun, readExposureItems, storeExposureItems,
   querySessions, querySyncedFolders, readAccessSources, readAnalysisRun, readCaseRange, readChangeRecords, readConfigObservations,
-  readLedger, readMailboxActivity, readThrottleMarkers, syncedFoldersSql,
+  readLedger, readMailboxActivity, readPremiumActionCounts, readThrottleMarkers, syncedFoldersSql,
 } from './analysis.ts';
 import Database from 'better-sqlite3';
 import { CaseDataError, openMemory } from './database.ts';
@@ -132,6 +132,23 @@ describe('MailItemsAccessed aggregates', () => {
   });
 });
 
+describe('Send and SearchQueryInitiated counts', () => {
+  it('per mailbox inside the range, both spellings of SearchQueryInitiated as one, UPN case folded', () => {
+    insert({ timeMs: T0, operation: 'Send', mailbox: MEG });
+    insert({ timeMs: T0 + H, operation: 'Send', mailbox: 'Megan.Bowen@contoso.com' });
+    insert({ timeMs: T0 + 2 * H, operation: 'SearchQueryInitiatedExchange', mailbox: MEG });
+    insert({ timeMs: T0 + 3 * H, operation: 'SearchQueryInitiated', mailbox: MEG });
+    insert({ timeMs: T0 + 10 * H, operation: 'Send', mailbox: MEG }); // after the range
+    insert({ timeMs: T0, operation: 'SendAs', mailbox: MEG });
+    insert({ timeMs: T0, operation: 'Send', mailbox: null });
+    const counts = readPremiumActionCounts(db, { startMs: T0, endMs: T0 + 5 * H });
+    expect(counts.sort((a, b) => a.operation.localeCompare(b.operation))).toEqual([
+      { mailbox: MEG, operation: 'SearchQueryInitiated', count: 2 },
+      { mailbox: MEG, operation: 'Send', count: 2 },
+    ]);
+  });
+});
+
 describe('ledger', () => {
   it('is null when the case has no ledger table', () => {
     const bare = new Database(':memory:') as unknown as ReadableDB;
@@ -144,8 +161,8 @@ describe('ledger', () => {
                ('p', 'graph', '2024-05-01T00:00:00Z', '2024-05-01T01:00:00Z', 'incomplete', '{"mailbox":"megan.bowen"}', 'cap', '2024-06-01T00:00:00Z'),
                ('p', 'graph', '2024-05-01T01:00:00Z', '2024-05-01T02:00:00Z', 'weird', '{}', null, '2024-06-01T00:00:00Z');`);
     expect(readLedger(db)).toEqual([
-      { id: 1, source: 'graph', start: '2024-05-01T00:00:00Z', end: '2024-05-01T01:00:00Z', status: 'incomplete', query: { mailbox: 'megan.bowen' }, reason: 'cap' },
-      { id: 2, source: 'graph', start: '2024-05-01T01:00:00Z', end: '2024-05-01T02:00:00Z', status: 'incomplete', query: {}, reason: 'unknown ledger status "weird"' },
+      { id: 1, source: 'graph', start: '2024-05-01T00:00:00Z', end: '2024-05-01T01:00:00Z', status: 'incomplete', query: { mailbox: 'megan.bowen' }, reason: 'cap', collectedAt: '2024-06-01T00:00:00Z' },
+      { id: 2, source: 'graph', start: '2024-05-01T01:00:00Z', end: '2024-05-01T02:00:00Z', status: 'incomplete', query: {}, reason: 'unknown ledger status "weird"', collectedAt: '2024-06-01T00:00:00Z' },
     ]);
   });
 });
@@ -250,6 +267,7 @@ describe('query plans use indexes', () => {
     ['activity per day (grouped in index order)', SQL.activity, [], /^SEARCH events USING COVERING INDEX events_mailbox_day \(mailbox>\?\)$/],
     ['activity of one mailbox', SQL.activityOne, [MEG], /^SEARCH events USING COVERING INDEX events_mailbox_day \(mailbox=\?\)$/],
     ['change records', SQL.changes, ['Set-Mailbox'], /INDEX events_op_time/],
+    ['Send and SearchQueryInitiated counts', SQL.premiumActions, [0, 1], /INDEX events_op_time \(operation=\? AND time_ms>\? AND time_ms<\?\)/],
     ['first access by IP', SQL.firstAccessByIp, [MEG, 1, 'x'], /INDEX events_mia\b/],
     // One index, in message order: no join to events (but for the app, read from the event), no sort.
     ['exposure items', ex.sql, [1, ...ex.args], /^SEARCH ai USING COVERING INDEX access_items_exposure \(mailbox=\? AND internet_message_id>\?\)\nSEARCH e EXISTS USING INTEGER PRIMARY KEY \(rowid=\?\)\n(?![\s\S]*GROUP BY)/],

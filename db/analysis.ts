@@ -15,7 +15,7 @@ import type { AccessSource } from '../core/analysis/findings.ts';
 import { ipFilterValues, sessionMatchValues } from '../core/match.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
 import type { RawChangeRow } from '../core/analysis/records.ts';
-import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity } from '../core/analysis/types.ts';
+import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity, PremiumActionCount } from '../core/analysis/types.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
 import { CaseDataError } from './database.ts';
@@ -50,6 +50,9 @@ export const SQL = {
   accessSources: `SELECT mailbox, client_ip AS ip, app_id AS appId, client_info AS clientInfo, min(time_ms) AS firstMs, max(time_ms) AS lastMs, count(*) AS n
                   FROM events INDEXED BY events_mia_src WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL
                   GROUP BY mailbox, client_ip, app_id, client_info`,
+  premiumActions: `SELECT mailbox, operation, count(*) AS n FROM events INDEXED BY events_op_time
+                   WHERE operation IN ('Send', 'SearchQueryInitiated', 'SearchQueryInitiatedExchange') AND time_ms >= ? AND time_ms <= ? AND mailbox IS NOT NULL
+                   GROUP BY mailbox, operation`,
   firstAccessByIp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_ip = ? LIMIT 1`,
   firstAccessByApp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND app_id = ? LIMIT 1`,
   firstAccessByClient: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_info = ? LIMIT 1`,
@@ -159,6 +162,24 @@ export function inferThrottles(db: ReadableDB, activity: MailboxActivity[]): Inf
   return inferred;
 }
 
+/**
+ * Send and SearchQueryInitiated records per mailbox in [startMs, endMs] (the actions older documentation
+ * lists as Audit Premium only), from the operation index. The unified log spells the second
+ * SearchQueryInitiatedExchange; both spellings count as SearchQueryInitiated.
+ */
+export function readPremiumActionCounts(db: ReadableDB, range: CaseRange): PremiumActionCount[] {
+  const by = new Map<string, PremiumActionCount>();
+  for (const r of db.prepare(SQL.premiumActions).iterate(range.startMs, range.endMs) as Iterable<{ mailbox: string; operation: string; n: number }>) {
+    const operation = r.operation === 'Send' ? 'Send' : 'SearchQueryInitiated';
+    const mailbox = r.mailbox.toLowerCase();
+    const k = `${mailbox}\u0000${operation}`;
+    const prev = by.get(k);
+    if (prev) prev.count += r.n;
+    else by.set(k, { mailbox, operation, count: r.n });
+  }
+  return [...by.values()];
+}
+
 /** MailItemsAccessed grouped by (mailbox, IP, app, client), from the covering partial index. */
 export function readAccessSources(db: ReadableDB): AccessSource[] {
   const out: AccessSource[] = [];
@@ -184,7 +205,7 @@ export function readLedger(db: ReadableDB): LedgerSlice[] | null {
   const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get();
   if (!t) return null;
   const out: LedgerSlice[] = [];
-  for (const r of db.prepare('SELECT id, source, slice_start AS start, slice_end AS end, status, query_json AS queryJson, reason FROM ledger ORDER BY slice_start, id').iterate() as Iterable<{ id: number; source: string; start: string; end: string; status: string; queryJson: string | null; reason: string | null }>) {
+  for (const r of db.prepare('SELECT id, source, slice_start AS start, slice_end AS end, status, query_json AS queryJson, reason, updated_at AS collectedAt FROM ledger ORDER BY slice_start, id').iterate() as Iterable<{ id: number; source: string; start: string; end: string; status: string; queryJson: string | null; reason: string | null; collectedAt: string | null }>) {
     // An unknown status is treated as not complete: absence of events there proves nothing.
     const status = (LEDGER_STATUSES.has(r.status) ? r.status : 'incomplete') as LedgerSlice['status'];
     let query: Record<string, unknown> | null = null;
@@ -195,7 +216,7 @@ export function readLedger(db: ReadableDB): LedgerSlice[] | null {
       query = null;
     }
     const reason = LEDGER_STATUSES.has(r.status) ? r.reason : `unknown ledger status "${r.status}"${r.reason ? `: ${r.reason}` : ''}`;
-    out.push({ id: r.id, source: r.source, start: r.start, end: r.end, status, query, ...(reason ? { reason } : {}) });
+    out.push({ id: r.id, source: r.source, start: r.start, end: r.end, status, query, ...(reason ? { reason } : {}), ...(r.collectedAt ? { collectedAt: r.collectedAt } : {}) });
   }
   return out;
 }

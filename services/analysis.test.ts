@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ACTIONS } from '../core/analysis/coverage.ts';
+import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
 import { readAnalysisRun } from '../db/analysis.ts';
 import { openReadable } from '../db/database.ts';
 import { createCase, openCase } from './caseFolder.ts';
@@ -59,6 +60,8 @@ function build(db: WritableDB): void {
   add(T0 + 11 * D, 'MailItemsAccessed', { rt: 50, mbx: MEG, ip: '203.0.113.66', sess: 'evil-1', app: 'evil-app', ci: 'Client=REST', data: { OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'True' }] }, items: [['<inv-3@contoso.com>', '\\Finance', 'Bind']] });
   add(T0 + 10 * D + 3 * H, 'New-InboxRule', { rt: 1, user: MEG, obj: 'megan.bowen\\.', data: { UserType: 0, Parameters: [{ Name: 'MoveToFolder', Value: 'RSS Feeds' }, { Name: 'Name', Value: '.' }, { Name: 'MarkAsRead', Value: 'True' }] } });
   add(T0 + 10 * D - 2 * H, 'UserLoggedIn', { rt: 15, user: MEG, ip: '203.0.113.66' });
+  // Grady has no Audit Premium, yet his Send is recorded (older documentation lists Send as Premium only).
+  add(T0 + 15 * D, 'Send', { rt: 2, mbx: 'grady@contoso.com' });
 
   const snap = db.prepare("INSERT INTO config_snapshots (kind, as_of, as_of_source, evidence_id, import_run_id) VALUES (?, ?, 'option', 1, 1)");
   const row = db.prepare('INSERT INTO config_rows (snapshot_id, kind, identity, value_json, raw_json) VALUES (?, ?, ?, ?, ?)');
@@ -96,19 +99,43 @@ describe('gaps', () => {
   it('returns the windows of the scenario and stores the run with its inputs', () => {
     const before = fingerprint();
     const { runId, result } = gaps(dir, { now: NOW });
-    expect(result).toMatchObject({ generatedAt: NOW, analysisVersion: '1.0.0', range: { start: iso(T0 + 9 * H), end: iso(T0 + 19 * D + 9 * H) } });
+    expect(result).toMatchObject({ generatedAt: NOW, analysisVersion: ANALYSIS_VERSION, range: { start: iso(T0 + 9 * H), end: iso(T0 + 19 * D + 9 * H) } });
     const w = (m: string) => result.mailboxes.find((x) => x.mailbox === m)!.windows.map((x) => [x.kind, x.start, x.end, x.confidence]);
     expect(w(PATTI)).toEqual([['bypass', iso(T0 + 5 * D), iso(T0 + 9 * D), 'certain']]);
     expect(w(MEG)).toEqual([['throttled', iso(T0 + 11 * D), iso(T0 + 12 * D), 'certain']]);
+    // Grady's store keeps 7 days, seen from when his configuration was read (END), not from the last event.
     expect(w('grady@contoso.com')).toEqual([
-      ['retention', iso(T0 + 9 * H), iso(T0 + 12 * D + 9 * H), 'certain'],
+      ['retention', iso(T0 + 9 * H), iso(END - 7 * D), 'certain'],
       ['unlicensed', iso(T0 + 9 * H), null, 'certain'],
     ]);
+    const grady = result.mailboxes.find((x) => x.mailbox === 'grady@contoso.com')!.windows;
+    expect(grady[0]!.reason).toContain(`seen from ${iso(END)}, when the mailbox configuration (Get-Mailbox) was read`);
+    expect(grady[1]!.reason).toContain('MailItemsAccessed is not recorded without Audit (Premium); Send was recorded nonetheless: the case holds 1 Send record for this mailbox in the case range');
+    expect(result).toMatchObject({ rangeBasis: 'events', rangeNote: "the case's first to last event (no range given and no acquisition ledger)" });
     expect(result.mailboxes.find((x) => x.mailbox === PATTI)!.accountKind).toBe('admin');
     const stored = readAnalysisRun(openReadable(join(dir, 'case.sqlite')), runId)!;
     expect(stored.result).toEqual(result);
-    expect(stored.inputs).toMatchObject({ events: 28, changeRecords: 3, throttleMarkers: 1, ledgerSlices: 0 });
+    expect(stored.inputs).toMatchObject({ events: 29, changeRecords: 3, throttleMarkers: 1, ledgerSlices: 0 });
     expect(fingerprint()).toBe(before);
+  });
+
+  it('with a completeness ledger, the acquired range by default, and the store seen from when the acquisition read it', () => {
+    const h = openCase(dir);
+    h.db.prepare(`INSERT INTO ledger (plan_hash, source, slice_start, slice_end, status, query_json, updated_at) VALUES ('p', ?, ?, ?, 'complete', ?, ?)`)
+      .run('graph', iso(T0), iso(T0 + 21 * D), '{}', iso(T0 + 21 * D + H));
+    h.db.prepare(`INSERT INTO ledger (plan_hash, source, slice_start, slice_end, status, query_json, updated_at) VALUES ('p', ?, ?, ?, 'complete', ?, ?)`)
+      .run('mailbox-audit', iso(T0), iso(T0 + 21 * D), JSON.stringify({ cmdlet: 'Search-MailboxAuditLog', Identity: 'grady@contoso.com', mailbox: 'grady@contoso.com' }), iso(T0 + 22 * D));
+    h.close();
+    const { result } = gaps(dir, { now: NOW });
+    // The events run from T0 + 9 h to T0 + 19 d 9 h; what was acquired is T0 to T0 + 21 d.
+    expect(result).toMatchObject({ range: { start: iso(T0), end: iso(T0 + 21 * D) }, rangeBasis: 'acquisition-ledger', rangeNote: 'the acquired range (from the completeness ledger)' });
+    const grady = result.mailboxes.find((x) => x.mailbox === 'grady@contoso.com')!.windows.filter((x) => x.kind === 'retention');
+    expect(grady.map((x) => [x.start, x.end, x.store])).toEqual([[iso(T0), iso(T0 + 15 * D), 'mailbox-audit']]);
+    expect(grady[0]!.reason).toContain(`seen from ${iso(T0 + 22 * D)}, when the acquisition read this mailbox's audit history from the store (Search-MailboxAuditLog, acquisition ledger)`);
+    // A range given wins over the ledger, and the store's horizon does not move with it.
+    const given = gaps(dir, { now: NOW, range: { start: iso(T0), end: iso(T0 + 5 * D) } }).result;
+    expect(given).toMatchObject({ rangeBasis: 'given', rangeNote: 'the range given' });
+    expect(given.mailboxes.find((x) => x.mailbox === 'grady@contoso.com')!.windows.filter((x) => x.kind === 'retention').map((x) => x.end)).toEqual([iso(T0 + 15 * D)]);
   });
 
   it('states what could not be known for each configuration kind the case lacks', () => {
@@ -174,6 +201,15 @@ describe('exposure', () => {
     // The same scope typed as a person may type it: a port on the IP, the session in capitals.
     expect(exposure(dir, { now: NOW, mailbox: 'megan.bowen', ip: '203.0.113.66:443' }).result.items).toEqual({ count: 3, accessRecords: 4 });
     expect(exposure(dir, { now: NOW, mailbox: 'megan.bowen', session: 'EVIL-1' }).result.items).toEqual({ count: 3, accessRecords: 4 });
+  });
+
+  it('a mailbox store that aged out does not make exposure unmeasurable; the unified log\'s own retention does', () => {
+    // Grady's store keeps 7 days: his records before END − 7 d are gone from it, not from the unified log.
+    const own = exposure(dir, { now: NOW, mailbox: 'grady@contoso.com' }).result;
+    expect(own.blindWindows.map((x) => [x.mailbox, x.kind])).toEqual([['grady@contoso.com', 'unlicensed'], [PATTI, 'bypass']]);
+    const short = exposure(dir, { now: NOW, mailbox: 'grady@contoso.com', ualRetentionDays: 10 }).result;
+    expect(short.blindWindows.map((x) => [x.kind, x.store ?? null])).toEqual(expect.arrayContaining([['retention', 'unified-audit-log']]));
+    expect(short.blindWindows.some((x) => x.store === 'mailbox-audit')).toBe(false);
   });
 
   it('a time scope before the throttling has no throttled window', () => {

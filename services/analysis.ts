@@ -15,10 +15,10 @@ import type { FindingsOptions } from '../core/analysis/findings.ts';
 import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
 import { unseenConfiguration } from '../core/analysis/unseen.ts';
 import { parseIsoUtc } from '../core/time.ts';
-import type { AccountKind, BlindWindow, Finding, Severity } from '../core/analysis/types.ts';
+import type { AccountKind, BlindWindow, Finding, LedgerSlice, Severity } from '../core/analysis/types.ts';
 import {
   configKinds, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
-  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
+  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readPremiumActionCounts, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
 import { CaseDataError } from '../db/database.ts';
@@ -33,7 +33,10 @@ export type Clock = Date | string | number;
 export interface CommonOptions {
   /** The time the analysis is made (recorded as generatedAt). */
   now: Clock;
-  /** The case range, when configured; otherwise first..last event time. */
+  /**
+   * The case range, when configured; otherwise the range the acquisition ledger covers (widened to any
+   * event outside it), or first..last event time when the case has no ledger.
+   */
   range?: { start: string; end: string };
   /** Accounts documented as service accounts (bypass there is informational). */
   serviceAccounts?: string[];
@@ -46,10 +49,16 @@ export interface GapsOptions extends CommonOptions {
   includeSilence?: boolean;
 }
 
+/** Where the analysed range comes from: given, the acquisition ledger's slices, or the case's first and last events. */
+export type RangeBasis = 'given' | 'acquisition-ledger' | 'events';
+
 export interface GapsResult {
   generatedAt: string;
   analysisVersion: string;
   range: { start: string; end: string };
+  rangeBasis: RangeBasis;
+  /** The range basis in words, for the report (what the range is and why). */
+  rangeNote: string;
   mailboxes: { mailbox: string; upn: string | null; accountKind: AccountKind; windows: BlindWindow[] }[];
   /** What could not be known for want of configuration evidence: no window of those kinds could be found (core/analysis/unseen.ts). */
   unseen: string[];
@@ -123,26 +132,69 @@ function optionsForCustody(opts: object): Record<string, unknown> {
   return rest;
 }
 
-function caseRange(db: ReadableDB, opts: CommonOptions): { startMs: number; endMs: number; events: number; configured: boolean } {
+interface AnalysedRange {
+  startMs: number;
+  endMs: number;
+  events: number;
+  configured: boolean;
+  basis: RangeBasis;
+  note: string;
+}
+
+/**
+ * The range to analyse: the one given; else, when the case has a completeness ledger, the range its
+ * slices cover (what was asked of the tenant, not only where events happen to fall), widened to any event
+ * outside it (an imported file); else the first to the last event.
+ */
+function caseRange(db: ReadableDB, opts: CommonOptions, ledger: LedgerSlice[] | null): AnalysedRange {
   const r = readCaseRange(db);
   if (opts.range) {
     const startMs = parseTime(opts.range.start, 'range start');
     const endMs = parseTime(opts.range.end, 'range end');
     if (endMs <= startMs) throw new BadInputError(`the range ends (${opts.range.end}) before it starts (${opts.range.start})`);
-    return { startMs, endMs, events: r?.events ?? 0, configured: true };
+    return { startMs, endMs, events: r?.events ?? 0, configured: true, basis: 'given', note: 'the range given' };
+  }
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const acquired = acquiredRange(ledger ?? []);
+  if (acquired) {
+    const startMs = Math.min(acquired.startMs, r?.startMs ?? acquired.startMs);
+    const endMs = Math.max(acquired.endMs, r?.endMs ?? acquired.endMs);
+    const widened = startMs < acquired.startMs || endMs > acquired.endMs;
+    return {
+      startMs, endMs, events: r?.events ?? 0, configured: false, basis: 'acquisition-ledger',
+      note: widened
+        ? `the acquired range (${iso(acquired.startMs)} to ${iso(acquired.endMs)}, from the completeness ledger), widened to the events the case holds outside it`
+        : 'the acquired range (from the completeness ledger)',
+    };
   }
   if (!r) throw new CaseError('the case holds no events, so it has no range to analyse', 'import audit records first, or pass a range');
-  return { ...r, configured: false };
+  return { ...r, configured: false, basis: 'events', note: 'the case\'s first to last event (no range given and no acquisition ledger)' };
+}
+
+/** The span the ledger's slices cover (whatever their status: a slice not collected is part of what was asked). */
+function acquiredRange(ledger: LedgerSlice[]): { startMs: number; endMs: number } | null {
+  let startMs = Infinity;
+  let endMs = -Infinity;
+  for (const s of ledger) {
+    const a = Date.parse(s.start);
+    const b = Date.parse(s.end);
+    if (!Number.isFinite(a) || !Number.isFinite(b) || b <= a) continue;
+    startMs = Math.min(startMs, a);
+    endMs = Math.max(endMs, b);
+  }
+  return Number.isFinite(startMs) ? { startMs, endMs } : null;
 }
 
 interface Loaded {
   input: CoverageInput;
   inputsSummary: Record<string, unknown>;
+  range: AnalysedRange;
 }
 
 /** Reads everything the coverage model needs. With `onlyMailbox`, activity and throttle counts are read for that mailbox only. */
 function loadCoverageInput(db: ReadableDB, opts: CommonOptions, onlyMailbox?: string): Loaded {
-  const range = caseRange(db, opts);
+  const ledger = readLedger(db);
+  const range = caseRange(db, opts, ledger);
   const activity = readMailboxActivity(db, onlyMailbox);
   const inferred = inferThrottles(db, activity);
   const input: CoverageInput = {
@@ -156,11 +208,12 @@ function loadCoverageInput(db: ReadableDB, opts: CommonOptions, onlyMailbox?: st
     throttleMarkers: readThrottleMarkers(db),
     inferredThrottles: inferred,
     activity,
-    ledger: readLedger(db),
+    ledger,
+    premiumActions: readPremiumActionCounts(db, range),
   };
   const inputsSummary = {
     events: range.events,
-    range: { start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString(), configured: range.configured },
+    range: { start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString(), configured: range.configured, basis: range.basis },
     snapshots: snapshotIds(db),
     configRows: { mailbox: input.mailboxes.length, bypass: input.bypass.length, organization: input.organization.length, adminAuditLog: input.adminAuditLog.length, licence: input.licences?.length ?? null },
     changeRecords: input.changes.length,
@@ -168,7 +221,7 @@ function loadCoverageInput(db: ReadableDB, opts: CommonOptions, onlyMailbox?: st
     inferredThrottles: input.inferredThrottles.length,
     ledgerSlices: input.ledger?.length ?? null,
   };
-  return { input, inputsSummary };
+  return { input, inputsSummary, range };
 }
 
 function coverageOptions(opts: CommonOptions & { includeSilence?: boolean }, mailboxFilter?: string[]): CoverageOptions {
@@ -192,7 +245,7 @@ function resolveMailbox(cov: CoverageResult, mailbox: string): string {
 /** The blind windows of a case, computed from a read-only handle (nothing stored): what the UI shows. */
 export function computeGaps(db: ReadableDB, opts: GapsOptions): { result: GapsResult; inputs: Record<string, unknown> } {
   const generatedAt = isoOf(opts.now, 'now');
-  const { input, inputsSummary } = loadCoverageInput(db, opts);
+  const { input, inputsSummary, range } = loadCoverageInput(db, opts);
   let cov = computeCoverage(input, coverageOptions(opts));
   if (opts.mailbox !== undefined) {
     const key = resolveMailbox(cov, opts.mailbox);
@@ -202,6 +255,8 @@ export function computeGaps(db: ReadableDB, opts: GapsOptions): { result: GapsRe
     generatedAt,
     analysisVersion: ANALYSIS_VERSION,
     range: { start: new Date(input.range.startMs).toISOString(), end: new Date(input.range.endMs).toISOString() },
+    rangeBasis: range.basis,
+    rangeNote: range.note,
     mailboxes: cov.mailboxes.map((m) => ({ mailbox: m.mailbox, upn: m.upn, accountKind: m.accountKind, windows: m.windows })),
     unseen: unseenConfiguration(configKinds(db)),
   };

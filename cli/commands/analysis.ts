@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SEVERITIES } from '../../core/analysis/types.ts';
 import type { BlindWindow, Severity } from '../../core/analysis/types.ts';
-import { exposureCsvLines } from '../../core/analysis/exposure.ts';
+import { EXPOSURE_BLIND_HEADING, exposureCsvLines } from '../../core/analysis/exposure.ts';
 import { exposure, exposureItems, findings, gaps, sessions } from '../../services/analysis.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, parseIpArg, parseIsoArg, positional, requireString } from '../args.ts';
@@ -17,7 +17,7 @@ const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date
 function range(cmd: string, values: Record<string, unknown>): { range?: { start: string; end: string } } {
   const start = iso(parseIsoArg(cmd, '--range-from', values['range-from']));
   const end = iso(parseIsoArg(cmd, '--range-to', values['range-to']));
-  if ((start === undefined) !== (end === undefined)) throw new UsageError(`${cmd}: give both --range-from and --range-to, or neither (the case's first to last event).`);
+  if ((start === undefined) !== (end === undefined)) throw new UsageError(`${cmd}: give both --range-from and --range-to, or neither (the acquired range, or the case's first to last event).`);
   return start && end ? { range: { start, end } } : {};
 }
 
@@ -43,7 +43,7 @@ export async function gapsCommand(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(result) + '\n');
     return EXIT.ok;
   }
-  process.stdout.write(`Blind windows, ${result.range.start} to ${result.range.end} (analysis ${result.analysisVersion}, run ${runId})\n`);
+  process.stdout.write(`Blind windows, ${result.range.start} to ${result.range.end}: ${result.rangeNote} (analysis ${result.analysisVersion}, run ${runId})\n`);
   if (result.unseen.length > 0) {
     process.stdout.write(`\nNot known: the case has no configuration evidence for these, so no window of their kind could be found:\n${result.unseen.map((s) => `  - ${s}\n`).join('')}`);
   }
@@ -134,7 +134,7 @@ export async function exposureCommand(argv: string[]): Promise<number> {
   for (const it of exposureItems(dir, runId, { offset: 0, limit: 50 })) process.stdout.write(`  BIND  ${it.firstAccess}  ${it.folder ?? '-'}  ${it.internetMessageId}  x${it.accessCount}\n`);
   if (result.items.count > 50) process.stdout.write(`  … ${result.items.count - 50} more (use --csv or --json for all)\n`);
   if (result.blindWindows.length > 0) {
-    process.stdout.write('\nExposure could NOT be measured in these windows (MailItemsAccessed was not recorded):\n');
+    process.stdout.write(`\n${EXPOSURE_BLIND_HEADING}:\n`);
     for (const w of result.blindWindows) process.stdout.write(windowLine(w) + '\n');
   }
   return EXIT.ok;

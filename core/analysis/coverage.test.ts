@@ -126,9 +126,31 @@ describe('unlicensed windows', () => {
     expect(w).toHaveLength(want);
     if (want) {
       expect(span(w[0]!)).toEqual([iso(T0), null, 'certain']);
-      expect(w[0]!.scope.actions).toContain('MailItemsAccessed');
+      expect(w[0]!.scope.actions).toEqual(['MailItemsAccessed']);
       expect(w[0]!.reason.includes('group g-1')).toBe(group);
     }
+  });
+
+  // Only MailItemsAccessed is certain without the licence; Send and SearchQueryInitiated are Premium in
+  // older documentation only, and where the case holds them they were recorded.
+  it('states MailItemsAccessed as certain, Send and SearchQueryInitiated as uncertain, or as recorded with their count', () => {
+    const lic = (i: CoverageInput) => { i.licences = [obs(licence(MEG, ['EXCHANGE_S_ENTERPRISE']), END)]; };
+    const none = windowsOf(run((i) => { lic(i); i.premiumActions = []; }), 'unlicensed');
+    expect(none.map((w) => [w.scope.actions, w.confidence])).toEqual([[['MailItemsAccessed'], 'certain']]);
+    expect(none[0]!.reason).toBe('no M365_ADVANCED_AUDITING service plan in the assigned licences (SPE_E3): MailItemsAccessed is not recorded without Audit (Premium); older documentation also lists Send and SearchQueryInitiated as Audit (Premium) only, so whether they were recorded is uncertain (the case holds no such record for this mailbox in the case range)');
+    const sent = windowsOf(run((i) => {
+      lic(i);
+      i.premiumActions = [{ mailbox: meg, operation: 'Send', count: 53 }, { mailbox: 'other@contoso.com', operation: 'SearchQueryInitiated', count: 4 }];
+    }), 'unlicensed');
+    expect(sent.map((w) => [w.scope.actions, w.confidence])).toEqual([[['MailItemsAccessed'], 'certain']]);
+    expect(sent[0]!.reason).toContain('MailItemsAccessed is not recorded without Audit (Premium); Send was recorded nonetheless: the case holds 53 Send records for this mailbox in the case range; older documentation also lists SearchQueryInitiated as Audit (Premium) only, so whether it was recorded is uncertain');
+    expect(sent[0]!.reason).not.toMatch(/Send[^;]* (are|is) not recorded/);
+    const both = windowsOf(run((i) => {
+      lic(i);
+      i.premiumActions = [{ mailbox: MEG, operation: 'Send', count: 1 }, { mailbox: meg, operation: 'SearchQueryInitiated', count: 2 }];
+    }), 'unlicensed');
+    expect(both[0]!.reason).toContain('Send and SearchQueryInitiated were recorded nonetheless: the case holds 1 Send record and 2 SearchQueryInitiated records for this mailbox in the case range');
+    expect(both[0]!.reason).not.toContain('uncertain');
   });
 
   it('plans missing from the row are read from the raw Graph user (licenseDetails); unknown plans make it inferred', () => {
@@ -265,6 +287,65 @@ describe('retention windows', () => {
   it('a limit longer than the range: none', () => {
     expect(windowsOf(run(() => {}), 'retention')).toEqual([]);
   });
+
+  // The store loses records as time passes, so its horizon is seen from when it was read, not from the
+  // case's last event: a snapshot read 3 days after the range ends moves the horizon 3 days on.
+  it('measured from the mailbox configuration snapshot when the store itself was not acquired', () => {
+    const res = run((i) => { i.mailboxes = [obs(mailbox(MEG, { auditLogAgeLimitDays: 14 }), END + 3 * D)]; });
+    const [w] = windowsOf(res, 'retention');
+    expect(span(w!)).toEqual([iso(T0), iso(END + 3 * D - 14 * D), 'certain']);
+    expect(w!.store).toBe('mailbox-audit');
+    expect(w!.reason).toBe(`mailbox audit store keeps 14 days (AuditLogAgeLimit): records before ${iso(END - 11 * D)} no longer exist there, seen from ${iso(END + 3 * D)}, when the mailbox configuration (Get-Mailbox) was read (the store's own history was not acquired); the unified audit log may still hold them`);
+  });
+
+  it('measured from when the acquisition read the store (Search-MailboxAuditLog in the ledger), not the snapshot', () => {
+    const res = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG, { auditLogAgeLimitDays: 14 }), END + 3 * D)];
+      i.ledger = [
+        { id: 7, source: 'mailbox-audit', start: iso(T0), end: iso(END), status: 'complete', query: { cmdlet: 'Search-MailboxAuditLog', mailbox: meg }, collectedAt: iso(END + 5 * D) },
+        { id: 8, source: 'mailbox-audit', start: iso(T0), end: iso(END), status: 'complete', query: { cmdlet: 'Search-MailboxAuditLog', mailbox: 'adele@contoso.com' }, collectedAt: iso(END + 9 * D) },
+        // The fallback reads the unified log, not the store: it says nothing of when the store was read.
+        { id: 9, source: 'mailbox-audit', start: iso(T0), end: iso(END), status: 'complete', query: { cmdlet: 'Search-UnifiedAuditLog', fallback: 'unified-log' }, collectedAt: iso(END + 8 * D) },
+      ];
+    });
+    const [w] = windowsOf(res, 'retention').filter((x) => x.store === 'mailbox-audit');
+    expect(span(w!)).toEqual([iso(T0), iso(END + 5 * D - 14 * D), 'certain']);
+    expect(w!.evidence).toContain('ledger:7');
+    expect(w!.reason).toContain(`seen from ${iso(END + 5 * D)}, when the acquisition read this mailbox's audit history from the store (Search-MailboxAuditLog, acquisition ledger)`);
+  });
+
+  it('without an acquisition or a snapshot, the range end, and it says so', () => {
+    const input = emptyInput(T0, END);
+    input.activity = [{ mailbox: meg, count: 10, firstMs: T0, lastMs: END, daily: new Map(), mailItemsAccessed: 0 }];
+    const w = windowsOf(computeCoverage(input, { ualRetentionDays: 20 }), 'retention');
+    expect(w.map((x) => [x.store, x.end])).toEqual([['unified-audit-log', iso(END - 20 * D)]]);
+    expect(w[0]!.reason).toContain(`seen from ${iso(END)}, the end of the case range: neither an acquisition of the store nor a configuration snapshot says when it was read`);
+  });
+
+  it('a range that ends long before the store was read is lost from the store as a whole', () => {
+    // The range is the first 10 days; the store keeps 14 days and was read at the end of day 30.
+    const input = emptyInput(T0, T0 + 10 * D);
+    input.mailboxes = [obs(mailbox(MEG, { auditLogAgeLimitDays: 14 }), END)];
+    const w = windowsOf(computeCoverage(input), 'retention');
+    expect(w.map(span)).toEqual([[iso(T0), iso(END - 14 * D), 'certain']]);
+  });
+
+  it('the unified log is seen from its newest read in the ledger; the two stores stay apart', () => {
+    const res = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG, { auditLogAgeLimitDays: 14 }), END)];
+      i.ledger = [
+        { id: 1, source: 'ual', start: iso(T0), end: iso(END), status: 'complete', query: null, collectedAt: iso(END + D) },
+        { id: 2, source: 'graph', start: iso(T0), end: iso(END), status: 'complete', query: null, collectedAt: iso(END + 2 * D) },
+        { id: 3, source: 'graph', start: iso(T0), end: iso(END), status: 'not-collected', query: null, collectedAt: iso(END + 6 * D) },
+      ];
+    }, { ualRetentionDays: 20 });
+    const w = windowsOf(res, 'retention');
+    expect(w.map((x) => [x.store, x.end, x.evidence.map((e) => e.replace(/^config-row:\d+$/, 'config-row'))])).toEqual([
+      ['mailbox-audit', iso(END - 14 * D), ['config-row']],
+      ['unified-audit-log', iso(END + 2 * D - 20 * D), ['ledger:2']],
+    ]);
+    expect(w[1]!.reason).toContain('when the acquisition last read the unified audit log (graph, acquisition ledger)');
+  });
   it.each([
     { name: 'Premium in the one snapshot', snaps: [true], tier: null },
     { name: 'Premium in both snapshots', snaps: [true, true], tier: null },
@@ -278,7 +359,7 @@ describe('retention windows', () => {
     }, { retentionReferenceMs: END + 200 * D });
     const ual = windowsOf(res, 'retention').filter((w) => w.reason.startsWith('unified audit log retention'));
     if (tier === null) expect(ual).toEqual([]);
-    else expect(ual.map((w) => [w.start, w.reason])).toEqual([[iso(T0), `unified audit log retention (${tier}: records before ${iso(END + 20 * D)} no longer exist there`]]);
+    else expect(ual.map((w) => [w.start, w.reason])).toEqual([[iso(T0), `unified audit log retention (${tier}: records before ${iso(END + 20 * D)} no longer exist there, seen from ${iso(END + 200 * D)}, the reference time given`]]);
   });
   it('an account missing from the newest licence snapshot (unlicensed since) is not given Premium retention', () => {
     const E5 = ['EXCHANGE_S_ENTERPRISE', 'M365_ADVANCED_AUDITING'];
@@ -287,7 +368,7 @@ describe('retention windows', () => {
       i.licences = [obs(licence(MEG, E5), END - 20 * D), obs(licence('alex.wilber@contoso.com', E5), END - 20 * D), obs(licence('alex.wilber@contoso.com', E5), END)];
     }, { retentionReferenceMs: END + 200 * D });
     const ual = windowsOf(res, 'retention').filter((w) => w.reason.startsWith('unified audit log retention'));
-    expect(ual.map((w) => [w.start, w.reason])).toEqual([[iso(T0), `unified audit log retention (Audit Standard, 180 days (90 before 2023-10-17); Audit Premium shown in some licence snapshots of the case but not in every one (the licence changed, the account is missing from one, or its service plans were not listed), so the shorter retention is assumed): records before ${iso(END + 20 * D)} no longer exist there`]]);
+    expect(ual.map((w) => [w.start, w.reason])).toEqual([[iso(T0), `unified audit log retention (Audit Standard, 180 days (90 before 2023-10-17); Audit Premium shown in some licence snapshots of the case but not in every one (the licence changed, the account is missing from one, or its service plans were not listed), so the shorter retention is assumed): records before ${iso(END + 20 * D)} no longer exist there, seen from ${iso(END + 200 * D)}, the reference time given`]]);
   });
   it.each([
     { ref: Date.UTC(2025, 0, 1), premium: false, want: Date.UTC(2025, 0, 1) - 180 * D },
@@ -361,6 +442,42 @@ describe('identity and classification in the result', () => {
     const res = run((i) => { i.changes.push(rec); });
     expect(res.unresolved).toEqual([{ recordId: rec.recordId, identifier: 'ghost' }]);
     expect(windowsOf(res, 'bypass', 'ghost')).toHaveLength(1);
+  });
+
+  // Without a Get-Mailbox export, an admin record's bare alias (Set-MailboxAuditBypassAssociation
+  // -Identity adm.patti; the record's mailbox column then holds the alias too) is the one UPN of the case
+  // with that local part, and the window says it was matched by name only.
+  const act = (mailbox: string) => ({ mailbox, count: 5, firstMs: T0, lastMs: END, daily: new Map<number, number>(), mailItemsAccessed: 0 });
+  const patti = 'adm.patti@contoso.onmicrosoft.com';
+  const noInventory = (mailboxes: string[]) => {
+    const input = emptyInput(T0, END);
+    // The bare name sorts (and arrives from the activity query) before the UPN.
+    input.activity = mailboxes.map(act);
+    input.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + D, [['Identity', 'adm.patti'], ['AuditBypassEnabled', 'True']]));
+    input.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + 2 * D, [['Identity', 'ADM.PATTI'], ['AuditBypassEnabled', 'False']]));
+    return computeCoverage(input);
+  };
+
+  it('without an inventory, a bare alias resolves to the single UPN with that local part, and the window says how', () => {
+    const res = noInventory(['adm.patti', patti]);
+    expect(res.mailboxes.map((m) => m.mailbox)).toEqual([patti]);
+    const [w] = windowsOf(res, 'bypass', patti);
+    expect(span(w!)).toEqual([iso(T0 + D), iso(T0 + 2 * D), 'certain']);
+    expect(w!.reason).toContain(`its record names the mailbox "adm.patti", resolved to ${patti} by name only (the one UPN in the case with that local part), as the case has no mailbox inventory (Get-Mailbox) to confirm it`);
+    expect(res.unresolved).toEqual([]);
+  });
+
+  it('without an inventory, a bare alias two UPNs share stays unresolved', () => {
+    const res = noInventory(['adm.patti', patti, 'adm.patti@fabrikam.example']);
+    expect(windowsOf(res, 'bypass', 'adm.patti')).toHaveLength(1);
+    expect(windowsOf(res, 'bypass', patti)).toEqual([]);
+    expect(windowsOf(res, 'bypass', 'adm.patti@fabrikam.example')).toEqual([]);
+    expect(windowsOf(res, 'bypass', 'adm.patti')[0]!.reason).not.toContain('by name only');
+  });
+
+  it('a bare alias the inventory lists is resolved without a note', () => {
+    const res = run((i) => { i.changes.push(adminRecord('Set-MailboxAuditBypassAssociation', T0 + D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']])); });
+    expect(windowsOf(res, 'bypass')[0]!.reason).not.toContain('by name only');
   });
 
   it('mailbox filter and account kinds', () => {

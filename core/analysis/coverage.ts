@@ -8,11 +8,16 @@
 // - throttled: [IsThrottled=True record time, +24 h); inferred where >1,000 MailItemsAccessed records
 //   fall within 24 h and no marker was collected.
 // - retention: [range.start, reference − AuditLogAgeLimit) for the mailbox store and
-//   [range.start, reference − UAL retention) for the unified log, merged; reference = range.end by default.
+//   [range.start, reference − UAL retention) for the unified log, kept apart (`store`). The reference is
+//   when the records were read from that store: the newest collection of the store in the acquisition
+//   ledger, else the configuration snapshot's as-of time, and only failing both the range end. The
+//   window's reason says which.
 // - unlicensed / actions-not-audited / audit-disabled / org-audit-disabled / ual-ingestion-disabled:
 //   from the state timeline (snapshot backward, records forward); the whole range when the snapshot says
 //   so and no record changes it. `end` is null while the condition still holds at the end of the case.
-// Windows of one (mailbox, kind, confidence) are merged where they overlap or touch.
+//   Unlicensed states MailItemsAccessed as not recorded; Send and SearchQueryInitiated only as uncertain
+//   (older documentation lists them as Audit Premium too), or as recorded where the case holds them.
+// Windows of one (mailbox, kind, confidence, store) are merged where they overlap or touch.
 import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
 import { classifyAccount } from './classify.ts';
 import { licenceVerdictOf, mergeLicenceRows, newestSnapshotRows, premiumHistory, snapshotsOf, withPlansFromRaw } from './licences.ts';
@@ -22,8 +27,8 @@ import { DAY_MS, buildTimeline, iso, isoOrNull } from './timeline.ts';
 import { MAILBOX_AUDIT_DEFAULT_DAYS, ualLostBefore } from './retention.ts';
 import type { Observation, Segment } from './timeline.ts';
 import type {
-  AccountClass, BlindWindow, CaseRange, ChangeRecord, Confidence, ConfigObservation, LedgerSlice, LogonTypeName,
-  MailboxActivity, WindowKind, WindowScope,
+  AccountClass, AuditStore, BlindWindow, CaseRange, ChangeRecord, Confidence, ConfigObservation, LedgerSlice, LogonTypeName,
+  MailboxActivity, PremiumActionCount, WindowKind, WindowScope,
 } from './types.ts';
 import { LOGON_TYPE_NAMES } from './types.ts';
 
@@ -35,6 +40,8 @@ export const DEFAULT_ACTIONS: Readonly<Record<LogonTypeName, readonly string[]>>
 };
 /** Actions that need the Advanced Auditing service plan (Audit Premium) [A1, A2]. */
 export const PREMIUM_ACTIONS = ['MailItemsAccessed', 'Send', 'SearchQueryInitiated'];
+/** Of those, the ones only older documentation lists as Premium: without the licence, whether they are recorded is uncertain. */
+export const UNCERTAIN_PREMIUM_ACTIONS = ['Send', 'SearchQueryInitiated'] as const;
 export const THROTTLE_LIMIT = 1000;
 export const MAILBOX_AUDIT_CAPACITY = 3_000_000;
 
@@ -70,10 +77,15 @@ export interface CoverageInput {
   ledger: LedgerSlice[] | null;
   /** Extra identifier → UPN pairs learnt from records (MailboxOwnerSid, MailboxGuid). */
   aliases?: { name: string; upn: string }[];
+  /** Send and SearchQueryInitiated records per mailbox in the case range (absent: not counted, nothing is said of them). */
+  premiumActions?: PremiumActionCount[];
 }
 
 export interface CoverageOptions {
-  /** Time the retention horizons are measured from (default: range end). */
+  /**
+   * Time the retention horizons are measured from, overriding the default: when each store was read
+   * (ledger), else the configuration snapshot's as-of time, else the range end.
+   */
   retentionReferenceMs?: number;
   /** Unified audit log retention in days, when the tenant's policy is known (overrides the licence rule). */
   ualRetentionDays?: number;
@@ -112,6 +124,7 @@ interface RawWindow {
   confidence: Confidence;
   reason: string;
   evidence: string[];
+  store?: AuditStore;
 }
 
 const eqPrim = <T,>(a: T, b: T): boolean => a === b;
@@ -272,16 +285,25 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
   }
   for (const o of input.licences ?? []) resolver.addUpn(o.value.userPrincipalName);
   for (const a of input.aliases ?? []) resolver.addAlias(a.name, resolver.resolve(a.upn) ?? resolver.addUpn(a.upn));
-  for (const a of input.activity) if (resolver.resolve(a.mailbox) === null) resolver.addUpn(a.mailbox);
+  // UPNs first: a bare name among the mailboxes of the records (an admin record's ObjectId `adm.patti`)
+  // then resolves to the one UPN whose local part it is, instead of becoming a mailbox of its own.
+  const upnFirst = [...input.activity].sort((a, b) => Number(!a.mailbox.includes('@')) - Number(!b.mailbox.includes('@')));
+  for (const a of upnFirst) if (resolver.resolve(a.mailbox) === null) resolver.addUpn(a.mailbox);
   const unresolved: { recordId: string; identifier: string }[] = [];
+  /** Records whose target was resolved only by the local part of a UPN: the name they carry. */
+  const byLocalPart = new Map<string, string>();
   const target = (rec: ChangeRecord): string | null => {
     const t = cmdletTarget(rec);
     if (!t) return null;
-    const k = resolver.resolve(t);
-    if (k) return k;
+    const r = resolver.resolveDetail(t);
+    if (r) {
+      if (r.byLocalPart) byLocalPart.set(ev(rec.recordId), t);
+      return r.key;
+    }
     unresolved.push({ recordId: rec.recordId, identifier: t });
     return resolver.addUpn(t);
   };
+  const hasInventory = input.mailboxes.length > 0;
 
   const windows: RawWindow[] = [];
   const auditEnabledIgnored: { mailbox: string; evidence: string[] }[] = [];
@@ -357,7 +379,15 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
   const filter = opts.mailboxFilter ? new Set(opts.mailboxFilter.map((s) => resolver.resolveOrSelf(s))) : null;
 
   const allKeys = new Set<string>([...resolver.keys(), ...setMailbox.keys(), ...bypassRecs.keys(), ...bypassCfg.keys(), ...markersBy.keys(), ...activityBy.keys()]);
-  const referenceMs = opts.retentionReferenceMs ?? range.endMs;
+  const premiumBy = new Map<string, Map<string, number>>();
+  for (const p of input.premiumActions ?? []) {
+    const k = resolver.resolveOrSelf(p.mailbox);
+    const m = premiumBy.get(k) ?? new Map<string, number>();
+    m.set(p.operation, (m.get(p.operation) ?? 0) + p.count);
+    premiumBy.set(k, m);
+  }
+  const newestSnapshot = [input.mailboxes, input.bypass, input.organization, input.adminAuditLog, input.licences ?? []]
+    .flat().reduce<ConfigObservation<unknown> | null>((a, b) => (a === null || b.asOfMs > a.asOfMs ? b : a), null);
 
   for (const key of [...allKeys].sort()) {
     const cfgs = mailboxCfg.get(key) ?? [];
@@ -461,10 +491,11 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       if (!verdict.advancedAuditing) {
         windows.push({
           mailbox: key, kind: 'unlicensed', startMs: range.startMs, endMs: null,
-          scope: { actions: [...PREMIUM_ACTIONS], logonTypes: [...LOGON_TYPE_NAMES] },
+          scope: { actions: ['MailItemsAccessed'], logonTypes: [...LOGON_TYPE_NAMES] },
           confidence: hasActivity ? 'inferred' : 'certain',
-          reason: `${verdict.reason}: MailItemsAccessed, Send and SearchQueryInitiated are not recorded without Audit (Premium)`
-            + ((activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 ? '; yet MailItemsAccessed records exist for this mailbox (Microsoft extended them to Audit Standard in 2023-24), so the window may not hold' : ''),
+          reason: `${verdict.reason}: MailItemsAccessed is not recorded without Audit (Premium)`
+            + ((activityBy.get(key)?.mailItemsAccessed ?? 0) > 0 ? '; yet MailItemsAccessed records exist for this mailbox (Microsoft extended them to Audit Standard in 2023-24), so the window may not hold' : '')
+            + (input.premiumActions ? `; ${uncertainPremiumNote(premiumBy.get(key))}` : ''),
           evidence: current.length > 0 ? current.map(row) : ['licence-export: no licence row for this account'],
         });
       }
@@ -491,37 +522,44 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       });
     }
 
-    // retention
+    // acquisition ledger slices that concern this mailbox (unscoped ones concern every mailbox)
+    const appliesTo = (s: LedgerSlice) => {
+      const scoped = ledgerMailboxes(s).map((x) => resolver.resolveOrSelf(x));
+      return scoped.length === 0 || scoped.includes(key);
+    };
+    const ledger = (input.ledger ?? []).filter(appliesTo);
+
+    // retention, each store seen from when it was read
     const ageDays = latestCfg?.value.auditLogAgeLimitDays ?? null;
-    const mbxLost = referenceMs - (ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS) * DAY_MS;
+    const mbxRef = retentionReference('mailbox-audit', ledger, latestCfg, newestSnapshot, range, opts.retentionReferenceMs);
+    const mbxLost = mbxRef.ms - (ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS) * DAY_MS;
     if (mbxLost > range.startMs) {
       windows.push({
         mailbox: key, kind: 'retention', startMs: range.startMs, endMs: mbxLost, scope: ALL_ACTIONS, confidence: ageDays === null ? 'inferred' : 'certain',
-        reason: `mailbox audit store keeps ${ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS} days (AuditLogAgeLimit${ageDays === null ? ' not collected; default assumed' : ''}): records before ${iso(mbxLost)} no longer exist there`,
-        evidence: latestCfg ? [row(latestCfg)] : [],
+        reason: `mailbox audit store keeps ${ageDays ?? MAILBOX_AUDIT_DEFAULT_DAYS} days (AuditLogAgeLimit${ageDays === null ? ' not collected; default assumed' : ''}): records before ${iso(mbxLost)} no longer exist there, ${mbxRef.basis}`
+          + '; the unified audit log may still hold them',
+        evidence: [...new Set([...(latestCfg ? [row(latestCfg)] : []), ...mbxRef.evidence])],
+        store: 'mailbox-audit',
       });
     }
     const history = licencesByUser === null ? 'never' : premiumHistory(licencesByUser.get(key) ?? [], licenceSnapshots);
     const premium = history === 'throughout';
-    const ualLost = ualLostBefore(referenceMs, premium, opts.ualRetentionDays);
+    const ualRef = retentionReference('unified-audit-log', ledger, null, newestSnapshot, range, opts.retentionReferenceMs);
+    const ualLost = ualLostBefore(ualRef.ms, premium, opts.ualRetentionDays);
     if (ualLost > range.startMs) {
       const tier = premium ? 'Audit Premium, 1 year'
         : `Audit Standard, 180 days (90 before 2023-10-17)${history === 'partly' ? '; Audit Premium shown in some licence snapshots of the case but not in every one (the licence changed, the account is missing from one, or its service plans were not listed), so the shorter retention is assumed' : ''}`;
       windows.push({
         mailbox: key, kind: 'retention', startMs: range.startMs, endMs: ualLost, scope: ALL_ACTIONS,
         confidence: opts.ualRetentionDays !== undefined ? 'certain' : 'inferred',
-        reason: `unified audit log retention (${opts.ualRetentionDays !== undefined ? `${opts.ualRetentionDays} days, as configured` : tier}): records before ${iso(ualLost)} no longer exist there`,
-        evidence: [],
+        reason: `unified audit log retention (${opts.ualRetentionDays !== undefined ? `${opts.ualRetentionDays} days, as configured` : tier}): records before ${iso(ualLost)} no longer exist there, ${ualRef.basis}`,
+        evidence: ualRef.evidence,
+        store: 'unified-audit-log',
       });
     }
 
     // acquisition completeness: slices not complete, less what a complete slice of the same source
     // (a later run, or another plan) covers for this mailbox
-    const appliesTo = (s: LedgerSlice) => {
-      const scoped = ledgerMailboxes(s).map((x) => resolver.resolveOrSelf(x));
-      return scoped.length === 0 || scoped.includes(key);
-    };
-    const ledger = (input.ledger ?? []).filter(appliesTo);
     for (const s of ledger) {
       if (s.status === 'complete') continue;
       const startMs = Date.parse(s.start);
@@ -544,11 +582,22 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
         mailbox: key, kind: 'capacity', startMs: range.startMs, endMs: act.firstMs, scope: ALL_ACTIONS, confidence: 'inferred',
         reason: `${act.count} audit records for this mailbox: the mailbox audit store holds at most ${MAILBOX_AUDIT_CAPACITY}, so older records were purged`,
         evidence: [],
+        store: 'mailbox-audit',
       });
     }
 
     // silence
     if (opts.includeSilence && act) windows.push(...silenceWindows(key, act, range));
+  }
+
+  // A window resting on a record whose target was matched by name only says so.
+  for (const w of windows) {
+    const named = w.evidence.map((e) => byLocalPart.get(e)).filter((n): n is string => n !== undefined);
+    if (named.length === 0) continue;
+    const names = [...new Set(named)];
+    const upn = resolver.get(w.mailbox)?.upn ?? w.mailbox;
+    w.reason += `; ${named.length > 1 ? 'its records name' : 'its record names'} the mailbox ${names.map((n) => `"${n}"`).join(', ')}, resolved to ${upn} by name only (the one UPN in the case with that local part)`
+      + (hasInventory ? ', as the mailbox inventory (Get-Mailbox) does not list it' : ', as the case has no mailbox inventory (Get-Mailbox) to confirm it');
   }
 
   const merged = mergeWindows(windows);
@@ -567,6 +616,68 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
     mailboxes.push({ mailbox: key, upn: known?.upn ?? null, accountKind: account.kind, account, windows: byMailbox.get(key) ?? [] });
   }
   return { range, resolver, mailboxes, unresolved, auditEnabledIgnored };
+}
+
+/** What an unlicensed window says of Send and SearchQueryInitiated: recorded (with counts) where the case holds them, else uncertain. */
+function uncertainPremiumNote(counts: Map<string, number> | undefined): string {
+  const recorded = UNCERTAIN_PREMIUM_ACTIONS.filter((a) => (counts?.get(a) ?? 0) > 0);
+  const unknown = UNCERTAIN_PREMIUM_ACTIONS.filter((a) => !recorded.includes(a));
+  const parts: string[] = [];
+  if (recorded.length > 0) {
+    parts.push(`${recorded.join(' and ')} ${recorded.length > 1 ? 'were' : 'was'} recorded nonetheless: the case holds ${recorded.map((a) => `${counts!.get(a)} ${a} record${counts!.get(a) === 1 ? '' : 's'}`).join(' and ')} for this mailbox in the case range`);
+  }
+  if (unknown.length > 0) {
+    parts.push(`older documentation also lists ${unknown.join(' and ')} as Audit (Premium) only, so whether ${unknown.length > 1 ? 'they were' : 'it was'} recorded is uncertain (the case holds no such record for this mailbox in the case range)`);
+  }
+  return parts.join('; ');
+}
+
+/** When the records of a store were read, and how that is known: the time retention is measured from. */
+export interface RetentionReference {
+  ms: number;
+  basis: string;
+  evidence: string[];
+}
+
+const UNIFIED_LOG_SOURCES = new Set(['graph', 'ual', 'mgmt']);
+
+/**
+ * The moment a store's records were read for this mailbox: the newest collection of that store in the
+ * acquisition ledger (Search-MailboxAuditLog for the mailbox store; the Graph audit query,
+ * Search-UnifiedAuditLog or the Management Activity API, or the mailbox-audit fallback to the unified log,
+ * for the unified log), else the as-of time of the configuration snapshot (the mailbox's own for its
+ * store, else the newest), else the end of the range. `overrideMs` (an option) wins over all of them.
+ */
+export function retentionReference(
+  store: AuditStore, ledger: readonly LedgerSlice[], mailboxCfg: ConfigObservation<unknown> | null, newestSnapshot: ConfigObservation<unknown> | null,
+  range: CaseRange, overrideMs?: number,
+): RetentionReference {
+  if (overrideMs !== undefined) return { ms: overrideMs, basis: `seen from ${iso(overrideMs)}, the reference time given`, evidence: [] };
+  const reads = ledger.filter((s) => {
+    if (s.status !== 'complete' && s.status !== 'incomplete') return false;
+    if (s.collectedAt === undefined || !Number.isFinite(Date.parse(s.collectedAt))) return false;
+    const fallback = s.source === 'mailbox-audit' && s.query?.['fallback'] !== undefined && s.query?.['fallback'] !== null;
+    return store === 'mailbox-audit' ? s.source === 'mailbox-audit' && !fallback : UNIFIED_LOG_SOURCES.has(s.source) || fallback;
+  });
+  const newest = reads.reduce<LedgerSlice | null>((a, b) => (a === null || Date.parse(b.collectedAt!) > Date.parse(a.collectedAt!) ? b : a), null);
+  if (newest) {
+    const ms = Date.parse(newest.collectedAt!);
+    return {
+      ms,
+      basis: store === 'mailbox-audit'
+        ? `seen from ${iso(ms)}, when the acquisition read this mailbox's audit history from the store (Search-MailboxAuditLog, acquisition ledger)`
+        : `seen from ${iso(ms)}, when the acquisition last read the unified audit log (${newest.source}, acquisition ledger)`,
+      evidence: newest.id !== undefined ? [`ledger:${newest.id}`] : [],
+    };
+  }
+  const notAcquired = store === 'mailbox-audit' ? 'the store\'s own history was not acquired' : 'the acquisition ledger has no read of the unified log';
+  if (store === 'mailbox-audit' && mailboxCfg) {
+    return { ms: mailboxCfg.asOfMs, basis: `seen from ${iso(mailboxCfg.asOfMs)}, when the mailbox configuration (Get-Mailbox) was read (${notAcquired})`, evidence: [row(mailboxCfg)] };
+  }
+  if (newestSnapshot) {
+    return { ms: newestSnapshot.asOfMs, basis: `seen from ${iso(newestSnapshot.asOfMs)}, the as-of time of the newest configuration snapshot in the case (${notAcquired})`, evidence: [row(newestSnapshot)] };
+  }
+  return { ms: range.endMs, basis: `seen from ${iso(range.endMs)}, the end of the case range: neither an acquisition of the store nor a configuration snapshot says when it was read`, evidence: [] };
 }
 
 function splitByOrg(w: RawWindow, org: Segment<boolean>[], range: CaseRange): { org: boolean | null; window: RawWindow }[] {
@@ -645,11 +756,11 @@ export function silenceWindows(key: string, act: MailboxActivity, range: CaseRan
   return out;
 }
 
-/** Merges windows of the same (mailbox, kind, confidence) that overlap or touch. */
+/** Merges windows of the same (mailbox, kind, confidence, store) that overlap or touch. */
 export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
   const groups = new Map<string, RawWindow[]>();
   for (const w of windows) {
-    const k = `${w.mailbox}\u0000${w.kind}\u0000${w.confidence}`;
+    const k = `${w.mailbox}\u0000${w.kind}\u0000${w.confidence}\u0000${w.store ?? ''}`;
     const list = groups.get(k);
     if (list) list.push(w);
     else groups.set(k, [w]);
@@ -674,7 +785,7 @@ export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
   out.sort((a, b) => a.mailbox.localeCompare(b.mailbox) || a.startMs - b.startMs || a.kind.localeCompare(b.kind));
   return out.map((w) => ({
     mailbox: w.mailbox, kind: w.kind, start: iso(w.startMs), end: isoOrNull(w.endMs), scope: w.scope,
-    confidence: w.confidence, reason: w.reason, evidence: w.evidence,
+    confidence: w.confidence, reason: w.reason, evidence: w.evidence, ...(w.store ? { store: w.store } : {}),
   }));
 }
 

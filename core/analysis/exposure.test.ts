@@ -18,6 +18,11 @@ describe('blindWindowsForExposure', () => {
     { name: 'ends exactly at the scope start', win: w('bypass', '2024-04-01T00:00:00.000Z', '2024-05-02T00:00:00.000Z', ['*']), want: false },
     { name: 'starts at the scope end', win: w('throttled', '2024-05-03T00:00:00.000Z', null, ['MailItemsAccessed']), want: false },
     { name: 'does not blind MailItemsAccessed', win: w('actions-not-audited', '2024-04-01T00:00:00.000Z', null, ['SoftDelete']), want: false },
+    // Only the mailbox's own copy aged out: the unified log's MailItemsAccessed records are still there.
+    { name: 'mailbox audit store retention', win: { ...w('retention', '2024-04-01T00:00:00.000Z', '2024-05-10T00:00:00.000Z', ['*']), store: 'mailbox-audit' as const }, want: false },
+    { name: 'mailbox audit store capacity', win: { ...w('capacity', '2024-04-01T00:00:00.000Z', '2024-05-10T00:00:00.000Z', ['*']), store: 'mailbox-audit' as const }, want: false },
+    { name: 'unified audit log retention', win: { ...w('retention', '2024-04-01T00:00:00.000Z', '2024-05-10T00:00:00.000Z', ['*']), store: 'unified-audit-log' as const }, want: true },
+    { name: 'unlicensed (MailItemsAccessed only)', win: w('unlicensed', '2024-04-01T00:00:00.000Z', null, ['MailItemsAccessed']), want: true },
   ])('$name → $want', ({ win, want }) => {
     expect(blindWindowsForExposure([win], from, to)).toEqual(want ? [win] : []);
   });

@@ -47,13 +47,25 @@ export interface ExposureResult {
   scope: ExposureScope;
   items: { count: number; accessRecords: number };
   syncedFolders: SyncedFolder[];
-  /** Windows inside the scope where MailItemsAccessed could not have been recorded: exposure there is unmeasured. */
+  /**
+   * Windows inside the scope where the MailItemsAccessed records exposure is built from cannot be in the
+   * case (never written, gone from the unified log, or not collected): exposure there is unmeasured.
+   */
   blindWindows: BlindWindow[];
 }
 
-/** Windows that blind MailItemsAccessed and overlap [fromMs, toMs). */
+/** How a report introduces the windows of `blindWindows`. */
+export const EXPOSURE_BLIND_HEADING =
+  'Exposure could NOT be measured in these windows (MailItemsAccessed records were not written, no longer exist in the unified audit log, or were not collected)';
+
+/**
+ * Windows that blind MailItemsAccessed and overlap [fromMs, toMs). A window of the mailbox audit store
+ * alone (its AuditLogAgeLimit, its capacity) is left out: exposure is built from the unified log's
+ * records, which the mailbox store's losses do not touch; the unified log's own retention is kept.
+ */
 export function blindWindowsForExposure(windows: BlindWindow[], fromMs: number, toMs: number): BlindWindow[] {
   return windows.filter((w) => {
+    if (w.store === 'mailbox-audit') return false;
     if (!w.scope.actions.includes('*') && !w.scope.actions.includes('MailItemsAccessed')) return false;
     return overlaps({ startMs: Date.parse(w.start), endMs: w.end === null ? null : Date.parse(w.end) }, { startMs: fromMs, endMs: toMs });
   });

@@ -89,6 +89,20 @@ describe('window findings', () => {
   });
 });
 
+describe('retention findings name the store that lost the records', () => {
+  it('the mailbox store: raise AuditLogAgeLimit; the unified log: a retention policy, kept apart even over the same span', () => {
+    const input = emptyInput(T0, END);
+    input.mailboxes.push(obs(mailbox(MEG, { auditLogAgeLimitDays: 20 }), END));
+    const coverage = computeCoverage(input, { ualRetentionDays: 20 });
+    const f = buildFindings({ coverage, changes: [], accessSources: [], licences: null }).filter((x) => x.kind === 'retention');
+    expect(f.map((x) => [x.window?.store, x.remediation.split('\n').at(-1)])).toEqual(expect.arrayContaining([
+      ['mailbox-audit', `Set-Mailbox -Identity '${MEG}' -AuditLogAgeLimit 365.00:00:00`],
+      ['unified-audit-log', expect.stringMatching(/^New-UnifiedAuditLogRetentionPolicy .*-RetentionDuration TwelveMonths/)],
+    ]));
+    expect(f).toHaveLength(2);
+  });
+});
+
 describe('audit configuration changed during the incident', () => {
   const rec = () => adminRecord('Set-MailboxAuditBypassAssociation', T0 + 5 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']]);
   it.each([

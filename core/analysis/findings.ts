@@ -74,7 +74,7 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
     for (const w of m.windows) {
       if (w.kind === 'silence' && !opts.includeSilence) continue;
       if (w.kind === 'org-audit-disabled' || w.kind === 'ual-ingestion-disabled' || w.kind === 'retention' || w.kind === 'acquisition-incomplete') {
-        const k = `${w.kind}|${w.start}|${w.end}|${w.confidence}|${w.kind === 'retention' ? '' : w.reason}`;
+        const k = `${w.kind}|${w.start}|${w.end}|${w.confidence}|${w.store ?? ''}|${w.kind === 'retention' ? '' : w.reason}`;
         grouped.set(k, [...(grouped.get(k) ?? []), w]);
         continue;
       }
@@ -178,7 +178,7 @@ function groupedFinding(ws: BlindWindow[], upnOf: (k: string) => string): Findin
   const mailboxes = [...new Set(ws.map((x) => x.mailbox))].sort();
   const list = mailboxes.length <= 10 ? mailboxes.join(', ') : `${mailboxes.slice(0, 10).join(', ')} and ${mailboxes.length - 10} more`;
   const evidence = [...new Set(ws.flatMap((x) => x.evidence))];
-  const base = { id: `${w.kind}:*:${w.start}:${w.end ?? 'open'}`, kind: w.kind as FindingKind, mailbox: mailboxes.length === 1 ? mailboxes[0]! : null, window: w, evidence };
+  const base = { id: `${w.kind}:*:${w.start}:${w.end ?? 'open'}${w.store === 'unified-audit-log' ? ':unified-audit-log' : ''}`, kind: w.kind as FindingKind, mailbox: mailboxes.length === 1 ? mailboxes[0]! : null, window: w, evidence };
   const affects = `Affects ${mailboxes.length} mailbox(es): ${list}.`;
   switch (w.kind) {
     case 'org-audit-disabled':
@@ -194,7 +194,9 @@ function groupedFinding(ws: BlindWindow[], upnOf: (k: string) => string): Findin
       return {
         ...base, severity: 'low', title: `Records before ${w.end ?? w.start} are past retention`,
         detail: `${w.reason}. ${affects}`,
-        remediation: mailboxes.slice(0, 50).map((m) => `Set-Mailbox -Identity ${psq(upnOf(m))} -AuditLogAgeLimit 365.00:00:00`).join('\n'),
+        remediation: w.store === 'unified-audit-log'
+          ? '# The unified audit log keeps records for its retention policy; what is past it cannot be recovered. To keep more in future:\nNew-UnifiedAuditLogRetentionPolicy -Name \'Keep mailbox audit\' -RecordTypes ExchangeItem,ExchangeItemGroup,ExchangeItemAggregated -RetentionDuration TwelveMonths -Priority 100'
+          : mailboxes.slice(0, 50).map((m) => `Set-Mailbox -Identity ${psq(upnOf(m))} -AuditLogAgeLimit 365.00:00:00`).join('\n'),
       };
   }
 }

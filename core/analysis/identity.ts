@@ -87,12 +87,22 @@ export class IdentityResolver {
 
   /** The mailbox key for any identifier a record may carry, or null when it names no known mailbox. */
   resolve(identifier: string | null | undefined): string | null {
+    return this.resolveDetail(identifier)?.key ?? null;
+  }
+
+  /**
+   * Like resolve, and says whether the match was only by the local part of a UPN (a bare alias such as
+   * `adm.patti` matching the one UPN `adm.patti@…` of the case), not by a name a mailbox answers to.
+   */
+  resolveDetail(identifier: string | null | undefined): { key: string; byLocalPart: boolean } | null {
     if (!identifier) return null;
     for (const candidate of this.candidates(identifier)) {
       const n = normaliseIdentifier(candidate);
       if (this.ambiguous.has(n)) return null;
-      const hit = this.byName.get(n) ?? this.weak.get(n);
-      if (hit) return hit;
+      const strong = this.byName.get(n);
+      if (strong) return { key: strong, byLocalPart: false };
+      const weak = this.weak.get(n);
+      if (weak) return { key: weak, byLocalPart: true };
     }
     return null;
   }

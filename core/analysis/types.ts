@@ -2,7 +2,7 @@
 // Times crossing this boundary are ISO 8601 UTC strings (`2024-05-01T10:15:22.000Z`); inside the
 // computation they are milliseconds since the epoch.
 
-export const ANALYSIS_VERSION = '1.0.0';
+export const ANALYSIS_VERSION = '1.1.0';
 
 /** Window kinds, spelled exactly so in JSON. */
 export const WINDOW_KINDS = [
@@ -46,7 +46,16 @@ export interface BlindWindow {
   confidence: Confidence;
   reason: string;
   evidence: string[];
+  /**
+   * Set when the window concerns one audit store only (retention, capacity): records lost from the
+   * mailbox audit store (what Search-MailboxAuditLog reads) may still be in the unified audit log, and
+   * the reverse. Absent when the records could not have been written at all.
+   */
+  store?: AuditStore;
 }
+
+/** Where audit records are kept: the mailbox's own audit store, or the unified audit log. */
+export type AuditStore = 'mailbox-audit' | 'unified-audit-log';
 
 export type AccountKind = 'human' | 'admin' | 'shared' | 'room' | 'equipment' | 'service';
 
@@ -94,6 +103,8 @@ export interface LedgerSlice {
   status: 'complete' | 'incomplete' | 'failed' | 'not-collected';
   query: Record<string, unknown> | null;
   reason?: string;
+  /** When the slice was last worked on (ISO UTC; for a collected slice, when its records had been read). */
+  collectedAt?: string;
 }
 
 // ---- inputs read from the case ------------------------------------------------------------------
@@ -145,4 +156,11 @@ export interface MailboxActivity {
   daily: Map<number, number>;
   /** MailItemsAccessed records for the mailbox. */
   mailItemsAccessed: number;
+}
+
+/** How many records of an action older documentation lists as Audit Premium only a mailbox has in the case range. */
+export interface PremiumActionCount {
+  mailbox: string;
+  operation: 'Send' | 'SearchQueryInitiated';
+  count: number;
 }

@@ -15,6 +15,7 @@ import { findings } from '../../services/analysis.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { printScores, scoreCase } from '../helpers/groundTruth.ts';
 import { useTmp } from '../helpers/tmp.ts';
+import { openReadable } from '../../db/database.ts';
 import { writeFileSync } from 'node:fs';
 
 const tmp = useTmp('bs-e2e-');
@@ -70,7 +71,12 @@ describe('bec scenario end to end', () => {
       } finally {
         h.close();
       }
-      const scores = scoreCase(caseDir, gt, NOW);
+      // The posture is stamped with the workstation's clock, not the simulator's (which starts at the
+      // scenario's end): the mailbox audit stores are seen from that time.
+      const db = openReadable(join(caseDir, 'case.sqlite'));
+      const storeReadAt = db.prepare("SELECT max(as_of) FROM config_snapshots WHERE kind = 'mailbox'").pluck().get() as string;
+      db.close();
+      const scores = scoreCase(caseDir, gt, NOW, { storeReadAt });
       printScores('bec acquired', scores);
       expectPerfect(scores);
     } finally {

@@ -26,12 +26,19 @@ export function score(what: string, truth: string[], found: string[]): Score {
   };
 }
 
-/** Runs gaps and the attacker-scoped exposure over a case and scores them against the ground truth. */
-export function scoreCase(caseDir: string, gt: GroundTruth, now: string): Score[] {
+/**
+ * Runs gaps and the attacker-scoped exposure over a case and scores them against the ground truth.
+ * The ground truth sees each mailbox audit store from the scenario's end (its configuration snapshot is
+ * taken there); a store read later (`storeReadAt`: a posture taken by the workstation's clock) has lost
+ * that much more, so its retention windows end that much later.
+ */
+export function scoreCase(caseDir: string, gt: GroundTruth, now: string, opts: { storeReadAt?: string } = {}): Score[] {
   const g = gaps(caseDir, { now, range: gt.range }).result;
+  const shift = opts.storeReadAt === undefined ? 0 : Date.parse(opts.storeReadAt) - Date.parse(gt.range.end);
+  const end = (w: GroundTruth['blindWindows'][number]) => (w.kind === 'retention' && w.end !== null ? new Date(Date.parse(w.end) + shift).toISOString() : w.end);
   const windows = score(
     'blind windows',
-    gt.blindWindows.map((w) => `${w.mailbox}|${w.kind}|${w.start}|${w.end}`),
+    gt.blindWindows.map((w) => `${w.mailbox}|${w.kind}|${w.start}|${end(w)}`),
     g.mailboxes.flatMap((m) => m.windows.map((w) => `${w.mailbox}|${w.kind}|${w.start}|${w.end}`)),
   );
   const mailboxes = [...new Set([...gt.exposedMessages.map((e) => e.mailbox), ...gt.syncedFolders.map((s) => s.mailbox)])];
