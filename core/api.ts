@@ -115,6 +115,8 @@ export const GapsArgs = z.object({}).strict();
 export interface GapsView {
   analysisVersion: string;
   range: { start: string; end: string };
+  /** Where the range comes from (the acquired range in the completeness ledger, or the first and last event). */
+  rangeNote: string;
   mailboxes: { mailbox: string; upn: string | null; accountKind: AccountKind; windows: BlindWindow[] }[];
   /** What could not be known for want of configuration evidence (no window of those kinds could be found). */
   unseen: string[];

@@ -106,7 +106,7 @@ export function createHandlers(caseDir: string): CaseApi {
       if (readCaseRange(db) === null) throw new ApiProblem('Empty', 'the case holds no events yet, so there is no range to analyse; import or acquire audit records first');
       try {
         const { result } = computeGaps(db, { now: new Date() });
-        return { analysisVersion: result.analysisVersion, range: result.range, mailboxes: result.mailboxes, unseen: result.unseen };
+        return { analysisVersion: result.analysisVersion, range: result.range, rangeNote: result.rangeNote, mailboxes: result.mailboxes, unseen: result.unseen };
       } catch (e) {
         if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', e.message);
         throw e;

@@ -23,7 +23,7 @@ function handlers(calls: unknown[]): ApiHandlers {
     'timeline.query': async (a) => { calls.push(a); return { rows: [], next: null }; },
     'timeline.count': async () => ({ count: 3 }),
     'event.get': async () => { throw new Error('unreachable'); },
-    'gaps.get': async () => ({ analysisVersion: '1', range: { start: 't', end: 't' }, mailboxes: [], unseen: [] }),
+    'gaps.get': async () => ({ analysisVersion: '1', range: { start: 't', end: 't' }, rangeNote: 'n', mailboxes: [], unseen: [] }),
   };
 }
 

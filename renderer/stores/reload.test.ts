@@ -16,7 +16,7 @@ function fakeCase() {
     if (name === 'case.summary') return { ok: true, value: { dir: '/c', name: 'c', number: null, client: null, examiner: 'e', timeZone: 'UTC', createdAt: 't', events, evidenceItems: 1, mailboxes: 1, firstEvent: null, lastEvent: null, version: events * 100 } };
     if (name === 'timeline.count') return { ok: true, value: { count: events } };
     if (name === 'timeline.query') return { ok: true, value: { rows: [], next: null } };
-    if (name === 'gaps.get') return { ok: true, value: { analysisVersion: String(events), range: { start: 't', end: 't' }, mailboxes: [], unseen: [] } };
+    if (name === 'gaps.get') return { ok: true, value: { analysisVersion: String(events), range: { start: 't', end: 't' }, rangeNote: 'n', mailboxes: [], unseen: [] } };
     return { ok: false, error: { kind: 'BadRequest', message: 'unexpected' } };
   }) as unknown as ApiClient;
   const stores = { session: createSessionStore(), caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client) };

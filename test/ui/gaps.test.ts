@@ -68,6 +68,8 @@ describe('blind spots in the UI', () => {
       return { mailbox: r.closest('[data-mailbox]')?.getAttribute('data-mailbox') ?? '', kind: r.getAttribute('data-kind') ?? '', start: cells[1] ?? '', end: cells[2] ?? '' };
     }));
     const range = await api.handlers['gaps.get']({}).then((g) => g.range);
+    // Where the range comes from is said (an imported case without an acquisition ledger: its events).
+    expect(await page.getByTestId('gaps-range-note').innerText()).toBe('the case\'s first to last event (no range given and no acquisition ledger)');
     // A window cut at the range's edges says so: it may have begun earlier and still be open.
     for (const w of shown) {
       if (w.start.startsWith(range.start)) expect(w.start).toBe(`${range.start} or earlier: the case's range begins here`);

@@ -22,7 +22,7 @@ export function BlindSpotsView() {
   return (
     <section className="gaps" data-testid="gaps-view">
       <p className="gaps-intro">
-        {blind.length} of {gaps.mailboxes.length} mailboxes and accounts the analysis knows (from the records and the configuration exports) have windows where auditing could not have recorded some actions, between {gaps.range.start} and {gaps.range.end} (UTC; analysis {gaps.analysisVersion}). The absence of events there proves nothing.
+        {blind.length} of {gaps.mailboxes.length} mailboxes and accounts the analysis knows (from the records and the configuration exports) have windows where auditing could not have recorded some actions, between {gaps.range.start} and {gaps.range.end} (UTC: <span data-testid="gaps-range-note">{gaps.rangeNote}</span>; analysis {gaps.analysisVersion}). The absence of events there proves nothing.
       </p>
       {gaps.unseen.length > 0 ? (
         <div className="notice notice-warning" role="status" data-testid="gaps-unseen">
