@@ -91,6 +91,18 @@ describe('range, configuration and change records', () => {
   });
 });
 
+describe('content searches are change records', () => {
+  it('Security & Compliance cmdlets are read, their Parameters string parsed', () => {
+    insert({ timeMs: T0, operation: 'New-ComplianceSearch', recordType: 18, userId: 'adm.patti@contoso.com', ip: '203.0.113.91', data: { Parameters: '-Name "S" -ExchangeLocation "All"', ResultStatus: 'True' } });
+    insert({ timeMs: T0 + H, operation: 'New-ComplianceSearchAction', recordType: 18, userId: 'adm.patti@contoso.com', ip: '203.0.113.91', data: { Parameters: '-SearchName "S" -Export', ResultStatus: 'True' } });
+    const recs = readChangeRecords(db);
+    expect(recs.map((r) => [r.operation, r.clientIp, [...r.parameters]])).toEqual([
+      ['New-ComplianceSearch', '203.0.113.91', [['Name', 'S'], ['ExchangeLocation', 'All']]],
+      ['New-ComplianceSearchAction', '203.0.113.91', [['SearchName', 'S'], ['Export', 'True']]],
+    ]);
+  });
+});
+
 describe('MailItemsAccessed aggregates', () => {
   it('throttle markers: only IsThrottled=True, confirmed by parsing', () => {
     const on = mia(T0, MEG, { data: { OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'True' }] } });

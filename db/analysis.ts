@@ -11,6 +11,7 @@ import type { AdminAuditLogConfig, BypassAssociation, ConfigKind, LicenceAssignm
 import { detectThrottle, THROTTLE_LIMIT } from '../core/analysis/coverage.ts';
 import type { InferredThrottle, ThrottleMarker } from '../core/analysis/coverage.ts';
 import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
+import { CONTENT_SEARCH_OPERATIONS } from '../core/analysis/contentSearch.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
 import type { RawChangeRow } from '../core/analysis/records.ts';
@@ -29,6 +30,7 @@ export const CHANGE_OPERATIONS = [
   'Set-Mailbox', 'Set-MailboxAuditBypassAssociation', 'Set-OrganizationConfig', 'Set-AdminAuditLogConfig',
   'New-InboxRule', 'Set-InboxRule', 'UpdateInboxRules',
   'Add-MailboxPermission', 'Add-RecipientPermission', 'Add-MailboxFolderPermission', 'Set-MailboxFolderPermission', 'UpdateFolderPermissions',
+  ...CONTENT_SEARCH_OPERATIONS,
 ];
 
 /** SQL of the hot queries, exported so the tests can check their plans. */

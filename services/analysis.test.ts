@@ -96,7 +96,7 @@ describe('gaps', () => {
   it('returns the windows of the scenario and stores the run with its inputs', () => {
     const before = fingerprint();
     const { runId, result } = gaps(dir, { now: NOW });
-    expect(result).toMatchObject({ generatedAt: NOW, analysisVersion: '1.0.0', range: { start: iso(T0 + 9 * H), end: iso(T0 + 19 * D + 9 * H) } });
+    expect(result).toMatchObject({ generatedAt: NOW, analysisVersion: '1.1.0', range: { start: iso(T0 + 9 * H), end: iso(T0 + 19 * D + 9 * H) } });
     const w = (m: string) => result.mailboxes.find((x) => x.mailbox === m)!.windows.map((x) => [x.kind, x.start, x.end, x.confidence]);
     expect(w(PATTI)).toEqual([['bypass', iso(T0 + 5 * D), iso(T0 + 9 * D), 'certain']]);
     expect(w(MEG)).toEqual([['throttled', iso(T0 + 11 * D), iso(T0 + 12 * D), 'certain']]);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { computeCoverage } from '../core/analysis/coverage.ts';
 import { withPlansFromRaw } from '../core/analysis/licences.ts';
 import type { CoverageInput, CoverageOptions, CoverageResult } from '../core/analysis/coverage.ts';
-import { blindWindowsForExposure, exposureToCsv } from '../core/analysis/exposure.ts';
+import { contentSearches } from '../core/analysis/contentSearch.ts';
+import { blindWindowsForExposure, contentSearchesForExposure, exposureToCsv } from '../core/analysis/exposure.ts';
 import { IdentityResolver, normaliseIdentifier } from '../core/analysis/identity.ts';
 import type { ExposedItem, ExposureResult, ExposureScope } from '../core/analysis/exposure.ts';
 import { buildFindings } from '../core/analysis/findings.ts';
@@ -271,9 +272,10 @@ export function exposure(dir: string, opts: ExposureOptions): Stored<ExposureRes
     const result: ExposureResult = {
       mailbox: key, scope, items: { count: 0, accessRecords: 0 }, syncedFolders: querySyncedFolders(db, q),
       blindWindows: blindWindowsForExposure([...own, ...others], fromMs, toMs),
+      contentSearches: contentSearchesForExposure(contentSearches(input.changes, cov.resolver), key, fromMs, toMs),
     };
     const options = { mailbox: opts.mailbox, session: opts.session ?? null, ip: opts.ip ?? null, app: opts.app ?? null, from: opts.from ?? null, to: opts.to ?? null };
-    const inputs = () => ({ ...inputsSummary, options, counts: { items: result.items.count, syncedFolders: result.syncedFolders.length, blindWindows: result.blindWindows.length } });
+    const inputs = () => ({ ...inputsSummary, options, counts: { items: result.items.count, syncedFolders: result.syncedFolders.length, blindWindows: result.blindWindows.length, contentSearches: result.contentSearches.length } });
     // The run and its messages are stored together: the run first (the messages reference it), then its
     // counts once SQLite has aggregated the messages.
     const runId = db.transaction(() => {

@@ -110,7 +110,8 @@ export async function exposureCommand(argv: string[]): Promise<number> {
       await pipeline(lines, createWriteStream(String(values.out), { flags: 'wx' })).catch((e: unknown) => {
         throw (e as NodeJS.ErrnoException).code === 'EEXIST' ? refuseExisting(String(values.out)) : e;
       });
-      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${result.syncedFolders.length} synced folders to ${String(values.out)}\n`);
+      const searches = result.contentSearches.length > 0 ? ` and ${result.contentSearches.length} content search(es) that could reach the mailbox` : '';
+      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${result.syncedFolders.length} synced folders${searches} to ${String(values.out)}\n`);
     } else {
       await pipeline(lines, process.stdout, { end: false });
     }
@@ -135,6 +136,10 @@ export async function exposureCommand(argv: string[]): Promise<number> {
   if (result.blindWindows.length > 0) {
     process.stdout.write('\nExposure could NOT be measured in these windows (MailItemsAccessed was not recorded):\n');
     for (const w of result.blindWindows) process.stdout.write(windowLine(w) + '\n');
+  }
+  if (result.contentSearches.length > 0) {
+    process.stdout.write('\nContent searches (eDiscovery) that could reach this mailbox: messages they exported or previewed are NOT in the list above:\n');
+    for (const c of result.contentSearches) process.stdout.write(`  SEARCH  ${c.first}  "${c.name}"  ${c.actions.length ? c.actions.join(', ') : 'no export or preview recorded'}  by ${c.actors.join(', ') || '-'}  from ${c.ips.join(', ') || '-'}\n          ${c.statement}\n          evidence: ${c.evidence.join(', ')}\n`);
   }
   return EXIT.ok;
 }
