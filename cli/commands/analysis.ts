@@ -77,7 +77,8 @@ export async function findingsCommand(argv: string[]): Promise<number> {
   }
   if (result.findings.length === 0) process.stdout.write('No findings at or above this severity.\n');
   for (const f of result.findings) {
-    process.stdout.write(`\n[${f.severity.toUpperCase()}] ${f.title}${f.mailbox ? `  (${f.mailbox})` : ''}\n  ${f.detail}\n`);
+    process.stdout.write(`\n[${f.severity.toUpperCase()}] ${f.title}${f.mailbox ? `  (${f.mailbox})` : ''}\n  ${f.detail.split('\n').join('\n  ')}\n`);
+    if (f.related?.length) process.stdout.write(`  Related: ${f.related.join(', ')}\n`);
     if (f.remediation) process.stdout.write(`  Remediation: ${f.remediation.split('\n').join('\n               ')}\n`);
   }
   return EXIT.ok;
