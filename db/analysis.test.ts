@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   SESSIONS_SQL, SQL, exposureItemsSql, firstAccessRecord, inferThrottles, insertAnalysisRun, readExposureItems, storeExposureItems,
   querySessions, querySyncedFolders, readAccessSources, readAnalysisRun, readCaseRange, readChangeRecords, readConfigObservations,
-  readLedger, readMailboxActivity, readPremiumActionCounts, readThrottleMarkers, syncedFoldersSql,
+  readLedger, readMailboxActivity, readPremiumActionCounts, readSourceActivity, readThrottleMarkers, syncedFoldersSql,
 } from './analysis.ts';
 import Database from 'better-sqlite3';
 import { CaseDataError, openMemory } from './database.ts';
@@ -88,6 +88,51 @@ describe('range, configuration and change records', () => {
     expect(recs.map((r) => r.operation)).toEqual(['set-mailbox', 'Set-MailboxAuditBypassAssociation']);
     expect(recs[1]!.parameters.get('AuditBypassEnabled')).toBe('True');
     expect(recs[1]!.failed).toBe(false);
+  });
+});
+
+describe('content searches are change records', () => {
+  it('Security & Compliance cmdlets are read, their Parameters string parsed', () => {
+    insert({ timeMs: T0, operation: 'New-ComplianceSearch', recordType: 18, userId: 'adm.patti@contoso.com', ip: '203.0.113.91', data: { Parameters: '-Name "S" -ExchangeLocation "All"', ResultStatus: 'True' } });
+    insert({ timeMs: T0 + H, operation: 'New-ComplianceSearchAction', recordType: 18, userId: 'adm.patti@contoso.com', ip: '203.0.113.91', data: { Parameters: '-SearchName "S" -Export', ResultStatus: 'True' } });
+    const recs = readChangeRecords(db);
+    expect(recs.map((r) => [r.operation, r.clientIp, [...r.parameters]])).toEqual([
+      ['New-ComplianceSearch', '203.0.113.91', [['Name', 'S'], ['ExchangeLocation', 'All']]],
+      ['New-ComplianceSearchAction', '203.0.113.91', [['SearchName', 'S'], ['Export', 'True']]],
+    ]);
+  });
+});
+
+describe('the activity of one source', () => {
+  const EVIL = '203.0.113.66';
+  const build = () => {
+    const signIn = insert({ timeMs: T0, operation: 'UserLoggedIn', recordType: 15, userId: MEG, ip: EVIL, workload: 'AzureActiveDirectory', data: { ApplicationId: 'evil-app' } });
+    for (let i = 0; i < 5; i++) insert({ timeMs: T0 + H + i, operation: 'MailItemsAccessed', mailbox: MEG, ip: EVIL, appId: 'evil-app' });
+    const rule = insert({ timeMs: T0 + 2 * H, operation: 'New-InboxRule', recordType: 1, userId: MEG, mailbox: 'megan.bowen\\x', ip: EVIL });
+    const sends = [3, 3, 4].map((h) => insert({ timeMs: T0 + h * H, operation: 'Send', mailbox: MEG, ip: EVIL, data: { recipientList: [{ Address: 'p@evil.example' }] } }));
+    insert({ timeMs: T0 + 5 * H, operation: 'UserLoggedIn', recordType: 15, userId: 'adm.patti@contoso.com', ip: EVIL });
+    insert({ timeMs: T0, operation: 'UserLoggedIn', recordType: 15, userId: MEG, ip: '198.51.100.7' });
+    return { signIn, rule, sends };
+  };
+
+  it('counts every record from an IP and lists the first others in time then record order, leaving out the excluded', () => {
+    const { signIn, rule, sends } = build();
+    const a = readSourceActivity(db, 'IP', EVIL, new Set([rule.recordId]), 3)!;
+    expect(a).toMatchObject({ dim: 'IP', value: EVIL, total: 11, firstMs: T0, lastMs: T0 + 5 * H, accounts: 2, groupCount: 5, otherCount: 5 });
+    expect(a.operations).toEqual([{ operation: 'MailItemsAccessed', count: 5 }, { operation: 'Send', count: 3 }, { operation: 'UserLoggedIn', count: 2 }, { operation: 'New-InboxRule', count: 1 }]);
+    expect(a.groups.map((g) => [g.operation, g.userId, g.count])).toEqual([
+      ['UserLoggedIn', MEG, 1], ['MailItemsAccessed', MEG, 5], ['New-InboxRule', MEG, 1], ['Send', MEG, 3], ['UserLoggedIn', 'adm.patti@contoso.com', 1],
+    ]);
+    expect(a.records.map((r) => r.recordId)).toEqual([signIn.recordId, sends[0]!.recordId, sends[1]!.recordId]);
+    expect(JSON.parse(a.records[0]!.auditData!)).toMatchObject({ ApplicationId: 'evil-app' });
+    expect(readSourceActivity(db, 'IP', EVIL, new Set(), 100, 2)!.groups).toHaveLength(2);
+    expect(readSourceActivity(db, 'IP', '192.0.2.1', new Set(), 3)).toBeNull();
+  });
+
+  it('an app source reads app_id (sign-ins carry their app only in AuditData)', () => {
+    build();
+    const a = readSourceActivity(db, 'app', 'evil-app', new Set(), 3)!;
+    expect(a).toMatchObject({ total: 5, otherCount: 0, records: [] });
   });
 });
 
@@ -273,6 +318,9 @@ describe('query plans use indexes', () => {
     ['exposure items', ex.sql, [1, ...ex.args], /^SEARCH ai USING COVERING INDEX access_items_exposure \(mailbox=\? AND internet_message_id>\?\)\nSEARCH e EXISTS USING INTEGER PRIMARY KEY \(rowid=\?\)\n(?![\s\S]*GROUP BY)/],
     ['synced folders', sy.sql, sy.args, /^SEARCH ai USING INDEX access_items_sync \(mailbox=\? AND time_ms>\? AND time_ms<\?\)\nSEARCH e USING INTEGER PRIMARY KEY/],
     ['sessions', SESSIONS_SQL, [MEG, MEG], /events_mailbox_time[\s\S]*events_user_time|events_user_time[\s\S]*events_mailbox_time/],
+    ['records from one IP, grouped', SQL.sourceGroupsIp, ['203.0.113.66'], /^SEARCH events USING INDEX events_ip \(client_ip=\?\)/],
+    ['records from one IP, in time order', SQL.sourceRecordsIp, ['203.0.113.66'], /SEARCH e USING INDEX events_ip \(client_ip=\?\)/],
+    ['excluded records from one IP', SQL.sourceExcludedIp, ['[]', '203.0.113.66'], /events_record_id|events_ip/],
   ])('%s', (_name, sql, args, want) => {
     const p = plan(sql as string, ...(args as unknown[])).join('\n');
     expect(p).toMatch(want as RegExp);

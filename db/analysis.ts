@@ -11,8 +11,10 @@ import type { AdminAuditLogConfig, BypassAssociation, ConfigKind, LicenceAssignm
 import { detectThrottle, THROTTLE_LIMIT } from '../core/analysis/coverage.ts';
 import type { InferredThrottle, ThrottleMarker } from '../core/analysis/coverage.ts';
 import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
+import { CONTENT_SEARCH_OPERATIONS } from '../core/analysis/contentSearch.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
 import { ipFilterValues, sessionMatchValues } from '../core/match.ts';
+import type { SourceActivity, SourceRecord } from '../core/analysis/sourceActivity.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
 import type { RawChangeRow } from '../core/analysis/records.ts';
 import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity, PremiumActionCount } from '../core/analysis/types.ts';
@@ -30,6 +32,7 @@ export const CHANGE_OPERATIONS = [
   'Set-Mailbox', 'Set-MailboxAuditBypassAssociation', 'Set-OrganizationConfig', 'Set-AdminAuditLogConfig',
   'New-InboxRule', 'Set-InboxRule', 'UpdateInboxRules',
   'Add-MailboxPermission', 'Add-RecipientPermission', 'Add-MailboxFolderPermission', 'Set-MailboxFolderPermission', 'UpdateFolderPermissions',
+  ...CONTENT_SEARCH_OPERATIONS,
 ];
 
 /** SQL of the hot queries, exported so the tests can check their plans. */
@@ -56,6 +59,20 @@ export const SQL = {
   firstAccessByIp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_ip = ? LIMIT 1`,
   firstAccessByApp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND app_id = ? LIMIT 1`,
   firstAccessByClient: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_info = ? LIMIT 1`,
+  // Every record from one IP (the events_ip index) or one app (no index: a scan, made only for the few apps a
+  // high finding names), grouped; then the records other than mail access in time order.
+  sourceGroupsIp: `SELECT operation, user_id AS userId, mailbox, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
+                   FROM events INDEXED BY events_ip WHERE client_ip = ? GROUP BY operation, user_id, mailbox`,
+  sourceGroupsApp: `SELECT operation, user_id AS userId, mailbox, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
+                    FROM events WHERE app_id = ? OR client_app_id = ? GROUP BY operation, user_id, mailbox`,
+  sourceRecordsIp: `SELECT e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.mailbox, e.app_id AS appId, ${AUDIT_DATA_COLUMNS}
+                    FROM events e INDEXED BY events_ip ${AUDIT_DATA_JOIN}
+                    WHERE e.client_ip = ? AND coalesce(e.operation, '') <> 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
+  sourceRecordsApp: `SELECT e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.mailbox, e.app_id AS appId, ${AUDIT_DATA_COLUMNS}
+                     FROM events e ${AUDIT_DATA_JOIN}
+                     WHERE (e.app_id = ? OR e.client_app_id = ?) AND coalesce(e.operation, '') <> 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
+  sourceExcludedIp: `SELECT count(*) FROM events WHERE record_id IN (SELECT value FROM json_each(?)) AND client_ip = ? AND coalesce(operation, '') <> 'MailItemsAccessed'`,
+  sourceExcludedApp: `SELECT count(*) FROM events WHERE record_id IN (SELECT value FROM json_each(?)) AND (app_id = ? OR client_app_id = ?) AND coalesce(operation, '') <> 'MailItemsAccessed'`,
 } as const;
 
 // ---- case range and configuration ----------------------------------------------------------------
@@ -194,6 +211,57 @@ export function firstAccessRecord(db: ReadableDB, mailbox: string, dim: 'IP' | '
   const sql = dim === 'IP' ? SQL.firstAccessByIp : dim === 'app' ? SQL.firstAccessByApp : SQL.firstAccessByClient;
   const r = db.prepare(sql).get(mailbox, firstMs, value) as { recordId: string } | undefined;
   return r?.recordId ?? null;
+}
+
+/**
+ * Every record of the case from one IP or app: counted per operation and per (operation, account,
+ * mailbox), and the first `limit` records other than MailItemsAccessed whose record id is not in
+ * `exclude`, with their AuditData (null when it cannot be read: the description then says less).
+ */
+export function readSourceActivity(db: ReadableDB, dim: 'IP' | 'app', value: string, exclude: ReadonlySet<string>, limit: number, maxGroups = 30): SourceActivity | null {
+  const args = dim === 'IP' ? [value] : [value, value];
+  type G = { operation: string | null; userId: string | null; mailbox: string | null; n: number; firstMs: number; lastMs: number };
+  const rows = db.prepare(dim === 'IP' ? SQL.sourceGroupsIp : SQL.sourceGroupsApp).all(...args) as G[];
+  if (rows.length === 0) return null;
+  rows.sort((a, b) => a.firstMs - b.firstMs || (a.operation ?? '').localeCompare(b.operation ?? '') || (a.userId ?? '').localeCompare(b.userId ?? '') || (a.mailbox ?? '').localeCompare(b.mailbox ?? ''));
+  const ops = new Map<string | null, number>();
+  const users = new Set<string>();
+  let total = 0;
+  let others = 0;
+  for (const r of rows) {
+    total += r.n;
+    if ((r.operation ?? '').toLowerCase() !== 'mailitemsaccessed') others += r.n;
+    // Operations are case-insensitive in the events table: count them under the first spelling seen.
+    const k = [...ops.keys()].find((o) => (o ?? '').toLowerCase() === (r.operation ?? '').toLowerCase()) ?? r.operation;
+    ops.set(k, (ops.get(k) ?? 0) + r.n);
+    if (r.userId) users.add(r.userId.toLowerCase());
+  }
+  const excluded = exclude.size === 0 ? 0 : db.prepare(dim === 'IP' ? SQL.sourceExcludedIp : SQL.sourceExcludedApp).pluck().get(JSON.stringify([...exclude]), ...args) as number;
+  const records: SourceRecord[] = [];
+  withAuditData(db, (data) => {
+    for (const r of db.prepare(dim === 'IP' ? SQL.sourceRecordsIp : SQL.sourceRecordsApp).iterate(...args) as Iterable<Omit<SourceRecord, 'recordId' | 'auditData'> & AuditDataRef>) {
+      if (exclude.has(r.recordId)) continue;
+      if (records.length >= limit) break;
+      let auditData: string | null;
+      try {
+        auditData = data.text(r);
+      } catch (e) {
+        if (!(e instanceof CaseDataError)) throw e;
+        auditData = null;
+      }
+      records.push({ recordId: r.recordId, timeMs: r.timeMs, operation: r.operation, recordType: r.recordType, userId: r.userId, mailbox: r.mailbox, appId: r.appId, auditData });
+    }
+  });
+  return {
+    dim, value, total,
+    firstMs: Math.min(...rows.map((r) => r.firstMs)), lastMs: Math.max(...rows.map((r) => r.lastMs)),
+    accounts: users.size,
+    operations: [...ops].map(([operation, count]) => ({ operation, count })).sort((a, b) => b.count - a.count || (a.operation ?? '').localeCompare(b.operation ?? '')),
+    groups: rows.slice(0, maxGroups).map((r) => ({ operation: r.operation, userId: r.userId, mailbox: r.mailbox, count: r.n, firstMs: r.firstMs, lastMs: r.lastMs })),
+    groupCount: rows.length,
+    records,
+    otherCount: others - excluded,
+  };
 }
 
 // ---- ledger --------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ const PATTI = 'adm.patti@contoso.com';
 
 let dir: string;
 let seq = 0;
+/** The record id of the attacker's sign-in in the fixture. */
+let evilSignIn = '';
 
 function mbx(upn: string, over: Record<string, unknown> = {}) {
   const alias = upn.split('@')[0]!;
@@ -59,7 +61,7 @@ function build(db: WritableDB): void {
   add(T0 + 10 * D + 2 * H, 'MailItemsAccessed', { rt: 2, mbx: MEG, ip: '203.0.113.66', sess: 'evil-2', app: 'outlook', ci: 'Client=MSExchangeRPC', items: [[null, '\\Inbox', 'Sync']] });
   add(T0 + 11 * D, 'MailItemsAccessed', { rt: 50, mbx: MEG, ip: '203.0.113.66', sess: 'evil-1', app: 'evil-app', ci: 'Client=REST', data: { OperationProperties: [{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'True' }] }, items: [['<inv-3@contoso.com>', '\\Finance', 'Bind']] });
   add(T0 + 10 * D + 3 * H, 'New-InboxRule', { rt: 1, user: MEG, obj: 'megan.bowen\\.', data: { UserType: 0, Parameters: [{ Name: 'MoveToFolder', Value: 'RSS Feeds' }, { Name: 'Name', Value: '.' }, { Name: 'MarkAsRead', Value: 'True' }] } });
-  add(T0 + 10 * D - 2 * H, 'UserLoggedIn', { rt: 15, user: MEG, ip: '203.0.113.66' });
+  evilSignIn = add(T0 + 10 * D - 2 * H, 'UserLoggedIn', { rt: 15, user: MEG, ip: '203.0.113.66' });
   // Grady has no Audit Premium, yet his Send is recorded (older documentation lists Send as Premium only).
   add(T0 + 15 * D, 'Send', { rt: 2, mbx: 'grady@contoso.com' });
 
@@ -217,6 +219,73 @@ describe('exposure', () => {
     expect([...exposureItems(dir, runId)].map((i) => i.internetMessageId)).toEqual(['<inv-1@contoso.com>', '<inv-2@contoso.com>']);
     expect(result.blindWindows).toEqual([]);
     expect(() => exposure(dir, { now: NOW, mailbox: MEG, from: iso(T0 + D), to: iso(T0) })).toThrow(BadInputError);
+  });
+});
+
+describe('content searches and the other activity of a source', () => {
+  const EVIL = '203.0.113.66';
+  const EVIL2 = '203.0.113.91';
+  const ids: Record<string, string> = {};
+  beforeEach(() => {
+    const h = openCase(dir);
+    const ev = h.db.prepare(`INSERT INTO events (record_id, time_ms, record_type, operation, workload, user_id, user_type, mailbox, object_id, client_ip, evidence_id, import_run_id, result_status)
+                             VALUES (@id, @t, @rt, @op, @wl, @user, 2, @mbx, @obj, @ip, 1, 1, 'True')`);
+    const add = (key: string, t: number, rt: number, op: string, user: string, ip: string, data: Record<string, unknown>, mbx: string | null = null, obj: string | null = null) => {
+      const id = `x-${key}`;
+      const info = ev.run({ id, t, rt, op, wl: rt === 18 ? 'SecurityComplianceCenter' : 'Exchange', user, mbx, obj, ip });
+      addAuditData(h.db, { id: info.lastInsertRowid, operation: op }, JSON.stringify({ Id: id, Operation: op, CreationTime: iso(t).slice(0, 19), RecordType: rt, UserId: user, ...data }));
+      ids[key] = id;
+    };
+    // The attacker forwards externally and sends from the IP that read the mail; the admin signs in from a second IP and exports everything.
+    add('fwd', T0 + 10 * D + 4 * H, 1, 'New-InboxRule', MEG, EVIL, { Parameters: [{ Name: 'Name', Value: 'x' }, { Name: 'ForwardTo', Value: 'drop@evil.example' }] }, 'megan.bowen\\x', 'megan.bowen\\x');
+    add('send', T0 + 10 * D + 5 * H, 2, 'Send', MEG, EVIL, { Item: { Subject: 'New bank details' }, recipientList: [{ Address: 'payments@evil.example' }] }, MEG);
+    add('signin2', T0 + 10 * D + 6 * H, 15, 'UserLoggedIn', PATTI, EVIL2, { ApplicationId: 'owa' });
+    add('search', T0 + 10 * D + 7 * H, 18, 'New-ComplianceSearch', PATTI, EVIL2, { Parameters: '-Name "S1" -ExchangeLocation "All" -ContentMatchQuery "invoice"' }, null, 'S1');
+    add('start', T0 + 10 * D + 7 * H + 60_000, 18, 'Start-ComplianceSearch', PATTI, EVIL2, { Parameters: '-Identity "S1"' }, null, 'S1');
+    add('export', T0 + 10 * D + 8 * H, 18, 'New-ComplianceSearchAction', PATTI, EVIL2, { Parameters: '-SearchName "S1" -Export -Format "FxStream"' }, null, 'S1_Export');
+    h.close();
+  });
+
+  it('findings: the search is high with its records; each source of a high finding has its other activity listed, bounded and stored', () => {
+    const { runId, result } = findings(dir, { now: NOW });
+    const search = result.findings.find((f) => f.kind === 'content-search')!;
+    expect(search).toMatchObject({ id: 'content-search:s1', severity: 'high', mailbox: null, evidence: ['search', 'start', 'export'].map((k) => `event:${ids[k]}`) });
+    const fromEvil = result.findings.find((f) => f.id === `source-activity:ip:${EVIL}`)!;
+    const rule = result.findings.find((f) => f.kind === 'inbox-rule' && f.evidence[0] === `event:${ids['fwd']}`)!;
+    expect(rule.related).toEqual([fromEvil.id]);
+    expect(fromEvil).toMatchObject({ severity: 'high', mailbox: MEG, related: [rule.id] });
+    // The sign-in before the reads and the Send, not the rule already cited; the 4 reads are counted.
+    expect(fromEvil.evidence).toEqual([`event:${evilSignIn}`, `event:${ids['send']}`]);
+    expect(fromEvil.title).toContain('1 sign-in, 1 send, 1 admin command, 4 mail accesses (MailItemsAccessed)');
+    expect(fromEvil.detail).toContain('Send by megan.bowen@contoso.com: "New bank details" to payments@evil.example (outside the tenant)');
+    const fromEvil2 = result.findings.find((f) => f.id === `source-activity:ip:${EVIL2}`)!;
+    expect(fromEvil2).toMatchObject({ mailbox: PATTI, evidence: [`event:${ids['signin2']}`], related: [search.id] });
+    const db = openReadable(join(dir, 'case.sqlite'));
+    const stored = readAnalysisRun(db, runId)!;
+    db.close();
+    expect(stored).toMatchObject({ analysisVersion: '1.1.0', result });
+  });
+
+  it('exposure states the export for every mailbox it could reach, in the range, without changing the item list', () => {
+    const { runId, result } = exposure(dir, { now: NOW, mailbox: 'megan.bowen', ip: EVIL });
+    expect(result.items).toEqual({ count: 3, accessRecords: 4 });
+    expect(result.contentSearches).toEqual([expect.objectContaining({
+      name: 'S1', scope: 'all', actors: [PATTI], ips: [EVIL2], first: iso(T0 + 10 * D + 7 * H), last: iso(T0 + 10 * D + 8 * H), actions: ['export'], contentRead: true,
+      evidence: ['search', 'start', 'export'].map((k) => `event:${ids[k]}`),
+    })]);
+    expect(result.contentSearches[0]!.statement).toMatch(/Messages of megan\.bowen@contoso\.com that matched it may have been exported; the item list cannot show them/);
+    const db = openReadable(join(dir, 'case.sqlite'));
+    const stored = readAnalysisRun(db, runId)!;
+    db.close();
+    expect(stored.result).toMatchObject({ contentSearches: result.contentSearches });
+    expect(stored.inputs).toMatchObject({ counts: { contentSearches: 1 } });
+    expect(exposure(dir, { now: NOW, mailbox: 'grady@contoso.com' }).result.contentSearches.map((c) => c.name)).toEqual(['S1']);
+    expect(exposure(dir, { now: NOW, mailbox: MEG, to: iso(T0 + 10 * D + 7 * H) }).result.contentSearches).toEqual([]);
+    const cli = (...args: string[]) => spawnSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'blindspot.js'), 'exposure', dir, ...args], { encoding: 'utf8' });
+    const text = cli('--mailbox', MEG);
+    expect(text.stdout).toMatch(/Content searches \(eDiscovery\) that could reach this mailbox[^\n]*NOT in the list above:\n {2}SEARCH {2}\S+ {2}"S1" {2}export {2}by adm\.patti@contoso\.com {2}from 203\.0\.113\.91/);
+    const json = JSON.parse(cli('--mailbox', MEG, '--json').stdout) as { contentSearches: { name: string }[] };
+    expect(json.contentSearches.map((c) => c.name)).toEqual(['S1']);
   });
 });
 

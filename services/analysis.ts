@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { computeCoverage } from '../core/analysis/coverage.ts';
 import { withPlansFromRaw } from '../core/analysis/licences.ts';
 import type { CoverageInput, CoverageOptions, CoverageResult } from '../core/analysis/coverage.ts';
-import { blindWindowsForExposure, exposureToCsv } from '../core/analysis/exposure.ts';
+import { contentSearches } from '../core/analysis/contentSearch.ts';
+import { blindWindowsForExposure, contentSearchesForExposure, exposureToCsv } from '../core/analysis/exposure.ts';
 import { IdentityResolver, normaliseIdentifier } from '../core/analysis/identity.ts';
 import type { ExposedItem, ExposureResult, ExposureScope } from '../core/analysis/exposure.ts';
-import { buildFindings } from '../core/analysis/findings.ts';
+import { SOURCE_GROUPS, SOURCE_RECORDS, buildFindings } from '../core/analysis/findings.ts';
 import type { FindingsOptions } from '../core/analysis/findings.ts';
 import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
 import { unseenConfiguration } from '../core/analysis/unseen.ts';
@@ -18,7 +19,7 @@ import { parseIsoUtc } from '../core/time.ts';
 import type { AccountKind, BlindWindow, Finding, LedgerSlice, Severity } from '../core/analysis/types.ts';
 import {
   configKinds, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
-  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readPremiumActionCounts, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
+  readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readPremiumActionCounts, readSourceActivity, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
 import { CaseDataError } from '../db/database.ts';
@@ -290,11 +291,12 @@ export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ fi
     };
     const accessSources = readAccessSources(db);
     fopts.firstRecord = (mailbox, dim, value, firstMs) => firstAccessRecord(db, mailbox, dim, value, firstMs);
+    fopts.sourceActivity = (dim, value, exclude, limit) => readSourceActivity(db, dim, value, exclude, limit, SOURCE_GROUPS);
     const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map(withPlansFromRaw) ?? null }, fopts);
     const result = { findings: list };
     const runId = insertAnalysisRun(db, {
       kind: 'findings', analysisVersion: ANALYSIS_VERSION, generatedAt,
-      inputs: { ...inputsSummary, accessSources: accessSources.length, options: { minSeverity: opts.minSeverity ?? 'info', incident: opts.incident ?? null, includeSilence: opts.includeSilence ?? false, baselineDays: opts.baselineDays ?? 7, serviceAccounts: opts.serviceAccounts ?? [] } },
+      inputs: { ...inputsSummary, accessSources: accessSources.length, sourceActivity: { records: SOURCE_RECORDS, groups: SOURCE_GROUPS }, options: { minSeverity: opts.minSeverity ?? 'info', incident: opts.incident ?? null, includeSilence: opts.includeSilence ?? false, baselineDays: opts.baselineDays ?? 7, serviceAccounts: opts.serviceAccounts ?? [] } },
       result,
     });
     return { runId, result };
@@ -326,9 +328,10 @@ export function exposure(dir: string, opts: ExposureOptions): Stored<ExposureRes
     const result: ExposureResult = {
       mailbox: key, scope, items: { count: 0, accessRecords: 0 }, syncedFolders: querySyncedFolders(db, q),
       blindWindows: blindWindowsForExposure([...own, ...others], fromMs, toMs),
+      contentSearches: contentSearchesForExposure(contentSearches(input.changes, cov.resolver), key, fromMs, toMs),
     };
     const options = { mailbox: opts.mailbox, session: opts.session ?? null, ip: opts.ip ?? null, app: opts.app ?? null, from: opts.from ?? null, to: opts.to ?? null };
-    const inputs = () => ({ ...inputsSummary, options, counts: { items: result.items.count, syncedFolders: result.syncedFolders.length, blindWindows: result.blindWindows.length } });
+    const inputs = () => ({ ...inputsSummary, options, counts: { items: result.items.count, syncedFolders: result.syncedFolders.length, blindWindows: result.blindWindows.length, contentSearches: result.contentSearches.length } });
     // The run and its messages are stored together: the run first (the messages reference it), then its
     // counts once SQLite has aggregated the messages.
     const runId = db.transaction(() => {

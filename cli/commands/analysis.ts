@@ -77,7 +77,8 @@ export async function findingsCommand(argv: string[]): Promise<number> {
   }
   if (result.findings.length === 0) process.stdout.write('No findings at or above this severity.\n');
   for (const f of result.findings) {
-    process.stdout.write(`\n[${f.severity.toUpperCase()}] ${f.title}${f.mailbox ? `  (${f.mailbox})` : ''}\n  ${f.detail}\n`);
+    process.stdout.write(`\n[${f.severity.toUpperCase()}] ${f.title}${f.mailbox ? `  (${f.mailbox})` : ''}\n  ${f.detail.split('\n').join('\n  ')}\n`);
+    if (f.related?.length) process.stdout.write(`  Related: ${f.related.join(', ')}\n`);
     if (f.remediation) process.stdout.write(`  Remediation: ${f.remediation.split('\n').join('\n               ')}\n`);
   }
   return EXIT.ok;
@@ -111,7 +112,8 @@ export async function exposureCommand(argv: string[]): Promise<number> {
       await pipeline(lines, createWriteStream(String(values.out), { flags: 'wx' })).catch((e: unknown) => {
         throw (e as NodeJS.ErrnoException).code === 'EEXIST' ? refuseExisting(String(values.out)) : e;
       });
-      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${result.syncedFolders.length} synced folders to ${String(values.out)}\n`);
+      const searches = result.contentSearches.length > 0 ? ` and ${result.contentSearches.length} content search(es) that could reach the mailbox` : '';
+      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${result.syncedFolders.length} synced folders${searches} to ${String(values.out)}\n`);
     } else {
       await pipeline(lines, process.stdout, { end: false });
     }
@@ -136,6 +138,10 @@ export async function exposureCommand(argv: string[]): Promise<number> {
   if (result.blindWindows.length > 0) {
     process.stdout.write(`\n${EXPOSURE_BLIND_HEADING}:\n`);
     for (const w of result.blindWindows) process.stdout.write(windowLine(w) + '\n');
+  }
+  if (result.contentSearches.length > 0) {
+    process.stdout.write('\nContent searches (eDiscovery) that could reach this mailbox: messages they exported or previewed are NOT in the list above:\n');
+    for (const c of result.contentSearches) process.stdout.write(`  SEARCH  ${c.first}  "${c.name}"  ${c.actions.length ? c.actions.join(', ') : 'no export or preview recorded'}  by ${c.actors.join(', ') || '-'}  from ${c.ips.join(', ') || '-'}\n          ${c.statement}\n          evidence: ${c.evidence.join(', ')}\n`);
   }
   return EXIT.ok;
 }

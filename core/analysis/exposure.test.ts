@@ -35,6 +35,7 @@ describe('CSV', () => {
     items: { count: 1, accessRecords: 2 },
     syncedFolders: [{ folder: '\\Inbox', time: '2024-05-02T03:00:00.000Z', sessionId: 's3', ip: '2001:db8::1', client: 'Client=MSExchangeRPC' }],
     blindWindows: [w('throttled', '2024-05-02T05:00:00.000Z', null, ['MailItemsAccessed'])],
+    contentSearches: [],
   };
 
   const items: ExposedItem[] = [{
@@ -50,6 +51,21 @@ describe('CSV', () => {
     expect(rows[0]).toMatchObject({ record: 'message', internet_message_id: '<a,b"c@x>', folder: '\\Inbox\nSub', access_count: '2', sessions: 's1; s2' });
     expect(rows[1]).toMatchObject({ record: 'synced-folder', folder: '\\Inbox', ips: '2001:db8::1', client: 'Client=MSExchangeRPC' });
     expect(rows[2]).toMatchObject({ record: 'blind-window', blind_kind: 'throttled', blind_end: 'open' });
+  });
+
+  it('a content search that could reach the mailbox is a row of its own, statement included', () => {
+    const withSearch: ExposureResult = {
+      ...result,
+      contentSearches: [{
+        name: 'S1', scope: 'all', locations: ['All'], query: 'wire', actors: ['adm@contoso.com'], ips: ['203.0.113.91'],
+        first: '2024-05-02T01:40:00.000Z', last: '2024-05-02T02:30:00.000Z', actions: ['export'], contentRead: true,
+        statement: 'Content search "S1" covers every mailbox: messages may have been exported; the item list cannot show them.', evidence: ['event:r1'],
+      }],
+    };
+    const rows = parse(exposureToCsv(withSearch, items), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(4);
+    expect(rows[3]).toMatchObject({ record: 'content-search', mailbox: 'm@contoso.com', first_access: '2024-05-02T01:40:00.000Z', ips: '203.0.113.91', access_types: 'export', blind_kind: 'content-search' });
+    expect(rows[3]!.blind_reason).toContain('the item list cannot show them');
   });
 
   it.each([['plain', 'plain'], ['a,b', '"a,b"'], ['say "hi"', '"say ""hi"""'], ['l1\r\nl2', '"l1\r\nl2"'], [null, ''], [3, '3']])('csvField(%j) = %j', (v, want) => {

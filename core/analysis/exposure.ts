@@ -2,7 +2,9 @@
 // time range), Sync as whole-folder exposure, and the blind windows inside the scope where exposure
 // could not be measured. The heavy aggregation runs in SQL (db/analysis.ts); this file holds the
 // result types, the blind-window selection and the CSV export for the notification team.
-import { overlaps } from './timeline.ts';
+import { NOT_IN_MAILBOX_AUDIT, recordWords, scopeWords, searchActions, searchReaches } from './contentSearch.ts';
+import type { ContentSearch } from './contentSearch.ts';
+import { iso, overlaps } from './timeline.ts';
 import type { BlindWindow } from './types.ts';
 import { csvRow } from '../csv.ts';
 
@@ -38,6 +40,26 @@ export interface SyncedFolder {
   client: string | null;
 }
 
+/** A content search (eDiscovery) that could reach the mailbox: what it may have exposed is not in the item list. */
+export interface ContentSearchExposure {
+  name: string;
+  /** How it reaches the mailbox: every mailbox (`all`), by name (`named`), or scope not known (`unknown`). */
+  scope: 'all' | 'named' | 'unknown';
+  locations: string[];
+  query: string | null;
+  actors: string[];
+  ips: string[];
+  /** First and last record of the search inside the scope's time range. */
+  first: string;
+  last: string;
+  /** Actions taken on its results inside the range: export, preview, purge. */
+  actions: string[];
+  /** True when its results were exported or previewed in the range (messages left the mailbox or were read). */
+  contentRead: boolean;
+  statement: string;
+  evidence: string[];
+}
+
 /**
  * What an exposure run stores as its result. The exposed messages themselves (one row each, possibly
  * a million) are stored with the run and read page by page or streamed: `items` says how many.
@@ -52,6 +74,44 @@ export interface ExposureResult {
    * case (never written, gone from the unified log, or not collected): exposure there is unmeasured.
    */
   blindWindows: BlindWindow[];
+  /** Content searches (eDiscovery) that could reach the mailbox with a record in the time range: what they exposed is not in the item list. */
+  contentSearches: ContentSearchExposure[];
+}
+
+const uniq = (xs: (string | null)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))].sort();
+
+/**
+ * The content searches that could reach `mailbox` (its name in their locations, All, or locations not
+ * known) with at least one record in [fromMs, toMs), each with a statement for the report. The time range is
+ * the only part of the scope applied: a session, IP or app filter does not hide a search, whose reading of
+ * the mailbox has none of those.
+ */
+export function contentSearchesForExposure(searches: ContentSearch[], mailbox: string, fromMs: number, toMs: number): ContentSearchExposure[] {
+  const out: ContentSearchExposure[] = [];
+  for (const s of searches) {
+    if (!searchReaches(s, mailbox)) continue;
+    const recs = s.records.filter((r) => r.timeMs >= fromMs && r.timeMs < toMs);
+    if (recs.length === 0) continue;
+    const actions = searchActions({ ...s, records: recs }).map((a) => a.action).filter((a) => a !== 'other');
+    const contentRead = actions.includes('export') || actions.includes('preview');
+    const how = s.scope === 'all' ? `covers ${scopeWords(s)}` : s.scope === 'named' ? `names ${mailbox} among its ${s.mailboxes.length} location(s)` : `has locations the case does not show (the record that set them is not in it), so it may have reached ${mailbox}`;
+    const effect = actions.includes('export')
+      ? `Messages of ${mailbox} that matched it may have been exported`
+      : actions.includes('preview')
+        ? `Messages of ${mailbox} that matched it may have been previewed`
+        : actions.includes('purge')
+          ? `Messages of ${mailbox} that matched it may have been deleted`
+          : `Messages of ${mailbox} that matched it were found and counted, and may have been previewed or exported by an action the case does not hold`;
+    out.push({
+      name: s.name, scope: s.scope, locations: s.locations, query: s.query,
+      actors: uniq(recs.map((r) => r.actor)), ips: uniq(recs.map((r) => r.ip)),
+      first: iso(recs[0]!.timeMs), last: iso(recs[recs.length - 1]!.timeMs),
+      actions: [...new Set(actions)], contentRead,
+      statement: `Content search "${s.name}" ${how}${s.query !== null ? ` with query ${s.query}` : ''}: ${recs.map(recordWords).join('; ')}. ${effect}; the item list cannot show them. ${NOT_IN_MAILBOX_AUDIT}`,
+      evidence: recs.map((r) => `event:${r.recordId}`),
+    });
+  }
+  return out;
 }
 
 /** How a report introduces the windows of `blindWindows`. */
@@ -94,6 +154,10 @@ export function* exposureCsvLines(r: ExposureResult, items: Iterable<ExposedItem
   }
   for (const w of r.blindWindows) {
     yield line(['blind-window', w.mailbox, null, null, w.start, null, null, null, null, null, null, w.kind, w.end ?? 'open', w.reason]);
+  }
+  // A content search is a caveat of the same weight: messages it exported are in no row above.
+  for (const c of r.contentSearches) {
+    yield line(['content-search', r.mailbox, null, null, c.first, c.last, null, null, c.ips.join('; '), c.actions.join('; '), null, 'content-search', null, c.statement]);
   }
 }
 

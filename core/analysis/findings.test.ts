@@ -4,6 +4,7 @@ import type { CoverageInput } from './coverage.ts';
 import { buildFindings, isObscureFolder, psq } from './findings.ts';
 import type { AccessSource, FindingsOptions } from './findings.ts';
 import { D, T0, adminAudit, adminRecord, bypass, emptyInput, licence, mailbox, mailboxRecord, obs, org } from './testkit.ts';
+import { toChangeRecord } from './records.ts';
 import type { ChangeRecord } from './types.ts';
 
 const END = T0 + 30 * D;
@@ -226,5 +227,102 @@ describe('new access sources on a mailbox with many changing sources', () => {
     const fs = findings(() => {}, { sources: many }, { incident: { startMs: T0 + 8 * D, endMs: T0 + 9 * D } }).filter((f) => f.kind === 'new-access-source');
     // 203.0.113.0 (day 8) and .1 (day 8.5) fall inside; the other ten are grouped.
     expect(fs.map((f) => [f.id.split(':').slice(2).join(':'), f.severity]).sort()).toEqual([['IP:*', 'low'], ['IP:203.0.113.0', 'high'], ['IP:203.0.113.1', 'high']]);
+  });
+});
+
+// ---- content searches, sources and the other activity of a source ---------------------------------
+
+const EVIL = '203.0.113.66';
+/** A Security & Compliance cmdlet record (RecordType 18, Parameters as one string). */
+function scc(operation: string, timeMs: number, objectId: string, parameters: string): ChangeRecord {
+  const id = `scc-${operation}-${timeMs}`;
+  const data = { CreationTime: new Date(timeMs).toISOString().slice(0, 19), Id: id, Operation: operation, RecordType: 18, ResultStatus: 'True', UserId: 'adm.patti@contoso.com', ObjectId: objectId, ClientIP: '203.0.113.91', Parameters: parameters };
+  return toChangeRecord({ recordId: id, timeMs, operation, recordType: 18, userId: 'adm.patti@contoso.com', userType: 2, mailbox: null, objectId, clientIp: '203.0.113.91', resultStatus: 'True', auditData: JSON.stringify(data) });
+}
+
+describe('content searches (eDiscovery)', () => {
+  it.each([
+    { name: 'All, exported', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "All" -ContentMatchQuery "wire"'), scc('Start-ComplianceSearch', T0 + D + 60_000, 'S', '-Identity "S"'), scc('New-ComplianceSearchAction', T0 + D + 3_600_000, 'S_Export', '-SearchName "S" -Export')], severity: 'high', mailbox: null, title: 'Content search "S" over every mailbox, exported by adm.patti@contoso.com' },
+    { name: 'All, not exported', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation All')], severity: 'high', mailbox: null, title: 'Content search "S" over every mailbox by adm.patti@contoso.com' },
+    { name: 'one named mailbox, previewed', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "megan.bowen"'), scc('New-ComplianceSearchAction', T0 + 2 * D, 'S_Preview', '-SearchName "S" -Preview')], severity: 'high', mailbox: MEG, title: `Content search "S" over ${MEG}, previewed by adm.patti@contoso.com` },
+    { name: 'one named mailbox, searched only', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "megan.bowen"'), scc('Start-ComplianceSearch', T0 + 2 * D, 'S', '-Identity "S"')], severity: 'medium', mailbox: MEG, title: `Content search "S" over ${MEG} by adm.patti@contoso.com` },
+  ])('$name → $severity', ({ recs, severity, mailbox: mbx, title }) => {
+    const rs = recs();
+    const fs = findings(() => {}, { changes: rs }).filter((f) => f.kind === 'content-search');
+    expect(fs).toHaveLength(1);
+    expect(fs[0]).toMatchObject({ id: 'content-search:s', severity, mailbox: mbx, title, evidence: rs.map((r) => `event:${r.recordId}`), source: { ips: ['203.0.113.91'], apps: [], actors: ['adm.patti@contoso.com'] } });
+    expect(fs[0]!.detail).toContain('Mailbox audit (MailItemsAccessed) does not record content read through a content search');
+    expect(fs[0]!.detail).toContain(mbx ? `1 named mailbox(es): ${MEG}` : 'every mailbox (ExchangeLocation All)');
+    expect(fs[0]!.remediation).toContain("Get-ComplianceSearch -Identity 'S'");
+  });
+});
+
+describe('a finding says where its records came from', () => {
+  it('a rule finding carries the IP and actor of its record', () => {
+    const r = { ...adminRecord('New-InboxRule', T0 + D, [['Name', 'x'], ['ForwardTo', 'drop@evil.example']], { ObjectId: 'megan.bowen\\x', UserId: MEG }), clientIp: EVIL };
+    expect(findings(() => {}, { changes: [r] }).find((f) => f.kind === 'inbox-rule')!.source).toEqual({ ips: [EVIL], apps: [], actors: [MEG] });
+  });
+  it('a bypass window names who turned it on and from where', () => {
+    const on = { ...adminRecord('Set-MailboxAuditBypassAssociation', T0 + 5 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']], { UserId: 'adm.patti@contoso.com' }), clientIp: '203.0.113.91' };
+    const f = findings((i) => { i.changes.push(on); }).find((x) => x.kind === 'bypass')!;
+    expect(f.detail).toContain(`Recorded: adm.patti@contoso.com ran Set-MailboxAuditBypassAssociation at ${new Date(T0 + 5 * D).toISOString()} from 203.0.113.91.`);
+    expect(f.source).toEqual({ ips: ['203.0.113.91'], apps: [], actors: ['adm.patti@contoso.com'] });
+  });
+});
+
+describe('the other activity of the source of a high or critical finding', () => {
+  const rule = () => ({ ...adminRecord('New-InboxRule', T0 + D, [['Name', 'x'], ['ForwardTo', 'drop@evil.example']], { ObjectId: 'megan.bowen\\x' }), clientIp: EVIL });
+  const rule2 = () => ({ ...adminRecord('New-InboxRule', T0 + D + 60_000, [['Name', 'y'], ['DeleteMessage', 'True']], { ObjectId: 'megan.bowen\\y' }), clientIp: EVIL });
+  const send = { recordId: 'send-1', timeMs: T0 + D + 120_000, operation: 'Send', recordType: 2, userId: MEG, mailbox: MEG, appId: null, auditData: JSON.stringify({ Operation: 'Send', Item: { Subject: 'Updated bank details' }, recipientList: [{ Address: 'payments@evil.example' }, { Address: 'adele.vance@contoso.com' }] }) };
+  const signIn = { recordId: 'si-1', timeMs: T0 + D - 60_000, operation: 'UserLoggedIn', recordType: 15, userId: MEG, mailbox: null, appId: null, auditData: JSON.stringify({ ApplicationId: 'evil-app', ResultStatus: 'Success', ExtendedProperties: [{ Name: 'UserAgent', Value: 'python-requests/2.32.3' }] }) };
+  const calls: { dim: string; value: string; exclude: string[]; limit: number }[] = [];
+  const lookup: NonNullable<FindingsOptions['sourceActivity']> = (dim, value, exclude, limit) => {
+    calls.push({ dim, value, exclude: [...exclude].sort(), limit });
+    if (value !== EVIL) return null;
+    return {
+      dim, value, total: 1004, firstMs: T0 + D - 60_000, lastMs: T0 + 2 * D, accounts: 1,
+      operations: [{ operation: 'MailItemsAccessed', count: 1000 }, { operation: 'New-InboxRule', count: 2 }, { operation: 'Send', count: 1 }, { operation: 'UserLoggedIn', count: 1 }],
+      groups: [{ operation: 'UserLoggedIn', userId: MEG, mailbox: null, count: 1, firstMs: T0 + D - 60_000, lastMs: T0 + D - 60_000 }, { operation: 'MailItemsAccessed', userId: MEG, mailbox: MEG, count: 1000, firstMs: T0 + D, lastMs: T0 + 2 * D }],
+      groupCount: 4, records: [signIn, send], otherCount: 2,
+    };
+  };
+
+  it('one finding per source, citing the records the naming findings do not, with both sides linked', () => {
+    calls.length = 0;
+    const r1 = rule();
+    const r2 = rule2();
+    const fs = findings(() => {}, { changes: [r1, r2] }, { sourceActivity: lookup });
+    expect(calls).toEqual([{ dim: 'IP', value: EVIL, exclude: [r1.recordId, r2.recordId].sort(), limit: 20 }]);
+    const sa = fs.filter((f) => f.kind === 'source-activity');
+    expect(sa).toHaveLength(1);
+    const rules = fs.filter((f) => f.kind === 'inbox-rule');
+    expect(sa[0]).toMatchObject({
+      id: `source-activity:ip:${EVIL}`, severity: 'high', mailbox: MEG, evidence: ['event:si-1', 'event:send-1'],
+      related: rules.map((f) => f.id).sort(), source: { ips: [EVIL], apps: [], actors: [MEG] },
+    });
+    for (const f of rules) expect(f.related).toEqual([`source-activity:ip:${EVIL}`]);
+    expect(sa[0]!.title).toBe(`Other activity from IP ${EVIL}, the source of 2 high or critical finding(s): 1 sign-in, 1 send, 2 admin commands, 1000 mail accesses (MailItemsAccessed)`);
+    expect(sa[0]!.detail).toContain('UserLoggedIn as megan.bowen@contoso.com, app evil-app, agent python-requests/2.32.3 (Success)');
+    expect(sa[0]!.detail).toContain('Send by megan.bowen@contoso.com: "Updated bank details" to payments@evil.example (outside the tenant), adele.vance@contoso.com');
+    expect(sa[0]!.detail).not.toContain('adele.vance@contoso.com (outside');
+    expect(sa[0]!.detail).toContain('and 2 more (operation, account) groups');
+    expect(sa[0]!.remediation).toContain(`-IPAddresses '${EVIL}'`);
+  });
+
+  it('is kept under --min-severity high and dropped under critical; without the look-up nothing is added', () => {
+    expect(findings(() => {}, { changes: [rule()] }, { sourceActivity: lookup, minSeverity: 'high' }).some((f) => f.kind === 'source-activity')).toBe(true);
+    expect(findings(() => {}, { changes: [rule()] }, { sourceActivity: lookup, minSeverity: 'critical' }).some((f) => f.kind === 'source-activity')).toBe(false);
+    expect(findings(() => {}, { changes: [rule()] }).some((f) => f.kind === 'source-activity' || f.related !== undefined)).toBe(false);
+  });
+
+  it('a medium finding does not make its source a finding (no look-up), nor does a source with no records', () => {
+    calls.length = 0;
+    const src = (ip: string, firstMs: number): AccessSource => ({ mailbox: MEG, ip, appId: 'owa', clientInfo: 'Client=OWA', firstMs, lastMs: firstMs, count: 1, firstRecordId: `r-${ip}` });
+    const fs = findings(() => {}, { sources: [src('198.51.100.7', T0), src(EVIL, T0 + 12 * D)] }, { sourceActivity: lookup });
+    expect(fs.find((f) => f.kind === 'new-access-source')).toMatchObject({ severity: 'medium', source: { ips: [EVIL], apps: [], actors: [] } });
+    expect(calls).toEqual([]);
+    const other = { ...rule(), clientIp: '198.51.100.99' };
+    expect(findings(() => {}, { changes: [other] }, { sourceActivity: lookup }).some((f) => f.kind === 'source-activity')).toBe(false);
+    expect(calls.map((c) => c.value)).toEqual(['198.51.100.99']);
   });
 });

@@ -2,12 +2,16 @@
 // Built from the coverage result (one finding per blind window, organisation-wide windows grouped), the
 // configuration and mailbox records (audit changes, inbox rules, forwarding, permissions) and the
 // per-mailbox access sources (IPs, apps, clients not seen before).
+import { NOT_IN_MAILBOX_AUDIT, contentSearches, recordWords, scopeWords, searchActions } from './contentSearch.ts';
+import type { ContentSearch } from './contentSearch.ts';
 import type { CoverageResult } from './coverage.ts';
+import { describeSourceRecord, kindCounts, operationKind } from './sourceActivity.ts';
+import type { SourceActivity } from './sourceActivity.ts';
 import { licenceVerdict, mergeLicenceRows } from './licences.ts';
 import type { IdentityResolver } from './identity.ts';
 import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
 import { iso } from './timeline.ts';
-import type { AccountClass, BlindWindow, ChangeRecord, Finding, FindingKind, Severity } from './types.ts';
+import type { AccountClass, BlindWindow, ChangeRecord, Finding, FindingKind, FindingSource, Severity } from './types.ts';
 import { SEVERITIES } from './types.ts';
 import type { LicenceAssignment } from '../model.ts';
 
@@ -43,6 +47,12 @@ export interface FindingsOptions {
   baselineDays?: number;
   /** Finds the record that first used a source, when the access sources carry no record id (a database look-up). */
   firstRecord?: (mailbox: string, dim: 'IP' | 'app' | 'client', value: string, firstMs: number) => string | null;
+  /**
+   * Every record of the case from an IP or app (a database look-up): the other activity of the source of a
+   * high or critical finding, raised as a finding of its own. Records in `exclude` (cited by the findings
+   * that named the source) are left out of the records listed; at most `limit` are listed.
+   */
+  sourceActivity?: (dim: 'IP' | 'app', value: string, exclude: ReadonlySet<string>, limit: number) => SourceActivity | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -59,6 +69,16 @@ export function psq(s: string): string {
 }
 
 const ev = (r: ChangeRecord): string => `event:${r.recordId}`;
+/** Records from one source listed in its source-activity finding. */
+export const SOURCE_RECORDS = 20;
+/** (operation, account, mailbox) groups of one source's records read and described. */
+export const SOURCE_GROUPS = 30;
+
+const distinct = (xs: (string | null | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))].sort();
+function sourceOf(recs: { clientIp: string | null; userId: string | null }[], apps: (string | null)[] = []): FindingSource | undefined {
+  const src = { ips: distinct(recs.map((r) => r.clientIp)), apps: distinct(apps), actors: distinct(recs.map((r) => r.userId)) };
+  return src.ips.length + src.apps.length + src.actors.length > 0 ? src : undefined;
+}
 
 export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}): Finding[] {
   const out: Finding[] = [];
@@ -67,6 +87,8 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
   const accounts = new Map(coverage.mailboxes.map((m) => [m.mailbox, m.account] as const));
   const upnOf = (k: string): string => coverage.mailboxes.find((m) => m.mailbox === k)?.upn ?? k;
   const tenantDomains = new Set(coverage.mailboxes.map((m) => (m.upn ?? m.mailbox).split('@')[1]?.toLowerCase()).filter((d): d is string => !!d));
+
+  const changeById = new Map(input.changes.filter((c) => !c.failed).map((c) => [c.recordId, c] as const));
 
   // -- windows
   const grouped = new Map<string, BlindWindow[]>();
@@ -78,7 +100,7 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
         grouped.set(k, [...(grouped.get(k) ?? []), w]);
         continue;
       }
-      out.push(windowFinding(w, accounts.get(w.mailbox) ?? null, upnOf(w.mailbox), input.licences?.filter((l) => resolver.resolve(l.userPrincipalName) === w.mailbox) ?? []));
+      out.push(withRecordedChanges(windowFinding(w, accounts.get(w.mailbox) ?? null, upnOf(w.mailbox), input.licences?.filter((l) => resolver.resolve(l.userPrincipalName) === w.mailbox) ?? []), changeById));
     }
   }
   for (const ws of grouped.values()) out.push(groupedFinding(ws, upnOf));
@@ -94,23 +116,33 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
   // -- records
   const changes = [...input.changes].filter((c) => !c.failed).sort((a, b) => a.timeMs - b.timeMs);
   for (const c of changes) {
+    const found: Finding[] = [];
     const f = auditChangeFinding(c, resolver, opts.incident) ?? null;
-    if (f) out.push(f);
-    out.push(...ruleFindings(c, resolver, tenantDomains));
-    out.push(...permissionFindings(c, resolver));
+    if (f) found.push(f);
+    found.push(...ruleFindings(c, resolver, tenantDomains));
+    found.push(...permissionFindings(c, resolver));
+    const source = sourceOf([c]);
+    for (const x of found) out.push(source ? { ...x, source } : x);
   }
+
+  // -- content searches (eDiscovery)
+  for (const s of contentSearches(changes, resolver)) out.push(contentSearchFinding(s));
 
   // -- new access sources
   out.push(...newSourceFindings(input.accessSources, resolver, opts));
 
-  const min = opts.minSeverity ?? 'info';
   const seen = new Set<string>();
   const unique = out.filter((f) => {
     if (seen.has(f.id)) return false;
     seen.add(f.id);
-    return atLeast(f.severity, min);
+    return true;
   });
-  return unique.sort((a, b) => rank(a.severity) - rank(b.severity) || (a.mailbox ?? '').localeCompare(b.mailbox ?? '') || a.id.localeCompare(b.id));
+
+  // -- the other activity of the sources of high and critical findings
+  if (opts.sourceActivity) unique.push(...sourceActivityFindings(unique, opts.sourceActivity, resolver, tenantDomains));
+
+  const min = opts.minSeverity ?? 'info';
+  return unique.filter((f) => atLeast(f.severity, min)).sort((a, b) => rank(a.severity) - rank(b.severity) || (a.mailbox ?? '').localeCompare(b.mailbox ?? '') || a.id.localeCompare(b.id));
 }
 
 function span(w: BlindWindow): string {
@@ -402,6 +434,117 @@ function permissionFindings(c: ChangeRecord, resolver: IdentityResolver): Findin
   return [];
 }
 
+// ---- who changed the configuration behind a window ------------------------------------------------
+
+/** A window finding that cites change records says who made them, from where, and carries their source. */
+function withRecordedChanges(f: Finding, changeById: ReadonlyMap<string, ChangeRecord>): Finding {
+  const recs = f.evidence.filter((e) => e.startsWith('event:')).map((e) => changeById.get(e.slice(6))).filter((c): c is ChangeRecord => c !== undefined);
+  if (recs.length === 0) return f;
+  const said = recs.slice(0, 3).map((c) => `${c.userId ?? 'unknown actor'} ran ${c.operation} at ${iso(c.timeMs)}${c.clientIp ? ` from ${c.clientIp}` : ''}`);
+  const source = sourceOf(recs);
+  return {
+    ...f,
+    detail: `${f.detail} Recorded: ${said.join('; ')}${recs.length > 3 ? `; and ${recs.length - 3} more` : ''}.`,
+    ...(source ? { source } : {}),
+  };
+}
+
+// ---- content searches (eDiscovery) ---------------------------------------------------------------
+
+function contentSearchFinding(s: ContentSearch): Finding {
+  const actions = searchActions(s);
+  const taken = [...new Set(actions.map((a) => a.action).filter((a) => a !== 'other'))];
+  const severity: Severity = s.scope === 'all' || taken.length > 0 ? 'high' : 'medium';
+  const actors = distinct(s.records.map((r) => r.actor));
+  const ips = distinct(s.records.map((r) => r.ip));
+  const what = taken.length > 0 ? `, ${taken.map((a) => (a === 'export' ? 'exported' : a === 'preview' ? 'previewed' : 'purged')).join(' and ')}` : '';
+  const over = s.scope === 'all' ? 'over every mailbox' : s.scope === 'named' ? `over ${s.mailboxes.length === 1 ? s.mailboxes[0]! : `${s.mailboxes.length} mailboxes`}` : 'over mailboxes not known';
+  const name = psq(s.name);
+  const actionNames = [...new Set(actions.map((a) => (a.action === 'other' ? null : `${s.name}_${a.action[0]!.toUpperCase()}${a.action.slice(1)}`)).filter((x): x is string => x !== null))];
+  return {
+    id: `content-search:${s.name.toLowerCase()}`, severity, kind: 'content-search',
+    mailbox: s.scope === 'named' && s.mailboxes.length === 1 ? s.mailboxes[0]! : null,
+    title: `Content search "${s.name}" ${over}${what}${actors.length ? ` by ${actors.join(', ')}` : ''}`,
+    detail: `eDiscovery content search "${s.name}" could reach ${scopeWords(s)}.${s.query !== null ? ` Query: ${s.query}.` : ''} ${s.records.map(recordWords).join('; ')}.`
+      + `${taken.includes('export') ? ' An export copies the matching messages out of the mailboxes for download.' : ''}${taken.includes('purge') ? ' A purge deletes the matching messages.' : ''}`
+      + ` ${NOT_IN_MAILBOX_AUDIT} Run exposure for a mailbox to see this search stated there.`,
+    evidence: s.records.map((r) => `event:${r.recordId}`),
+    remediation: [
+      '# In Security & Compliance PowerShell (Connect-IPPSSession): what the search found and what was done with it',
+      `Get-ComplianceSearch -Identity ${name} | Format-List Name,ExchangeLocation,ContentMatchQuery,Items,Size,Status,CreatedBy,JobEndTime`,
+      ...actionNames.map((a) => `Get-ComplianceSearchAction -Identity ${psq(a)} | Format-List Name,Action,Status,Results,CreatedBy`),
+      '# If it was not authorised, remove it (after preserving the output above):',
+      ...actionNames.map((a) => `Remove-ComplianceSearchAction -Identity ${psq(a)} -Confirm:$false`),
+      `Remove-ComplianceSearch -Identity ${name} -Confirm:$false`,
+    ].join('\n'),
+    ...(ips.length + actors.length > 0 ? { source: { ips, apps: [], actors } } : {}),
+  };
+}
+
+// ---- the other activity of a finding's source ----------------------------------------------------
+
+/**
+ * One finding per IP or app that a high or critical finding names as its source: every record of the case
+ * from it, counted by kind and by account, and the first records the naming findings do not already cite
+ * (sign-ins, sends, admin commands), described. The naming findings and this one point at each other
+ * (`related`). Mail access is counted, not listed: exposure lists what was read.
+ */
+function sourceActivityFindings(
+  findings: Finding[], lookup: NonNullable<FindingsOptions['sourceActivity']>, resolver: IdentityResolver, tenantDomains: ReadonlySet<string>,
+): Finding[] {
+  const named = new Map<string, { dim: 'IP' | 'app'; value: string; by: Finding[] }>();
+  for (const f of findings) {
+    if (!f.source || !atLeast(f.severity, 'high')) continue;
+    for (const [dim, values] of [['IP', f.source.ips], ['app', f.source.apps]] as const) {
+      for (const value of values) {
+        const k = `${dim === 'IP' ? 'ip' : 'app'}:${value.toLowerCase()}`;
+        const e = named.get(k);
+        if (e) e.by.push(f);
+        else named.set(k, { dim, value, by: [f] });
+      }
+    }
+  }
+  const out: Finding[] = [];
+  for (const [k, { dim, value, by }] of [...named].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const exclude = new Set(by.flatMap((f) => f.evidence).filter((e) => e.startsWith('event:')).map((e) => e.slice(6)));
+    const a = lookup(dim, value, exclude, SOURCE_RECORDS);
+    if (!a || a.total === 0) continue;
+    const id = `source-activity:${k}`;
+    for (const f of by) f.related = [...new Set([...(f.related ?? []), id])].sort();
+    const accounts = distinct(a.groups.map((g) => g.userId));
+    const single = a.accounts === 1 && accounts.length === 1 ? resolver.resolveOrSelf(accounts[0]!) : null;
+    const what = dim === 'IP' ? `IP ${value}` : `app ${value}`;
+    const shown = a.records.map((r) => describeSourceRecord(r, tenantDomains));
+    const perAccount = a.groups.map((g) => {
+      const other = g.mailbox && g.mailbox.toLowerCase() !== (g.userId ?? '').toLowerCase() ? ` ${operationKind(g.operation) === 'admin' ? 'on' : 'in'} ${g.mailbox}` : '';
+      return `${g.operation ?? '(no operation)'} ${g.count} by ${g.userId ?? 'unknown'}${other} (${iso(g.firstMs)}${g.lastMs !== g.firstMs ? ` to ${iso(g.lastMs)}` : ''})`;
+    });
+    const sources = by.map((f) => `[${f.severity}] ${f.title}`);
+    out.push({
+      id, severity: 'high', kind: 'source-activity', mailbox: single,
+      title: `Other activity from ${what}, the source of ${by.length} high or critical finding(s): ${kindCounts(a.operations)}`,
+      detail: [
+        `${what} is the source of: ${sources.slice(0, 5).join('; ')}${sources.length > 5 ? `; and ${sources.length - 5} more` : ''}.`,
+        `Every record from it in the case: ${a.total} from ${iso(a.firstMs)} to ${iso(a.lastMs)}, by ${a.accounts} account(s): ${perAccount.join('; ')}${a.groupCount > a.groups.length ? `; and ${a.groupCount - a.groups.length} more (operation, account) groups` : ''}.`,
+        a.otherCount === 0
+          ? 'It has no record other than mail access besides those the findings above cite.'
+          : `Records other than mail access that the findings above do not cite (${a.otherCount}${a.otherCount > shown.length ? `, the first ${shown.length} listed; filter the timeline on this ${dim} for the rest` : ''}):`,
+        ...shown.map((x) => `  - ${x}`),
+        ...(dim === 'app' ? ['Sign-ins name their app only inside their AuditData (ApplicationId), which this look-up does not read: sign-ins through this app are counted under the IP they came from.'] : []),
+      ].join('\n'),
+      evidence: a.records.map((r) => `event:${r.recordId}`),
+      remediation: dim === 'IP'
+        ? [`# Confirm in the tenant's own log what else came from ${value}:`, `Search-UnifiedAuditLog -StartDate ${psq(iso(a.firstMs))} -EndDate ${psq(iso(a.lastMs + 1000))} -IPAddresses ${psq(value)} -SessionCommand ReturnLargeSet -ResultSize 5000`,
+          ...(accounts.length > 0 ? ['# Sign the accounts it used out everywhere (then reset their credentials):', ...accounts.slice(0, 10).map((u) => `Revoke-MgUserSignInSession -UserId ${psq(u)}`)] : [])].join('\n')
+        : [`# Review the app and its consents; if it is not sanctioned, disable it:`, `Get-MgServicePrincipal -Filter "appId eq ${psq(value)}" | Format-List DisplayName,AppId,AppOwnerOrganizationId,AccountEnabled`,
+          ...(accounts.length > 0 ? accounts.slice(0, 10).map((u) => `Revoke-MgUserSignInSession -UserId ${psq(u)}`) : [])].join('\n'),
+      source: { ips: dim === 'IP' ? [value] : [], apps: dim === 'app' ? [value] : [], actors: accounts },
+      related: by.map((f) => f.id).sort(),
+    });
+  }
+  return out;
+}
+
 // ---- new access sources --------------------------------------------------------------------------
 
 function newSourceFindings(sources: AccessSource[], resolver: IdentityResolver, opts: FindingsOptions): Finding[] {
@@ -445,6 +588,7 @@ function newSourceFindings(sources: AccessSource[], resolver: IdentityResolver, 
         const recordId = x.recordId ?? opts.firstRecord?.(list[0]!.mailbox, dim, v, x.firstMs) ?? null;
         out.push({
           id: `new-access-source:${mailbox}:${dim}:${v}`, severity: inIncident(x) ? 'high' : 'medium', kind: 'new-access-source', mailbox,
+          ...(dim === 'client' ? {} : { source: { ips: dim === 'IP' ? [v] : [], apps: dim === 'app' ? [v] : [], actors: [] } }),
           title: `Mail in ${mailbox} accessed from a new ${dim}: ${v}`,
           detail: `First MailItemsAccessed from this ${dim} at ${iso(x.firstMs)} (last ${iso(x.lastMs)}, ${x.count} records); not seen for this mailbox before ${iso(baselineEnd)}.`,
           evidence: recordId ? [`event:${recordId}`] : [],

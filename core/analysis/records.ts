@@ -117,7 +117,9 @@ export function toChangeRecord(r: RawChangeRow): ChangeRecord {
     mailbox: r.mailbox,
     objectId: r.objectId,
     failed: recordFailed(r.resultStatus ?? data['ResultStatus']),
-    parameters: nameValueMap(data['Parameters']),
+    // Exchange admin records carry [{Name, Value}]; Security & Compliance cmdlet records (RecordType 18,
+    // eDiscovery) carry the command line's parameters as one string.
+    parameters: typeof data['Parameters'] === 'string' ? parseParameterString(data['Parameters']) : nameValueMap(data['Parameters']),
     operationProperties: nameValueMap(data['OperationProperties']),
     clientIp: r.clientIp,
     item: item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : null,
@@ -129,4 +131,73 @@ export function cmdletTarget(rec: ChangeRecord): string | null {
   const id = param(rec.parameters, 'Identity');
   if (id) return id;
   return rec.objectId ?? rec.mailbox;
+}
+
+/**
+ * A cmdlet's parameters as one string, the way Security & Compliance records (RecordType 18) carry them:
+ * `-Name "Search 1" -ExchangeLocation "All" -ContentMatchQuery "a OR \"b c\"" -Export`. A value is a
+ * double- or single-quoted string (quotes inside escaped with a backslash, a backtick or doubled), a
+ * comma-joined list of such strings or bare words (joined with ","), or a bare word; a parameter with no
+ * value (a switch) reads "True"; `-Confirm:$false` reads "$false". Text before the first parameter is ignored.
+ */
+export function parseParameterString(s: string): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  let i = 0;
+  const n = s.length;
+  const ws = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+  const skipWs = () => { while (i < n && ws(s[i])) i++; };
+  // A parameter name is "-" and a letter at the start or after white space (a "-" before a digit is a
+  // negative number; one inside a word, as in New-ComplianceSearch, is part of it).
+  const atName = () => s[i] === '-' && /[A-Za-z]/.test(s[i + 1] ?? '') && (i === 0 || ws(s[i - 1]));
+  const readItem = (): string => {
+    const q = s[i];
+    if (q === '"' || q === "'") {
+      i++;
+      let v = '';
+      while (i < n) {
+        const c = s[i]!;
+        if ((c === '\\' || c === '`') && (s[i + 1] === q || s[i + 1] === '\\' || s[i + 1] === '`')) { v += s[i + 1]; i += 2; continue; }
+        if (c === q) {
+          if (s[i + 1] === q) { v += q; i += 2; continue; }
+          i++;
+          break;
+        }
+        v += c;
+        i++;
+      }
+      return v;
+    }
+    const start = i;
+    while (i < n && !ws(s[i]) && s[i] !== ',') i++;
+    return s.slice(start, i);
+  };
+  while (i < n && !atName()) i++;
+  while (i < n) {
+    i++; // the "-"
+    const start = i;
+    while (i < n && /[A-Za-z0-9_]/.test(s[i]!)) i++;
+    const name = s.slice(start, i);
+    let value: string | null = 'True';
+    if (s[i] === ':') {
+      i++;
+      value = readItem();
+    } else {
+      skipWs();
+      if (i < n && !atName()) {
+        const items = [readItem()];
+        for (;;) {
+          let j = i;
+          while (j < n && ws(s[j])) j++;
+          if (s[j] !== ',') break;
+          i = j + 1;
+          skipWs();
+          items.push(readItem());
+        }
+        value = items.join(',');
+      }
+    }
+    if (name) out.set(name, value);
+    while (i < n && !atName()) i++;
+  }
+  return out;
 }

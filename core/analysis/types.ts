@@ -2,6 +2,9 @@
 // Times crossing this boundary are ISO 8601 UTC strings (`2024-05-01T10:15:22.000Z`); inside the
 // computation they are milliseconds since the epoch.
 
+// 1.1.0: retention seen from when each store was read, unlicensed windows scoped to MailItemsAccessed,
+// bare aliases resolved by UPN; content-search findings, source-activity findings (and a finding's
+// source and related findings), content searches in exposure.
 export const ANALYSIS_VERSION = '1.1.0';
 
 /** Window kinds, spelled exactly so in JSON. */
@@ -76,7 +79,16 @@ export type FindingKind =
   | 'inbox-rule'
   | 'mail-forwarding'
   | 'permission-added'
-  | 'new-access-source';
+  | 'new-access-source'
+  | 'content-search'
+  | 'source-activity';
+
+/** Where the records a finding cites came from: client IPs, apps and acting accounts (each sorted, distinct). */
+export interface FindingSource {
+  ips: string[];
+  apps: string[];
+  actors: string[];
+}
 
 export interface Finding {
   /** Stable for the same inputs: kind, mailbox and a discriminator, hashed-free and readable. */
@@ -91,6 +103,10 @@ export interface Finding {
   evidence: string[];
   /** PowerShell the tenant's administrator can run; empty when there is nothing to undo. */
   remediation: string;
+  /** Where the finding's records came from, when they say. */
+  source?: FindingSource;
+  /** Ids of other findings that hold related evidence (the other activity of this finding's source, or the findings that named it). */
+  related?: string[];
 }
 
 /** One slice of the acquisition completeness ledger (written by acquisition, read here). */

@@ -77,7 +77,23 @@ function analyse(s: Scenario, attackerIps: string[]): Omit<GroundTruth, 'attacke
       synced.push({ mailbox, folder, time: z(tms(r)) });
     }
   }
+  // what the attacker did besides reading mail, and the eDiscovery searches (named by -Name / -Identity / -SearchName)
+  const attackerActions = recs.filter((r) => ips.has(String(r.ClientIP ?? r.ClientIPAddress ?? '')) && r.Operation !== 'MailItemsAccessed')
+    .map((r) => ({ recordId: r.Id, time: z(tms(r)), operation: r.Operation, user: String(r.UserId).toLowerCase(), ip: String(r.ClientIP ?? r.ClientIPAddress) }));
+  const contentSearches: GroundTruth['contentSearches'] = [];
+  for (const r of recs.filter((x) => x.Workload === 'SecurityComplianceCenter')) {
+    const p = String(r.Parameters);
+    const name = /-(?:Name|Identity|SearchName) "([^"]+)"/.exec(p)![1]!;
+    let c = contentSearches.find((x) => x.name === name);
+    if (!c) contentSearches.push(c = { name, actor: String(r.UserId).toLowerCase(), ip: String(r.ClientIP), locations: [], exported: false, recordIds: [] });
+    c.recordIds.push(r.Id);
+    const loc = /-ExchangeLocation "([^"]+)"/.exec(p);
+    if (loc) c.locations = loc[1]!.split(',');
+    if (p.includes(' -Export ')) c.exported = true;
+  }
   return {
+    contentSearches,
+    attackerActions,
     range: { start: z(S), end: z(E) },
     records: { total: recs.length, bySource },
     mailboxes: t.mailboxes.map((m) => ({ upn: String(m.UserPrincipalName).toLowerCase(), kind: t.users.find((u) => u.userPrincipalName === m.UserPrincipalName)!.kind })),
@@ -102,6 +118,13 @@ describe('ground truth', () => {
     expect(gt.exposedMessages).toEqual(mine.exposedMessages);
     expect(gt.syncedFolders).toEqual(mine.syncedFolders);
     expect([...gt.attacker.sessionIds].sort()).toEqual(mine.sessions);
+    expect(gt.contentSearches).toEqual(mine.contentSearches);
+    expect(gt.attackerActions).toEqual(mine.attackerActions);
+    // the scripted eDiscovery export over every mailbox, and what the attacker did besides reading mail
+    expect(gt.contentSearches.map((c) => [c.locations, c.exported, c.ip, c.recordIds.length])).toEqual([[['All'], true, '203.0.113.91', 3]]);
+    const acts = (ip: string) => gt.attackerActions.filter((a) => a.ip === ip).map((a) => a.operation).sort();
+    expect(acts('203.0.113.66')).toEqual(['New-InboxRule', 'New-InboxRule', 'Send', ...Array(5).fill('UserLoggedIn')]);
+    expect(acts('203.0.113.91')).toEqual(['New-ComplianceSearch', 'New-ComplianceSearchAction', 'Set-MailboxAuditBypassAssociation', 'Set-MailboxAuditBypassAssociation', 'Start-ComplianceSearch', 'UserLoggedIn', 'UserLoggedIn']);
     // every window kind the tenant is built to exercise is present
     expect(new Set(gt.blindWindows.map((w) => w.kind))).toEqual(new Set(['bypass', 'throttled', 'unlicensed', 'actions-not-audited', 'audit-disabled', 'retention']));
     // the attacker read something that was recorded, and things that were not (bypass, throttle)
@@ -122,6 +145,10 @@ describe('ground truth', () => {
     expect(gt.records).toEqual(mine.records);
     expect(gt.exposedMessages).toEqual([]);
     expect(gt.syncedFolders).toEqual([]);
+    expect(gt.contentSearches).toEqual([]);
+    expect(gt.attackerActions).toEqual([]);
+    expect(mine.contentSearches).toEqual([]);
+    expect(mine.attackerActions).toEqual([]);
     expect(gt.blindWindows.some((w) => w.kind === 'throttled')).toBe(false);
     expect(gt.blindWindows.filter((w) => w.kind === 'bypass').map((w) => w.mailbox)).toEqual([`svc-archive@${s.tenant.domain}`]);
   });

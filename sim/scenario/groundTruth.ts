@@ -40,6 +40,15 @@
 // attacker: the IPs, SessionIds (Exchange SessionId values and Entra DeviceProperties SessionId values)
 // and AppIds the attacker used.
 // records: total = number of records in [S, E); bySource = counts per Workload.
+// contentSearches: one per search name (case as written), from the Security & Compliance records
+// (RecordType 18): New-ComplianceSearch (ObjectId = name; -ExchangeLocation "X" in its Parameters string
+// gives locations), Start-ComplianceSearch (ObjectId = name), New-ComplianceSearchAction (ObjectId =
+// name + "_Export" etc.; -Export makes `exported`). actor/ip are those of the New-ComplianceSearch record;
+// recordIds in time order. Every mailbox is reached by a search whose locations are ["All"].
+// attackerActions: every record whose ClientIP/ClientIPAddress is an attacker IP and whose Operation is
+// not MailItemsAccessed (sign-ins, sends, admin and compliance cmdlets), in time order: what the findings
+// must surface beyond the mail read (which exposure measures).
+
 import type { GroundTruth, ScenarioName, UalRecord } from './types.ts';
 import type { MailboxProfile } from './tenant.ts';
 import { DAY_MS } from './tenant.ts';
@@ -84,6 +93,9 @@ export function computeGroundTruth(x: TruthInputs): GroundTruth {
   windows.sort((a, b) => (a.mailbox < b.mailbox ? -1 : a.mailbox > b.mailbox ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 
   const sessions = new Set(x.attacker.sessionIds);
+  const attackerIps = new Set(x.attacker.ips);
+  const attackerActions: GroundTruth['attackerActions'] = [];
+  const searches = new Map<string, GroundTruth['contentSearches'][number]>();
   const exposed = new Map<string, { mailbox: string; internetMessageId: string }>();
   const synced: GroundTruth['syncedFolders'] = [];
   const bySource: Record<string, number> = {};
@@ -92,6 +104,20 @@ export function computeGroundTruth(x: TruthInputs): GroundTruth {
     total++;
     const w = typeof r.Workload === 'string' ? r.Workload : 'Unknown';
     bySource[w] = (bySource[w] ?? 0) + 1;
+    const ip = String(r.ClientIP ?? r.ClientIPAddress ?? '');
+    if (attackerIps.has(ip) && r.Operation !== 'MailItemsAccessed') {
+      attackerActions.push({ recordId: r.Id, time: isoZ(Date.parse(`${r.CreationTime}Z`)), operation: r.Operation, user: String(r.UserId).toLowerCase(), ip });
+    }
+    if (r.RecordType === 18 && /ComplianceSearch/.test(r.Operation)) {
+      const params = typeof r.Parameters === 'string' ? r.Parameters : '';
+      const name = String(r.ObjectId).replace(/_(Export|Preview|Purge)$/, '');
+      let s = searches.get(name);
+      if (!s) searches.set(name, (s = { name, actor: String(r.UserId).toLowerCase(), ip, locations: [], exported: false, recordIds: [] }));
+      s.recordIds.push(r.Id);
+      const loc = /-ExchangeLocation "([^"]*)"/.exec(params);
+      if (r.Operation === 'New-ComplianceSearch' && loc) s.locations = loc[1]!.split(',');
+      if (r.Operation === 'New-ComplianceSearchAction' && /(^| )-Export( |$)/.test(params)) s.exported = true;
+    }
     if (r.Operation !== 'MailItemsAccessed' || typeof r.SessionId !== 'string' || !sessions.has(r.SessionId)) continue;
     const mailbox = String(r.MailboxOwnerUPN).toLowerCase();
     const at = accessType(r);
@@ -121,5 +147,7 @@ export function computeGroundTruth(x: TruthInputs): GroundTruth {
     exposedMessages,
     syncedFolders: synced,
     attacker: x.attacker,
+    contentSearches: [...searches.values()],
+    attackerActions,
   };
 }

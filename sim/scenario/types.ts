@@ -76,6 +76,10 @@ export interface GroundTruth {
   exposedMessages: { mailbox: string; internetMessageId: string }[];
   syncedFolders: { mailbox: string; folder: string; time: string }[];
   attacker: { ips: string[]; sessionIds: string[]; appIds: string[] };
+  /** eDiscovery content searches: one per search name, with its ExchangeLocation values and its records. */
+  contentSearches: { name: string; actor: string; ip: string; locations: string[]; exported: boolean; recordIds: string[] }[];
+  /** Every record from an attacker IP other than MailItemsAccessed (sign-ins, sends, cmdlets), in time order. */
+  attackerActions: { recordId: string; time: string; operation: string; user: string; ip: string }[];
 }
 
 export interface Scenario {

@@ -260,6 +260,8 @@ export function createTestScenario(options: TestScenarioOptions = {}): Scenario 
       exposedMessages: [],
       syncedFolders: [],
       attacker: { ips: ['203.0.113.154'], sessionIds: [], appIds: [] },
+      contentSearches: [],
+      attackerActions: [],
     };
   }
 

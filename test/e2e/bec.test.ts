@@ -13,7 +13,7 @@ import { takePosture } from '../../services/posture.ts';
 import { createCase } from '../../services/caseFolder.ts';
 import { findings } from '../../services/analysis.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
-import { printScores, scoreCase } from '../helpers/groundTruth.ts';
+import { printScores, scoreCase, scoreFindings } from '../helpers/groundTruth.ts';
 import { useTmp } from '../helpers/tmp.ts';
 import { openReadable } from '../../db/database.ts';
 import { writeFileSync } from 'node:fs';
@@ -42,9 +42,43 @@ describe('bec scenario end to end', () => {
     const scores = scoreCase(caseDir, gt, NOW);
     printScores('bec from files', scores);
     expectPerfect(scores);
+    const beyond = scoreFindings(caseDir, gt, NOW);
+    printScores('bec from files', beyond);
+    expectPerfect(beyond);
     // The bypassed compromised admin is critical; the documented service account's bypass is informational.
     const f = findings(caseDir, { now: NOW, range: gt.range, serviceAccounts: ['svc-archive'] }).result.findings;
     expect(f.filter((x) => x.kind === 'bypass').map((x) => [x.mailbox?.split('@')[0], x.severity]).sort()).toEqual([['adm.patti', 'critical'], ['svc-archive', 'info']]);
+    // The export over every mailbox is a high finding; each attacker IP's other activity is one, with the
+    // fraudulent Send and the sign-ins; the admin's bypass names the IP it came from.
+    const [ip1, ip2] = gt.attacker.ips as [string, string];
+    expect(f.filter((x) => x.kind === 'content-search' || x.kind === 'source-activity').map((x) => [x.id, x.severity]).sort()).toEqual([
+      [`content-search:${gt.contentSearches[0]!.name.toLowerCase()}`, 'high'], [`source-activity:ip:${ip1}`, 'high'], [`source-activity:ip:${ip2}`, 'high'],
+    ]);
+    const from1 = f.find((x) => x.id === `source-activity:ip:${ip1}`)!;
+    expect(from1.detail).toMatch(/ Send by megan\.bowen@[^ ]+: "[^"]*" to payments@fabrikam-billing\.example \(outside the tenant\)/);
+    expect(from1.detail.match(/ UserLoggedIn as megan\.bowen@/g)).toHaveLength(5);
+    expect(from1.detail).toContain('agent python-requests/2.32.3');
+    expect(f.find((x) => x.id === `source-activity:ip:${ip2}`)!.detail.match(/ UserLoggedIn as adm\.patti@/g)).toHaveLength(2);
+    expect(f.find((x) => x.kind === 'bypass' && x.mailbox?.startsWith('adm.patti'))!.detail).toContain(`from ${ip2}`);
+  });
+
+  it('the quiet scenario gains no content-search or source-activity finding', async () => {
+    const scenario = createScenario({ scenario: 'quiet', seed: 7 });
+    const gt = scenario.groundTruth();
+    const exportDir = join(tmp(), 'export');
+    await writeScenarioExport(scenario, exportDir);
+    const caseDir = join(tmp(), 'case');
+    const h = createCase(caseDir, { name: 'quiet from files', examiner: 'test' });
+    try {
+      for (const f of expandInputs([exportDir]).filter((f) => !f.endsWith('ground-truth.json'))) await importFile(h, f, { asOf: gt.range.end });
+    } finally {
+      h.close();
+    }
+    const beyond = scoreFindings(caseDir, gt, NOW);
+    printScores('quiet from files', beyond);
+    expect(beyond.map((s) => ({ what: s.what, found: s.found, truth: s.truth }))).toEqual(beyond.map((s) => ({ what: s.what, found: 0, truth: 0 })));
+    const f = findings(caseDir, { now: NOW, range: gt.range }).result.findings;
+    expect(f.filter((x) => x.kind === 'content-search' || x.kind === 'source-activity' || x.related !== undefined)).toEqual([]);
   });
 
   it('acquired from the simulated tenant (every source, posture included): precision and recall 1.0', async () => {
@@ -76,7 +110,7 @@ describe('bec scenario end to end', () => {
       const db = openReadable(join(caseDir, 'case.sqlite'));
       const storeReadAt = db.prepare("SELECT max(as_of) FROM config_snapshots WHERE kind = 'mailbox'").pluck().get() as string;
       db.close();
-      const scores = scoreCase(caseDir, gt, NOW, { storeReadAt });
+      const scores = [...scoreCase(caseDir, gt, NOW, { storeReadAt }), ...scoreFindings(caseDir, gt, NOW)];
       printScores('bec acquired', scores);
       expectPerfect(scores);
     } finally {

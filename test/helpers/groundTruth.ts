@@ -1,7 +1,7 @@
 // Scoring an analysis against the simulated tenant's ground truth: precision and recall per kind of
 // claim, printed so a run shows its figures, and the sets themselves so a test can name what differs.
 import type { GroundTruth } from '../../sim/scenario/types.ts';
-import { exposure, exposureItems, gaps } from '../../services/analysis.ts';
+import { exposure, exposureItems, findings, gaps } from '../../services/analysis.ts';
 
 export interface Score {
   what: string;
@@ -55,6 +55,28 @@ export function scoreCase(caseDir: string, gt: GroundTruth, now: string, opts: {
     windows,
     score('exposed messages', gt.exposedMessages.map((e) => `${e.mailbox}|${e.internetMessageId}`), exposed),
     score('synced folders', gt.syncedFolders.map((s) => `${s.mailbox}|${s.folder}|${s.time}`), synced),
+  ];
+}
+
+/**
+ * Scores what the findings and exposure say beyond the mail read: every attacker action (sign-ins, sends,
+ * cmdlets from an attacker IP) must be cited by a content-search or source-activity finding or by a finding
+ * one of those names as related, and nothing else; every content search must be stated in the exposure of
+ * every mailbox it could reach (all of them for ExchangeLocation All), and no other search anywhere.
+ */
+export function scoreFindings(caseDir: string, gt: GroundTruth, now: string): Score[] {
+  const list = findings(caseDir, { now, range: gt.range }).result.findings;
+  const byId = new Map(list.map((f) => [f.id, f]));
+  const surfacing = list.filter((f) => f.kind === 'content-search' || f.kind === 'source-activity');
+  const named = surfacing.flatMap((f) => (f.related ?? []).map((id) => byId.get(id)).filter((x) => x !== undefined));
+  const cited = [...surfacing, ...named].flatMap((f) => f.evidence).filter((e) => e.startsWith('event:')).map((e) => e.slice(6));
+  const stated: string[] = [];
+  for (const m of gt.mailboxes) {
+    for (const c of exposure(caseDir, { now, mailbox: m.upn, range: gt.range }).result.contentSearches) stated.push(`${m.upn}|${c.name}|${c.contentRead}`);
+  }
+  return [
+    score('attacker actions cited', gt.attackerActions.map((a) => a.recordId), cited),
+    score('content searches in exposure', gt.contentSearches.flatMap((c) => gt.mailboxes.filter((m) => c.locations.includes('All') || c.locations.includes(m.upn)).map((m) => `${m.upn}|${c.name}|${c.exported}`)), stated),
   ];
 }
 
