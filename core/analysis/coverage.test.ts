@@ -246,6 +246,23 @@ describe('audit-disabled windows', () => {
     expect(res.auditEnabledIgnored).toHaveLength(ignored);
   });
 
+  it('says whether the case holds records of the mailbox while AuditEnabled was False (which reading held)', () => {
+    const silent = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG, { auditEnabled: false }), END)];
+      i.organization = [obs(org(false), END)];
+    });
+    expect(windowsOf(silent, 'audit-disabled')[0]!.reason).toMatch(/the case holds no record acting on this mailbox in this window, which agrees with auditing having been off$/);
+    expect(silent.auditEnabledIgnored).toEqual([expect.objectContaining({ records: 0 })]);
+    const day = Math.floor((T0 + 3 * D) / D);
+    const written = run((i) => {
+      i.mailboxes = [obs(mailbox(MEG, { auditEnabled: false }), END)];
+      i.organization = [obs(org(false), END)];
+      i.activity = [{ mailbox: MEG.toLowerCase(), count: 7, firstMs: T0 + 3 * D, lastMs: T0 + 4 * D, daily: new Map([[day, 5], [day + 1, 2]]), mailItemsAccessed: 0 }];
+    });
+    expect(windowsOf(written, 'audit-disabled')[0]!.reason).toMatch(/the case holds about 7 records acting on this mailbox in this window \(counted by UTC day\), so actions were recorded/);
+    expect(written.auditEnabledIgnored).toEqual([expect.objectContaining({ records: 7 })]);
+  });
+
   it('Set-Mailbox -AuditEnabled $true ends it (org setting unknown)', () => {
     const res = run((i) => {
       i.organization = [];

@@ -112,7 +112,8 @@ export interface CoverageResult {
   /** Records that name a mailbox the inventory does not know (reported, not dropped). */
   unresolved: { recordId: string; identifier: string }[];
   /** `Set-Mailbox -AuditEnabled $false` states that the organisation default overrides (informational). */
-  auditEnabledIgnored: { mailbox: string; evidence: string[] }[];
+  /** Mailboxes whose AuditEnabled False the organisation default may override, with the records the case holds on each while it was False. */
+  auditEnabledIgnored: { mailbox: string; evidence: string[]; records: number }[];
 }
 
 interface RawWindow {
@@ -272,6 +273,14 @@ export function detectThrottle(times: Iterable<number>, limit = THROTTLE_LIMIT):
 
 // ---- main ----------------------------------------------------------------------------------------
 
+/** The records acting on a mailbox on the UTC days that [fromMs, toMs) touches (whole days: the activity is counted per day). */
+function recordsByDay(act: MailboxActivity | undefined, fromMs: number, toMs: number): number {
+  if (!act || toMs <= fromMs) return 0;
+  let n = 0;
+  for (const [day, count] of act.daily) if (day >= Math.floor(fromMs / DAY_MS) && day <= Math.floor((toMs - 1) / DAY_MS)) n += count;
+  return n;
+}
+
 export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}): CoverageResult {
   const { range } = input;
   const resolver = new IdentityResolver();
@@ -306,7 +315,7 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
   const hasInventory = input.mailboxes.length > 0;
 
   const windows: RawWindow[] = [];
-  const auditEnabledIgnored: { mailbox: string; evidence: string[] }[] = [];
+  const auditEnabledIgnored: CoverageResult['auditEnabledIgnored'] = [];
   const changes = input.changes.filter((c) => !c.failed).sort((a, b) => a.timeMs - b.timeMs);
   const op = (c: ChangeRecord) => c.operation.toLowerCase();
 
@@ -439,11 +448,16 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
           // Microsoft documents that auditing on by default ignores AuditEnabled [A1], but the field
           // reports and the simulator treat it as blind. Claiming coverage that may not exist is the
           // worse error in testimony, so the window is kept, marked inferred, with both readings.
-          auditEnabledIgnored.push({ mailbox: key, evidence: w.evidence });
+          // The case's own records tell which reading held: any record acting on the mailbox in the window
+          // was written despite AuditEnabled False.
+          const records = recordsByDay(activityBy.get(key), piece.window.startMs, piece.window.endMs ?? range.endMs);
+          auditEnabledIgnored.push({ mailbox: key, evidence: w.evidence, records });
           windows.push({
             ...piece.window,
             confidence: 'inferred',
-            reason: `${piece.window.reason}; Microsoft documents that organisation auditing on by default (AuditDisabled False) ignores AuditEnabled, so records may still have been written: check for mailbox records in this window before relying on either reading`,
+            reason: `${piece.window.reason}; Microsoft documents that organisation auditing on by default (AuditDisabled False) ignores AuditEnabled, so records may still have been written; ${records === 0
+              ? 'the case holds no record acting on this mailbox in this window, which agrees with auditing having been off'
+              : `the case holds about ${records} record${records === 1 ? '' : 's'} acting on this mailbox in this window (counted by UTC day), so actions were recorded: the documented reading is the likelier`}`,
           });
           continue;
         }

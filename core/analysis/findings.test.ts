@@ -65,7 +65,17 @@ describe('window findings', () => {
   it('AuditEnabled False under the organisation default: a medium inferred window plus an info note', () => {
     const fs = findings((i) => { i.mailboxes[0] = obs(mailbox(MEG, { auditEnabled: false }), END); });
     expect(fs.find((x) => x.kind === 'audit-disabled')).toMatchObject({ severity: 'medium', mailbox: MEG, remediation: `Set-Mailbox -Identity '${MEG}' -AuditEnabled $true` });
-    expect(fs.find((x) => x.kind === 'audit-enabled-ignored')).toMatchObject({ severity: 'info', mailbox: MEG });
+    // The case holds no record of the mailbox: the note does not claim that records were still written.
+    const silent = fs.find((x) => x.kind === 'audit-enabled-ignored')!;
+    expect(silent).toMatchObject({ severity: 'info', mailbox: MEG, title: expect.stringContaining('the case holds no record of the mailbox while it was') });
+    expect(silent.detail).not.toContain('records were still written');
+    const day = Math.floor((T0 + 2 * D) / D);
+    const written = findings((i) => {
+      i.mailboxes[0] = obs(mailbox(MEG, { auditEnabled: false }), END);
+      i.activity = [{ mailbox: MEG.toLowerCase(), count: 4, firstMs: T0 + 2 * D, lastMs: T0 + 2 * D, daily: new Map([[day, 4]]), mailItemsAccessed: 0 }];
+    }).find((x) => x.kind === 'audit-enabled-ignored')!;
+    expect(written.title).toContain('but auditing on by default overrides it');
+    expect(written.detail).toContain('the case holds about 4 records acting on this mailbox while it was False: records were still written');
   });
 
   it('actions-not-audited without MailItemsAccessed is high, with DefaultAuditSet remediation', () => {

@@ -107,8 +107,12 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
   for (const ig of coverage.auditEnabledIgnored) {
     out.push({
       id: `audit-enabled-ignored:${ig.mailbox}`, severity: 'info', kind: 'audit-enabled-ignored', mailbox: ig.mailbox,
-      title: `AuditEnabled is False on ${upnOf(ig.mailbox)}, but auditing on by default overrides it`,
-      detail: 'The organisation has mailbox auditing on by default (AuditDisabled False), which ignores the mailbox AuditEnabled property [A1]; records are still written. Someone may have tried to disable auditing on this mailbox.',
+      title: ig.records > 0
+        ? `AuditEnabled is False on ${upnOf(ig.mailbox)}, but auditing on by default overrides it`
+        : `AuditEnabled is False on ${upnOf(ig.mailbox)}, and the case holds no record of the mailbox while it was`,
+      detail: ig.records > 0
+        ? `The organisation has mailbox auditing on by default (AuditDisabled False), which ignores the mailbox AuditEnabled property [A1], and the case holds about ${ig.records} record${ig.records === 1 ? '' : 's'} acting on this mailbox while it was False: records were still written. Someone may have tried to disable auditing on this mailbox.`
+        : 'The organisation has mailbox auditing on by default (AuditDisabled False), which Microsoft documents ignores the mailbox AuditEnabled property [A1], yet the case holds no record acting on this mailbox while AuditEnabled was False: treat the mailbox as unaudited there (its audit-disabled blind window), and establish whether that silence is real (the account\'s sign-ins show whether it was in use). Someone may have disabled auditing on this mailbox.',
       evidence: [...new Set(ig.evidence)], remediation: `Set-Mailbox -Identity ${psq(upnOf(ig.mailbox))} -AuditEnabled $true`,
     });
   }
