@@ -305,7 +305,7 @@ describe('exposure on the command line', () => {
     const out = join(dir, 'exposure.csv');
     const file = cli('--mailbox', MEG, '--ip', '203.0.113.66', '--out', out);
     expect(file.status).toBe(0);
-    expect(file.stderr).toMatch(/Wrote 3 exposed messages and 1 synced folders/);
+    expect(file.stderr).toMatch(/Wrote 3 exposed messages and 1 synced folder to /);
     expect(readFileSync(out, 'utf8')).toBe(csv.stdout);
     const again = cli('--mailbox', MEG, '--out', out);
     expect(again.status).toBe(2);
@@ -316,7 +316,7 @@ describe('exposure on the command line', () => {
   it('the table names the count and the first messages', () => {
     const t = cli('--mailbox', MEG);
     expect(t.status).toBe(0);
-    expect(t.stdout).toMatch(/^Mailbox megan\.bowen@contoso\.com: 23 messages exposed by Bind \(24 accesses\), 1 folders synced/);
+    expect(t.stdout).toMatch(/^Mailbox megan\.bowen@contoso\.com: 23 messages exposed by Bind \(24 accesses: each message counted once per record naming it\), 1 folder synced \(\\Inbox\) in 1 sync record /);
     expect(t.stdout).toMatch(/BIND .* <inv-1@contoso\.com> {2}x2/);
   });
 });

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SEVERITIES } from '../../core/analysis/types.ts';
 import type { BlindWindow, Severity } from '../../core/analysis/types.ts';
-import { EXPOSURE_BLIND_HEADING, exposureCsvLines } from '../../core/analysis/exposure.ts';
+import { EXPOSURE_BLIND_HEADING, distinctSyncedFolders, exposureCsvLines } from '../../core/analysis/exposure.ts';
 import { exposure, exposureItems, findings, gaps, sessions } from '../../services/analysis.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, parseIpArg, parseIsoArg, positional, requireString } from '../args.ts';
@@ -113,7 +113,8 @@ export async function exposureCommand(argv: string[]): Promise<number> {
         throw (e as NodeJS.ErrnoException).code === 'EEXIST' ? refuseExisting(String(values.out)) : e;
       });
       const searches = result.contentSearches.length > 0 ? ` and ${result.contentSearches.length} content search(es) that could reach the mailbox` : '';
-      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${result.syncedFolders.length} synced folders${searches} to ${String(values.out)}\n`);
+      const folders = distinctSyncedFolders(result.syncedFolders).length;
+      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${folders} synced folder${folders === 1 ? '' : 's'}${searches} to ${String(values.out)}\n`);
     } else {
       await pipeline(lines, process.stdout, { end: false });
     }
@@ -131,7 +132,9 @@ export async function exposureCommand(argv: string[]): Promise<number> {
     await writeOut(process.stdout, ']}\n');
     return EXIT.ok;
   }
-  process.stdout.write(`Mailbox ${result.mailbox}: ${result.items.count} messages exposed by Bind (${result.items.accessRecords} accesses), ${result.syncedFolders.length} folders synced (every item in them counts as exposed)\n`);
+  const folders = distinctSyncedFolders(result.syncedFolders);
+  process.stdout.write(`Mailbox ${result.mailbox}: ${result.items.count} messages exposed by Bind (${result.items.accessRecords} accesses: each message counted once per record naming it), `
+    + `${folders.length} folder${folders.length === 1 ? '' : 's'} synced${folders.length ? ` (${folders.join(', ')})` : ''} in ${result.syncedFolders.length} sync record${result.syncedFolders.length === 1 ? '' : 's'} (every item in a synced folder counts as exposed)\n`);
   for (const f of result.syncedFolders) process.stdout.write(`  SYNC  ${f.time}  ${f.folder}  session ${f.sessionId ?? '-'}  from ${f.ip ?? '-'}  ${f.client ?? ''}\n`);
   for (const it of exposureItems(dir, runId, { offset: 0, limit: 50 })) process.stdout.write(`  BIND  ${it.firstAccess}  ${it.folder ?? '-'}  ${it.internetMessageId}  x${it.accessCount}\n`);
   if (result.items.count > 50) process.stdout.write(`  … ${result.items.count - 50} more (use --csv or --json for all)\n`);

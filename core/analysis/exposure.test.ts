@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { blindWindowsForExposure, exposureToCsv } from './exposure.ts';
+import { blindWindowsForExposure, distinctSyncedFolders, exposureToCsv } from './exposure.ts';
 import { csvField } from '../csv.ts';
 import type { ExposedItem, ExposureResult } from './exposure.ts';
 import type { BlindWindow } from './types.ts';
@@ -72,4 +72,12 @@ describe('CSV', () => {
     expect(csvField(v as string | number | null)).toBe(want);
   });
 
+});
+
+describe('synced folders', () => {
+  it('are counted once each, whether written with a leading backslash or not, in any letter case', () => {
+    const at = (folder: string | null) => ({ folder, time: 't', sessionId: null, ip: null, client: null });
+    expect(distinctSyncedFolders([at('\\Inbox'), at('Inbox'), at('\\inbox'), at('\\Sent Items'), at(null), at('Archive')])).toEqual(['\\Inbox', '\\Sent Items', 'Archive']);
+    expect(distinctSyncedFolders([])).toEqual([]);
+  });
 });

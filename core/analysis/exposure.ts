@@ -40,6 +40,20 @@ export interface SyncedFolder {
   client: string | null;
 }
 
+/**
+ * The distinct folders among sync records: sources write a folder with and without its leading
+ * backslash (`Inbox`, `\Inbox`) and in any letter case; each folder is named as first written.
+ */
+export function distinctSyncedFolders(synced: readonly SyncedFolder[]): string[] {
+  const seen = new Map<string, string>();
+  for (const s of synced) {
+    if (s.folder === null) continue;
+    const k = s.folder.replace(/^\\+/, '').toLowerCase();
+    if (!seen.has(k)) seen.set(k, s.folder);
+  }
+  return [...seen.values()];
+}
+
 /** A content search (eDiscovery) that could reach the mailbox: what it may have exposed is not in the item list. */
 export interface ContentSearchExposure {
   name: string;
