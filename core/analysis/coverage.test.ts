@@ -89,6 +89,14 @@ describe('throttled windows', () => {
     expect(windowsOf(res, 'throttled')[0]?.scope.actions).toEqual(['MailItemsAccessed']);
   });
 
+  it('a throttle wholly outside the analysed range is not a window of it; one reaching into it is', () => {
+    const res = run((i) => {
+      i.range = { startMs: T0, endMs: T0 + 5 * D };
+      i.throttleMarkers.push({ recordId: 'before', timeMs: T0 - 12 * H, mailbox: meg }, { recordId: 'after', timeMs: T0 + 8 * D, mailbox: meg });
+    });
+    expect(windowsOf(res, 'throttled').map((w) => w.evidence)).toEqual([['event:before']]);
+  });
+
   it('an inferred throttle near a marker is dropped; a distant one is kept as inferred', () => {
     const res = run((i) => {
       i.throttleMarkers.push({ recordId: 'm1', timeMs: T0 + 1 * D, mailbox: meg });

@@ -614,7 +614,7 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
       + (hasInventory ? ', as the mailbox inventory (Get-Mailbox) does not list it' : ', as the case has no mailbox inventory (Get-Mailbox) to confirm it');
   }
 
-  const merged = mergeWindows(windows);
+  const merged = mergeWindows(windowsInRange(windows, range));
   const byMailbox = new Map<string, BlindWindow[]>();
   for (const w of merged) byMailbox.set(w.mailbox, [...(byMailbox.get(w.mailbox) ?? []), w]);
 
@@ -771,6 +771,15 @@ export function silenceWindows(key: string, act: MailboxActivity, range: CaseRan
 }
 
 /** Merges windows of the same (mailbox, kind, confidence, store) that overlap or touch. */
+/**
+ * The windows that touch the analysed range: one wholly outside it is left out (a throttle a week after
+ * the range is not a blind spot of the range). One that runs past the range keeps its own end, which
+ * says how far the loss reaches.
+ */
+function windowsInRange(windows: RawWindow[], range: CaseRange): RawWindow[] {
+  return windows.filter((w) => w.startMs < range.endMs && (w.endMs === null || w.endMs > range.startMs));
+}
+
 export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
   const groups = new Map<string, RawWindow[]>();
   for (const w of windows) {
