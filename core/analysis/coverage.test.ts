@@ -75,6 +75,14 @@ describe('bypass windows', () => {
     expect(w?.scope).toEqual({ actions: ['*'], logonTypes: ['Owner', 'Delegate', 'Admin'] });
     expect(w?.evidence).toContain(`event:${on.recordId}`);
   });
+
+  it('cites the record that ended the window as well as the one that began it', () => {
+    const on = adminRecord('Set-MailboxAuditBypassAssociation', T0 + 2 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'True']]);
+    const off = adminRecord('Set-MailboxAuditBypassAssociation', T0 + 5 * D, [['Identity', 'megan.bowen'], ['AuditBypassEnabled', 'False']]);
+    const [w] = windowsOf(run((i) => { i.changes.push(on, off); }), 'bypass');
+    expect(w?.end).toBe(iso(T0 + 5 * D));
+    expect(w?.evidence).toEqual([`event:${on.recordId}`, `event:${off.recordId}`]);
+  });
 });
 
 describe('throttled windows', () => {
@@ -488,7 +496,8 @@ describe('identity and classification in the result', () => {
     expect(res.mailboxes.map((m) => m.mailbox)).toEqual([patti]);
     const [w] = windowsOf(res, 'bypass', patti);
     expect(span(w!)).toEqual([iso(T0 + D), iso(T0 + 2 * D), 'certain']);
-    expect(w!.reason).toContain(`its record names the mailbox "adm.patti", resolved to ${patti} by name only (the one UPN in the case with that local part), as the case has no mailbox inventory (Get-Mailbox) to confirm it`);
+    // Both records (the one that began the window and the one that ended it) name it, in two spellings.
+    expect(w!.reason).toContain(`its records name the mailbox "adm.patti", resolved to ${patti} by name only (the one UPN in the case with that local part), as the case has no mailbox inventory (Get-Mailbox) to confirm it`);
     expect(res.unresolved).toEqual([]);
   });
 

@@ -150,13 +150,17 @@ export function groupByKey<T>(obs: ConfigObservation<T>[], keyOf: (o: ConfigObse
   return out;
 }
 
-/** Turns segments whose value is blind into windows, clipped to the range start. */
+/**
+ * Turns segments whose value is blind into windows, clipped to the range start. A window cites what
+ * began it and, when it ended, what ended it (the next segment's evidence: the record turning bypass
+ * off, the snapshot that found auditing back on).
+ */
 function segmentsToWindows<V>(
   segments: Segment<V>[], range: CaseRange, isBlind: (v: V) => boolean,
   make: (seg: Segment<V>) => Omit<RawWindow, 'startMs' | 'endMs' | 'confidence' | 'evidence'>,
 ): RawWindow[] {
   const out: RawWindow[] = [];
-  for (const s of segments) {
+  for (const [i, s] of segments.entries()) {
     if (!isBlind(s.value)) continue;
     if (s.endMs !== null && s.endMs <= range.startMs) continue;
     if (s.startMs > range.endMs) continue;
@@ -167,7 +171,7 @@ function segmentsToWindows<V>(
       endMs: s.endMs,
       confidence: s.confidence,
       reason: s.note ? `${base.reason} (${s.note})` : base.reason,
-      evidence: [...s.evidence],
+      evidence: [...new Set([...s.evidence, ...(s.endMs !== null && segments[i + 1]?.startMs === s.endMs ? segments[i + 1]!.evidence : [])])],
     });
   }
   return out;
@@ -608,7 +612,8 @@ export function computeCoverage(input: CoverageInput, opts: CoverageOptions = {}
   for (const w of windows) {
     const named = w.evidence.map((e) => byLocalPart.get(e)).filter((n): n is string => n !== undefined);
     if (named.length === 0) continue;
-    const names = [...new Set(named)];
+    // One name however its records spell it (adm.patti, ADM.PATTI).
+    const names = named.filter((n, k) => named.findIndex((m) => m.toLowerCase() === n.toLowerCase()) === k);
     const upn = resolver.get(w.mailbox)?.upn ?? w.mailbox;
     w.reason += `; ${named.length > 1 ? 'its records name' : 'its record names'} the mailbox ${names.map((n) => `"${n}"`).join(', ')}, resolved to ${upn} by name only (the one UPN in the case with that local part)`
       + (hasInventory ? ', as the mailbox inventory (Get-Mailbox) does not list it' : ', as the case has no mailbox inventory (Get-Mailbox) to confirm it');
