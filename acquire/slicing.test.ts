@@ -75,8 +75,21 @@ describe('planManageWindows', () => {
   });
   it('never asks for the future and returns nothing when the whole range is too old', () => {
     const now = T + 30 * DAY;
-    expect(planManageWindows(T, T + DAY, now, HOUR)).toEqual({ windows: [], outOfReach: { startMs: T, endMs: T + DAY } });
+    expect(planManageWindows(T, T + DAY, now, HOUR)).toEqual({ windows: [], outOfReach: { startMs: T, endMs: T + DAY }, later: [] });
     const w = planManageWindows(now - DAY, now, now, 6 * HOUR).windows;
     expect(w.at(-1)!.endMs).toBe(now);
+  });
+  it('plans the windows after now, up to the range end plus the lag, apart, when the range runs past now', () => {
+    const now = T + 2 * DAY + 6 * HOUR;
+    const p = planManageWindows(T + DAY, T + 4 * DAY, now, 12 * HOUR);
+    expect(p.windows.at(-1)!.endMs).toBe(now);
+    expect(p.later[0]!.startMs).toBe(now);
+    expect(p.later.at(-1)!.endMs).toBe(T + 4 * DAY + 12 * HOUR);
+    for (const w of p.later) expect(w.endMs - w.startMs).toBeLessThanOrEqual(DAY);
+    covers([...p.windows, ...p.later], T + DAY, T + 4 * DAY + 12 * HOUR);
+    // a range wholly in the future: every window is for later
+    const f = planManageWindows(now + DAY, now + 2 * DAY, now, HOUR);
+    expect(f.windows).toEqual([]);
+    expect(f.later[0]!.startMs).toBe(now + DAY);
   });
 });

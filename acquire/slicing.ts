@@ -94,17 +94,22 @@ export const MANAGE_WINDOW_MS = DAY;
 /**
  * The listing windows (on contentCreated) for [from, to): the part older than `nowMs - 7 days` is
  * returned separately as out of reach. Blobs are published after the events they hold, so the last
- * window is extended by `lagMs` (capped at now) to pick up records of the range's last hours.
+ * window is extended by `lagMs` to pick up records of the range's last hours: capped at now when the
+ * range ends before now; when the range runs past now, `later` holds the windows after now, up to the
+ * range's end plus the lag, to be listed once their time has come.
  */
-export function planManageWindows(fromMs: number, toMs: number, nowMs: number, lagMs: number): { windows: Slice[]; outOfReach: Slice | null } {
+export function planManageWindows(fromMs: number, toMs: number, nowMs: number, lagMs: number): { windows: Slice[]; outOfReach: Slice | null; later: Slice[] } {
   const r = normaliseRange(fromMs, toMs);
   // one minute of margin: the API measures "7 days back" from its own clock
   const reachStart = Math.ceil((nowMs - MANAGE_REACH_MS + 60_000) / SECOND) * SECOND;
   const start = Math.max(r.startMs, reachStart);
-  const end = Math.min(Math.ceil((r.endMs + lagMs) / SECOND) * SECOND, Math.floor(nowMs / SECOND) * SECOND);
+  const lagEnd = Math.ceil((r.endMs + lagMs) / SECOND) * SECOND;
+  const nowCap = Math.floor(nowMs / SECOND) * SECOND;
+  const end = Math.min(lagEnd, nowCap);
   const outOfReach = r.startMs < reachStart ? { startMs: r.startMs, endMs: Math.min(reachStart, r.endMs) } : null;
-  if (end <= start) return { windows: [], outOfReach };
   const windows: Slice[] = [];
   for (let s = start; s < end; s += MANAGE_WINDOW_MS) windows.push({ startMs: s, endMs: Math.min(s + MANAGE_WINDOW_MS, end) });
-  return { windows, outOfReach };
+  const later: Slice[] = [];
+  if (r.endMs > nowMs) for (let s = Math.max(start, end); s < lagEnd; s += MANAGE_WINDOW_MS) later.push({ startMs: s, endMs: Math.min(s + MANAGE_WINDOW_MS, lagEnd) });
+  return { windows, outOfReach, later };
 }

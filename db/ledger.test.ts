@@ -5,7 +5,7 @@ import type { WritableDB } from './database.ts';
 import { startImportRun, upsertEvidence } from './caseRepo.ts';
 import { EventWriter } from './events.ts';
 import {
-  countSlice, finishRun, finishSlice, getTenantProfile, hasLedger, insertSlice, listLedger, listRuns, recordPage, saveTenantProfile,
+  abandonRun, countSlice, finishRun, heldCounts, finishSlice, getTenantProfile, hasLedger, insertSlice, listLedger, listRuns, recordPage, saveTenantProfile,
   sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, totals,
 } from './ledger.ts';
 
@@ -57,9 +57,21 @@ describe('ledger', () => {
     expect(row).toMatchObject({ status: 'complete', reported: 4, retrieved: 4, duplicates: 2, retries: 2, pages: 2 });
     finishSlice(d, b, { status: 'incomplete', reported: 3, retriesAdded: 0, reason: 'reported 3, stored 2', runId }, NOW);
     const t = totals(listLedger(d));
-    expect(t).toMatchObject({ slices: 2, complete: 1, incomplete: 1, retrieved: 6, duplicates: 2, retries: 2 });
+    expect(t).toMatchObject({ slices: 2, complete: 1, incomplete: 1, retrieved: 6, duplicates: 2, retries: 2, reported: 7 });
+    // over the case: 8 rows received are 4 distinct events (r1, r2 carried by both sources), 4 copies
+    expect(heldCounts(d)).toEqual({ received: 8, distinct: 4, copies: 4 });
+    expect(heldCounts(d, { planHash: 'p1', source: 'graph' })).toEqual({ received: 2, distinct: 2, copies: 0 });
+    expect(heldCounts(d, { planHash: 'other' })).toEqual({ received: 0, distinct: 0, copies: 0 });
+    // no slice with a reported total: reported is unknown, not 0
+    expect(totals(listLedger(d).map((r) => ({ ...r, reported: null }))).reported).toBeNull();
     finishRun(d, runId, 'incomplete', t, null, NOW);
     expect(listRuns(d)[0]).toMatchObject({ status: 'incomplete', planHash: 'p1' });
+    // a finished run is never marked abandoned; a run left running is
+    abandonRun(d, runId, 'killed', NOW);
+    expect(listRuns(d)[0]!.status).toBe('incomplete');
+    const r2 = startRun(d, { tenantName: 't', planHash: 'p1', planJson: '{}', startedAt: NOW });
+    abandonRun(d, r2, 'killed', NOW);
+    expect(listRuns(d)[1]).toMatchObject({ status: 'abandoned', error: 'killed', finishedAt: NOW });
   });
 
   it('a split keeps the parent and its pages in ledger_splits and leaves a partition of leaves', () => {

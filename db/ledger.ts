@@ -58,7 +58,8 @@ export function listTenantProfiles(db: ReadableDB): TenantProfile[] {
 
 // ---- runs -------------------------------------------------------------------------------------------
 
-export type RunStatus = 'running' | 'complete' | 'incomplete' | 'interrupted' | 'failed';
+/** `abandoned`: found still 'running' by a later acquisition, so its process ended without finishing it (killed). */
+export type RunStatus = 'running' | 'complete' | 'incomplete' | 'interrupted' | 'failed' | 'abandoned';
 
 export function startRun(db: WritableDB, r: { tenantName: string; planHash: string; planJson: string; startedAt: string }): number {
   const info = db.prepare(`INSERT INTO acquisition_runs (tenant_name, plan_hash, plan_json, started_at, status) VALUES (?, ?, ?, ?, 'running')`)
@@ -69,6 +70,11 @@ export function startRun(db: WritableDB, r: { tenantName: string; planHash: stri
 export function finishRun(db: WritableDB, id: number, status: Exclude<RunStatus, 'running'>, summary: unknown, error: string | null, finishedAt: string): void {
   db.prepare('UPDATE acquisition_runs SET status = ?, summary_json = ?, error = ?, finished_at = ? WHERE id = ?')
     .run(status, JSON.stringify(summary), error, finishedAt, id);
+}
+
+/** Marks a run that was left 'running' (its process was killed) as abandoned, with when that was found. */
+export function abandonRun(db: WritableDB, id: number, error: string, foundAt: string): void {
+  db.prepare("UPDATE acquisition_runs SET status = 'abandoned', error = ?, finished_at = ? WHERE id = ? AND status = 'running'").run(error, foundAt, id);
 }
 
 export interface RunRow {
@@ -281,23 +287,57 @@ export interface LedgerTotals {
   incomplete: number;
   failed: number;
   notCollected: number;
-  reported: number;
+  /** Records the services reported for these slices; null when none of them reports totals (the Management API). */
+  reported: number | null;
+  /** Sum of each slice's distinct records: a record in two slices (two sources) counts twice; see heldCounts. */
   retrieved: number;
   duplicates: number;
   retries: number;
 }
 
 export function totals(rows: LedgerRow[]): LedgerTotals {
-  const t: LedgerTotals = { slices: rows.length, complete: 0, incomplete: 0, failed: 0, notCollected: 0, reported: 0, retrieved: 0, duplicates: 0, retries: 0 };
+  const t: LedgerTotals = { slices: rows.length, complete: 0, incomplete: 0, failed: 0, notCollected: 0, reported: null, retrieved: 0, duplicates: 0, retries: 0 };
   for (const r of rows) {
     if (r.status === 'complete') t.complete++;
     else if (r.status === 'incomplete') t.incomplete++;
     else if (r.status === 'failed') t.failed++;
     else t.notCollected++;
-    t.reported += r.reported ?? 0;
+    if (r.reported !== null) t.reported = (t.reported ?? 0) + r.reported;
     t.retrieved += r.retrieved;
     t.duplicates += r.duplicates;
     t.retries += r.retries;
   }
   return t;
+}
+
+export interface HeldCounts {
+  /** Rows received on the slices' pages, repeats included. */
+  received: number;
+  /** Distinct events of the case among them (each counted once however many slices, pages or sources carried it). */
+  distinct: number;
+  /** received - distinct: copies of records already held (repeated across pages, slices, sources or runs). */
+  copies: number;
+}
+
+/**
+ * What the ledger's slices brought, counted over the case rather than slice by slice: rows received,
+ * the distinct events they are, and the copies. Optionally one plan, and one source of it.
+ */
+export function heldCounts(db: ReadableDB, f: { planHash?: string; source?: SourceId } = {}): HeldCounts {
+  if (!hasLedger(db)) return { received: 0, distinct: 0, copies: 0 };
+  const plan = f.planHash ?? null;
+  const source = f.source ?? null;
+  const received = db.prepare(
+    `SELECT COALESCE(SUM(le.records), 0) FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id
+      WHERE (? IS NULL OR l.plan_hash = ?) AND (? IS NULL OR l.source = ?)`,
+  ).pluck().get(plan, plan, source, source) as number;
+  const distinct = db.prepare(
+    `WITH ev AS (SELECT DISTINCT le.evidence_id FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id
+                  WHERE (? IS NULL OR l.plan_hash = ?) AND (? IS NULL OR l.source = ?))
+     SELECT COUNT(*) FROM (
+       SELECT e.id FROM events e JOIN ev ON e.evidence_id = ev.evidence_id
+       UNION
+       SELECT d.event_id FROM event_duplicates d JOIN ev ON d.evidence_id = ev.evidence_id)`,
+  ).pluck().get(plan, plan, source, source) as number;
+  return { received, distinct, copies: Math.max(0, received - distinct) };
 }

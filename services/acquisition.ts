@@ -14,8 +14,9 @@ import { CONTENT_TYPES, ensureSubscriptions, manageSlice } from '../acquire/mana
 import type { ManageTarget } from '../acquire/manage.ts';
 import { NetworkPolicyError } from '../acquire/netPolicy.ts';
 import { canSplit, iso, normaliseRange, planManageWindows, planSlices, splitInto } from '../acquire/slicing.ts';
-import { totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
+import { abandonRun, heldCounts, listRuns, totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
 import type { LedgerRow, LedgerTotals, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
+import type { Api } from '../acquire/auth.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BlindspotError, UsageError } from './errors.ts';
 import { exoTarget, graphTarget, manageTarget, storePage } from './tenantSession.ts';
@@ -28,6 +29,45 @@ export const ALL_SOURCES: readonly SourceId[] = ['graph', 'ual', 'mgmt', 'mailbo
 const FALLBACK_RECORD_TYPES = ['ExchangeItem', 'ExchangeItemGroup', 'ExchangeItemAggregated'] as const;
 /** The unified log keeps every record at least this long (Audit Standard since October 2023) [A7]. */
 const UAL_MIN_RETENTION_DAYS = 180;
+
+/**
+ * How long after a moment the audit log may still be receiving its records. The Management Activity API
+ * documents up to 12 h before content appears, and a backfill of about 22 h has been measured
+ * (docs m365-protocols.md §3.3 "Latency"); the unified log that Search-UnifiedAuditLog and the Graph audit
+ * query read is fed by the same ingestion. 24 h is a conservative margin: a slice ending less than this
+ * before it was collected is collected but not final ("too recent"), and a later run of the same command
+ * collects it again (records already held are recognised by their Id and counted as copies, never twice).
+ */
+export const SETTLE_MS = 24 * 3_600_000;
+/** Reason prefixes of slices that are not final because of their time (the ledger keeps only a reason). */
+const TOO_RECENT = 'too recent';
+const IN_FUTURE = 'in the future';
+
+export function isTooRecent(r: Pick<LedgerRow, 'status' | 'reason'>): boolean {
+  return r.status === 'incomplete' && (r.reason?.startsWith(TOO_RECENT) ?? false);
+}
+export function isInFuture(r: Pick<LedgerRow, 'status' | 'reason'>): boolean {
+  return r.status === 'not-collected' && (r.reason?.startsWith(IN_FUTURE) ?? false);
+}
+/** A slice refused for permission or authentication (401/403), or not collected because its source was. */
+const REFUSED = /^(not collected: )?refused \((401|403)\)/;
+export function isRefused(r: Pick<LedgerRow, 'reason'>): boolean {
+  return REFUSED.test(r.reason ?? '');
+}
+
+/**
+ * What a range's timing allows, as of `nowMs`: null when the whole range is older than the settle margin;
+ * otherwise what will not be collected (in the future) or not be final (too recent), and when to run again.
+ */
+export function recencyOutlook(fromMs: number, toMs: number, nowMs: number, settleMs = SETTLE_MS): string | null {
+  if (toMs <= nowMs - settleMs) return null;
+  const hours = Math.round(settleMs / 3_600_000);
+  const after = iso(toMs + settleMs);
+  const parts: string[] = [];
+  if (toMs > nowMs) parts.push(fromMs >= nowMs ? `the whole range is in the future (after ${iso(nowMs)}): nothing will be collected` : `the range runs ${Math.ceil((toMs - nowMs) / 3_600_000)} h past now (${iso(nowMs)}): slices starting after now will not be collected`);
+  parts.push(`slices ending less than ${hours} h ago will be collected but are not final (the audit log may still be receiving their records: ingestion latency)`);
+  return `${parts.join('; ')}. The range cannot be complete before ${after}: run the same command again after ${after} to complete it.`;
+}
 
 export interface AcquirePlan {
   /** Tenant profile name. */
@@ -55,8 +95,13 @@ export interface AcquireProgress {
   message?: string;
 }
 
-/** One source's ledger totals, with `records` for the ledger's `retrieved` (distinct records), and its notes. */
+/**
+ * One source's slices: `received` rows on its pages, `records` the distinct events among them,
+ * `duplicates` the copies (received - records), `reported` what the service reported (null: it reports no
+ * totals), and its notes.
+ */
 export type SourceSummary = Pick<LedgerTotals, 'slices' | 'complete' | 'incomplete' | 'failed' | 'notCollected' | 'reported' | 'duplicates'> & {
+  received: number;
   records: number;
   notes: string[];
 };
@@ -75,8 +120,21 @@ export interface AcquireSummary {
   records: number;
   /** Records new to the case in this run. */
   inserted: number;
+  /** Rows received on the plan's pages, repeats included (every source). */
+  received: number;
+  /** received - records: copies of records already held (repeated across pages, slices, sources or runs). */
   duplicates: number;
   retries: number;
+  /** Slices collected but not final: they end less than the settle margin before they were collected. */
+  tooRecent: number;
+  /** Slices not collected because they start after the collection time. */
+  inFuture: number;
+  /** When a later run of the same command can make the too recent and future slices final; null if none. */
+  runAgainAfter: string | null;
+  /** Sources with a slice (or their planning) refused for permission or authentication (exit 5). */
+  refusedSources: SourceId[];
+  /** Earlier runs found still 'running' (their process was killed) and marked abandoned by this one. */
+  abandonedRuns: number[];
   bySource: Partial<Record<SourceId, SourceSummary>>;
 }
 
@@ -90,6 +148,13 @@ export interface AcquireOptions {
   /** Search-UnifiedAuditLog ResultSize and session cap (tests use small values). */
   sualResultSize?: number;
   sualSessionCap?: number;
+  /** The clock (default Date.now): what is in the future or too recent is measured from it. */
+  now?: () => number;
+  /**
+   * How long after its end a slice is final (default SETTLE_MS). Only a tenant with no ingestion latency,
+   * such as the simulated tenant whose records are all there at once, may be given less.
+   */
+  settleMs?: number;
 }
 
 interface CanonicalPlan {
@@ -152,10 +217,10 @@ function planLedger(h: CaseHandle, p: CanonicalPlan, hash: string, runId: number
       } else if (source === 'graph') {
         for (const s of planSlices(fromMs, toMs, sliceMs)) add('graph', s.startMs, s.endMs, 'not-collected', sourceQuery('graph', p, null), 'not yet collected');
       } else if (source === 'mgmt') {
-        const { windows, outOfReach } = planManageWindows(fromMs, toMs, nowMs, 12 * 3_600_000);
+        const { windows, outOfReach, later } = planManageWindows(fromMs, toMs, nowMs, 12 * 3_600_000);
         const q: Record<string, unknown> = { contentTypes: [...CONTENT_TYPES], window: 'contentCreated' };
         if (p.users.length) q.userIds = p.users;
-        for (const w of windows) add('mgmt', w.startMs, w.endMs, 'not-collected', q, 'not yet collected');
+        for (const w of [...windows, ...later]) add('mgmt', w.startMs, w.endMs, 'not-collected', q, 'not yet collected');
         // Out of the API's reach: a gap only when this source was asked for on its own.
         if (outOfReach && p.explicitSources) add('mgmt', outOfReach.startMs, outOfReach.endMs, 'not-collected', q, 'the Management Activity API reaches back 7 days only: this part of the range cannot be collected from it');
       }
@@ -165,7 +230,7 @@ function planLedger(h: CaseHandle, p: CanonicalPlan, hash: string, runId: number
 }
 
 /** Plans mailbox-audit rows after probing Search-MailboxAuditLog (or its unified-log fallback). */
-async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, hash: string, runId: number, keep: AnswerKeeper, signal?: AbortSignal): Promise<string> {
+async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, hash: string, runId: number, keep: AnswerKeeper, nowMs: number, signal?: AbortSignal): Promise<string> {
   const exo = exoTarget(s);
   let mailboxes = p.users;
   if (mailboxes.length === 0) {
@@ -182,7 +247,7 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
   // reaches: inside the unified log's retention the same actions are already collected there, with the
   // record ids that deduplicate them, and a second copy without those ids would be counted twice.
   const fromMs = Date.parse(p.from);
-  const toMs = p.explicitSources ? Date.parse(p.to) : Math.min(Date.parse(p.to), Date.now() - UAL_MIN_RETENTION_DAYS * 86_400_000);
+  const toMs = p.explicitSources ? Date.parse(p.to) : Math.min(Date.parse(p.to), nowMs - UAL_MIN_RETENTION_DAYS * 86_400_000);
   const slices = toMs > fromMs ? planSlices(fromMs, toMs, p.sliceHours * 3_600_000) : [];
   const tx = h.db.transaction(() => {
     if (probe.available) {
@@ -230,20 +295,49 @@ function earlierGraphQuery(h: CaseHandle, row: LedgerRow): string | null {
 }
 
 /** One source's slices, counted by the ledger's own totals (`records` = distinct records retrieved). */
-function sourceSummary(rows: LedgerRow[]): SourceSummary {
+function sourceSummary(rows: LedgerRow[], held: { received: number; distinct: number; copies: number }): SourceSummary {
   const t = totals(rows);
   const notes = [...new Set(rows.filter((r) => r.query.fallback && r.reason).map((r) => r.reason as string))];
-  return { slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed, notCollected: t.notCollected, reported: t.reported, records: t.retrieved, duplicates: t.duplicates, notes };
+  return { slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed, notCollected: t.notCollected, reported: t.reported, received: held.received, records: held.distinct, duplicates: held.copies, notes };
 }
 
-function summarise(rows: LedgerRow[], runId: number, hash: string, resumed: boolean, interrupted: boolean, inserted: number): AcquireSummary {
+interface RunFacts { runId: number; hash: string; resumed: boolean; interrupted: boolean; inserted: number; settleMs: number; refusedPlanning: SourceId[]; abandonedRuns: number[] }
+
+function summarise(h: CaseHandle, rows: LedgerRow[], f: RunFacts): AcquireSummary {
   const t = totals(rows);
   const bySource: AcquireSummary['bySource'] = {};
-  for (const source of new Set(rows.map((r) => r.source))) bySource[source] = sourceSummary(rows.filter((r) => r.source === source));
+  for (const source of new Set(rows.map((r) => r.source))) bySource[source] = sourceSummary(rows.filter((r) => r.source === source), heldCounts(h.db, { planHash: f.hash, source }));
+  const all = heldCounts(h.db, { planHash: f.hash });
+  const waiting = rows.filter((r) => isTooRecent(r) || isInFuture(r));
+  const lastEnd = Math.max(...waiting.map((r) => Date.parse(r.sliceEnd)));
+  const refusedSources = [...new Set([...rows.filter(isRefused).map((r) => r.source), ...f.refusedPlanning])].sort();
   return {
-    runId, planHash: hash, resumed, interrupted, slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed,
-    notCollected: t.notCollected, records: t.retrieved, inserted, duplicates: t.duplicates, retries: t.retries, bySource,
+    runId: f.runId, planHash: f.hash, resumed: f.resumed, interrupted: f.interrupted, slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed,
+    notCollected: t.notCollected, records: all.distinct, inserted: f.inserted, received: all.received, duplicates: all.copies, retries: t.retries,
+    tooRecent: rows.filter(isTooRecent).length, inFuture: rows.filter(isInFuture).length, runAgainAfter: waiting.length ? iso(lastEnd + f.settleMs) : null,
+    refusedSources, abandonedRuns: f.abandonedRuns, bySource,
   };
+}
+
+/**
+ * Marks the case's acquisition runs still 'running' as abandoned, with a custody entry each. Called by an
+ * acquisition, which holds the case's writer lock: no other run can be live, so a 'running' run is one
+ * whose process was killed (SIGKILL, a crash, the machine stopped) before it could finish.
+ */
+export function abandonStaleRuns(h: CaseHandle): number[] {
+  const stale = listRuns(h.db).filter((r) => r.status === 'running');
+  for (const r of stale) {
+    const why = `the run's process ended without finishing it (killed, crashed or stopped); found by a later acquisition`;
+    abandonRun(h.db, r.id, why, new Date().toISOString());
+    h.logCustody('acquisition-abandoned', { acquisitionRun: r.id, planHash: r.planHash, startedAt: r.startedAt, reason: why });
+  }
+  return stale.map((r) => r.id);
+}
+
+/** The API a plan's sources first need a token for (mailbox audit planning and the unified log: Exchange). */
+function firstApi(sources: SourceId[]): Api {
+  if (sources.includes('ual') || sources.includes('mailbox-audit')) return 'exchange';
+  return sources.includes('graph') ? 'graph' : 'manage';
 }
 
 /**
@@ -267,11 +361,20 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
   if (plan.tenant !== s.profile.name) throw new UsageError(`acquire: the plan is for tenant ${plan.tenant} but the session is signed in to ${s.profile.name}.`);
   const p = canonicalPlan(plan, s.profile);
   const hash = planHash(p);
+  const clock = o.now ?? Date.now;
+  const settleMs = o.settleMs ?? SETTLE_MS;
+  const abandonedRuns = abandonStaleRuns(h);
+  // Signed in before anything is written: a refused sign-in (wrong certificate, unknown client,
+  // unreachable host) leaves the case as it was, with no run and no planned slices.
+  await s.tokens.getToken(firstApi(p.sources));
+  o.signal?.throwIfAborted();
   const startedAt = new Date().toISOString();
   const resumed = slicesForPlan(h.db, hash).length > 0;
   const runId = startRun(h.db, { tenantName: p.tenant, planHash: hash, planJson: JSON.stringify(p), startedAt });
   h.logCustody('acquisition-started', { acquisitionRun: runId, planHash: hash, plan: p, resumed, account: s.tokens.account(), appOnly: s.tokens.appOnly });
-  planLedger(h, p, hash, runId, startedAt, Date.now());
+  planLedger(h, p, hash, runId, startedAt, clock());
+  const refusedPlanning: SourceId[] = [];
+  const facts = (interrupted: boolean): RunFacts => ({ runId, hash, resumed, interrupted, inserted, settleMs, refusedPlanning, abandonedRuns });
   const notes: string[] = [];
   let inserted = 0;
   let records = 0;
@@ -286,11 +389,13 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
   try {
     if (p.sources.includes('mailbox-audit') && !slicesForPlan(h.db, hash).some((r) => r.source === 'mailbox-audit')) {
       try {
-        notes.push(await planMailboxAudit(h, s, p, hash, runId, keep, o.signal));
+        notes.push(await planMailboxAudit(h, s, p, hash, runId, keep, clock(), o.signal));
       } catch (e) {
         if (o.signal?.aborted) throw e;
         if (!(e instanceof BlindspotError)) throw e;
         if (e instanceof ApiRefusal && e.answer) await keep(e.answer, `planning mailbox audit history (refused: ${e.message})`);
+        if (e instanceof ApiRefusal && (e.status === 401 || e.status === 403)) refusedPlanning.push('mailbox-audit');
+        notes.push(`mailbox audit history not collected: ${e.message}`);
         refused.set('mailbox-audit', e.message);
       }
     }
@@ -324,7 +429,23 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         done++;
         continue;
       }
-      const job: SliceJob = { ledgerId: row.id, source: row.source, startMs: Date.parse(row.sliceStart), endMs: Date.parse(row.sliceEnd), query: row.query };
+      // What the log can hold of this slice yet: nothing after now, and not yet everything of the last
+      // settle margin (ingestion latency, SETTLE_MS).
+      const sliceNow = clock();
+      const rowStartMs = Date.parse(row.sliceStart);
+      const rowEndMs = Date.parse(row.sliceEnd);
+      if (rowStartMs >= sliceNow) {
+        finishSlice(h.db, row.id, { status: 'not-collected', reported: null, retriesAdded: 0, runId,
+          reason: `${IN_FUTURE}: this slice starts after the collection time (${iso(sliceNow)}), so nothing of it was collected; run the same command again after ${iso(rowEndMs + settleMs)} to collect it` }, new Date().toISOString());
+        done++;
+        continue;
+      }
+      const tooRecent = rowEndMs > sliceNow - settleMs
+        ? `${TOO_RECENT}: this slice ends at ${row.sliceEnd}, less than ${Math.round(settleMs / 3_600_000)} h before it was collected (${iso(sliceNow)}), and the audit log may still be receiving its records (ingestion latency); run the same command again after ${iso(rowEndMs + settleMs)} to collect it again`
+        : null;
+      // The Management Activity API lists content up to now only (its windows are on publication time).
+      const jobEndMs = row.source === 'mgmt' ? Math.min(rowEndMs, Math.floor(sliceNow / 1000) * 1000) : rowEndMs;
+      const job: SliceJob = { ledgerId: row.id, source: row.source, startMs: rowStartMs, endMs: jobEndMs, query: row.query };
       const sink: PageSink = async (page) => {
         await storePage(h, page, { ...page.custody, acquisitionRun: runId, slice: page.ledgerId, source: row.source }, (n, ins, importRunId, evidenceId) => {
           recordPage(h.db, page.ledgerId, evidenceId, importRunId, n, new Date().toISOString());
@@ -366,8 +487,9 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         // The refusal that failed the slice is kept with the slice's pages: it says why.
         if (e instanceof ApiRefusal && e.answer) await sink(pageOf(job, e.answer, 'api-answer', 0));
         if (e instanceof ApiRefusal && (e.status === 401 || e.status === 403)) {
-          refused.set(row.source, e.message);
-          result = { kind: 'failed', reason: e.message, retries: 0 };
+          // the prefix marks a permission or authentication refusal (isRefused: exit 5)
+          refused.set(row.source, `refused (${e.status}): ${e.message}`);
+          result = { kind: 'failed', reason: `refused (${e.status}): ${e.message}`, retries: 0 };
         } else if (e instanceof ApiRefusal || e instanceof RetriesExhausted || e instanceof NetworkPolicyError || (e instanceof Error && /not an OData page/.test(e.message))) {
           result = { kind: 'failed', reason: e.message, retries: 0 };
         } else {
@@ -402,6 +524,10 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         } else if (result.reported === null && result.note) {
           reason = howNote ? `${howNote}; ${result.note}` : result.note;
         }
+        if (status === 'complete' && tooRecent) {
+          status = 'incomplete';
+          reason = reason ? `${tooRecent}; ${reason}` : tooRecent;
+        }
         if (status !== 'complete' || reason !== null) finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: 0, reason, runId }, now);
       }
       done++;
@@ -411,14 +537,14 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
     if (o.signal?.aborted) {
       interrupted = true;
     } else {
-      const sum = summarise(slicesForPlan(h.db, hash), runId, hash, resumed, false, inserted);
+      const sum = summarise(h, slicesForPlan(h.db, hash), facts(false));
       finishRun(h.db, runId, 'failed', sum, (e as Error).message, new Date().toISOString());
       h.logCustody('acquisition-finished', { acquisitionRun: runId, status: 'failed', error: (e as Error).message, summary: sum });
       throw e;
     }
   }
-  const sum = summarise(slicesForPlan(h.db, hash), runId, hash, resumed, interrupted, inserted);
-  for (const n of notes) (sum.bySource['mailbox-audit'] ??= sourceSummary([])).notes.push(n);
+  const sum = summarise(h, slicesForPlan(h.db, hash), facts(interrupted));
+  for (const n of notes) (sum.bySource['mailbox-audit'] ??= sourceSummary([], { received: 0, distinct: 0, copies: 0 })).notes.push(n);
   const status = interrupted ? 'interrupted' : sum.complete === sum.slices ? 'complete' : 'incomplete';
   finishRun(h.db, runId, status, sum, null, new Date().toISOString());
   h.logCustody('acquisition-finished', { acquisitionRun: runId, status, summary: sum });

@@ -50,6 +50,8 @@ export async function runDemo(out: string, say: (line: string) => void, progress
         const posture = await takePosture(h, session);
         say(`3. Audit posture as of ${posture.asOf}: ${posture.configRows} configuration rows (${posture.parts.map((p) => `${p.what} ${p.ok ? p.rows : 'refused'}`).join(', ')})`);
         const summary = await acquire(h, session, { tenant: 'contoso', from: gt.range.start, to: gt.range.end, sources: [...ALL_SOURCES], explicitSources: false }, {
+          // the simulated tenant has no ingestion latency: its records are all there at once (SETTLE_MS)
+          settleMs: 0,
           graphPollMs: 0,
           onProgress: (p) => progress?.(`   ${p.source ?? ''} ${p.slicesDone}/${p.slicesTotal} slices, ${p.records} records`),
         });

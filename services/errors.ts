@@ -6,8 +6,8 @@ export const EXIT = {
   usage: 2,            // bad command line
   badInput: 3,         // a file or value the user supplied is unusable (unknown format, malformed record)
   caseProblem: 4,      // the case folder is missing, locked, newer than this Blindspot, or damaged
-  remote: 5,           // the tenant or the network refused (auth, permission, throttling beyond retries)
-  interrupted: 130,    // stopped by Ctrl-C; work so far is kept and resumable
+  remote: 5,           // the tenant or the network refused (sign-in, permission; acquisition: a slice refused 401/403)
+  interrupted: 130,    // stopped by Ctrl-C or SIGTERM; work so far is kept and resumable
   internal: 70,
 } as const;
 

@@ -9,13 +9,13 @@ import { spawn } from 'node:child_process';
 import { openCase, openCaseReadOnly } from '../../services/caseFolder.ts';
 import type { CaseHandle } from '../../services/caseFolder.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
-import { acquire, ALL_SOURCES } from '../../services/acquisition.ts';
+import { abandonStaleRuns, acquire, ALL_SOURCES, recencyOutlook } from '../../services/acquisition.ts';
 import { requireTenant, signIn } from '../../services/tenantSession.ts';
 import { preflight, takePosture } from '../../services/posture.ts';
 import type { AcquireSummary } from '../../services/acquisition.ts';
 import type { Session } from '../../services/tenantSession.ts';
 import { encryptedFileCacheStore } from '../../acquire/tokenCache.ts';
-import { listLedger, totals } from '../../db/ledger.ts';
+import { heldCounts, listLedger, totals } from '../../db/ledger.ts';
 import type { SourceId } from '../../db/ledger.ts';
 import { parse, parseIsoArg, parseIntArg, positional, requireString } from '../args.ts';
 import { progressLine } from '../progress.ts';
@@ -47,15 +47,17 @@ async function session(h: CaseHandle, tenant: string, signal: AbortSignal): Prom
   });
 }
 
+/** Ctrl-C (SIGINT) and SIGTERM (kill, a service manager, a closing terminal) stop after the current page. */
 function withCtrlC(): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
-  const on = (): void => {
+  const on = (sig: NodeJS.Signals): void => {
     if (ac.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\nStopping after the current page (Ctrl-C again to quit at once)...\n');
+    process.stderr.write(`\n${sig === 'SIGTERM' ? 'SIGTERM received: s' : 'S'}topping after the current page (Ctrl-C again to quit at once)...\n`);
     ac.abort();
   };
   process.on('SIGINT', on);
-  return { signal: ac.signal, dispose: () => process.off('SIGINT', on) };
+  process.on('SIGTERM', on);
+  return { signal: ac.signal, dispose: () => { process.off('SIGINT', on); process.off('SIGTERM', on); } };
 }
 
 export async function postureCommand(argv: string[]): Promise<number> {
@@ -83,16 +85,21 @@ export async function postureCommand(argv: string[]): Promise<number> {
 }
 
 function printSummary(s: AcquireSummary): void {
-  const line = (k: string, b: { slices: number; complete: number; incomplete: number; failed: number; notCollected: number; records: number; duplicates: number }): string =>
-    `${k}: ${b.records} records in ${b.slices} slices (${b.complete} complete, ${b.incomplete} incomplete, ${b.failed} failed, ${b.notCollected} not collected), ${b.duplicates} duplicates dropped`;
-  process.stdout.write(`${line('All sources', s)}; ${s.inserted} new to the case; ${s.retries} retries\n`);
+  const slices = (b: { slices: number; complete: number; incomplete: number; failed: number; notCollected: number }): string =>
+    `${b.slices} slices (${b.complete} complete, ${b.incomplete} incomplete, ${b.failed} failed, ${b.notCollected} not collected)`;
+  process.stdout.write(`All sources: ${s.received} records received in ${slices(s)}: ${s.records} distinct events (${s.inserted} new to the case in this run), ${s.duplicates} copies of records already held; ${s.retries} retries\n`);
   for (const [k, b] of Object.entries(s.bySource)) {
-    process.stdout.write(`  ${line(k, b!)}\n`);
+    process.stdout.write(`  ${k}: ${b!.received} records received in ${slices(b!)}, ${b!.records} distinct, ${b!.duplicates} copies; reported by the service ${b!.reported ?? '-'}\n`);
     for (const n of b!.notes) process.stdout.write(`    note: ${n}\n`);
   }
+  if (Object.keys(s.bySource).length > 1) process.stdout.write('  (a record collected from two sources counts once in "All sources", once under each source)\n');
+  if (s.abandonedRuns.length) process.stdout.write(`Earlier run${s.abandonedRuns.length > 1 ? 's' : ''} ${s.abandonedRuns.join(', ')} had been left running (the process was killed) and ${s.abandonedRuns.length > 1 ? 'are' : 'is'} now marked abandoned.\n`);
   if (s.interrupted) process.stdout.write('INTERRUPTED: run the same command again to continue from the ledger.\n');
-  else if (s.complete !== s.slices) process.stdout.write(`NOT COMPLETE: ${s.slices - s.complete} slices were not fully retrieved. See: blindspot ledger <dir>\n`);
-  else process.stdout.write('Complete: every slice was retrieved and reconciled.\n');
+  else if (s.complete !== s.slices) {
+    process.stdout.write(`NOT COMPLETE: ${s.slices - s.complete} slices were not fully retrieved. See: blindspot ledger <dir>\n`);
+    if (s.refusedSources.length) process.stdout.write(`REFUSED: the tenant refused permission or authentication for ${s.refusedSources.join(', ')}; grant the role or permission and run the same command again.\n`);
+    if (s.runAgainAfter) process.stdout.write(`NOT YET FINAL: ${s.tooRecent} slices are too recent to be final and ${s.inFuture} are in the future (the audit log is still receiving records); run the same command again after ${s.runAgainAfter} to complete the range.\n`);
+  } else process.stdout.write('Complete: every slice was retrieved and reconciled.\n');
 }
 
 export async function acquireCommand(argv: string[]): Promise<number> {
@@ -112,12 +119,16 @@ export async function acquireCommand(argv: string[]): Promise<number> {
   const c = withCtrlC();
   try {
     const tenant = requireString('acquire', values.tenant, '--tenant');
+    const abandoned = abandonStaleRuns(h);
+    if (abandoned.length) process.stderr.write(`Acquisition run${abandoned.length > 1 ? 's' : ''} ${abandoned.join(', ')} of this case had been left running (the process was killed before it finished): marked abandoned. Its slices are collected again from the ledger by the same command.\n`);
     const s = await session(h, tenant, c.signal);
     try {
       if (values.preflight) {
         const pf = await preflight(s, h.db, { fromMs, toMs }, c.signal);
         for (const p of pf.sources) process.stderr.write(`preflight ${p.source}: ${p.answers ? 'answers' : 'REFUSED'}: ${p.detail}${p.estimate !== undefined && p.estimate !== null ? ` (about ${p.estimate} records)` : ''}\n`);
         for (const line of pf.retention.lines) process.stderr.write(`preflight retention: ${line}\n`);
+        const recency = recencyOutlook(fromMs, toMs, Date.now());
+        if (recency) process.stderr.write(`preflight recency: ${recency}\n`);
       }
       const bar = progressLine(process.stderr);
       const users = list(values.users);
@@ -138,7 +149,9 @@ export async function acquireCommand(argv: string[]): Promise<number> {
       if (values.json) process.stdout.write(JSON.stringify(sum) + '\n');
       else printSummary(sum);
       if (sum.interrupted) return EXIT.interrupted;
-      return sum.complete === sum.slices ? EXIT.ok : EXIT.failure;
+      if (sum.complete === sum.slices) return EXIT.ok;
+      // refused for permission or authentication: nothing a later run changes until the tenant does
+      return sum.refusedSources.length ? EXIT.remote : EXIT.failure;
     } finally {
       await s.close();
     }
@@ -154,7 +167,7 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
   try {
     const rows = listLedger(c.db);
     if (values.json) {
-      process.stdout.write(JSON.stringify({ totals: totals(rows), slices: rows }) + '\n');
+      process.stdout.write(JSON.stringify({ totals: { ...totals(rows), ...heldCounts(c.db) }, slices: rows }) + '\n');
       return EXIT.ok;
     }
     if (rows.length === 0) {
@@ -165,7 +178,8 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${String(r.id).padStart(5)} ${r.source.padEnd(13)} ${r.sliceStart} .. ${r.sliceEnd}  ${r.status.padEnd(13)} reported ${r.reported ?? '-'}, retrieved ${r.retrieved}, duplicates ${r.duplicates}, retries ${r.retries}${r.reason ? `  (${r.reason})` : ''}\n`);
     }
     const t = totals(rows);
-    process.stdout.write(`${t.slices} slices: ${t.complete} complete, ${t.incomplete} incomplete, ${t.failed} failed, ${t.notCollected} not collected; ${t.retrieved} records retrieved\n`);
+    const held = heldCounts(c.db);
+    process.stdout.write(`${t.slices} slices: ${t.complete} complete, ${t.incomplete} incomplete, ${t.failed} failed, ${t.notCollected} not collected; ${held.received} records received, ${held.distinct} distinct events, ${held.copies} copies of records already held\n`);
     return EXIT.ok;
   } finally {
     c.close();

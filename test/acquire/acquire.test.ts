@@ -13,7 +13,7 @@ import { listLedger } from '../../db/ledger.ts';
 import { startSim } from '../../sim/index.ts';
 import type { SimHandle } from '../../sim/index.ts';
 import { createTestScenario } from '../../sim/server/testScenario.ts';
-import { certFile, client, tmpDir } from './helpers.ts';
+import { certFile, client, NO_LATENCY, tmpDir } from './helpers.ts';
 import { churn, MB } from '../helpers/heap.ts';
 
 let sim: SimHandle;
@@ -64,7 +64,7 @@ describe('acquisition from the simulated tenant', () => {
   it('Search-UnifiedAuditLog: every record of the range, each page evidence with its request, a reconciled ledger', async () => {
     await withNewCase(async ({ h, s, dir }) => {
       const r = range();
-      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual'] }, { sualResultSize: 50 });
+      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual'] }, { ...NO_LATENCY, sualResultSize: 50 });
       const expected = truth(r.fromMs, r.toMs);
       expect(expected.size).toBeGreaterThan(100);
       expect(eventIds(h)).toEqual(expected);
@@ -97,7 +97,7 @@ describe('acquisition from the simulated tenant', () => {
       const to = from + 6 * 3_600_000;
       const expected = truth(from, to);
       // a tiny session cap: the first day-long slice must be cut until each part is under it
-      const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources: ['ual'] }, { sualResultSize: 5, sualSessionCap: 10 });
+      const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources: ['ual'] }, { ...NO_LATENCY, sualResultSize: 5, sualSessionCap: 10 });
       expect(eventIds(h)).toEqual(expected);
       expect(sum.slices).toBeGreaterThan(1);
       expect(sum.incomplete).toBe(0);
@@ -105,7 +105,7 @@ describe('acquisition from the simulated tenant', () => {
       // cap 0 rows per session: even one second cannot be retrieved, and the ledger says so
       const one = [...sim.scenario.recordsBetween(from, to)][0]!;
       const sec = Date.parse(`${one.CreationTime}Z`);
-      const sum2 = await acquire(h, s, { tenant: 'sim', from: new Date(sec).toISOString(), to: new Date(sec + 1000).toISOString(), sources: ['ual'] }, { sualResultSize: 5, sualSessionCap: 0 });
+      const sum2 = await acquire(h, s, { tenant: 'sim', from: new Date(sec).toISOString(), to: new Date(sec + 1000).toISOString(), sources: ['ual'] }, { ...NO_LATENCY, sualResultSize: 5, sualSessionCap: 0 });
       expect(sum2).toMatchObject({ slices: 1, incomplete: 1, complete: 0 });
       const row = listLedger(h.db).find((x) => x.sliceStart === new Date(sec).toISOString())!;
       expect(row.status).toBe('incomplete');
@@ -116,7 +116,7 @@ describe('acquisition from the simulated tenant', () => {
   it('Graph audit query: every record, reconciled with the reported count', async () => {
     await withNewCase(async ({ h, s }) => {
       const r = range();
-      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['graph'] }, { graphPollMs: 0 });
+      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['graph'] }, { ...NO_LATENCY, graphPollMs: 0 });
       const expected = truth(r.fromMs, r.toMs);
       expect(eventIds(h)).toEqual(expected);
       expect(sum).toMatchObject({ incomplete: 0, failed: 0, records: expected.size });
@@ -140,7 +140,7 @@ describe('acquisition from the simulated tenant', () => {
     await withNewCase(async ({ h, s }) => {
       const r = range();
       // Asked for by name, mailbox audit history is collected over the whole range.
-      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['mgmt', 'mailbox-audit'], explicitSources: true }, { sualResultSize: 100 });
+      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['mgmt', 'mailbox-audit'], explicitSources: true }, { ...NO_LATENCY, sualResultSize: 100 });
       expect(sum.failed).toBe(0);
       const rows = listLedger(h.db);
       expect(rows.some((x) => x.source === 'mgmt')).toBe(true);
@@ -180,7 +180,7 @@ describe('acquisition from the simulated tenant', () => {
       await withNewCase(async ({ h, s, dir }) => {
         const from = retired.scenario.range.start.toISOString();
         const to = retired.scenario.range.end.toISOString();
-        const sum = await acquire(h, s, { tenant: 'sim', from, to, sources: ['mailbox-audit'], explicitSources: true }, { sualResultSize: 100 });
+        const sum = await acquire(h, s, { tenant: 'sim', from, to, sources: ['mailbox-audit'], explicitSources: true }, { ...NO_LATENCY, sualResultSize: 100 });
         expect(sum.failed).toBe(0);
         const mbx = listLedger(h.db).filter((x) => x.source === 'mailbox-audit');
         expect(mbx.length).toBeGreaterThan(0);
@@ -202,7 +202,7 @@ describe('acquisition from the simulated tenant', () => {
   it('as one of all sources, mailbox audit history is collected only beyond the unified log\'s retention', async () => {
     await withNewCase(async ({ h, s }) => {
       const r = range();
-      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual', 'mailbox-audit'], explicitSources: false }, { sualResultSize: 100 });
+      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual', 'mailbox-audit'], explicitSources: false }, { ...NO_LATENCY, sualResultSize: 100 });
       expect(listLedger(h.db).filter((x) => x.source === 'mailbox-audit')).toEqual([]);
       expect(sum.bySource['mailbox-audit']?.notes.join(' ')).toMatch(/the unified log still holds the whole range/);
       expect(sum.incomplete + sum.failed + sum.notCollected).toBe(0);
@@ -238,7 +238,7 @@ describe('acquisition from the simulated tenant', () => {
       const settled: number[] = [];
       let peak = 0;
       // each progress report stands for a page's worth of work, enough to grow an unbounded young generation
-      await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual'] }, { sualResultSize: 50, onProgress: () => { const c = churn(10); settled.push(c.settled); peak = Math.max(peak, c.peak); } });
+      await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual'] }, { ...NO_LATENCY, sualResultSize: 50, onProgress: () => { const c = churn(10); settled.push(c.settled); peak = Math.max(peak, c.peak); } });
       expect(settled.length).toBeGreaterThan(3);
       expect(Math.max(...settled)).toBeLessThanOrEqual(4 * MB);
       expect(peak).toBeLessThan(16 * MB);
@@ -250,7 +250,7 @@ describe('acquisition from the simulated tenant', () => {
   it('a missing permission is explained with what to grant and where', async () => {
     await withNewCase(async ({ h, s }) => {
       const r = range();
-      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['graph'] }, { graphPollMs: 0 });
+      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['graph'] }, { ...NO_LATENCY, graphPollMs: 0 });
       expect(sum.complete).toBe(0);
       const rows = listLedger(h.db);
       expect(rows[0]!.status).toBe('failed');

@@ -18,7 +18,7 @@ import { startSim } from '../../sim/index.ts';
 import type { SimHandle } from '../../sim/index.ts';
 import { createServerPki } from '../../sim/server/tls.ts';
 import { createTestScenario } from '../../sim/server/testScenario.ts';
-import { certFile, client, tmpDir } from './helpers.ts';
+import { certFile, client, NO_LATENCY, tmpDir } from './helpers.ts';
 
 let sim: SimHandle;
 beforeAll(async () => {
@@ -36,7 +36,7 @@ async function run(sources: ('ual' | 'graph')[], sliceHours = 24): Promise<{ ids
   try {
     const from = sim.scenario.range.start.getTime();
     const to = sim.scenario.range.end.getTime();
-    const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources, sliceHours }, { sualResultSize: 40, graphPollMs: 0 });
+    const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources, sliceHours }, { ...NO_LATENCY, sualResultSize: 40, graphPollMs: 0 });
     const expected = new Set([...sim.scenario.recordsBetween(from, to)].map((r) => r.Id));
     return { ids: new Set(h.db.prepare('SELECT record_id FROM events').pluck().all() as string[]), expected, rows: listLedger(h.db), sum };
   } finally {

@@ -15,7 +15,7 @@ import type { LedgerRow } from '../../db/ledger.ts';
 import { startSim } from '../../sim/index.ts';
 import type { SimHandle } from '../../sim/index.ts';
 import { createTestScenario } from '../../sim/server/testScenario.ts';
-import { client, tmpDir } from './helpers.ts';
+import { client, NO_LATENCY, tmpDir } from './helpers.ts';
 
 let sim: SimHandle;
 const PAGE = 25;
@@ -61,7 +61,7 @@ function secondSlice(h: CaseHandle): LedgerRow {
 /** Runs the plan and stops it (as Ctrl-C does) once the second slice has `pages` pages stored. */
 async function interruptAt(h: CaseHandle, s: Session, pages: number): Promise<AcquireSummary> {
   const ac = new AbortController();
-  const sum = await acquire(h, s, plan(), {
+  const sum = await acquire(h, s, plan(), { ...NO_LATENCY,
     graphPollMs: 0, graphPageSize: PAGE, signal: ac.signal,
     onProgress: () => { if (!ac.signal.aborted && listLedger(h.db).filter((r) => r.source === 'graph')[1]?.pages === pages) ac.abort(); },
   });
@@ -124,7 +124,7 @@ describe('a resumed Graph slice and the query an earlier attempt created', () =>
       const recordsBefore = before.reduce((a, p) => a + p.records, 0);
       if (pages === 3) expect(recordsBefore).toBe(PAGE);
 
-      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      const sum = await acquire(h, s, plan(), { ...NO_LATENCY, graphPollMs: 0, graphPageSize: PAGE });
       expectComplete(h, sum);
       expect(postsFor(row)).toEqual([earlier]); // the service was not asked for the slice again
       for (const r of listLedger(h.db)) expect(postsFor(r)).toHaveLength(1);
@@ -154,7 +154,7 @@ describe('a resumed Graph slice and the query an earlier attempt created', () =>
       const [earlier] = postsFor(row);
       sim.graph.expireQueries();
 
-      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      const sum = await acquire(h, s, plan(), { ...NO_LATENCY, graphPollMs: 0, graphPageSize: PAGE });
       expectComplete(h, sum);
       const posts = postsFor(row);
       expect(posts).toHaveLength(2);
@@ -181,7 +181,7 @@ describe('a resumed Graph slice and the query an earlier attempt created', () =>
       const [earlier] = postsFor(row);
       sim.graph.endQuery(earlier!, 'failed');
 
-      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      const sum = await acquire(h, s, plan(), { ...NO_LATENCY, graphPollMs: 0, graphPageSize: PAGE });
       expectComplete(h, sum);
       const posts = postsFor(row);
       expect(posts).toHaveLength(2);
@@ -194,7 +194,7 @@ describe('a resumed Graph slice and the query an earlier attempt created', () =>
   });
   it('a slice its query left incomplete asks again; that second query, interrupted, is carried on with rather than a third', async () => {
     await withCase(async (h, s) => {
-      await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      await acquire(h, s, plan(), { ...NO_LATENCY, graphPollMs: 0, graphPageSize: PAGE });
       let row = secondSlice(h);
       const [first] = postsFor(row);
       expect(row.query.graphQueryId).toBe(first);
@@ -207,7 +207,7 @@ describe('a resumed Graph slice and the query an earlier attempt created', () =>
       expect(more).toEqual([]);
       expect(secondSlice(h).status).toBe('incomplete');
 
-      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      const sum = await acquire(h, s, plan(), { ...NO_LATENCY, graphPollMs: 0, graphPageSize: PAGE });
       expect(sum).toMatchObject({ failed: 0, incomplete: 0, complete: sum.slices });
       expect(postsFor(row)).toEqual([first, second]);
       expect(listLedger(h.db).find((r) => r.id === row.id)!.query).toMatchObject({ graphQueryId: second, graphQueryReused: true });
@@ -220,7 +220,7 @@ describe('a resumed Graph slice and the query an earlier attempt created', () =>
       const row = secondSlice(h);
       const [earlier] = postsFor(row);
       sim.graph.redefineQuery(earlier!, { filterStartDateTime: '2020-01-01T00:00:00Z' });
-      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      const sum = await acquire(h, s, plan(), { ...NO_LATENCY, graphPollMs: 0, graphPageSize: PAGE });
       expectComplete(h, sum);
       expect(postsFor(row)).toHaveLength(2);
       const lookups = custodyOf(dir).filter((c) => c.action === 'acquisition-page' && c.details.graphQueryLookup).map((c) => c.details.graphQueryLookup);
@@ -236,7 +236,7 @@ describe('a resumed Graph slice and the query an earlier attempt created', () =>
       const file = h.abs(create);
       chmodSync(file, 0o644);
       writeFileSync(file, readFileSync(file, 'utf8').replace(/"id":"/, '"id":"x'));
-      const sum = await acquire(h, s, plan(), { graphPollMs: 0, graphPageSize: PAGE });
+      const sum = await acquire(h, s, plan(), { ...NO_LATENCY, graphPollMs: 0, graphPageSize: PAGE });
       expectComplete(h, sum);
       expect(postsFor(row)).toHaveLength(2);
       expect(custodyOf(dir).some((c) => c.action === 'acquisition-page' && c.details.graphQueryLookup)).toBe(false);

@@ -46,3 +46,9 @@ export function certFile(c: SimClientInfo): string {
 export function tmpDir(prefix = 'bs-acq-'): string {
   return mkTmp(prefix);
 }
+
+/**
+ * Acquisition options for the simulated tenant: its log has no ingestion latency (every record is there
+ * at once), so a slice up to its "now" is final, with no settle margin (services/acquisition.ts SETTLE_MS).
+ */
+export const NO_LATENCY = { settleMs: 0 } as const;

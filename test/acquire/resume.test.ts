@@ -2,7 +2,7 @@
 // duplicated, the ledger consistent with the evidence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startSim } from '../../sim/index.ts';
@@ -15,7 +15,7 @@ const BIN = join(ROOT, 'bin', 'blindspot.js');
 let sim: SimHandle;
 
 beforeAll(async () => {
-  sim = await startSim({ scenarioInstance: createTestScenario({ days: 4, eventsPerDay: 400, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000) }) });
+  sim = await startSim({ scenarioInstance: createTestScenario({ days: 4, eventsPerDay: 400, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 86_400_000) }) });
 });
 afterAll(async () => { await sim.close(); });
 
@@ -108,6 +108,9 @@ describe('resume after kill -9', () => {
 
     const again = await cli(args, env);
     expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/Acquisition run 1 of this case had been left running .*marked abandoned/);
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    expect(custody).toMatch(/"action":"acquisition-abandoned"/);
     const sum = JSON.parse(again.stdout) as { resumed: boolean; complete: number; slices: number; records: number };
     expect(sum.resumed).toBe(true);
     expect(sum.complete).toBe(sum.slices);
@@ -125,11 +128,63 @@ describe('resume after kill -9', () => {
       const files = db.prepare('SELECT v.rel_path FROM ledger_evidence l JOIN evidence v ON v.id = l.evidence_id').pluck().all() as string[];
       for (const f of files) expect(existsSync(join(dir, f))).toBe(true);
       const runs = db.prepare('SELECT status FROM acquisition_runs ORDER BY id').pluck().all();
-      expect(runs).toEqual(['running', 'complete']); // the killed run never finished; the ledger carried it
+      // the killed run never finished: the next acquisition found it left running and marked it abandoned
+      expect(runs).toEqual(['abandoned', 'complete']);
+      const killed = db.prepare('SELECT finished_at, error FROM acquisition_runs WHERE id = 1').get() as { finished_at: string | null; error: string };
+      expect(killed.finished_at).not.toBeNull();
+      expect(killed.error).toMatch(/process ended without finishing/);
     } finally {
       db.close();
     }
     const ledger = await cli(['ledger', dir], env);
     expect(ledger.stdout).toMatch(/slices: \d+ complete, 0 incomplete, 0 failed, 0 not collected/);
+  });
+});
+
+describe('SIGTERM during acquisition', () => {
+  it('is handled like Ctrl-C: stops after the current page, exit 130, the run marked interrupted', async () => {
+    const c = client(sim, 'secret');
+    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
+    const { dir, args } = await prepare(env, c.clientId);
+    sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const dbFile = join(dir, 'case.sqlite');
+    const t0 = Date.now();
+    while (pagesStored(dbFile) < 3 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    const status = await new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    sim.faults.clear();
+    expect(status).toBe(130);
+    expect((JSON.parse(out) as { interrupted: boolean }).interrupted).toBe(true);
+    const db = new Database(dbFile, { readonly: true });
+    try {
+      expect(db.prepare('SELECT status FROM acquisition_runs').pluck().all()).toEqual(['interrupted']);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('what the exit code and summary say', () => {
+  it('a range running past now: exit 1, NOT YET FINAL with when to run again', async () => {
+    const c = client(sim, 'secret');
+    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
+    const { args } = await prepare(env, c.clientId);
+    const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 86_400_000).toISOString();
+    const r = await cli([...args.filter((a) => a !== '--json').map((a, i, all) => (all[i - 1] === '--to' ? to : a)), '--preflight'], env);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/preflight recency: the range runs \d+ h past now/);
+    expect(r.stdout).toMatch(/NOT YET FINAL: \d+ slices are too recent to be final and \d+ are in the future .*run the same command again after \S+Z/);
+  });
+
+  it('a permission refusal: exit 5, the refused source named', async () => {
+    const c = client(sim, 'exchange-no-role');
+    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
+    const { args } = await prepare(env, c.clientId);
+    const r = await cli(args.filter((a) => a !== '--json'), env);
+    expect(r.status, r.stdout + r.stderr).toBe(5);
+    expect(r.stdout).toMatch(/REFUSED: the tenant refused permission or authentication for ual/);
   });
 });

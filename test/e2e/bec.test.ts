@@ -15,6 +15,7 @@ import { findings } from '../../services/analysis.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { printScores, scoreCase, scoreFindings } from '../helpers/groundTruth.ts';
 import { useTmp } from '../helpers/tmp.ts';
+import { NO_LATENCY } from '../acquire/helpers.ts';
 import { openReadable } from '../../db/database.ts';
 import { writeFileSync } from 'node:fs';
 
@@ -97,7 +98,7 @@ describe('bec scenario end to end', () => {
         const session = await signIn(profile);
         try {
           await takePosture(h, session);
-          const summary = await acquire(h, session, { tenant: 'contoso', from: gt.range.start, to: gt.range.end, sources: [...ALL_SOURCES], explicitSources: false }, { graphPollMs: 0 });
+          const summary = await acquire(h, session, { tenant: 'contoso', from: gt.range.start, to: gt.range.end, sources: [...ALL_SOURCES], explicitSources: false }, { ...NO_LATENCY, graphPollMs: 0 });
           expect(summary.incomplete + summary.failed + summary.notCollected).toBe(0);
         } finally {
           await session.close();
