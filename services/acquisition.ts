@@ -29,6 +29,8 @@ export const ALL_SOURCES: readonly SourceId[] = ['graph', 'ual', 'mgmt', 'mailbo
 const FALLBACK_RECORD_TYPES = ['ExchangeItem', 'ExchangeItemGroup', 'ExchangeItemAggregated'] as const;
 /** The unified log keeps every record at least this long (Audit Standard since October 2023) [A7]. */
 const UAL_MIN_RETENTION_DAYS = 180;
+/** ... and a user's records this long when the user holds Audit (Premium) (field notes: retention). */
+const UAL_PREMIUM_RETENTION_DAYS = 365;
 
 /**
  * How long after a moment the audit log may still be receiving its records. The Management Activity API
@@ -269,7 +271,26 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
   const scope = slices.length === 0
     ? `; nothing to collect: the unified log still holds the whole range (it keeps at least ${UAL_MIN_RETENTION_DAYS} days), so it is collected there`
     : toMs < Date.parse(p.to) ? `; collected up to ${iso(toMs)}, where the unified log's retention begins` : '';
-  return (probe.available ? `Search-MailboxAuditLog answers: ${mailboxes.length} mailboxes` : `${probe.reason}: falling back to the unified log's ${FALLBACK_RECORD_TYPES.join(', ')} records`) + scope;
+  return (probe.available ? `Search-MailboxAuditLog answers: ${mailboxes.length} mailboxes` : `${probe.reason}: falling back to the unified log's ${FALLBACK_RECORD_TYPES.join(', ')} records`) + scope
+    + (probe.available ? twiceStored(p, fromMs, toMs, nowMs) : '');
+}
+
+/**
+ * Where this run also collects the unified log over a period whose mailbox actions Search-MailboxAuditLog
+ * returns too, says that those actions are stored twice: its rows carry no unified-log record Id, so the
+ * two copies of one action cannot be recognised as one (matching them on their content would be a guess).
+ * The unified log holds a record 180 days, or a year for a user with Audit (Premium); the Management
+ * Activity API serves its last 7 days.
+ */
+function twiceStored(p: CanonicalPlan, fromMs: number, toMs: number, nowMs: number): string {
+  const reachDays = p.sources.includes('ual') || p.sources.includes('graph') ? UAL_PREMIUM_RETENTION_DAYS : p.sources.includes('mgmt') ? 7 : 0;
+  if (reachDays === 0) return '';
+  const startMs = Math.max(fromMs, nowMs - reachDays * 86_400_000);
+  if (toMs <= startMs) return '';
+  const premiumOnly = reachDays === UAL_PREMIUM_RETENTION_DAYS && toMs <= nowMs - UAL_MIN_RETENTION_DAYS * 86_400_000;
+  return `; WARNING: from ${iso(startMs)} to ${iso(toMs)} the unified log, also collected by this run, holds the same mailbox actions`
+    + (premiumOnly ? ' for users with Audit (Premium) (it keeps their records a year)' : '')
+    + ': Search-MailboxAuditLog rows carry no unified-log record Id, so an action found by both is stored twice, once per source; count mailbox actions in that period from one source';
 }
 
 /**

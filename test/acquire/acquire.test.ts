@@ -205,7 +205,16 @@ describe('acquisition from the simulated tenant', () => {
       const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual', 'mailbox-audit'], explicitSources: false }, { ...NO_LATENCY, sualResultSize: 100 });
       expect(listLedger(h.db).filter((x) => x.source === 'mailbox-audit')).toEqual([]);
       expect(sum.bySource['mailbox-audit']?.notes.join(' ')).toMatch(/the unified log still holds the whole range/);
+      expect(sum.bySource['mailbox-audit']?.notes.join(' ')).not.toMatch(/stored twice/);
       expect(sum.incomplete + sum.failed + sum.notCollected).toBe(0);
+    });
+  });
+
+  it('asked for both the unified log and mailbox audit history over the same time, says the mailbox actions there are stored twice', async () => {
+    await withNewCase(async ({ h, s }) => {
+      const r = range();
+      const sum = await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual', 'mailbox-audit'], explicitSources: true }, { ...NO_LATENCY, sualResultSize: 100 });
+      expect(sum.bySource['mailbox-audit']?.notes.join(' ')).toContain(`WARNING: from ${new Date(r.from).toISOString()} to ${new Date(r.to).toISOString()} the unified log, also collected by this run, holds the same mailbox actions: Search-MailboxAuditLog rows carry no unified-log record Id, so an action found by both is stored twice`);
     });
   });
 
