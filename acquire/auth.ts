@@ -161,7 +161,10 @@ function msalConfig(o: SignInOptions, extraAuth: Partial<Configuration['auth']>)
 }
 
 /** Turns an MSAL failure into a message a person can act on. */
-export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>): SignInError {
+/** Transport failures that mean the server answered with a certificate this client does not trust. */
+const UNTRUSTED_CERT = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED']);
+
+export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'> & { http?: Pick<HttpClient, 'lastFailure'> }): SignInError {
   const any = e as { errorCode?: string; errorMessage?: string; message?: string; subError?: string };
   const code = any?.errorCode ?? '';
   const text = any?.errorMessage || any?.message || String(e);
@@ -175,7 +178,12 @@ export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId'
   else if (aadsts === '65001' || aadsts === '65004' || code === 'consent_required') hint = `Consent is missing: an administrator must grant admin consent for ${app} in Entra admin center > App registrations > API permissions.`;
   else if (code === 'authorization_declined' || aadsts === '70000') hint = 'The sign-in was declined on the other device. Run the command again if that was a mistake.';
   else if (code === 'expired_token' || code === 'device_code_expired' || aadsts === '70020') hint = 'The code expired before the sign-in was finished (15 minutes). Run the command again and complete the sign-in sooner.';
-  else if (code === 'endpoints_resolution_error' || code === 'untrusted_authority') hint = 'The sign-in service could not be reached or was not trusted: check the network, the cloud (--cloud), and for a simulated tenant --authority-host and --ca.';
+  else if (code === 'endpoints_resolution_error' || code === 'untrusted_authority') {
+    const failure = o.http?.lastFailure ?? null;
+    if (failure && UNTRUSTED_CERT.has(failure.code)) hint = `The sign-in service's certificate is not trusted (${failure.code}): for a simulated tenant, give the CA it printed with --ca; otherwise check for a TLS-inspecting proxy and the cloud (--cloud).`;
+    else if (failure) hint = `The sign-in service could not be reached (${failure.code}): check the network, the cloud (--cloud), and for a simulated tenant --authority-host and that the simulator is running.`;
+    else hint = 'The sign-in service could not be reached or was not trusted: check the network, the cloud (--cloud), and for a simulated tenant --authority-host and --ca.';
+  }
   else if (/refused to contact/.test(text)) hint = 'A sign-in request pointed outside the allowed hosts; nothing was sent there.';
   return new SignInError(`sign-in (${o.mode}) to ${o.tenant} failed: ${text.split('\n')[0]}`, hint);
 }

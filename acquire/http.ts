@@ -62,6 +62,11 @@ export class HttpClient {
   readonly policy: NetworkPolicy;
   private readonly agent: Agent;
   private readonly maxBody: number;
+  /**
+   * The last request that got no response at all, for messages: MSAL reports an unreachable sign-in
+   * service and an untrusted one alike (endpoints_resolution_error), and only the transport knows which.
+   */
+  lastFailure: NetworkFailure | null = null;
 
   constructor(o: HttpClientOptions) {
     this.policy = o.policy;
@@ -85,7 +90,7 @@ export class HttpClient {
       });
     } catch (e) {
       if (signal?.aborted) throw e;
-      throw new NetworkFailure(errCode(e), `${r.method} ${url.origin}${url.pathname}: ${(e as Error).message}`);
+      throw (this.lastFailure = new NetworkFailure(errCode(e), `${r.method} ${url.origin}${url.pathname}: ${(e as Error).message}`));
     }
     const chunks: Buffer[] = [];
     let size = 0;

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as undiciRequest, Agent } from 'undici';
 import { CERT_PASSWORD_ENV, loadCertificate, signIn, SignInError } from '../../acquire/auth.ts';
 import forge from 'node-forge';
-import type { HttpClient } from '../../acquire/http.ts';
+import { HttpClient } from '../../acquire/http.ts';
+import { CLOUDS } from '../../acquire/clouds.ts';
+import { policyFor } from '../../acquire/netPolicy.ts';
 import { decryptCache, encryptedFileCacheStore, memoryCacheStore } from '../../acquire/tokenCache.ts';
 import { startSim } from '../../sim/index.ts';
 import type { SimHandle } from '../../sim/index.ts';
@@ -74,6 +76,33 @@ describe('sign-in against the simulated tenant', () => {
     expect(err).toBeInstanceOf(SignInError);
     expect((err as SignInError).exitCode).toBe(5);
     expect((err as SignInError).hint).toMatch(/Certificates & secrets/);
+  });
+
+  it('tells an untrusted sign-in service from an unreachable one (MSAL reports both alike)', async () => {
+    const c = client(sim, 'secret');
+    const ep = endpointsFor(sim);
+    const attempt = async (h: HttpClient, endpoints = ep) => {
+      const tp = await signIn({ mode: 'secret', tenant: sim.tenantId, clientId: c.clientId, endpoints, customAuthority: true, http: h, clientSecret: c.clientSecret! })
+        .catch((e: unknown) => e);
+      const err = tp instanceof SignInError ? tp : await (tp as { getToken(a: string): Promise<string> }).getToken('graph').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SignInError);
+      return (err as SignInError).hint ?? '';
+    };
+    // Without the simulator's CA: its certificate is not trusted.
+    const noCa = new HttpClient({ policy: policyFor(CLOUDS.global, ep), timeoutMs: 10_000 });
+    try {
+      expect(await attempt(noCa)).toMatch(/^The sign-in service's certificate is not trusted \(\w+\): for a simulated tenant, give the CA it printed with --ca/);
+    } finally {
+      await noCa.close();
+    }
+    // A port where nothing listens: not reachable.
+    const closed = { ...ep, authorityHost: 'https://127.0.0.1:9' };
+    const toClosed = new HttpClient({ policy: policyFor(CLOUDS.global, closed), ca: sim.caCertPem, timeoutMs: 10_000 });
+    try {
+      expect(await attempt(toClosed, closed)).toMatch(/^The sign-in service could not be reached \(ECONNREFUSED\)/);
+    } finally {
+      await toClosed.close();
+    }
   });
 
   it('device code: the prompt is shown, the admin approves on their device, tokens follow silently', async () => {
