@@ -152,7 +152,7 @@ export class ApiClient {
           const hint = permissionHint({ api, status: res.status, code: info.code, clientId: this.o.clientId, appOnly: this.tokens.appOnly, what: r.what, path: new URL(r.url).pathname });
           const name = api === 'graph' ? 'Graph' : api === 'exchange' ? 'Exchange Online' : 'The Management Activity API';
           throw new ApiRefusal(api, res.status, info.code, info.message,
-            `${r.what}: ${name} returned ${res.status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message}` : ''}${isRetryable(f) ? ` (${d.why})` : ''}${hint ? `. To fix: ${hint}` : ''}`, hint,
+            `${r.what}: ${name} returned ${res.status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message.replace(/[.\s]+$/, '')}` : ''}${isRetryable(f) ? ` (${d.why})` : ''}${hint ? `. To fix: ${hint}` : ''}`, hint,
             { res, json: null, retries, request });
         }
         throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${r.method} ${new URL(r.url).pathname}).`);

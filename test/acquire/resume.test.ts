@@ -182,9 +182,13 @@ describe('what the exit code and summary say', () => {
   it('a permission refusal: exit 5, the refused source named', async () => {
     const c = client(sim, 'exchange-no-role');
     const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
-    const { args } = await prepare(env, c.clientId);
+    const { dir, args } = await prepare(env, c.clientId);
     const r = await cli(args.filter((a) => a !== '--json'), env);
     expect(r.status, r.stdout + r.stderr).toBe(5);
     expect(r.stdout).toMatch(/REFUSED: the tenant refused permission or authentication for ual/);
+    // The failed slice's reason: the service's own sentence ends before the hint begins (it read "role.. To fix").
+    const ledger = (await cli(['ledger', dir], env)).stdout;
+    expect(ledger).toMatch(/[^.]\. To fix: /);
+    expect(ledger).not.toMatch(/\.\. To fix/);
   });
 });
