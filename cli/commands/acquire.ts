@@ -125,7 +125,8 @@ export async function acquireCommand(argv: string[]): Promise<number> {
     try {
       if (values.preflight) {
         const pf = await preflight(s, h.db, { fromMs, toMs }, c.signal);
-        for (const p of pf.sources) process.stderr.write(`preflight ${p.source}: ${p.answers ? 'answers' : 'REFUSED'}: ${p.detail}${p.estimate !== undefined && p.estimate !== null ? ` (about ${p.estimate} records)` : ''}\n`);
+        // Only the sources this command collects (the probe asks each once, whichever were named).
+        for (const p of pf.sources.filter((x) => sources.includes(x.source))) process.stderr.write(`preflight ${p.source}: ${p.answers ? 'answers' : 'REFUSED'}: ${p.detail}${p.estimate !== undefined && p.estimate !== null ? ` (about ${p.estimate} records)` : ''}\n`);
         for (const line of pf.retention.lines) process.stderr.write(`preflight retention: ${line}\n`);
         const recency = recencyOutlook(fromMs, toMs, Date.now());
         if (recency) process.stderr.write(`preflight recency: ${recency}\n`);

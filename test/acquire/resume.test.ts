@@ -176,6 +176,9 @@ describe('what the exit code and summary say', () => {
     const r = await cli([...args.filter((a) => a !== '--json').map((a, i, all) => (all[i - 1] === '--to' ? to : a)), '--preflight'], env);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/preflight recency: the range runs \d+ h past now/);
+    // Only the source asked for (--source ual) is reported.
+    expect(r.stderr).toMatch(/^preflight ual: answers/m);
+    expect(r.stderr).not.toMatch(/^preflight (graph|mgmt|mailbox-audit):/m);
     expect(r.stdout).toMatch(/NOT YET FINAL: \d+ slices are too recent to be final and \d+ are in the future .*run the same command again after \S+Z/);
   });
 
