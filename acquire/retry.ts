@@ -1,6 +1,7 @@
 // Retry policy: which failures are worth another try and how long to wait. Pure (the clock and the random
 // source are arguments), so it is tested table-driven. Retry-After is honoured (seconds, decimal seconds as
-// Exchange sends them, or an HTTP date); otherwise exponential backoff with "equal jitter" (half fixed, half random).
+// Exchange sends them, or an HTTP date); otherwise exponential backoff with "equal jitter" (half fixed, half random),
+// capped at maxDelayMs; a 429 without Retry-After starts from twice the base (1-2 s by default, §3.4).
 
 export interface RetryPolicy {
   /** Attempts in all, including the first. */
@@ -55,8 +56,11 @@ export function decideRetry(f: Failure, attempt: number, p: RetryPolicy, nowMs: 
       return { retry: true, delayMs: ra, why: `${what}, Retry-After ${f.retryAfter}` };
     }
   }
-  const cap = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
-  return { retry: true, delayMs: Math.round(cap / 2 + random() * (cap / 2)), why: `${what}, backing off` };
+  // A throttling answer without a usable Retry-After (Graph often omits it, §2.5; the Management API does not
+  // document it, §3.4) backs off from 1-2 s rather than 0.5-1 s, as §3.4 advises; doubling from there, capped.
+  const throttled = f.kind === 'status' && f.status === 429;
+  const cap = Math.min(p.maxDelayMs, p.baseDelayMs * (throttled ? 2 : 1) * 2 ** (attempt - 1));
+  return { retry: true, delayMs: Math.round(cap / 2 + random() * (cap / 2)), why: `${what}${throttled ? ' without Retry-After' : ''}, backing off` };
 }
 
 export function describeFailure(f: Failure): string {

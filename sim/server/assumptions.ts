@@ -124,3 +124,6 @@ export const EXO_RATE_LIMIT_LIMIT = 30000;
  * and never more than this many in a row, so a client that retries a few times always gets through. */
 export const FAULT_MAX_CONSECUTIVE = 2;
 export const FAULT_RATE = { none: 0, flaky: 0.03, hostile: 0.15 } as const;
+/** §2.5/§3.4/§7.6/§7.7: share of random 429s from Graph and the Management API sent without Retry-After (Graph
+ * often omits it; the Management API does not document it). How often the real services omit it is unknown. */
+export const FAULT_429_NO_RETRY_AFTER_SHARE = 0.5;

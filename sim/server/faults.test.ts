@@ -121,6 +121,52 @@ describe('scripted faults', () => {
   });
 });
 
+describe('429 without Retry-After (§2.5 Graph often omits it; §3.4 the Management API does not document it)', () => {
+  it('a scripted 429 can omit Retry-After on Graph and the Management API; Exchange always sends it (§4.7)', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ path: /^\/graph\//, kind: '429', omitRetryAfter: true });
+    t.sim.faults.inject({ path: /^\/api\//, kind: '429', omitRetryAfter: true });
+    t.sim.faults.inject({ path: /InvokeCommand/, kind: '429', omitRetryAfter: true, retryAfter: 2 });
+    const g = await t.get(`${t.sim.graphBase}/v1.0/subscribedSkus`, { headers: { Authorization: `Bearer ${await t.token('secret', 'graph')}` } });
+    expect(g.status).toBe(429);
+    expect(g.headers.get('retry-after')).toBeNull();
+    expect(((await g.json()) as { error: { code: string } }).error.code).toBe('TooManyRequests');
+    const m = await t.get(`${t.sim.manageBase}/${t.sim.tenantId}/activity/feed/subscriptions/list`, { headers: { Authorization: `Bearer ${await t.token('secret', 'manage')}` } });
+    expect(m.status).toBe(429);
+    expect(m.headers.get('retry-after')).toBeNull();
+    expect(((await m.json()) as { error: { code: string } }).error.code).toBe('AF429');
+    const e = await exo(t, { ...W, SessionId: 'ra' });
+    expect(e.status).toBe(429);
+    expect(e.headers.get('retry-after')).toBe('2.0');
+    expect(t.sim.faults.log.map((f) => [f.kind, f.retryAfter])).toEqual([['429', false], ['429', false], ['429', true]]);
+  });
+
+  it('under random faults some Graph and Management 429s omit Retry-After, the same ones for the same seed', async () => {
+    const runs: { log: string[]; headers: (string | null)[] }[] = [];
+    for (let run = 0; run < 2; run++) {
+      const s = await startTestSim({ faults: 'hostile', faultSeed: 11 });
+      try {
+        const gh = { Authorization: `Bearer ${await s.token('secret', 'graph')}` };
+        const mh = { Authorization: `Bearer ${await s.token('secret', 'manage')}` };
+        const headers: (string | null)[] = [];
+        for (let i = 0; i < 120; i++) {
+          const r = await (i % 2 ? s.get(`${s.sim.graphBase}/v1.0/subscribedSkus`, { headers: gh }) : s.get(`${s.sim.manageBase}/${s.sim.tenantId}/activity/feed/subscriptions/list`, { headers: mh })).catch(() => null);
+          if (r?.status === 429) headers.push(r.headers.get('retry-after'));
+          await r?.arrayBuffer().catch(() => null);
+        }
+        const log = s.sim.faults.log.filter((f) => f.kind === '429');
+        // the log says which 429s went without Retry-After, and the wire agrees
+        expect(log.map((f) => f.retryAfter ? '1' : null)).toEqual(headers);
+        runs.push({ log: s.sim.faults.log.map((f) => `${f.kind}@${f.seq}:${String(f.retryAfter)}`), headers });
+      } finally { await s.close(); }
+    }
+    const h = runs[0]!.headers;
+    expect(h.filter((x) => x === null).length).toBeGreaterThan(0);
+    expect(h.filter((x) => x === '1').length).toBeGreaterThan(0);
+    expect(runs[1]).toEqual(runs[0]);
+  });
+});
+
 describe('random faults', () => {
   it('hostile mode injects faults a retrying client survives, and the schedule is the same for the same seed', async () => {
     const logs: string[][] = [];

@@ -3,7 +3,7 @@
 // same requests in the same order. Every fault is detectable by a correct client (status code, reset
 // connection, unparseable body, ResultIndex -1, repeated Id) and none advances server-side state, so
 // retrying the same request gets the data the fault withheld.
-import { FAULT_MAX_CONSECUTIVE, FAULT_RATE } from './assumptions.ts';
+import { FAULT_429_NO_RETRY_AFTER_SHARE, FAULT_MAX_CONSECUTIVE, FAULT_RATE } from './assumptions.ts';
 import { Rng } from '../scenario/rng.ts';
 
 /** Faults applied by the router before the request reaches an API. */
@@ -21,6 +21,11 @@ export interface FaultRule {
   count?: number;
   /** Seconds for Retry-After on 429 (Exchange gets it as a decimal string). Default 1. */
   retryAfter?: number;
+  /**
+   * A 429 from Graph or the Management API without Retry-After: Graph often omits it (§2.5) and the
+   * Management API does not document it (§3.4). Ignored for Exchange, which sends it (§4.7).
+   */
+  omitRetryAfter?: boolean;
   /** Delay for 'slow', in ms. Default 1500. */
   delayMs?: number;
   /** For 'duplicate': how many records of the previous page to repeat. Default 3. */
@@ -33,6 +38,8 @@ export interface AppliedFault {
   method: string;
   path: string;
   source: 'rule' | 'random';
+  /** For a 429: false when the answer carried no Retry-After. */
+  retryAfter?: boolean;
 }
 
 export type ApiFamily = 'graph' | 'exchange' | 'manage' | 'identity' | 'sim';
@@ -53,6 +60,11 @@ export interface FaultController {
 
 const RANDOM_GENERIC: GenericFaultKind[] = ['429', '503', 'reset', 'slow', 'truncate'];
 
+/** Whether the router sends this 429 without Retry-After: only Graph and the Management API omit it. */
+export function omitsRetryAfter(f: FaultRule, api: ApiFamily): boolean {
+  return f.kind === '429' && f.omitRetryAfter === true && (api === 'graph' || api === 'manage');
+}
+
 export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: number): FaultController {
   const rules = new Map<number, FaultRule & { remaining: number }>();
   const log: AppliedFault[] = [];
@@ -66,16 +78,16 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
   const matches = (r: FaultRule, method: string, path: string): boolean =>
     (!r.method || r.method.toUpperCase() === method.toUpperCase()) && (!r.path || r.path.test(path));
 
-  const record = (kind: FaultKind, method: string, path: string, source: 'rule' | 'random'): void => {
-    log.push({ seq: ++seq, kind, method, path, source });
+  const record = (kind: FaultKind, method: string, path: string, source: 'rule' | 'random', extra: Partial<AppliedFault> = {}): void => {
+    log.push({ seq: ++seq, kind, method, path, source, ...extra });
   };
 
-  const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string): FaultRule | null => {
+  const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string, api?: ApiFamily): FaultRule | null => {
     for (const [id, r] of rules) {
       if (!pred(r.kind) || !matches(r, method, path)) continue;
       r.remaining -= 1;
       if (r.remaining <= 0) rules.delete(id);
-      record(r.kind, method, path, 'rule');
+      record(r.kind, method, path, 'rule', r.kind === '429' && api ? { retryAfter: !omitsRetryAfter(r, api) } : {});
       return r;
     }
     return null;
@@ -92,7 +104,7 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
     get log() { return log; },
     takeGeneric(method, path, api) {
       const special = (k: FaultKind): boolean => k === 'duplicate' || k === 'sessionTimeout';
-      const r = fromRules((k) => !special(k), method, path);
+      const r = fromRules((k) => !special(k), method, path, api);
       if (r) return r as FaultRule & { kind: GenericFaultKind };
       if (rate === 0 || api === 'identity' || api === 'sim') return null;
       const roll = rand();
@@ -102,9 +114,13 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
         return null;
       }
       consecutive += 1;
-      const kind = RANDOM_GENERIC[Math.floor(pick * RANDOM_GENERIC.length)] ?? '503';
-      record(kind, method, path, 'random');
-      return { kind, retryAfter: 1, delayMs: 200 + Math.floor(pick * 800) };
+      const slot = pick * RANDOM_GENERIC.length;
+      const kind = RANDOM_GENERIC[Math.floor(slot)] ?? '503';
+      // Where in its slot `pick` fell decides, without another draw (the schedule of kinds stays as it
+      // was for a seed), whether a Graph or Management 429 omits Retry-After: about half of them do.
+      const f: FaultRule & { kind: GenericFaultKind } = { kind, retryAfter: 1, delayMs: 200 + Math.floor(pick * 800), omitRetryAfter: slot % 1 < FAULT_429_NO_RETRY_AFTER_SHARE };
+      record(kind, method, path, 'random', kind === '429' ? { retryAfter: !omitsRetryAfter(f, api) } : {});
+      return f;
     },
     takeSpecial(kind, method, path) {
       const r = fromRules((k) => k === kind, method, path);

@@ -28,11 +28,13 @@ afterAll(async () => { await sim.close(); });
 
 const FAST = { maxAttempts: 6, baseDelayMs: 10, maxDelayMs: 100, maxRetryAfterMs: 10_000 };
 
-async function run(sources: ('ual' | 'graph')[], sliceHours = 24): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
+type Retried = { api: string; url: string; attempt: number; why: string; delayMs: number };
+
+async function run(sources: ('ual' | 'graph' | 'mgmt')[], sliceHours = 24, onRetry?: (e: Retried) => void): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
   const h = createCase(join(tmpDir(), 'case'), { name: 'faults', examiner: 't' });
   const c = client(sim, 'certificate');
   const p = addTenant(h, { name: 'sim', tenant: sim.tenantId, clientId: c.clientId, auth: 'certificate', certPath: certFile(c), authorityHost: sim.origin, caPath: sim.caCertPath });
-  const s = await signIn(p, { retry: FAST });
+  const s = await signIn(p, { retry: FAST, ...(onRetry ? { onRetry } : {}) });
   try {
     const from = sim.scenario.range.start.getTime();
     const to = sim.scenario.range.end.getTime();
@@ -78,6 +80,30 @@ describe('faults during acquisition', () => {
     const r = await run(['graph']);
     expect(r.ids).toEqual(r.expected);
     expect(r.sum).toMatchObject({ incomplete: 0, failed: 0 });
+  });
+
+  it('429s without Retry-After from Graph and the Management API: exponential back-off from 1-2x base, each retry in the ledger, nothing lost', async () => {
+    sim.faults.clear();
+    sim.faults.inject({ path: /\/activity\/feed\/audit\//, kind: '429', omitRetryAfter: true, count: 2 });
+    sim.faults.inject({ path: /\/activity\/feed\/subscriptions\/content/, kind: '429', omitRetryAfter: true, count: 1 });
+    sim.faults.inject({ path: /records/, kind: '429', omitRetryAfter: true, count: 2 });
+    const before = sim.faults.log.length;
+    const seen: Retried[] = [];
+    const r = await run(['graph', 'mgmt'], 24, (e) => seen.push(e));
+    const hit = sim.faults.log.slice(before);
+    expect(hit.map((f) => [f.kind, f.retryAfter])).toEqual(Array(5).fill(['429', false]));
+    expect(r.ids).toEqual(r.expected);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 5 });
+    expect(r.rows.reduce((n, x) => n + x.retries, 0)).toBe(5);
+    expect(seen.map((e) => [e.api, e.attempt])).toEqual(expect.arrayContaining([['manage', 1], ['manage', 2], ['graph', 1], ['graph', 2]]));
+    expect(seen).toHaveLength(5);
+    for (const e of seen) {
+      expect(e.why).toMatch(/HTTP 429 without Retry-After, backing off/);
+      // FAST: base 10 ms, so a throttled first retry waits 10-20 ms and the second 20-40 ms
+      const cap = FAST.baseDelayMs * 2 * 2 ** (e.attempt - 1);
+      expect(e.delayMs).toBeGreaterThanOrEqual(cap / 2);
+      expect(e.delayMs).toBeLessThanOrEqual(cap);
+    }
   });
 
   it('a retry budget that runs out marks the slice failed (not complete) and names the failure', async () => {
