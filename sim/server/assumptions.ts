@@ -127,3 +127,6 @@ export const FAULT_RATE = { none: 0, flaky: 0.03, hostile: 0.15 } as const;
 /** §2.5/§3.4/§7.6/§7.7: share of random 429s from Graph and the Management API sent without Retry-After (Graph
  * often omits it; the Management API does not document it). How often the real services omit it is unknown. */
 export const FAULT_429_NO_RETRY_AFTER_SHARE = 0.5;
+/** §3.3 says a record "can appear in more than one blob" but not how often: the share of Management API content
+ * blobs that repeat 1-3 records of the content type's previous hourly blob, decided per blob from the seed. */
+export const FAULT_KEYED_RATE = { none: 0, flaky: 0.1, hostile: 0.3 } as const;

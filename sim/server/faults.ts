@@ -3,7 +3,8 @@
 // same requests in the same order. Every fault is detectable by a correct client (status code, reset
 // connection, unparseable body, ResultIndex -1, repeated Id) and none advances server-side state, so
 // retrying the same request gets the data the fault withheld.
-import { FAULT_429_NO_RETRY_AFTER_SHARE, FAULT_MAX_CONSECUTIVE, FAULT_RATE } from './assumptions.ts';
+import { createHash } from 'node:crypto';
+import { FAULT_429_NO_RETRY_AFTER_SHARE, FAULT_KEYED_RATE, FAULT_MAX_CONSECUTIVE, FAULT_RATE } from './assumptions.ts';
 import { Rng } from '../scenario/rng.ts';
 
 /** Faults applied by the router before the request reaches an API. */
@@ -40,6 +41,20 @@ export interface AppliedFault {
   source: 'rule' | 'random';
   /** For a 429: false when the answer carried no Retry-After. */
   retryAfter?: boolean;
+  /** For 'duplicate' where the API says how many it could repeat: the copies sent. */
+  copies?: number;
+}
+
+/** How an API asks for a special fault. */
+export interface SpecialOptions {
+  /**
+   * Decide the random fault from the seed and this key rather than from the request-order stream, so the
+   * same resource is faulted the same way however often and in whatever order it is fetched (a Management
+   * API content blob is immutable: its repeats must be there every time it is read).
+   */
+  key?: string;
+  /** For 'duplicate': how many records there are to repeat; the log records min(duplicates, available). */
+  available?: number;
 }
 
 export type ApiFamily = 'graph' | 'exchange' | 'manage' | 'identity' | 'sim';
@@ -54,7 +69,7 @@ export interface FaultController {
   /** Router: the generic fault for this request, if any. */
   takeGeneric(method: string, path: string, api: ApiFamily): (FaultRule & { kind: GenericFaultKind }) | null;
   /** API: whether to apply a special fault to this request. */
-  takeSpecial(kind: SpecialFaultKind, method: string, path: string): FaultRule | null;
+  takeSpecial(kind: SpecialFaultKind, method: string, path: string, o?: SpecialOptions): FaultRule | null;
 }
 
 
@@ -122,12 +137,25 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
       record(kind, method, path, 'random', kind === '429' ? { retryAfter: !omitsRetryAfter(f, api) } : {});
       return f;
     },
-    takeSpecial(kind, method, path) {
-      const r = fromRules((k) => k === kind, method, path);
-      if (r) return r;
+    takeSpecial(kind, method, path, o = {}) {
+      const copies = (n: number): Partial<AppliedFault> => (kind === 'duplicate' && o.available !== undefined ? { copies: Math.min(n, o.available) } : {});
+      for (const [id, r] of rules) {
+        if (r.kind !== kind || !matches(r, method, path)) continue;
+        r.remaining -= 1;
+        if (r.remaining <= 0) rules.delete(id);
+        record(kind, method, path, 'rule', copies(r.duplicates ?? 3));
+        return r;
+      }
       if (rate === 0) return null;
+      if (o.key !== undefined) {
+        const h = createHash('sha256').update(`${seed}|${kind}|${o.key}`).digest();
+        if (h.readUInt32BE(0) / 2 ** 32 >= FAULT_KEYED_RATE[mode]) return null;
+        const duplicates = 1 + (h[4]! % 3);
+        record(kind, method, path, 'random', copies(duplicates));
+        return { kind, duplicates };
+      }
       if (rand() >= rate / 2) return null;
-      record(kind, method, path, 'random');
+      record(kind, method, path, 'random', copies(3));
       return { kind, duplicates: 3 };
     },
   };

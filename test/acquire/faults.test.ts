@@ -106,6 +106,22 @@ describe('faults during acquisition', () => {
     }
   });
 
+  it('§3.3 a record repeated in a later Management API blob is stored once and counted as a duplicate', async () => {
+    sim.faults.clear();
+    // The blob of the last hour is not published yet at the tenant's "now", so the reference is a clean run.
+    const clean = await run(['mgmt']);
+    expect(clean.sum).toMatchObject({ incomplete: 0, failed: 0, duplicates: 0 });
+    expect(clean.ids.size).toBeGreaterThan(clean.expected.size * 0.9);
+    sim.faults.inject({ path: /\/activity\/feed\/audit\//, kind: 'duplicate', duplicates: 2, count: 3 });
+    const before = sim.faults.log.length;
+    const r = await run(['mgmt']);
+    const copies = sim.faults.log.slice(before).reduce((n, f) => n + (f.kind === 'duplicate' ? f.copies ?? 0 : 0), 0);
+    expect(copies).toBe(6);
+    expect(r.ids).toEqual(clean.ids);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: clean.ids.size, received: clean.ids.size + 6, duplicates: 6 });
+    expect(r.rows.reduce((n, x) => n + x.duplicates, 0)).toBe(6);
+  });
+
   it('a retry budget that runs out marks the slice failed (not complete) and names the failure', async () => {
     sim.faults.clear();
     sim.faults.inject({ path: /InvokeCommand/, kind: '503', count: 6 });
