@@ -127,6 +127,11 @@ export const FAULT_RATE = { none: 0, flaky: 0.03, hostile: 0.15 } as const;
 /** §2.5/§3.4/§7.6/§7.7: share of random 429s from Graph and the Management API sent without Retry-After (Graph
  * often omits it; the Management API does not document it). How often the real services omit it is unknown. */
 export const FAULT_429_NO_RETRY_AFTER_SHARE = 0.5;
+// Built into graph.ts and exchange.ts rather than a switch. UNVERIFIED: the reference documents repeated records
+// only across Management API blobs (§3.3) and asks for de-duplication on Id across transports (§6.5). Under
+// faults the emulator also repeats records in Graph record pages and Search-UnifiedAuditLog batches: a later
+// page repeats the end of the one before, and a first page repeats some of its own records (so a slice small
+// enough for one page is exercised too). §4.8 step 5: a session can time out on any call, its first included.
 /** §3.3 says a record "can appear in more than one blob" but not how often: the share of Management API content
  * blobs that repeat 1-3 records of the content type's previous hourly blob, decided per blob from the seed. */
 export const FAULT_KEYED_RATE = { none: 0, flaky: 0.1, hostile: 0.3 } as const;

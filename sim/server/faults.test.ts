@@ -72,11 +72,20 @@ describe('scripted faults', () => {
     expect(retries).toBe(4);
     expect(t.sim.faults.log.map((f) => f.kind).sort()).toEqual(['reset', 'reset', 'truncate', 'truncate']);
   });
-  it('sessionTimeout returns ResultIndex -1 rows and kills the session; a new SessionId works', async () => {
+  it('sessionTimeout on a session\'s first call (§4.8 step 5 names no position): ResultIndex -1 rows, the session is dead', async () => {
     t = await startTestSim();
     t.sim.faults.inject({ kind: 'sessionTimeout' });
+    const first = (await (await exo(t, { ...W, SessionId: 'x0' })).json()) as { value: Record<string, unknown>[] };
+    expect(first.value.length).toBeGreaterThan(0);
+    expect(first.value.every((r) => r.ResultIndex === -1 && r.ResultCount === 0)).toBe(true);
+    expect(((await (await exo(t, { ...W, SessionId: 'x0' })).json()) as { value: unknown[] }).value).toEqual([]);
+    expect((await drainSession(t, 'y0')).ids.size).toBe(120);
+  });
+  it('sessionTimeout later in a session returns ResultIndex -1 rows and kills the session; a new SessionId works', async () => {
+    t = await startTestSim();
     const first = (await (await exo(t, { ...W, SessionId: 'x' })).json()) as { value: Record<string, unknown>[] };
     expect(first.value.length).toBe(10);
+    t.sim.faults.inject({ kind: 'sessionTimeout' });
     const second = (await (await exo(t, { ...W, SessionId: 'x' })).json()) as { value: Record<string, unknown>[] };
     expect(second.value.length).toBeGreaterThan(0);
     expect(second.value.every((r) => r.ResultIndex === -1 && r.ResultCount === 0)).toBe(true);
@@ -90,6 +99,23 @@ describe('scripted faults', () => {
     const { ids, rows } = await drainSession(t, 'dup');
     expect(ids.size).toBe(120);
     expect(rows).toBe(126);
+  });
+  it('duplicates on a first page: a one-page session and a one-page Graph query each repeat some of their own rows', async () => {
+    t = await startTestSim({ graphPollsPerStep: 0 });
+    t.sim.faults.inject({ path: /InvokeCommand/, kind: 'duplicate', duplicates: 2 });
+    const one = { ...W, ResultSize: 5000 };
+    const big = await t.post(`${t.sim.exoBase}/${t.sim.tenantId}/InvokeCommand`, { CmdletInput: { CmdletName: 'Search-UnifiedAuditLog', Parameters: { ...one, SessionId: 'one' } } }, { headers: { Authorization: `Bearer ${await t.token('secret', 'exchange')}`, Prefer: 'odata.maxpagesize=1000' } });
+    const rows = ((await big.json()) as { value: { Identity: string }[] }).value;
+    expect(rows.length).toBe(122);
+    expect(new Set(rows.map((r) => r.Identity)).size).toBe(120);
+    const h = { Authorization: `Bearer ${await t.token('secret', 'graph')}` };
+    const q = (await (await t.post(`${t.sim.graphBase}/beta/security/auditLog/queries`, { filterStartDateTime: '2026-11-08T00:00:00Z', filterEndDateTime: '2026-11-11T00:00:00Z' }, { headers: h })).json()) as { id: string };
+    t.sim.faults.inject({ path: /records/, kind: 'duplicate', duplicates: 3 });
+    const page = (await (await t.get(`${t.sim.graphBase}/beta/security/auditLog/queries/${q.id}/records?$top=1000`, { headers: h })).json()) as { value: { id: string }[]; '@odata.nextLink'?: string };
+    expect(page['@odata.nextLink']).toBeUndefined();
+    expect(page.value.length).toBe(123);
+    expect(new Set(page.value.map((x) => x.id)).size).toBe(120);
+    expect(t.sim.faults.log.map((f) => [f.kind, f.copies])).toEqual([['duplicate', 2], ['duplicate', 3]]);
   });
   it('duplicates on Graph record pages', async () => {
     t = await startTestSim({ graphPollsPerStep: 0 });

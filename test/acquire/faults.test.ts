@@ -21,16 +21,20 @@ import { createTestScenario } from '../../sim/server/testScenario.ts';
 import { certFile, client, NO_LATENCY, tmpDir } from './helpers.ts';
 
 let sim: SimHandle;
+let shared: SimHandle;
+const fixture = (): ReturnType<typeof createTestScenario> => createTestScenario({ days: 2, eventsPerDay: 80, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000) });
 beforeAll(async () => {
-  sim = await startSim({ scenarioInstance: createTestScenario({ days: 2, eventsPerDay: 80, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000) }) });
+  sim = shared = await startSim({ scenarioInstance: fixture() });
 });
 afterAll(async () => { await sim.close(); });
 
+const HOSTILE_SEED = 10;
 const FAST = { maxAttempts: 6, baseDelayMs: 10, maxDelayMs: 100, maxRetryAfterMs: 10_000 };
 
 type Retried = { api: string; url: string; attempt: number; why: string; delayMs: number };
 
-async function run(sources: ('ual' | 'graph' | 'mgmt')[], sliceHours = 24, onRetry?: (e: Retried) => void): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
+async function run(sources: ('ual' | 'graph' | 'mgmt')[], sliceHours = 24, onRetry?: (e: Retried) => void, on: { sim?: SimHandle; defaultPageSizes?: boolean } = {}): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
+  const sim = on.sim ?? shared;
   const h = createCase(join(tmpDir(), 'case'), { name: 'faults', examiner: 't' });
   const c = client(sim, 'certificate');
   const p = addTenant(h, { name: 'sim', tenant: sim.tenantId, clientId: c.clientId, auth: 'certificate', certPath: certFile(c), authorityHost: sim.origin, caPath: sim.caCertPath });
@@ -38,7 +42,7 @@ async function run(sources: ('ual' | 'graph' | 'mgmt')[], sliceHours = 24, onRet
   try {
     const from = sim.scenario.range.start.getTime();
     const to = sim.scenario.range.end.getTime();
-    const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources, sliceHours }, { ...NO_LATENCY, sualResultSize: 40, graphPollMs: 0 });
+    const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources, sliceHours }, { ...NO_LATENCY, ...(on.defaultPageSizes ? {} : { sualResultSize: 40 }), graphPollMs: 0 });
     const expected = new Set([...sim.scenario.recordsBetween(from, to)].map((r) => r.Id));
     return { ids: new Set(h.db.prepare('SELECT record_id FROM events').pluck().all() as string[]), expected, rows: listLedger(h.db), sum };
   } finally {
@@ -131,6 +135,36 @@ describe('faults during acquisition', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]!.reason).toMatch(/returned 503.*gave up after 6 attempts/);
     expect(r.sum.failed).toBe(1);
+  });
+});
+
+describe('random faults with default page sizes (one page per slice)', () => {
+  it('hostile: 429s without Retry-After, first-page duplicates, first-call session timeouts and repeated blob records all occur; every record is stored once, each copy counted, each retry in the ledger', async () => {
+    // 4-hour slices of ~13 records: every Graph query and SUAL session is one page / one call, the case the
+    // special faults used to skip. The seed is one whose schedule hits every path below.
+    const h = await startSim({ scenarioInstance: fixture(), faults: 'hostile', faultSeed: HOSTILE_SEED });
+    try {
+      const r = await run(['ual', 'graph', 'mgmt'], 4, undefined, { sim: h, defaultPageSizes: true });
+      const log = h.faults.log;
+      const on = (f: (typeof log)[number]): string => (f.path.startsWith('/adminapi') ? 'exo' : f.path.includes('/records') ? 'records' : f.path.startsWith('/api/') ? 'mgmt' : 'graph');
+      const count = (pred: (f: (typeof log)[number]) => boolean): number => log.filter(pred).length;
+      const copies = (where: string): number => log.filter((f) => f.kind === 'duplicate' && on(f) === where).reduce((n, f) => n + (f.copies ?? 0), 0);
+      expect(count((f) => f.kind === '429' && f.retryAfter === false)).toBeGreaterThan(0);
+      expect(count((f) => f.kind === 'sessionTimeout')).toBeGreaterThan(0);
+      for (const where of ['exo', 'records', 'mgmt']) expect(copies(where)).toBeGreaterThan(0);
+      expect(r.ids).toEqual(r.expected);
+      expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size });
+      // every failed attempt (all generic faults but 'slow') and every session restart is one retry in the ledger
+      const retries = count((f) => f.kind !== 'slow' && f.kind !== 'duplicate' && f.kind !== 'sessionTimeout') + count((f) => f.kind === 'sessionTimeout');
+      expect(r.sum.retries).toBe(retries);
+      expect(r.rows.reduce((n, x) => n + x.retries, 0)).toBe(retries);
+      // each source received its records plus the copies the tenant sent, and counted the copies as duplicates
+      expect(r.sum.bySource.graph).toMatchObject({ records: r.expected.size, duplicates: copies('records') });
+      expect(r.sum.bySource.mgmt!.duplicates).toBe(copies('mgmt'));
+      expect(r.sum.bySource.ual!.records).toBe(r.expected.size);
+      // (plus the rows of each timed-out batch, ResultIndex -1: kept as evidence, sent again after the restart)
+      expect(r.sum.bySource.ual!.duplicates).toBeGreaterThanOrEqual(copies('exo'));
+    } finally { await h.close(); }
   });
 });
 
