@@ -9,7 +9,7 @@ import type { HttpClient, HttpRequest, HttpResponse } from './http.ts';
 import { NetworkFailure } from './http.ts';
 import { permissionHint } from './permissions.ts';
 import type { Failure, RetryPolicy } from './retry.ts';
-import { DEFAULT_RETRY, decideRetry, describeFailure, isRetryable } from './retry.ts';
+import { DEFAULT_RETRY, decideRetry, describeFailure, exoTransientException, isRetryable } from './retry.ts';
 
 export class ApiRefusal extends BlindspotError {
   readonly status: number;
@@ -141,7 +141,7 @@ export class ApiClient {
             failure = { kind: 'bad-body' };
           }
         } else {
-          failure = { kind: 'status', status: res.status, retryAfter: res.headers['retry-after'] ?? null };
+          failure = { kind: 'status', status: res.status, retryAfter: res.headers['retry-after'] ?? null, ...(api === 'exchange' ? { transient: exoTransientException(res.body) } : {}) };
         }
       }
       const f = failure!;

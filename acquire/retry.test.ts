@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY, decideRetry, parseRetryAfter } from './retry.ts';
+import { DEFAULT_RETRY, decideRetry, exoTransientException, parseRetryAfter } from './retry.ts';
 
 const NOW = Date.parse('2026-05-01T10:00:00Z');
 const half = (): number => 0.5;
@@ -56,6 +56,17 @@ describe('decideRetry', () => {
     expect(last).toMatchObject({ retry: false });
     expect(last.why).toMatch(/gave up after 6 attempts/);
     expect(decideRetry({ kind: 'bad-body' }, 1, DEFAULT_RETRY, NOW, half).retry).toBe(true);
+  });
+  it('retries an Exchange error whose body names a §4.7 transient exception, whatever the status', () => {
+    const body = (m: string): Buffer => Buffer.from(JSON.stringify({ error: { code: 'BadRequest', message: 'Error executing cmdlet', details: [{ code: 'Client', target: '', message: m }] } }));
+    expect(exoTransientException(body('Ex1A2B3C|Microsoft.Exchange.Data.Directory.DCOverloadedException|busy'))).toBe('DCOverloadedException');
+    expect(exoTransientException(body('Ex1A2B3C|Microsoft.Exchange.Data.Storage.StorageTransientException|x'))).toBe('StorageTransientException');
+    expect(exoTransientException(body('Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|x'))).toBeNull();
+    expect(exoTransientException(Buffer.alloc(32, 0))).toBeNull();
+    const x = decideRetry({ kind: 'status', status: 400, transient: 'DCOverloadedException' }, 1, DEFAULT_RETRY, NOW, () => 0);
+    expect(x).toMatchObject({ retry: true, delayMs: 500 });
+    expect(x.why).toMatch(/HTTP 400 DCOverloadedException, backing off/);
+    expect(decideRetry({ kind: 'status', status: 400, transient: null }, 1, DEFAULT_RETRY, NOW, half).retry).toBe(false);
   });
   it('refuses to sleep for an unreasonable Retry-After', () => {
     const x = decideRetry({ kind: 'status', status: 429, retryAfter: '86400' }, 1, DEFAULT_RETRY, NOW, half);

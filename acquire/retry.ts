@@ -15,7 +15,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryAfterMs: 15 * 60_000 };
 
 export type Failure =
-  | { kind: 'status'; status: number; retryAfter?: string | null }
+  /** `transient`: an Exchange exception the module retries whatever the status (§4.7), named in the body. */
+  | { kind: 'status'; status: number; retryAfter?: string | null; transient?: string | null }
   /** Connection reset, refused, timed out, TLS failure, socket closed mid-body. */
   | { kind: 'network'; code: string }
   /** A 2xx answer whose body is not the JSON it should be (e.g. cut short). */
@@ -36,8 +37,20 @@ export function parseRetryAfter(v: string | null | undefined, nowMs: number): nu
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
+/** §4.7: exceptions the Exchange module retries when error.details[0].message names them, whatever the status. */
+export const EXO_TRANSIENT = ['DCOverloadedException', 'SuitabilityDirectoryException', 'ServerInMMException', 'ADServerSettingsChangedException', 'StorageTransientException'] as const;
+
+/** The §4.7 transient exception an Exchange error body names in error.details[0].message, if any. */
+export function exoTransientException(body: Buffer): string | null {
+  let j: unknown;
+  try { j = JSON.parse(body.toString('utf8')); } catch { return null; }
+  const m = (j as { error?: { details?: { message?: unknown }[] } } | null)?.error?.details?.[0]?.message;
+  if (typeof m !== 'string') return null;
+  return EXO_TRANSIENT.find((x) => m.includes(x)) ?? null;
+}
+
 export function isRetryable(f: Failure): boolean {
-  if (f.kind === 'status') return RETRYABLE_STATUS.has(f.status);
+  if (f.kind === 'status') return RETRYABLE_STATUS.has(f.status) || !!f.transient;
   return true;
 }
 
@@ -64,7 +77,7 @@ export function decideRetry(f: Failure, attempt: number, p: RetryPolicy, nowMs: 
 }
 
 export function describeFailure(f: Failure): string {
-  if (f.kind === 'status') return `HTTP ${f.status}`;
+  if (f.kind === 'status') return `HTTP ${f.status}${f.transient ? ` ${f.transient}` : ''}`;
   if (f.kind === 'network') return `network error ${f.code}`;
   return 'an unreadable response body';
 }

@@ -117,6 +117,17 @@ export const SUAL_MIXED_CAP = 10_000;
 /** §4.9: Search-MailboxAuditLog ResultSize range and default. */
 export const SMAL_MAX_RESULT_SIZE = 250_000;
 export const SMAL_DEFAULT_RESULT_SIZE = 1000;
+/** §4.7: exceptions the module retries whatever the status, found in error.details[0].message. §4.6: the status
+ * that goes with them is UNVERIFIED; the emulator sends 400, a status no client retries by itself, so only a
+ * client that reads the body (as §4.6 says to) recovers. */
+export const EXO_TRANSIENT_STATUS = 400;
+export const EXO_TRANSIENT_EXCEPTIONS: Readonly<Record<string, string>> = {
+  DCOverloadedException: 'Microsoft.Exchange.Data.Directory.DCOverloadedException',
+  SuitabilityDirectoryException: 'Microsoft.Exchange.Data.Directory.SuitabilityDirectoryException',
+  ServerInMMException: 'Microsoft.Exchange.Data.Directory.ServerInMMException',
+  ADServerSettingsChangedException: 'Microsoft.Exchange.Data.Directory.ADServerSettingsChangedException',
+  StorageTransientException: 'Microsoft.Exchange.Data.Storage.StorageTransientException',
+};
 /** §4.6: Exchange retry-after on injected 429 is decimal seconds. */
 export const EXO_RATE_LIMIT_LIMIT = 30000;
 

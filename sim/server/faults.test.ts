@@ -27,7 +27,7 @@ async function drainSession(s: TestSim, firstSessionId: string): Promise<{ ids: 
       while (!env) {
         try {
           const r = await exo(s, { ...W, SessionId: sessionId }, url);
-          if (r.status === 429 || r.status === 503) { retries++; continue; }
+          if (r.status !== 200) { retries++; await r.arrayBuffer(); continue; }
           env = JSON.parse(await r.text()) as Env;
         } catch { retries++; }
       }
@@ -50,6 +50,21 @@ describe('scripted faults', () => {
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe('TooManyRequests');
     expect((await exo(t, { ...W, SessionId: 'a' })).status).toBe(200);
     expect(t.sim.faults.log.map((f) => f.kind)).toEqual(['429']);
+  });
+  it('a §4.7 transient exception on InvokeCommand: a 400 whose body names DCOverloadedException; the retry succeeds', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ path: /InvokeCommand/, kind: 'exoTransient' });
+    t.sim.faults.inject({ path: /InvokeCommand/, kind: 'exoTransient', status: 500, exception: 'StorageTransientException' });
+    const r = await exo(t, { ...W, SessionId: 'dc' });
+    expect(r.status).toBe(400);
+    expect(r.headers.get('x-exceptiontype')).toBe('DCOverloadedException');
+    const e = ((await r.json()) as { error: { details: { message: string }[]; innererror: { internalexception: { type: string } } } }).error;
+    expect(e.details[0]!.message).toMatch(/^Ex[0-9A-F]+\|Microsoft\.Exchange\.Data\.Directory\.DCOverloadedException\|/);
+    expect(e.innererror.internalexception.type).toBe('Microsoft.Exchange.Data.Directory.DCOverloadedException');
+    const r2 = await exo(t, { ...W, SessionId: 'dc' });
+    expect(r2.status).toBe(500);
+    expect(((await r2.json()) as { error: { details: { message: string }[] } }).error.details[0]!.message).toContain('StorageTransientException');
+    expect((await exo(t, { ...W, SessionId: 'dc' })).status).toBe(200);
   });
   it('503 on Graph, AF429 on the Management API, each in its own body', async () => {
     t = await startTestSim();

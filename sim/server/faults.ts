@@ -8,7 +8,7 @@ import { FAULT_429_NO_RETRY_AFTER_SHARE, FAULT_KEYED_RATE, FAULT_MAX_CONSECUTIVE
 import { Rng } from '../scenario/rng.ts';
 
 /** Faults applied by the router before the request reaches an API. */
-export type GenericFaultKind = '429' | '503' | 'reset' | 'slow' | 'truncate' | '403nul';
+export type GenericFaultKind = '429' | '503' | 'reset' | 'slow' | 'truncate' | '403nul' | 'exoTransient';
 /** Faults an API applies itself where they make sense (a page of records, a SUAL session call). */
 export type SpecialFaultKind = 'duplicate' | 'sessionTimeout';
 export type FaultKind = GenericFaultKind | SpecialFaultKind;
@@ -29,6 +29,10 @@ export interface FaultRule {
   omitRetryAfter?: boolean;
   /** Delay for 'slow', in ms. Default 1500. */
   delayMs?: number;
+  /** For 'exoTransient': the HTTP status sent with the transient exception (default EXO_TRANSIENT_STATUS). */
+  status?: number;
+  /** For 'exoTransient': the exception named in the body (default DCOverloadedException). */
+  exception?: string;
   /** For 'duplicate': how many records of the previous page to repeat. Default 3. */
   duplicates?: number;
 }
@@ -130,7 +134,9 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
       }
       consecutive += 1;
       const slot = pick * RANDOM_GENERIC.length;
-      const kind = RANDOM_GENERIC[Math.floor(slot)] ?? '503';
+      const drawn = RANDOM_GENERIC[Math.floor(slot)] ?? '503';
+      // Half the Exchange 503s become a transient exception retryable by its body, not its status (§4.7).
+      const kind: GenericFaultKind = drawn === '503' && api === 'exchange' && slot % 1 < 0.5 ? 'exoTransient' : drawn;
       // Where in its slot `pick` fell decides, without another draw (the schedule of kinds stays as it
       // was for a seed), whether a Graph or Management 429 omits Retry-After: about half of them do.
       const f: FaultRule & { kind: GenericFaultKind } = { kind, retryAfter: 1, delayMs: 200 + Math.floor(pick * 800), omitRetryAfter: slot % 1 < FAULT_429_NO_RETRY_AFTER_SHARE };

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_TOKEN_LIFETIME_S } from './assumptions.ts';
+import { DEFAULT_TOKEN_LIFETIME_S, EXO_TRANSIENT_EXCEPTIONS, EXO_TRANSIENT_STATUS } from './assumptions.ts';
 import { createSigningKey, registerClients, type RegisteredClient, type SimContext, type SimServerOptions } from './context.ts';
 import { exoErrorBody, createExchange } from './exchange.ts';
 import { createFaultController, omitsRetryAfter, type ApiFamily, type FaultController, type FaultRule, type GenericFaultKind } from './faults.ts';
@@ -89,6 +89,14 @@ export async function createSimServer(opts: SimServerOptions & { port?: number }
         const headers: Record<string, string> = {};
         if ((status === 429 && !omitsRetryAfter(f, api)) || (status === 503 && f.retryAfter !== undefined)) headers['Retry-After'] = api === 'exchange' ? retry.toFixed(1) : String(Math.max(1, Math.ceil(retry)));
         sendJson(res, status, faultBody(api, status, req), headers);
+        return;
+      }
+      case 'exoTransient': {
+        if (api !== 'exchange') { sendJson(res, 503, faultBody(api, 503, req), { 'Retry-After': '1' }); return; }
+        const status = f.status ?? EXO_TRANSIENT_STATUS;
+        const name = f.exception ?? 'DCOverloadedException';
+        const type = EXO_TRANSIENT_EXCEPTIONS[name] ?? name;
+        sendJson(res, status, exoErrorBody(status, type, `The operation couldn't be performed because the directory is busy (${name}). Retry the request.`), { 'x-ExceptionType': type.split('.').pop() ?? type });
         return;
       }
       case '403nul': {

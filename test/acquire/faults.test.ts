@@ -126,6 +126,19 @@ describe('faults during acquisition', () => {
     expect(r.rows.reduce((n, x) => n + x.duplicates, 0)).toBe(6);
   });
 
+  it('§4.7 Exchange transient exceptions are retried by their body, whatever the status', async () => {
+    sim.faults.clear();
+    sim.faults.inject({ path: /InvokeCommand/, kind: 'exoTransient', count: 1 });
+    sim.faults.inject({ path: /InvokeCommand/, kind: 'exoTransient', status: 403, exception: 'ServerInMMException', count: 1 });
+    const before = sim.faults.log.length;
+    const seen: Retried[] = [];
+    const r = await run(['ual'], 24, (e) => seen.push(e));
+    expect(sim.faults.log.slice(before).map((f) => f.kind)).toEqual(['exoTransient', 'exoTransient']);
+    expect(seen.map((e) => e.why)).toEqual([expect.stringMatching(/HTTP 400 DCOverloadedException/), expect.stringMatching(/HTTP 403 ServerInMMException/)]);
+    expect(r.ids).toEqual(r.expected);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 2 });
+  });
+
   it('a retry budget that runs out marks the slice failed (not complete) and names the failure', async () => {
     sim.faults.clear();
     sim.faults.inject({ path: /InvokeCommand/, kind: '503', count: 6 });
