@@ -131,8 +131,9 @@ export const EXO_TRANSIENT_EXCEPTIONS: Readonly<Record<string, string>> = {
 /** §4.6: Exchange retry-after on injected 429 is decimal seconds. */
 export const EXO_RATE_LIMIT_LIMIT = 30000;
 
-/** Faults: random faults never hit the identity endpoints (MSAL caches a 429 per request thumbprint, §1.7),
- * and never more than this many in a row, so a client that retries a few times always gets through. */
+/** Faults: random faults spare the identity endpoints (MSAL caches a 429 per request thumbprint, §1.7) except a
+ * 429 with Retry-After on token requests in hostile mode, and never more than this many in a row, so a client
+ * that retries a few times always gets through. */
 export const FAULT_MAX_CONSECUTIVE = 2;
 export const FAULT_RATE = { none: 0, flaky: 0.03, hostile: 0.15 } as const;
 /** §2.5/§3.4/§7.6/§7.7: share of random 429s from Graph and the Management API sent without Retry-After (Graph

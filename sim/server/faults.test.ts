@@ -66,6 +66,39 @@ describe('scripted faults', () => {
     expect(((await r2.json()) as { error: { details: { message: string }[] } }).error.details[0]!.message).toContain('StorageTransientException');
     expect((await exo(t, { ...W, SessionId: 'dc' })).status).toBe(200);
   });
+  it('§1.7 a 429 from the token endpoint carries Retry-After and an OAuth error body; the next request gets a token', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ path: /\/oauth2\/v2\.0\/token$/, method: 'POST', kind: '429', retryAfter: 2 });
+    const c = t.sim.clients.find((x) => x.name === 'secret')!;
+    const ask = () => t!.post(`${t!.sim.authority}/oauth2/v2.0/token`, { client_id: c.clientId, client_secret: c.clientSecret!, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' }, { form: true });
+    const r = await ask();
+    expect(r.status).toBe(429);
+    expect(r.headers.get('retry-after')).toBe('2');
+    expect(((await r.json()) as { error: string }).error).toBe('temporarily_unavailable');
+    expect((await ask()).status).toBe(200);
+  });
+  it('hostile faults throttle some token requests (and nothing else at the identity endpoints), the same ones for the same seed', async () => {
+    const logs: string[][] = [];
+    for (let run = 0; run < 2; run++) {
+      const s = await startTestSim({ faults: 'hostile', faultSeed: 3 });
+      try {
+        const c = s.sim.clients.find((x) => x.name === 'secret')!;
+        const statuses: number[] = [];
+        for (let i = 0; i < 40; i++) {
+          const r = await s.post(`${s.sim.authority}/oauth2/v2.0/token`, { client_id: c.clientId, client_secret: c.clientSecret!, scope: 'https://graph.microsoft.com/.default', grant_type: 'client_credentials' }, { form: true });
+          statuses.push(r.status);
+          if (r.status === 429) expect(r.headers.get('retry-after')).toBe('1');
+          await r.arrayBuffer();
+        }
+        expect((await s.get(`${s.sim.authority}/v2.0/.well-known/openid-configuration`)).status).toBe(200);
+        expect(statuses.filter((x) => x === 429).length).toBeGreaterThan(0);
+        expect(statuses.filter((x) => x !== 429 && x !== 200)).toEqual([]);
+        expect(s.sim.faults.log.every((f) => f.kind === '429' && f.path.endsWith('/oauth2/v2.0/token'))).toBe(true);
+        logs.push(s.sim.faults.log.map((f) => `${f.seq}`));
+      } finally { await s.close(); }
+    }
+    expect(logs[1]).toEqual(logs[0]);
+  });
   it('503 on Graph, AF429 on the Management API, each in its own body', async () => {
     t = await startTestSim();
     t.sim.faults.inject({ path: /^\/graph\//, kind: '503' });

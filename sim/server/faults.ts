@@ -20,6 +20,8 @@ export interface FaultRule {
   kind: FaultKind;
   /** How many requests this rule hits; default 1. Infinity for every matching request. */
   count?: number;
+  /** Matching requests let through before the rule starts hitting; default 0. */
+  after?: number;
   /** Seconds for Retry-After on 429 (Exchange gets it as a decimal string). Default 1. */
   retryAfter?: number;
   /**
@@ -85,7 +87,7 @@ export function omitsRetryAfter(f: FaultRule, api: ApiFamily): boolean {
 }
 
 export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: number): FaultController {
-  const rules = new Map<number, FaultRule & { remaining: number }>();
+  const rules = new Map<number, FaultRule & { remaining: number; skip: number }>();
   const log: AppliedFault[] = [];
   let nextId = 1;
   let seq = 0;
@@ -104,6 +106,7 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
   const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string, api?: ApiFamily): FaultRule | null => {
     for (const [id, r] of rules) {
       if (!pred(r.kind) || !matches(r, method, path)) continue;
+      if (r.skip > 0) { r.skip -= 1; continue; }
       r.remaining -= 1;
       if (r.remaining <= 0) rules.delete(id);
       record(r.kind, method, path, 'rule', r.kind === '429' && api ? { retryAfter: !omitsRetryAfter(r, api) } : {});
@@ -115,7 +118,7 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
   return {
     inject(rule) {
       const id = nextId++;
-      rules.set(id, { ...rule, remaining: rule.count ?? 1 });
+      rules.set(id, { ...rule, remaining: rule.count ?? 1, skip: rule.after ?? 0 });
       return id;
     },
     remove(id) { rules.delete(id); },
@@ -125,7 +128,10 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
       const special = (k: FaultKind): boolean => k === 'duplicate' || k === 'sessionTimeout';
       const r = fromRules((k) => !special(k), method, path, api);
       if (r) return r as FaultRule & { kind: GenericFaultKind };
-      if (rate === 0 || api === 'identity' || api === 'sim') return null;
+      // Random faults spare the identity endpoints (MSAL caches a 429 per request thumbprint, §1.7), except
+      // in hostile mode a token request may get a 429 with Retry-After (§1.7, §6.1 test hooks).
+      const tokenRequest = api === 'identity' && mode === 'hostile' && method.toUpperCase() === 'POST' && /\/oauth2\/v2\.0\/token(\?|$)/.test(path);
+      if (rate === 0 || api === 'sim' || (api === 'identity' && !tokenRequest)) return null;
       const roll = rand();
       const pick = rand();
       if (roll >= rate || consecutive >= FAULT_MAX_CONSECUTIVE) {
@@ -136,7 +142,7 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
       const slot = pick * RANDOM_GENERIC.length;
       const drawn = RANDOM_GENERIC[Math.floor(slot)] ?? '503';
       // Half the Exchange 503s become a transient exception retryable by its body, not its status (§4.7).
-      const kind: GenericFaultKind = drawn === '503' && api === 'exchange' && slot % 1 < 0.5 ? 'exoTransient' : drawn;
+      const kind: GenericFaultKind = tokenRequest ? '429' : drawn === '503' && api === 'exchange' && slot % 1 < 0.5 ? 'exoTransient' : drawn;
       // Where in its slot `pick` fell decides, without another draw (the schedule of kinds stays as it
       // was for a seed), whether a Graph or Management 429 omits Retry-After: about half of them do.
       const f: FaultRule & { kind: GenericFaultKind } = { kind, retryAfter: 1, delayMs: 200 + Math.floor(pick * 800), omitRetryAfter: slot % 1 < FAULT_429_NO_RETRY_AFTER_SHARE };
@@ -147,6 +153,7 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
       const copies = (n: number): Partial<AppliedFault> => (kind === 'duplicate' && o.available !== undefined ? { copies: Math.min(n, o.available) } : {});
       for (const [id, r] of rules) {
         if (r.kind !== kind || !matches(r, method, path)) continue;
+        if (r.skip > 0) { r.skip -= 1; continue; }
         r.remaining -= 1;
         if (r.remaining <= 0) rules.delete(id);
         record(kind, method, path, 'rule', copies(r.duplicates ?? 3));

@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await sim.close(); });
 
-const HOSTILE_SEED = 10;
+const HOSTILE_SEED = 18;
 const FAST = { maxAttempts: 6, baseDelayMs: 10, maxDelayMs: 100, maxRetryAfterMs: 10_000 };
 
 type Retried = { api: string; url: string; attempt: number; why: string; delayMs: number };
@@ -139,6 +139,26 @@ describe('faults during acquisition', () => {
     expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 2 });
   });
 
+  it('§1.7 a 429 from the token endpoint, before the run and during it: the client waits out its Retry-After and asks again; the one during the run is in the ledger', async () => {
+    sim.faults.clear();
+    const token = /\/oauth2\/v2\.0\/token(\?|$)/;
+    // the sign-in check before the run asks for one API's token (1st request); the slices then ask for the
+    // other API's token (2nd): throttle both
+    sim.faults.inject({ path: token, method: 'POST', kind: '429', retryAfter: 1, count: 1 });
+    sim.faults.inject({ path: token, method: 'POST', kind: '429', retryAfter: 1, count: 1, after: 1 });
+    const before = sim.faults.log.length;
+    const seen: Retried[] = [];
+    const r = await run(['graph', 'ual'], 24, (e) => seen.push(e));
+    expect(sim.faults.log.slice(before).map((f) => [f.kind, token.test(f.path)])).toEqual([['429', true], ['429', true]]);
+    expect(seen.map((e) => [e.attempt, e.delayMs])).toEqual([[1, 1000], [1, 1000]]);
+    expect(seen[0]!.why).toMatch(/^token request: HTTP 429, Retry-After 1/);
+    expect(seen[1]!.why).toMatch(/^HTTP 429, Retry-After 1/);
+    expect(new Set(seen.map((e) => e.api))).toEqual(new Set(['graph', 'exchange']));
+    expect(r.ids).toEqual(r.expected);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 1 });
+    expect(r.rows.filter((x) => x.retries > 0).map((x) => [x.source, x.retries])).toEqual([[seen[1]!.api === 'exchange' ? 'ual' : 'graph', 1]]);
+  });
+
   it('a retry budget that runs out marks the slice failed (not complete) and names the failure', async () => {
     sim.faults.clear();
     sim.faults.inject({ path: /InvokeCommand/, kind: '503', count: 6 });
@@ -152,23 +172,27 @@ describe('faults during acquisition', () => {
 });
 
 describe('random faults with default page sizes (one page per slice)', () => {
-  it('hostile: 429s without Retry-After, first-page duplicates, first-call session timeouts and repeated blob records all occur; every record is stored once, each copy counted, each retry in the ledger', async () => {
+  it('hostile: token 429s, 429s without Retry-After, first-page duplicates, first-call session timeouts and repeated blob records all occur; every record is stored once, each copy counted, each retry in the ledger', async () => {
     // 4-hour slices of ~13 records: every Graph query and SUAL session is one page / one call, the case the
     // special faults used to skip. The seed is one whose schedule hits every path below.
     const h = await startSim({ scenarioInstance: fixture(), faults: 'hostile', faultSeed: HOSTILE_SEED });
     try {
-      const r = await run(['ual', 'graph', 'mgmt'], 4, undefined, { sim: h, defaultPageSizes: true });
+      const seen: Retried[] = [];
+      const r = await run(['ual', 'graph', 'mgmt'], 4, (e) => seen.push(e), { sim: h, defaultPageSizes: true });
       const log = h.faults.log;
       const on = (f: (typeof log)[number]): string => (f.path.startsWith('/adminapi') ? 'exo' : f.path.includes('/records') ? 'records' : f.path.startsWith('/api/') ? 'mgmt' : 'graph');
       const count = (pred: (f: (typeof log)[number]) => boolean): number => log.filter(pred).length;
       const copies = (where: string): number => log.filter((f) => f.kind === 'duplicate' && on(f) === where).reduce((n, f) => n + (f.copies ?? 0), 0);
       expect(count((f) => f.kind === '429' && f.retryAfter === false)).toBeGreaterThan(0);
       expect(count((f) => f.kind === 'sessionTimeout')).toBeGreaterThan(0);
+      expect(count((f) => f.kind === '429' && f.path.includes('/oauth2/v2.0/token'))).toBeGreaterThan(0);
       for (const where of ['exo', 'records', 'mgmt']) expect(copies(where)).toBeGreaterThan(0);
       expect(r.ids).toEqual(r.expected);
       expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size });
-      // every failed attempt (all generic faults but 'slow') and every session restart is one retry in the ledger
-      const retries = count((f) => f.kind !== 'slow' && f.kind !== 'duplicate' && f.kind !== 'sessionTimeout') + count((f) => f.kind === 'sessionTimeout');
+      // every failed attempt (all generic faults but 'slow') and every session restart is one retry in the ledger,
+      // except a throttled token request before the run, which has no slice to count against
+      const beforeRun = seen.filter((e) => e.why.startsWith('token request:')).length;
+      const retries = count((f) => f.kind !== 'slow' && f.kind !== 'duplicate' && f.kind !== 'sessionTimeout') + count((f) => f.kind === 'sessionTimeout') - beforeRun;
       expect(r.sum.retries).toBe(retries);
       expect(r.rows.reduce((n, x) => n + x.retries, 0)).toBe(retries);
       // each source received its records plus the copies the tenant sent, and counted the copies as duplicates
