@@ -5,11 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { BlindspotError, EXIT } from '../services/errors.ts';
 import type { Api, TokenProvider } from './auth.ts';
+import { TokenThrottled } from './auth.ts';
 import type { HttpClient, HttpRequest, HttpResponse } from './http.ts';
 import { NetworkFailure } from './http.ts';
 import { permissionHint } from './permissions.ts';
 import type { Failure, RetryPolicy } from './retry.ts';
-import { DEFAULT_RETRY, decideRetry, describeFailure, isRetryable } from './retry.ts';
+import { DEFAULT_RETRY, decideRetry, describeFailure, exoTransientException, isRetryable } from './retry.ts';
 
 export class ApiRefusal extends BlindspotError {
   readonly status: number;
@@ -93,8 +94,27 @@ export class ApiClient {
   }
 
   /** Decodes the tenant id (tid) from an access token: the Management API wants the GUID. */
+  /**
+   * An access token outside a call (the sign-in check before a run, the tenant id): a throttled token request
+   * (§1.7) is waited out and asked again, like a throttled call; there is no slice to count the retry against.
+   */
+  async token(api: Api, signal?: AbortSignal): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
+      try {
+        return await this.tokens.getToken(api);
+      } catch (e) {
+        if (!(e instanceof TokenThrottled)) throw e;
+        const d = decideRetry({ kind: 'status', status: e.status, retryAfter: e.retryAfter }, attempt, this.policy, Date.now(), this.o.random ?? Math.random);
+        if (!d.retry) throw e;
+        this.o.onRetry?.({ api, url: 'token', attempt, why: `token request: ${d.why}`, delayMs: d.delayMs });
+        await (this.o.sleep ?? ((ms: number, s?: AbortSignal) => sleepMs(ms, undefined, s ? { signal: s } : {})))(d.delayMs, signal);
+      }
+    }
+  }
+
   async tenantIdFromToken(api: Api): Promise<string | null> {
-    const t = await this.tokens.getToken(api);
+    const t = await this.token(api);
     try {
       const p = JSON.parse(Buffer.from(t.split('.')[1] ?? '', 'base64url').toString('utf8')) as { tid?: unknown };
       return typeof p.tid === 'string' ? p.tid : null;
@@ -115,14 +135,23 @@ export class ApiClient {
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
-      const token = await this.tokens.getToken(api);
       let failure: Failure;
       let res: HttpResponse | null = null;
+      let token: string | null = null;
       try {
-        res = await this.http.send({ method: r.method, url: r.url, headers: { ...headers, Authorization: `Bearer ${token}` }, ...(r.body !== undefined ? { body: r.body } : {}) }, signal);
+        token = await this.tokens.getToken(api);
       } catch (e) {
-        if (!(e instanceof NetworkFailure)) throw e;
-        failure = { kind: 'network', code: e.code };
+        // §1.7: the token endpoint throttled; wait (its Retry-After, else back off) and ask again.
+        if (!(e instanceof TokenThrottled)) throw e;
+        failure = { kind: 'status', status: e.status, retryAfter: e.retryAfter };
+      }
+      if (token !== null) {
+        try {
+          res = await this.http.send({ method: r.method, url: r.url, headers: { ...headers, Authorization: `Bearer ${token}` }, ...(r.body !== undefined ? { body: r.body } : {}) }, signal);
+        } catch (e) {
+          if (!(e instanceof NetworkFailure)) throw e;
+          failure = { kind: 'network', code: e.code };
+        }
       }
       if (res) {
         if (res.status === 401 && !refreshed) {
@@ -141,7 +170,7 @@ export class ApiClient {
             failure = { kind: 'bad-body' };
           }
         } else {
-          failure = { kind: 'status', status: res.status, retryAfter: res.headers['retry-after'] ?? null };
+          failure = { kind: 'status', status: res.status, retryAfter: res.headers['retry-after'] ?? null, ...(api === 'exchange' ? { transient: exoTransientException(res.body) } : {}) };
         }
       }
       const f = failure!;
@@ -155,7 +184,7 @@ export class ApiClient {
             `${r.what}: ${name} returned ${res.status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message.replace(/[.\s]+$/, '')}` : ''}${isRetryable(f) ? ` (${d.why})` : ''}${hint ? `. To fix: ${hint}` : ''}`, hint,
             { res, json: null, retries, request });
         }
-        throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${r.method} ${new URL(r.url).pathname}).`);
+        throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${token === null ? 'the token request for' : r.method} ${new URL(r.url).pathname}).`);
       }
       retries++;
       this.o.onRetry?.({ api, url: r.url, attempt, why: d.why, delayMs: d.delayMs });

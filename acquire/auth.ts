@@ -64,6 +64,30 @@ export class SignInError extends BlindspotError {
   }
 }
 
+/**
+ * The token endpoint answered 429 or 5xx (§1.7). MSAL remembers such an answer for its Retry-After (60 s without
+ * one) and fails an identical request at once until then, so the caller waits and asks again rather than looping.
+ */
+export class TokenThrottled extends SignInError {
+  readonly status: number;
+  /** The Retry-After the token endpoint sent, as received; null when it sent none. */
+  readonly retryAfter: string | null;
+  constructor(message: string, status: number, retryAfter: string | null) {
+    super(message, 'The sign-in service is throttling this application; wait and run the command again.');
+    this.name = 'TokenThrottled';
+    this.status = status;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** A 429 or 5xx from the token endpoint as TokenThrottled; anything else as explainSignInError says. */
+function signInFailure(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>, lastRetryAfter: string | null): SignInError {
+  const status = (e as { status?: unknown })?.status;
+  const err = explainSignInError(e, o);
+  if (typeof status === 'number' && (status === 429 || status >= 500)) return new TokenThrottled(err.message, status, lastRetryAfter);
+  return err;
+}
+
 function scopeFor(ep: Endpoints, api: Api): string {
   return `${ep.resources[api]}/.default`;
 }
@@ -142,7 +166,7 @@ export function clientAssertion(cert: LoadedCertificate, clientId: string, audie
   return `${head}.${body}.${sig.toString('base64url')}`;
 }
 
-function msalConfig(o: SignInOptions, extraAuth: Partial<Configuration['auth']>): Configuration {
+function msalConfig(o: SignInOptions, extraAuth: Partial<Configuration['auth']>, onAnswer?: (status: number, headers: Record<string, string>) => void): Configuration {
   const authority = `${o.endpoints.authorityHost}/${o.tenant}`;
   const host = new URL(o.endpoints.authorityHost).host;
   return {
@@ -154,7 +178,7 @@ function msalConfig(o: SignInOptions, extraAuth: Partial<Configuration['auth']>)
     },
     cache: { cachePlugin: cachePlugin(o.cache ?? memoryCacheStore()) },
     system: {
-      networkClient: msalNetworkModule(o.http),
+      networkClient: msalNetworkModule(o.http, onAnswer),
       loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} },
     },
   };
@@ -208,8 +232,11 @@ function appOnlyProvider(o: SignInOptions): TokenProvider {
     if (!o.clientSecret) throw new BadInputError('secret sign-in needs the client secret in the environment variable BLINDSPOT_CLIENT_SECRET.', 'Secrets are never taken from the command line or stored in the case.');
     cred = { clientSecret: o.clientSecret };
   }
-  let app = new ConfidentialClientApplication(msalConfig(o, cred));
+  let retryAfter: string | null = null;
+  const seen = (status: number, headers: Record<string, string>): void => { if (status === 429 || status >= 500) retryAfter = headers['retry-after'] ?? null; };
+  let app = new ConfidentialClientApplication(msalConfig(o, cred, seen));
   const get = async (api: Api, forceRefresh: boolean): Promise<string> => {
+    retryAfter = null;
     try {
       // MSAL serves client-credential tokens from its cache until they expire; forceRefresh asks anew.
       const r = await app.acquireTokenByClientCredential({ scopes: [scopeFor(o.endpoints, api)], skipCache: forceRefresh });
@@ -217,9 +244,9 @@ function appOnlyProvider(o: SignInOptions): TokenProvider {
       return r.accessToken;
     } catch (e) {
       if (e instanceof SignInError) throw e;
-      const err = explainSignInError(e, o);
+      const err = signInFailure(e, o, retryAfter);
       // MSAL remembers a 429 per request (§1.7); a fresh instance is needed for a later retry.
-      app = new ConfidentialClientApplication(msalConfig(o, cred));
+      app = new ConfidentialClientApplication(msalConfig(o, cred, seen));
       throw err;
     }
   };
@@ -232,7 +259,8 @@ function appOnlyProvider(o: SignInOptions): TokenProvider {
 }
 
 async function delegatedProvider(o: SignInOptions): Promise<TokenProvider> {
-  const app = new PublicClientApplication(msalConfig(o, {}));
+  let retryAfter: string | null = null;
+  const app = new PublicClientApplication(msalConfig(o, {}, (status, headers) => { if (status === 429 || status >= 500) retryAfter = headers['retry-after'] ?? null; }));
   const first = scopeFor(o.endpoints, 'graph');
   let result: AuthenticationResult | null;
   try {
@@ -267,11 +295,13 @@ async function delegatedProvider(o: SignInOptions): Promise<TokenProvider> {
     appOnly: false,
     account: () => account.username,
     async getToken(api, opts) {
+      retryAfter = null;
       try {
         const r = await app.acquireTokenSilent({ account, scopes: [scopeFor(o.endpoints, api)], forceRefresh: opts?.forceRefresh === true });
         return r.accessToken;
       } catch (e) {
-        throw explainSignInError(e, o);
+        // A throttled refresh (§1.7): MSAL fails the same request at once until Retry-After has passed.
+        throw signInFailure(e, o, retryAfter);
       }
     },
   };

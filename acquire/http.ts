@@ -119,11 +119,13 @@ export class HttpClient {
 
 /**
  * MSAL's network module over the same client: MSAL's own requests (discovery, token) go through the
- * allow-list and trust the same CA, without touching global fetch or process-wide TLS settings.
+ * allow-list and trust the same CA, without touching global fetch or process-wide TLS settings. `onAnswer`
+ * sees each answer's status and headers (MSAL's errors do not carry the token endpoint's Retry-After).
  */
-export function msalNetworkModule(http: HttpClient): INetworkModule {
+export function msalNetworkModule(http: HttpClient, onAnswer?: (status: number, headers: Record<string, string>) => void): INetworkModule {
   const go = async <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
     const res = await http.send({ method, url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}) });
+    onAnswer?.(res.status, res.headers);
     let body: unknown = {};
     const text = res.body.toString('utf8');
     if (text.trim() !== '') {

@@ -1,6 +1,7 @@
 // Retry policy: which failures are worth another try and how long to wait. Pure (the clock and the random
 // source are arguments), so it is tested table-driven. Retry-After is honoured (seconds, decimal seconds as
-// Exchange sends them, or an HTTP date); otherwise exponential backoff with "equal jitter" (half fixed, half random).
+// Exchange sends them, or an HTTP date); otherwise exponential backoff with "equal jitter" (half fixed, half random),
+// capped at maxDelayMs; a 429 without Retry-After starts from twice the base (1-2 s by default, §3.4).
 
 export interface RetryPolicy {
   /** Attempts in all, including the first. */
@@ -14,7 +15,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000, maxRetryAfterMs: 15 * 60_000 };
 
 export type Failure =
-  | { kind: 'status'; status: number; retryAfter?: string | null }
+  /** `transient`: an Exchange exception the module retries whatever the status (§4.7), named in the body. */
+  | { kind: 'status'; status: number; retryAfter?: string | null; transient?: string | null }
   /** Connection reset, refused, timed out, TLS failure, socket closed mid-body. */
   | { kind: 'network'; code: string }
   /** A 2xx answer whose body is not the JSON it should be (e.g. cut short). */
@@ -35,8 +37,20 @@ export function parseRetryAfter(v: string | null | undefined, nowMs: number): nu
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
+/** §4.7: exceptions the Exchange module retries when error.details[0].message names them, whatever the status. */
+export const EXO_TRANSIENT = ['DCOverloadedException', 'SuitabilityDirectoryException', 'ServerInMMException', 'ADServerSettingsChangedException', 'StorageTransientException'] as const;
+
+/** The §4.7 transient exception an Exchange error body names in error.details[0].message, if any. */
+export function exoTransientException(body: Buffer): string | null {
+  let j: unknown;
+  try { j = JSON.parse(body.toString('utf8')); } catch { return null; }
+  const m = (j as { error?: { details?: { message?: unknown }[] } } | null)?.error?.details?.[0]?.message;
+  if (typeof m !== 'string') return null;
+  return EXO_TRANSIENT.find((x) => m.includes(x)) ?? null;
+}
+
 export function isRetryable(f: Failure): boolean {
-  if (f.kind === 'status') return RETRYABLE_STATUS.has(f.status);
+  if (f.kind === 'status') return RETRYABLE_STATUS.has(f.status) || !!f.transient;
   return true;
 }
 
@@ -55,12 +69,15 @@ export function decideRetry(f: Failure, attempt: number, p: RetryPolicy, nowMs: 
       return { retry: true, delayMs: ra, why: `${what}, Retry-After ${f.retryAfter}` };
     }
   }
-  const cap = Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
-  return { retry: true, delayMs: Math.round(cap / 2 + random() * (cap / 2)), why: `${what}, backing off` };
+  // A throttling answer without a usable Retry-After (Graph often omits it, §2.5; the Management API does not
+  // document it, §3.4) backs off from 1-2 s rather than 0.5-1 s, as §3.4 advises; doubling from there, capped.
+  const throttled = f.kind === 'status' && f.status === 429;
+  const cap = Math.min(p.maxDelayMs, p.baseDelayMs * (throttled ? 2 : 1) * 2 ** (attempt - 1));
+  return { retry: true, delayMs: Math.round(cap / 2 + random() * (cap / 2)), why: `${what}${throttled ? ' without Retry-After' : ''}, backing off` };
 }
 
 export function describeFailure(f: Failure): string {
-  if (f.kind === 'status') return `HTTP ${f.status}`;
+  if (f.kind === 'status') return `HTTP ${f.status}${f.transient ? ` ${f.transient}` : ''}`;
   if (f.kind === 'network') return `network error ${f.code}`;
   return 'an unreadable response body';
 }

@@ -387,7 +387,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
   const abandonedRuns = abandonStaleRuns(h);
   // Signed in before anything is written: a refused sign-in (wrong certificate, unknown client,
   // unreachable host) leaves the case as it was, with no run and no planned slices.
-  await s.tokens.getToken(firstApi(p.sources));
+  await s.api.token(firstApi(p.sources), o.signal);
   o.signal?.throwIfAborted();
   const startedAt = new Date().toISOString();
   const resumed = slicesForPlan(h.db, hash).length > 0;

@@ -30,7 +30,7 @@ interface SimStartBase {
 
 /** The emulator's tuning knobs, passed through to the server unchanged (documented in sim/server/context.ts). */
 type Tuning = Pick<SimServerOptions, 'tokenLifetimeSeconds' | 'deviceCodeInterval' | 'deviceCodeExpiresIn' | 'graphRecordCountLimit'
-  | 'graphMaxConcurrentQueries' | 'graphMaxSubmissionsPerDay' | 'graphPollsPerStep' | 'graphV1AuditAvailable' | 'manageListPageSize'>;
+  | 'graphMaxConcurrentQueries' | 'graphMaxSubmissionsPerDay' | 'graphPollsPerStep' | 'graphV1AuditAvailable' | 'manageListPageSize' | 'faultSeed'>;
 export type SimStartOptions = SimStartBase & Tuning;
 
 export interface SimClientInfo {

@@ -117,10 +117,33 @@ export const SUAL_MIXED_CAP = 10_000;
 /** §4.9: Search-MailboxAuditLog ResultSize range and default. */
 export const SMAL_MAX_RESULT_SIZE = 250_000;
 export const SMAL_DEFAULT_RESULT_SIZE = 1000;
+/** §4.7: exceptions the module retries whatever the status, found in error.details[0].message. §4.6: the status
+ * that goes with them is UNVERIFIED; the emulator sends 400, a status no client retries by itself, so only a
+ * client that reads the body (as §4.6 says to) recovers. */
+export const EXO_TRANSIENT_STATUS = 400;
+export const EXO_TRANSIENT_EXCEPTIONS: Readonly<Record<string, string>> = {
+  DCOverloadedException: 'Microsoft.Exchange.Data.Directory.DCOverloadedException',
+  SuitabilityDirectoryException: 'Microsoft.Exchange.Data.Directory.SuitabilityDirectoryException',
+  ServerInMMException: 'Microsoft.Exchange.Data.Directory.ServerInMMException',
+  ADServerSettingsChangedException: 'Microsoft.Exchange.Data.Directory.ADServerSettingsChangedException',
+  StorageTransientException: 'Microsoft.Exchange.Data.Storage.StorageTransientException',
+};
 /** §4.6: Exchange retry-after on injected 429 is decimal seconds. */
 export const EXO_RATE_LIMIT_LIMIT = 30000;
 
-/** Faults: random faults never hit the identity endpoints (MSAL caches a 429 per request thumbprint, §1.7),
- * and never more than this many in a row, so a client that retries a few times always gets through. */
+/** Faults: random faults spare the identity endpoints (MSAL caches a 429 per request thumbprint, §1.7) except a
+ * 429 with Retry-After on token requests in hostile mode, and never more than this many in a row, so a client
+ * that retries a few times always gets through. */
 export const FAULT_MAX_CONSECUTIVE = 2;
 export const FAULT_RATE = { none: 0, flaky: 0.03, hostile: 0.15 } as const;
+/** §2.5/§3.4/§7.6/§7.7: share of random 429s from Graph and the Management API sent without Retry-After (Graph
+ * often omits it; the Management API does not document it). How often the real services omit it is unknown. */
+export const FAULT_429_NO_RETRY_AFTER_SHARE = 0.5;
+// Built into graph.ts and exchange.ts rather than a switch. UNVERIFIED: the reference documents repeated records
+// only across Management API blobs (§3.3) and asks for de-duplication on Id across transports (§6.5). Under
+// faults the emulator also repeats records in Graph record pages and Search-UnifiedAuditLog batches: a later
+// page repeats the end of the one before, and a first page repeats some of its own records (so a slice small
+// enough for one page is exercised too). §4.8 step 5: a session can time out on any call, its first included.
+/** §3.3 says a record "can appear in more than one blob" but not how often: the share of Management API content
+ * blobs that repeat 1-3 records of the content type's previous hourly blob, decided per blob from the seed. */
+export const FAULT_KEYED_RATE = { none: 0, flaky: 0.1, hostile: 0.3 } as const;

@@ -209,11 +209,14 @@ export function createExchange(ctx: SimContext): { handle(req: IncomingMessage, 
     const recs = s.cursor.page(pos, take);
     const ordered = shuffle ? shufflePage(recs, pos + 1) : recs;
     let rows = ordered.map((r, i) => toSualRow(r, pos + i + 1, s.total));
-    const dup = s.lastBatch.length > 0 ? ctx.faults.takeSpecial('duplicate', req.method ?? 'POST', path) : null;
-    if (dup) {
+    // Repeats the end of the previous batch, or on a session's first page some rows of this one (see assumptions.ts).
+    const dup = ctx.faults.takeSpecial('duplicate', req.method ?? 'POST', path, { available: s.lastBatch.length || rows.length });
+    if (dup && s.lastBatch.length > 0) {
       const n = Math.min(dup.duplicates ?? 3, s.lastBatch.length);
       const prev = s.lastBatch.slice(-n).map((r, i) => toSualRow(r, pos - n + i + 1, s.total));
       rows = [...prev, ...rows];
+    } else if (dup) {
+      rows = [...rows, ...rows.slice(0, Math.min(dup.duplicates ?? 3, rows.length))];
     }
     s.lastBatch = ordered;
     const next = pos + recs.length;
@@ -254,7 +257,8 @@ export function createExchange(ctx: SimContext): { handle(req: IncomingMessage, 
     const batchEnd = Math.min(batchStart + resultSize, cap, s.total);
     if (batchEnd <= batchStart) return { rows: [], token: null };
     s.delivered = batchEnd;
-    const timeout = sessionId !== undefined && batchStart > 0 ? ctx.faults.takeSpecial('sessionTimeout', req.method ?? 'POST', path) : null;
+    // §4.8 step 5 puts no position on the timed-out batch: the first call of a session can time out too.
+    const timeout = sessionId !== undefined ? ctx.faults.takeSpecial('sessionTimeout', req.method ?? 'POST', path) : null;
     if (timeout) {
       // §4.8: the server timed out inside the session: rows with ResultIndex -1 / ResultCount 0, session unusable.
       s.dead = true;

@@ -203,10 +203,14 @@ export function createGraph(ctx: SimContext): {
     finish(q);
     const top = parseTop(url.searchParams.get('$top'), GRAPH_RECORDS_DEFAULT_TOP, GRAPH_RECORDS_MAX_TOP);
     const pos = decodeSkip(url.searchParams.get('$skiptoken'));
-    const dup = pos > 0 ? ctx.faults.takeSpecial('duplicate', req.method ?? 'GET', url.pathname + url.search) : null;
-    const from = dup ? Math.max(0, pos - (dup.duplicates ?? 3)) : pos;
-    const page = q.cursor.page(from, pos + top - from);
-    const nextPos = from + page.length;
+    // A later page repeats the end of the one before; a first page repeats some of its own records (see
+    // assumptions.ts), so a query small enough for one page still sees duplicates under faults.
+    const first = pos === 0 ? q.cursor.page(0, top) : null;
+    const dup = ctx.faults.takeSpecial('duplicate', req.method ?? 'GET', url.pathname + url.search, { available: first ? first.length : pos });
+    const from = dup && !first ? Math.max(0, pos - (dup.duplicates ?? 3)) : pos;
+    const own = first ?? q.cursor.page(from, pos + top - from);
+    const nextPos = from + own.length;
+    const page = dup && first ? [...first, ...first.slice(0, dup.duplicates ?? 3)] : own;
     const more = nextPos < Math.min(q.found ?? 0, q.limit);
     const context = `${ctx.origin}/graph/${version}/$metadata#security/auditLog/queries('${q.id}')/records`;
     const next = more ? `${ctx.origin}/graph/${version}/security/auditLog/queries/${q.id}/records?$top=${top}&$skiptoken=${encodeSkip(nextPos)}` : null;

@@ -160,13 +160,26 @@ export function createManagement(ctx: SimContext): { handle(req: IncomingMessage
     sendJson(res, 200, items, headers);
   }
 
-  async function blob(res: ServerResponse, id: string): Promise<void> {
+  /**
+   * §3.3: "the same record can appear in more than one blob". A blob may repeat a few records of the content
+   * type's previous hourly blob (always the same ones for the same blob and seed), appended after its own.
+   */
+  function repeatedFromEarlierBlob(h: number, ct: string, path: string): UalRecord[] {
+    const prev = h - HOUR;
+    if (prev < Math.floor(ctx.scenario.range.start.getTime() / HOUR) * HOUR || !hasRecords(prev, ct)) return [];
+    const earlier = [...ctx.scenario.recordsBetween(prev, h)].filter((r) => contentTypeOf(r) === ct);
+    const f = ctx.faults.takeSpecial('duplicate', 'GET', path, { key: `blob|${h}|${ct}`, available: earlier.length });
+    return f ? earlier.slice(-Math.min(f.duplicates ?? 3, earlier.length)) : [];
+  }
+
+  async function blob(res: ServerResponse, id: string, path: string): Promise<void> {
     const { h, ct } = parseContentId(decodeURIComponent(id));
     requireEnabled(ct);
     const c = created(h, ct);
     const now = ctx.clock();
     if (c > now || !hasRecords(h, ct)) throw new ManageError('AF20050', `The specified content '${id}' doesn't exist.`);
     if (c < now - MANAGE_REACH_MS) throw new ManageError('AF20051', `Content requested with the key '${id}' has already expired. Content older than 7 days cannot be retrieved.`);
+    const repeats = repeatedFromEarlierBlob(h, ct, path);
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
     // Records in a blob are not ordered (§3.3): emit each run of 64 in reverse, holding no more than that.
     function* chunks(): Generator<string> {
@@ -183,6 +196,7 @@ export function createManagement(ctx: SimContext): { handle(req: IncomingMessage
         if (run.length === 64) yield* flush();
       }
       yield* flush();
+      for (const r of repeats) { yield (first ? '' : ',') + JSON.stringify(r); first = false; }
       yield ']';
     }
     await writeChunks(res, chunks());
@@ -226,7 +240,7 @@ export function createManagement(ctx: SimContext): { handle(req: IncomingMessage
       }
       if (rest === 'activity/feed/resources/dlpSensitiveTypes' && method === 'GET') { sendJson(res, 200, []); return; }
       if (parts[3] === 'activity' && parts[4] === 'feed' && parts[5] === 'audit' && parts.length === 7 && method === 'GET') {
-        await blob(res, parts[6]!);
+        await blob(res, parts[6]!, url.pathname);
         return;
       }
       sendJson(res, 404, manageErrorBody('AF20050', `No such operation: ${method} ${url.pathname}.`));

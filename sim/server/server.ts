@@ -8,10 +8,10 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DEFAULT_TOKEN_LIFETIME_S } from './assumptions.ts';
+import { DEFAULT_TOKEN_LIFETIME_S, EXO_TRANSIENT_EXCEPTIONS, EXO_TRANSIENT_STATUS } from './assumptions.ts';
 import { createSigningKey, registerClients, type RegisteredClient, type SimContext, type SimServerOptions } from './context.ts';
 import { exoErrorBody, createExchange } from './exchange.ts';
-import { createFaultController, type ApiFamily, type FaultController, type FaultRule, type GenericFaultKind } from './faults.ts';
+import { createFaultController, omitsRetryAfter, type ApiFamily, type FaultController, type FaultRule, type GenericFaultKind } from './faults.ts';
 import { createGraph, type GraphControl } from './graph.ts';
 import { sendJson } from './http.ts';
 import { createIdentity, type IdentityControl } from './identity.ts';
@@ -87,8 +87,16 @@ export async function createSimServer(opts: SimServerOptions & { port?: number }
       case '503': {
         const status = Number(f.kind);
         const headers: Record<string, string> = {};
-        if (status === 429 || f.retryAfter !== undefined) headers['Retry-After'] = api === 'exchange' ? retry.toFixed(1) : String(Math.max(1, Math.ceil(retry)));
+        if ((status === 429 && !omitsRetryAfter(f, api)) || (status === 503 && f.retryAfter !== undefined)) headers['Retry-After'] = api === 'exchange' ? retry.toFixed(1) : String(Math.max(1, Math.ceil(retry)));
         sendJson(res, status, faultBody(api, status, req), headers);
+        return;
+      }
+      case 'exoTransient': {
+        if (api !== 'exchange') { sendJson(res, 503, faultBody(api, 503, req), { 'Retry-After': '1' }); return; }
+        const status = f.status ?? EXO_TRANSIENT_STATUS;
+        const name = f.exception ?? 'DCOverloadedException';
+        const type = EXO_TRANSIENT_EXCEPTIONS[name] ?? name;
+        sendJson(res, status, exoErrorBody(status, type, `The operation couldn't be performed because the directory is busy (${name}). Retry the request.`), { 'x-ExceptionType': type.split('.').pop() ?? type });
         return;
       }
       case '403nul': {

@@ -37,7 +37,9 @@ export async function startTestSim(opts: SimStartOptions & { fixture?: TestScena
     if (have) return have;
     const c = sim.clients.find((x) => x.name === client);
     if (!c || !c.clientSecret) throw new Error(`no secret client named ${client}`);
-    const r = await post(`${sim.authority}/oauth2/v2.0/token`, { client_id: c.clientId, client_secret: c.clientSecret, scope: SCOPE[resource], grant_type: 'client_credentials' }, { form: true });
+    const ask = () => post(`${sim.authority}/oauth2/v2.0/token`, { client_id: c.clientId, client_secret: c.clientSecret, scope: SCOPE[resource], grant_type: 'client_credentials' }, { form: true });
+    let r = await ask();
+    for (let i = 0; r.status === 429 && i < 5; i++) { await r.arrayBuffer(); r = await ask(); } // hostile faults throttle token requests (§1.7)
     const j = (await r.json()) as { access_token?: string };
     if (!j.access_token) throw new Error(`token request failed: ${r.status} ${JSON.stringify(j)}`);
     tokens.set(key, j.access_token);

@@ -21,22 +21,28 @@ import { createTestScenario } from '../../sim/server/testScenario.ts';
 import { certFile, client, NO_LATENCY, tmpDir } from './helpers.ts';
 
 let sim: SimHandle;
+let shared: SimHandle;
+const fixture = (): ReturnType<typeof createTestScenario> => createTestScenario({ days: 2, eventsPerDay: 80, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000) });
 beforeAll(async () => {
-  sim = await startSim({ scenarioInstance: createTestScenario({ days: 2, eventsPerDay: 80, now: new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000) }) });
+  sim = shared = await startSim({ scenarioInstance: fixture() });
 });
 afterAll(async () => { await sim.close(); });
 
+const HOSTILE_SEED = 18;
 const FAST = { maxAttempts: 6, baseDelayMs: 10, maxDelayMs: 100, maxRetryAfterMs: 10_000 };
 
-async function run(sources: ('ual' | 'graph')[], sliceHours = 24): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
+type Retried = { api: string; url: string; attempt: number; why: string; delayMs: number };
+
+async function run(sources: ('ual' | 'graph' | 'mgmt')[], sliceHours = 24, onRetry?: (e: Retried) => void, on: { sim?: SimHandle; defaultPageSizes?: boolean } = {}): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
+  const sim = on.sim ?? shared;
   const h = createCase(join(tmpDir(), 'case'), { name: 'faults', examiner: 't' });
   const c = client(sim, 'certificate');
   const p = addTenant(h, { name: 'sim', tenant: sim.tenantId, clientId: c.clientId, auth: 'certificate', certPath: certFile(c), authorityHost: sim.origin, caPath: sim.caCertPath });
-  const s = await signIn(p, { retry: FAST });
+  const s = await signIn(p, { retry: FAST, ...(onRetry ? { onRetry } : {}) });
   try {
     const from = sim.scenario.range.start.getTime();
     const to = sim.scenario.range.end.getTime();
-    const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources, sliceHours }, { ...NO_LATENCY, sualResultSize: 40, graphPollMs: 0 });
+    const sum = await acquire(h, s, { tenant: 'sim', from: new Date(from).toISOString(), to: new Date(to).toISOString(), sources, sliceHours }, { ...NO_LATENCY, ...(on.defaultPageSizes ? {} : { sualResultSize: 40 }), graphPollMs: 0 });
     const expected = new Set([...sim.scenario.recordsBetween(from, to)].map((r) => r.Id));
     return { ids: new Set(h.db.prepare('SELECT record_id FROM events').pluck().all() as string[]), expected, rows: listLedger(h.db), sum };
   } finally {
@@ -80,6 +86,79 @@ describe('faults during acquisition', () => {
     expect(r.sum).toMatchObject({ incomplete: 0, failed: 0 });
   });
 
+  it('429s without Retry-After from Graph and the Management API: exponential back-off from 1-2x base, each retry in the ledger, nothing lost', async () => {
+    sim.faults.clear();
+    sim.faults.inject({ path: /\/activity\/feed\/audit\//, kind: '429', omitRetryAfter: true, count: 2 });
+    sim.faults.inject({ path: /\/activity\/feed\/subscriptions\/content/, kind: '429', omitRetryAfter: true, count: 1 });
+    sim.faults.inject({ path: /records/, kind: '429', omitRetryAfter: true, count: 2 });
+    const before = sim.faults.log.length;
+    const seen: Retried[] = [];
+    const r = await run(['graph', 'mgmt'], 24, (e) => seen.push(e));
+    const hit = sim.faults.log.slice(before);
+    expect(hit.map((f) => [f.kind, f.retryAfter])).toEqual(Array(5).fill(['429', false]));
+    expect(r.ids).toEqual(r.expected);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 5 });
+    expect(r.rows.reduce((n, x) => n + x.retries, 0)).toBe(5);
+    expect(seen.map((e) => [e.api, e.attempt])).toEqual(expect.arrayContaining([['manage', 1], ['manage', 2], ['graph', 1], ['graph', 2]]));
+    expect(seen).toHaveLength(5);
+    for (const e of seen) {
+      expect(e.why).toMatch(/HTTP 429 without Retry-After, backing off/);
+      // FAST: base 10 ms, so a throttled first retry waits 10-20 ms and the second 20-40 ms
+      const cap = FAST.baseDelayMs * 2 * 2 ** (e.attempt - 1);
+      expect(e.delayMs).toBeGreaterThanOrEqual(cap / 2);
+      expect(e.delayMs).toBeLessThanOrEqual(cap);
+    }
+  });
+
+  it('§3.3 a record repeated in a later Management API blob is stored once and counted as a duplicate', async () => {
+    sim.faults.clear();
+    // The blob of the last hour is not published yet at the tenant's "now", so the reference is a clean run.
+    const clean = await run(['mgmt']);
+    expect(clean.sum).toMatchObject({ incomplete: 0, failed: 0, duplicates: 0 });
+    expect(clean.ids.size).toBeGreaterThan(clean.expected.size * 0.9);
+    sim.faults.inject({ path: /\/activity\/feed\/audit\//, kind: 'duplicate', duplicates: 2, count: 3 });
+    const before = sim.faults.log.length;
+    const r = await run(['mgmt']);
+    const copies = sim.faults.log.slice(before).reduce((n, f) => n + (f.kind === 'duplicate' ? f.copies ?? 0 : 0), 0);
+    expect(copies).toBe(6);
+    expect(r.ids).toEqual(clean.ids);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: clean.ids.size, received: clean.ids.size + 6, duplicates: 6 });
+    expect(r.rows.reduce((n, x) => n + x.duplicates, 0)).toBe(6);
+  });
+
+  it('§4.7 Exchange transient exceptions are retried by their body, whatever the status', async () => {
+    sim.faults.clear();
+    sim.faults.inject({ path: /InvokeCommand/, kind: 'exoTransient', count: 1 });
+    sim.faults.inject({ path: /InvokeCommand/, kind: 'exoTransient', status: 403, exception: 'ServerInMMException', count: 1 });
+    const before = sim.faults.log.length;
+    const seen: Retried[] = [];
+    const r = await run(['ual'], 24, (e) => seen.push(e));
+    expect(sim.faults.log.slice(before).map((f) => f.kind)).toEqual(['exoTransient', 'exoTransient']);
+    expect(seen.map((e) => e.why)).toEqual([expect.stringMatching(/HTTP 400 DCOverloadedException/), expect.stringMatching(/HTTP 403 ServerInMMException/)]);
+    expect(r.ids).toEqual(r.expected);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 2 });
+  });
+
+  it('§1.7 a 429 from the token endpoint, before the run and during it: the client waits out its Retry-After and asks again; the one during the run is in the ledger', async () => {
+    sim.faults.clear();
+    const token = /\/oauth2\/v2\.0\/token(\?|$)/;
+    // the sign-in check before the run asks for one API's token (1st request); the slices then ask for the
+    // other API's token (2nd): throttle both
+    sim.faults.inject({ path: token, method: 'POST', kind: '429', retryAfter: 1, count: 1 });
+    sim.faults.inject({ path: token, method: 'POST', kind: '429', retryAfter: 1, count: 1, after: 1 });
+    const before = sim.faults.log.length;
+    const seen: Retried[] = [];
+    const r = await run(['graph', 'ual'], 24, (e) => seen.push(e));
+    expect(sim.faults.log.slice(before).map((f) => [f.kind, token.test(f.path)])).toEqual([['429', true], ['429', true]]);
+    expect(seen.map((e) => [e.attempt, e.delayMs])).toEqual([[1, 1000], [1, 1000]]);
+    expect(seen[0]!.why).toMatch(/^token request: HTTP 429, Retry-After 1/);
+    expect(seen[1]!.why).toMatch(/^HTTP 429, Retry-After 1/);
+    expect(new Set(seen.map((e) => e.api))).toEqual(new Set(['graph', 'exchange']));
+    expect(r.ids).toEqual(r.expected);
+    expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 1 });
+    expect(r.rows.filter((x) => x.retries > 0).map((x) => [x.source, x.retries])).toEqual([[seen[1]!.api === 'exchange' ? 'ual' : 'graph', 1]]);
+  });
+
   it('a retry budget that runs out marks the slice failed (not complete) and names the failure', async () => {
     sim.faults.clear();
     sim.faults.inject({ path: /InvokeCommand/, kind: '503', count: 6 });
@@ -89,6 +168,40 @@ describe('faults during acquisition', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]!.reason).toMatch(/returned 503.*gave up after 6 attempts/);
     expect(r.sum.failed).toBe(1);
+  });
+});
+
+describe('random faults with default page sizes (one page per slice)', () => {
+  it('hostile: token 429s, 429s without Retry-After, first-page duplicates, first-call session timeouts and repeated blob records all occur; every record is stored once, each copy counted, each retry in the ledger', async () => {
+    // 4-hour slices of ~13 records: every Graph query and SUAL session is one page / one call, the case the
+    // special faults used to skip. The seed is one whose schedule hits every path below.
+    const h = await startSim({ scenarioInstance: fixture(), faults: 'hostile', faultSeed: HOSTILE_SEED });
+    try {
+      const seen: Retried[] = [];
+      const r = await run(['ual', 'graph', 'mgmt'], 4, (e) => seen.push(e), { sim: h, defaultPageSizes: true });
+      const log = h.faults.log;
+      const on = (f: (typeof log)[number]): string => (f.path.startsWith('/adminapi') ? 'exo' : f.path.includes('/records') ? 'records' : f.path.startsWith('/api/') ? 'mgmt' : 'graph');
+      const count = (pred: (f: (typeof log)[number]) => boolean): number => log.filter(pred).length;
+      const copies = (where: string): number => log.filter((f) => f.kind === 'duplicate' && on(f) === where).reduce((n, f) => n + (f.copies ?? 0), 0);
+      expect(count((f) => f.kind === '429' && f.retryAfter === false)).toBeGreaterThan(0);
+      expect(count((f) => f.kind === 'sessionTimeout')).toBeGreaterThan(0);
+      expect(count((f) => f.kind === '429' && f.path.includes('/oauth2/v2.0/token'))).toBeGreaterThan(0);
+      for (const where of ['exo', 'records', 'mgmt']) expect(copies(where)).toBeGreaterThan(0);
+      expect(r.ids).toEqual(r.expected);
+      expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size });
+      // every failed attempt (all generic faults but 'slow') and every session restart is one retry in the ledger,
+      // except a throttled token request before the run, which has no slice to count against
+      const beforeRun = seen.filter((e) => e.why.startsWith('token request:')).length;
+      const retries = count((f) => f.kind !== 'slow' && f.kind !== 'duplicate' && f.kind !== 'sessionTimeout') + count((f) => f.kind === 'sessionTimeout') - beforeRun;
+      expect(r.sum.retries).toBe(retries);
+      expect(r.rows.reduce((n, x) => n + x.retries, 0)).toBe(retries);
+      // each source received its records plus the copies the tenant sent, and counted the copies as duplicates
+      expect(r.sum.bySource.graph).toMatchObject({ records: r.expected.size, duplicates: copies('records') });
+      expect(r.sum.bySource.mgmt!.duplicates).toBe(copies('mgmt'));
+      expect(r.sum.bySource.ual!.records).toBe(r.expected.size);
+      // (plus the rows of each timed-out batch, ResultIndex -1: kept as evidence, sent again after the restart)
+      expect(r.sum.bySource.ual!.duplicates).toBeGreaterThanOrEqual(copies('exo'));
+    } finally { await h.close(); }
   });
 });
 
