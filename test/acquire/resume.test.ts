@@ -53,21 +53,36 @@ async function prepare(env: Record<string, string>, clientId: string): Promise<{
   return { dir, args };
 }
 
+/**
+ * Runs `acquire` with every Exchange call slowed down (so it is still going), sends it `signal` once
+ * `pages` answer pages are stored, and returns its exit status (null when killed) and its stdout.
+ */
+async function interrupted(args: string[], env: Record<string, string>, dir: string, pages: number, signal: NodeJS.Signals): Promise<{ status: number | null; out: string }> {
+  sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const dbFile = join(dir, 'case.sqlite');
+  const t0 = Date.now();
+  while (pagesStored(dbFile) < pages && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+  child.kill(signal);
+  const status = await new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+  sim.faults.clear();
+  return { status, out };
+}
+
+/** The ids of every record the scenario holds in its range. */
+function scenarioIds(): Set<string> {
+  return new Set([...sim.scenario.recordsBetween(sim.scenario.range.start.getTime(), sim.scenario.range.end.getTime())].map((r) => r.Id));
+}
+
 describe('Ctrl-C during acquisition', () => {
   it('stops after the current page with exit 130 and a resumable ledger; the same command then completes it', async () => {
     const c = client(sim, 'secret');
     const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
     const { dir, args } = await prepare(env, c.clientId);
-    sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const { status, out } = await interrupted(args, env, dir, 3, 'SIGINT');
     const dbFile = join(dir, 'case.sqlite');
-    const t0 = Date.now();
-    while (pagesStored(dbFile) < 3 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGINT');
-    const status = await new Promise<number | null>((r) => child.once('close', (code) => r(code)));
-    sim.faults.clear();
     expect(status).toBe(130);
     const first = JSON.parse(out) as { interrupted: boolean; complete: number; slices: number };
     expect(first.interrupted).toBe(true);
@@ -80,7 +95,7 @@ describe('Ctrl-C during acquisition', () => {
     const db = new Database(dbFile, { readonly: true });
     try {
       const ids = db.prepare('SELECT record_id FROM events').pluck().all() as string[];
-      const expected = new Set([...sim.scenario.recordsBetween(sim.scenario.range.start.getTime(), sim.scenario.range.end.getTime())].map((r) => r.Id));
+      const expected = scenarioIds();
       expect(new Set(ids)).toEqual(expected);
       expect(ids.length).toBe(expected.size);
     } finally {
@@ -94,15 +109,8 @@ describe('resume after kill -9', () => {
     const c = client(sim, 'secret');
     const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
     const { dir, args } = await prepare(env, c.clientId);
-    // slow every Exchange call down so the run is still going when it is killed
-    sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    await interrupted(args, env, dir, 4, 'SIGKILL');
     const dbFile = join(dir, 'case.sqlite');
-    const t0 = Date.now();
-    while (pagesStored(dbFile) < 4 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    sim.faults.clear();
     const stored = pagesStored(dbFile);
     expect(stored).toBeGreaterThanOrEqual(4);
 
@@ -115,7 +123,7 @@ describe('resume after kill -9', () => {
     expect(sum.resumed).toBe(true);
     expect(sum.complete).toBe(sum.slices);
 
-    const expected = new Set([...sim.scenario.recordsBetween(sim.scenario.range.start.getTime(), sim.scenario.range.end.getTime())].map((r) => r.Id));
+    const expected = scenarioIds();
     const db = new Database(dbFile, { readonly: true });
     try {
       const ids = db.prepare('SELECT record_id FROM events').pluck().all() as string[];
@@ -146,16 +154,8 @@ describe('SIGTERM during acquisition', () => {
     const c = client(sim, 'secret');
     const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
     const { dir, args } = await prepare(env, c.clientId);
-    sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const { status, out } = await interrupted(args, env, dir, 3, 'SIGTERM');
     const dbFile = join(dir, 'case.sqlite');
-    const t0 = Date.now();
-    while (pagesStored(dbFile) < 3 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGTERM');
-    const status = await new Promise<number | null>((r) => child.once('close', (code) => r(code)));
-    sim.faults.clear();
     expect(status).toBe(130);
     expect((JSON.parse(out) as { interrupted: boolean }).interrupted).toBe(true);
     const db = new Database(dbFile, { readonly: true });
