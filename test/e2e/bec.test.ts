@@ -27,19 +27,25 @@ function expectPerfect(scores: ReturnType<typeof scoreCase>): void {
   for (const s of scores) expect(s.truth).toBeGreaterThan(0);
 }
 
+/** A case made from a scenario's export files (seed 7), as an examiner who holds them would make it. */
+async function caseFromFiles(name: 'bec' | 'quiet'): Promise<{ caseDir: string; gt: ReturnType<ReturnType<typeof createScenario>['groundTruth']> }> {
+  const scenario = createScenario({ scenario: name, seed: 7 });
+  const gt = scenario.groundTruth();
+  const exportDir = join(tmp(), 'export');
+  await writeScenarioExport(scenario, exportDir);
+  const caseDir = join(tmp(), 'case');
+  const h = createCase(caseDir, { name: `${name} from files`, examiner: 'test' });
+  try {
+    for (const f of expandInputs([exportDir]).filter((f) => !f.endsWith('ground-truth.json'))) await importFile(h, f, { asOf: gt.range.end });
+  } finally {
+    h.close();
+  }
+  return { caseDir, gt };
+}
+
 describe('bec scenario end to end', () => {
   it('from the export files: precision and recall 1.0', async () => {
-    const scenario = createScenario({ scenario: 'bec', seed: 7 });
-    const gt = scenario.groundTruth();
-    const exportDir = join(tmp(), 'export');
-    await writeScenarioExport(scenario, exportDir);
-    const caseDir = join(tmp(), 'case');
-    const h = createCase(caseDir, { name: 'bec from files', examiner: 'test' });
-    try {
-      for (const f of expandInputs([exportDir]).filter((f) => !f.endsWith('ground-truth.json'))) await importFile(h, f, { asOf: gt.range.end });
-    } finally {
-      h.close();
-    }
+    const { caseDir, gt } = await caseFromFiles('bec');
     const scores = scoreCase(caseDir, gt, NOW);
     printScores('bec from files', scores);
     expectPerfect(scores);
@@ -64,17 +70,7 @@ describe('bec scenario end to end', () => {
   });
 
   it('the quiet scenario gains no content-search or source-activity finding', async () => {
-    const scenario = createScenario({ scenario: 'quiet', seed: 7 });
-    const gt = scenario.groundTruth();
-    const exportDir = join(tmp(), 'export');
-    await writeScenarioExport(scenario, exportDir);
-    const caseDir = join(tmp(), 'case');
-    const h = createCase(caseDir, { name: 'quiet from files', examiner: 'test' });
-    try {
-      for (const f of expandInputs([exportDir]).filter((f) => !f.endsWith('ground-truth.json'))) await importFile(h, f, { asOf: gt.range.end });
-    } finally {
-      h.close();
-    }
+    const { caseDir, gt } = await caseFromFiles('quiet');
     const beyond = scoreFindings(caseDir, gt, NOW);
     printScores('quiet from files', beyond);
     expect(beyond.map((s) => ({ what: s.what, found: s.found, truth: s.truth }))).toEqual(beyond.map((s) => ({ what: s.what, found: 0, truth: 0 })));
