@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSim } from '../../sim/index.ts';
 import { createScenario } from '../../sim/scenario/index.ts';
+import type { GroundTruth } from '../../sim/scenario/types.ts';
 import { writeScenarioExport } from '../../sim/export.ts';
 import { ALL_SOURCES, acquire } from '../../services/acquisition.ts';
 import { addTenant, signIn } from '../../services/tenantSession.ts';
@@ -28,7 +29,7 @@ function expectPerfect(scores: ReturnType<typeof scoreCase>): void {
 }
 
 /** A case made from a scenario's export files (seed 7), as an examiner who holds them would make it. */
-async function caseFromFiles(name: 'bec' | 'quiet'): Promise<{ caseDir: string; gt: ReturnType<ReturnType<typeof createScenario>['groundTruth']> }> {
+async function caseFromFiles(name: 'bec' | 'quiet'): Promise<{ caseDir: string; gt: GroundTruth }> {
   const scenario = createScenario({ scenario: name, seed: 7 });
   const gt = scenario.groundTruth();
   const exportDir = join(tmp(), 'export');
