@@ -345,7 +345,7 @@ function summarise(h: CaseHandle, rows: LedgerRow[], f: RunFacts): AcquireSummar
  * acquisition, which holds the case's writer lock: no other run can be live, so a 'running' run is one
  * whose process was killed (SIGKILL, a crash, the machine stopped) before it could finish.
  */
-export function abandonStaleRuns(h: CaseHandle): number[] {
+function abandonStaleRuns(h: CaseHandle): number[] {
   const stale = listRuns(h.db).filter((r) => r.status === 'running');
   for (const r of stale) {
     const why = `the run's process ended without finishing it (killed, crashed or stopped); found by a later acquisition`;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { openCase, openCaseReadOnly } from '../../services/caseFolder.ts';
 import type { CaseHandle } from '../../services/caseFolder.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
-import { abandonStaleRuns, acquire, ALL_SOURCES, recencyOutlook } from '../../services/acquisition.ts';
+import { acquire, ALL_SOURCES, recencyOutlook } from '../../services/acquisition.ts';
 import { requireTenant, signIn } from '../../services/tenantSession.ts';
 import { preflight, takePosture } from '../../services/posture.ts';
 import type { AcquireSummary } from '../../services/acquisition.ts';
@@ -93,7 +93,6 @@ function printSummary(s: AcquireSummary): void {
     for (const n of b!.notes) process.stdout.write(`    note: ${n}\n`);
   }
   if (Object.keys(s.bySource).length > 1) process.stdout.write('  (a record collected from two sources counts once in "All sources", once under each source)\n');
-  if (s.abandonedRuns.length) process.stdout.write(`Earlier run${s.abandonedRuns.length > 1 ? 's' : ''} ${s.abandonedRuns.join(', ')} had been left running (the process was killed) and ${s.abandonedRuns.length > 1 ? 'are' : 'is'} now marked abandoned.\n`);
   if (s.interrupted) process.stdout.write('INTERRUPTED: run the same command again to continue from the ledger.\n');
   else if (s.complete !== s.slices) {
     process.stdout.write(`NOT COMPLETE: ${s.slices - s.complete} slices were not fully retrieved. See: blindspot ledger <dir>\n`);
@@ -119,8 +118,6 @@ export async function acquireCommand(argv: string[]): Promise<number> {
   const c = withCtrlC();
   try {
     const tenant = requireString('acquire', values.tenant, '--tenant');
-    const abandoned = abandonStaleRuns(h);
-    if (abandoned.length) process.stderr.write(`Acquisition run${abandoned.length > 1 ? 's' : ''} ${abandoned.join(', ')} of this case had been left running (the process was killed before it finished): marked abandoned. Its slices are collected again from the ledger by the same command.\n`);
     const s = await session(h, tenant, c.signal);
     try {
       if (values.preflight) {
@@ -147,6 +144,9 @@ export async function acquireCommand(argv: string[]): Promise<number> {
       } finally {
         bar.done();
       }
+      // The acquisition marks runs a killed process left running (it holds the case's writer lock): said in both modes.
+      const abandoned = sum.abandonedRuns;
+      if (abandoned.length) process.stderr.write(`Acquisition run${abandoned.length > 1 ? 's' : ''} ${abandoned.join(', ')} of this case had been left running (the process was killed before it finished): marked abandoned. Its slices are collected again from the ledger by the same command.\n`);
       if (values.json) process.stdout.write(JSON.stringify(sum) + '\n');
       else printSummary(sum);
       if (sum.interrupted) return EXIT.interrupted;

@@ -119,7 +119,8 @@ describe('resume after kill -9', () => {
     expect(again.stderr).toMatch(/Acquisition run 1 of this case had been left running .*marked abandoned/);
     const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
     expect(custody).toMatch(/"action":"acquisition-abandoned"/);
-    const sum = JSON.parse(again.stdout) as { resumed: boolean; complete: number; slices: number; records: number };
+    const sum = JSON.parse(again.stdout) as { resumed: boolean; complete: number; slices: number; records: number; abandonedRuns: number[] };
+    expect(sum.abandonedRuns).toEqual([1]);
     expect(sum.resumed).toBe(true);
     expect(sum.complete).toBe(sum.slices);
 
