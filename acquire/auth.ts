@@ -13,7 +13,8 @@ import type { AuthMode } from '../db/ledger.ts';
 import { BadInputError, BlindspotError, EXIT } from '../services/errors.ts';
 import type { Endpoints } from './clouds.ts';
 import type { HttpClient } from './http.ts';
-import { msalNetworkModule } from './http.ts';
+import { isThrottledStatus, msalNetworkModule, MsalTraffic } from './http.ts';
+import type { NetworkFailure } from './http.ts';
 import type { CacheStore } from './tokenCache.ts';
 import { cachePlugin, memoryCacheStore } from './tokenCache.ts';
 import forge from 'node-forge';
@@ -81,10 +82,10 @@ export class TokenThrottled extends SignInError {
 }
 
 /** A 429 or 5xx from the token endpoint as TokenThrottled; anything else as explainSignInError says. */
-function signInFailure(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>, lastRetryAfter: string | null): SignInError {
+function signInFailure(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>, traffic: MsalTraffic): SignInError {
   const status = (e as { status?: unknown })?.status;
-  const err = explainSignInError(e, o);
-  if (typeof status === 'number' && (status === 429 || status >= 500)) return new TokenThrottled(err.message, status, lastRetryAfter);
+  const err = explainSignInError(e, o, traffic.failure);
+  if (typeof status === 'number' && isThrottledStatus(status)) return new TokenThrottled(err.message, status, traffic.retryAfter);
   return err;
 }
 
@@ -166,7 +167,7 @@ export function clientAssertion(cert: LoadedCertificate, clientId: string, audie
   return `${head}.${body}.${sig.toString('base64url')}`;
 }
 
-function msalConfig(o: SignInOptions, extraAuth: Partial<Configuration['auth']>, onAnswer?: (status: number, headers: Record<string, string>) => void): Configuration {
+function msalConfig(o: SignInOptions, extraAuth: Partial<Configuration['auth']>, traffic: MsalTraffic): Configuration {
   const authority = `${o.endpoints.authorityHost}/${o.tenant}`;
   const host = new URL(o.endpoints.authorityHost).host;
   return {
@@ -178,17 +179,20 @@ function msalConfig(o: SignInOptions, extraAuth: Partial<Configuration['auth']>,
     },
     cache: { cachePlugin: cachePlugin(o.cache ?? memoryCacheStore()) },
     system: {
-      networkClient: msalNetworkModule(o.http, onAnswer),
+      networkClient: msalNetworkModule(o.http, traffic),
       loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => {} },
     },
   };
 }
 
-/** Turns an MSAL failure into a message a person can act on. */
 /** Transport failures that mean the server answered with a certificate this client does not trust. */
 const UNTRUSTED_CERT = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED']);
 
-export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'> & { http?: Pick<HttpClient, 'lastFailure'> }): SignInError {
+/**
+ * Turns an MSAL failure into a message a person can act on; `failure` is a request of this sign-in that
+ * got no answer (MsalTraffic), which tells an untrusted service from an unreachable one.
+ */
+export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>, failure: NetworkFailure | null = null): SignInError {
   const any = e as { errorCode?: string; errorMessage?: string; message?: string; subError?: string };
   const code = any?.errorCode ?? '';
   const text = any?.errorMessage || any?.message || String(e);
@@ -203,7 +207,6 @@ export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId'
   else if (code === 'authorization_declined' || aadsts === '70000') hint = 'The sign-in was declined on the other device. Run the command again if that was a mistake.';
   else if (code === 'expired_token' || code === 'device_code_expired' || aadsts === '70020') hint = 'The code expired before the sign-in was finished (15 minutes). Run the command again and complete the sign-in sooner.';
   else if (code === 'endpoints_resolution_error' || code === 'untrusted_authority') {
-    const failure = o.http?.lastFailure ?? null;
     if (failure && UNTRUSTED_CERT.has(failure.code)) hint = `The sign-in service's certificate is not trusted (${failure.code}): for a simulated tenant, give the CA it printed with --ca; otherwise check for a TLS-inspecting proxy and the cloud (--cloud).`;
     else if (failure) hint = `The sign-in service could not be reached (${failure.code}): check the network, the cloud (--cloud), and for a simulated tenant --authority-host and that the simulator is running.`;
     else hint = 'The sign-in service could not be reached or was not trusted: check the network, the cloud (--cloud), and for a simulated tenant --authority-host and --ca.';
@@ -232,11 +235,10 @@ function appOnlyProvider(o: SignInOptions): TokenProvider {
     if (!o.clientSecret) throw new BadInputError('secret sign-in needs the client secret in the environment variable BLINDSPOT_CLIENT_SECRET.', 'Secrets are never taken from the command line or stored in the case.');
     cred = { clientSecret: o.clientSecret };
   }
-  let retryAfter: string | null = null;
-  const seen = (status: number, headers: Record<string, string>): void => { if (status === 429 || status >= 500) retryAfter = headers['retry-after'] ?? null; };
-  let app = new ConfidentialClientApplication(msalConfig(o, cred, seen));
+  const traffic = new MsalTraffic();
+  let app = new ConfidentialClientApplication(msalConfig(o, cred, traffic));
   const get = async (api: Api, forceRefresh: boolean): Promise<string> => {
-    retryAfter = null;
+    traffic.reset();
     try {
       // MSAL serves client-credential tokens from its cache until they expire; forceRefresh asks anew.
       const r = await app.acquireTokenByClientCredential({ scopes: [scopeFor(o.endpoints, api)], skipCache: forceRefresh });
@@ -244,9 +246,9 @@ function appOnlyProvider(o: SignInOptions): TokenProvider {
       return r.accessToken;
     } catch (e) {
       if (e instanceof SignInError) throw e;
-      const err = signInFailure(e, o, retryAfter);
+      const err = signInFailure(e, o, traffic);
       // MSAL remembers a 429 per request (§1.7); a fresh instance is needed for a later retry.
-      app = new ConfidentialClientApplication(msalConfig(o, cred, seen));
+      app = new ConfidentialClientApplication(msalConfig(o, cred, traffic));
       throw err;
     }
   };
@@ -259,8 +261,8 @@ function appOnlyProvider(o: SignInOptions): TokenProvider {
 }
 
 async function delegatedProvider(o: SignInOptions): Promise<TokenProvider> {
-  let retryAfter: string | null = null;
-  const app = new PublicClientApplication(msalConfig(o, {}, (status, headers) => { if (status === 429 || status >= 500) retryAfter = headers['retry-after'] ?? null; }));
+  const traffic = new MsalTraffic();
+  const app = new PublicClientApplication(msalConfig(o, {}, traffic));
   const first = scopeFor(o.endpoints, 'graph');
   let result: AuthenticationResult | null;
   try {
@@ -286,7 +288,7 @@ async function delegatedProvider(o: SignInOptions): Promise<TokenProvider> {
     }
   } catch (e) {
     if (e instanceof BlindspotError) throw e;
-    throw explainSignInError(e, o);
+    throw explainSignInError(e, o, traffic.failure);
   }
   if (!result?.account) throw new SignInError(`sign-in to ${o.tenant} returned no account.`);
   const account: AccountInfo = result.account;
@@ -295,13 +297,13 @@ async function delegatedProvider(o: SignInOptions): Promise<TokenProvider> {
     appOnly: false,
     account: () => account.username,
     async getToken(api, opts) {
-      retryAfter = null;
+      traffic.reset();
       try {
         const r = await app.acquireTokenSilent({ account, scopes: [scopeFor(o.endpoints, api)], forceRefresh: opts?.forceRefresh === true });
         return r.accessToken;
       } catch (e) {
         // A throttled refresh (§1.7): MSAL fails the same request at once until Retry-After has passed.
-        throw signInFailure(e, o, retryAfter);
+        throw signInFailure(e, o, traffic);
       }
     },
   };

@@ -62,11 +62,6 @@ export class HttpClient {
   readonly policy: NetworkPolicy;
   private readonly agent: Agent;
   private readonly maxBody: number;
-  /**
-   * The last request that got no response at all, for messages: MSAL reports an unreachable sign-in
-   * service and an untrusted one alike (endpoints_resolution_error), and only the transport knows which.
-   */
-  lastFailure: NetworkFailure | null = null;
 
   constructor(o: HttpClientOptions) {
     this.policy = o.policy;
@@ -90,7 +85,7 @@ export class HttpClient {
       });
     } catch (e) {
       if (signal?.aborted) throw e;
-      throw (this.lastFailure = new NetworkFailure(errCode(e), `${r.method} ${url.origin}${url.pathname}: ${(e as Error).message}`));
+      throw new NetworkFailure(errCode(e), `${r.method} ${url.origin}${url.pathname}: ${(e as Error).message}`);
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -117,15 +112,40 @@ export class HttpClient {
   }
 }
 
+/** A throttled token answer (§1.7): 429, or a server error MSAL treats the same way. */
+export function isThrottledStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/**
+ * What MSAL's own requests met that its errors do not say, reset before each token request: the
+ * Retry-After of a throttled answer, and a request that got no answer at all (MSAL reports an
+ * unreachable sign-in service and an untrusted one alike, as endpoints_resolution_error).
+ */
+export class MsalTraffic {
+  retryAfter: string | null = null;
+  failure: NetworkFailure | null = null;
+  reset(): void {
+    this.retryAfter = null;
+    this.failure = null;
+  }
+}
+
 /**
  * MSAL's network module over the same client: MSAL's own requests (discovery, token) go through the
- * allow-list and trust the same CA, without touching global fetch or process-wide TLS settings. `onAnswer`
- * sees each answer's status and headers (MSAL's errors do not carry the token endpoint's Retry-After).
+ * allow-list and trust the same CA, without touching global fetch or process-wide TLS settings; `traffic`
+ * notes what they met.
  */
-export function msalNetworkModule(http: HttpClient, onAnswer?: (status: number, headers: Record<string, string>) => void): INetworkModule {
+export function msalNetworkModule(http: HttpClient, traffic?: MsalTraffic): INetworkModule {
   const go = async <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
-    const res = await http.send({ method, url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}) });
-    onAnswer?.(res.status, res.headers);
+    let res: HttpResponse;
+    try {
+      res = await http.send({ method, url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}) });
+    } catch (e) {
+      if (traffic && e instanceof NetworkFailure) traffic.failure = e;
+      throw e;
+    }
+    if (traffic && isThrottledStatus(res.status)) traffic.retryAfter = res.headers['retry-after'] ?? null;
     let body: unknown = {};
     const text = res.body.toString('utf8');
     if (text.trim() !== '') {
