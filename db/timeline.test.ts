@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { EVENT_COPIES_SHOWN } from '../core/api.ts';
 import { normaliseRecord } from '../core/normalise.ts';
 import { mailItemsAccessed } from '../test/helpers/records.ts';
 import { openMemory } from './database.ts';
 import type { WritableDB } from './database.ts';
 import { EventWriter } from './events.ts';
 import type { TimelineQuery } from './timeline.ts';
-import { eventDetail, timeline, timelineCount, timelineCountSql, timelinePage, timelineSql } from './timeline.ts';
+import { eventDetail, pageSql, timeline, timelineCount, timelineCountSql, timelinePage, timelineSql } from './timeline.ts';
 import type { PageQuery, PageRow } from './timeline.ts';
 
 const USERS = ['alex@contoso.com', 'debra@contoso.com', 'eve@contoso.com'];
@@ -123,9 +124,15 @@ describe('timeline keyset paging', () => {
     const session = 'e01c84f0-0000-439e-87bc-5ee52fdf90d4';
     expect(ids({ session: session.toUpperCase() })).toEqual(ids({ session }));
     expect(ids({ session }).length).toBeGreaterThan(0);
-    // The page query still seeks one stored form on its index, in order, with no sort.
+    // The page query as run still seeks the one stored form on its index, in order, with no sort.
     const page = timelinePage(db, { session: session.toUpperCase(), limit: 5 });
     expect(page.rows.map((r) => r.id)).toEqual(ids({ session }).slice(0, 5));
+    for (const newestFirst of [false, true]) {
+      const { sql, params } = pageSql(db, { session: session.toUpperCase(), limit: 5, after: page.next!, newestFirst });
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
+      expect(plan).toMatch(newestFirst ? /USING INDEX events_session \(session_id=\? AND time_ms<\?\)/ : /USING INDEX events_session \(session_id=\? AND time_ms>\?\)/);
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    }
   });
 
   it('returns next: null on the last page and an empty page after the end', () => {
@@ -195,5 +202,17 @@ describe('timeline keyset paging', () => {
     expect(d.evidence).toEqual({ sha256: 'ab', line: 1, element: null });
     expect(d).toMatchObject({ evidenceFile: { source: 'file', format: null, origin: null }, copies: [], copiesTotal: 0 });
     expect(eventDetail(db, 'no-such-id')).toBeNull();
+  });
+
+  it('lists the first EVENT_COPIES_SHOWN copies of an event and counts them all', () => {
+    const db = openMemory();
+    seed(db);
+    const first = timelinePage(db, { limit: 1 }).rows[0]!;
+    const copy = db.prepare('INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id) VALUES (?, 1, ?, NULL, 1)');
+    for (let i = 0; i < EVENT_COPIES_SHOWN + 1; i++) copy.run(first.rowId, 100 + i);
+    const d = eventDetail(db, first.id)!;
+    expect(d.copies).toHaveLength(EVENT_COPIES_SHOWN);
+    expect(d.copies[0]).toMatchObject({ line: 100 });
+    expect(d.copiesTotal).toBe(EVENT_COPIES_SHOWN + 1);
   });
 });

@@ -190,9 +190,14 @@ function rowToPageRow(r: PageDbRow): PageRow {
 }
 
 /** One page; `next` is null when this page reached the end of the matching rows. */
-export function timelinePage(db: ReadableDB, q: PageQuery): Page {
+/** The SQL of one page as run: the query with the case's names and stored forms, one row more than the page. */
+export function pageSql(db: ReadableDB, q: PageQuery): { sql: string; params: unknown[] } {
   // One extra row tells whether there is a next page without a second query.
-  const { sql, params } = timelineSql(withNames(db, { ...q, limit: q.limit + 1 }));
+  return timelineSql(withNames(db, { ...q, limit: q.limit + 1 }));
+}
+
+export function timelinePage(db: ReadableDB, q: PageQuery): Page {
+  const { sql, params } = pageSql(db, q);
   const raw = db.prepare(sql).all(...params) as PageDbRow[];
   const more = raw.length > q.limit;
   const rows = (more ? raw.slice(0, q.limit) : raw).map(rowToPageRow);
@@ -215,11 +220,11 @@ export type EventDetailRow = EventDetail;
 
 interface ItemDbRow { folder_path: string | null; internet_message_id: string | null; access_type: string | null; size_bytes: number | null }
 
-/** One event by its record id, with its AuditData parsed and its access items; null when unknown. */
 /** An event's copies, first received first (through the event_duplicates_event index, 0009). */
 export const COPIES_SQL = `SELECT v.sha256, d.loc_line, d.loc_offset, v.format, coalesce(v.original_path, v.original_name) AS origin
   FROM event_duplicates d JOIN evidence v ON v.id = d.evidence_id WHERE d.event_id = ? ORDER BY d.rowid LIMIT ?`;
 
+/** One event by its record id, with its AuditData parsed and its access items; null when unknown. */
 export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | null {
   const r = db.prepare(
     `SELECT e.id, e.record_id, e.time_ms, e.record_type, e.record_type_name, e.operation, e.workload, e.user_id,
