@@ -325,6 +325,17 @@ describe('the other activity of the source of a high or critical finding', () =>
     expect(findings(() => {}, { changes: [rule()] }).some((f) => f.kind === 'source-activity' || f.related !== undefined)).toBe(false);
   });
 
+  it('an organisation-wide window names the IP of the command that opened it, and that IP is looked up', () => {
+    calls.length = 0;
+    const off = { ...adminRecord('Set-OrganizationConfig', T0 + 2 * D, [['AuditDisabled', 'True']], { UserId: 'adm.patti@contoso.com' }), clientIp: EVIL };
+    const fs = findings((i) => { i.changes.push(off); }, {}, { sourceActivity: lookup });
+    const win = fs.find((f) => f.kind === 'org-audit-disabled')!;
+    expect(win).toMatchObject({ severity: 'critical', evidence: expect.arrayContaining([`event:${off.recordId}`]), source: { ips: [EVIL], apps: [], actors: ['adm.patti@contoso.com'] } });
+    expect(win.related).toEqual([`source-activity:ip:${EVIL}`]);
+    expect(calls.map((c) => c.value)).toEqual([EVIL]);
+    expect(fs.find((f) => f.kind === 'source-activity')!.related).toContain(win.id);
+  });
+
   it('a medium finding does not make its source a finding (no look-up), nor does a source with no records', () => {
     calls.length = 0;
     const src = (ip: string, firstMs: number): AccessSource => ({ mailbox: MEG, ip, appId: 'owa', clientInfo: 'Client=OWA', firstMs, lastMs: firstMs, count: 1, firstRecordId: `r-${ip}` });

@@ -88,7 +88,8 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
   const upnOf = (k: string): string => coverage.mailboxes.find((m) => m.mailbox === k)?.upn ?? k;
   const tenantDomains = new Set(coverage.mailboxes.map((m) => (m.upn ?? m.mailbox).split('@')[1]?.toLowerCase()).filter((d): d is string => !!d));
 
-  const changeById = new Map(input.changes.filter((c) => !c.failed).map((c) => [c.recordId, c] as const));
+  const changes = input.changes.filter((c) => !c.failed).sort((a, b) => a.timeMs - b.timeMs);
+  const changeById = new Map(changes.map((c) => [c.recordId, c] as const));
 
   // -- windows
   const grouped = new Map<string, BlindWindow[]>();
@@ -118,15 +119,11 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
   }
 
   // -- records
-  const changes = [...input.changes].filter((c) => !c.failed).sort((a, b) => a.timeMs - b.timeMs);
   for (const c of changes) {
-    const found: Finding[] = [];
     const f = auditChangeFinding(c, resolver, opts.incident) ?? null;
-    if (f) found.push(f);
-    found.push(...ruleFindings(c, resolver, tenantDomains));
-    found.push(...permissionFindings(c, resolver));
-    const source = sourceOf([c]);
-    for (const x of found) out.push(source ? { ...x, source } : x);
+    if (f) out.push(f);
+    out.push(...ruleFindings(c, resolver, tenantDomains));
+    out.push(...permissionFindings(c, resolver));
   }
 
   // -- content searches (eDiscovery)
@@ -140,7 +137,7 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
     if (seen.has(f.id)) return false;
     seen.add(f.id);
     return true;
-  });
+  }).map((f) => withChangeSource(f, changeById));
 
   // -- the other activity of the sources of high and critical findings
   if (opts.sourceActivity) unique.push(...sourceActivityFindings(unique, opts.sourceActivity, resolver, tenantDomains));
@@ -440,17 +437,28 @@ function permissionFindings(c: ChangeRecord, resolver: IdentityResolver): Findin
 
 // ---- who changed the configuration behind a window ------------------------------------------------
 
-/** A window finding that cites change records says who made them, from where, and carries their source. */
+/** The change records a finding cites as evidence (`event:` ids), in evidence order. */
+function citedChanges(f: Finding, changeById: ReadonlyMap<string, ChangeRecord>): ChangeRecord[] {
+  return f.evidence.filter((e) => e.startsWith('event:')).map((e) => changeById.get(e.slice(6))).filter((c): c is ChangeRecord => c !== undefined);
+}
+
+/** A window finding that cites change records says who made them and from where. */
 function withRecordedChanges(f: Finding, changeById: ReadonlyMap<string, ChangeRecord>): Finding {
-  const recs = f.evidence.filter((e) => e.startsWith('event:')).map((e) => changeById.get(e.slice(6))).filter((c): c is ChangeRecord => c !== undefined);
+  const recs = citedChanges(f, changeById);
   if (recs.length === 0) return f;
   const said = recs.slice(0, 3).map((c) => `${c.userId ?? 'unknown actor'} ran ${c.operation} at ${iso(c.timeMs)}${c.clientIp ? ` from ${c.clientIp}` : ''}`);
-  const source = sourceOf(recs);
-  return {
-    ...f,
-    detail: `${f.detail} Recorded: ${said.join('; ')}${recs.length > 3 ? `; and ${recs.length - 3} more` : ''}.`,
-    ...(source ? { source } : {}),
-  };
+  return { ...f, detail: `${f.detail} Recorded: ${said.join('; ')}${recs.length > 3 ? `; and ${recs.length - 3} more` : ''}.` };
+}
+
+/**
+ * A finding with no source of its own takes the IPs and actors of the change records it cites: every
+ * finding made from configuration, rule, permission or content-search records, and every window (per
+ * mailbox or organisation-wide) whose evidence names the command that opened it.
+ */
+function withChangeSource(f: Finding, changeById: ReadonlyMap<string, ChangeRecord>): Finding {
+  if (f.source) return f;
+  const source = sourceOf(citedChanges(f, changeById));
+  return source ? { ...f, source } : f;
 }
 
 // ---- content searches (eDiscovery) ---------------------------------------------------------------
@@ -460,7 +468,6 @@ function contentSearchFinding(s: ContentSearch): Finding {
   const taken = [...new Set(actions.map((a) => a.action).filter((a) => a !== 'other'))];
   const severity: Severity = s.scope === 'all' || taken.length > 0 ? 'high' : 'medium';
   const actors = distinct(s.records.map((r) => r.actor));
-  const ips = distinct(s.records.map((r) => r.ip));
   const what = taken.length > 0 ? `, ${taken.map((a) => (a === 'export' ? 'exported' : a === 'preview' ? 'previewed' : 'purged')).join(' and ')}` : '';
   const over = s.scope === 'all' ? 'over every mailbox' : s.scope === 'named' ? `over ${s.mailboxes.length === 1 ? s.mailboxes[0]! : `${s.mailboxes.length} mailboxes`}` : 'over mailboxes not known';
   const name = psq(s.name);
@@ -481,7 +488,6 @@ function contentSearchFinding(s: ContentSearch): Finding {
       ...actionNames.map((a) => `Remove-ComplianceSearchAction -Identity ${psq(a)} -Confirm:$false`),
       `Remove-ComplianceSearch -Identity ${name} -Confirm:$false`,
     ].join('\n'),
-    ...(ips.length + actors.length > 0 ? { source: { ips, apps: [], actors } } : {}),
   };
 }
 
