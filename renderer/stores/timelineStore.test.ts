@@ -67,8 +67,9 @@ describe('timeline store', () => {
     expect(s.getState().rows.map((r) => r.rowId)).toEqual(Array.from({ length: 25 }, (_, i) => 25 - i));
     await s.getState().filterBy('user', 'b@contoso.com');
     expect(s.getState().rows.map((r) => r.id).slice(0, 2)).toEqual(['e24', 'e22']);
-    // The order rides on every page, never on the count (it is not a filter).
+    // The order rides on every page, never on the count (it is not a filter), and changing it alone counts nothing again.
     expect(f.calls.filter((c) => c.name === 'timeline.query').every((c) => c.args['newestFirst'] === true)).toBe(true);
+    expect(f.calls.filter((c) => c.name === 'timeline.count')).toHaveLength(1); // the filter's, not the order's
     expect(f.calls.filter((c) => c.name === 'timeline.count').some((c) => 'newestFirst' in c.args)).toBe(false);
     // Asking for the order already shown loads nothing.
     const before = f.calls.length;

@@ -46,13 +46,17 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
   let detailGeneration = 0;
   return createStore<TimelineState>()((set, get) => {
     const order = () => (get().newestFirst ? { newestFirst: true } : {});
-    /** Loads the first page and the count for `filters`; an answer for older filters is dropped. */
-    const run = async (filters: TimelineFilters): Promise<void> => {
+    /**
+     * Loads the first page and the count for `filters`; an answer for older filters is dropped. Another
+     * order of the same filters keeps the count it has (`keepCount`): only the rows change.
+     */
+    const run = async (filters: TimelineFilters, keepCount = false): Promise<void> => {
       const g = ++generation;
-      set({ filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: null });
+      const known = keepCount ? get().count : null;
+      set({ filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: known });
       const [page, count] = await Promise.all([
         client('timeline.query', { ...filters, ...order(), limit: pageSize }),
-        client('timeline.count', filters),
+        known !== null ? ({ ok: true, value: { count: known } } as const) : client('timeline.count', filters),
       ]);
       if (g !== generation) return;
       if (!page.ok) {
@@ -113,7 +117,7 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
       async setNewestFirst(newestFirst) {
         if (newestFirst === get().newestFirst) return;
         set({ newestFirst });
-        await run(get().filters);
+        await run(get().filters, true);
       },
 
       async filterBy(field, value) {
