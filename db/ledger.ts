@@ -199,6 +199,21 @@ export function sliceAnswers(db: ReadableDB, ledgerId: number): SliceAnswer[] {
   });
 }
 
+/**
+ * The distinct events of the case on the pages of the ledger rows matched by `where` (over ledger_evidence
+ * `le` joined to its ledger row `l`): each record stored from those pages, or recognised there as already
+ * held (event_duplicates), counted once.
+ */
+function distinctEvents(db: ReadableDB, where: string, ...params: (string | number | null)[]): number {
+  return db.prepare(
+    `WITH ev AS (SELECT DISTINCT le.evidence_id FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id WHERE ${where})
+     SELECT COUNT(*) FROM (
+       SELECT e.id FROM events e JOIN ev ON e.evidence_id = ev.evidence_id
+       UNION
+       SELECT d.event_id FROM event_duplicates d JOIN ev ON d.evidence_id = ev.evidence_id)`,
+  ).pluck().get(...params) as number;
+}
+
 export interface SliceCounts {
   /** Rows received on the slice's pages (repeats included). */
   received: number;
@@ -214,13 +229,7 @@ export interface SliceCounts {
  */
 export function countSlice(db: ReadableDB, ledgerId: number): SliceCounts {
   const pages = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(records), 0) AS r FROM ledger_evidence WHERE ledger_id = ?').get(ledgerId) as { n: number; r: number };
-  const retrieved = db.prepare(
-    `WITH ev AS (SELECT DISTINCT evidence_id FROM ledger_evidence WHERE ledger_id = ?)
-     SELECT COUNT(*) FROM (
-       SELECT e.id FROM events e JOIN ev ON e.evidence_id = ev.evidence_id
-       UNION
-       SELECT d.event_id FROM event_duplicates d JOIN ev ON d.evidence_id = ev.evidence_id)`,
-  ).pluck().get(ledgerId) as number;
+  const retrieved = distinctEvents(db, 'le.ledger_id = ?', ledgerId);
   return { received: pages.r, retrieved, duplicates: Math.max(0, pages.r - retrieved), pages: pages.n };
 }
 
@@ -323,21 +332,17 @@ export interface HeldCounts {
  * What the ledger's slices brought, counted over the case rather than slice by slice: rows received,
  * the distinct events they are, and the copies. Optionally one plan, and one source of it.
  */
+/** Nothing held: what heldCounts gives for a case without a ledger, and a source with no slices. */
+export const NO_HELD: Readonly<HeldCounts> = Object.freeze({ received: 0, distinct: 0, copies: 0 });
+
 export function heldCounts(db: ReadableDB, f: { planHash?: string; source?: SourceId } = {}): HeldCounts {
-  if (!hasLedger(db)) return { received: 0, distinct: 0, copies: 0 };
+  if (!hasLedger(db)) return { ...NO_HELD };
   const plan = f.planHash ?? null;
   const source = f.source ?? null;
+  const where = '(? IS NULL OR l.plan_hash = ?) AND (? IS NULL OR l.source = ?)';
   const received = db.prepare(
-    `SELECT COALESCE(SUM(le.records), 0) FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id
-      WHERE (? IS NULL OR l.plan_hash = ?) AND (? IS NULL OR l.source = ?)`,
+    `SELECT COALESCE(SUM(le.records), 0) FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id WHERE ${where}`,
   ).pluck().get(plan, plan, source, source) as number;
-  const distinct = db.prepare(
-    `WITH ev AS (SELECT DISTINCT le.evidence_id FROM ledger_evidence le JOIN ledger l ON l.id = le.ledger_id
-                  WHERE (? IS NULL OR l.plan_hash = ?) AND (? IS NULL OR l.source = ?))
-     SELECT COUNT(*) FROM (
-       SELECT e.id FROM events e JOIN ev ON e.evidence_id = ev.evidence_id
-       UNION
-       SELECT d.event_id FROM event_duplicates d JOIN ev ON d.evidence_id = ev.evidence_id)`,
-  ).pluck().get(plan, plan, source, source) as number;
+  const distinct = distinctEvents(db, where, plan, plan, source, source);
   return { received, distinct, copies: Math.max(0, received - distinct) };
 }

@@ -14,8 +14,8 @@ import { CONTENT_TYPES, ensureSubscriptions, manageSlice } from '../acquire/mana
 import type { ManageTarget } from '../acquire/manage.ts';
 import { NetworkPolicyError } from '../acquire/netPolicy.ts';
 import { canSplit, iso, normaliseRange, planManageWindows, planSlices, splitInto } from '../acquire/slicing.ts';
-import { abandonRun, heldCounts, listRuns, totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
-import type { LedgerRow, LedgerTotals, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
+import { abandonRun, heldCounts, listRuns, NO_HELD, totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
+import type { HeldCounts, LedgerRow, LedgerTotals, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { Api } from '../acquire/auth.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BlindspotError, UsageError } from './errors.ts';
@@ -316,7 +316,7 @@ function earlierGraphQuery(h: CaseHandle, row: LedgerRow): string | null {
 }
 
 /** One source's slices, counted by the ledger's own totals (`records` = distinct records retrieved). */
-function sourceSummary(rows: LedgerRow[], held: { received: number; distinct: number; copies: number }): SourceSummary {
+function sourceSummary(rows: LedgerRow[], held: HeldCounts): SourceSummary {
   const t = totals(rows);
   const notes = [...new Set(rows.filter((r) => r.query.fallback && r.reason).map((r) => r.reason as string))];
   return { slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed, notCollected: t.notCollected, reported: t.reported, received: held.received, records: held.distinct, duplicates: held.copies, notes };
@@ -565,7 +565,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
     }
   }
   const sum = summarise(h, slicesForPlan(h.db, hash), facts(interrupted));
-  for (const n of notes) (sum.bySource['mailbox-audit'] ??= sourceSummary([], { received: 0, distinct: 0, copies: 0 })).notes.push(n);
+  for (const n of notes) (sum.bySource['mailbox-audit'] ??= sourceSummary([], NO_HELD)).notes.push(n);
   const status = interrupted ? 'interrupted' : sum.complete === sum.slices ? 'complete' : 'incomplete';
   finishRun(h.db, runId, status, sum, null, new Date().toISOString());
   h.logCustody('acquisition-finished', { acquisitionRun: runId, status, summary: sum });
