@@ -192,6 +192,17 @@ describe('Send and SearchQueryInitiated counts', () => {
       { mailbox: MEG, operation: 'Send', count: 2 },
     ]);
   });
+
+  it('operations are matched in any letter case: a record stored as "send" is a Send', () => {
+    insert({ timeMs: T0, operation: 'send', mailbox: 'Adele.Vance@contoso.com' });
+    insert({ timeMs: T0 + H, operation: 'SEND', mailbox: 'adele.vance@contoso.com' });
+    insert({ timeMs: T0 + 2 * H, operation: 'searchqueryinitiatedexchange', mailbox: 'adele.vance@contoso.com' });
+    const counts = readPremiumActionCounts(db, { startMs: T0, endMs: T0 + 5 * H });
+    expect(counts.sort((a, b) => a.operation.localeCompare(b.operation))).toEqual([
+      { mailbox: 'adele.vance@contoso.com', operation: 'SearchQueryInitiated', count: 1 },
+      { mailbox: 'adele.vance@contoso.com', operation: 'Send', count: 2 },
+    ]);
+  });
 });
 
 describe('ledger', () => {

@@ -53,9 +53,11 @@ export const SQL = {
   accessSources: `SELECT mailbox, client_ip AS ip, app_id AS appId, client_info AS clientInfo, min(time_ms) AS firstMs, max(time_ms) AS lastMs, count(*) AS n
                   FROM events INDEXED BY events_mia_src WHERE operation = 'MailItemsAccessed' AND mailbox IS NOT NULL
                   GROUP BY mailbox, client_ip, app_id, client_info`,
-  premiumActions: `SELECT mailbox, operation, count(*) AS n FROM events INDEXED BY events_op_time
+  // operation and mailbox are COLLATE NOCASE: 'send' is a Send, and a mailbox's UPN case variants are one group.
+  premiumActions: `SELECT lower(mailbox) AS mailbox, CASE WHEN operation = 'Send' THEN 'Send' ELSE 'SearchQueryInitiated' END AS action, count(*) AS n
+                   FROM events INDEXED BY events_op_time
                    WHERE operation IN ('Send', 'SearchQueryInitiated', 'SearchQueryInitiatedExchange') AND time_ms >= ? AND time_ms <= ? AND mailbox IS NOT NULL
-                   GROUP BY mailbox, operation`,
+                   GROUP BY events.mailbox, action`,
   firstAccessByIp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_ip = ? LIMIT 1`,
   firstAccessByApp: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND app_id = ? LIMIT 1`,
   firstAccessByClient: `SELECT record_id AS recordId FROM events INDEXED BY events_mia WHERE operation = 'MailItemsAccessed' AND mailbox = ? AND time_ms = ? AND client_info = ? LIMIT 1`,
@@ -185,16 +187,8 @@ export function inferThrottles(db: ReadableDB, activity: MailboxActivity[]): Inf
  * SearchQueryInitiatedExchange; both spellings count as SearchQueryInitiated.
  */
 export function readPremiumActionCounts(db: ReadableDB, range: CaseRange): PremiumActionCount[] {
-  const by = new Map<string, PremiumActionCount>();
-  for (const r of db.prepare(SQL.premiumActions).iterate(range.startMs, range.endMs) as Iterable<{ mailbox: string; operation: string; n: number }>) {
-    const operation = r.operation === 'Send' ? 'Send' : 'SearchQueryInitiated';
-    const mailbox = r.mailbox.toLowerCase();
-    const k = `${mailbox}\u0000${operation}`;
-    const prev = by.get(k);
-    if (prev) prev.count += r.n;
-    else by.set(k, { mailbox, operation, count: r.n });
-  }
-  return [...by.values()];
+  const rows = db.prepare(SQL.premiumActions).all(range.startMs, range.endMs) as { mailbox: string; action: PremiumActionCount['operation']; n: number }[];
+  return rows.map((r) => ({ mailbox: r.mailbox, operation: r.action, count: r.n }));
 }
 
 /** MailItemsAccessed grouped by (mailbox, IP, app, client), from the covering partial index. */
