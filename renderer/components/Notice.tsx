@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 
 /** A plain message in place of content: empty states, errors. */
-export function Notice(props: { kind: 'empty' | 'error' | 'info'; children: ReactNode; action?: { label: string; onClick: () => void }; testId?: string }) {
+export function Notice(props: { kind: 'empty' | 'error' | 'info' | 'warning'; children: ReactNode; action?: { label: string; onClick: () => void }; testId?: string }) {
   return (
     <div className={`notice notice-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'} data-testid={props.testId}>
       <div>{props.children}</div>

@@ -1,7 +1,7 @@
 // The blind-spots view: which part of the window is shown, and the coverage analysis it displays (loaded
 // once, on first view; computed by the workstation, never here).
 import { createStore } from 'zustand/vanilla';
-import type { GapsView } from '../../core/api.ts';
+import type { ApiError, GapsView } from '../../core/api.ts';
 import type { ApiClient } from '../api.ts';
 
 export type View = 'timeline' | 'gaps';
@@ -10,13 +10,17 @@ export interface GapsState {
   view: View;
   gaps: GapsView | null;
   loading: boolean;
-  error: string | null;
-  /** The error is the case's state (no events to analyse yet), not a failure: trying again cannot help. */
-  errorIsState: boolean;
+  /** Why the blind spots are not shown; kind Empty is the case's state (nothing to analyse yet), not a failure. */
+  error: ApiError | null;
   show(view: View): void;
   load(): Promise<void>;
   /** Computes the blind spots again if they were shown (the case changed); otherwise they load on first view. */
   refresh(): Promise<void>;
+}
+
+/** The error is the case's state (no events to analyse yet), not a failure: trying again cannot help. */
+export function errorIsState(error: ApiError | null): boolean {
+  return error?.kind === 'Empty';
 }
 
 export function createGapsStore(client: ApiClient) {
@@ -25,16 +29,15 @@ export function createGapsStore(client: ApiClient) {
     gaps: null,
     loading: false,
     error: null,
-    errorIsState: false,
     show(view) {
       set({ view });
       if (view === 'gaps' && get().gaps === null && !get().loading) void get().load();
     },
     async load() {
-      set({ loading: true, error: null, errorIsState: false });
+      set({ loading: true, error: null });
       const r = await client('gaps.get', {});
       if (r.ok) set({ gaps: r.value, loading: false });
-      else set({ error: r.error.message, errorIsState: r.error.kind === 'Empty', loading: false });
+      else set({ error: r.error, loading: false });
     },
     async refresh() {
       if (get().gaps !== null || get().error !== null) await get().load();

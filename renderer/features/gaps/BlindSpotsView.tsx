@@ -1,5 +1,6 @@
 import { Notice } from '../../components/Notice.tsx';
 import { useGaps } from '../../stores/context.tsx';
+import { errorIsState } from '../../stores/gapsStore.ts';
 
 const KIND_LABEL: Record<string, string> = {
   bypass: 'Audit bypass', throttled: 'MailItemsAccessed throttled', unlicensed: 'No Audit (Premium) licence',
@@ -14,9 +15,8 @@ export function BlindSpotsView() {
   const loading = useGaps((s) => s.loading);
   const error = useGaps((s) => s.error);
   const load = useGaps((s) => s.load);
-  const errorIsState = useGaps((s) => s.errorIsState);
-  if (error && errorIsState) return <Notice kind="empty">No blind spots to show: {error}.</Notice>;
-  if (error) return <Notice kind="error" action={{ label: 'Retry', onClick: () => void load() }}>Cannot compute the blind spots: {error}</Notice>;
+  if (error && errorIsState(error)) return <Notice kind="empty">No blind spots to show: {error.message}.</Notice>;
+  if (error) return <Notice kind="error" action={{ label: 'Retry', onClick: () => void load() }}>Cannot compute the blind spots: {error.message}</Notice>;
   if (loading || !gaps) return <Notice kind="info">Computing where auditing was blind…</Notice>;
   const blind = gaps.mailboxes.filter((m) => m.windows.length > 0);
   return (
@@ -25,12 +25,10 @@ export function BlindSpotsView() {
         {blind.length} of {gaps.mailboxes.length} mailboxes and accounts the analysis knows (from the records and the configuration exports) have windows where auditing could not have recorded some actions, between {gaps.range.start} and {gaps.range.end} (UTC: <span data-testid="gaps-range-note">{gaps.rangeNote}</span>; analysis {gaps.analysisVersion}). The absence of events there proves nothing.
       </p>
       {gaps.unseen.length > 0 ? (
-        <div className="notice notice-warning" role="status" data-testid="gaps-unseen">
-          <div>
-            <strong>Not known.</strong> The case holds no configuration evidence for the following, so no blind window of their kind could be found; that does not mean there was none. Import or acquire these exports to find them.
-            <ul>{gaps.unseen.map((s) => <li key={s}>{s}</li>)}</ul>
-          </div>
-        </div>
+        <Notice kind="warning" testId="gaps-unseen">
+          <strong>Not known.</strong> The case holds no configuration evidence for the following, so no blind window of their kind could be found; that does not mean there was none. Import or acquire these exports to find them.
+          <ul>{gaps.unseen.map((s) => <li key={s}>{s}</li>)}</ul>
+        </Notice>
       ) : null}
       {blind.length === 0 ? <Notice kind="empty">{gaps.unseen.length > 0 ? 'No blind window found from the evidence the case holds.' : 'No blind window found in the case\'s range.'}</Notice> : null}
       {blind.map((m) => (
