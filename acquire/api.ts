@@ -76,24 +76,36 @@ export function errorInfo(api: Api, body: Buffer): { code: string | null; messag
   return { code: null, message: text.slice(0, 300) };
 }
 
+/**
+ * §1.7: a throttled token request is a failure to wait out (its Retry-After, else back off) and ask again,
+ * like a throttled call; any other sign-in failure is rethrown as it is.
+ */
+function throttledTokenFailure(e: unknown): Failure {
+  if (!(e instanceof TokenThrottled)) throw e;
+  return { kind: 'status', status: e.status, retryAfter: e.retryAfter };
+}
+
 export class ApiClient {
   private readonly http: HttpClient;
   private readonly tokens: TokenProvider;
   private readonly o: ApiClientOptions;
   private readonly policy: RetryPolicy;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
 
   constructor(http: HttpClient, tokens: TokenProvider, o: ApiClientOptions) {
     this.http = http;
     this.tokens = tokens;
     this.o = o;
     this.policy = o.retry ?? DEFAULT_RETRY;
+    this.sleep = o.sleep ?? ((ms, signal) => sleepMs(ms, undefined, signal ? { signal } : {}));
+    this.random = o.random ?? Math.random;
   }
 
   get appOnly(): boolean {
     return this.tokens.appOnly;
   }
 
-  /** Decodes the tenant id (tid) from an access token: the Management API wants the GUID. */
   /**
    * An access token outside a call (the sign-in check before a run, the tenant id): a throttled token request
    * (§1.7) is waited out and asked again, like a throttled call; there is no slice to count the retry against.
@@ -104,15 +116,15 @@ export class ApiClient {
       try {
         return await this.tokens.getToken(api);
       } catch (e) {
-        if (!(e instanceof TokenThrottled)) throw e;
-        const d = decideRetry({ kind: 'status', status: e.status, retryAfter: e.retryAfter }, attempt, this.policy, Date.now(), this.o.random ?? Math.random);
+        const d = decideRetry(throttledTokenFailure(e), attempt, this.policy, Date.now(), this.random);
         if (!d.retry) throw e;
         this.o.onRetry?.({ api, url: 'token', attempt, why: `token request: ${d.why}`, delayMs: d.delayMs });
-        await (this.o.sleep ?? ((ms: number, s?: AbortSignal) => sleepMs(ms, undefined, s ? { signal: s } : {})))(d.delayMs, signal);
+        await this.sleep(d.delayMs, signal);
       }
     }
   }
 
+  /** Decodes the tenant id (tid) from an access token: the Management API wants the GUID. */
   async tenantIdFromToken(api: Api): Promise<string | null> {
     const t = await this.token(api);
     try {
@@ -141,9 +153,7 @@ export class ApiClient {
       try {
         token = await this.tokens.getToken(api);
       } catch (e) {
-        // §1.7: the token endpoint throttled; wait (its Retry-After, else back off) and ask again.
-        if (!(e instanceof TokenThrottled)) throw e;
-        failure = { kind: 'status', status: e.status, retryAfter: e.retryAfter };
+        failure = throttledTokenFailure(e);
       }
       if (token !== null) {
         try {
@@ -174,7 +184,7 @@ export class ApiClient {
         }
       }
       const f = failure!;
-      const d = decideRetry(f, attempt, this.policy, Date.now(), this.o.random ?? Math.random);
+      const d = decideRetry(f, attempt, this.policy, Date.now(), this.random);
       if (!d.retry) {
         if (f.kind === 'status' && res) {
           const info = errorInfo(api, res.body);
@@ -188,7 +198,7 @@ export class ApiClient {
       }
       retries++;
       this.o.onRetry?.({ api, url: r.url, attempt, why: d.why, delayMs: d.delayMs });
-      await (this.o.sleep ?? ((ms: number, s?: AbortSignal) => sleepMs(ms, undefined, s ? { signal: s } : {})))(d.delayMs, signal);
+      await this.sleep(d.delayMs, signal);
     }
   }
 }
