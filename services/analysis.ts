@@ -133,6 +133,14 @@ function optionsForCustody(opts: object): Record<string, unknown> {
   return rest;
 }
 
+/** The case has nothing to take a range from: no range given, no acquisition ledger, no event. */
+export class NoRangeError extends CaseError {
+  constructor() {
+    super('the case holds no events, so it has no range to analyse', 'import audit records first, or pass a range');
+    this.name = 'NoRangeError';
+  }
+}
+
 interface AnalysedRange {
   startMs: number;
   endMs: number;
@@ -168,7 +176,7 @@ function caseRange(db: ReadableDB, opts: CommonOptions, ledger: LedgerSlice[] | 
         : 'the acquired range (from the completeness ledger)',
     };
   }
-  if (!r) throw new CaseError('the case holds no events, so it has no range to analyse', 'import audit records first, or pass a range');
+  if (!r) throw new NoRangeError();
   return { ...r, configured: false, basis: 'events', note: 'the case\'s first to last event (no range given and no acquisition ledger)' };
 }
 

@@ -293,4 +293,16 @@ describe('blind spots for the UI', () => {
       api2.close();
     }
   });
+
+  it('a case with an acquisition ledger and no events has a range to analyse, the span of its ledger slices', async () => {
+    const dir = join(tmp(), 'ledger-only');
+    const h = createCase(dir, { name: 'ledger only', examiner: 't' });
+    h.db.prepare(`INSERT INTO ledger (plan_hash, source, slice_start, slice_end, status, query_json, reason, updated_at) VALUES ('p', 'graph', ?, ?, 'incomplete', '{}', 'cap', ?)`)
+      .run('2024-05-01T00:00:00.000Z', '2024-05-02T00:00:00.000Z', '2024-05-03T00:00:00.000Z');
+    h.close();
+    await withApi(dir, async (api) => {
+      const r = await callApi(api.handlers, 'gaps.get', {});
+      expect(r).toMatchObject({ ok: true, value: { range: { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' }, rangeNote: 'the acquired range (from the completeness ledger)' } });
+    });
+  });
 });

@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import { GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
-import { readCaseRange } from '../db/analysis.ts';
 import { caseSummary } from '../db/caseRepo.ts';
 import { CaseDataError } from '../db/database.ts';
 import type { ReadableDB } from '../db/database.ts';
@@ -15,7 +14,7 @@ import type { PageRow } from '../db/timeline.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
 import { openCaseReadOnly } from './caseFolder.ts';
 import { changeVersion, watchCase } from './caseWatch.ts';
-import { computeGaps } from './analysis.ts';
+import { NoRangeError, computeGaps } from './analysis.ts';
 import { BlindspotError } from './errors.ts';
 
 export interface CaseApi {
@@ -102,12 +101,12 @@ export function createHandlers(caseDir: string): CaseApi {
     },
     'gaps.get': async (args) => {
       parse(GapsArgs, args);
-      // An empty case has no range to analyse: a state of the case, which the page shows as such.
-      if (readCaseRange(db) === null) throw new ApiProblem('Empty', 'the case holds no events yet, so there is no range to analyse; import or acquire audit records first');
       try {
         const { result } = computeGaps(db, { now: new Date() });
         return { analysisVersion: result.analysisVersion, range: result.range, rangeNote: result.rangeNote, mailboxes: result.mailboxes, unseen: result.unseen };
       } catch (e) {
+        // A case with no events and no acquisition ledger has no range to analyse: a state of the case, which the page shows as such.
+        if (e instanceof NoRangeError) throw new ApiProblem('Empty', 'the case holds no events yet, so there is no range to analyse; import or acquire audit records first');
         if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', e.message);
         throw e;
       }
