@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startSim } from '../sim/index.ts';
+import { NO_LATENCY, startSim } from '../sim/index.ts';
 import type { SimClientInfo, SimInfo } from '../sim/index.ts';
 import type { GroundTruth, ScenarioName } from '../sim/scenario/types.ts';
 import { createCase } from '../services/caseFolder.ts';
@@ -48,8 +48,7 @@ try {
   let last = 0;
   const gt = JSON.parse(readFileSync(sim.groundTruthPath, 'utf8')) as GroundTruth;
   const sum = await acquire(h, s, { tenant: 'sim', from: gt.range.start, to: gt.range.end, sources: [source], sliceHours: 24 }, {
-    // the simulated tenant has no ingestion latency: its records are all there at once (SETTLE_MS)
-    settleMs: 0,
+    ...NO_LATENCY,
     graphPollMs: 0,
     onProgress: (pr) => {
       if (performance.now() - last > 10_000) { last = performance.now(); process.stderr.write(`${pr.records} records, ${pr.recordsPerSecond}/s, slices ${pr.slicesDone}/${pr.slicesTotal}, rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB\n`); }

@@ -3,7 +3,7 @@
 // posture, acquire every source, analyse coverage and findings, export a bundle and verify it offline.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSim } from '../sim/index.ts';
+import { NO_LATENCY, startSim } from '../sim/index.ts';
 import { ALL_SOURCES, acquire } from './acquisition.ts';
 import { addTenant, signIn } from './tenantSession.ts';
 import { takePosture } from './posture.ts';
@@ -50,8 +50,7 @@ export async function runDemo(out: string, say: (line: string) => void, progress
         const posture = await takePosture(h, session);
         say(`3. Audit posture as of ${posture.asOf}: ${posture.configRows} configuration rows (${posture.parts.map((p) => `${p.what} ${p.ok ? p.rows : 'refused'}`).join(', ')})`);
         const summary = await acquire(h, session, { tenant: 'contoso', from: gt.range.start, to: gt.range.end, sources: [...ALL_SOURCES], explicitSources: false }, {
-          // the simulated tenant has no ingestion latency: its records are all there at once (SETTLE_MS)
-          settleMs: 0,
+          ...NO_LATENCY,
           graphPollMs: 0,
           onProgress: (p) => progress?.(`   ${p.source ?? ''} ${p.slicesDone}/${p.slicesTotal} slices, ${p.records} records`),
         });

@@ -87,6 +87,12 @@ async function buildScenario(o: SimStartOptions): Promise<{ scenario: Scenario; 
   return { scenario: createScenario(so), source: 'generator' };
 }
 
+/**
+ * Acquisition options for the simulated tenant: its log has no ingestion latency (every record is there at
+ * once), so a slice up to its "now" is final, with no settle margin (services/acquisition.ts SETTLE_MS).
+ */
+export const NO_LATENCY = { settleMs: 0 } as const;
+
 export async function startSim(options: SimStartOptions = {}): Promise<SimHandle> {
   const { scenario, source } = await buildScenario(options);
   const dir = await mkdtemp(join(tmpdir(), 'blindspot-sim-'));

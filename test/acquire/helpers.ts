@@ -47,8 +47,5 @@ export function tmpDir(prefix = 'bs-acq-'): string {
   return mkTmp(prefix);
 }
 
-/**
- * Acquisition options for the simulated tenant: its log has no ingestion latency (every record is there
- * at once), so a slice up to its "now" is final, with no settle margin (services/acquisition.ts SETTLE_MS).
- */
-export const NO_LATENCY = { settleMs: 0 } as const;
+/** The simulated tenant's acquisition options (no ingestion latency), for the tests that import their helpers here. */
+export { NO_LATENCY } from '../../sim/index.ts';
