@@ -49,8 +49,7 @@ async function start(): Promise<void> {
     app.quit();
     return;
   }
-  const handlers = api.handlers;
-  const caseApi = api;
+  const { handlers, onEvent } = api;
 
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
@@ -85,7 +84,7 @@ async function start(): Promise<void> {
   let unsubscribe: (() => void) | null = null;
   win.webContents.on('did-finish-load', () => {
     unsubscribe?.();
-    unsubscribe = caseApi.onEvent((p) => { if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, p); });
+    unsubscribe = onEvent((p) => { if (!win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, p); });
   });
   await win.loadURL(APP_URL);
 }

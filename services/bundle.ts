@@ -82,14 +82,18 @@ How to verify (offline)
      (without the newline); the custody chain's last line hashes to ${m.custodyHead ?? '(empty)'}.
 `;
 
-/** What the case's own state rules out before anything is written: a bundle among the evidence, or one missing an evidence file. */
-function refuseToExport(h: CaseHandle, out: string): void {
+/**
+ * What the case's own state rules out before anything is written: a bundle among the evidence, or one
+ * missing an evidence file (`present`: the evidence files on disk, as listEvidenceFiles gives them).
+ */
+function refuseToExport(h: CaseHandle, out: string, present: readonly string[]): void {
   const inEvidence = relative(h.abs(EVIDENCE_DIR), out);
   if (inEvidence !== '..' && !inEvidence.startsWith(`..${sep}`) && !isAbsolute(inEvidence)) {
     throw new UsageError(`export: ${out} is inside the case's evidence folder, which holds evidence files only.`, 'Write the bundle elsewhere, for example in the case\'s exports folder.');
   }
   // Every evidence file the database names must be there: a bundle without one would fail its recipient's verify.
-  const missing = (h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[]).filter((p) => !existsSync(h.abs(p)));
+  const onDisk = new Set(present);
+  const missing = (h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[]).filter((p) => !onDisk.has(p));
   if (missing.length > 0) {
     throw new CaseError(`${h.dir}: ${missing.length} evidence file${missing.length === 1 ? ' is' : 's are'} missing (${missing[0]}${missing.length > 1 ? ', …' : ''}); refusing to export.`, 'Run: blindspot verify <case> for the full list, and restore the files from a copy.');
   }
@@ -102,15 +106,11 @@ export async function exportBundle(dirArg: string, outArg: string): Promise<{ ou
   if (existsSync(out)) throw new UsageError(`export: ${out} already exists.`, 'Choose a new name; bundles are never overwritten.');
   if (!existsSync(dirname(out))) throw new UsageError(`export: folder ${dirname(out)} does not exist.`);
   const h = openCase(dirArg);
-  try {
-    refuseToExport(h, out);
-  } catch (e) {
-    h.close();
-    throw e;
-  }
   const work = mkdtempSync(join(tmpdir(), 'blindspot-export-'));
   const tmpZip = `${out}.partial-${process.pid}`;
   try {
+    const evidenceFiles = listEvidenceFiles(h.dir);
+    refuseToExport(h, out, evidenceFiles);
     const meta = h.meta();
     // A consistent snapshot of the database through SQLite's online backup.
     const dbSnapshot = join(work, CASE_DB);
@@ -124,7 +124,7 @@ export async function exportBundle(dirArg: string, outArg: string): Promise<{ ou
     const files: { path: string; source: string }[] = [
       { path: CUSTODY_LOG, source: h.abs(CUSTODY_LOG) },
       { path: CASE_DB, source: dbSnapshot },
-      ...listEvidenceFiles(h.dir).map((p) => ({ path: p, source: h.abs(p) })),
+      ...evidenceFiles.map((p) => ({ path: p, source: h.abs(p) })),
     ];
     const manifestFiles: ManifestFile[] = [];
     for (const f of files) {

@@ -36,7 +36,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
       ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}),
       ...(values.user ? { user: String(values.user) } : {}), ...(values.mailbox ? { mailbox: String(values.mailbox) } : {}),
       ...(ops ? { operations: ops } : {}), ...(ip ? { ip } : {}),
-      ...(values.session ? { session: String(values.session) } : {}), ...(values.q ? { text: String(values.q) } : {}),
+      ...(values.session ? { session: String(values.session) } : {}), ...(q ? { text: q } : {}),
       ...(limit !== undefined ? { limit } : {}), ...(values['newest-first'] ? { newestFirst: true } : {}),
     });
     if (format === 'csv') out.write(csvRow(CSV_COLUMNS));
