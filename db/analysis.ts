@@ -107,10 +107,6 @@ export function readConfigObservations<K extends ConfigKind>(db: ReadableDB, kin
   return out;
 }
 
-export function hasConfigKind(db: ReadableDB, kind: ConfigKind): boolean {
-  return db.prepare('SELECT 1 FROM config_rows WHERE kind = ? LIMIT 1').get(kind) !== undefined;
-}
-
 /** Configuration, rule and permission records, parsed (one indexed look-up per operation). */
 export function readChangeRecords(db: ReadableDB, operations: readonly string[] = CHANGE_OPERATIONS): ChangeRecord[] {
   const stmt = db.prepare(SQL.changes);
@@ -473,9 +469,13 @@ export function readAnalysisRun(db: ReadableDB, id: number): AnalysisRun | null 
   return r ? { id: r.id, kind: r.kind, analysisVersion: r.v, generatedAt: r.g, inputs: JSON.parse(r.i), result: JSON.parse(r.r) } : null;
 }
 
-/** The configuration kinds the case holds a snapshot of (an empty export counts: it says there was nothing). */
+/**
+ * The configuration kinds the case holds rows of: what the analysis has to read. An export with no row
+ * (an empty licence export) gives it nothing, and counts as not held: no window of that kind is found from
+ * it, and the report says what is therefore unknown.
+ */
 export function configKinds(db: ReadableDB): Set<ConfigKind> {
-  return new Set(db.prepare('SELECT DISTINCT kind FROM config_snapshots').pluck().all() as ConfigKind[]);
+  return new Set(db.prepare('SELECT DISTINCT kind FROM config_rows').pluck().all() as ConfigKind[]);
 }
 
 export function snapshotIds(db: ReadableDB): { id: number; kind: string; asOf: string }[] {

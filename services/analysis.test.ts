@@ -154,6 +154,15 @@ describe('gaps', () => {
     expect(result.mailboxes.flatMap((m) => m.windows.map((w) => w.kind))).not.toContain('unlicensed');
   });
 
+  it('an empty licence export gives the analysis nothing to read: no unlicensed window, and licences stated as unknown', () => {
+    const h = openCase(dir);
+    h.db.exec("DELETE FROM config_rows WHERE kind = 'licence'"); // the licence snapshot stays, with no row
+    h.close();
+    const { result } = gaps(dir, { now: NOW });
+    expect(result.unseen).toEqual([expect.stringMatching(/^No licence assignments/)]);
+    expect(result.mailboxes.flatMap((m) => m.windows.map((w) => w.kind))).not.toContain('unlicensed');
+  });
+
   it('filters by any identifier of a mailbox, and refuses an unknown one', () => {
     expect(gaps(dir, { now: NOW, mailbox: 'ADM.PATTI' }).result.mailboxes.map((m) => m.mailbox)).toEqual([PATTI]);
     expect(() => gaps(dir, { now: NOW, mailbox: 'nobody' })).toThrow(BadInputError);

@@ -17,8 +17,9 @@ import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
 import { unseenConfiguration } from '../core/analysis/unseen.ts';
 import { parseIsoUtc } from '../core/time.ts';
 import type { AccountKind, BlindWindow, Finding, LedgerSlice, Severity } from '../core/analysis/types.ts';
+import type { ConfigKind } from '../core/model.ts';
 import {
-  configKinds, firstAccessRecord, hasConfigKind, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
+  configKinds, firstAccessRecord, inferThrottles, insertAnalysisRun, querySessions, querySyncedFolders,
   readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readPremiumActionCounts, readSourceActivity, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
@@ -198,6 +199,8 @@ interface Loaded {
   input: CoverageInput;
   inputsSummary: Record<string, unknown>;
   range: AnalysedRange;
+  /** The configuration kinds the case holds rows of (those absent are read as null or empty, and are unseen). */
+  kinds: Set<ConfigKind>;
 }
 
 /** Reads everything the coverage model needs. With `onlyMailbox`, activity and throttle counts are read for that mailbox only. */
@@ -206,13 +209,14 @@ function loadCoverageInput(db: ReadableDB, opts: CommonOptions, onlyMailbox?: st
   const range = caseRange(db, opts, ledger);
   const activity = readMailboxActivity(db, onlyMailbox);
   const inferred = inferThrottles(db, activity);
+  const kinds = configKinds(db);
   const input: CoverageInput = {
     range: { startMs: range.startMs, endMs: range.endMs },
     mailboxes: readConfigObservations(db, 'mailbox'),
     bypass: readConfigObservations(db, 'bypass'),
     organization: readConfigObservations(db, 'organization'),
     adminAuditLog: readConfigObservations(db, 'adminAuditLog'),
-    licences: hasConfigKind(db, 'licence') ? readConfigObservations(db, 'licence') : null,
+    licences: kinds.has('licence') ? readConfigObservations(db, 'licence') : null,
     changes: readChangeRecords(db),
     throttleMarkers: readThrottleMarkers(db),
     inferredThrottles: inferred,
@@ -230,7 +234,7 @@ function loadCoverageInput(db: ReadableDB, opts: CommonOptions, onlyMailbox?: st
     inferredThrottles: input.inferredThrottles.length,
     ledgerSlices: input.ledger?.length ?? null,
   };
-  return { input, inputsSummary, range };
+  return { input, inputsSummary, range, kinds };
 }
 
 function coverageOptions(opts: CommonOptions & { includeSilence?: boolean }, mailboxFilter?: string[]): CoverageOptions {
@@ -254,7 +258,7 @@ function resolveMailbox(cov: CoverageResult, mailbox: string): string {
 /** The blind windows of a case, computed from a read-only handle (nothing stored): what the UI shows. */
 export function computeGaps(db: ReadableDB, opts: GapsOptions): { result: GapsResult; inputs: Record<string, unknown> } {
   const generatedAt = isoOf(opts.now, 'now');
-  const { input, inputsSummary, range } = loadCoverageInput(db, opts);
+  const { input, inputsSummary, range, kinds } = loadCoverageInput(db, opts);
   let cov = computeCoverage(input, coverageOptions(opts));
   if (opts.mailbox !== undefined) {
     const key = resolveMailbox(cov, opts.mailbox);
@@ -267,7 +271,7 @@ export function computeGaps(db: ReadableDB, opts: GapsOptions): { result: GapsRe
     rangeBasis: range.basis,
     rangeNote: range.note,
     mailboxes: cov.mailboxes.map((m) => ({ mailbox: m.mailbox, upn: m.upn, accountKind: m.accountKind, windows: m.windows })),
-    unseen: unseenConfiguration(configKinds(db)),
+    unseen: unseenConfiguration(kinds),
   };
   const inputs = { ...inputsSummary, options: { mailbox: opts.mailbox ?? null, includeSilence: opts.includeSilence ?? false, serviceAccounts: opts.serviceAccounts ?? [], ualRetentionDays: opts.ualRetentionDays ?? null }, unresolvedIdentities: cov.unresolved };
   return { result, inputs };
@@ -369,7 +373,7 @@ export function* exposureItems(dir: string, runId: number, page?: { offset: numb
 function resolveMailboxKey(db: ReadableDB, name: string): string {
   const resolver = new IdentityResolver();
   for (const o of readConfigObservations(db, 'mailbox')) resolver.addMailbox(o.value, o.raw);
-  if (hasConfigKind(db, 'licence')) for (const o of readConfigObservations(db, 'licence')) resolver.addUpn(o.value.userPrincipalName);
+  for (const o of readConfigObservations(db, 'licence')) resolver.addUpn(o.value.userPrincipalName);
   const k = resolver.resolve(name);
   if (k) return k;
   const seen = db.prepare('SELECT mailbox FROM events WHERE mailbox = ? LIMIT 1').pluck().get(name.trim()) as string | undefined;
