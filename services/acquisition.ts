@@ -13,7 +13,7 @@ import { auditQueryIdOf, graphRecordType, graphSlice } from '../acquire/graph.ts
 import { CONTENT_TYPES, ensureSubscriptions, manageSlice } from '../acquire/manage.ts';
 import type { ManageTarget } from '../acquire/manage.ts';
 import { NetworkPolicyError } from '../acquire/netPolicy.ts';
-import { canSplit, iso, normaliseRange, planManageWindows, planSlices, splitInto } from '../acquire/slicing.ts';
+import { canSplit, DAY, HOUR, iso, MANAGE_REACH_MS, normaliseRange, planManageWindows, planSlices, SECOND, splitInto } from '../acquire/slicing.ts';
 import { abandonRun, heldCounts, listRuns, NO_HELD, totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
 import type { HeldCounts, LedgerRow, LedgerTotals, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { Api } from '../acquire/auth.ts';
@@ -40,10 +40,12 @@ const UAL_PREMIUM_RETENTION_DAYS = 365;
  * before it was collected is collected but not final ("too recent"), and a later run of the same command
  * collects it again (records already held are recognised by their Id and counted as copies, never twice).
  */
-export const SETTLE_MS = 24 * 3_600_000;
+export const SETTLE_MS = 24 * HOUR;
 /** Reason prefixes of slices that are not final because of their time (the ledger keeps only a reason). */
 const TOO_RECENT = 'too recent';
 const IN_FUTURE = 'in the future';
+/** The reason of the Management API's slices older than its reach (planned only when mgmt is asked for on its own). */
+const OUT_OF_REACH = `the Management Activity API reaches back ${MANAGE_REACH_MS / DAY} days only: this part of the range cannot be collected from it`;
 
 export function isTooRecent(r: Pick<LedgerRow, 'status' | 'reason'>): boolean {
   return r.status === 'incomplete' && (r.reason?.startsWith(TOO_RECENT) ?? false);
@@ -63,10 +65,10 @@ export function isRefused(r: Pick<LedgerRow, 'reason'>): boolean {
  */
 export function recencyOutlook(fromMs: number, toMs: number, nowMs: number, settleMs = SETTLE_MS): string | null {
   if (toMs <= nowMs - settleMs) return null;
-  const hours = Math.round(settleMs / 3_600_000);
+  const hours = Math.round(settleMs / HOUR);
   const after = iso(toMs + settleMs);
   const parts: string[] = [];
-  if (toMs > nowMs) parts.push(fromMs >= nowMs ? `the whole range is in the future (after ${iso(nowMs)}): nothing will be collected` : `the range runs ${Math.ceil((toMs - nowMs) / 3_600_000)} h past now (${iso(nowMs)}): slices starting after now will not be collected`);
+  if (toMs > nowMs) parts.push(fromMs >= nowMs ? `the whole range is in the future (after ${iso(nowMs)}): nothing will be collected` : `the range runs ${Math.ceil((toMs - nowMs) / HOUR)} h past now (${iso(nowMs)}): slices starting after now will not be collected`);
   parts.push(`slices ending less than ${hours} h ago will be collected but are not final (the audit log may still be receiving their records: ingestion latency)`);
   return `${parts.join('; ')}. The range cannot be complete before ${after}: run the same command again after ${after} to complete it.`;
 }
@@ -206,7 +208,7 @@ function planLedger(h: CaseHandle, p: CanonicalPlan, hash: string, runId: number
   const existing = new Set(slicesForPlan(h.db, hash).map((r) => r.source));
   const fromMs = Date.parse(p.from);
   const toMs = Date.parse(p.to);
-  const sliceMs = p.sliceHours * 3_600_000;
+  const sliceMs = p.sliceHours * HOUR;
   const add = (source: SourceId, startMs: number, endMs: number, status: SliceStatus, query: Record<string, unknown>, reason: string | null): void => {
     insertSlice(h.db, { planHash: hash, runId, source, sliceStart: iso(startMs), sliceEnd: iso(endMs), status, query, reason }, now);
   };
@@ -219,12 +221,12 @@ function planLedger(h: CaseHandle, p: CanonicalPlan, hash: string, runId: number
       } else if (source === 'graph') {
         for (const s of planSlices(fromMs, toMs, sliceMs)) add('graph', s.startMs, s.endMs, 'not-collected', sourceQuery('graph', p, null), 'not yet collected');
       } else if (source === 'mgmt') {
-        const { windows, outOfReach, later } = planManageWindows(fromMs, toMs, nowMs, 12 * 3_600_000);
+        const { windows, outOfReach, later } = planManageWindows(fromMs, toMs, nowMs, 12 * HOUR);
         const q: Record<string, unknown> = { contentTypes: [...CONTENT_TYPES], window: 'contentCreated' };
         if (p.users.length) q.userIds = p.users;
         for (const w of [...windows, ...later]) add('mgmt', w.startMs, w.endMs, 'not-collected', q, 'not yet collected');
         // Out of the API's reach: a gap only when this source was asked for on its own.
-        if (outOfReach && p.explicitSources) add('mgmt', outOfReach.startMs, outOfReach.endMs, 'not-collected', q, 'the Management Activity API reaches back 7 days only: this part of the range cannot be collected from it');
+        if (outOfReach && p.explicitSources) add('mgmt', outOfReach.startMs, outOfReach.endMs, 'not-collected', q, OUT_OF_REACH);
       }
     }
   });
@@ -249,8 +251,8 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
   // reaches: inside the unified log's retention the same actions are already collected there, with the
   // record ids that deduplicate them, and a second copy without those ids would be counted twice.
   const fromMs = Date.parse(p.from);
-  const toMs = p.explicitSources ? Date.parse(p.to) : Math.min(Date.parse(p.to), nowMs - UAL_MIN_RETENTION_DAYS * 86_400_000);
-  const slices = toMs > fromMs ? planSlices(fromMs, toMs, p.sliceHours * 3_600_000) : [];
+  const toMs = p.explicitSources ? Date.parse(p.to) : Math.min(Date.parse(p.to), nowMs - UAL_MIN_RETENTION_DAYS * DAY);
+  const slices = toMs > fromMs ? planSlices(fromMs, toMs, p.sliceHours * HOUR) : [];
   const tx = h.db.transaction(() => {
     if (probe.available) {
       for (const m of mailboxes) for (const sl of slices) {
@@ -283,11 +285,12 @@ async function planMailboxAudit(h: CaseHandle, s: Session, p: CanonicalPlan, has
  * Activity API serves its last 7 days.
  */
 function twiceStored(p: CanonicalPlan, fromMs: number, toMs: number, nowMs: number): string {
-  const reachDays = p.sources.includes('ual') || p.sources.includes('graph') ? UAL_PREMIUM_RETENTION_DAYS : p.sources.includes('mgmt') ? 7 : 0;
-  if (reachDays === 0) return '';
-  const startMs = Math.max(fromMs, nowMs - reachDays * 86_400_000);
+  const unifiedLog = p.sources.includes('ual') || p.sources.includes('graph');
+  const reachMs = unifiedLog ? UAL_PREMIUM_RETENTION_DAYS * DAY : p.sources.includes('mgmt') ? MANAGE_REACH_MS : 0;
+  if (reachMs === 0) return '';
+  const startMs = Math.max(fromMs, nowMs - reachMs);
   if (toMs <= startMs) return '';
-  const premiumOnly = reachDays === UAL_PREMIUM_RETENTION_DAYS && toMs <= nowMs - UAL_MIN_RETENTION_DAYS * 86_400_000;
+  const premiumOnly = unifiedLog && toMs <= nowMs - UAL_MIN_RETENTION_DAYS * DAY;
   return `; WARNING: from ${iso(startMs)} to ${iso(toMs)} the unified log, also collected by this run, holds the same mailbox actions`
     + (premiumOnly ? ' for users with Audit (Premium) (it keeps their records a year)' : '')
     + ': Search-MailboxAuditLog rows carry no unified-log record Id, so an action found by both is stored twice, once per source; count mailbox actions in that period from one source';
@@ -326,17 +329,29 @@ interface RunFacts { runId: number; hash: string; resumed: boolean; interrupted:
 
 function summarise(h: CaseHandle, rows: LedgerRow[], f: RunFacts): AcquireSummary {
   const t = totals(rows);
+  const rowsBySource = new Map<SourceId, LedgerRow[]>();
+  const refused = new Set<SourceId>(f.refusedPlanning);
+  let tooRecent = 0;
+  let inFuture = 0;
+  let lastEnd: number | null = null; // the last end of a slice waiting for its time (too recent or in the future)
+  for (const r of rows) {
+    const mine = rowsBySource.get(r.source);
+    if (mine) mine.push(r); else rowsBySource.set(r.source, [r]);
+    if (isRefused(r)) refused.add(r.source);
+    const recent = isTooRecent(r);
+    const future = isInFuture(r);
+    if (recent) tooRecent++;
+    if (future) inFuture++;
+    if (recent || future) lastEnd = Math.max(lastEnd ?? -Infinity, Date.parse(r.sliceEnd));
+  }
   const bySource: AcquireSummary['bySource'] = {};
-  for (const source of new Set(rows.map((r) => r.source))) bySource[source] = sourceSummary(rows.filter((r) => r.source === source), heldCounts(h.db, { planHash: f.hash, source }));
+  for (const [source, mine] of rowsBySource) bySource[source] = sourceSummary(mine, heldCounts(h.db, { planHash: f.hash, source }));
   const all = heldCounts(h.db, { planHash: f.hash });
-  const waiting = rows.filter((r) => isTooRecent(r) || isInFuture(r));
-  const lastEnd = Math.max(...waiting.map((r) => Date.parse(r.sliceEnd)));
-  const refusedSources = [...new Set([...rows.filter(isRefused).map((r) => r.source), ...f.refusedPlanning])].sort();
   return {
     runId: f.runId, planHash: f.hash, resumed: f.resumed, interrupted: f.interrupted, slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed,
     notCollected: t.notCollected, records: all.distinct, inserted: f.inserted, received: all.received, duplicates: all.copies, retries: t.retries,
-    tooRecent: rows.filter(isTooRecent).length, inFuture: rows.filter(isInFuture).length, runAgainAfter: waiting.length ? iso(lastEnd + f.settleMs) : null,
-    refusedSources, abandonedRuns: f.abandonedRuns, bySource,
+    tooRecent, inFuture, runAgainAfter: lastEnd === null ? null : iso(lastEnd + f.settleMs),
+    refusedSources: [...refused].sort(), abandonedRuns: f.abandonedRuns, bySource,
   };
 }
 
@@ -428,7 +443,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
     const doneAtStart = done;
     const progress = (source: SourceId | null, message?: string): void => {
       if (!o.onProgress) return;
-      const el = (Date.now() - t0) / 1000;
+      const el = (Date.now() - t0) / SECOND;
       const tot = total();
       const rate = el > 0 ? records / el : 0;
       const doneNow = done - doneAtStart;
@@ -445,7 +460,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         done++;
         continue;
       }
-      if (row.reason?.startsWith('the Management Activity API reaches back 7 days only')) {
+      if (row.reason === OUT_OF_REACH) {
         finishSlice(h.db, row.id, { status: 'not-collected', reported: null, retriesAdded: 0, reason: row.reason, runId }, new Date().toISOString());
         done++;
         continue;
@@ -462,10 +477,10 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         continue;
       }
       const tooRecent = rowEndMs > sliceNow - settleMs
-        ? `${TOO_RECENT}: this slice ends at ${row.sliceEnd}, less than ${Math.round(settleMs / 3_600_000)} h before it was collected (${iso(sliceNow)}), and the audit log may still be receiving its records (ingestion latency); run the same command again after ${iso(rowEndMs + settleMs)} to collect it again`
+        ? `${TOO_RECENT}: this slice ends at ${row.sliceEnd}, less than ${Math.round(settleMs / HOUR)} h before it was collected (${iso(sliceNow)}), and the audit log may still be receiving its records (ingestion latency); run the same command again after ${iso(rowEndMs + settleMs)} to collect it again`
         : null;
       // The Management Activity API lists content up to now only (its windows are on publication time).
-      const jobEndMs = row.source === 'mgmt' ? Math.min(rowEndMs, Math.floor(sliceNow / 1000) * 1000) : rowEndMs;
+      const jobEndMs = row.source === 'mgmt' ? Math.min(rowEndMs, Math.floor(sliceNow / SECOND) * SECOND) : rowEndMs;
       const job: SliceJob = { ledgerId: row.id, source: row.source, startMs: rowStartMs, endMs: jobEndMs, query: row.query };
       const sink: PageSink = async (page) => {
         await storePage(h, page, { ...page.custody, acquisitionRun: runId, slice: page.ledgerId, source: row.source }, (n, ins, importRunId, evidenceId) => {
