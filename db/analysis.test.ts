@@ -129,6 +129,17 @@ describe('the activity of one source', () => {
     expect(readSourceActivity(db, 'IP', '192.0.2.1', new Set(), 3)).toBeNull();
   });
 
+  it('a source with hundreds of thousands of (operation, account, mailbox) groups is read, its span and operations merged in one pass', () => {
+    const N = 200_000;
+    db.prepare(`WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < ? - 1)
+                INSERT INTO events (record_id, time_ms, operation, user_id, mailbox, client_ip, evidence_id, import_run_id)
+                SELECT 'bulk-' || i, ? + i, CASE i % 2 WHEN 0 THEN 'MailItemsAccessed' ELSE 'mailitemsaccessed' END, 'u' || i || '@contoso.com', ?, ?, 1, 1 FROM k`).run(N, T0, MEG, EVIL);
+    const a = readSourceActivity(db, 'IP', EVIL, new Set(), 3)!;
+    expect(a).toMatchObject({ total: N, firstMs: T0, lastMs: T0 + N - 1, accounts: N, groupCount: N, otherCount: 0 });
+    expect(a.operations).toEqual([{ operation: 'MailItemsAccessed', count: N }]);
+    expect(a.groups).toHaveLength(30);
+  });
+
   it('an app source reads app_id (sign-ins carry their app only in AuditData)', () => {
     build();
     const a = readSourceActivity(db, 'app', 'evil-app', new Set(), 3)!;

@@ -12,6 +12,7 @@ import { detectThrottle, THROTTLE_LIMIT } from '../core/analysis/coverage.ts';
 import type { InferredThrottle, ThrottleMarker } from '../core/analysis/coverage.ts';
 import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
 import { CONTENT_SEARCH_OPERATIONS } from '../core/analysis/contentSearch.ts';
+import { SOURCE_GROUPS } from '../core/analysis/findings.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
 import { ipFilterValues, sessionMatchValues } from '../core/match.ts';
 import type { SourceActivity, SourceRecord } from '../core/analysis/sourceActivity.ts';
@@ -208,23 +209,27 @@ export function firstAccessRecord(db: ReadableDB, mailbox: string, dim: 'IP' | '
  * mailbox), and the first `limit` records other than MailItemsAccessed whose record id is not in
  * `exclude`, with their AuditData (null when it cannot be read: the description then says less).
  */
-export function readSourceActivity(db: ReadableDB, dim: 'IP' | 'app', value: string, exclude: ReadonlySet<string>, limit: number, maxGroups = 30): SourceActivity | null {
+export function readSourceActivity(db: ReadableDB, dim: 'IP' | 'app', value: string, exclude: ReadonlySet<string>, limit: number, maxGroups = SOURCE_GROUPS): SourceActivity | null {
   const args = dim === 'IP' ? [value] : [value, value];
   type G = { operation: string | null; userId: string | null; mailbox: string | null; n: number; firstMs: number; lastMs: number };
   const rows = db.prepare(dim === 'IP' ? SQL.sourceGroupsIp : SQL.sourceGroupsApp).all(...args) as G[];
   if (rows.length === 0) return null;
   rows.sort((a, b) => a.firstMs - b.firstMs || (a.operation ?? '').localeCompare(b.operation ?? '') || (a.userId ?? '').localeCompare(b.userId ?? '') || (a.mailbox ?? '').localeCompare(b.mailbox ?? ''));
-  const ops = new Map<string | null, number>();
+  // Operations are case-insensitive in the events table: each is counted under the first spelling seen.
+  const ops = new Map<string, { operation: string | null; count: number }>();
   const users = new Set<string>();
   let total = 0;
   let others = 0;
+  let lastMs = rows[0]!.lastMs; // rows are in firstMs order: the first row has the earliest record
   for (const r of rows) {
     total += r.n;
-    if ((r.operation ?? '').toLowerCase() !== 'mailitemsaccessed') others += r.n;
-    // Operations are case-insensitive in the events table: count them under the first spelling seen.
-    const k = [...ops.keys()].find((o) => (o ?? '').toLowerCase() === (r.operation ?? '').toLowerCase()) ?? r.operation;
-    ops.set(k, (ops.get(k) ?? 0) + r.n);
+    const k = (r.operation ?? '').toLowerCase();
+    if (k !== 'mailitemsaccessed') others += r.n;
+    const op = ops.get(k);
+    if (op) op.count += r.n;
+    else ops.set(k, { operation: r.operation, count: r.n });
     if (r.userId) users.add(r.userId.toLowerCase());
+    if (r.lastMs > lastMs) lastMs = r.lastMs;
   }
   const excluded = exclude.size === 0 ? 0 : db.prepare(dim === 'IP' ? SQL.sourceExcludedIp : SQL.sourceExcludedApp).pluck().get(JSON.stringify([...exclude]), ...args) as number;
   const records: SourceRecord[] = [];
@@ -244,9 +249,9 @@ export function readSourceActivity(db: ReadableDB, dim: 'IP' | 'app', value: str
   });
   return {
     dim, value, total,
-    firstMs: Math.min(...rows.map((r) => r.firstMs)), lastMs: Math.max(...rows.map((r) => r.lastMs)),
+    firstMs: rows[0]!.firstMs, lastMs,
     accounts: users.size,
-    operations: [...ops].map(([operation, count]) => ({ operation, count })).sort((a, b) => b.count - a.count || (a.operation ?? '').localeCompare(b.operation ?? '')),
+    operations: [...ops.values()].sort((a, b) => b.count - a.count || (a.operation ?? '').localeCompare(b.operation ?? '')),
     groups: rows.slice(0, maxGroups).map((r) => ({ operation: r.operation, userId: r.userId, mailbox: r.mailbox, count: r.n, firstMs: r.firstMs, lastMs: r.lastMs })),
     groupCount: rows.length,
     records,
