@@ -135,9 +135,17 @@ describe('the activity of one source', () => {
                 INSERT INTO events (record_id, time_ms, operation, user_id, mailbox, client_ip, evidence_id, import_run_id)
                 SELECT 'bulk-' || i, ? + i, CASE i % 2 WHEN 0 THEN 'MailItemsAccessed' ELSE 'mailitemsaccessed' END, 'u' || i || '@contoso.com', ?, ?, 1, 1 FROM k`).run(N, T0, MEG, EVIL);
     const a = readSourceActivity(db, 'IP', EVIL, new Set(), 3)!;
-    expect(a).toMatchObject({ total: N, firstMs: T0, lastMs: T0 + N - 1, accounts: N, groupCount: N, otherCount: 0 });
+    expect(a).toMatchObject({ total: N, firstMs: T0, lastMs: T0 + N - 1, accounts: N, groupCount: N, otherCount: 0, records: [] });
     expect(a.operations).toEqual([{ operation: 'MailItemsAccessed', count: N }]);
     expect(a.groups).toHaveLength(30);
+  });
+
+  it('mail access in any letter case is counted, not listed, nor taken off the other records when a finding cites it', () => {
+    const lower = insert({ timeMs: T0, operation: 'mailitemsaccessed', mailbox: MEG, ip: EVIL });
+    const send = insert({ timeMs: T0 + H, operation: 'Send', mailbox: MEG, ip: EVIL });
+    const a = readSourceActivity(db, 'IP', EVIL, new Set([lower.recordId]), 3)!;
+    expect(a.records.map((r) => r.recordId)).toEqual([send.recordId]);
+    expect(a).toMatchObject({ total: 2, otherCount: 1 });
   });
 
   it('an app source reads app_id (sign-ins carry their app only in AuditData)', () => {

@@ -70,12 +70,12 @@ export const SQL = {
                     FROM events WHERE app_id = ? OR client_app_id = ? GROUP BY operation, user_id, mailbox`,
   sourceRecordsIp: `SELECT e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.mailbox, e.app_id AS appId, ${AUDIT_DATA_COLUMNS}
                     FROM events e INDEXED BY events_ip ${AUDIT_DATA_JOIN}
-                    WHERE e.client_ip = ? AND coalesce(e.operation, '') <> 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
+                    WHERE e.client_ip = ? AND e.operation IS NOT 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
   sourceRecordsApp: `SELECT e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.mailbox, e.app_id AS appId, ${AUDIT_DATA_COLUMNS}
                      FROM events e ${AUDIT_DATA_JOIN}
-                     WHERE (e.app_id = ? OR e.client_app_id = ?) AND coalesce(e.operation, '') <> 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
-  sourceExcludedIp: `SELECT count(*) FROM events WHERE record_id IN (SELECT value FROM json_each(?)) AND client_ip = ? AND coalesce(operation, '') <> 'MailItemsAccessed'`,
-  sourceExcludedApp: `SELECT count(*) FROM events WHERE record_id IN (SELECT value FROM json_each(?)) AND (app_id = ? OR client_app_id = ?) AND coalesce(operation, '') <> 'MailItemsAccessed'`,
+                     WHERE (e.app_id = ? OR e.client_app_id = ?) AND e.operation IS NOT 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
+  sourceExcludedIp: `SELECT count(*) FROM events WHERE record_id IN (SELECT value FROM json_each(?)) AND client_ip = ? AND operation IS NOT 'MailItemsAccessed'`,
+  sourceExcludedApp: `SELECT count(*) FROM events WHERE record_id IN (SELECT value FROM json_each(?)) AND (app_id = ? OR client_app_id = ?) AND operation IS NOT 'MailItemsAccessed'`,
 } as const;
 
 // ---- case range and configuration ----------------------------------------------------------------
