@@ -15,7 +15,7 @@ import { SOURCE_GROUPS, SOURCE_RECORDS, buildFindings } from '../core/analysis/f
 import type { FindingsOptions } from '../core/analysis/findings.ts';
 import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
 import { unseenConfiguration } from '../core/analysis/unseen.ts';
-import { parseIsoUtc } from '../core/time.ts';
+import { formatIso, parseIsoUtc } from '../core/time.ts';
 import type { AccountKind, BlindWindow, Finding, LedgerSlice, Severity } from '../core/analysis/types.ts';
 import type { ConfigKind } from '../core/model.ts';
 import {
@@ -164,7 +164,6 @@ function caseRange(db: ReadableDB, opts: CommonOptions, ledger: LedgerSlice[] | 
     if (endMs <= startMs) throw new BadInputError(`the range ends (${opts.range.end}) before it starts (${opts.range.start})`);
     return { startMs, endMs, events: r?.events ?? 0, configured: true, basis: 'given', note: 'the range given' };
   }
-  const iso = (ms: number) => new Date(ms).toISOString();
   const acquired = acquiredRange(ledger ?? []);
   if (acquired) {
     const startMs = Math.min(acquired.startMs, r?.startMs ?? acquired.startMs);
@@ -173,7 +172,7 @@ function caseRange(db: ReadableDB, opts: CommonOptions, ledger: LedgerSlice[] | 
     return {
       startMs, endMs, events: r?.events ?? 0, configured: false, basis: 'acquisition-ledger',
       note: widened
-        ? `the acquired range (${iso(acquired.startMs)} to ${iso(acquired.endMs)}, from the completeness ledger), widened to the events the case holds outside it`
+        ? `the acquired range (${formatIso(acquired.startMs)} to ${formatIso(acquired.endMs)}, from the completeness ledger), widened to the events the case holds outside it`
         : 'the acquired range (from the completeness ledger)',
     };
   }

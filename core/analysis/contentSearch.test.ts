@@ -53,7 +53,8 @@ describe('contentSearches', () => {
     ];
     const [s, ...rest] = contentSearches(recs, resolver());
     expect(rest).toEqual([]);
-    expect(s).toMatchObject({ name: 'S1', scope: 'all', locations: ['All'], mailboxes: [], query: 'invoice OR wire', firstMs: T0, lastMs: T0 + 2 * H });
+    expect(s).toMatchObject({ name: 'S1', scope: 'all', locations: ['All'], mailboxes: [], query: 'invoice OR wire' });
+    expect([s!.records[0]!.timeMs, s!.records.at(-1)!.timeMs]).toEqual([T0, T0 + 2 * H]);
     expect(s!.records.map((r) => [r.operation, r.action ?? null, r.ip])).toEqual([
       ['New-ComplianceSearch', null, '203.0.113.91'], ['Start-ComplianceSearch', null, '203.0.113.91'], ['New-ComplianceSearchAction', 'export', '203.0.113.91'],
     ]);

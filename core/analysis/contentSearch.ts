@@ -41,8 +41,6 @@ export interface ContentSearch {
   query: string | null;
   /** Every record of the search, in time order. */
   records: ContentSearchRecord[];
-  firstMs: number;
-  lastMs: number;
 }
 
 const lower = (s: string) => s.trim().toLowerCase();
@@ -85,12 +83,11 @@ export function contentSearches(changes: ChangeRecord[], resolver: IdentityResol
     if (!name) continue;
     const k = lower(name);
     let s = by.get(k);
-    if (!s) by.set(k, (s = { name, scope: 'unknown', locations: [], mailboxes: [], excluded: [], query: null, records: [], firstMs: c.timeMs, lastMs: c.timeMs, locationsSet: false }));
+    if (!s) by.set(k, (s = { name, scope: 'unknown', locations: [], mailboxes: [], excluded: [], query: null, records: [], locationsSet: false }));
     const o = lower(c.operation);
     const rec: ContentSearchRecord = { recordId: c.recordId, timeMs: c.timeMs, operation: c.operation, actor: c.userId, ip: c.clientIp };
     if (o === 'new-compliancesearchaction') rec.action = actionKind(c);
     s.records.push(rec);
-    s.lastMs = c.timeMs;
     if (o === 'new-compliancesearch' || o === 'set-compliancesearch') {
       const q = param(c.parameters, 'ContentMatchQuery');
       if (q !== undefined) s.query = q;
@@ -124,9 +121,9 @@ export function searchReaches(s: ContentSearch, mailbox: string): boolean {
   return !s.excluded.includes(mailbox);
 }
 
-/** The actions taken on a search's results (export, preview, purge), in time order. */
-export function searchActions(s: ContentSearch): (ContentSearchRecord & { action: SearchActionKind })[] {
-  return s.records.filter((r): r is ContentSearchRecord & { action: SearchActionKind } => r.action !== undefined);
+/** The actions taken on a search's results (export, preview, purge) among its records, in their order. */
+export function searchActions(records: readonly ContentSearchRecord[]): (ContentSearchRecord & { action: SearchActionKind })[] {
+  return records.filter((r): r is ContentSearchRecord & { action: SearchActionKind } => r.action !== undefined);
 }
 
 /** Where a search could look, in words. */

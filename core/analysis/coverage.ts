@@ -41,7 +41,7 @@ export const DEFAULT_ACTIONS: Readonly<Record<LogonTypeName, readonly string[]>>
 /** Actions that need the Advanced Auditing service plan (Audit Premium) [A1, A2]. */
 export const PREMIUM_ACTIONS = ['MailItemsAccessed', 'Send', 'SearchQueryInitiated'];
 /** Of those, the ones only older documentation lists as Premium: without the licence, whether they are recorded is uncertain. */
-export const UNCERTAIN_PREMIUM_ACTIONS = ['Send', 'SearchQueryInitiated'] as const;
+const UNCERTAIN_PREMIUM_ACTIONS = ['Send', 'SearchQueryInitiated'] as const;
 export const THROTTLE_LIMIT = 1000;
 export const MAILBOX_AUDIT_CAPACITY = 3_000_000;
 
@@ -652,7 +652,7 @@ function uncertainPremiumNote(counts: Map<string, number> | undefined): string {
 }
 
 /** When the records of a store were read, and how that is known: the time retention is measured from. */
-export interface RetentionReference {
+interface RetentionReference {
   ms: number;
   basis: string;
   evidence: string[];
@@ -667,7 +667,7 @@ const UNIFIED_LOG_SOURCES = new Set(['graph', 'ual', 'mgmt']);
  * for the unified log), else the as-of time of the configuration snapshot (the mailbox's own for its
  * store, else the newest), else the end of the range. `overrideMs` (an option) wins over all of them.
  */
-export function retentionReference(
+function retentionReference(
   store: AuditStore, ledger: readonly LedgerSlice[], mailboxCfg: ConfigObservation<unknown> | null, newestSnapshot: ConfigObservation<unknown> | null,
   range: CaseRange, overrideMs?: number,
 ): RetentionReference {
@@ -775,7 +775,6 @@ export function silenceWindows(key: string, act: MailboxActivity, range: CaseRan
   return out;
 }
 
-/** Merges windows of the same (mailbox, kind, confidence, store) that overlap or touch. */
 /**
  * The windows that touch the analysed range: one wholly outside it is left out (a throttle a week after
  * the range is not a blind spot of the range). One that runs past the range keeps its own end, which
@@ -785,6 +784,7 @@ function windowsInRange(windows: RawWindow[], range: CaseRange): RawWindow[] {
   return windows.filter((w) => w.startMs < range.endMs && (w.endMs === null || w.endMs > range.startMs));
 }
 
+/** Merges windows of the same (mailbox, kind, confidence, store) that overlap or touch. */
 export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
   const groups = new Map<string, RawWindow[]>();
   for (const w of windows) {

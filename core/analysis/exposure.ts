@@ -4,6 +4,7 @@
 // result types, the blind-window selection and the CSV export for the notification team.
 import { NOT_IN_MAILBOX_AUDIT, recordWords, scopeWords, searchActions, searchReaches } from './contentSearch.ts';
 import type { ContentSearch } from './contentSearch.ts';
+import { distinct } from './findings.ts';
 import { iso, overlaps } from './timeline.ts';
 import type { BlindWindow } from './types.ts';
 import { csvRow } from '../csv.ts';
@@ -58,7 +59,7 @@ export function distinctSyncedFolders(synced: readonly SyncedFolder[]): string[]
 export interface ContentSearchExposure {
   name: string;
   /** How it reaches the mailbox: every mailbox (`all`), by name (`named`), or scope not known (`unknown`). */
-  scope: 'all' | 'named' | 'unknown';
+  scope: ContentSearch['scope'];
   locations: string[];
   query: string | null;
   actors: string[];
@@ -92,8 +93,6 @@ export interface ExposureResult {
   contentSearches: ContentSearchExposure[];
 }
 
-const uniq = (xs: (string | null)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))].sort();
-
 /**
  * The content searches that could reach `mailbox` (its name in their locations, All, or locations not
  * known) with at least one record in [fromMs, toMs), each with a statement for the report. The time range is
@@ -106,7 +105,7 @@ export function contentSearchesForExposure(searches: ContentSearch[], mailbox: s
     if (!searchReaches(s, mailbox)) continue;
     const recs = s.records.filter((r) => r.timeMs >= fromMs && r.timeMs < toMs);
     if (recs.length === 0) continue;
-    const actions = searchActions({ ...s, records: recs }).map((a) => a.action).filter((a) => a !== 'other');
+    const actions = searchActions(recs).map((a) => a.action).filter((a) => a !== 'other');
     const contentRead = actions.includes('export') || actions.includes('preview');
     const how = s.scope === 'all' ? `covers ${scopeWords(s)}` : s.scope === 'named' ? `names ${mailbox} among its ${s.mailboxes.length} location(s)` : `has locations the case does not show (the record that set them is not in it), so it may have reached ${mailbox}`;
     const effect = actions.includes('export')
@@ -118,7 +117,7 @@ export function contentSearchesForExposure(searches: ContentSearch[], mailbox: s
           : `Messages of ${mailbox} that matched it were found and counted, and may have been previewed or exported by an action the case does not hold`;
     out.push({
       name: s.name, scope: s.scope, locations: s.locations, query: s.query,
-      actors: uniq(recs.map((r) => r.actor)), ips: uniq(recs.map((r) => r.ip)),
+      actors: distinct(recs.map((r) => r.actor)), ips: distinct(recs.map((r) => r.ip)),
       first: iso(recs[0]!.timeMs), last: iso(recs[recs.length - 1]!.timeMs),
       actions: [...new Set(actions)], contentRead,
       statement: `Content search "${s.name}" ${how}${s.query !== null ? ` with query ${s.query}` : ''}: ${recs.map(recordWords).join('; ')}. ${effect}; the item list cannot show them. ${NOT_IN_MAILBOX_AUDIT}`,

@@ -5,7 +5,7 @@
 import { NOT_IN_MAILBOX_AUDIT, contentSearches, recordWords, scopeWords, searchActions } from './contentSearch.ts';
 import type { ContentSearch } from './contentSearch.ts';
 import type { CoverageResult } from './coverage.ts';
-import { describeSourceRecord, kindCounts, operationKind } from './sourceActivity.ts';
+import { describeSourceRecord, isExternal, kindCounts, operationKind } from './sourceActivity.ts';
 import type { SourceActivity } from './sourceActivity.ts';
 import { licenceVerdict, mergeLicenceRows } from './licences.ts';
 import type { IdentityResolver } from './identity.ts';
@@ -74,9 +74,10 @@ export const SOURCE_RECORDS = 20;
 /** (operation, account, mailbox) groups of one source's records read and described. */
 export const SOURCE_GROUPS = 30;
 
-const distinct = (xs: (string | null | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))].sort();
-function sourceOf(recs: { clientIp: string | null; userId: string | null }[], apps: (string | null)[] = []): FindingSource | undefined {
-  const src = { ips: distinct(recs.map((r) => r.clientIp)), apps: distinct(apps), actors: distinct(recs.map((r) => r.userId)) };
+/** The non-empty values, once each, sorted. */
+export const distinct = (xs: (string | null | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))].sort();
+function sourceOf(recs: { clientIp: string | null; userId: string | null }[]): FindingSource | undefined {
+  const src = { ips: distinct(recs.map((r) => r.clientIp)), apps: [], actors: distinct(recs.map((r) => r.userId)) };
   return src.ips.length + src.apps.length + src.actors.length > 0 ? src : undefined;
 }
 
@@ -292,7 +293,7 @@ export function isObscureFolder(name: string): boolean {
 
 function externalAddresses(value: string, tenantDomains: Set<string>): { all: string[]; external: string[] } {
   const all = value.match(/[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+/g) ?? [];
-  const external = all.filter((a) => !tenantDomains.has(a.split('@')[1]!.toLowerCase()));
+  const external = all.filter((a) => isExternal(a, tenantDomains));
   return { all: value.trim() && all.length === 0 ? [value.trim()] : all, external };
 }
 
@@ -464,7 +465,7 @@ function withChangeSource(f: Finding, changeById: ReadonlyMap<string, ChangeReco
 // ---- content searches (eDiscovery) ---------------------------------------------------------------
 
 function contentSearchFinding(s: ContentSearch): Finding {
-  const actions = searchActions(s);
+  const actions = searchActions(s.records);
   const taken = [...new Set(actions.map((a) => a.action).filter((a) => a !== 'other'))];
   const severity: Severity = s.scope === 'all' || taken.length > 0 ? 'high' : 'medium';
   const actors = distinct(s.records.map((r) => r.actor));

@@ -38,8 +38,8 @@ export interface SourceActivity {
   otherCount: number;
 }
 
-export const SIGN_IN_OPERATIONS = ['userloggedin', 'userloginfailed'];
-export const SEND_OPERATIONS = ['send', 'sendas', 'sendonbehalf'];
+const SIGN_IN_OPERATIONS = ['userloggedin', 'userloginfailed'];
+const SEND_OPERATIONS = ['send', 'sendas', 'sendonbehalf'];
 
 type Kind = 'sign-in' | 'send' | 'admin' | 'mail access' | 'other';
 
