@@ -148,6 +148,17 @@ describe('the activity of one source', () => {
     expect(a).toMatchObject({ total: 2, otherCount: 1 });
   });
 
+  it('an app source also matches records that name the app only as client_app_id, in the counts, the records listed and those excluded', () => {
+    build();
+    const send = insert({ timeMs: T0 + 6 * H, operation: 'Send', mailbox: MEG, ip: '198.51.100.7' });
+    const rule = insert({ timeMs: T0 + 7 * H, operation: 'Set-InboxRule', recordType: 1, userId: MEG, ip: '198.51.100.7' });
+    db.prepare('UPDATE events SET client_app_id = ? WHERE id IN (?, ?)').run('evil-app', send.id, rule.id);
+    const a = readSourceActivity(db, 'app', 'evil-app', new Set([rule.recordId]), 3)!;
+    expect(a).toMatchObject({ total: 7, lastMs: T0 + 7 * H, otherCount: 1 });
+    expect(a.operations).toEqual([{ operation: 'MailItemsAccessed', count: 5 }, { operation: 'Send', count: 1 }, { operation: 'Set-InboxRule', count: 1 }]);
+    expect(a.records.map((r) => r.recordId)).toEqual([send.recordId]);
+  });
+
   it('an app source reads app_id (sign-ins carry their app only in AuditData)', () => {
     build();
     const a = readSourceActivity(db, 'app', 'evil-app', new Set(), 3)!;

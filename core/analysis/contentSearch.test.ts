@@ -80,6 +80,18 @@ describe('contentSearches', () => {
   });
 });
 
+describe('a search whose definition is not in the case', () => {
+  it('adding a location to it leaves its scope unknown: it reaches every mailbox, not only the one added', () => {
+    const [s] = contentSearches([
+      scc('Set-ComplianceSearch', T0, 'U', '-Identity "U" -AddExchangeLocation "megan.bowen"'),
+      scc('Start-ComplianceSearch', T0 + H, 'U', '-Identity "U"'),
+    ], resolver());
+    expect(s).toMatchObject({ name: 'U', scope: 'unknown', mailboxes: [] });
+    expect([MEG, ADELE, PATTI].map((m) => searchReaches(s!, m))).toEqual([true, true, true]);
+    expect(contentSearchesForExposure([s!], ADELE, T0, T0 + 24 * H).map((c) => [c.name, c.scope])).toEqual([['U', 'unknown']]);
+  });
+});
+
 describe('contentSearchesForExposure', () => {
   const searches = (): ContentSearch[] => contentSearches([
     scc('New-ComplianceSearch', T0, 'All1', '-Name "All1" -ExchangeLocation "All"'),
