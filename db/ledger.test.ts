@@ -1,12 +1,13 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { parseText } from '../core/formats/index.ts';
-import { openMemory } from './database.ts';
+import { loadMigrations, migrate, openMemory } from './database.ts';
 import type { WritableDB } from './database.ts';
 import { startImportRun, upsertEvidence } from './caseRepo.ts';
 import { EventWriter } from './events.ts';
 import {
   abandonRun, countSlice, finishRun, heldCounts, finishSlice, getTenantProfile, hasLedger, insertSlice, listLedger, listRuns, recordPage, saveTenantProfile,
-  sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, totals,
+  getSlice, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, totals,
 } from './ledger.ts';
 
 const NOW = '2026-05-01T12:00:00.000Z';
@@ -127,6 +128,57 @@ describe('ledger', () => {
       { sliceStart: '2026-05-01T12:00:00.000Z', sliceEnd: '2026-05-02T00:00:00.000Z' },
     ], 2_000_000, 'over the record count limit', runId, NOW);
     expect(sliceAnswers(d, a)).toEqual([]); // the first part keeps the row, not the whole slice's answers
+  });
+
+  it('keeps a slice\'s cause with its reason: written when inserted or finished, cleared by a finish without one and by a split', () => {
+    const d = db();
+    const runId = startRun(d, { tenantName: 't', planHash: 'p4', planJson: '{}', startedAt: NOW });
+    const base = { planHash: 'p4', runId, source: 'mgmt', status: 'not-collected', query: {} } as const;
+    const old = insertSlice(d, { ...base, sliceStart: '2026-04-01T00:00:00.000Z', sliceEnd: '2026-04-02T00:00:00.000Z', reason: 'out of reach', cause: 'out-of-reach' }, NOW);
+    const id = insertSlice(d, { ...base, sliceStart: '2026-05-01T00:00:00.000Z', sliceEnd: '2026-05-02T00:00:00.000Z', reason: 'not yet collected' }, NOW);
+    expect(slicesForPlan(d, 'p4').map((r) => r.cause)).toEqual(['out-of-reach', null]);
+    const recent = finishSlice(d, id, { status: 'incomplete', reported: null, retriesAdded: 0, reason: 'collected an hour ago', cause: 'too-recent', runId }, NOW);
+    expect(recent).toMatchObject({ status: 'incomplete', reason: 'collected an hour ago', cause: 'too-recent' });
+    expect(finishSlice(d, id, { status: 'complete', reported: null, retriesAdded: 0, reason: null, runId }, NOW).cause).toBeNull();
+    finishSlice(d, id, { status: 'failed', reported: null, retriesAdded: 0, reason: 'refused (403): no', cause: 'refused', runId }, NOW);
+    splitLedgerSlice(d, id, [
+      { sliceStart: '2026-05-01T00:00:00.000Z', sliceEnd: '2026-05-01T12:00:00.000Z' },
+      { sliceStart: '2026-05-01T12:00:00.000Z', sliceEnd: '2026-05-02T00:00:00.000Z' },
+    ], null, 'too many', runId, NOW);
+    expect(slicesForPlan(d, 'p4').map((r) => [r.sliceStart, r.cause])).toEqual([
+      ['2026-04-01T00:00:00.000Z', 'out-of-reach'], ['2026-05-01T00:00:00.000Z', null], ['2026-05-01T12:00:00.000Z', null],
+    ]);
+    expect(getSlice(d, old)?.cause).toBe('out-of-reach');
+    // only the causes the program knows
+    expect(() => d.prepare("UPDATE ledger SET cause = 'tired' WHERE id = ?").run(old)).toThrow(/CHECK constraint failed/);
+  });
+
+  it('0010 gives an older ledger\'s slices the causes their reasons were written with', () => {
+    const all = loadMigrations();
+    const k = all.findIndex((m) => m.name.startsWith('0010_'));
+    expect(k).toBeGreaterThan(0);
+    const d = new Database(':memory:');
+    migrate(d, ':memory:', all.slice(0, k));
+    const rows: [string, string | null][] = [
+      ['incomplete', 'too recent: this slice ends at 2026-05-01T00:00:00.000Z, less than 24 h before it was collected'],
+      ['complete', 'too recent, but not a reason the program wrote'],
+      ['not-collected', 'in the future: this slice starts after the collection time'],
+      ['failed', 'in the future: not on a slice that was collected'],
+      ['failed', 'refused (403): Graph returned 403'],
+      ['not-collected', 'not collected: refused (401): Exchange Online returned 401'],
+      ['failed', 'refused (429): not a permission refusal'],
+      ['not-collected', 'not collected: list mailboxes: Exchange Online returned 403'],
+      ['not-collected', 'the Management Activity API reaches back 7 days only: this part of the range cannot be collected from it'],
+      ['incomplete', 'Too recent: not with this case'],
+      ['incomplete', null],
+    ];
+    const insert = d.prepare(`INSERT INTO ledger (plan_hash, source, slice_start, slice_end, status, query_json, reason, updated_at) VALUES ('p', 'ual', ?, ?, ?, '{}', ?, ?)`);
+    rows.forEach(([status, reason], i) => insert.run(`2026-05-${String(i + 1).padStart(2, '0')}T00:00:00.000Z`, `2026-05-${String(i + 2).padStart(2, '0')}T00:00:00.000Z`, status, reason, NOW));
+    migrate(d, ':memory:', all);
+    expect(d.prepare('SELECT cause FROM ledger ORDER BY id').pluck().all()).toEqual([
+      'too-recent', null, 'in-future', null, 'refused', 'refused', null, null, 'out-of-reach', null, null,
+    ]);
+    d.close();
   });
 
   it('keeps tenant profiles without secrets', () => {

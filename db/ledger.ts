@@ -91,6 +91,11 @@ export function listRuns(db: ReadableDB): RunRow[] {
 
 export type SliceStatus = 'complete' | 'incomplete' | 'failed' | 'not-collected';
 export type SourceId = 'graph' | 'ual' | 'mgmt' | 'mailbox-audit';
+/**
+ * Why a slice is not final, for the program to decide on (migrations/0010_ledger_cause.sql): collected
+ * but too recent to be final, in the future, refused (401/403, or its source was), out of the source's reach.
+ */
+export type SliceCause = 'too-recent' | 'in-future' | 'refused' | 'out-of-reach';
 
 export interface LedgerRow {
   id: number;
@@ -107,7 +112,10 @@ export interface LedgerRow {
   duplicates: number;
   retries: number;
   pages: number;
+  /** Why it was not collected or is not final, for people. */
   reason: string | null;
+  /** The same as a value, where the program decides on it; null otherwise. */
+  cause: SliceCause | null;
   splitFrom: number | null;
   updatedAt: string;
 }
@@ -115,14 +123,14 @@ export interface LedgerRow {
 interface LedgerDbRow {
   id: number; plan_hash: string; run_id: number | null; source: string; slice_start: string; slice_end: string; status: string;
   query_json: string; reported: number | null; retrieved: number; received: number; duplicates: number; retries: number; pages: number;
-  reason: string | null; split_from: number | null; updated_at: string;
+  reason: string | null; cause: string | null; split_from: number | null; updated_at: string;
 }
 
 function rowToLedger(r: LedgerDbRow): LedgerRow {
   return {
     id: r.id, planHash: r.plan_hash, runId: r.run_id, source: r.source as SourceId, sliceStart: r.slice_start, sliceEnd: r.slice_end,
     status: r.status as SliceStatus, query: JSON.parse(r.query_json) as Record<string, unknown>, reported: r.reported, retrieved: r.retrieved,
-    received: r.received, duplicates: r.duplicates, retries: r.retries, pages: r.pages, reason: r.reason, splitFrom: r.split_from, updatedAt: r.updated_at,
+    received: r.received, duplicates: r.duplicates, retries: r.retries, pages: r.pages, reason: r.reason, cause: r.cause as SliceCause | null, splitFrom: r.split_from, updatedAt: r.updated_at,
   };
 }
 
@@ -132,14 +140,15 @@ export function hasLedger(db: ReadableDB): boolean {
 
 /** A slice as planned: the row's identity, query and status, before anything is counted. */
 export type NewSlice = Pick<LedgerRow, 'planHash' | 'runId' | 'source' | 'sliceStart' | 'sliceEnd' | 'status' | 'query' | 'reason'> & {
+  cause?: SliceCause | null;
   splitFrom?: number | null;
 };
 
 export function insertSlice(db: WritableDB, s: NewSlice, now: string): number {
   const info = db.prepare(
-    `INSERT INTO ledger (plan_hash, run_id, source, slice_start, slice_end, status, query_json, reason, split_from, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(s.planHash, s.runId, s.source, s.sliceStart, s.sliceEnd, s.status, JSON.stringify(s.query), s.reason, s.splitFrom ?? null, now);
+    `INSERT INTO ledger (plan_hash, run_id, source, slice_start, slice_end, status, query_json, reason, cause, split_from, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(s.planHash, s.runId, s.source, s.sliceStart, s.sliceEnd, s.status, JSON.stringify(s.query), s.reason, s.cause ?? null, s.splitFrom ?? null, now);
   return Number(info.lastInsertRowid);
 }
 
@@ -238,6 +247,8 @@ export interface SliceOutcome {
   reported: number | null;
   retriesAdded: number;
   reason: string | null;
+  /** Null or absent: none (a slice finished again loses the cause it had). */
+  cause?: SliceCause | null;
   runId: number;
   query?: Record<string, unknown>;
 }
@@ -247,8 +258,8 @@ export function finishSlice(db: WritableDB, id: number, o: SliceOutcome, now: st
   const c = countSlice(db, id);
   db.prepare(
     `UPDATE ledger SET status = ?, reported = ?, retrieved = ?, received = ?, duplicates = ?, pages = ?, retries = retries + ?,
-       reason = ?, run_id = ?, updated_at = ?, query_json = COALESCE(?, query_json) WHERE id = ?`,
-  ).run(o.status, o.reported, c.retrieved, c.received, c.duplicates, c.pages, o.retriesAdded, o.reason, o.runId, now,
+       reason = ?, cause = ?, run_id = ?, updated_at = ?, query_json = COALESCE(?, query_json) WHERE id = ?`,
+  ).run(o.status, o.reported, c.retrieved, c.received, c.duplicates, c.pages, o.retriesAdded, o.reason, o.cause ?? null, o.runId, now,
     o.query ? JSON.stringify(o.query) : null, id);
   return getSlice(db, id) as LedgerRow;
 }
@@ -276,7 +287,7 @@ export function splitLedgerSlice(
     const first = parts[0]!;
     db.prepare(
       `UPDATE ledger SET slice_start = ?, slice_end = ?, status = 'not-collected', reported = NULL, retrieved = 0, received = 0,
-         duplicates = 0, pages = 0, reason = 'not yet collected', split_from = ?, run_id = ?, updated_at = ? WHERE id = ?`,
+         duplicates = 0, pages = 0, reason = 'not yet collected', cause = NULL, split_from = ?, run_id = ?, updated_at = ? WHERE id = ?`,
     ).run(first.sliceStart, first.sliceEnd, splitId, runId, now, id);
     const ids = [id];
     for (const p of parts.slice(1)) {

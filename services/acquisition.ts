@@ -15,7 +15,7 @@ import type { ManageTarget } from '../acquire/manage.ts';
 import { NetworkPolicyError } from '../acquire/netPolicy.ts';
 import { canSplit, DAY, HOUR, iso, MANAGE_REACH_MS, normaliseRange, planManageWindows, planSlices, SECOND, splitInto } from '../acquire/slicing.ts';
 import { abandonRun, heldCounts, listRuns, NO_HELD, totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
-import type { HeldCounts, LedgerRow, LedgerTotals, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
+import type { HeldCounts, LedgerRow, LedgerTotals, SliceCause, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { Api } from '../acquire/auth.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BlindspotError, UsageError } from './errors.ts';
@@ -41,22 +41,28 @@ const UAL_PREMIUM_RETENTION_DAYS = 365;
  * collects it again (records already held are recognised by their Id and counted as copies, never twice).
  */
 export const SETTLE_MS = 24 * HOUR;
-/** Reason prefixes of slices that are not final because of their time (the ledger keeps only a reason). */
-const TOO_RECENT = 'too recent';
-const IN_FUTURE = 'in the future';
 /** The reason of the Management API's slices older than its reach (planned only when mgmt is asked for on its own). */
 const OUT_OF_REACH = `the Management Activity API reaches back ${MANAGE_REACH_MS / DAY} days only: this part of the range cannot be collected from it`;
 
-export function isTooRecent(r: Pick<LedgerRow, 'status' | 'reason'>): boolean {
-  return r.status === 'incomplete' && (r.reason?.startsWith(TOO_RECENT) ?? false);
+// What decides the exit code and when to run again is the slice's cause (the ledger's `cause`); its
+// reason is the same said for people.
+function isTooRecent(r: Pick<LedgerRow, 'cause'>): boolean {
+  return r.cause === 'too-recent';
 }
-export function isInFuture(r: Pick<LedgerRow, 'status' | 'reason'>): boolean {
-  return r.status === 'not-collected' && (r.reason?.startsWith(IN_FUTURE) ?? false);
+function isInFuture(r: Pick<LedgerRow, 'cause'>): boolean {
+  return r.cause === 'in-future';
 }
 /** A slice refused for permission or authentication (401/403), or not collected because its source was. */
-const REFUSED = /^(not collected: )?refused \((401|403)\)/;
-export function isRefused(r: Pick<LedgerRow, 'reason'>): boolean {
-  return REFUSED.test(r.reason ?? '');
+function isRefused(r: Pick<LedgerRow, 'cause'>): boolean {
+  return r.cause === 'refused';
+}
+
+/** Why the rest of a source is not collected: a refusal's message, and whether it was for permission or authentication. */
+interface SourceRefusal { reason: string; cause: 'refused' | null }
+
+/** A 401 or 403: the source refuses this application or account (exit 5). */
+function authRefusal(e: unknown): e is ApiRefusal {
+  return e instanceof ApiRefusal && (e.status === 401 || e.status === 403);
 }
 
 /**
@@ -209,8 +215,8 @@ function planLedger(h: CaseHandle, p: CanonicalPlan, hash: string, runId: number
   const fromMs = Date.parse(p.from);
   const toMs = Date.parse(p.to);
   const sliceMs = p.sliceHours * HOUR;
-  const add = (source: SourceId, startMs: number, endMs: number, status: SliceStatus, query: Record<string, unknown>, reason: string | null): void => {
-    insertSlice(h.db, { planHash: hash, runId, source, sliceStart: iso(startMs), sliceEnd: iso(endMs), status, query, reason }, now);
+  const add = (source: SourceId, startMs: number, endMs: number, status: SliceStatus, query: Record<string, unknown>, reason: string | null, cause: SliceCause | null = null): void => {
+    insertSlice(h.db, { planHash: hash, runId, source, sliceStart: iso(startMs), sliceEnd: iso(endMs), status, query, reason, cause }, now);
   };
   const tx = h.db.transaction(() => {
     for (const source of p.sources) {
@@ -226,7 +232,7 @@ function planLedger(h: CaseHandle, p: CanonicalPlan, hash: string, runId: number
         if (p.users.length) q.userIds = p.users;
         for (const w of [...windows, ...later]) add('mgmt', w.startMs, w.endMs, 'not-collected', q, 'not yet collected');
         // Out of the API's reach: a gap only when this source was asked for on its own.
-        if (outOfReach && p.explicitSources) add('mgmt', outOfReach.startMs, outOfReach.endMs, 'not-collected', q, OUT_OF_REACH);
+        if (outOfReach && p.explicitSources) add('mgmt', outOfReach.startMs, outOfReach.endMs, 'not-collected', q, OUT_OF_REACH, 'out-of-reach');
       }
     }
   });
@@ -416,7 +422,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
   let records = 0;
   let interrupted = false;
   const t0 = Date.now();
-  const refused = new Map<string, string>();
+  const refused = new Map<SourceId, SourceRefusal>();
   // Answers that hold no records but decide what is collected, or why a source or slice was not, are
   // evidence of the run too: stored as received, with their request, in the custody log.
   const keep: AnswerKeeper = async (r, what) => {
@@ -430,9 +436,9 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         if (o.signal?.aborted) throw e;
         if (!(e instanceof BlindspotError)) throw e;
         if (e instanceof ApiRefusal && e.answer) await keep(e.answer, `planning mailbox audit history (refused: ${e.message})`);
-        if (e instanceof ApiRefusal && (e.status === 401 || e.status === 403)) refusedPlanning.push('mailbox-audit');
+        if (authRefusal(e)) refusedPlanning.push('mailbox-audit');
         notes.push(`mailbox audit history not collected: ${e.message}`);
-        refused.set('mailbox-audit', e.message);
+        refused.set('mailbox-audit', { reason: e.message, cause: authRefusal(e) ? 'refused' : null });
       }
     }
     let subscriptionsChecked = false;
@@ -456,12 +462,12 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       const row = queue.shift()!;
       const why = refused.get(row.source);
       if (why) {
-        finishSlice(h.db, row.id, { status: 'not-collected', reported: null, retriesAdded: 0, reason: `not collected: ${why}`, runId }, new Date().toISOString());
+        finishSlice(h.db, row.id, { status: 'not-collected', reported: null, retriesAdded: 0, reason: `not collected: ${why.reason}`, cause: why.cause, runId }, new Date().toISOString());
         done++;
         continue;
       }
-      if (row.reason === OUT_OF_REACH) {
-        finishSlice(h.db, row.id, { status: 'not-collected', reported: null, retriesAdded: 0, reason: row.reason, runId }, new Date().toISOString());
+      if (row.cause === 'out-of-reach') {
+        finishSlice(h.db, row.id, { status: 'not-collected', reported: null, retriesAdded: 0, reason: row.reason, cause: row.cause, runId }, new Date().toISOString());
         done++;
         continue;
       }
@@ -471,13 +477,13 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       const rowStartMs = Date.parse(row.sliceStart);
       const rowEndMs = Date.parse(row.sliceEnd);
       if (rowStartMs >= sliceNow) {
-        finishSlice(h.db, row.id, { status: 'not-collected', reported: null, retriesAdded: 0, runId,
-          reason: `${IN_FUTURE}: this slice starts after the collection time (${iso(sliceNow)}), so nothing of it was collected; run the same command again after ${iso(rowEndMs + settleMs)} to collect it` }, new Date().toISOString());
+        finishSlice(h.db, row.id, { status: 'not-collected', reported: null, retriesAdded: 0, runId, cause: 'in-future',
+          reason: `in the future: this slice starts after the collection time (${iso(sliceNow)}), so nothing of it was collected; run the same command again after ${iso(rowEndMs + settleMs)} to collect it` }, new Date().toISOString());
         done++;
         continue;
       }
       const tooRecent = rowEndMs > sliceNow - settleMs
-        ? `${TOO_RECENT}: this slice ends at ${row.sliceEnd}, less than ${Math.round(settleMs / HOUR)} h before it was collected (${iso(sliceNow)}), and the audit log may still be receiving its records (ingestion latency); run the same command again after ${iso(rowEndMs + settleMs)} to collect it again`
+        ? `too recent: this slice ends at ${row.sliceEnd}, less than ${Math.round(settleMs / HOUR)} h before it was collected (${iso(sliceNow)}), and the audit log may still be receiving its records (ingestion latency); run the same command again after ${iso(rowEndMs + settleMs)} to collect it again`
         : null;
       // The Management Activity API lists content up to now only (its windows are on publication time).
       const jobEndMs = row.source === 'mgmt' ? Math.min(rowEndMs, Math.floor(sliceNow / SECOND) * SECOND) : rowEndMs;
@@ -493,6 +499,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       };
       const splittable = canSplit({ startMs: job.startMs, endMs: job.endMs });
       let result: SliceResult;
+      let cause: SliceCause | null = null;
       try {
         if (row.source === 'ual' || (row.source === 'mailbox-audit' && row.query.fallback)) {
           result = await sualSlice(exoTarget(s), job, sink, { canSplit: splittable, ...(o.signal ? { signal: o.signal } : {}), ...(o.sualResultSize !== undefined ? { resultSize: o.sualResultSize } : {}), ...(o.sualSessionCap !== undefined ? { sessionCap: o.sualSessionCap } : {}) });
@@ -522,10 +529,12 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         if (o.signal?.aborted) throw e;
         // The refusal that failed the slice is kept with the slice's pages: it says why.
         if (e instanceof ApiRefusal && e.answer) await sink(pageOf(job, e.answer, 'api-answer', 0));
-        if (e instanceof ApiRefusal && (e.status === 401 || e.status === 403)) {
-          // the prefix marks a permission or authentication refusal (isRefused: exit 5)
-          refused.set(row.source, `refused (${e.status}): ${e.message}`);
-          result = { kind: 'failed', reason: `refused (${e.status}): ${e.message}`, retries: 0 };
+        if (authRefusal(e)) {
+          // a permission or authentication refusal (isRefused: exit 5); the source's other slices are not collected
+          const reason = `refused (${e.status}): ${e.message}`;
+          refused.set(row.source, { reason, cause: 'refused' });
+          cause = 'refused';
+          result = { kind: 'failed', reason, retries: 0 };
         } else if (e instanceof ApiRefusal || e instanceof RetriesExhausted || e instanceof NetworkPolicyError || (e instanceof Error && /not an OData page/.test(e.message))) {
           result = { kind: 'failed', reason: e.message, retries: 0 };
         } else {
@@ -545,7 +554,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       const howNote = row.query.fallback ? `collected from the unified log instead of Search-MailboxAuditLog (${String(row.query.fallbackReason ?? 'retired')})`
         : result.kind === 'done' && result.how ? result.how : null;
       if (result.kind === 'failed') {
-        finishSlice(h.db, row.id, { status: 'failed', reported: null, retriesAdded: result.retries, reason: result.reason, runId }, now);
+        finishSlice(h.db, row.id, { status: 'failed', reported: null, retriesAdded: result.retries, reason: result.reason, cause, runId }, now);
       } else if (result.kind === 'over-cap') {
         finishSlice(h.db, row.id, { status: 'incomplete', reported: result.reported, retriesAdded: result.retries, reason: result.reason, runId, ...(result.query ? { query: result.query } : {}) }, now);
       } else {
@@ -562,9 +571,10 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         }
         if (status === 'complete' && tooRecent) {
           status = 'incomplete';
+          cause = 'too-recent';
           reason = reason ? `${tooRecent}; ${reason}` : tooRecent;
         }
-        if (status !== 'complete' || reason !== null) finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: 0, reason, runId }, now);
+        if (status !== 'complete' || reason !== null) finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: 0, reason, cause, runId }, now);
       }
       done++;
       progress(row.source);

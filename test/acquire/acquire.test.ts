@@ -265,6 +265,9 @@ describe('acquisition from the simulated tenant', () => {
       expect(rows[0]!.status).toBe('failed');
       expect(rows[0]!.reason).toMatch(/AuditLogsQuery\.Read\.All.*Entra admin center > App registrations > API permissions/);
       expect(rows.slice(1).every((x) => x.status === 'not-collected' && /not collected/.test(x.reason ?? ''))).toBe(true);
+      // a permission refusal, for the exit code: the failed slice and the source's others
+      expect(rows.every((x) => x.cause === 'refused')).toBe(true);
+      expect(sum.refusedSources).toEqual(['graph']);
       // The refusal is kept with the failed slice's pages, as received.
       const answers = h.db.prepare('SELECT r.response_json FROM ledger_evidence le JOIN import_runs r ON r.id = le.import_run_id WHERE le.ledger_id = ?').pluck().all(rows[0]!.id) as string[];
       expect(answers.map((x) => (JSON.parse(x) as { status: number }).status)).toContain(403);

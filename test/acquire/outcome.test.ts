@@ -56,13 +56,15 @@ describe('slices after now, and within the settle margin of now', () => {
       for (const r of future) {
         expect(r.status).toBe('not-collected');
         expect(r.reason).toMatch(/^in the future: .*run the same command again after/);
+        expect(r.cause).toBe('in-future');
         expect(r.pages).toBe(0);
       }
       for (const r of recent) {
         expect(r.status).toBe('incomplete');
         expect(r.reason).toMatch(/^too recent: .*ingestion latency.*run the same command again after/);
+        expect(r.cause).toBe('too-recent');
       }
-      for (const r of rows.filter((x) => !future.includes(x) && !recent.includes(x))) expect(r.status).toBe('complete');
+      for (const r of rows.filter((x) => !future.includes(x) && !recent.includes(x))) expect(r).toMatchObject({ status: 'complete', cause: null });
       expect(first).toMatchObject({ inFuture: future.length, tooRecent: recent.length, runAgainAfter: new Date(now + 2 * D + SETTLE_MS).toISOString() });
       expect(first.complete).toBeLessThan(first.slices);
       const held = h.db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
@@ -71,6 +73,7 @@ describe('slices after now, and within the settle margin of now', () => {
       // later, when the whole range has settled: the same plan collects the rest, nothing twice
       const later = await withSession(h, (s) => acquire(h, s, plan, { sualResultSize: 100, now: () => now + 3 * D + H }));
       expect(later).toMatchObject({ resumed: true, complete: later.slices, tooRecent: 0, inFuture: 0, runAgainAfter: null, records: held });
+      expect(listLedger(h.db).every((r) => r.cause === null)).toBe(true); // collected again, final: no cause left
       expect(later.duplicates).toBeGreaterThan(0); // the too recent slices, collected again, are copies
       expect(h.db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(held);
     } finally {
