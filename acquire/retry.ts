@@ -38,7 +38,7 @@ export function parseRetryAfter(v: string | null | undefined, nowMs: number): nu
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 /** §4.7: exceptions the Exchange module retries when error.details[0].message names them, whatever the status. */
-export const EXO_TRANSIENT = ['DCOverloadedException', 'SuitabilityDirectoryException', 'ServerInMMException', 'ADServerSettingsChangedException', 'StorageTransientException'] as const;
+const EXO_TRANSIENT = ['DCOverloadedException', 'SuitabilityDirectoryException', 'ServerInMMException', 'ADServerSettingsChangedException', 'StorageTransientException'] as const;
 
 /** The §4.7 transient exception an Exchange error body names in error.details[0].message, if any. */
 export function exoTransientException(body: Buffer): string | null {
