@@ -1,5 +1,5 @@
 // Small helpers over node:util parseArgs so every command reports bad flags the same way.
-import { ipMatchValues } from '../core/ip.ts';
+import { normaliseIp } from '../core/ip.ts';
 import { parseIsoUtc } from '../core/time.ts';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
@@ -47,7 +47,7 @@ export function parseIsoArg(cmd: string, flag: string, v: unknown): number | und
 export function parseIpArg(cmd: string, v: unknown): string | undefined {
   if (v === undefined) return undefined;
   const s = String(v);
-  if (ipMatchValues(s) === null) throw new UsageError(`${cmd}: --ip ${JSON.stringify(s)} is not an IP address.`, 'Give an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::4e (a port or brackets are allowed).');
+  if (normaliseIp(s) === null) throw new UsageError(`${cmd}: --ip ${JSON.stringify(s)} is not an IP address.`, 'Give an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::4e (a port or brackets are allowed).');
   return s;
 }
 

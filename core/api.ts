@@ -1,7 +1,7 @@
 // The one typed API contract between the UI and the workstation. The Electron preload bridge, the
 // main-process handler registry, the local web bridge used for browser tests and the renderer client
 // are all typed from `Api`. Arguments are validated with the zod schemas below at every boundary.
-import { ipMatchValues } from './ip.ts';
+import { normaliseIp } from './ip.ts';
 import { hasSearchWords } from './search.ts';
 import { z } from 'zod';
 import type { AccountKind, BlindWindow } from './analysis/types.ts';
@@ -15,7 +15,7 @@ export const TimelineArgs = z.object({
   mailbox: z.string().max(512).optional(),
   operations: z.array(z.string().max(128)).max(50).optional(),
   ip: z.string().max(64)
-    .refine((t) => t.trim() === '' || ipMatchValues(t) !== null, 'Not an IP address: give an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::4e.')
+    .refine((t) => t.trim() === '' || normaliseIp(t) !== null, 'Not an IP address: give an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::4e.')
     .optional(),
   session: z.string().max(256).optional(),
   text: z.string().max(1024)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ipMatchValues, isIPv4, normaliseIp } from './ip.ts';
+import { isIPv4, normaliseIp } from './ip.ts';
 
 describe('normaliseIp', () => {
   it.each([
@@ -25,14 +25,6 @@ describe('normaliseIp', () => {
 
   it.each([['sanitized'], ['Not Available'], [''], ['256.1.1.1'], ['1.2.3'], ['1.2.3.4:port'], ['[zz::1]:1'], [null], [42]])('%j → null', (input) => {
     expect(normaliseIp(input)).toBeNull();
-  });
-
-  it('gives the stored forms a typed address matches: normalised, and as older imports stored it', () => {
-    expect(ipMatchValues('203.0.113.66:443')).toEqual(['203.0.113.66']);
-    expect(ipMatchValues('2001:DB8:107:0:0:0:0:4E')).toEqual(['2001:db8:107::4e', '2001:db8:107:0:0:0:0:4e']);
-    expect(ipMatchValues('2001:db8::1')).toEqual(['2001:db8::1']);
-    expect(ipMatchValues('::ffff:192.0.2.1')).toEqual(['192.0.2.1', '::ffff:192.0.2.1']);
-    expect(ipMatchValues('megan')).toBeNull();
   });
 
   it('isIPv4 refuses leading zeros and empty parts', () => {

@@ -128,14 +128,3 @@ export function normaliseIp(value: unknown): string | null {
   return t === null || !t.includes(':') ? t : canonicalV6(t);
 }
 
-/**
- * The stored forms an address typed by a person can match: its normalised form, and the form cases
- * imported before IPv6 addresses were canonicalised hold (lower case as written); null when the text is
- * not an IP address.
- */
-export function ipMatchValues(typed: string): string[] | null {
-  const t = addressText(typed);
-  if (t === null || !t.includes(':')) return t === null ? null : [t];
-  const c = canonicalV6(t);
-  return c === null ? null : [...new Set([c, t.toLowerCase()])];
-}

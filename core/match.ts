@@ -1,6 +1,6 @@
 // How a value typed by a person (a filter on the command line or in the UI) can be stored in the case's
 // normalised columns. Pure: db/ turns these candidate forms into SQL.
-import { ipMatchValues } from './ip.ts';
+import { normaliseIp } from './ip.ts';
 
 /**
  * The letter cases a session id (a GUID) may be stored in: sources write GUIDs in either case, and a
@@ -11,7 +11,10 @@ export function sessionMatchValues(typed: string): string[] {
   return [...new Set([s, s.toLowerCase(), s.toUpperCase()])];
 }
 
-/** The stored forms of a typed client IP; the text as given (trimmed) when it is not an address. */
-export function ipFilterValues(typed: string): string[] {
-  return ipMatchValues(typed) ?? [typed.trim()];
+/**
+ * The stored form of a typed client IP: normalised as the import normalises it (and as migration 0011
+ * made older cases' values); the text as given (trimmed) when it is not an address, which matches nothing.
+ */
+export function ipFilterValue(typed: string): string {
+  return normaliseIp(typed) ?? typed.trim();
 }

@@ -14,7 +14,7 @@ import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
 import { CONTENT_SEARCH_OPERATIONS } from '../core/analysis/contentSearch.ts';
 import { SOURCE_GROUPS } from '../core/analysis/findings.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
-import { ipFilterValues, sessionMatchValues } from '../core/match.ts';
+import { ipFilterValue, sessionMatchValues } from '../core/match.ts';
 import type { SourceActivity, SourceRecord } from '../core/analysis/sourceActivity.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
 import type { RawChangeRow } from '../core/analysis/records.ts';
@@ -305,7 +305,7 @@ function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
   // Read from the exposure index's own columns, so a list of forms costs no more than one.
   const anyOf = (column: string, values: string[]) => { parts.push(`${column} IN (${values.map(() => '?').join(', ')})`); args.push(...values); };
   if (q.session) anyOf('ai.session_id', sessionMatchValues(q.session));
-  if (q.ip) anyOf('ai.client_ip', ipFilterValues(q.ip));
+  if (q.ip) { parts.push('ai.client_ip = ?'); args.push(ipFilterValue(q.ip)); }
   if (q.app) {
     parts.push('EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND (e.app_id = ? OR e.client_app_id = ?))');
     args.push(q.app, q.app);

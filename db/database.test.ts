@@ -74,6 +74,21 @@ describe('migrations', () => {
     expect(db.prepare('PRAGMA table_info(events)').all().map((c) => (c as { name: string }).name)).not.toContain('audit_data');
   });
 
+  it('0011 writes the client IPs of older cases in the canonical form the import now writes, and nothing else', () => {
+    const all = loadMigrations();
+    const db = new Database(':memory:');
+    migrate(db, ':memory:', all.slice(0, 10));
+    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
+             INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');
+             INSERT INTO events (id, record_id, time_ms, client_ip, evidence_id, import_run_id)
+               VALUES (1, 'a', 0, '2001:db8:107:0:0:0:0:4e', 1, 1), (2, 'b', 0, '::ffff:192.0.2.1', 1, 1), (3, 'c', 0, '2001:db8::1', 1, 1),
+                      (4, 'd', 0, '198.51.100.7', 1, 1), (5, 'e', 0, NULL, 1, 1);
+             INSERT INTO access_items (event_id, client_ip) VALUES (1, '2001:db8:107:0:0:0:0:4e'), (4, '198.51.100.7');`);
+    migrate(db, ':memory:', all);
+    expect(db.prepare('SELECT client_ip FROM events ORDER BY id').pluck().all()).toEqual(['2001:db8:107::4e', '192.0.2.1', '2001:db8::1', '198.51.100.7', null]);
+    expect(db.prepare('SELECT client_ip FROM access_items ORDER BY event_id').pluck().all()).toEqual(['2001:db8:107::4e', '198.51.100.7']);
+  });
+
   it('0006 rebuilds events with the same ids and rows, its record-Id uniqueness a named index, every reference intact', () => {
     const all = loadMigrations();
     const db = new Database(':memory:');

@@ -1,6 +1,7 @@
 // Opening a case database, applying ordered migrations under PRAGMA user_version, and the typed
 // read/write handles the rest of db/ is written against.
 import Database from 'better-sqlite3';
+import { normaliseIp } from '../core/ip.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,8 @@ export function migrate(db: Database.Database, file: string, migrations = loadMi
   if (current > 0 && current < latest) onUpgrade?.(current, latest);
   // A migration may rebuild a table the way SQLite documents it (create, copy, drop, rename), which
   // needs foreign keys off; each migration's references are checked before it commits.
+  // A migration may derive a column again with the function the import derives it with.
+  db.function('normalise_ip', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? normaliseIp(v) ?? v : v));
   const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
   db.pragma('foreign_keys = OFF');
   try {

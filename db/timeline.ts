@@ -4,7 +4,7 @@
 // or go missing while the user scrolls. Every value is a bound parameter.
 import { EVENT_COPIES_SHOWN } from '../core/api.ts';
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
-import { ipFilterValues, sessionMatchValues } from '../core/match.ts';
+import { ipFilterValue, sessionMatchValues } from '../core/match.ts';
 import { ftsQuery } from '../core/search.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
@@ -28,8 +28,7 @@ export interface TimelineQuery {
    * an inbox rule `alex\Rule`), and those records belong on the mailbox's timeline too.
    */
   mailboxNames?: string[];
-  /** The forms of `ip` and `session` the case holds (withNames), so that each filter stays one equality on its index. */
-  ipForms?: string[];
+  /** The forms of `session` the case holds (withNames), so that the filter stays one equality on its index. */
   sessionForms?: string[];
 }
 
@@ -85,7 +84,7 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
     where.push(`e.operation IN (${q.operations.map(() => '?').join(', ')})`);
     params.push(...q.operations);
   }
-  if (q.ip) equalsAny(where, params, 'e.client_ip', q.ipForms ?? ipFilterValues(q.ip));
+  if (q.ip) { where.push('e.client_ip = ?'); params.push(ipFilterValue(q.ip)); }
   if (q.session) equalsAny(where, params, 'e.session_id', q.sessionForms ?? sessionMatchValues(q.session));
   if (q.text) {
     const fts = ftsQuery(q.text);
@@ -145,21 +144,20 @@ export function mailboxNames(db: ReadableDB, mailbox: string): string[] {
 }
 
 /**
- * Of the forms a typed value can be stored in, those the case holds (one, in practice; the first form when
- * none), found with one index probe each.
+ * Of the letter cases a typed session id can be stored in, those the case holds (one, in practice; the
+ * first when none), found with one index probe each.
  */
-function storedForms(db: ReadableDB, column: 'client_ip' | 'session_id', forms: string[]): string[] {
+function storedSessionForms(db: ReadableDB, forms: string[]): string[] {
   if (forms.length === 1) return forms;
-  const held = db.prepare(`SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM events WHERE ${column} = value)`).pluck().all(JSON.stringify(forms)) as string[];
+  const held = db.prepare('SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM events WHERE session_id = value)').pluck().all(JSON.stringify(forms)) as string[];
   return held.length > 0 ? held : [forms[0]!];
 }
 
-/** The query with what the case knows of its values: the mailbox's other names, the stored forms of the IP and session. */
+/** The query with what the case knows of its values: the mailbox's other names, the stored forms of the session. */
 function withNames<Q extends Omit<TimelineQuery, 'limit'>>(db: ReadableDB, q: Q): Q {
   const r = { ...q };
   if (q.mailbox && q.mailboxNames === undefined) r.mailboxNames = mailboxNames(db, q.mailbox);
-  if (q.ip && q.ipForms === undefined) r.ipForms = storedForms(db, 'client_ip', ipFilterValues(q.ip));
-  if (q.session && q.sessionForms === undefined) r.sessionForms = storedForms(db, 'session_id', sessionMatchValues(q.session));
+  if (q.session && q.sessionForms === undefined) r.sessionForms = storedSessionForms(db, sessionMatchValues(q.session));
   return r;
 }
 

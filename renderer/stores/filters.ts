@@ -1,6 +1,6 @@
 // The filter bar's text boxes and their translation into the contract's timeline arguments. Pure: the
 // store calls it, the tests check it. Times without a zone are read as UTC, like the grid shows them.
-import { ipMatchValues } from '../../core/ip.ts';
+import { normaliseIp } from '../../core/ip.ts';
 import { formatIso, parseTimeMs } from '../../core/time.ts';
 import type { ApiArgs } from '../api.ts';
 
@@ -46,7 +46,7 @@ export function draftToFilters(d: FilterDraft): DraftResult {
     f.to = v;
   }
   if (f.from && f.to && Date.parse(f.from) >= Date.parse(f.to)) return { ok: false, field: 'to', message: '"To" must be after "From".' };
-  if (d.ip.trim() && ipMatchValues(d.ip) === null) return { ok: false, field: 'ip', message: `"Client IP" is not an IP address: ${d.ip.trim()} (e.g. 203.0.113.7 or 2001:db8::4e).` };
+  if (d.ip.trim() && normaliseIp(d.ip) === null) return { ok: false, field: 'ip', message: `"Client IP" is not an IP address: ${d.ip.trim()} (e.g. 203.0.113.7 or 2001:db8::4e).` };
   const text = (k: 'user' | 'mailbox' | 'ip' | 'session' | 'text') => { const v = d[k].trim(); if (v) f[k] = v; };
   text('user'); text('mailbox'); text('ip'); text('session'); text('text');
   const ops = d.operations.split(/[,;\s]+/).map((s) => s.trim()).filter(Boolean);
