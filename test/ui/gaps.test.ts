@@ -65,9 +65,17 @@ describe('blind spots in the UI', () => {
     await page.getByTestId('gaps-view').waitFor();
     const shown = await page.getByTestId('gaps-window').evaluateAll((rows) => rows.map((r) => {
       const cells = [...r.querySelectorAll('td')].map((td) => td.textContent ?? '');
-      return { mailbox: r.closest('[data-mailbox]')?.getAttribute('data-mailbox') ?? '', kind: r.getAttribute('data-kind') ?? '', start: cells[1] ?? '', end: cells[2] ?? '' };
+      return { mailbox: r.closest('[data-mailbox]')?.getAttribute('data-mailbox') ?? '', kind: r.getAttribute('data-kind') ?? '', start: cells[1] ?? '', end: cells[2] ?? '', why: cells[0] ?? '' };
     }));
-    const range = await api.handlers['gaps.get']({}).then((g) => g.range);
+    // A retention window names its store: what the mailbox audit store lost, the unified log may still hold.
+    const gaps = await api.handlers['gaps.get']({});
+    const retention = gaps.mailboxes.flatMap((m) => m.windows.filter((w) => w.kind === 'retention'));
+    expect(retention.length).toBeGreaterThan(0);
+    for (const w of retention) {
+      const label = { 'mailbox-audit': 'mailbox audit store', 'unified-audit-log': 'unified audit log' }[w.store!];
+      expect(shown).toContainEqual(expect.objectContaining({ mailbox: w.mailbox, kind: 'retention', why: `Beyond retention: ${label}` }));
+    }
+    const range = gaps.range;
     // Where the range comes from is said (an imported case without an acquisition ledger: its events).
     expect(await page.getByTestId('gaps-range-note').innerText()).toBe('the case\'s first to last event (no range given and no acquisition ledger)');
     // A window cut at the range's edges says so: it may have begun earlier and still be open.
@@ -75,7 +83,7 @@ describe('blind spots in the UI', () => {
       if (w.start.startsWith(range.start)) expect(w.start).toBe(`${range.start} or earlier: the case's range begins here`);
       if (w.end.startsWith('still open')) expect(w.end).toBe(`still open at ${range.end}, the end of the case's range`);
     }
-    const cut = shown.map((w) => ({ ...w, start: w.start.split(' ')[0]!, end: w.end.startsWith('still open') ? 'still open' : w.end }));
+    const cut = shown.map(({ why: _, ...w }) => ({ ...w, start: w.start.split(' ')[0]!, end: w.end.startsWith('still open') ? 'still open' : w.end }));
     // Windows that begin inside the range (the incident's); the whole-range ones start at the case's
     // first event here, since the UI analyses the case as imported, not the scenario's nominal range.
     const inside = truth.blindWindows.filter((w) => (w.kind === 'bypass' || w.kind === 'throttled') && w.start !== truth.range.start);

@@ -9,6 +9,9 @@ const KIND_LABEL: Record<string, string> = {
   capacity: 'Audit store full', silence: 'Unexpected silence',
 };
 
+/** A window about one store only (retention, capacity): the other store may still hold those records. */
+const STORE_LABEL: Record<string, string> = { 'mailbox-audit': 'mailbox audit store', 'unified-audit-log': 'unified audit log' };
+
 /** Where auditing could not have seen, per mailbox: the windows the report must state. */
 export function BlindSpotsView() {
   const gaps = useGaps((s) => s.gaps);
@@ -38,8 +41,8 @@ export function BlindSpotsView() {
             <thead><tr><th>Why</th><th>From (UTC)</th><th>To (UTC)</th><th>Confidence</th><th>What could not be recorded</th></tr></thead>
             <tbody>
               {m.windows.map((w, i) => (
-                <tr key={`${w.kind}-${i}`} data-testid="gaps-window" data-kind={w.kind}>
-                  <td>{KIND_LABEL[w.kind] ?? w.kind}</td>
+                <tr key={`${w.kind}-${i}`} data-testid="gaps-window" data-kind={w.kind} data-store={w.store}>
+                  <td>{KIND_LABEL[w.kind] ?? w.kind}{w.store ? <span className="muted">: {STORE_LABEL[w.store] ?? w.store}</span> : null}</td>
                   <td>{w.start}{w.start === gaps.range.start ? <span className="muted edge"> or earlier: the case&apos;s range begins here</span> : null}</td>
                   <td>{w.end ?? <>still open<span className="muted edge"> at <span className="nowrap">{gaps.range.end}</span>, the end of the case&apos;s range</span></>}</td>
                   <td>{w.confidence}</td>
