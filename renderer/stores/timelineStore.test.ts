@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiResult, EventDetail, TimelineEntry } from '../../core/api.ts';
 import type { ApiClient } from '../api.ts';
-import { createTimelineStore } from './timelineStore.ts';
+import { END_LOAD_MAX, createTimelineStore } from './timelineStore.ts';
 
 function entry(i: number, user = 'a@contoso.com'): TimelineEntry {
   return {
@@ -127,6 +127,31 @@ describe('timeline store', () => {
     await t.getState().apply();
     await t.getState().select(1);
     expect(t.getState()).toMatchObject({ detail: null, detailError: 'No event with id x in this case.' });
+  });
+
+  it('End selects the last matching row, loading the rest when few are left; with more left it stops at the last row loaded and says so', async () => {
+    // 25 rows in pages of 10: 15 left after the first page, well under END_LOAD_MAX, so End loads them.
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    await s.getState().apply();
+    await s.getState().goToEnd();
+    expect(s.getState()).toMatchObject({ selectedId: 'e25', selectedIndex: 24, next: null, endStopped: false, detail: { id: 'e25' } });
+    expect(f.calls.filter((c) => c.name === 'timeline.query')).toHaveLength(3);
+
+    // More left than END_LOAD_MAX: End goes to the last row loaded without loading them all, and says so.
+    const big = END_LOAD_MAX + 30;
+    const g = fakeClient(big);
+    const t = createTimelineStore(g.client, 10);
+    await t.getState().apply();
+    await t.getState().goToEnd();
+    expect(t.getState()).toMatchObject({ selectedId: 'e10', selectedIndex: 9, endStopped: true });
+    expect(g.calls.filter((c) => c.name === 'timeline.query')).toHaveLength(1);
+    // Moving on clears the note; End again, after paging within END_LOAD_MAX of the end, loads the rest.
+    await t.getState().moveSelection(-1);
+    expect(t.getState().endStopped).toBe(false);
+    while (t.getState().count! - t.getState().rows.length > END_LOAD_MAX) await t.getState().loadMore();
+    await t.getState().goToEnd();
+    expect(t.getState()).toMatchObject({ selectedId: `e${big}`, next: null, endStopped: false });
   });
 
   it('shows a failed query as an error message, not an exception', async () => {

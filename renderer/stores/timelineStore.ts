@@ -8,6 +8,12 @@ import { draftToFilters, EMPTY_DRAFT } from './filters.ts';
 import type { FilterDraft, TimelineFilters } from './filters.ts';
 
 export const PAGE_SIZE = 500;
+/**
+ * End loads the rest of the rows when no more than this many are left to load (a few pages); past that it
+ * stops at the last row loaded and says how to see the other end (newest first), rather than holding a
+ * million rows in the window.
+ */
+export const END_LOAD_MAX = 5000;
 
 export interface TimelineState {
   draft: FilterDraft;
@@ -22,6 +28,8 @@ export interface TimelineState {
   loadingMore: boolean;
   error: string | null;
   count: number | null;
+  /** True when End stopped at the last row loaded with too many more to load (END_LOAD_MAX). */
+  endStopped: boolean;
   selectedId: string | null;
   selectedIndex: number;
   detail: EventDetail | null;
@@ -39,6 +47,8 @@ export interface TimelineState {
   loadMore(): Promise<void>;
   select(index: number): Promise<void>;
   moveSelection(delta: number): Promise<void>;
+  /** Selects the last matching row: loads the rest first when few are left (END_LOAD_MAX). */
+  goToEnd(): Promise<void>;
 }
 
 export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
@@ -53,7 +63,7 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
     const run = async (filters: TimelineFilters, keepCount = false): Promise<void> => {
       const g = ++generation;
       const known = keepCount ? get().count : null;
-      set({ filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: known });
+      set({ filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: known, endStopped: false });
       const [page, count] = await Promise.all([
         client('timeline.query', { ...filters, ...order(), limit: pageSize }),
         known !== null ? ({ ok: true, value: { count: known } } as const) : client('timeline.count', filters),
@@ -85,6 +95,7 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
       loadingMore: false,
       error: null,
       count: null,
+      endStopped: false,
       selectedId: null,
       selectedIndex: -1,
       detail: null,
@@ -142,6 +153,7 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
       async select(index) {
         const row = get().rows[index];
         if (!row) return;
+        set({ endStopped: false });
         if (row.id === get().selectedId && (get().detail || get().detailLoading)) return;
         const g = ++detailGeneration;
         set({ selectedId: row.id, selectedIndex: index, detailLoading: true, detailError: null });
@@ -158,6 +170,20 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         await get().select(target);
         // Near the end of what is loaded: fetch the next page so the keyboard never hits a wall.
         if (target >= get().rows.length - 20) await get().loadMore();
+      },
+
+      async goToEnd() {
+        const g = generation;
+        const left = (): number | null => { const s = get(); return s.count === null ? null : s.count - s.rows.length; };
+        for (let l = left(); get().next && l !== null && l <= END_LOAD_MAX && g === generation && !get().error; l = left()) {
+          const before = get().rows.length;
+          await get().loadMore();
+          if (get().rows.length === before) break; // another load was under way, or nothing came
+        }
+        if (g !== generation || get().rows.length === 0) return;
+        const stopped = get().next !== null;
+        await get().select(get().rows.length - 1);
+        if (g === generation) set({ endStopped: stopped });
       },
     };
   });

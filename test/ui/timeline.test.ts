@@ -221,6 +221,25 @@ describe('timeline UI in Chromium', () => {
     await expect.poll(() => text('match-count')).toBe(en(GENERATED + TARGET_RECORDS));
   });
 
+  it('goes to the last matching event with End, loading the pages left when they are few', async () => {
+    await expect.poll(() => text('match-count')).toBe(en(GENERATED + TARGET_RECORDS));
+    await page.getByTestId('timeline-scroll').focus();
+    await page.keyboard.press('End');
+    const last = String(dbCount('SELECT record_id FROM events ORDER BY time_ms DESC, id DESC LIMIT 1'));
+    await expect.poll(() => text('detail-id')).toBe(last);
+    expect(await text('loaded-count')).toBe(en(GENERATED + TARGET_RECORDS));
+    const row = page.locator('[data-testid=timeline-row][aria-selected=true]');
+    expect(await row.getAttribute('data-event-id')).toBe(last);
+    await expect.poll(async () => row.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const view = el.closest('[data-testid=timeline-scroll]')!.getBoundingClientRect();
+      return box.top >= view.top && box.bottom <= view.bottom;
+    })).toBe(true);
+    expect(await page.getByTestId('end-hint').count()).toBe(0);
+    await page.keyboard.press('Home');
+    await expect.poll(() => text('detail-id')).toBe(String(dbCount('SELECT record_id FROM events ORDER BY time_ms, id LIMIT 1')));
+  });
+
   it('opens a row: AuditData, access items and the evidence hash and line to cite', async () => {
     await filterUser(TARGET, String(TARGET_RECORDS));
     await page.locator('[data-testid=timeline-row][data-event-id="target-3"]').click();

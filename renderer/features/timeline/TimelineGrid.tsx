@@ -28,12 +28,17 @@ function StatusLine() {
   const loading = useTimeline((s) => s.loading);
   const loadingMore = useTimeline((s) => s.loadingMore);
   const next = useTimeline((s) => s.next);
+  const endStopped = useTimeline((s) => s.endStopped);
+  const newestFirst = useTimeline((s) => s.newestFirst);
   return (
     <div className="grid-status" aria-live="polite">
       {loading ? 'Searching…' : count === null ? `${formatCount(loaded)} events loaded` : (
         <>
           <b data-testid="match-count">{formatCount(count)}</b> {count === 1 ? 'event matches' : 'events match'}
           <span className="muted"> · <span data-testid="loaded-count">{formatCount(loaded)}</span> loaded{next ? (loadingMore ? ', loading more…' : ', scroll for more') : ''}</span>
+          {endStopped && count > loaded ? (
+            <span className="end-hint" data-testid="end-hint"> · End: the last row loaded; the {newestFirst ? 'oldest' : 'newest'} {formatCount(count - loaded)} are not loaded (the Time header shows them first)</span>
+          ) : null}
         </>
       )}
       <span className="muted right">Times in UTC (ISO 8601). ↑/↓ to move, Enter to open.</span>
@@ -51,6 +56,7 @@ export function TimelineGrid() {
   const selectedIndex = useTimeline((s) => s.selectedIndex);
   const select = useTimeline((s) => s.select);
   const moveSelection = useTimeline((s) => s.moveSelection);
+  const goToEnd = useTimeline((s) => s.goToEnd);
   const loadMore = useTimeline((s) => s.loadMore);
   const apply = useTimeline((s) => s.apply);
   const clear = useTimeline((s) => s.clear);
@@ -82,14 +88,19 @@ export function TimelineGrid() {
     if (showingRows) virtualizer.scrollToOffset(0);
   }, [showingRows, virtualizer]);
 
+  // Again when End's note appears: it can take the status line to two lines, and the rows' box shrinks.
+  const endStopped = useTimeline((s) => s.endStopped);
   useEffect(() => {
     if (selectedIndex >= 0) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
-  }, [selectedIndex, virtualizer]);
+  }, [selectedIndex, endStopped, virtualizer]);
 
   const pageRows = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
   const onKeyDown = (e: KeyboardEvent) => {
-    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: pageRows, PageUp: -pageRows, Home: -Infinity, End: rows.length };
-    if (e.key in moves) {
+    const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: pageRows, PageUp: -pageRows, Home: -Infinity };
+    if (e.key === 'End') {
+      e.preventDefault();
+      void goToEnd();
+    } else if (e.key in moves) {
       e.preventDefault();
       const d = moves[e.key]!;
       void (d === -Infinity ? select(0) : moveSelection(d));
