@@ -178,6 +178,18 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
   });
 
+  it('names a bad CSV row once, by row and line, in the refusal', async () => {
+    const dir = newCase();
+    const csv = join(tmp(), 'purview.csv');
+    const audit = JSON.stringify({ Id: '1', CreationTime: '2023-09-20T04:05:03', RecordType: 2, Operation: 'Send', UserId: 'a@contoso.com' }).replaceAll('"', '""');
+    writeFileSync(csv, `RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n1,9/20/2023 4:05:03 AM,2,Send,a@contoso.com,"${audit}"\n2,bad date,2,Send,a@contoso.com,"{}"\n`);
+    const h = openCase(dir);
+    const err = await importFile(h, csv).catch((e: unknown) => e);
+    h.close();
+    expect(err).toBeInstanceOf(BadInputError);
+    expect((err as Error).message).toContain(`${csv}: 1 malformed record: row 2 (line 3): CreationDate "bad date"`);
+  });
+
   it('with skipBad imports the rest and keeps each rejected line with its reason', async () => {
     const dir = newCase();
     const bad = join(tmp(), 'bad.jsonl');

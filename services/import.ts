@@ -4,6 +4,7 @@
 import { existsSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
+import { describeLoc } from '../core/formats/containers.ts';
 import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
 import { PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
@@ -116,13 +117,6 @@ function decideFormat(file: string, staged: string, requested: FormatId | 'auto'
     );
   }
   return d.format;
-}
-
-function describeLoc(loc: { line?: number; row?: number; offset?: number }): string {
-  if (loc.line !== undefined) return `line ${loc.line}`;
-  if (loc.row !== undefined) return `row ${loc.row}`;
-  if (loc.offset !== undefined) return `record ${loc.offset + 1}`;
-  return 'record';
 }
 
 function parseAsOf(asOf: string): string {
