@@ -22,13 +22,13 @@ function findings(mut: (i: CoverageInput) => void, extra: { changes?: ChangeReco
 
 describe('bypass severity follows the account kind', () => {
   it.each([
-    { upn: MEG, rtd: 'UserMailbox', service: [] as string[], want: 'critical' },
-    { upn: 'finance@contoso.com', rtd: 'SharedMailbox', service: [], want: 'critical' },
-    { upn: 'adm.patti@contoso.com', rtd: 'UserMailbox', service: [], want: 'critical' },
-    { upn: 'room.rainier@contoso.com', rtd: 'RoomMailbox', service: [], want: 'high' },
-    { upn: 'svc-archive@contoso.com', rtd: 'UserMailbox', service: [], want: 'medium' },
-    { upn: 'svc-archive@contoso.com', rtd: 'UserMailbox', service: ['svc-archive'], want: 'info' },
-  ])('$upn ($rtd, documented: $service) → $want', ({ upn, rtd, service, want }) => {
+    { upn: MEG, rtd: 'UserMailbox', service: [] as string[], want: 'critical', says: 'This is a human account: ' },
+    { upn: 'finance@contoso.com', rtd: 'SharedMailbox', service: [], want: 'critical', says: 'This is a shared account: ' },
+    { upn: 'adm.patti@contoso.com', rtd: 'UserMailbox', service: [], want: 'critical', says: 'This is an admin account: ' },
+    { upn: 'room.rainier@contoso.com', rtd: 'RoomMailbox', service: [], want: 'high', says: 'This is a room account: ' },
+    { upn: 'svc-archive@contoso.com', rtd: 'UserMailbox', service: [], want: 'medium', says: 'This is a service account: ' },
+    { upn: 'svc-archive@contoso.com', rtd: 'UserMailbox', service: ['svc-archive'], want: 'info', says: 'This is a service (documented) account: ' },
+  ])('$upn ($rtd, documented: $service) → $want', ({ upn, rtd, service, want, says }) => {
     const fs = findings((i) => {
       i.mailboxes.push(obs(mailbox(upn, { recipientTypeDetails: rtd }), END));
       i.bypass.push(obs(bypass(upn.split('@')[0]!, true), END));
@@ -37,6 +37,7 @@ describe('bypass severity follows the account kind', () => {
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ severity: want, mailbox: upn, remediation: `Set-MailboxAuditBypassAssociation -Identity '${upn}' -AuditBypassEnabled $false` });
     expect(f[0]!.window?.kind).toBe('bypass');
+    expect(f[0]!.detail).toContain(says);
   });
 });
 

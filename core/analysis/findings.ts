@@ -153,7 +153,9 @@ function span(w: BlindWindow): string {
 
 function windowFinding(w: BlindWindow, account: AccountClass | null, upn: string, licences: LicenceAssignment[]): Finding {
   const base = { id: `${w.kind}:${w.mailbox}:${w.start}`, kind: w.kind as FindingKind, mailbox: w.mailbox, window: w, evidence: w.evidence };
-  const who = account ? `${account.kind}${account.documented ? ' (documented)' : ''} account: ${account.reasons.join('; ')}` : 'account kind unknown';
+  const who = account
+    ? `This is ${/^[aeiou]/.test(account.kind) ? 'an' : 'a'} ${account.kind}${account.documented ? ' (documented)' : ''} account: ${account.reasons.join('; ')}.`
+    : 'What kind of account this is could not be told.';
   const id = psq(upn);
   switch (w.kind) {
     case 'bypass': {
@@ -162,7 +164,7 @@ function windowFinding(w: BlindWindow, account: AccountClass | null, upn: string
           : account.kind === 'room' || account.kind === 'equipment' ? 'high' : 'critical';
       return {
         ...base, severity: sev, title: `Mailbox audit bypass on ${upn}`,
-        detail: `${w.reason}, ${span(w)} (${w.confidence}). This is a ${who}. ${sev === 'info' ? 'Bypass is routine for a documented service account.' : 'On anything but a documented service account this is an anti-forensics red flag: nothing this account did in any mailbox during the window was recorded.'}`,
+        detail: `${w.reason}, ${span(w)} (${w.confidence}). ${who} ${sev === 'info' ? 'Bypass is routine for a documented service account.' : 'On anything but a documented service account this is an anti-forensics red flag: nothing this account did in any mailbox during the window was recorded.'}`,
         remediation: w.end === null
           ? `Set-MailboxAuditBypassAssociation -Identity ${id} -AuditBypassEnabled $false`
           : `# Bypass was already turned off at ${w.end}; confirm:\nGet-MailboxAuditBypassAssociation -Identity ${id} | Format-List Name,AuditBypassEnabled,WhenChangedUTC`,
