@@ -32,18 +32,26 @@ export interface SubscriptionState {
 }
 
 export async function listSubscriptions(t: ManageTarget, signal?: AbortSignal, keep?: AnswerKeeper): Promise<{ contentType: string; status: string }[]> {
+  return (await subscriptionList(t, signal, keep)).subscriptions;
+}
+
+async function subscriptionList(t: ManageTarget, signal?: AbortSignal, keep?: AnswerKeeper): Promise<{ subscriptions: { contentType: string; status: string }[]; retries: number }> {
   const what = 'Management Activity API subscriptions';
   const r = await t.api.call('manage', { method: 'GET', url: `${root(t)}/subscriptions/list`, what }, signal);
   await keep?.(r, what);
-  return Array.isArray(r.json) ? (r.json as { contentType?: unknown; status?: unknown }[]).map((s) => ({ contentType: String(s.contentType), status: String(s.status) })) : [];
+  const subscriptions = Array.isArray(r.json) ? (r.json as { contentType?: unknown; status?: unknown }[]).map((s) => ({ contentType: String(s.contentType), status: String(s.status) })) : [];
+  return { subscriptions, retries: r.retries };
 }
 
 /**
  * Makes sure each content type has an enabled subscription; AF20024 ("already enabled") is success. The
- * listing and every start answer go to `keep`: starting a subscription changes the tenant.
+ * listing and every start answer go to `keep`: starting a subscription changes the tenant. Returns the
+ * subscriptions and how many retries the calls took (the caller counts them against the slice that
+ * needed the subscriptions).
  */
-export async function ensureSubscriptions(t: ManageTarget, types: readonly string[], signal?: AbortSignal, keep?: AnswerKeeper): Promise<SubscriptionState[]> {
-  const current = await listSubscriptions(t, signal, keep);
+export async function ensureSubscriptions(t: ManageTarget, types: readonly string[], signal?: AbortSignal, keep?: AnswerKeeper): Promise<{ subscriptions: SubscriptionState[]; retries: number }> {
+  const { subscriptions: current, retries: listRetries } = await subscriptionList(t, signal, keep);
+  let retries = listRetries;
   const out: SubscriptionState[] = [];
   for (const ct of types) {
     if (current.some((s) => s.contentType === ct && s.status.toLowerCase() === 'enabled')) {
@@ -52,6 +60,7 @@ export async function ensureSubscriptions(t: ManageTarget, types: readonly strin
     }
     const what = `start the ${ct} subscription`;
     const r = await t.api.call('manage', { method: 'POST', url: `${root(t)}/subscriptions/start?contentType=${encodeURIComponent(ct)}`, what, accept: [400] }, signal);
+    retries += r.retries;
     await keep?.(r, what);
     if (r.res.status === 400) {
       const code = (r.json as { error?: { code?: unknown } } | null)?.error?.code;
@@ -62,7 +71,7 @@ export async function ensureSubscriptions(t: ManageTarget, types: readonly strin
       out.push({ contentType: ct, status: 'enabled', startedByUs: true });
     }
   }
-  return out;
+  return { subscriptions: out, retries };
 }
 
 /**

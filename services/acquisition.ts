@@ -517,13 +517,18 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
           });
         } else {
           mgmt ??= await manageTarget(s);
+          // The subscriptions are checked once, for the first slice of the source: the retries that took
+          // are that slice's, so that every retry of the run is in the ledger.
+          let setupRetries = 0;
           if (!subscriptionsChecked) {
             const subs = await ensureSubscriptions(mgmt, CONTENT_TYPES, o.signal, keep);
-            const started = subs.filter((x) => x.startedByUs).map((x) => x.contentType);
+            const started = subs.subscriptions.filter((x) => x.startedByUs).map((x) => x.contentType);
             if (started.length) h.logCustody('tenant-changed', { acquisitionRun: runId, change: 'started Management Activity API subscriptions', contentTypes: started });
             subscriptionsChecked = true;
+            setupRetries = subs.retries;
           }
           result = await manageSlice(mgmt, job, sink, o.signal ? { signal: o.signal } : {});
+          result.retries += setupRetries;
         }
       } catch (e) {
         if (o.signal?.aborted) throw e;
