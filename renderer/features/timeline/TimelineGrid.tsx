@@ -41,7 +41,7 @@ function StatusLine() {
           ) : null}
         </>
       )}
-      <span className="muted right">Times in UTC (ISO 8601). ↑/↓ to move, Enter to open.</span>
+      <span className="muted right">Times in UTC (ISO 8601). ↑/↓, Page Up/Down, Home/End to move; Enter to open.</span>
     </div>
   );
 }
