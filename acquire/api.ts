@@ -32,9 +32,12 @@ export class ApiRefusal extends BlindspotError {
 
 /** The failure did not go away after the retries. */
 export class RetriesExhausted extends BlindspotError {
-  constructor(message: string) {
+  /** The retries made before giving up (the ledger counts them against the slice). */
+  readonly retries: number;
+  constructor(message: string, retries = 0) {
     super(message, { exitCode: EXIT.remote, hint: 'The service kept failing; run the same command again later to continue from the ledger.' });
     this.name = 'RetriesExhausted';
+    this.retries = retries;
   }
 }
 
@@ -194,7 +197,7 @@ export class ApiClient {
             `${r.what}: ${name} returned ${res.status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message.replace(/[.\s]+$/, '')}` : ''}${isRetryable(f) ? ` (${d.why})` : ''}${hint ? `. To fix: ${hint}` : ''}`, hint,
             { res, json: null, retries, request });
         }
-        throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${token === null ? 'the token request for' : r.method} ${new URL(r.url).pathname}).`);
+        throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${token === null ? 'the token request for' : r.method} ${new URL(r.url).pathname}).`, retries);
       }
       retries++;
       this.o.onRetry?.({ api, url: r.url, attempt, why: d.why, delayMs: d.delayMs });

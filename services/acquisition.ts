@@ -534,14 +534,16 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         if (o.signal?.aborted) throw e;
         // The refusal that failed the slice is kept with the slice's pages: it says why.
         if (e instanceof ApiRefusal && e.answer) await sink(pageOf(job, e.answer, 'api-answer', 0));
+        // The retries of the call that failed the slice are the slice's too.
+        const retries = e instanceof RetriesExhausted ? e.retries : e instanceof ApiRefusal ? e.answer?.retries ?? 0 : 0;
         if (authRefusal(e)) {
           // a permission or authentication refusal (isRefused: exit 5); the source's other slices are not collected
           const reason = `refused (${e.status}): ${e.message}`;
           refused.set(row.source, { reason, cause: 'refused' });
           cause = 'refused';
-          result = { kind: 'failed', reason, retries: 0 };
+          result = { kind: 'failed', reason, retries };
         } else if (e instanceof ApiRefusal || e instanceof RetriesExhausted || e instanceof NetworkPolicyError || (e instanceof Error && /not an OData page/.test(e.message))) {
-          result = { kind: 'failed', reason: e.message, retries: 0 };
+          result = { kind: 'failed', reason: e.message, retries };
         } else {
           throw e;
         }

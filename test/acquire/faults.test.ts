@@ -179,6 +179,16 @@ describe('faults during acquisition', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0]!.reason).toMatch(/returned 503.*gave up after 6 attempts/);
     expect(r.sum.failed).toBe(1);
+    // the five retries before it gave up are the slice's, in the ledger and the run's total
+    expect(failed[0]!.retries).toBe(5);
+    expect(r.sum.retries).toBe(5);
+    // the same when the failure is not an answer (connections reset every time)
+    sim.faults.inject({ path: /InvokeCommand/, kind: 'reset', count: 6 });
+    const n = await run(['ual']);
+    sim.faults.clear();
+    const lost = n.rows.filter((x) => x.status === 'failed');
+    expect(lost.map((x) => [x.retries, /gave up after 6 attempts/.test(x.reason ?? '')])).toEqual([[5, true]]);
+    expect(n.sum.retries).toBe(5);
   });
 });
 
