@@ -103,13 +103,14 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
     log.push({ seq: ++seq, kind, method, path, source, ...extra });
   };
 
-  const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string, api?: ApiFamily): FaultRule | null => {
+  /** The first scripted rule that hits this request, recorded with the log fields `extra` gives for it. */
+  const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string, extra: (r: FaultRule) => Partial<AppliedFault>): FaultRule | null => {
     for (const [id, r] of rules) {
       if (!pred(r.kind) || !matches(r, method, path)) continue;
       if (r.skip > 0) { r.skip -= 1; continue; }
       r.remaining -= 1;
       if (r.remaining <= 0) rules.delete(id);
-      record(r.kind, method, path, 'rule', r.kind === '429' && api ? { retryAfter: !omitsRetryAfter(r, api) } : {});
+      record(r.kind, method, path, 'rule', extra(r));
       return r;
     }
     return null;
@@ -126,7 +127,7 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
     get log() { return log; },
     takeGeneric(method, path, api) {
       const special = (k: FaultKind): boolean => k === 'duplicate' || k === 'sessionTimeout';
-      const r = fromRules((k) => !special(k), method, path, api);
+      const r = fromRules((k) => !special(k), method, path, (f) => (f.kind === '429' ? { retryAfter: !omitsRetryAfter(f, api) } : {}));
       if (r) return r as FaultRule & { kind: GenericFaultKind };
       // Random faults spare the identity endpoints (MSAL caches a 429 per request thumbprint, §1.7), except
       // in hostile mode a token request may get a 429 with Retry-After (§1.7, §6.1 test hooks).
@@ -151,14 +152,8 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
     },
     takeSpecial(kind, method, path, o = {}) {
       const copies = (n: number): Partial<AppliedFault> => (kind === 'duplicate' && o.available !== undefined ? { copies: Math.min(n, o.available) } : {});
-      for (const [id, r] of rules) {
-        if (r.kind !== kind || !matches(r, method, path)) continue;
-        if (r.skip > 0) { r.skip -= 1; continue; }
-        r.remaining -= 1;
-        if (r.remaining <= 0) rules.delete(id);
-        record(kind, method, path, 'rule', copies(r.duplicates ?? 3));
-        return r;
-      }
+      const r = fromRules((k) => k === kind, method, path, (f) => copies(f.duplicates ?? 3));
+      if (r) return r;
       if (rate === 0) return null;
       if (o.key !== undefined) {
         const h = createHash('sha256').update(`${seed}|${kind}|${o.key}`).digest();
