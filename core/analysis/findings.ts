@@ -58,6 +58,8 @@ export interface FindingsOptions {
 const DAY_MS = 86_400_000;
 /** New sources of one kind on one mailbox reported one by one (outside an incident window). */
 const MAX_SEPARATE = 5;
+/** The severity of every source-activity finding. */
+const SOURCE_ACTIVITY_SEVERITY: Severity = 'high';
 const rank = (s: Severity): number => SEVERITIES.indexOf(s);
 export function atLeast(s: Severity, min: Severity): boolean {
   return rank(s) <= rank(min);
@@ -140,10 +142,11 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
     return true;
   }).map((f) => withChangeSource(f, changeById));
 
-  // -- the other activity of the sources of high and critical findings
-  if (opts.sourceActivity) unique.push(...sourceActivityFindings(unique, opts.sourceActivity, resolver, tenantDomains));
-
+  // -- the other activity of the sources of high and critical findings: under a minimum above their
+  // severity they are neither looked up nor linked (`related`) from the findings kept
   const min = opts.minSeverity ?? 'info';
+  if (opts.sourceActivity && atLeast(SOURCE_ACTIVITY_SEVERITY, min)) unique.push(...sourceActivityFindings(unique, opts.sourceActivity, resolver, tenantDomains));
+
   return unique.filter((f) => atLeast(f.severity, min)).sort((a, b) => rank(a.severity) - rank(b.severity) || (a.mailbox ?? '').localeCompare(b.mailbox ?? '') || a.id.localeCompare(b.id));
 }
 
@@ -534,7 +537,7 @@ function sourceActivityFindings(
     });
     const sources = by.map((f) => `[${f.severity}] ${f.title}`);
     out.push({
-      id, severity: 'high', kind: 'source-activity', mailbox: single,
+      id, severity: SOURCE_ACTIVITY_SEVERITY, kind: 'source-activity', mailbox: single,
       title: `Other activity from ${what}, the source of ${by.length} high or critical finding(s): ${kindCounts(a.operations)}`,
       detail: [
         `${what} is the source of: ${sources.slice(0, 5).join('; ')}${sources.length > 5 ? `; and ${sources.length - 5} more` : ''}.`,
