@@ -59,8 +59,11 @@ export interface SpecialOptions {
    * API content blob is immutable: its repeats must be there every time it is read).
    */
   key?: string;
-  /** For 'duplicate': how many records there are to repeat; the log records min(duplicates, available). */
-  available?: number;
+  /**
+   * For 'duplicate': how many records there are to repeat; the log records min(duplicates, available). A
+   * function is called only when a fault is recorded, so a costly count is paid for only then.
+   */
+  available?: number | (() => number);
 }
 
 export type ApiFamily = 'graph' | 'exchange' | 'manage' | 'identity' | 'sim';
@@ -151,7 +154,8 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
       return f;
     },
     takeSpecial(kind, method, path, o = {}) {
-      const copies = (n: number): Partial<AppliedFault> => (kind === 'duplicate' && o.available !== undefined ? { copies: Math.min(n, o.available) } : {});
+      const available = o.available;
+      const copies = (n: number): Partial<AppliedFault> => (kind === 'duplicate' && available !== undefined ? { copies: Math.min(n, typeof available === 'function' ? available() : available) } : {});
       const r = fromRules((k) => k === kind, method, path, (f) => copies(f.duplicates ?? 3));
       if (r) return r;
       if (rate === 0) return null;

@@ -167,9 +167,11 @@ export function createManagement(ctx: SimContext): { handle(req: IncomingMessage
   function repeatedFromEarlierBlob(h: number, ct: string, path: string): UalRecord[] {
     const prev = h - HOUR;
     if (prev < Math.floor(ctx.scenario.range.start.getTime() / HOUR) * HOUR || !hasRecords(prev, ct)) return [];
-    const earlier = [...ctx.scenario.recordsBetween(prev, h)].filter((r) => contentTypeOf(r) === ct);
-    const f = ctx.faults.takeSpecial('duplicate', 'GET', path, { key: `blob|${h}|${ct}`, available: earlier.length });
-    return f ? earlier.slice(-Math.min(f.duplicates ?? 3, earlier.length)) : [];
+    // The previous hour's records are regenerated only if a duplicate is to be sent (or logged).
+    let memo: UalRecord[] | undefined;
+    const earlier = (): UalRecord[] => (memo ??= [...ctx.scenario.recordsBetween(prev, h)].filter((r) => contentTypeOf(r) === ct));
+    const f = ctx.faults.takeSpecial('duplicate', 'GET', path, { key: `blob|${h}|${ct}`, available: () => earlier().length });
+    return f ? earlier().slice(-Math.min(f.duplicates ?? 3, earlier().length)) : [];
   }
 
   async function blob(res: ServerResponse, id: string, path: string): Promise<void> {
