@@ -253,11 +253,11 @@ function scc(operation: string, timeMs: number, objectId: string, parameters: st
 
 describe('content searches (eDiscovery)', () => {
   it.each([
-    { name: 'All, exported', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "All" -ContentMatchQuery "wire"'), scc('Start-ComplianceSearch', T0 + D + 60_000, 'S', '-Identity "S"'), scc('New-ComplianceSearchAction', T0 + D + 3_600_000, 'S_Export', '-SearchName "S" -Export')], severity: 'high', mailbox: null, title: 'Content search "S" over every mailbox, exported by adm.patti@contoso.com' },
-    { name: 'All, not exported', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation All')], severity: 'high', mailbox: null, title: 'Content search "S" over every mailbox by adm.patti@contoso.com' },
-    { name: 'one named mailbox, previewed', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "megan.bowen"'), scc('New-ComplianceSearchAction', T0 + 2 * D, 'S_Preview', '-SearchName "S" -Preview')], severity: 'high', mailbox: MEG, title: `Content search "S" over ${MEG}, previewed by adm.patti@contoso.com` },
-    { name: 'one named mailbox, searched only', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "megan.bowen"'), scc('Start-ComplianceSearch', T0 + 2 * D, 'S', '-Identity "S"')], severity: 'medium', mailbox: MEG, title: `Content search "S" over ${MEG} by adm.patti@contoso.com` },
-  ])('$name → $severity', ({ recs, severity, mailbox: mbx, title }) => {
+    { name: 'All, exported', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "All" -ContentMatchQuery "wire"'), scc('Start-ComplianceSearch', T0 + D + 60_000, 'S', '-Identity "S"'), scc('New-ComplianceSearchAction', T0 + D + 3_600_000, 'S_Export', '-SearchName "S" -Export')], severity: 'high', mailbox: null, title: 'Content search "S" over every mailbox, exported by adm.patti@contoso.com', actions: ['S_Export'] },
+    { name: 'All, not exported', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation All')], severity: 'high', mailbox: null, title: 'Content search "S" over every mailbox by adm.patti@contoso.com', actions: [] },
+    { name: 'one named mailbox, previewed', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "megan.bowen"'), scc('New-ComplianceSearchAction', T0 + 2 * D, 'S_Preview', '-SearchName "S" -Preview')], severity: 'high', mailbox: MEG, title: `Content search "S" over ${MEG}, previewed by adm.patti@contoso.com`, actions: ['S_Preview'] },
+    { name: 'one named mailbox, searched only', recs: () => [scc('New-ComplianceSearch', T0 + D, 'S', '-Name "S" -ExchangeLocation "megan.bowen"'), scc('Start-ComplianceSearch', T0 + 2 * D, 'S', '-Identity "S"')], severity: 'medium', mailbox: MEG, title: `Content search "S" over ${MEG} by adm.patti@contoso.com`, actions: [] },
+  ])('$name → $severity', ({ recs, severity, mailbox: mbx, title, actions }) => {
     const rs = recs();
     const fs = findings(() => {}, { changes: rs }).filter((f) => f.kind === 'content-search');
     expect(fs).toHaveLength(1);
@@ -265,6 +265,12 @@ describe('content searches (eDiscovery)', () => {
     expect(fs[0]!.detail).toContain('Mailbox audit (MailItemsAccessed) does not record content read through a content search');
     expect(fs[0]!.detail).toContain(mbx ? `1 named mailbox(es): ${MEG}` : 'every mailbox (ExchangeLocation All)');
     expect(fs[0]!.remediation).toContain("Get-ComplianceSearch -Identity 'S'");
+    expect(fs[0]!.remediation).toContain("Remove-ComplianceSearch -Identity 'S' -Confirm:$false");
+    // Each action taken on the search's results is shown, then removed, by its name (<search>_<Action>).
+    expect(fs[0]!.remediation.split('\n').filter((l) => l.includes('ComplianceSearchAction'))).toEqual([
+      ...actions.map((a) => `Get-ComplianceSearchAction -Identity '${a}' | Format-List Name,Action,Status,Results,CreatedBy`),
+      ...actions.map((a) => `Remove-ComplianceSearchAction -Identity '${a}' -Confirm:$false`),
+    ]);
   });
 });
 
