@@ -178,16 +178,23 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
   });
 
-  it('names a bad CSV row once, by row and line, in the refusal', async () => {
-    const dir = newCase();
-    const csv = join(tmp(), 'purview.csv');
-    const audit = JSON.stringify({ Id: '1', CreationTime: '2023-09-20T04:05:03', RecordType: 2, Operation: 'Send', UserId: 'a@contoso.com' }).replaceAll('"', '""');
-    writeFileSync(csv, `RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n1,9/20/2023 4:05:03 AM,2,Send,a@contoso.com,"${audit}"\n2,bad date,2,Send,a@contoso.com,"{}"\n`);
-    const h = openCase(dir);
-    const err = await importFile(h, csv).catch((e: unknown) => e);
-    h.close();
-    expect(err).toBeInstanceOf(BadInputError);
-    expect((err as Error).message).toContain(`${csv}: 1 malformed record: row 2 (line 3): CreationDate "bad date"`);
+  it('names where each bad record is once, in the refusal: a CSV row, a CSV cut inside a quote, a JSON array never closed', async () => {
+    const audit = JSON.stringify({ Id: '1', CreationTime: '2023-09-20T04:05:03', RecordType: 2, Operation: 'Send', UserId: 'a@contoso.com' });
+    const header = 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n';
+    const cases: [string, string, string][] = [
+      ['purview.csv', `${header}1,9/20/2023 4:05:03 AM,2,Send,a@contoso.com,"${audit.replaceAll('"', '""')}"\n2,bad date,2,Send,a@contoso.com,"{}"\n`, 'row 2 (line 3): CreationDate "bad date"'],
+      ['cut.csv', `${header}1,9/20/2023 4:05:03 AM,2,Send,a@contoso.com,"{""Id"":""1""\n`, 'row 1: the file ends inside a quoted cell'],
+      ['open.json', `[\n${audit}\n`, 'line 3: the JSON array is not closed'],
+    ];
+    for (const [name, text, where] of cases) {
+      const file = join(tmp(), name);
+      writeFileSync(file, text);
+      const h = openCase(newCase());
+      const err = await importFile(h, file).catch((e: unknown) => e);
+      h.close();
+      expect(err, name).toBeInstanceOf(BadInputError);
+      expect((err as Error).message, name).toContain(`${file}: 1 malformed record: ${where}`);
+    }
   });
 
   it('with skipBad imports the rest and keeps each rejected line with its reason', async () => {

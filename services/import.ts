@@ -4,7 +4,6 @@
 import { existsSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
-import { describeLoc } from '../core/formats/containers.ts';
 import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
 import { PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
@@ -373,7 +372,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
         if (opts.skipBad) {
           insertRejectedLine(h.db, runId, it.loc.line ?? it.loc.row ?? it.loc.offset ?? null, it.reason, it.text?.slice(0, 4096) ?? null);
         } else {
-          problems.push(it.reason.startsWith(describeLoc(it.loc)) ? it.reason : `${describeLoc(it.loc)}: ${it.reason}`);
+          problems.push(it.reason); // it begins with where the record is (core/formats rejectAt)
           if (problems.length >= MAX_REPORTED_REJECTS) return false;
         }
       } else if (problems.length === 0) {

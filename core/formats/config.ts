@@ -5,7 +5,7 @@
 import type { ConfigRecord, LicenceAssignment, ParsedItem, ServicePlan, SourceLocation } from '../model.ts';
 import type { FormatId } from './types.ts';
 import { parseTimeMs, parseTimeSpanDays, formatIso } from '../time.ts';
-import { describeLoc } from './containers.ts';
+import { rejectAt } from './containers.ts';
 import { isObj } from './records.ts';
 
 type Obj = Record<string, unknown>;
@@ -55,8 +55,7 @@ function isoOrText(v: unknown): string | null {
 }
 
 function reject(loc: SourceLocation, reason: string, raw: unknown): ParsedItem {
-  const t = typeof raw === 'string' ? raw : JSON.stringify(raw);
-  return { kind: 'reject', loc, reason: `${describeLoc(loc)}: ${reason}`, text: t.length > 2000 ? t.slice(0, 2000) + '…' : t };
+  return rejectAt(loc, reason, typeof raw === 'string' ? raw : JSON.stringify(raw));
 }
 
 function item(config: ConfigRecord, loc: SourceLocation): ParsedItem {

@@ -80,8 +80,17 @@ export function describeLoc(loc: SourceLocation): string {
   if (loc.row !== undefined && loc.line !== undefined) return `row ${loc.row} (line ${loc.line})`;
   if (loc.offset !== undefined && loc.line !== undefined) return `element ${loc.offset} (line ${loc.line})`;
   if (loc.line !== undefined) return `line ${loc.line}`;
+  if (loc.row !== undefined) return `row ${loc.row}`;
   if (loc.offset !== undefined) return `element ${loc.offset}`;
   return 'record';
+}
+
+/**
+ * A rejected record: its reason begins with where it is (describeLoc), written the one way everywhere
+ * (the import reports reasons as they are), and the text kept with it is clipped.
+ */
+export function rejectAt(loc: SourceLocation, reason: string, text?: string): { kind: 'reject'; loc: SourceLocation; reason: string; text?: string } {
+  return { kind: 'reject', loc, reason: `${describeLoc(loc)}: ${reason}`, ...(text !== undefined ? { text: clip(text) } : {}) };
 }
 
 // ---- JSON lines ---------------------------------------------------------------------------------
@@ -108,7 +117,7 @@ export function jsonLines(counting?: ByteCounting): RawSource {
     try {
       out.push(valueRecord(JSON.parse(text), text, loc, bytes));
     } catch (e) {
-      out.push({ kind: 'reject', loc, reason: `line ${lineNo}: not valid JSON (${jsonErrorText(e)})`, text: clip(text) });
+      out.push(rejectAt(loc, `not valid JSON (${jsonErrorText(e)})`, text));
     }
   }
 
@@ -177,13 +186,13 @@ export function jsonValues(mode: 'array' | 'sequence', counting?: ByteCounting):
     try {
       out.push(valueRecord(JSON.parse(text), text, loc, bytes));
     } catch (e) {
-      out.push({ kind: 'reject', loc, reason: `${describeLoc(loc)}: not valid JSON (${jsonErrorText(e)})`, text: clip(text) });
+      out.push(rejectAt(loc, `not valid JSON (${jsonErrorText(e)})`, text));
     }
     elemStart = -1;
   }
 
   function fail(out: RawRecord[], reason: string): void {
-    out.push({ kind: 'reject', loc: { line }, reason: `line ${line}: ${reason}`, text: clip(buf.slice(pos, pos + 200)) });
+    out.push(rejectAt({ line }, reason, buf.slice(pos, pos + 200)));
     broken = true;
   }
 
@@ -215,7 +224,7 @@ export function jsonValues(mode: 'array' | 'sequence', counting?: ByteCounting):
       if (finished) {
         if (!trailingReported) {
           trailingReported = true;
-          out.push({ kind: 'reject', loc: { line }, reason: `line ${line}: text after the end of the JSON array is ignored`, text: clip(buf.slice(pos, pos + 200)) });
+          out.push(rejectAt({ line }, 'text after the end of the JSON array is ignored', buf.slice(pos, pos + 200)));
         }
         pos = n;
         break;
@@ -247,7 +256,7 @@ export function jsonValues(mode: 'array' | 'sequence', counting?: ByteCounting):
         const e = buf.indexOf('\n', pos);
         if (e < 0) { elemStart = -1; return; } // wait for the line to complete
         const text = buf.slice(pos, e);
-        out.push({ kind: 'reject', loc: { line }, reason: `line ${line}: expected a JSON object, found ${JSON.stringify(text.trim().slice(0, 40))}`, text: clip(text) });
+        out.push(rejectAt({ line }, `expected a JSON object, found ${JSON.stringify(text.trim().slice(0, 40))}`, text));
         elemStart = -1;
         pos = e;
         continue;
@@ -286,15 +295,15 @@ export function jsonValues(mode: 'array' | 'sequence', counting?: ByteCounting):
         const loc: SourceLocation = mode === 'array' ? { offset: index, line: elemLine } : { line: elemLine };
         if (mode === 'sequence' && depth === 0 && !inString) {
           // a trailing top-level scalar line without newline
-          out.push({ kind: 'reject', loc, reason: `${describeLoc(loc)}: expected a JSON object, found ${JSON.stringify(text.trim().slice(0, 40))}`, text: clip(text) });
+          out.push(rejectAt(loc, `expected a JSON object, found ${JSON.stringify(text.trim().slice(0, 40))}`, text));
         } else {
-          out.push({ kind: 'reject', loc, reason: `${describeLoc(loc)}: the file ends inside this record (truncated?)`, text: clip(text) });
+          out.push(rejectAt(loc, 'the file ends inside this record (truncated?)', text));
         }
       } else if (mode === 'sequence' && buf.slice(pos).trim() !== '') {
         const text = buf.slice(pos).trim();
-        out.push({ kind: 'reject', loc: { line }, reason: `line ${line}: expected a JSON object, found ${JSON.stringify(text.slice(0, 40))}`, text: clip(text) });
+        out.push(rejectAt({ line }, `expected a JSON object, found ${JSON.stringify(text.slice(0, 40))}`, text));
       } else if (mode === 'array' && started && !finished) {
-        out.push({ kind: 'reject', loc: { offset: index, line }, reason: `line ${line}: the JSON array is not closed with "]" (truncated file?)` });
+        out.push(rejectAt({ line }, 'the JSON array is not closed with "]" (truncated file?)'));
       }
       buf = '';
       pos = 0;
@@ -343,7 +352,7 @@ export function csvRows(): RawSource {
       row++;
       const loc = { line, row };
       if (cells.length !== header.length) {
-        out.push({ kind: 'reject', loc, reason: `row ${row} (line ${line}): has ${cells.length} cells but the header has ${header.length}`, text: clip(raw) });
+        out.push(rejectAt(loc, `has ${cells.length} cells but the header has ${header.length}`, raw));
         return null;
       }
       const obj: Record<string, string> = {};
@@ -354,7 +363,7 @@ export function csvRows(): RawSource {
   } as CsvOptions);
   parser.on('error', (err: Error) => {
     failed = true;
-    out.push({ kind: 'reject', loc: { row: row + 1 }, reason: `row ${row + 1}: CSV structure error, the rest of the file cannot be read (${err.message})` });
+    out.push(rejectAt({ row: row + 1 }, `CSV structure error, the rest of the file cannot be read (${err.message})`));
   });
 
   // csv-parse reports a quote left open at the end of the input only after end() has returned (its
@@ -393,7 +402,7 @@ export function csvRows(): RawSource {
       if (!failed) parser.end();
       if (!failed && quotes % 2 === 1) {
         failed = true;
-        out.push({ kind: 'reject', loc: { row: row + 1 }, reason: `row ${row + 1}: the file ends inside a quoted cell (a closing " is missing; truncated file?)` });
+        out.push(rejectAt({ row: row + 1 }, 'the file ends inside a quoted cell (a closing " is missing; truncated file?)'));
       }
       const r = out; out = []; return r;
     },

@@ -3,7 +3,7 @@
 import type { AuditEvent, ParsedItem, SourceLocation } from '../model.ts';
 import { normaliseWithHints, RecordError, maybeJson, syntheticId } from '../normalise.ts';
 import type { EnvelopeHints } from '../normalise.ts';
-import { describeLoc } from './containers.ts';
+import { rejectAt } from './containers.ts';
 import type { ByteRange } from './containers.ts';
 
 type Obj = Record<string, unknown>;
@@ -25,17 +25,11 @@ export function looksLikeAuditRecord(o: unknown): o is Obj {
   return hasKeyCi(o, 'creationtime') && (hasKeyCi(o, 'operation') || hasKeyCi(o, 'recordtype') || hasKeyCi(o, 'workload'));
 }
 
-function reject(loc: SourceLocation, reason: string, text?: string): ParsedItem {
-  const r: ParsedItem = { kind: 'reject', loc, reason: `${describeLoc(loc)}: ${reason}` };
-  if (text !== undefined) r.text = text.length > 2000 ? text.slice(0, 2000) + '…' : text;
-  return r;
-}
-
 function eventOrReject(loc: SourceLocation, text: string, make: () => AuditEvent): ParsedItem {
   try {
     return { kind: 'event', event: make(), loc };
   } catch (e) {
-    if (e instanceof RecordError) return reject(loc, e.message, text);
+    if (e instanceof RecordError) return rejectAt(loc, e.message, text);
     throw e;
   }
 }
@@ -66,7 +60,7 @@ function findNested(o: Obj, path: string, depth: number, out: Candidate[]): void
  */
 export function ualItem(value: unknown, text: string, loc: SourceLocation, bytes?: ByteRange): ParsedItem {
   if (!isObj(value)) {
-    return reject(loc, `expected a JSON object, found ${Array.isArray(value) ? 'an array' : JSON.stringify(value)?.slice(0, 40)}`, text);
+    return rejectAt(loc, `expected a JSON object, found ${Array.isArray(value) ? 'an array' : JSON.stringify(value)?.slice(0, 40)}`, text);
   }
   const whole = (): AuditEvent => {
     const e = normaliseWithHints(value, text, undefined);
@@ -82,7 +76,7 @@ export function ualItem(value: unknown, text: string, loc: SourceLocation, bytes
     return eventOrReject(loc, text, () => normaliseWithHints(c.record, c.text, undefined));
   }
   if (found.length > 1) {
-    return reject(loc, `ambiguous envelope: ${found.length} nested objects look like audit records (${found.map((c) => c.path).join(', ')}); none imported`, text);
+    return rejectAt(loc, `ambiguous envelope: ${found.length} nested objects look like audit records (${found.map((c) => c.path).join(', ')}); none imported`, text);
   }
   // nothing recognisable: let the normaliser say what is missing (e.g. "no CreationTime")
   return eventOrReject(loc, text, whole);
@@ -100,10 +94,10 @@ export function graphItems(value: unknown, text: string, loc: SourceLocation): P
 
 function graphItem(value: unknown, loc: SourceLocation, text?: string): ParsedItem {
   const t = text ?? '';
-  if (!isObj(value)) return reject(loc, 'expected a Graph auditLogRecord object', t || undefined);
+  if (!isObj(value)) return rejectAt(loc, 'expected a Graph auditLogRecord object', t || undefined);
   const ad = maybeJson(value.auditData);
   if (!isObj(ad)) {
-    return reject(loc, 'Graph record has no auditData object (the classic record); not imported', t || JSON.stringify(value));
+    return rejectAt(loc, 'Graph record has no auditData object (the classic record); not imported', t || JSON.stringify(value));
   }
   // the user fields are crossed on the wire: userId holds the UserKey, userPrincipalName the classic UserId (§2.4)
   const hints: EnvelopeHints = {
@@ -159,7 +153,7 @@ export function unflatten(row: Record<string, string>): Obj {
  * flattened CSV export, the record spread over columns.
  */
 export function sualItem(value: unknown, text: string, loc: SourceLocation, fromCsv: boolean): ParsedItem {
-  if (!isObj(value)) return reject(loc, 'expected an object with an AuditData field', text);
+  if (!isObj(value)) return rejectAt(loc, 'expected an object with an AuditData field', text);
   const hints: EnvelopeHints = {
     time: value.CreationDate, timeField: 'CreationDate', recordType: value.RecordType,
     operation: value.Operations ?? value.Operation, userId: value.UserIds ?? value.UserId,
@@ -172,18 +166,18 @@ export function sualItem(value: unknown, text: string, loc: SourceLocation, from
       parsed = JSON.parse(ad);
     } catch (e) {
       const m = e instanceof Error ? e.message : String(e);
-      return reject(loc, `AuditData is not valid JSON (${m.length > 160 ? m.slice(0, 160) + '…' : m})`, text);
+      return rejectAt(loc, `AuditData is not valid JSON (${m.length > 160 ? m.slice(0, 160) + '…' : m})`, text);
     }
-    if (!isObj(parsed)) return reject(loc, 'AuditData is JSON but not an object', text);
+    if (!isObj(parsed)) return rejectAt(loc, 'AuditData is JSON but not an object', text);
     return eventOrReject(loc, text, () => normaliseWithHints(parsed as Obj, ad, hints));
   }
   if (isObj(ad)) return eventOrReject(loc, text, () => normaliseWithHints(ad, undefined, hints));
-  if (ad !== undefined && ad !== null) return reject(loc, 'AuditData is neither JSON text nor an object', text);
+  if (ad !== undefined && ad !== null) return rejectAt(loc, 'AuditData is neither JSON text nor an object', text);
   // flattened export: the record's own fields are columns
   const rec: Obj = fromCsv ? unflatten(value as Record<string, string>) : { ...value };
   for (const k of SUAL_ENVELOPE) delete rec[k];
   if (rec.CreationTime === undefined && rec.Id === undefined && rec.Operation === undefined) {
-    return reject(loc, 'no AuditData and no CreationTime/Id/Operation columns: not an audit record', text);
+    return rejectAt(loc, 'no AuditData and no CreationTime/Id/Operation columns: not an audit record', text);
   }
   return eventOrReject(loc, text, () => normaliseWithHints(rec, undefined, hints));
 }
@@ -191,7 +185,7 @@ export function sualItem(value: unknown, text: string, loc: SourceLocation, from
 // ---- Sentinel OfficeActivity -------------------------------------------------------------------
 
 export function sentinelItem(value: unknown, text: string, loc: SourceLocation): ParsedItem {
-  if (!isObj(value)) return reject(loc, 'expected an OfficeActivity row object', text);
+  if (!isObj(value)) return rejectAt(loc, 'expected an OfficeActivity row object', text);
   const rec: Obj = {};
   for (const k in value) {
     const v = value[k];
@@ -234,7 +228,7 @@ function idList(v: unknown): string[] {
 }
 
 export function mailboxAuditItem(value: unknown, text: string, loc: SourceLocation): ParsedItem {
-  if (!isObj(value)) return reject(loc, 'expected a Search-MailboxAuditLog row object', text);
+  if (!isObj(value)) return rejectAt(loc, 'expected a Search-MailboxAuditLog row object', text);
   const s = (k: string): unknown => { const v = value[k]; return v === '' ? undefined : v; };
   const opProps = mbxOperationProperties(value.OperationProperties);
   const operation = s('Operation');
