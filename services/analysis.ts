@@ -11,8 +11,9 @@ import { contentSearches } from '../core/analysis/contentSearch.ts';
 import { blindWindowsForExposure, contentSearchesForExposure, exposureToCsv } from '../core/analysis/exposure.ts';
 import { IdentityResolver, normaliseIdentifier } from '../core/analysis/identity.ts';
 import type { ExposedItem, ExposureResult, ExposureScope } from '../core/analysis/exposure.ts';
-import { SOURCE_GROUPS, SOURCE_RECORDS, buildFindings } from '../core/analysis/findings.ts';
+import { buildFindings } from '../core/analysis/findings.ts';
 import type { FindingsOptions } from '../core/analysis/findings.ts';
+import { SOURCE_GROUPS, SOURCE_RECORDS } from '../core/analysis/sourceActivity.ts';
 import { ANALYSIS_VERSION, SEVERITIES } from '../core/analysis/types.ts';
 import { unseenConfiguration } from '../core/analysis/unseen.ts';
 import { formatIso, parseIsoUtc } from '../core/time.ts';
@@ -302,7 +303,7 @@ export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ fi
     };
     const accessSources = readAccessSources(db);
     fopts.firstRecord = (mailbox, dim, value, firstMs) => firstAccessRecord(db, mailbox, dim, value, firstMs);
-    fopts.sourceActivity = (dim, value, exclude, limit) => readSourceActivity(db, dim, value, exclude, limit, SOURCE_GROUPS);
+    fopts.sourceActivity = (dim, value, exclude, limit) => readSourceActivity(db, dim, value, exclude, limit);
     const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map(withPlansFromRaw) ?? null }, fopts);
     const result = { findings: list };
     const runId = insertAnalysisRun(db, {

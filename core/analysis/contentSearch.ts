@@ -5,8 +5,7 @@
 // show what such a search exposed: the findings raise each search and `exposure` states every search
 // that could reach the mailbox. Pure: built from the change records the case holds.
 import type { IdentityResolver } from './identity.ts';
-import { param, parseBool, parseMultiValue } from './records.ts';
-import { iso } from './timeline.ts';
+import { param, parseBool, parseMultiValue, ranWords } from './records.ts';
 import type { ChangeRecord } from './types.ts';
 
 /** The cmdlets read (their records are read in full with the other change records). */
@@ -121,9 +120,11 @@ export function searchReaches(s: ContentSearch, mailbox: string): boolean {
   return !s.excluded.includes(mailbox);
 }
 
-/** The actions taken on a search's results (export, preview, purge) among its records, in their order. */
-export function searchActions(records: readonly ContentSearchRecord[]): (ContentSearchRecord & { action: SearchActionKind })[] {
-  return records.filter((r): r is ContentSearchRecord & { action: SearchActionKind } => r.action !== undefined);
+/** The actions taken on a search's results (export, preview, purge) among its records, once each, in the order first taken. */
+export function searchActions(records: readonly ContentSearchRecord[]): Exclude<SearchActionKind, 'other'>[] {
+  const out: Exclude<SearchActionKind, 'other'>[] = [];
+  for (const r of records) if (r.action !== undefined && r.action !== 'other' && !out.includes(r.action)) out.push(r.action);
+  return out;
 }
 
 /** Where a search could look, in words. */
@@ -135,7 +136,7 @@ export function scopeWords(s: ContentSearch): string {
 
 /** One line per record: "adm.patti ran New-ComplianceSearch at … from …". */
 export function recordWords(r: ContentSearchRecord): string {
-  return `${r.actor ?? 'unknown actor'} ran ${r.operation}${r.action && r.action !== 'other' ? ` (${r.action})` : ''} at ${iso(r.timeMs)}${r.ip ? ` from ${r.ip}` : ''}`;
+  return ranWords(r.actor, `${r.operation}${r.action && r.action !== 'other' ? ` (${r.action})` : ''}`, r.timeMs, r.ip);
 }
 
 export const NOT_IN_MAILBOX_AUDIT = 'Mailbox audit (MailItemsAccessed) does not record content read through a content search, its preview or its export: the messages it reached are not in any mailbox\'s exposure list.';

@@ -38,9 +38,10 @@ export const DEFAULT_ACTIONS: Readonly<Record<LogonTypeName, readonly string[]>>
   Delegate: ['ApplyRecord', 'Create', 'HardDelete', 'MailItemsAccessed', 'MoveToDeletedItems', 'SendAs', 'SendOnBehalf', 'SoftDelete', 'Update', 'UpdateFolderPermissions', 'UpdateInboxRules'],
   Owner: ['ApplyRecord', 'HardDelete', 'MailItemsAccessed', 'MoveToDeletedItems', 'Send', 'SoftDelete', 'Update', 'UpdateCalendarDelegation', 'UpdateFolderPermissions', 'UpdateInboxRules'],
 };
-/** Actions that need the Advanced Auditing service plan (Audit Premium) [A1, A2]. */
-export const PREMIUM_ACTIONS = ['MailItemsAccessed', 'Send', 'SearchQueryInitiated'];
-/** Of those, the ones only older documentation lists as Premium: without the licence, whether they are recorded is uncertain. */
+/**
+ * Older documentation lists these, with MailItemsAccessed, as needing the Advanced Auditing service plan (Audit
+ * Premium) [A1, A2]: without the licence, whether they are recorded is uncertain.
+ */
 const UNCERTAIN_PREMIUM_ACTIONS = ['Send', 'SearchQueryInitiated'] as const;
 export const THROTTLE_LIMIT = 1000;
 export const MAILBOX_AUDIT_CAPACITY = 3_000_000;

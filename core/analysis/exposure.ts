@@ -4,8 +4,7 @@
 // result types, the blind-window selection and the CSV export for the notification team.
 import { NOT_IN_MAILBOX_AUDIT, recordWords, scopeWords, searchActions, searchReaches } from './contentSearch.ts';
 import type { ContentSearch } from './contentSearch.ts';
-import { distinct } from './findings.ts';
-import { iso, overlaps } from './timeline.ts';
+import { distinct, iso, overlaps } from './timeline.ts';
 import type { BlindWindow } from './types.ts';
 import { csvRow } from '../csv.ts';
 
@@ -105,7 +104,7 @@ export function contentSearchesForExposure(searches: ContentSearch[], mailbox: s
     if (!searchReaches(s, mailbox)) continue;
     const recs = s.records.filter((r) => r.timeMs >= fromMs && r.timeMs < toMs);
     if (recs.length === 0) continue;
-    const actions = searchActions(recs).map((a) => a.action).filter((a) => a !== 'other');
+    const actions = searchActions(recs);
     const contentRead = actions.includes('export') || actions.includes('preview');
     const how = s.scope === 'all' ? `covers ${scopeWords(s)}` : s.scope === 'named' ? `names ${mailbox} among its ${s.mailboxes.length} location(s)` : `has locations the case does not show (the record that set them is not in it), so it may have reached ${mailbox}`;
     const effect = actions.includes('export')
@@ -119,7 +118,7 @@ export function contentSearchesForExposure(searches: ContentSearch[], mailbox: s
       name: s.name, scope: s.scope, locations: s.locations, query: s.query,
       actors: distinct(recs.map((r) => r.actor)), ips: distinct(recs.map((r) => r.ip)),
       first: iso(recs[0]!.timeMs), last: iso(recs[recs.length - 1]!.timeMs),
-      actions: [...new Set(actions)], contentRead,
+      actions, contentRead,
       statement: `Content search "${s.name}" ${how}${s.query !== null ? ` with query ${s.query}` : ''}: ${recs.map(recordWords).join('; ')}. ${effect}; the item list cannot show them. ${NOT_IN_MAILBOX_AUDIT}`,
       evidence: recs.map((r) => `event:${r.recordId}`),
     });

@@ -5,12 +5,12 @@
 import { NOT_IN_MAILBOX_AUDIT, contentSearches, recordWords, scopeWords, searchActions } from './contentSearch.ts';
 import type { ContentSearch } from './contentSearch.ts';
 import type { CoverageResult } from './coverage.ts';
-import { describeSourceRecord, isExternal, kindCounts, operationKind } from './sourceActivity.ts';
+import { SOURCE_RECORDS, describeSourceRecord, isExternal, kindCounts, operationKind } from './sourceActivity.ts';
 import type { SourceActivity } from './sourceActivity.ts';
 import { licenceVerdict, mergeLicenceRows } from './licences.ts';
 import type { IdentityResolver } from './identity.ts';
-import { cmdletTarget, param, parseBool, parseMultiValue } from './records.ts';
-import { iso } from './timeline.ts';
+import { cmdletTarget, param, parseBool, parseMultiValue, ranWords } from './records.ts';
+import { distinct, iso } from './timeline.ts';
 import type { AccountClass, BlindWindow, ChangeRecord, Finding, FindingKind, FindingSource, Severity } from './types.ts';
 import { SEVERITIES } from './types.ts';
 import type { LicenceAssignment } from '../model.ts';
@@ -71,13 +71,9 @@ export function psq(s: string): string {
 }
 
 const ev = (r: ChangeRecord): string => `event:${r.recordId}`;
-/** Records from one source listed in its source-activity finding. */
-export const SOURCE_RECORDS = 20;
-/** (operation, account, mailbox) groups of one source's records read and described. */
-export const SOURCE_GROUPS = 30;
+/** "X ran OP at T from IP" for a change record. */
+const ran = (c: ChangeRecord): string => ranWords(c.userId, c.operation, c.timeMs, c.clientIp);
 
-/** The non-empty values, once each, sorted. */
-export const distinct = (xs: (string | null | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))].sort();
 function sourceOf(recs: { clientIp: string | null; userId: string | null }[]): FindingSource | undefined {
   const src = { ips: distinct(recs.map((r) => r.clientIp)), apps: [], actors: distinct(recs.map((r) => r.userId)) };
   return src.ips.length + src.apps.length + src.actors.length > 0 ? src : undefined;
@@ -332,7 +328,7 @@ function ruleFindings(c: ChangeRecord, resolver: IdentityResolver, tenantDomains
     out.push({
       id: `inbox-rule:${c.recordId}`, severity: sev, kind: 'inbox-rule', mailbox,
       title: `Inbox rule "${name}" ${o === 'new-inboxrule' ? 'created' : 'changed'} on ${mailbox}: ${actions.join('; ')}`,
-      detail: `${c.userId ?? 'unknown actor'} ran ${c.operation} at ${iso(c.timeMs)}${c.clientIp ? ` from ${c.clientIp}` : ''}. Actions: ${actions.join('; ')}.${cond.length ? ` Conditions: ${cond.map(([p, v]) => `${p}=${v}`).join('; ')}.` : ''}`,
+      detail: `${ran(c)}. Actions: ${actions.join('; ')}.${cond.length ? ` Conditions: ${cond.map(([p, v]) => `${p}=${v}`).join('; ')}.` : ''}`,
       evidence: [ev(c)],
       remediation: `Get-InboxRule -Mailbox ${psq(mailbox)} | Format-List Name,Identity,Enabled,Description\nRemove-InboxRule -Mailbox ${psq(mailbox)} -Identity ${psq(name)} -Confirm:$false`,
     });
@@ -402,7 +398,7 @@ function permissionFindings(c: ChangeRecord, resolver: IdentityResolver): Findin
     return [{
       ...base, id: `permission-added:${c.recordId}`, severity: /fullaccess|sendas/i.test(rights) ? 'high' : 'medium', mailbox,
       title: `${rights || 'Permission'} on ${mailbox} granted to ${user}`,
-      detail: `${c.userId ?? 'unknown actor'} ran ${c.operation} at ${iso(c.timeMs)}${c.clientIp ? ` from ${c.clientIp}` : ''}.`,
+      detail: `${ran(c)}.`,
       remediation,
     }];
   }
@@ -417,7 +413,7 @@ function permissionFindings(c: ChangeRecord, resolver: IdentityResolver): Findin
     return [{
       ...base, id: `permission-added:${c.recordId}`, severity: broad || /owner|editor|reviewer|publishingeditor/i.test(rights) ? 'high' : 'medium', mailbox,
       title: `Folder permission ${rights} on ${target} for ${user}`,
-      detail: `${c.userId ?? 'unknown actor'} ran ${c.operation} at ${iso(c.timeMs)}${c.clientIp ? ` from ${c.clientIp}` : ''}.${broad ? ' The grant is to Default/Anonymous: everyone in the organisation (or outside it) can read the folder.' : ''}`,
+      detail: `${ran(c)}.${broad ? ' The grant is to Default/Anonymous: everyone in the organisation (or outside it) can read the folder.' : ''}`,
       remediation: /^(default|anonymous)$/i.test(user.trim())
         ? `Set-MailboxFolderPermission -Identity ${psq(target)} -User ${user.trim()} -AccessRights None`
         : `Remove-MailboxFolderPermission -Identity ${psq(target)} -User ${psq(user)} -Confirm:$false`,
@@ -452,7 +448,7 @@ function citedChanges(f: Finding, changeById: ReadonlyMap<string, ChangeRecord>)
 function withRecordedChanges(f: Finding, changeById: ReadonlyMap<string, ChangeRecord>): Finding {
   const recs = citedChanges(f, changeById);
   if (recs.length === 0) return f;
-  const said = recs.slice(0, 3).map((c) => `${c.userId ?? 'unknown actor'} ran ${c.operation} at ${iso(c.timeMs)}${c.clientIp ? ` from ${c.clientIp}` : ''}`);
+  const said = recs.slice(0, 3).map(ran);
   return { ...f, detail: `${f.detail} Recorded: ${said.join('; ')}${recs.length > 3 ? `; and ${recs.length - 3} more` : ''}.` };
 }
 
@@ -470,14 +466,13 @@ function withChangeSource(f: Finding, changeById: ReadonlyMap<string, ChangeReco
 // ---- content searches (eDiscovery) ---------------------------------------------------------------
 
 function contentSearchFinding(s: ContentSearch): Finding {
-  const actions = searchActions(s.records);
-  const taken = [...new Set(actions.map((a) => a.action).filter((a) => a !== 'other'))];
+  const taken = searchActions(s.records);
   const severity: Severity = s.scope === 'all' || taken.length > 0 ? 'high' : 'medium';
   const actors = distinct(s.records.map((r) => r.actor));
   const what = taken.length > 0 ? `, ${taken.map((a) => (a === 'export' ? 'exported' : a === 'preview' ? 'previewed' : 'purged')).join(' and ')}` : '';
   const over = s.scope === 'all' ? 'over every mailbox' : s.scope === 'named' ? `over ${s.mailboxes.length === 1 ? s.mailboxes[0]! : `${s.mailboxes.length} mailboxes`}` : 'over mailboxes not known';
   const name = psq(s.name);
-  const actionNames = [...new Set(actions.map((a) => (a.action === 'other' ? null : `${s.name}_${a.action[0]!.toUpperCase()}${a.action.slice(1)}`)).filter((x): x is string => x !== null))];
+  const actionNames = taken.map((a) => `${s.name}_${a[0]!.toUpperCase()}${a.slice(1)}`);
   return {
     id: `content-search:${s.name.toLowerCase()}`, severity, kind: 'content-search',
     mailbox: s.scope === 'named' && s.mailboxes.length === 1 ? s.mailboxes[0]! : null,

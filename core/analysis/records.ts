@@ -1,6 +1,7 @@
 // Reading the parts of a classic AuditData record the analysis needs: Exchange admin `Parameters`,
 // mailbox `OperationProperties` (both arrays of {Name, Value}, where Value may be missing), booleans
 // rendered as strings, and PowerShell multi-value renderings.
+import { iso } from './timeline.ts';
 import type { ChangeRecord } from './types.ts';
 
 /** [{Name, Value}] → Map (name as received; a missing Value becomes null). Tolerates junk. */
@@ -97,15 +98,26 @@ export interface RawChangeRow {
   auditData: string;
 }
 
+/** AuditData text as an object; null when there is no text, it is not JSON, or it is not an object. */
+export function parseAuditData(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "adm.patti@contoso.com ran New-InboxRule at 2024-05-01T09:00:00.000Z from 203.0.113.9" (the IP when known). */
+export function ranWords(actor: string | null, operation: string, timeMs: number, ip: string | null): string {
+  return `${actor ?? 'unknown actor'} ran ${operation} at ${iso(timeMs)}${ip ? ` from ${ip}` : ''}`;
+}
+
 /** Parses a stored event row (audit_data text) into a ChangeRecord; a row whose JSON is broken keeps empty maps. */
 export function toChangeRecord(r: RawChangeRow): ChangeRecord {
-  let data: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(r.auditData);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
-  } catch {
-    // Left empty: the importer stored the text verbatim; a broken record yields no parameters.
-  }
+  // Empty when broken: the importer stored the text verbatim; a broken record yields no parameters.
+  const data = parseAuditData(r.auditData) ?? {};
   const item = data['Item'];
   return {
     recordId: r.recordId,

@@ -2,7 +2,7 @@
 // the first records other than mail access described from their AuditData (a sign-in's app and agent, a
 // Send's subject and recipients, a cmdlet's parameters). The records are read by db/analysis.ts; the
 // finding that presents them is built in findings.ts. Pure.
-import { nameValueMap, param } from './records.ts';
+import { nameValueMap, param, parseAuditData } from './records.ts';
 import { iso } from './timeline.ts';
 
 /** A record from a finding's source (AuditData is read to describe it). */
@@ -38,6 +38,11 @@ export interface SourceActivity {
   otherCount: number;
 }
 
+/** Records from one source listed in its source-activity finding. */
+export const SOURCE_RECORDS = 20;
+/** (operation, account, mailbox) groups of one source's records read and described. */
+export const SOURCE_GROUPS = 30;
+
 const SIGN_IN_OPERATIONS = ['userloggedin', 'userloginfailed'];
 const SEND_OPERATIONS = ['send', 'sendas', 'sendonbehalf'];
 
@@ -67,16 +72,6 @@ export function kindCounts(ops: { operation: string | null; count: number }[]): 
   return order.filter((k) => by.has(k)).map((k) => `${by.get(k)} ${by.get(k) === 1 ? ONE[k] : MANY[k]}`).join(', ');
 }
 
-function parse(text: string | null): Record<string, unknown> | null {
-  if (text === null) return null;
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 
 function recipients(data: Record<string, unknown>): string[] {
@@ -99,7 +94,7 @@ const clip = (s: string, n = 160): string => (s.length > n ? `${s.slice(0, n - 1
  * parameters).
  */
 export function describeSourceRecord(r: SourceRecord, tenantDomains: ReadonlySet<string>): string {
-  const data = parse(r.auditData) ?? {};
+  const data = parseAuditData(r.auditData) ?? {};
   const op = r.operation ?? str(data['Operation']) ?? '(no operation)';
   const who = r.userId ?? 'unknown actor';
   const kind = operationKind(op, r.recordType);

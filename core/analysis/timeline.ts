@@ -90,5 +90,8 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** The non-empty values, once each, sorted. */
+export const distinct = (xs: (string | null | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))].sort();
+
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
