@@ -140,6 +140,34 @@ describe('gaps', () => {
     expect(given.mailboxes.find((x) => x.mailbox === 'grady@contoso.com')!.windows.filter((x) => x.kind === 'retention').map((x) => x.end)).toEqual([iso(T0 + 15 * D)]);
   });
 
+  it('a ledger narrower than the events: the acquired range widened to the events, and said so', () => {
+    const h = openCase(dir);
+    h.db.prepare(`INSERT INTO ledger (plan_hash, source, slice_start, slice_end, status, query_json, updated_at) VALUES ('p', ?, ?, ?, 'complete', ?, ?)`)
+      .run('graph', iso(T0 + 2 * D), iso(T0 + 10 * D), '{}', iso(T0 + 21 * D + H));
+    h.close();
+    const { runId, result } = gaps(dir, { now: NOW });
+    // The events run from T0 + 9 h to T0 + 19 d 9 h, on both sides of the one slice acquired (T0 + 2 d to T0 + 10 d).
+    expect(result).toMatchObject({
+      range: { start: iso(T0 + 9 * H), end: iso(T0 + 19 * D + 9 * H) }, rangeBasis: 'acquisition-ledger',
+      rangeNote: `the acquired range (${iso(T0 + 2 * D)} to ${iso(T0 + 10 * D)}, from the completeness ledger), widened to the events the case holds outside it`,
+    });
+    const db = openReadable(join(dir, 'case.sqlite'));
+    const stored = readAnalysisRun(db, runId)!;
+    db.close();
+    expect(stored.inputs).toMatchObject({ ledgerSlices: 1, range: { start: iso(T0 + 9 * H), end: iso(T0 + 19 * D + 9 * H), configured: false, basis: 'acquisition-ledger' } });
+  });
+
+  it('the stored inputs say whether the range was given (configured) and where it came from', () => {
+    const read = (runId: number) => {
+      const db = openReadable(join(dir, 'case.sqlite'));
+      const r = readAnalysisRun(db, runId)!;
+      db.close();
+      return r.inputs;
+    };
+    expect(read(gaps(dir, { now: NOW, range: { start: iso(T0), end: iso(T0 + 5 * D) } }).runId)).toMatchObject({ range: { start: iso(T0), end: iso(T0 + 5 * D), configured: true, basis: 'given' } });
+    expect(read(gaps(dir, { now: NOW }).runId)).toMatchObject({ range: { start: iso(T0 + 9 * H), end: iso(T0 + 19 * D + 9 * H), configured: false, basis: 'events' } });
+  });
+
   it('states what could not be known for each configuration kind the case lacks', () => {
     expect(gaps(dir, { now: NOW }).result.unseen).toEqual([]); // the scenario has every kind
     const h = openCase(dir);
@@ -272,7 +300,7 @@ describe('content searches and the other activity of a source', () => {
     const db = openReadable(join(dir, 'case.sqlite'));
     const stored = readAnalysisRun(db, runId)!;
     db.close();
-    expect(stored).toMatchObject({ analysisVersion: '1.1.0', result });
+    expect(stored).toMatchObject({ analysisVersion: ANALYSIS_VERSION, result });
   });
 
   it('exposure states the export for every mailbox it could reach, in the range, without changing the item list', () => {

@@ -147,7 +147,6 @@ interface AnalysedRange {
   startMs: number;
   endMs: number;
   events: number;
-  configured: boolean;
   basis: RangeBasis;
   note: string;
 }
@@ -163,7 +162,7 @@ function caseRange(db: ReadableDB, opts: CommonOptions, ledger: LedgerSlice[] | 
     const startMs = parseTime(opts.range.start, 'range start');
     const endMs = parseTime(opts.range.end, 'range end');
     if (endMs <= startMs) throw new BadInputError(`the range ends (${opts.range.end}) before it starts (${opts.range.start})`);
-    return { startMs, endMs, events: r?.events ?? 0, configured: true, basis: 'given', note: 'the range given' };
+    return { startMs, endMs, events: r?.events ?? 0, basis: 'given', note: 'the range given' };
   }
   const acquired = acquiredRange(ledger ?? []);
   if (acquired) {
@@ -171,14 +170,14 @@ function caseRange(db: ReadableDB, opts: CommonOptions, ledger: LedgerSlice[] | 
     const endMs = Math.max(acquired.endMs, r?.endMs ?? acquired.endMs);
     const widened = startMs < acquired.startMs || endMs > acquired.endMs;
     return {
-      startMs, endMs, events: r?.events ?? 0, configured: false, basis: 'acquisition-ledger',
+      startMs, endMs, events: r?.events ?? 0, basis: 'acquisition-ledger',
       note: widened
         ? `the acquired range (${formatIso(acquired.startMs)} to ${formatIso(acquired.endMs)}, from the completeness ledger), widened to the events the case holds outside it`
         : 'the acquired range (from the completeness ledger)',
     };
   }
   if (!r) throw new NoRangeError();
-  return { ...r, configured: false, basis: 'events', note: 'the case\'s first to last event (no range given and no acquisition ledger)' };
+  return { ...r, basis: 'events', note: 'the case\'s first to last event (no range given and no acquisition ledger)' };
 }
 
 /** The span the ledger's slices cover (whatever their status: a slice not collected is part of what was asked). */
@@ -226,7 +225,7 @@ function loadCoverageInput(db: ReadableDB, opts: CommonOptions, onlyMailbox?: st
   };
   const inputsSummary = {
     events: range.events,
-    range: { start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString(), configured: range.configured, basis: range.basis },
+    range: { start: new Date(range.startMs).toISOString(), end: new Date(range.endMs).toISOString(), configured: range.basis === 'given', basis: range.basis },
     snapshots: snapshotIds(db),
     configRows: { mailbox: input.mailboxes.length, bypass: input.bypass.length, organization: input.organization.length, adminAuditLog: input.adminAuditLog.length, licence: input.licences?.length ?? null },
     changeRecords: input.changes.length,
