@@ -138,6 +138,22 @@ describe('timeline store', () => {
     expect(s.getState()).toMatchObject({ selectedId: 'e25', selectedIndex: 24, next: null, endStopped: false, detail: { id: 'e25' } });
     expect(f.calls.filter((c) => c.name === 'timeline.query')).toHaveLength(3);
 
+    // End while a page is already on its way (scrolling fetched it): it waits for that page and goes on.
+    const p = fakeClient(25);
+    const q = createTimelineStore(p.client, 10);
+    await q.getState().apply();
+    p.hold(true); // answers wait until released: the page is still on its way when End is pressed
+    const scrolling = q.getState().loadMore();
+    let done = false;
+    const end = q.getState().goToEnd().then(() => { done = true; });
+    while (!done) {
+      p.release();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all([end, scrolling]);
+    expect(q.getState()).toMatchObject({ selectedId: 'e25', next: null, endStopped: false });
+    expect(p.calls.filter((c) => c.name === 'timeline.query')).toHaveLength(3); // the page on its way was not asked for twice
+
     // More left than END_LOAD_MAX: End goes to the last row loaded without loading them all, and says so.
     const big = END_LOAD_MAX + 30;
     const g = fakeClient(big);

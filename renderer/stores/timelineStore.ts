@@ -54,6 +54,8 @@ export interface TimelineState {
 export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
   let generation = 0;
   let detailGeneration = 0;
+  /** The next page while it is on its way. */
+  let pendingPage: Promise<void> | null = null;
   return createStore<TimelineState>()((set, get) => {
     const order = () => (get().newestFirst ? { newestFirst: true } : {});
     /**
@@ -62,6 +64,7 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
      */
     const run = async (filters: TimelineFilters, keepCount = false): Promise<void> => {
       const g = ++generation;
+      pendingPage = null; // a page for the filters before is not waited for
       const known = keepCount ? get().count : null;
       set({ filters, rows: [], next: null, loading: true, loadingMore: false, error: null, count: known, endStopped: false });
       const [page, count] = await Promise.all([
@@ -136,18 +139,27 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         await get().apply();
       },
 
-      async loadMore() {
+      loadMore() {
+        // A call while a page is on its way waits for that page rather than returning at once: a caller
+        // that loads until the end (goToEnd) sees the rows it brought.
+        if (pendingPage) return pendingPage;
         const s = get();
-        if (!s.next || s.loading || s.loadingMore) return;
+        if (!s.next || s.loading) return Promise.resolve();
         const g = generation;
+        const after = s.next;
         set({ loadingMore: true });
-        const page = await client('timeline.query', { ...s.filters, ...order(), after: s.next, limit: pageSize });
-        if (g !== generation) return;
-        if (!page.ok) {
-          set({ loadingMore: false, error: page.error.message });
-          return;
-        }
-        set({ rows: [...get().rows, ...page.value.rows], next: page.value.next, loadingMore: false });
+        const p = (async () => {
+          const page = await client('timeline.query', { ...s.filters, ...order(), after, limit: pageSize });
+          if (g !== generation) return;
+          if (!page.ok) {
+            set({ loadingMore: false, error: page.error.message });
+            return;
+          }
+          set({ rows: [...get().rows, ...page.value.rows], next: page.value.next, loadingMore: false });
+        })();
+        pendingPage = p;
+        void p.then(() => { if (pendingPage === p) pendingPage = null; }); // runs before the caller's await resumes
+        return p;
       },
 
       async select(index) {
@@ -174,11 +186,13 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
 
       async goToEnd() {
         const g = generation;
-        const left = (): number | null => { const s = get(); return s.count === null ? null : s.count - s.rows.length; };
-        for (let l = left(); get().next && l !== null && l <= END_LOAD_MAX && g === generation && !get().error; l = left()) {
-          const before = get().rows.length;
-          await get().loadMore();
-          if (get().rows.length === before) break; // another load was under way, or nothing came
+        const s = get();
+        if (s.count !== null && s.count - s.rows.length <= END_LOAD_MAX) {
+          while (get().next && g === generation) {
+            const before = get().rows.length;
+            await get().loadMore();
+            if (get().rows.length === before) break; // nothing came: an error (shown), or the filters changed
+          }
         }
         if (g !== generation || get().rows.length === 0) return;
         const stopped = get().next !== null;
