@@ -124,6 +124,8 @@ export async function createSimServer(opts: SimServerOptions & { port?: number }
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A tenant's Date header agrees with its own clock; Node would write the workstation's time instead.
+    res.setHeader('Date', new Date(ctx.clock()).toUTCString());
     const url = new URL(req.url ?? '/', ctx.origin);
     const api = apiFamily(url.pathname);
     const fault = faults.takeGeneric(req.method ?? 'GET', url.pathname + url.search, api);

@@ -103,8 +103,9 @@ describe('bec scenario end to end', () => {
       } finally {
         h.close();
       }
-      // The posture is stamped with the workstation's clock, not the simulator's (which starts at the
-      // scenario's end): the mailbox audit stores are seen from that time.
+      // The posture is stamped with the tenant's clock (the Date of its answers), which in the simulator
+      // starts at the scenario's end and runs on: the mailbox audit stores are seen from then, the
+      // scenario's end or a few seconds after it (whole seconds: the Date header has no fraction).
       const db = openReadable(join(caseDir, 'case.sqlite'));
       const storeReadAt = db.prepare("SELECT max(as_of) FROM config_snapshots WHERE kind = 'mailbox'").pluck().get() as string;
       db.close();

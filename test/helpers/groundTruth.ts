@@ -29,8 +29,9 @@ export function score(what: string, truth: string[], found: string[]): Score {
 /**
  * Runs gaps and the attacker-scoped exposure over a case and scores them against the ground truth.
  * The ground truth sees each mailbox audit store from the scenario's end (its configuration snapshot is
- * taken there); a store read later (`storeReadAt`: a posture taken by the workstation's clock) has lost
- * that much more, so its retention windows end that much later.
+ * taken there); a store read later (`storeReadAt`: when an acquired posture read it, by the tenant's
+ * clock, which runs on from the scenario's end) has lost that much more, so its retention windows end
+ * that much later.
  */
 export function scoreCase(caseDir: string, gt: GroundTruth, now: string, opts: { storeReadAt?: string } = {}): Score[] {
   const g = gaps(caseDir, { now, range: gt.range }).result;
