@@ -66,6 +66,16 @@ describe('scripted faults', () => {
     expect(((await r2.json()) as { error: { details: { message: string }[] } }).error.details[0]!.message).toContain('StorageTransientException');
     expect((await exo(t, { ...W, SessionId: 'dc' })).status).toBe(200);
   });
+  it('a transient exception scripted for an API other than Exchange is sent, and logged, as a plain 503', async () => {
+    t = await startTestSim();
+    t.sim.faults.inject({ path: /\/graph\//, kind: 'exoTransient', status: 400 });
+    const r = await t.get(`${t.sim.graphBase}/v1.0/users`, { headers: { Authorization: `Bearer ${await t.token('secret', 'graph')}` } });
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toBe('1');
+    expect(r.headers.get('x-exceptiontype')).toBeNull();
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('ServiceUnavailable');
+    expect(t.sim.faults.log.map((f) => [f.kind, f.source])).toEqual([['503', 'rule']]);
+  });
   it('§1.7 a 429 from the token endpoint carries Retry-After and an OAuth error body; the next request gets a token', async () => {
     t = await startTestSim();
     t.sim.faults.inject({ path: /\/oauth2\/v2\.0\/token$/, method: 'POST', kind: '429', retryAfter: 2 });

@@ -106,7 +106,10 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
     log.push({ seq: ++seq, kind, method, path, source, ...extra });
   };
 
-  /** The first scripted rule that hits this request, recorded with the log fields `extra` gives for it. */
+  /**
+   * The first scripted rule that hits this request, recorded with the log fields `extra` gives for it
+   * (which may restate its kind as the fault actually sent).
+   */
   const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string, extra: (r: FaultRule) => Partial<AppliedFault>): FaultRule | null => {
     for (const [id, r] of rules) {
       if (!pred(r.kind) || !matches(r, method, path)) continue;
@@ -130,8 +133,15 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
     get log() { return log; },
     takeGeneric(method, path, api) {
       const special = (k: FaultKind): boolean => k === 'duplicate' || k === 'sessionTimeout';
-      const r = fromRules((k) => !special(k), method, path, (f) => (f.kind === '429' ? { retryAfter: !omitsRetryAfter(f, api) } : {}));
-      if (r) return r as FaultRule & { kind: GenericFaultKind };
+      // Only Exchange answers with a transient exception (§4.7): scripted for another API, it is sent, and
+      // logged, as the plain 503 it becomes there.
+      const asSent = (f: FaultRule): FaultRule & { kind: GenericFaultKind } =>
+        (f.kind === 'exoTransient' && api !== 'exchange' ? { ...f, kind: '503', retryAfter: 1 } : f) as FaultRule & { kind: GenericFaultKind };
+      const r = fromRules((k) => !special(k), method, path, (f) => {
+        const sent = asSent(f);
+        return sent.kind === '429' ? { retryAfter: !omitsRetryAfter(sent, api) } : sent.kind !== f.kind ? { kind: sent.kind } : {};
+      });
+      if (r) return asSent(r);
       // Random faults spare the identity endpoints (MSAL caches a 429 per request thumbprint, §1.7), except
       // in hostile mode a token request may get a 429 with Retry-After (§1.7, §6.1 test hooks).
       const tokenRequest = api === 'identity' && mode === 'hostile' && method.toUpperCase() === 'POST' && /\/oauth2\/v2\.0\/token(\?|$)/.test(path);

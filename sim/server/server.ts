@@ -92,7 +92,7 @@ export async function createSimServer(opts: SimServerOptions & { port?: number }
         return;
       }
       case 'exoTransient': {
-        if (api !== 'exchange') { sendJson(res, 503, faultBody(api, 503, req), { 'Retry-After': '1' }); return; }
+        if (api !== 'exchange') throw new Error('an exoTransient fault reached a non-Exchange API (takeGeneric sends it as a 503)');
         const status = f.status ?? EXO_TRANSIENT_STATUS;
         const name = f.exception ?? 'DCOverloadedException';
         const type = EXO_TRANSIENT_EXCEPTIONS[name] ?? name;
