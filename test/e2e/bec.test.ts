@@ -4,7 +4,7 @@
 // precision and recall 1.0, printed.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startSim } from '../../sim/index.ts';
+import { NO_LATENCY, startSim } from '../../sim/index.ts';
 import { createScenario } from '../../sim/scenario/index.ts';
 import type { GroundTruth } from '../../sim/scenario/types.ts';
 import { writeScenarioExport } from '../../sim/export.ts';
@@ -16,7 +16,6 @@ import { findings } from '../../services/analysis.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { printScores, scoreCase, scoreFindings } from '../helpers/groundTruth.ts';
 import { useTmp } from '../helpers/tmp.ts';
-import { NO_LATENCY } from '../acquire/helpers.ts';
 import { openReadable } from '../../db/database.ts';
 import { writeFileSync } from 'node:fs';
 
@@ -28,9 +27,9 @@ function expectPerfect(scores: ReturnType<typeof scoreCase>): void {
   for (const s of scores) expect(s.truth).toBeGreaterThan(0);
 }
 
-/** A case made from a scenario's export files (seed 7), as an examiner who holds them would make it. */
+/** A case made from a scenario's export files (seed 7, ending at NOW), as an examiner who holds them would make it. */
 async function caseFromFiles(name: 'bec' | 'quiet'): Promise<{ caseDir: string; gt: GroundTruth }> {
-  const scenario = createScenario({ scenario: name, seed: 7 });
+  const scenario = createScenario({ scenario: name, seed: 7, now: new Date(NOW) });
   const gt = scenario.groundTruth();
   const exportDir = join(tmp(), 'export');
   await writeScenarioExport(scenario, exportDir);
@@ -80,7 +79,7 @@ describe('bec scenario end to end', () => {
   });
 
   it('acquired from the simulated tenant (every source, posture included): precision and recall 1.0', async () => {
-    const sim = await startSim({ scenario: 'bec', seed: 7, demo: true });
+    const sim = await startSim({ scenario: 'bec', seed: 7, now: new Date(NOW), demo: true });
     try {
       const gt = sim.scenario.groundTruth();
       const dir = tmp();
