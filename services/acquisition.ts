@@ -14,7 +14,7 @@ import { CONTENT_TYPES, ensureSubscriptions, manageSlice } from '../acquire/mana
 import type { ManageTarget } from '../acquire/manage.ts';
 import { NetworkPolicyError } from '../acquire/netPolicy.ts';
 import { canSplit, DAY, HOUR, iso, MANAGE_REACH_MS, normaliseRange, planManageWindows, planSlices, SECOND, splitInto } from '../acquire/slicing.ts';
-import { abandonRun, heldCounts, listRuns, NO_HELD, totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
+import { abandonRun, countSlice, heldCounts, listRuns, NO_HELD, totals, finishRun, finishSlice, insertSlice, recordPage, sliceAnswers, slicesForPlan, splitLedgerSlice, startRun, addRetries } from '../db/ledger.ts';
 import type { HeldCounts, LedgerRow, LedgerTotals, SliceCause, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { Api } from '../acquire/auth.ts';
 import type { CaseHandle } from './caseFolder.ts';
@@ -43,19 +43,6 @@ const UAL_PREMIUM_RETENTION_DAYS = 365;
 export const SETTLE_MS = 24 * HOUR;
 /** The reason of the Management API's slices older than its reach (planned only when mgmt is asked for on its own). */
 const OUT_OF_REACH = `the Management Activity API reaches back ${MANAGE_REACH_MS / DAY} days only: this part of the range cannot be collected from it`;
-
-// What decides the exit code and when to run again is the slice's cause (the ledger's `cause`); its
-// reason is the same said for people.
-function isTooRecent(r: Pick<LedgerRow, 'cause'>): boolean {
-  return r.cause === 'too-recent';
-}
-function isInFuture(r: Pick<LedgerRow, 'cause'>): boolean {
-  return r.cause === 'in-future';
-}
-/** A slice refused for permission or authentication (401/403), or not collected because its source was. */
-function isRefused(r: Pick<LedgerRow, 'cause'>): boolean {
-  return r.cause === 'refused';
-}
 
 /** Why the rest of a source is not collected: a refusal's message, and whether it was for permission or authentication. */
 interface SourceRefusal { reason: string; cause: 'refused' | null }
@@ -331,21 +318,24 @@ function sourceSummary(rows: LedgerRow[], held: HeldCounts): SourceSummary {
   return { slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed, notCollected: t.notCollected, reported: t.reported, received: held.received, records: held.distinct, duplicates: held.copies, notes };
 }
 
-interface RunFacts { runId: number; hash: string; resumed: boolean; interrupted: boolean; inserted: number; settleMs: number; refusedPlanning: SourceId[]; abandonedRuns: number[] }
+/** `refused`: the sources refused for permission or authentication in this run (planning included). */
+interface RunFacts { runId: number; hash: string; resumed: boolean; interrupted: boolean; inserted: number; settleMs: number; refused: SourceId[]; abandonedRuns: number[] }
 
 function summarise(h: CaseHandle, rows: LedgerRow[], f: RunFacts): AcquireSummary {
   const t = totals(rows);
   const rowsBySource = new Map<SourceId, LedgerRow[]>();
-  const refused = new Set<SourceId>(f.refusedPlanning);
+  const refused = new Set<SourceId>(f.refused);
   let tooRecent = 0;
   let inFuture = 0;
   let lastEnd: number | null = null; // the last end of a slice waiting for its time (too recent or in the future)
   for (const r of rows) {
     const mine = rowsBySource.get(r.source);
     if (mine) mine.push(r); else rowsBySource.set(r.source, [r]);
-    if (isRefused(r)) refused.add(r.source);
-    const recent = isTooRecent(r);
-    const future = isInFuture(r);
+    // What decides the exit code and when to run again is the slice's cause (the ledger's `cause`); its
+    // reason is the same said for people.
+    if (r.cause === 'refused') refused.add(r.source);
+    const recent = r.cause === 'too-recent';
+    const future = r.cause === 'in-future';
     if (recent) tooRecent++;
     if (future) inFuture++;
     if (recent || future) lastEnd = Math.max(lastEnd ?? -Infinity, Date.parse(r.sliceEnd));
@@ -405,24 +395,26 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
   const hash = planHash(p);
   const clock = o.now ?? Date.now;
   const settleMs = o.settleMs ?? SETTLE_MS;
-  const abandonedRuns = abandonStaleRuns(h);
   // Signed in before anything is written: a refused sign-in (wrong certificate, unknown client,
-  // unreachable host) leaves the case as it was, with no run and no planned slices.
+  // unreachable host) leaves the case as it was, with no run, no planned slices and no stale run marked.
   await s.api.token(firstApi(p.sources), o.signal);
   o.signal?.throwIfAborted();
+  const abandonedRuns = abandonStaleRuns(h);
   const startedAt = new Date().toISOString();
   const resumed = slicesForPlan(h.db, hash).length > 0;
   const runId = startRun(h.db, { tenantName: p.tenant, planHash: hash, planJson: JSON.stringify(p), startedAt });
   h.logCustody('acquisition-started', { acquisitionRun: runId, planHash: hash, plan: p, resumed, account: s.tokens.account(), appOnly: s.tokens.appOnly });
   planLedger(h, p, hash, runId, startedAt, clock());
-  const refusedPlanning: SourceId[] = [];
-  const facts = (interrupted: boolean): RunFacts => ({ runId, hash, resumed, interrupted, inserted, settleMs, refusedPlanning, abandonedRuns });
+  const refused = new Map<SourceId, SourceRefusal>();
+  const facts = (interrupted: boolean): RunFacts => ({
+    runId, hash, resumed, interrupted, inserted, settleMs, abandonedRuns,
+    refused: [...refused].filter(([, v]) => v.cause === 'refused').map(([source]) => source),
+  });
   const notes: string[] = [];
   let inserted = 0;
   let records = 0;
   let interrupted = false;
   const t0 = Date.now();
-  const refused = new Map<SourceId, SourceRefusal>();
   // Answers that hold no records but decide what is collected, or why a source or slice was not, are
   // evidence of the run too: stored as received, with their request, in the custody log.
   const keep: AnswerKeeper = async (r, what) => {
@@ -436,7 +428,6 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         if (o.signal?.aborted) throw e;
         if (!(e instanceof BlindspotError)) throw e;
         if (e instanceof ApiRefusal && e.answer) await keep(e.answer, `planning mailbox audit history (refused: ${e.message})`);
-        if (authRefusal(e)) refusedPlanning.push('mailbox-audit');
         notes.push(`mailbox audit history not collected: ${e.message}`);
         refused.set('mailbox-audit', { reason: e.message, cause: authRefusal(e) ? 'refused' : null });
       }
@@ -537,7 +528,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         // The retries of the call that failed the slice are the slice's too.
         const retries = e instanceof RetriesExhausted ? e.retries : e instanceof ApiRefusal ? e.answer?.retries ?? 0 : 0;
         if (authRefusal(e)) {
-          // a permission or authentication refusal (isRefused: exit 5); the source's other slices are not collected
+          // a permission or authentication refusal (cause 'refused': exit 5); the source's other slices are not collected
           const reason = `refused (${e.status}): ${e.message}`;
           refused.set(row.source, { reason, cause: 'refused' });
           cause = 'refused';
@@ -565,7 +556,9 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       } else if (result.kind === 'over-cap') {
         finishSlice(h.db, row.id, { status: 'incomplete', reported: result.reported, retriesAdded: result.retries, reason: result.reason, runId, ...(result.query ? { query: result.query } : {}) }, now);
       } else {
-        const r1 = finishSlice(h.db, row.id, { status: 'complete', reported: result.reported, retriesAdded: result.retries, reason: null, runId, ...(result.query ? { query: result.query } : {}) }, now);
+        // Decided from the slice's pages first and written once: a slice is never left 'complete' by a
+        // process killed between two writes when it is not.
+        const r1 = countSlice(h.db, row.id);
         let status: SliceStatus = 'complete';
         let reason: string | null = howNote;
         if (result.reported !== null && r1.retrieved < result.reported) {
@@ -581,7 +574,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
           cause = 'too-recent';
           reason = reason ? `${tooRecent}; ${reason}` : tooRecent;
         }
-        if (status !== 'complete' || reason !== null) finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: 0, reason, cause, runId }, now);
+        finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: result.retries, reason, cause, runId, ...(result.query ? { query: result.query } : {}) }, now);
       }
       done++;
       progress(row.source);

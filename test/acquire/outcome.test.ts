@@ -9,7 +9,7 @@ import { acquire, recencyOutlook, SETTLE_MS } from '../../services/acquisition.t
 import { addTenant, signIn } from '../../services/tenantSession.ts';
 import type { Session } from '../../services/tenantSession.ts';
 import { SignInError } from '../../acquire/auth.ts';
-import { getTenantProfile, listLedger } from '../../db/ledger.ts';
+import { getTenantProfile, listLedger, listRuns, startRun } from '../../db/ledger.ts';
 import { startSim } from '../../sim/index.ts';
 import type { SimHandle } from '../../sim/index.ts';
 import { createTestScenario } from '../../sim/server/testScenario.ts';
@@ -93,9 +93,11 @@ describe('slices after now, and within the settle margin of now', () => {
 });
 
 describe('a refused sign-in', () => {
-  it('leaves the case as it was: no run, no planned slices', async () => {
+  it('leaves the case as it was: no run, no planned slices, an earlier run left running not yet marked abandoned', async () => {
     const h = newCase();
     try {
+      // A run whose process was killed: the next acquisition that gets going marks it abandoned, a refused one does not.
+      const stale = startRun(h.db, { tenantName: 'bad', planHash: 'x', planJson: '{}', startedAt: '2026-01-01T00:00:00.000Z' });
       const c = client(sim, 'secret');
       const p = addTenant(h, { name: 'bad', tenant: sim.tenantId, clientId: c.clientId, auth: 'secret', authorityHost: sim.origin, caPath: sim.caCertPath });
       const s = await signIn(p, { clientSecret: 'wrong' });
@@ -106,9 +108,10 @@ describe('a refused sign-in', () => {
       } finally {
         await s.close();
       }
-      expect(h.db.prepare('SELECT COUNT(*) FROM acquisition_runs').pluck().get()).toBe(0);
+      expect(listRuns(h.db).map((r) => [r.id, r.status])).toEqual([[stale, 'running']]);
       expect(listLedger(h.db)).toEqual([]);
       expect(h.custodyEntries().map((e) => e.action)).not.toContain('acquisition-started');
+      expect(h.custodyEntries().map((e) => e.action)).not.toContain('acquisition-abandoned');
     } finally {
       h.close();
     }
