@@ -34,7 +34,7 @@ export class ApiRefusal extends BlindspotError {
 export class RetriesExhausted extends BlindspotError {
   /** The retries made before giving up (the ledger counts them against the slice). */
   readonly retries: number;
-  constructor(message: string, retries = 0) {
+  constructor(message: string, retries: number) {
     super(message, { exitCode: EXIT.remote, hint: 'The service kept failing; run the same command again later to continue from the ledger.' });
     this.name = 'RetriesExhausted';
     this.retries = retries;

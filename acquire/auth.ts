@@ -192,7 +192,7 @@ const UNTRUSTED_CERT = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SI
  * Turns an MSAL failure into a message a person can act on; `failure` is a request of this sign-in that
  * got no answer (MsalTraffic), which tells an untrusted service from an unreachable one.
  */
-export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>, failure: NetworkFailure | null = null): SignInError {
+export function explainSignInError(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>, failure: NetworkFailure | null): SignInError {
   const any = e as { errorCode?: string; errorMessage?: string; message?: string; subError?: string };
   const code = any?.errorCode ?? '';
   const text = any?.errorMessage || any?.message || String(e);

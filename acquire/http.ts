@@ -136,16 +136,16 @@ export class MsalTraffic {
  * allow-list and trust the same CA, without touching global fetch or process-wide TLS settings; `traffic`
  * notes what they met.
  */
-export function msalNetworkModule(http: HttpClient, traffic?: MsalTraffic): INetworkModule {
+export function msalNetworkModule(http: HttpClient, traffic: MsalTraffic): INetworkModule {
   const go = async <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
     let res: HttpResponse;
     try {
       res = await http.send({ method, url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}) });
     } catch (e) {
-      if (traffic && e instanceof NetworkFailure) traffic.failure = e;
+      if (e instanceof NetworkFailure) traffic.failure = e;
       throw e;
     }
-    if (traffic && isThrottledStatus(res.status)) traffic.retryAfter = res.headers['retry-after'] ?? null;
+    if (isThrottledStatus(res.status)) traffic.retryAfter = res.headers['retry-after'] ?? null;
     let body: unknown = {};
     const text = res.body.toString('utf8');
     if (text.trim() !== '') {
