@@ -5,6 +5,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMigrations, migrate, openReadable, SchemaOutdatedError, SchemaTooNewError } from './database.ts';
 
+const ALL = loadMigrations();
+
+/** A database migrated up to, not including, the migration whose name starts with `prefix` ('0011'). */
+function migratedBefore(prefix: string): Database.Database {
+  const k = ALL.findIndex((m) => m.name.startsWith(`${prefix}_`));
+  if (k < 0) throw new Error(`no migration ${prefix}`);
+  const db = new Database(':memory:');
+  migrate(db, ':memory:', ALL.slice(0, k));
+  return db;
+}
+
+/** One imported file (evidence 1, import run 1) for the rows of an older case to refer to. */
+const ONE_IMPORT = `INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
+  INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');`;
+
 describe('migrations', () => {
   it('applies every migration in order and records the version', () => {
     const db = new Database(':memory:');
@@ -27,15 +42,12 @@ describe('migrations', () => {
   });
 
   it('0004 copies each existing item its event\'s mailbox, time, session, IP and operation, and indexes it for exposure', () => {
-    const all = loadMigrations();
-    const db = new Database(':memory:');
-    migrate(db, ':memory:', all.slice(0, 3));
-    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
-             INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');
+    const db = migratedBefore('0004');
+    db.exec(`${ONE_IMPORT}
              INSERT INTO events (id, record_id, time_ms, operation, mailbox, session_id, client_ip, audit_data, evidence_id, import_run_id)
                VALUES (7, 'r7', 1717200000000, 'MailItemsAccessed', 'Megan@Contoso.com', 's1', '203.0.113.9', '{}', 1, 1);
              INSERT INTO access_items (event_id, folder_path, internet_message_id, access_type) VALUES (7, '\\Inbox', '<a@x>', 'Bind');`);
-    migrate(db, ':memory:', all);
+    migrate(db, ':memory:', ALL);
     expect(db.prepare('SELECT mailbox, time_ms, session_id, client_ip, operation FROM access_items').get())
       .toEqual({ mailbox: 'Megan@Contoso.com', time_ms: 1717200000000, session_id: 's1', client_ip: '203.0.113.9', operation: 'MailItemsAccessed' });
     const plan = db.prepare("EXPLAIN QUERY PLAN SELECT internet_message_id FROM access_items WHERE mailbox = 'megan@contoso.com' AND operation = 'MailItemsAccessed' AND internet_message_id IS NOT NULL AND access_type IS NOT 'Sync'").all() as { detail: string }[];
@@ -43,59 +55,48 @@ describe('migrations', () => {
   });
 
   it('0008 gives each acquisition run its own exchange: the first run of a content gets the one its evidence row kept', () => {
-    const all = loadMigrations();
-    const db = new Database(':memory:');
-    migrate(db, ':memory:', all.slice(0, 7));
+    const db = migratedBefore('0008');
     db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at, source, request_json, response_json)
                VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', 'now', 'acquisition', '{"url":"a"}', '{"status":200}'),
                       (2, 'cd', 1, 'evidence/cd/cd', 't', 'now', 'file', NULL, NULL);
              INSERT INTO import_runs (id, evidence_id, source, file, started_at, status) VALUES
                (1, 2, 'file', '/x.json', 'now', 'completed'), (2, 1, 'acquisition', 'a', 'now', 'completed'), (3, 1, 'acquisition', 'b', 'now', 'completed');`);
-    migrate(db, ':memory:', all);
+    migrate(db, ':memory:', ALL);
     expect(db.prepare('SELECT id, request_json, response_json FROM import_runs ORDER BY id').raw().all())
       .toEqual([[1, null, null], [2, '{"url":"a"}', '{"status":200}'], [3, null, null]]);
   });
 
   it('0005 moves AuditData to event_data unchanged and flags the throttling candidates the old GLOB index found', () => {
-    const all = loadMigrations();
-    const db = new Database(':memory:');
-    migrate(db, ':memory:', all.slice(0, 4));
+    const db = migratedBefore('0005');
     const throttled = '{"Operation":"MailItemsAccessed","OperationProperties":[{"Name":"IsThrottled","Value":"True"}]}';
     const notThrottled = '{"Operation":"MailItemsAccessed","OperationProperties":[{"Name":"IsThrottled","Value":"False"}]}';
     const ins = db.prepare('INSERT INTO events (id, record_id, time_ms, operation, mailbox, audit_data, evidence_id, import_run_id) VALUES (?, ?, 0, ?, \'m@x\', ?, 1, 1)');
-    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
-             INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');`);
+    db.exec(ONE_IMPORT);
     ins.run(1, 'a', 'MailItemsAccessed', throttled);
     ins.run(2, 'b', 'mailitemsaccessed', notThrottled);
     ins.run(3, 'c', 'Send', throttled);
-    migrate(db, ':memory:', all);
+    migrate(db, ':memory:', ALL);
     expect(db.prepare('SELECT event_id, audit_data FROM event_data ORDER BY event_id').raw().all()).toEqual([[1, throttled], [2, notThrottled], [3, throttled]]);
     expect(db.prepare('SELECT id, throttle_marker FROM events ORDER BY id').raw().all()).toEqual([[1, 1], [2, 0], [3, 0]]);
     expect(db.prepare('PRAGMA table_info(events)').all().map((c) => (c as { name: string }).name)).not.toContain('audit_data');
   });
 
   it('0011 writes the client IPs of older cases in the canonical form the import now writes, and nothing else', () => {
-    const all = loadMigrations();
-    const db = new Database(':memory:');
-    migrate(db, ':memory:', all.slice(0, 10));
-    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
-             INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');
+    const db = migratedBefore('0011');
+    db.exec(`${ONE_IMPORT}
              INSERT INTO events (id, record_id, time_ms, client_ip, evidence_id, import_run_id)
                VALUES (1, 'a', 0, '2001:db8:107:0:0:0:0:4e', 1, 1), (2, 'b', 0, '::ffff:192.0.2.1', 1, 1), (3, 'c', 0, '2001:db8::1', 1, 1),
                       (4, 'd', 0, '198.51.100.7', 1, 1), (5, 'e', 0, NULL, 1, 1);
              INSERT INTO access_items (event_id, client_ip) VALUES (1, '2001:db8:107:0:0:0:0:4e'), (4, '198.51.100.7');`);
-    migrate(db, ':memory:', all);
+    migrate(db, ':memory:', ALL);
     expect(db.prepare('SELECT client_ip FROM events ORDER BY id').pluck().all()).toEqual(['2001:db8:107::4e', '192.0.2.1', '2001:db8::1', '198.51.100.7', null]);
     expect(db.prepare('SELECT client_ip FROM access_items ORDER BY event_id').pluck().all()).toEqual(['2001:db8:107::4e', '198.51.100.7']);
   });
 
   it('0006 rebuilds events with the same ids and rows, its record-Id uniqueness a named index, every reference intact', () => {
-    const all = loadMigrations();
-    const db = new Database(':memory:');
+    const db = migratedBefore('0006');
     db.pragma('foreign_keys = ON');
-    migrate(db, ':memory:', all.slice(0, 5));
-    db.exec(`INSERT INTO evidence (id, sha256, size, rel_path, added_by, added_at) VALUES (1, 'ab', 1, 'evidence/ab/ab', 't', '2024-06-01T00:00:00Z');
-             INSERT INTO import_runs (id, evidence_id, source, started_at, status) VALUES (1, 1, 'file', '2024-06-01T00:00:00Z', 'completed');
+    db.exec(`${ONE_IMPORT}
              INSERT INTO events (id, record_id, time_ms, operation, mailbox, user_id, evidence_id, loc_line, import_run_id, throttle_marker)
                VALUES (7, 'r7', 1717200000000, 'MailItemsAccessed', 'Megan@Contoso.com', 'Megan@Contoso.com', 1, 3, 1, 1),
                       (9, 'r9', 1717200001000, 'Send', 'alex@contoso.com', 'alex@contoso.com', 1, 4, 1, 0);
@@ -104,10 +105,10 @@ describe('migrations', () => {
              INSERT INTO event_duplicates (event_id, evidence_id, loc_line, import_run_id) VALUES (9, 1, 8, 1);`);
     const rows = () => db.prepare('SELECT * FROM events ORDER BY id').all();
     const before = rows();
-    migrate(db, ':memory:', all.slice(0, 6));
+    migrate(db, ':memory:', ALL.slice(0, 6));
     expect(rows()).toEqual(before);
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1); // put back after the migrations
-    migrate(db, ':memory:', all);
+    migrate(db, ':memory:', ALL);
     // 0007: every existing event keeps its AuditData in event_data (no byte range).
     expect(rows()).toEqual(before.map((r) => ({ ...(r as object), audit_data_start: null, audit_data_end: null })));
     expect(db.pragma('foreign_key_check')).toEqual([]);

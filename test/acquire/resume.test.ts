@@ -43,14 +43,30 @@ function pagesStored(dbFile: string): number {
   }
 }
 
-/** Creates a case with a tenant profile for the simulated tenant; returns the acquisition arguments. */
-async function prepare(env: Record<string, string>, clientId: string): Promise<{ dir: string; args: string[] }> {
+/**
+ * Creates a case with a tenant profile for the simulated tenant, signing in as its client `kind` with a
+ * secret; returns the acquisition arguments and the environment that carries the secret.
+ */
+async function prepare(kind = 'secret'): Promise<{ dir: string; args: string[]; env: Record<string, string> }> {
+  const c = client(sim, kind);
+  const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
+  const clientId = c.clientId;
   const dir = join(tmpDir(), 'case');
   expect((await cli(['case', 'create', dir, '--name', 'resume', '--examiner', 't'], env)).status).toBe(0);
   const add = await cli(['tenant', 'add', dir, '--name', 'sim', '--tenant', sim.tenantId, '--client-id', clientId, '--auth', 'secret', '--authority-host', sim.origin, '--ca', sim.caCertPath], env);
   expect(add.status, add.stderr).toBe(0);
   const args = ['acquire', dir, '--tenant', 'sim', '--from', sim.scenario.range.start.toISOString(), '--to', sim.scenario.range.end.toISOString(), '--source', 'ual', '--slice-hours', '6', '--json'];
-  return { dir, args };
+  return { dir, args, env };
+}
+
+/** Runs `read` on the case database, opened read-only, and closes it. */
+function withCaseDb<T>(dir: string, read: (db: Database.Database) => T): T {
+  const db = new Database(join(dir, 'case.sqlite'), { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
 }
 
 /**
@@ -78,11 +94,8 @@ function scenarioIds(): Set<string> {
 
 describe('Ctrl-C during acquisition', () => {
   it('stops after the current page with exit 130 and a resumable ledger; the same command then completes it', async () => {
-    const c = client(sim, 'secret');
-    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
-    const { dir, args } = await prepare(env, c.clientId);
+    const { dir, args, env } = await prepare();
     const { status, out } = await interrupted(args, env, dir, 3, 'SIGINT');
-    const dbFile = join(dir, 'case.sqlite');
     expect(status).toBe(130);
     const first = JSON.parse(out) as { interrupted: boolean; complete: number; slices: number };
     expect(first.interrupted).toBe(true);
@@ -92,26 +105,18 @@ describe('Ctrl-C during acquisition', () => {
     expect(again.status, again.stderr).toBe(0);
     const sum = JSON.parse(again.stdout) as { resumed: boolean; complete: number; slices: number };
     expect(sum).toMatchObject({ resumed: true, complete: sum.slices });
-    const db = new Database(dbFile, { readonly: true });
-    try {
-      const ids = db.prepare('SELECT record_id FROM events').pluck().all() as string[];
-      const expected = scenarioIds();
-      expect(new Set(ids)).toEqual(expected);
-      expect(ids.length).toBe(expected.size);
-    } finally {
-      db.close();
-    }
+    const ids = withCaseDb(dir, (db) => db.prepare('SELECT record_id FROM events').pluck().all() as string[]);
+    const expected = scenarioIds();
+    expect(new Set(ids)).toEqual(expected);
+    expect(ids.length).toBe(expected.size);
   });
 });
 
 describe('resume after kill -9', () => {
   it('continues from the ledger with nothing lost and nothing duplicated', async () => {
-    const c = client(sim, 'secret');
-    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
-    const { dir, args } = await prepare(env, c.clientId);
+    const { dir, args, env } = await prepare();
     await interrupted(args, env, dir, 4, 'SIGKILL');
-    const dbFile = join(dir, 'case.sqlite');
-    const stored = pagesStored(dbFile);
+    const stored = pagesStored(join(dir, 'case.sqlite'));
     expect(stored).toBeGreaterThanOrEqual(4);
 
     const again = await cli(args, env);
@@ -125,8 +130,7 @@ describe('resume after kill -9', () => {
     expect(sum.complete).toBe(sum.slices);
 
     const expected = scenarioIds();
-    const db = new Database(dbFile, { readonly: true });
-    try {
+    withCaseDb(dir, (db) => {
       const ids = db.prepare('SELECT record_id FROM events').pluck().all() as string[];
       expect(ids.length).toBe(new Set(ids).size); // nothing twice
       expect(new Set(ids)).toEqual(expected); // nothing lost, nothing extra
@@ -142,9 +146,7 @@ describe('resume after kill -9', () => {
       const killed = db.prepare('SELECT finished_at, error FROM acquisition_runs WHERE id = 1').get() as { finished_at: string | null; error: string };
       expect(killed.finished_at).not.toBeNull();
       expect(killed.error).toMatch(/process ended without finishing/);
-    } finally {
-      db.close();
-    }
+    });
     const ledger = await cli(['ledger', dir], env);
     expect(ledger.stdout).toMatch(/slices: \d+ complete, 0 incomplete, 0 failed, 0 not collected/);
   });
@@ -152,27 +154,17 @@ describe('resume after kill -9', () => {
 
 describe('SIGTERM during acquisition', () => {
   it('is handled like Ctrl-C: stops after the current page, exit 130, the run marked interrupted', async () => {
-    const c = client(sim, 'secret');
-    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
-    const { dir, args } = await prepare(env, c.clientId);
+    const { dir, args, env } = await prepare();
     const { status, out } = await interrupted(args, env, dir, 3, 'SIGTERM');
-    const dbFile = join(dir, 'case.sqlite');
     expect(status).toBe(130);
     expect((JSON.parse(out) as { interrupted: boolean }).interrupted).toBe(true);
-    const db = new Database(dbFile, { readonly: true });
-    try {
-      expect(db.prepare('SELECT status FROM acquisition_runs').pluck().all()).toEqual(['interrupted']);
-    } finally {
-      db.close();
-    }
+    expect(withCaseDb(dir, (db) => db.prepare('SELECT status FROM acquisition_runs').pluck().all())).toEqual(['interrupted']);
   });
 });
 
 describe('what the exit code and summary say', () => {
   it('a range running past now: exit 1, NOT YET FINAL with when to run again', async () => {
-    const c = client(sim, 'secret');
-    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
-    const { args } = await prepare(env, c.clientId);
+    const { args, env } = await prepare();
     const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 86_400_000).toISOString();
     const r = await cli([...args.filter((a) => a !== '--json').map((a, i, all) => (all[i - 1] === '--to' ? to : a)), '--preflight'], env);
     expect(r.status, r.stderr).toBe(1);
@@ -184,9 +176,7 @@ describe('what the exit code and summary say', () => {
   });
 
   it('a permission refusal: exit 5, the refused source named', async () => {
-    const c = client(sim, 'exchange-no-role');
-    const env = { BLINDSPOT_CLIENT_SECRET: c.clientSecret! };
-    const { dir, args } = await prepare(env, c.clientId);
+    const { dir, args, env } = await prepare('exchange-no-role');
     const r = await cli(args.filter((a) => a !== '--json'), env);
     expect(r.status, r.stdout + r.stderr).toBe(5);
     expect(r.stdout).toMatch(/REFUSED: the tenant refused permission or authentication for ual/);
