@@ -187,13 +187,13 @@ function rowToPageRow(r: PageDbRow): PageRow {
   };
 }
 
-/** One page; `next` is null when this page reached the end of the matching rows. */
 /** The SQL of one page as run: the query with the case's names and stored forms, one row more than the page. */
 export function pageSql(db: ReadableDB, q: PageQuery): { sql: string; params: unknown[] } {
   // One extra row tells whether there is a next page without a second query.
   return timelineSql(withNames(db, { ...q, limit: q.limit + 1 }));
 }
 
+/** One page; `next` is null when this page reached the end of the matching rows. */
 export function timelinePage(db: ReadableDB, q: PageQuery): Page {
   const { sql, params } = pageSql(db, q);
   const raw = db.prepare(sql).all(...params) as PageDbRow[];
