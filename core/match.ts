@@ -2,13 +2,9 @@
 // normalised columns. Pure: db/ turns these candidate forms into SQL.
 import { normaliseIp } from './ip.ts';
 
-/**
- * The letter cases a session id (a GUID) may be stored in: sources write GUIDs in either case, and a
- * reviewer pastes them as found.
- */
-export function sessionMatchValues(typed: string): string[] {
-  const s = typed.trim();
-  return [...new Set([s, s.toLowerCase(), s.toUpperCase()])];
+/** The stored form of a typed session id: lower case, as the import stores it (and migration 0012 made older cases'). */
+export function sessionFilterValue(typed: string): string {
+  return typed.trim().toLowerCase();
 }
 
 /**

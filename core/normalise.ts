@@ -351,7 +351,7 @@ export function normaliseWithHints(rec: Record<string, unknown>, rawText: string
     mailbox,
     objectId,
     clientIp: firstIp(get(data, 'ClientIP'), get(data, 'ClientIPAddress'), get(data, 'ActorIpAddress'), hints?.clientIp),
-    sessionId: str(get(data, 'SessionId')),
+    sessionId: str(get(data, 'SessionId'))?.toLowerCase() ?? null, // one form for a GUID written in either case (0012)
     appId: str(get(data, 'AppId')) ?? str(get(appCtx, 'APIId')),
     clientAppId: str(get(data, 'ClientAppId')) ?? str(get(appCtx, 'ClientAppId')),
     logonType: intOrName(get(data, 'LogonType'), LOGON_TYPE_NAMES),

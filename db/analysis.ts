@@ -13,7 +13,7 @@ import type { InferredThrottle, ThrottleMarker } from '../core/analysis/coverage
 import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
 import { CONTENT_SEARCH_OPERATIONS } from '../core/analysis/contentSearch.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
-import { ipFilterValue, sessionMatchValues } from '../core/match.ts';
+import { ipFilterValue, sessionFilterValue } from '../core/match.ts';
 import { SOURCE_GROUPS } from '../core/analysis/sourceActivity.ts';
 import type { SourceActivity, SourceRecord } from '../core/analysis/sourceActivity.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
@@ -302,9 +302,7 @@ export interface ExposureQuery {
 function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
   const parts = ["ai.operation = 'MailItemsAccessed'", 'ai.mailbox = ?', 'ai.time_ms >= ?', 'ai.time_ms < ?'];
   const args: unknown[] = [q.mailbox, q.fromMs, q.toMs];
-  // Read from the exposure index's own columns, so a list of forms costs no more than one.
-  const anyOf = (column: string, values: string[]) => { parts.push(`${column} IN (${values.map(() => '?').join(', ')})`); args.push(...values); };
-  if (q.session) anyOf('ai.session_id', sessionMatchValues(q.session));
+  if (q.session) { parts.push('ai.session_id = ?'); args.push(sessionFilterValue(q.session)); }
   if (q.ip) { parts.push('ai.client_ip = ?'); args.push(ipFilterValue(q.ip)); }
   if (q.app) {
     parts.push('EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND (e.app_id = ? OR e.client_app_id = ?))');

@@ -93,6 +93,17 @@ describe('migrations', () => {
     expect(db.prepare('SELECT client_ip FROM access_items ORDER BY event_id').pluck().all()).toEqual(['2001:db8:107::4e', '198.51.100.7']);
   });
 
+  it('0012 writes the session ids of older cases in lower case, as the import now stores them, and nothing else', () => {
+    const db = migratedBefore('0012');
+    db.exec(`${ONE_IMPORT}
+             INSERT INTO events (id, record_id, time_ms, session_id, evidence_id, import_run_id)
+               VALUES (1, 'a', 0, 'E01C84F0-0000-439E-87BC-5EE52FDF90D4', 1, 1), (2, 'b', 0, 'e01c84f0-0000-439e-87bc-5ee52fdf90d4', 1, 1), (3, 'c', 0, NULL, 1, 1);
+             INSERT INTO access_items (event_id, session_id) VALUES (1, 'E01C84F0-0000-439E-87BC-5EE52FDF90D4'), (3, NULL);`);
+    migrate(db, ':memory:', ALL);
+    expect(db.prepare('SELECT session_id FROM events ORDER BY id').pluck().all()).toEqual(['e01c84f0-0000-439e-87bc-5ee52fdf90d4', 'e01c84f0-0000-439e-87bc-5ee52fdf90d4', null]);
+    expect(db.prepare('SELECT session_id FROM access_items ORDER BY event_id').pluck().all()).toEqual(['e01c84f0-0000-439e-87bc-5ee52fdf90d4', null]);
+  });
+
   it('0006 rebuilds events with the same ids and rows, its record-Id uniqueness a named index, every reference intact', () => {
     const db = migratedBefore('0006');
     db.pragma('foreign_keys = ON');

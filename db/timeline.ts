@@ -4,7 +4,7 @@
 // or go missing while the user scrolls. Every value is a bound parameter.
 import { EVENT_COPIES_SHOWN } from '../core/api.ts';
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
-import { ipFilterValue, sessionMatchValues } from '../core/match.ts';
+import { ipFilterValue, sessionFilterValue } from '../core/match.ts';
 import { ftsQuery } from '../core/search.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
@@ -28,8 +28,6 @@ export interface TimelineQuery {
    * an inbox rule `alex\Rule`), and those records belong on the mailbox's timeline too.
    */
   mailboxNames?: string[];
-  /** The forms of `session` the case holds (withNames), so that the filter stays one equality on its index. */
-  sessionForms?: string[];
 }
 
 export interface PageQuery extends Omit<TimelineQuery, 'limit'> {
@@ -53,12 +51,6 @@ interface PageDbRow {
 function messageIdOf(text: string): string | null {
   const m = /^\s*<?([^\s<>@]+@[^\s<>@]+)>?\s*$/.exec(text);
   return m ? `<${m[1]!}>` : null;
-}
-
-/** `column = ?` for one value (an ordered index seek), `column IN (…)` for several. */
-function equalsAny(where: string[], params: unknown[], column: string, values: string[]): void {
-  where.push(values.length === 1 ? `${column} = ?` : `${column} IN (${values.map(() => '?').join(', ')})`);
-  params.push(...values);
 }
 
 /** The WHERE fragments for the UI's filters, built from fixed strings; values go to params. */
@@ -85,7 +77,7 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
     params.push(...q.operations);
   }
   if (q.ip) { where.push('e.client_ip = ?'); params.push(ipFilterValue(q.ip)); }
-  if (q.session) equalsAny(where, params, 'e.session_id', q.sessionForms ?? sessionMatchValues(q.session));
+  if (q.session) { where.push('e.session_id = ?'); params.push(sessionFilterValue(q.session)); }
   if (q.text) {
     const fts = ftsQuery(q.text);
     // Text of only spaces matches everything, as it does on the command line.
@@ -143,21 +135,10 @@ export function mailboxNames(db: ReadableDB, mailbox: string): string[] {
   return [...names];
 }
 
-/**
- * Of the letter cases a typed session id can be stored in, those the case holds (one, in practice; the
- * first when none), found with one index probe each.
- */
-function storedSessionForms(db: ReadableDB, forms: string[]): string[] {
-  if (forms.length === 1) return forms;
-  const held = db.prepare('SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM events WHERE session_id = value)').pluck().all(JSON.stringify(forms)) as string[];
-  return held.length > 0 ? held : [forms[0]!];
-}
-
-/** The query with what the case knows of its values: the mailbox's other names, the stored forms of the session. */
+/** The query with what the case knows of its values: the mailbox's other names. */
 function withNames<Q extends Omit<TimelineQuery, 'limit'>>(db: ReadableDB, q: Q): Q {
   const r = { ...q };
   if (q.mailbox && q.mailboxNames === undefined) r.mailboxNames = mailboxNames(db, q.mailbox);
-  if (q.session && q.sessionForms === undefined) r.sessionForms = storedSessionForms(db, sessionMatchValues(q.session));
   return r;
 }
 
