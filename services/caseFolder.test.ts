@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
@@ -146,6 +146,15 @@ describe('case folders', () => {
     expect(readFileSync(h.abs(s.relPath), 'utf8')).toBe('hello evidence');
     expect(statSync(h.abs(s.relPath)).mode & 0o222).toBe(0);
     expect(h.custodyEntries().at(-1)).toMatchObject({ action: 'evidence-added', objects: [{ sha256: s.sha256 }] });
+    h.close();
+  });
+
+  it('leaves nothing in the incoming area when a file cannot be staged', async () => {
+    const dir = join(tmp(), 'c');
+    const h = createCase(dir, { name: 'n', examiner: 'e' });
+    // A folder opens but cannot be read: the copy fails after its destination was created.
+    await expect(h.stageFile(tmp())).rejects.toThrow(/EISDIR/);
+    expect(readdirSync(h.abs('.incoming'))).toEqual([]);
     h.close();
   });
 
