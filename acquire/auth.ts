@@ -5,7 +5,7 @@ import { constants, createHash, createPrivateKey, randomUUID, sign, X509Certific
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  ConfidentialClientApplication, LogLevel, PublicClientApplication,
+  ConfidentialClientApplication, LogLevel, PublicClientApplication, ServerError,
 } from '@azure/msal-node';
 import type { AccountInfo, AuthenticationResult, Configuration, DeviceCodeRequest } from '@azure/msal-node';
 type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
@@ -81,11 +81,16 @@ export class TokenThrottled extends SignInError {
   }
 }
 
-/** A 429 or 5xx from the token endpoint as TokenThrottled; anything else as explainSignInError says. */
+/**
+ * A 429 or 5xx from the token endpoint as TokenThrottled; anything else as explainSignInError says. MSAL puts
+ * the HTTP status on the error of a client-credentials request, but not on that of a refresh-token request
+ * (acquireTokenSilent): for a server's error answer without one, the status this request met on the wire says.
+ */
 function signInFailure(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>, traffic: MsalTraffic): SignInError {
-  const status = (e as { status?: unknown })?.status;
+  const given = (e as { status?: unknown })?.status;
+  const status = typeof given === 'number' ? given : e instanceof ServerError ? traffic.throttledStatus : null;
   const err = explainSignInError(e, o, traffic.failure);
-  if (typeof status === 'number' && isThrottledStatus(status)) return new TokenThrottled(err.message, status, traffic.retryAfter);
+  if (status !== null && isThrottledStatus(status)) return new TokenThrottled(err.message, status, traffic.retryAfter);
   return err;
 }
 
@@ -302,7 +307,9 @@ async function delegatedProvider(o: SignInOptions): Promise<TokenProvider> {
         const r = await app.acquireTokenSilent({ account, scopes: [scopeFor(o.endpoints, api)], forceRefresh: opts?.forceRefresh === true });
         return r.accessToken;
       } catch (e) {
-        // A throttled refresh (§1.7): MSAL fails the same request at once until Retry-After has passed.
+        // A throttled refresh (§1.7). MSAL remembers it too, but unlike the confidential client's this instance
+        // needs no replacing before the retry: with a cache plugin, acquireTokenSilent first reloads the cache
+        // from it (TokenCache.overwriteCache clears the in-memory cache, remembered throttles included).
         throw signInFailure(e, o, traffic);
       }
     },

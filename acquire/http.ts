@@ -118,14 +118,18 @@ export function isThrottledStatus(status: number): boolean {
 }
 
 /**
- * What MSAL's own requests met that its errors do not say, reset before each token request: the
- * Retry-After of a throttled answer, and a request that got no answer at all (MSAL reports an
- * unreachable sign-in service and an untrusted one alike, as endpoints_resolution_error).
+ * What MSAL's own requests met that its errors do not say, reset before each token request: the status
+ * and Retry-After of a throttled answer (MSAL puts the status on a client-credentials error but not on a
+ * refresh-token one), and a request that got no answer at all (MSAL reports an unreachable sign-in service
+ * and an untrusted one alike, as endpoints_resolution_error).
  */
 export class MsalTraffic {
+  /** The status of the last 429 or 5xx answer; null when there was none. */
+  throttledStatus: number | null = null;
   retryAfter: string | null = null;
   failure: NetworkFailure | null = null;
   reset(): void {
+    this.throttledStatus = null;
     this.retryAfter = null;
     this.failure = null;
   }
@@ -145,7 +149,10 @@ export function msalNetworkModule(http: HttpClient, traffic: MsalTraffic): INetw
       if (e instanceof NetworkFailure) traffic.failure = e;
       throw e;
     }
-    if (isThrottledStatus(res.status)) traffic.retryAfter = res.headers['retry-after'] ?? null;
+    if (isThrottledStatus(res.status)) {
+      traffic.throttledStatus = res.status;
+      traffic.retryAfter = res.headers['retry-after'] ?? null;
+    }
     let body: unknown = {};
     const text = res.body.toString('utf8');
     if (text.trim() !== '') {

@@ -33,12 +33,26 @@ const FAST = { maxAttempts: 6, baseDelayMs: 10, maxDelayMs: 100, maxRetryAfterMs
 
 type Retried = { api: string; url: string; attempt: number; why: string; delayMs: number };
 
-async function run(sources: ('ual' | 'graph' | 'mgmt')[], sliceHours = 24, onRetry?: (e: Retried) => void, on: { sim?: SimHandle; defaultPageSizes?: boolean } = {}): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
+/**
+ * `delegated`: sign in by device code with the public client (the admin approves the first prompt), then call
+ * `afterSignIn` before the run, e.g. to script faults for the token requests that follow the sign-in.
+ */
+type RunOn = { sim?: SimHandle; defaultPageSizes?: boolean; delegated?: { prompts: string[]; afterSignIn?: () => void } };
+
+async function run(sources: ('ual' | 'graph' | 'mgmt')[], sliceHours = 24, onRetry?: (e: Retried) => void, on: RunOn = {}): Promise<{ ids: Set<string>; expected: Set<string>; rows: ReturnType<typeof listLedger>; sum: Awaited<ReturnType<typeof acquire>> }> {
   const sim = on.sim ?? shared;
   const h = createCase(join(tmpDir(), 'case'), { name: 'faults', examiner: 't' });
-  const c = client(sim, 'certificate');
-  const p = addTenant(h, { name: 'sim', tenant: sim.tenantId, clientId: c.clientId, auth: 'certificate', certPath: certFile(c), authorityHost: sim.origin, caPath: sim.caCertPath });
-  const s = await signIn(p, { retry: FAST, ...(onRetry ? { onRetry } : {}) });
+  const d = on.delegated;
+  const c = client(sim, d ? 'public' : 'certificate');
+  const p = d
+    ? addTenant(h, { name: 'sim', tenant: sim.tenantId, clientId: c.clientId, auth: 'device', authorityHost: sim.origin, caPath: sim.caCertPath })
+    : addTenant(h, { name: 'sim', tenant: sim.tenantId, clientId: c.clientId, auth: 'certificate', certPath: certFile(c), authorityHost: sim.origin, caPath: sim.caCertPath });
+  const onDeviceCode = (x: { userCode: string }): void => {
+    d!.prompts.push(x.userCode);
+    setTimeout(() => sim.identity.approveDeviceCode(x.userCode), 100);
+  };
+  const s = await signIn(p, { retry: FAST, ...(onRetry ? { onRetry } : {}), ...(d ? { onDeviceCode } : {}) });
+  d?.afterSignIn?.();
   try {
     const from = sim.scenario.range.start.getTime();
     const to = sim.scenario.range.end.getTime();
@@ -157,6 +171,32 @@ describe('faults during acquisition', () => {
     expect(r.ids).toEqual(r.expected);
     expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 1 });
     expect(r.rows.filter((x) => x.retries > 0).map((x) => [x.source, x.retries])).toEqual([[seen[1]!.api === 'exchange' ? 'ual' : 'graph', 1]]);
+  });
+
+  it('§1.7 delegated (device code): a token refresh answered 503 without Retry-After before the run, and one answered 429 with Retry-After during it, are waited out and asked again; the admin is not asked to sign in again', async () => {
+    // Tokens that live 2 minutes, inside MSAL's 5-minute renewal margin: every token request after the
+    // device-code sign-in is a refresh_token grant (acquireTokenSilent), whose error MSAL gives no HTTP status.
+    const h = await startSim({ scenarioInstance: fixture(), deviceCodeInterval: 1, tokenLifetimeSeconds: 120 });
+    const token = /\/oauth2\/v2\.0\/token(\?|$)/;
+    const prompts: string[] = [];
+    // The sign-in check before the run makes the 1st refresh; its retry the 2nd; a slice the 3rd.
+    const afterSignIn = (): void => {
+      h.faults.inject({ path: token, method: 'POST', kind: '503', count: 1 });
+      h.faults.inject({ path: token, method: 'POST', kind: '429', retryAfter: 1, count: 1, after: 1 });
+    };
+    try {
+      const seen: Retried[] = [];
+      const r = await run(['graph', 'ual'], 24, (e) => seen.push(e), { sim: h, delegated: { prompts, afterSignIn } });
+      expect(h.faults.log.map((f) => [f.kind, token.test(f.path), f.retryAfter])).toEqual([['503', true, undefined], ['429', true, true]]);
+      expect(prompts).toHaveLength(1);
+      // FAST backs off 5-10 ms after the 503: far less than the 60 s MSAL keeps a throttled answer without
+      // Retry-After (§1.7), so the retry is answered only if MSAL does not refuse it from that memory
+      expect(seen.map((e) => [e.attempt, e.why])).toEqual([[1, 'token request: HTTP 503, backing off'], [1, 'HTTP 429, Retry-After 1']]);
+      expect(seen[0]!.delayMs).toBeLessThanOrEqual(10);
+      expect(seen[1]!.delayMs).toBe(1000);
+      expect(r.ids).toEqual(r.expected);
+      expect(r.sum).toMatchObject({ incomplete: 0, failed: 0, records: r.expected.size, retries: 1 });
+    } finally { await h.close(); }
   });
 
   it('retries of the Management API subscription calls count against the first slice, so every retry is in the ledger', async () => {

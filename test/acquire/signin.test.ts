@@ -2,7 +2,7 @@
 // simulator's CA through our own client only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as undiciRequest, Agent } from 'undici';
-import { CERT_PASSWORD_ENV, loadCertificate, signIn, SignInError } from '../../acquire/auth.ts';
+import { CERT_PASSWORD_ENV, loadCertificate, signIn, SignInError, TokenThrottled } from '../../acquire/auth.ts';
 import forge from 'node-forge';
 import { HttpClient } from '../../acquire/http.ts';
 import { CLOUDS } from '../../acquire/clouds.ts';
@@ -131,6 +131,30 @@ describe('sign-in against the simulated tenant', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SignInError);
     expect(String((err as Error).message)).toMatch(/sign-in \(device\)/);
+  });
+
+  it('§1.7 delegated: a refresh answered 429 or 503 is TokenThrottled with its status and Retry-After (MSAL gives that error no status), and asking again at once is answered', async () => {
+    const c = client(sim, 'public');
+    const tp = await signIn({
+      mode: 'device', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http,
+      onDeviceCode: (p) => { setTimeout(() => sim.identity.approveDeviceCode(p.userCode), 200); },
+    });
+    const token = /\/oauth2\/v2\.0\/token(\?|$)/;
+    sim.faults.clear();
+    try {
+      sim.faults.inject({ path: token, method: 'POST', kind: '429', retryAfter: 2, count: 1 });
+      const throttled = await tp.getToken('exchange').catch((e: unknown) => e);
+      expect(throttled).toBeInstanceOf(TokenThrottled);
+      expect(throttled).toMatchObject({ status: 429, retryAfter: '2' });
+      sim.faults.inject({ path: token, method: 'POST', kind: '503', count: 1 });
+      const unavailable = await tp.getToken('manage').catch((e: unknown) => e);
+      expect(unavailable).toBeInstanceOf(TokenThrottled);
+      expect(unavailable).toMatchObject({ status: 503, retryAfter: null });
+      // MSAL keeps the 503 for 60 s (no Retry-After) and the 429 for 2 s, yet the same requests at once reach the
+      // token endpoint and are answered
+      expect(claims(await tp.getToken('manage')).aud).toBe('https://manage.office.com');
+      expect(claims(await tp.getToken('exchange')).aud).toBe('https://outlook.office365.com');
+    } finally { sim.faults.clear(); }
   });
 
   it('authorization code + PKCE through a loopback redirect', async () => {
