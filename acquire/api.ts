@@ -147,14 +147,18 @@ export class ApiClient {
     if (r.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
     const request = { method: r.method, url: r.url, headers: { ...headers }, body: r.body ?? null };
     let retries = 0;
+    // A 401 (expired or revoked token) asks once for a new token: the next token request skips the cache,
+    // and is waited out and asked again like any other when the token endpoint throttles it (§1.7).
     let refreshed = false;
+    let refresh = false;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       let failure: Failure;
       let res: HttpResponse | null = null;
       let token: string | null = null;
       try {
-        token = await this.tokens.getToken(api);
+        token = await this.tokens.getToken(api, refresh ? { forceRefresh: true } : undefined);
+        refresh = false;
       } catch (e) {
         failure = throttledTokenFailure(e);
       }
@@ -168,10 +172,8 @@ export class ApiClient {
       }
       if (res) {
         if (res.status === 401 && !refreshed) {
-          // expired or revoked token: ask for a new one once, then retry
-          refreshed = true;
+          refreshed = refresh = true;
           retries++;
-          await this.tokens.getToken(api, { forceRefresh: true });
           continue;
         }
         if ((res.status >= 200 && res.status < 300) || r.accept?.includes(res.status)) {

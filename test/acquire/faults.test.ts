@@ -5,6 +5,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApiClient } from '../../acquire/api.ts';
+import { TokenThrottled } from '../../acquire/auth.ts';
 import type { TokenProvider } from '../../acquire/auth.ts';
 import { CLOUDS, singleOriginEndpoints } from '../../acquire/clouds.ts';
 import { graphPages } from '../../acquire/graph.ts';
@@ -302,5 +303,45 @@ describe('network discipline', () => {
     expect(requests).toBe(1);
     await http.close();
     await new Promise<void>((r) => hostile.close(() => r()));
+  });
+});
+
+describe('token refresh after a 401', () => {
+  it('§1.7 a refresh after a 401 that the token endpoint throttles is waited out and asked again, and the call goes on with the new token', async () => {
+    const pki = await createServerPki();
+    const seen: (string | undefined)[] = [];
+    const api401 = createServer({ cert: pki.serverCertPem, key: pki.serverKeyPem }, (req, res) => {
+      seen.push(req.headers.authorization);
+      const ok = req.headers.authorization === 'Bearer fresh';
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(ok ? { value: [] } : { error: { code: 'InvalidAuthenticationToken', message: 'Access token has expired or is not yet valid.' } }));
+    });
+    await new Promise<void>((r) => api401.listen(0, '127.0.0.1', r));
+    const origin = `https://127.0.0.1:${(api401.address() as AddressInfo).port}`;
+    const ep = singleOriginEndpoints(origin, CLOUDS.global);
+    const http = new HttpClient({ policy: policyFor(CLOUDS.global, ep), ca: pki.caCertPem });
+    const asked: string[] = [];
+    const tokens: TokenProvider = {
+      mode: 'device', appOnly: false, account: () => 'admin@contoso.com',
+      getToken: async (_api, opts) => {
+        asked.push(opts?.forceRefresh ? 'refresh' : 'cached');
+        if (!opts?.forceRefresh) return 'stale';
+        if (asked.filter((a) => a === 'refresh').length === 1) throw new TokenThrottled('token endpoint: 429', 429, '1');
+        return 'fresh';
+      },
+    };
+    const waits: number[] = [];
+    const api = new ApiClient(http, tokens, { clientId: 'c', sleep: async (ms) => { waits.push(ms); } });
+    try {
+      const r = await api.call('graph', { method: 'GET', url: `${origin}/v1.0/users`, what: 'list users' });
+      expect(r.res.status).toBe(200);
+      expect(asked).toEqual(['cached', 'refresh', 'refresh']);
+      expect(seen).toEqual(['Bearer stale', 'Bearer fresh']);
+      expect(waits).toEqual([1000]);
+      expect(r.retries).toBe(2); // the refresh after the 401, and the wait for the throttled refresh
+    } finally {
+      await http.close();
+      await new Promise<void>((r) => api401.close(() => r()));
+    }
   });
 });
