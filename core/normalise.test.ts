@@ -87,6 +87,13 @@ describe('normaliseRecord', () => {
     expect([ev.appId, ev.clientAppId]).toEqual(['api', 'capp']);
   });
 
+  it('takes a sign-in\'s app from ApplicationId when it has no AppId (Entra sign-ins carry none)', () => {
+    const ev = normaliseRecord({ CreationTime: '2024-01-01T00:00:00', Id: 's', RecordType: 15, Operation: 'UserLoggedIn', ApplicationId: 'ff8d92dc-3d82-41d6-bcbd-b9174d163620' });
+    expect(ev.appId).toBe('ff8d92dc-3d82-41d6-bcbd-b9174d163620');
+    const own = normaliseRecord({ CreationTime: '2024-01-01T00:00:00', Id: 't', AppId: 'app', ApplicationId: 'other' });
+    expect(own.appId).toBe('app');
+  });
+
   it('falls back from ClientIP to ClientIPAddress to ActorIpAddress, skipping placeholders', () => {
     const ev = normaliseRecord({ CreationTime: '2024-01-01T00:00:00', Id: 'f', ClientIP: 'sanitized', ActorIpAddress: '[2001:db8::5]:1' });
     expect(ev.clientIp).toBe('2001:db8::5');

@@ -352,7 +352,8 @@ export function normaliseWithHints(rec: Record<string, unknown>, rawText: string
     objectId,
     clientIp: firstIp(get(data, 'ClientIP'), get(data, 'ClientIPAddress'), get(data, 'ActorIpAddress'), hints?.clientIp),
     sessionId: str(get(data, 'SessionId'))?.toLowerCase() ?? null, // one form for a GUID written in either case (0012)
-    appId: str(get(data, 'AppId')) ?? str(get(appCtx, 'APIId')),
+    // Entra sign-ins name the app signing in as ApplicationId and have no AppId (0013).
+    appId: str(get(data, 'AppId')) ?? str(get(appCtx, 'APIId')) ?? str(get(data, 'ApplicationId')),
     clientAppId: str(get(data, 'ClientAppId')) ?? str(get(appCtx, 'ClientAppId')),
     logonType: intOrName(get(data, 'LogonType'), LOGON_TYPE_NAMES),
     resultStatus: str(get(data, 'ResultStatus')),

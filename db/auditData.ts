@@ -5,8 +5,15 @@
 // format's fields) keeps its AuditData in event_data.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CaseDataError } from './database.ts';
 import type { ReadableDB } from './database.ts';
+
+/** What a case database holds cannot be read as stored (broken JSON, an evidence file that is not there). */
+export class CaseDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CaseDataError';
+  }
+}
 
 /** Selected, with AUDIT_DATA_JOIN, by a query over `events e` whose rows AuditDataReader reads. */
 export const AUDIT_DATA_COLUMNS =

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,12 +7,12 @@ import { loadMigrations, migrate, openReadable, SchemaOutdatedError, SchemaTooNe
 
 const ALL = loadMigrations();
 
-/** A database migrated up to, not including, the migration whose name starts with `prefix` ('0011'). */
-function migratedBefore(prefix: string): Database.Database {
+/** A database (in memory, or the file given) migrated up to, not including, the migration whose name starts with `prefix` ('0011'). */
+function migratedBefore(prefix: string, file = ':memory:'): Database.Database {
   const k = ALL.findIndex((m) => m.name.startsWith(`${prefix}_`));
   if (k < 0) throw new Error(`no migration ${prefix}`);
-  const db = new Database(':memory:');
-  migrate(db, ':memory:', ALL.slice(0, k));
+  const db = new Database(file);
+  migrate(db, file, ALL.slice(0, k));
   return db;
 }
 
@@ -91,6 +91,36 @@ describe('migrations', () => {
     migrate(db, ':memory:', ALL);
     expect(db.prepare('SELECT client_ip FROM events ORDER BY id').pluck().all()).toEqual(['2001:db8:107::4e', '192.0.2.1', '2001:db8::1', '198.51.100.7', null]);
     expect(db.prepare('SELECT client_ip FROM access_items ORDER BY event_id').pluck().all()).toEqual(['2001:db8:107::4e', '198.51.100.7']);
+  });
+
+  it('0013 gives the sign-ins of older cases the app id their AuditData names as ApplicationId, read from the evidence file or event_data, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bs-0013-'));
+    try {
+      const line = (id: string, app: string | null): string => JSON.stringify({ Id: id, RecordType: 15, Operation: 'UserLoggedIn', ...(app ? { ApplicationId: app } : {}) });
+      const fromFile = line('a', 'ff8d92dc-3d82-41d6-bcbd-b9174d163620');
+      const without = line('c', null);
+      const file = `${fromFile}\n${without}\n`;
+      mkdirSync(join(dir, 'evidence', 'ab'), { recursive: true });
+      writeFileSync(join(dir, 'evidence', 'ab', 'ab'), file);
+      const db = migratedBefore('0013', join(dir, 'case.sqlite'));
+      const at = (s: string): [number, number] => [Buffer.byteLength(file.slice(0, file.indexOf(s))), Buffer.byteLength(file.slice(0, file.indexOf(s) + s.length))];
+      db.exec(ONE_IMPORT);
+      const ins = db.prepare('INSERT INTO events (id, record_id, time_ms, app_id, audit_data_start, audit_data_end, evidence_id, import_run_id) VALUES (?, ?, 0, ?, ?, ?, 1, 1)');
+      ins.run(1, 'a', null, ...at(fromFile)); // AuditData in the evidence file
+      ins.run(2, 'b', null, null, null); // AuditData in event_data
+      ins.run(3, 'c', null, ...at(without)); // no ApplicationId
+      ins.run(4, 'd', '00000002-0000-0ff1-ce00-000000000000', null, null); // an app id of its own
+      ins.run(5, 'e', null, 1_000_000, 1_000_100); // its AuditData cannot be read: left for verify to report
+      db.prepare('INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)').run(2, line('b', '27922004-5251-4030-b22d-91ecd9a37ea4'));
+      db.prepare('INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)').run(4, line('d', 'ff8d92dc-3d82-41d6-bcbd-b9174d163620'));
+      migrate(db, join(dir, 'case.sqlite'), ALL);
+      expect(db.prepare('SELECT app_id FROM events ORDER BY id').pluck().all()).toEqual([
+        'ff8d92dc-3d82-41d6-bcbd-b9174d163620', '27922004-5251-4030-b22d-91ecd9a37ea4', null, '00000002-0000-0ff1-ce00-000000000000', null,
+      ]);
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('0012 writes the session ids of older cases in lower case, as the import now stores them, and nothing else', () => {

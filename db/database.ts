@@ -2,6 +2,7 @@
 // read/write handles the rest of db/ is written against.
 import Database from 'better-sqlite3';
 import { normaliseIp } from '../core/ip.ts';
+import { AuditDataReader } from './auditData.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +50,16 @@ export function migrate(db: Database.Database, file: string, migrations = loadMi
   // needs foreign keys off; each migration's references are checked before it commits.
   // A migration may derive a column again with the function the import derives it with.
   db.function('normalise_ip', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? normaliseIp(v) ?? v : v));
+  const auditData = new AuditDataReader(db as ReadableDB);
+  db.function('audit_data_app_id', (recordId: unknown, stored: unknown, start: unknown, end: unknown, relPath: unknown) => {
+    try {
+      const text = auditData.text({ recordId: String(recordId), storedAuditData: stored as string | null, dataStart: start as number | null, dataEnd: end as number | null, evidencePath: String(relPath) });
+      const app = (JSON.parse(text) as { ApplicationId?: unknown }).ApplicationId;
+      return typeof app === 'string' && app !== '' ? app : null;
+    } catch {
+      return null; // unreadable AuditData is left to verify and the analysis to report, not to the upgrade
+    }
+  });
   const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
   db.pragma('foreign_keys = OFF');
   try {
@@ -63,6 +74,7 @@ export function migrate(db: Database.Database, file: string, migrations = loadMi
       })();
     }
   } finally {
+    auditData.close();
     db.pragma(`foreign_keys = ${foreignKeys}`);
   }
 }
@@ -89,13 +101,7 @@ export function openWritable(file: string, opts: { create?: boolean; onUpgrade?:
   return db as WritableDB;
 }
 
-/** What a case database holds cannot be read as stored (broken JSON, an evidence file that is not there). */
-export class CaseDataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaseDataError';
-  }
-}
+export { CaseDataError } from './auditData.ts';
 
 export class SchemaOutdatedError extends Error {
   constructor(file: string, found: number, latest: number) {

@@ -6,7 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { readChangeRecords, readThrottleMarkers } from '../db/analysis.ts';
+import { readChangeRecords, readSourceActivity, readThrottleMarkers } from '../db/analysis.ts';
 import { CaseDataError } from '../db/database.ts';
 import { eventDetail, timeline } from '../db/timeline.ts';
 import { createCase, openCase } from './caseFolder.ts';
@@ -107,6 +107,19 @@ describe('import', () => {
     const h = openCase(dir);
     await importFile(h, src);
     expect(readThrottleMarkers(h.db)).toEqual([{ recordId: 'throttled-1', timeMs: Date.UTC(2026, 4, 1, 10, 0, 1), mailbox: 'megan@contoso.com' }]);
+    h.close();
+  });
+
+  it('gives a sign-in the app it names as ApplicationId, so the look-up of what an app did finds the sign-ins through it', async () => {
+    const dir = newCase();
+    const src = join(tmp(), 'signin.jsonl');
+    const app = 'ff8d92dc-3d82-41d6-bcbd-b9174d163620';
+    const signIn = { Id: 'si-1', CreationTime: '2026-05-01T09:59:00', RecordType: 15, Operation: 'UserLoggedIn', Workload: 'AzureActiveDirectory', UserId: 'megan@contoso.com', ClientIP: '203.0.113.66', ApplicationId: app, ResultStatus: 'Success' };
+    writeFileSync(src, jsonl([signIn, mailItemsAccessed(0)]));
+    const h = openCase(dir);
+    await importFile(h, src);
+    expect([...timeline(h.db, { text: app })].map((e) => [e.id, e.appId])).toEqual([['si-1', app]]);
+    expect(readSourceActivity(h.db, 'app', app, new Set(), 20)).toMatchObject({ total: 1, operations: [{ operation: 'UserLoggedIn', count: 1 }], records: [{ recordId: 'si-1' }] });
     h.close();
   });
 

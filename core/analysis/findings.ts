@@ -541,7 +541,6 @@ function sourceActivityFindings(
           ? 'It has no record other than mail access besides those the findings above cite.'
           : `Records other than mail access that the findings above do not cite (${a.otherCount}${a.otherCount > shown.length ? `, the first ${shown.length} listed; filter the timeline on this ${dim} for the rest` : ''}):`,
         ...shown.map((x) => `  - ${x}`),
-        ...(dim === 'app' ? ['Sign-ins name their app only inside their AuditData (ApplicationId), which this look-up does not read: sign-ins through this app are counted under the IP they came from.'] : []),
       ].join('\n'),
       evidence: a.records.map((r) => `event:${r.recordId}`),
       remediation: dim === 'IP'
