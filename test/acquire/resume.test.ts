@@ -73,16 +73,35 @@ function withCaseDb<T>(dir: string, read: (db: Database.Database) => T): T {
  * Runs `acquire` with every Exchange call slowed down (so it is still going), sends it `signal` once
  * `pages` answer pages are stored, and returns its exit status (null when killed) and its stdout.
  */
+/** How long `interrupted` waits for the child's first pages; the tests that use it allow twice that. */
+const SIGNAL_WAIT_MS = 90_000;
+const SIGNAL_TEST = { timeout: 2 * SIGNAL_WAIT_MS };
+
 async function interrupted(args: string[], env: Record<string, string>, dir: string, pages: number, signal: NodeJS.Signals): Promise<{ status: number | null; out: string }> {
   sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let err = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+  let exited = false;
+  child.once('exit', () => { exited = true; });
   const dbFile = join(dir, 'case.sqlite');
+  // On a loaded machine the child can take many seconds to start and sign in: wait for its pages (bounded
+  // well inside the test's own timeout), but not for a child that has already stopped.
   const t0 = Date.now();
-  while (pagesStored(dbFile) < pages && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+  while (!exited && pagesStored(dbFile) < pages) {
+    if (Date.now() - t0 > SIGNAL_WAIT_MS) {
+      child.kill('SIGKILL');
+      await closed;
+      throw new Error(`the acquisition stored fewer than ${pages} pages in ${SIGNAL_WAIT_MS / 1000} s; its stderr:\n${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (exited) throw new Error(`the acquisition stopped before ${pages} pages were stored (exit ${String(await closed)}); its stderr:\n${err}`);
   child.kill(signal);
-  const status = await new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+  const status = await closed;
   sim.faults.clear();
   return { status, out };
 }
@@ -93,7 +112,7 @@ function scenarioIds(): Set<string> {
 }
 
 describe('Ctrl-C during acquisition', () => {
-  it('stops after the current page with exit 130 and a resumable ledger; the same command then completes it', async () => {
+  it('stops after the current page with exit 130 and a resumable ledger; the same command then completes it', SIGNAL_TEST, async () => {
     const { dir, args, env } = await prepare();
     const { status, out } = await interrupted(args, env, dir, 3, 'SIGINT');
     expect(status).toBe(130);
@@ -113,7 +132,7 @@ describe('Ctrl-C during acquisition', () => {
 });
 
 describe('resume after kill -9', () => {
-  it('continues from the ledger with nothing lost and nothing duplicated', async () => {
+  it('continues from the ledger with nothing lost and nothing duplicated', SIGNAL_TEST, async () => {
     const { dir, args, env } = await prepare();
     await interrupted(args, env, dir, 4, 'SIGKILL');
     const stored = pagesStored(join(dir, 'case.sqlite'));
@@ -153,7 +172,7 @@ describe('resume after kill -9', () => {
 });
 
 describe('SIGTERM during acquisition', () => {
-  it('is handled like Ctrl-C: stops after the current page, exit 130, the run marked interrupted', async () => {
+  it('is handled like Ctrl-C: stops after the current page, exit 130, the run marked interrupted', SIGNAL_TEST, async () => {
     const { dir, args, env } = await prepare();
     const { status, out } = await interrupted(args, env, dir, 3, 'SIGTERM');
     expect(status).toBe(130);
