@@ -32,20 +32,15 @@ export class ApiRefusal extends BlindspotError {
 
 /** The failure did not go away after the retries. */
 export class RetriesExhausted extends BlindspotError {
-  /** The retries made before giving up (the ledger counts them against the slice). */
-  readonly retries: number;
-  constructor(message: string, retries: number) {
+  constructor(message: string) {
     super(message, { exitCode: EXIT.remote, hint: 'The service kept failing; run the same command again later to continue from the ledger.' });
     this.name = 'RetriesExhausted';
-    this.retries = retries;
   }
 }
 
 export interface CallResult {
   res: HttpResponse;
   json: unknown;
-  /** Retries this call needed (including a token refresh). */
-  retries: number;
   /** The request as sent, without the token (stored with the evidence). */
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
 }
@@ -95,6 +90,7 @@ export class ApiClient {
   private readonly policy: RetryPolicy;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
+  private made = 0;
 
   constructor(http: HttpClient, tokens: TokenProvider, o: ApiClientOptions) {
     this.http = http;
@@ -110,6 +106,21 @@ export class ApiClient {
   }
 
   /**
+   * Every retry made through this client so far: each call or token request asked again, each new token
+   * after a 401, and each retry a caller made above the calls (countRetry). The acquisition counts a
+   * slice's retries as how far this moved while it collected the slice, so the retries of a call that
+   * succeeded still count when a later call of the same slice fails.
+   */
+  get retriesMade(): number {
+    return this.made;
+  }
+
+  /** Counts a retry made above the calls (a Search-UnifiedAuditLog session started again). */
+  countRetry(): void {
+    this.made++;
+  }
+
+  /**
    * An access token outside a call (the sign-in check before a run, the tenant id): a throttled token request
    * (§1.7) is waited out and asked again, like a throttled call; there is no slice to count the retry against.
    */
@@ -121,6 +132,7 @@ export class ApiClient {
       } catch (e) {
         const d = decideRetry(throttledTokenFailure(e), attempt, this.policy, Date.now(), this.random);
         if (!d.retry) throw e;
+        this.made++;
         this.o.onRetry?.({ api, url: 'token', attempt, why: `token request: ${d.why}`, delayMs: d.delayMs });
         await this.sleep(d.delayMs, signal);
       }
@@ -146,7 +158,6 @@ export class ApiClient {
     const headers: Record<string, string> = { Accept: 'application/json', 'client-request-id': randomUUID(), ...r.headers };
     if (r.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
     const request = { method: r.method, url: r.url, headers: { ...headers }, body: r.body ?? null };
-    let retries = 0;
     // A 401 (expired or revoked token) asks once for a new token: the next token request skips the cache,
     // and is waited out and asked again like any other when the token endpoint throttles it (§1.7).
     let refreshed = false;
@@ -173,14 +184,14 @@ export class ApiClient {
       if (res) {
         if (res.status === 401 && !refreshed) {
           refreshed = refresh = true;
-          retries++;
+          this.made++;
           continue;
         }
         if ((res.status >= 200 && res.status < 300) || r.accept?.includes(res.status)) {
-          if (r.raw) return { res, json: null, retries, request };
+          if (r.raw) return { res, json: null, request };
           const text = res.body.toString('utf8');
           try {
-            return { res, json: text.trim() === '' ? null : JSON.parse(text), retries, request };
+            return { res, json: text.trim() === '' ? null : JSON.parse(text), request };
           } catch {
             failure = { kind: 'bad-body' };
           }
@@ -197,11 +208,11 @@ export class ApiClient {
           const name = api === 'graph' ? 'Graph' : api === 'exchange' ? 'Exchange Online' : 'The Management Activity API';
           throw new ApiRefusal(api, res.status, info.code, info.message,
             `${r.what}: ${name} returned ${res.status}${info.code ? ` ${info.code}` : ''}${info.message ? `: ${info.message.replace(/[.\s]+$/, '')}` : ''}${isRetryable(f) ? ` (${d.why})` : ''}${hint ? `. To fix: ${hint}` : ''}`, hint,
-            { res, json: null, retries, request });
+            { res, json: null, request });
         }
-        throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${token === null ? 'the token request for' : r.method} ${new URL(r.url).pathname}).`, retries);
+        throw new RetriesExhausted(`${r.what}: ${d.why} (${describeFailure(f)} on ${token === null ? 'the token request for' : r.method} ${new URL(r.url).pathname}).`);
       }
-      retries++;
+      this.made++;
       this.o.onRetry?.({ api, url: r.url, attempt, why: d.why, delayMs: d.delayMs });
       await this.sleep(d.delayMs, signal);
     }

@@ -44,15 +44,16 @@ export function pageOf(job: SliceJob, r: CallResult, format: FormatId, rows: num
   return { ledgerId: job.ledgerId, ...responsePage(r, format, rows) };
 }
 
+/** How a slice ended. Its retries are counted by the ApiClient (retriesMade), not here. */
 export type SliceResult =
   /** Paging ended normally; the service reconciles `reported` with what the case holds. `how` says how the
    *  slice was collected where that differs from a first attempt (it carried on with an earlier query). */
-  | { kind: 'done'; reported: number | null; retries: number; note?: string; query?: Record<string, unknown>; how?: string }
+  | { kind: 'done'; reported: number | null; note?: string; query?: Record<string, unknown>; how?: string }
   /** Over a cap: cut the slice (`parts` is a suggestion). */
-  | { kind: 'split'; reported: number | null; reason: string; retries: number; parts: number }
+  | { kind: 'split'; reported: number | null; reason: string; parts: number }
   /** Over a cap and already one second long: what could be fetched was stored, the rest cannot be. */
-  | { kind: 'over-cap'; reported: number | null; reason: string; retries: number; query?: Record<string, unknown> }
-  | { kind: 'failed'; reason: string; retries: number };
+  | { kind: 'over-cap'; reported: number | null; reason: string; query?: Record<string, unknown> }
+  | { kind: 'failed'; reason: string };
 
 export function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];

@@ -69,7 +69,6 @@ export function sualParams(job: SliceJob, sessionId: string, resultSize = SUAL_R
 export async function sualSlice(t: ExoTarget, job: SliceJob, sink: PageSink, o: { canSplit: boolean; maxRestarts?: number; signal?: AbortSignal; resultSize?: number; sessionCap?: number }): Promise<SliceResult> {
   const maxRestarts = o.maxRestarts ?? 5;
   const cap = o.sessionCap ?? SUAL_SESSION_CAP;
-  let retries = 0;
   let restarts = 0;
   const what = `Search-UnifiedAuditLog ${iso(job.startMs)} to ${iso(job.endMs)}`;
   for (;;) {
@@ -81,7 +80,6 @@ export async function sualSlice(t: ExoTarget, job: SliceJob, sink: PageSink, o: 
     for (;;) { // calls of the session
       let rows = 0;
       for await (const r of invokePages(t, 'Search-UnifiedAuditLog', params, what, o.signal)) {
-        retries += r.retries;
         await sink(pageOf(job, r, 'sual-json', r.value.length));
         rows += r.value.length;
         for (const row of r.value) {
@@ -104,16 +102,16 @@ export async function sualSlice(t: ExoTarget, job: SliceJob, sink: PageSink, o: 
     }
     if (overCap) {
       const reason = `ResultCount ${reported} is over the ${cap} records one Search-UnifiedAuditLog session returns`;
-      if (o.canSplit) return { kind: 'split', reported, reason, retries, parts: Math.ceil((reported ?? cap) / (cap * 0.8)) };
-      return { kind: 'over-cap', reported, reason: `${reason}, and a one-second slice cannot be cut further: at most ${cap} of them can be retrieved`, retries };
+      if (o.canSplit) return { kind: 'split', reported, reason, parts: Math.ceil((reported ?? cap) / (cap * 0.8)) };
+      return { kind: 'over-cap', reported, reason: `${reason}, and a one-second slice cannot be cut further: at most ${cap} of them can be retrieved` };
     }
     if (broken) {
       restarts++;
-      retries++;
-      if (restarts > maxRestarts) return { kind: 'failed', reason: `${broken}; the session was restarted ${maxRestarts} times without finishing`, retries };
+      t.api.countRetry();
+      if (restarts > maxRestarts) return { kind: 'failed', reason: `${broken}; the session was restarted ${maxRestarts} times without finishing` };
       continue;
     }
-    return { kind: 'done', reported: reported ?? 0, retries };
+    return { kind: 'done', reported: reported ?? 0 };
   }
 }
 
@@ -150,17 +148,15 @@ export async function smalSlice(t: ExoTarget, job: SliceJob, sink: PageSink, o: 
   const params: Record<string, unknown> = { Identity: identity, ShowDetails: true, StartDate: exoTime(job.startMs), EndDate: exoTime(job.endMs), ResultSize: resultSize };
   const ops = strings(job.query.Operations);
   if (ops.length) params.Operations = ops;
-  let retries = 0;
   let rows = 0;
   for await (const r of invokePages(t, 'Search-MailboxAuditLog', params, `Search-MailboxAuditLog ${identity} ${iso(job.startMs)} to ${iso(job.endMs)}`, o.signal)) {
-    retries += r.retries;
     await sink(pageOf(job, r, 'mailbox-audit-json', r.value.length));
     rows += r.value.length;
   }
   if (rows >= resultSize) {
     const reason = `${rows} rows reached ResultSize ${resultSize}: more may exist`;
-    if (o.canSplit) return { kind: 'split', reported: null, reason, retries, parts: 2 };
-    return { kind: 'over-cap', reported: null, reason, retries };
+    if (o.canSplit) return { kind: 'split', reported: null, reason, parts: 2 };
+    return { kind: 'over-cap', reported: null, reason };
   }
-  return { kind: 'done', reported: null, retries, note: 'Search-MailboxAuditLog reports no total: complete means paging ended below ResultSize' };
+  return { kind: 'done', reported: null, note: 'Search-MailboxAuditLog reports no total: complete means paging ended below ResultSize' };
 }

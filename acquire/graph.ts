@@ -103,7 +103,6 @@ export interface GraphSliceOptions {
 export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, o: GraphSliceOptions): Promise<SliceResult> {
   const base = `${t.endpoints.graphBase}/${t.version}/security/auditLog/queries`;
   const what = `Graph audit query ${iso(job.startMs)} to ${iso(job.endMs)}`;
-  let retries = 0;
   // The query as the service recorded it (created, or looked up again), and (below) the status its
   // reported count comes from, are evidence of the slice beside its records.
   const answer = (r: CallResult, custody?: Record<string, unknown>) => sink({ ...pageOf(job, r, 'api-answer', 0), ...(custody ? { custody } : {}) });
@@ -112,7 +111,6 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
   let reused = false;
   if (o.earlierQueryId) {
     const l = await lookUp(t, base, o.earlierQueryId, job, what, o.signal);
-    retries += l.answer.retries;
     // The answer is kept either way: it is what says whether the slice carried on with the earlier query.
     await answer(l.answer, { graphQueryLookup: { id: o.earlierQueryId, reused: l.reuse, ...(l.reuse ? {} : { why: l.why }) } });
     if (l.reuse) {
@@ -123,9 +121,8 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
   }
   if (!first) {
     const created = await t.api.call('graph', { method: 'POST', url: base, body: JSON.stringify(queryBody(job)), what }, o.signal);
-    retries += created.retries;
     const cid = (created.json as { id?: unknown } | null)?.id;
-    if (typeof cid !== 'string' || cid === '') return { kind: 'failed', reason: `${what}: the service created no query id`, retries };
+    if (typeof cid !== 'string' || cid === '') return { kind: 'failed', reason: `${what}: the service created no query id` };
     await answer(created);
     first = created;
     id = cid;
@@ -134,11 +131,10 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
   let q: Record<string, unknown> = first.json as Record<string, unknown>;
   let last = first;
   while (q.status !== 'succeeded') {
-    if (q.status === 'failed' || q.status === 'cancelled') return { kind: 'failed', reason: `${what}: the query ${id} ended ${String(q.status)}`, retries };
-    if (Date.now() - started > t.maxWaitMs) return { kind: 'failed', reason: `${what}: the query ${id} had not finished after ${Math.round(t.maxWaitMs / 1000)} s (status ${String(q.status)})`, retries };
+    if (q.status === 'failed' || q.status === 'cancelled') return { kind: 'failed', reason: `${what}: the query ${id} ended ${String(q.status)}` };
+    if (Date.now() - started > t.maxWaitMs) return { kind: 'failed', reason: `${what}: the query ${id} had not finished after ${Math.round(t.maxWaitMs / 1000)} s (status ${String(q.status)})` };
     if (t.pollMs > 0) await sleepMs(t.pollMs, undefined, o.signal ? { signal: o.signal } : {});
     const r = await t.api.call('graph', { method: 'GET', url: `${base}/${encodeURIComponent(id)}`, what }, o.signal);
-    retries += r.retries;
     q = r.json as Record<string, unknown>;
     last = r;
   }
@@ -147,19 +143,18 @@ export async function graphSlice(t: GraphTarget, job: SliceJob, sink: PageSink, 
   const queryInfo = { ...job.query, graphQueryId: id, graphVersion: t.version, ...(reused ? { graphQueryReused: true } : {}) };
   if (q.isRecordCountLimitExceeded === true) {
     const reason = `the Graph query ${id} exceeded its record count limit (${reported ?? 'unknown'} returned)`;
-    if (o.canSplit) return { kind: 'split', reported, reason, retries, parts: 2 };
-    return { kind: 'over-cap', reported, reason: `${reason}, and a one-second slice cannot be cut further`, retries, query: queryInfo };
+    if (o.canSplit) return { kind: 'split', reported, reason, parts: 2 };
+    return { kind: 'over-cap', reported, reason: `${reason}, and a one-second slice cannot be cut further`, query: queryInfo };
   }
   let url: string | null = `${base}/${encodeURIComponent(id)}/records?$top=${o.top ?? 1000}`;
   while (url) {
     const r = await t.api.call('graph', { method: 'GET', url, what }, o.signal);
-    retries += r.retries;
     const { value, next } = envelopeValue(r.json, what);
     await sink(pageOf(job, r, 'graph-json', value.length));
     url = next;
   }
   return {
-    kind: 'done', reported, retries, query: queryInfo, note: 'Graph reports an approximate count (approximateReturnedRecordCount)',
+    kind: 'done', reported, query: queryInfo, note: 'Graph reports an approximate count (approximateReturnedRecordCount)',
     ...(reused ? { how: `collected from the Graph query ${id}, which an earlier attempt created: looked up again rather than created anew` } : {}),
   };
 }

@@ -32,26 +32,18 @@ export interface SubscriptionState {
 }
 
 export async function listSubscriptions(t: ManageTarget, signal?: AbortSignal, keep?: AnswerKeeper): Promise<{ contentType: string; status: string }[]> {
-  return (await subscriptionList(t, signal, keep)).subscriptions;
-}
-
-async function subscriptionList(t: ManageTarget, signal?: AbortSignal, keep?: AnswerKeeper): Promise<{ subscriptions: { contentType: string; status: string }[]; retries: number }> {
   const what = 'Management Activity API subscriptions';
   const r = await t.api.call('manage', { method: 'GET', url: `${root(t)}/subscriptions/list`, what }, signal);
   await keep?.(r, what);
-  const subscriptions = Array.isArray(r.json) ? (r.json as { contentType?: unknown; status?: unknown }[]).map((s) => ({ contentType: String(s.contentType), status: String(s.status) })) : [];
-  return { subscriptions, retries: r.retries };
+  return Array.isArray(r.json) ? (r.json as { contentType?: unknown; status?: unknown }[]).map((s) => ({ contentType: String(s.contentType), status: String(s.status) })) : [];
 }
 
 /**
  * Makes sure each content type has an enabled subscription; AF20024 ("already enabled") is success. The
- * listing and every start answer go to `keep`: starting a subscription changes the tenant. Returns the
- * subscriptions and how many retries the calls took (the caller counts them against the slice that
- * needed the subscriptions).
+ * listing and every start answer go to `keep`: starting a subscription changes the tenant.
  */
-export async function ensureSubscriptions(t: ManageTarget, types: readonly string[], signal?: AbortSignal, keep?: AnswerKeeper): Promise<{ subscriptions: SubscriptionState[]; retries: number }> {
-  const { subscriptions: current, retries: listRetries } = await subscriptionList(t, signal, keep);
-  let retries = listRetries;
+export async function ensureSubscriptions(t: ManageTarget, types: readonly string[], signal?: AbortSignal, keep?: AnswerKeeper): Promise<SubscriptionState[]> {
+  const current = await listSubscriptions(t, signal, keep);
   const out: SubscriptionState[] = [];
   for (const ct of types) {
     if (current.some((s) => s.contentType === ct && s.status.toLowerCase() === 'enabled')) {
@@ -60,7 +52,6 @@ export async function ensureSubscriptions(t: ManageTarget, types: readonly strin
     }
     const what = `start the ${ct} subscription`;
     const r = await t.api.call('manage', { method: 'POST', url: `${root(t)}/subscriptions/start?contentType=${encodeURIComponent(ct)}`, what, accept: [400] }, signal);
-    retries += r.retries;
     await keep?.(r, what);
     if (r.res.status === 400) {
       const code = (r.json as { error?: { code?: unknown } } | null)?.error?.code;
@@ -71,7 +62,7 @@ export async function ensureSubscriptions(t: ManageTarget, types: readonly strin
       out.push({ contentType: ct, status: 'enabled', startedByUs: true });
     }
   }
-  return { subscriptions: out, retries };
+  return out;
 }
 
 /**
@@ -80,26 +71,23 @@ export async function ensureSubscriptions(t: ManageTarget, types: readonly strin
  */
 export async function manageSlice(t: ManageTarget, job: SliceJob, sink: PageSink, o: { signal?: AbortSignal }): Promise<SliceResult> {
   const types = strings(job.query.contentTypes);
-  let retries = 0;
   let blobs = 0;
   for (const ct of types) {
     let url: string | null = `${root(t)}/subscriptions/content?contentType=${encodeURIComponent(ct)}&startTime=${manageTime(job.startMs)}&endTime=${manageTime(job.endMs)}`;
     while (url) {
       const list = await t.api.call('manage', { method: 'GET', url, what: `list ${ct} content` }, o.signal);
-      retries += list.retries;
-      if (!Array.isArray(list.json)) return { kind: 'failed', reason: `list ${ct} content: the answer is not a JSON array`, retries };
+      if (!Array.isArray(list.json)) return { kind: 'failed', reason: `list ${ct} content: the answer is not a JSON array` };
       // The listing is evidence too: it is what says which blobs existed for the window.
       await sink(pageOf(job, list, 'api-answer', 0));
       for (const item of list.json as { contentUri?: unknown }[]) {
         if (typeof item.contentUri !== 'string') continue;
         const r = await t.api.call('manage', { method: 'GET', url: item.contentUri, what: `${ct} content blob` }, o.signal);
-        retries += r.retries;
-        if (!Array.isArray(r.json)) return { kind: 'failed', reason: `${ct} content blob ${item.contentUri}: the answer is not a JSON array`, retries };
+        if (!Array.isArray(r.json)) return { kind: 'failed', reason: `${ct} content blob ${item.contentUri}: the answer is not a JSON array` };
         await sink(pageOf(job, r, 'ual-json', r.json.length));
         blobs++;
       }
       url = list.res.headers['nextpageuri'] ?? null;
     }
   }
-  return { kind: 'done', reported: null, retries, note: `${blobs} content blobs; the Management Activity API reports no totals, and its windows are on contentCreated (publication), not on event time` };
+  return { kind: 'done', reported: null, note: `${blobs} content blobs; the Management Activity API reports no totals, and its windows are on contentCreated (publication), not on event time` };
 }

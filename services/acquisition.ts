@@ -491,6 +491,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       const splittable = canSplit({ startMs: job.startMs, endMs: job.endMs });
       let result: SliceResult;
       let cause: SliceCause | null = null;
+      const retriesBefore = s.api.retriesMade;
       try {
         if (row.source === 'ual' || (row.source === 'mailbox-audit' && row.query.fallback)) {
           result = await sualSlice(exoTarget(s), job, sink, { canSplit: splittable, ...(o.signal ? { signal: o.signal } : {}), ...(o.sualResultSize !== undefined ? { resultSize: o.sualResultSize } : {}), ...(o.sualSessionCap !== undefined ? { sessionCap: o.sualSessionCap } : {}) });
@@ -510,40 +511,37 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
           mgmt ??= await manageTarget(s);
           // The subscriptions are checked once, for the first slice of the source: the retries that took
           // are that slice's, so that every retry of the run is in the ledger.
-          let setupRetries = 0;
           if (!subscriptionsChecked) {
             const subs = await ensureSubscriptions(mgmt, CONTENT_TYPES, o.signal, keep);
-            const started = subs.subscriptions.filter((x) => x.startedByUs).map((x) => x.contentType);
+            const started = subs.filter((x) => x.startedByUs).map((x) => x.contentType);
             if (started.length) h.logCustody('tenant-changed', { acquisitionRun: runId, change: 'started Management Activity API subscriptions', contentTypes: started });
             subscriptionsChecked = true;
-            setupRetries = subs.retries;
           }
           result = await manageSlice(mgmt, job, sink, o.signal ? { signal: o.signal } : {});
-          result.retries += setupRetries;
         }
       } catch (e) {
         if (o.signal?.aborted) throw e;
         // The refusal that failed the slice is kept with the slice's pages: it says why.
         if (e instanceof ApiRefusal && e.answer) await sink(pageOf(job, e.answer, 'api-answer', 0));
-        // The retries of the call that failed the slice are the slice's too.
-        const retries = e instanceof RetriesExhausted ? e.retries : e instanceof ApiRefusal ? e.answer?.retries ?? 0 : 0;
         if (authRefusal(e)) {
           // a permission or authentication refusal (cause 'refused': exit 5); the source's other slices are not collected
           const reason = `refused (${e.status}): ${e.message}`;
           refused.set(row.source, { reason, cause: 'refused' });
           cause = 'refused';
-          result = { kind: 'failed', reason, retries };
+          result = { kind: 'failed', reason };
         } else if (e instanceof ApiRefusal || e instanceof RetriesExhausted || e instanceof NetworkPolicyError || (e instanceof Error && /not an OData page/.test(e.message))) {
-          result = { kind: 'failed', reason: e.message, retries };
+          result = { kind: 'failed', reason: e.message };
         } else {
           throw e;
         }
       }
+      // Every retry made while collecting the slice, those of calls that succeeded before one failed too.
+      const retries = s.api.retriesMade - retriesBefore;
       const now = new Date().toISOString();
       if (result.kind === 'split') {
         const parts = splitInto({ startMs: job.startMs, endMs: job.endMs }, Math.max(2, result.parts))!;
         const ids = splitLedgerSlice(h.db, row.id, parts.map((x) => ({ sliceStart: iso(x.startMs), sliceEnd: iso(x.endMs) })), result.reported, result.reason, runId, now);
-        addRetries(h.db, row.id, result.retries, now);
+        addRetries(h.db, row.id, retries, now);
         const fresh = ids.map((id) => slicesForPlan(h.db, hash).find((r) => r.id === id)!);
         queue.unshift(...fresh);
         progress(row.source, `split ${row.sliceStart}..${row.sliceEnd} into ${ids.length}: ${result.reason}`);
@@ -552,9 +550,9 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
       const howNote = row.query.fallback ? `collected from the unified log instead of Search-MailboxAuditLog (${String(row.query.fallbackReason ?? 'retired')})`
         : result.kind === 'done' && result.how ? result.how : null;
       if (result.kind === 'failed') {
-        finishSlice(h.db, row.id, { status: 'failed', reported: null, retriesAdded: result.retries, reason: result.reason, cause, runId }, now);
+        finishSlice(h.db, row.id, { status: 'failed', reported: null, retriesAdded: retries, reason: result.reason, cause, runId }, now);
       } else if (result.kind === 'over-cap') {
-        finishSlice(h.db, row.id, { status: 'incomplete', reported: result.reported, retriesAdded: result.retries, reason: result.reason, runId, ...(result.query ? { query: result.query } : {}) }, now);
+        finishSlice(h.db, row.id, { status: 'incomplete', reported: result.reported, retriesAdded: retries, reason: result.reason, runId, ...(result.query ? { query: result.query } : {}) }, now);
       } else {
         // Decided from the slice's pages first and written once: a slice is never left 'complete' by a
         // process killed between two writes when it is not.
@@ -574,7 +572,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
           cause = 'too-recent';
           reason = reason ? `${tooRecent}; ${reason}` : tooRecent;
         }
-        finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: result.retries, reason, cause, runId, ...(result.query ? { query: result.query } : {}) }, now);
+        finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: retries, reason, cause, runId, ...(result.query ? { query: result.query } : {}) }, now);
       }
       done++;
       progress(row.source);

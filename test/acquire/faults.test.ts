@@ -230,6 +230,13 @@ describe('faults during acquisition', () => {
     const lost = n.rows.filter((x) => x.status === 'failed');
     expect(lost.map((x) => [x.retries, /gave up after 6 attempts/.test(x.reason ?? '')])).toEqual([[5, true]]);
     expect(n.sum.retries).toBe(5);
+    // A slice whose first page was retried once and whose second page then failed: both calls' retries are its.
+    sim.faults.inject({ path: /InvokeCommand/, kind: '503', count: 1 });
+    sim.faults.inject({ path: /InvokeCommand/, kind: '503', count: 6, after: 1 }); // from the request after that retry on
+    const both = await run(['ual']);
+    sim.faults.clear();
+    expect(both.rows.filter((x) => x.status === 'failed').map((x) => x.retries)).toEqual([6]);
+    expect(both.sum.retries).toBe(6);
   });
 });
 
@@ -338,7 +345,7 @@ describe('token refresh after a 401', () => {
       expect(asked).toEqual(['cached', 'refresh', 'refresh']);
       expect(seen).toEqual(['Bearer stale', 'Bearer fresh']);
       expect(waits).toEqual([1000]);
-      expect(r.retries).toBe(2); // the refresh after the 401, and the wait for the throttled refresh
+      expect(api.retriesMade).toBe(2); // the refresh after the 401, and the wait for the throttled refresh
     } finally {
       await http.close();
       await new Promise<void>((r) => api401.close(() => r()));
