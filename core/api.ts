@@ -18,6 +18,8 @@ export const TimelineArgs = z.object({
     .refine((t) => t.trim() === '' || normaliseIp(t) !== null, 'Not an IP address: give an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::4e.')
     .optional(),
   session: z.string().max(256).optional(),
+  /** An app id: AppId (a sign-in's ApplicationId) or ClientAppId. */
+  app: z.string().max(256).optional(),
   text: z.string().max(1024)
     .refine((t) => t.trim() === '' || hasSearchWords(t), 'The text to search for has no letter or digit (punctuation is not indexed): type a word.')
     .optional(),

@@ -14,6 +14,7 @@ import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
 import { CONTENT_SEARCH_OPERATIONS } from '../core/analysis/contentSearch.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
 import { ipFilterValue, sessionFilterValue } from '../core/match.ts';
+import { APP_MATCH } from './timeline.ts';
 import { SOURCE_GROUPS } from '../core/analysis/sourceActivity.ts';
 import type { SourceActivity, SourceRecord } from '../core/analysis/sourceActivity.ts';
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
@@ -67,15 +68,15 @@ export const SQL = {
   sourceGroupsIp: `SELECT operation, user_id AS userId, mailbox, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
                    FROM events INDEXED BY events_ip WHERE client_ip = ? GROUP BY operation, user_id, mailbox`,
   sourceGroupsApp: `SELECT operation, user_id AS userId, mailbox, count(*) AS n, min(time_ms) AS firstMs, max(time_ms) AS lastMs
-                    FROM events WHERE app_id = ? OR client_app_id = ? GROUP BY operation, user_id, mailbox`,
+                    FROM events e WHERE ${APP_MATCH} GROUP BY operation, user_id, mailbox`,
   sourceRecordsIp: `SELECT e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.mailbox, e.app_id AS appId, ${AUDIT_DATA_COLUMNS}
                     FROM events e INDEXED BY events_ip ${AUDIT_DATA_JOIN}
                     WHERE e.client_ip = ? AND e.operation IS NOT 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
   sourceRecordsApp: `SELECT e.time_ms AS timeMs, e.operation, e.record_type AS recordType, e.user_id AS userId, e.mailbox, e.app_id AS appId, ${AUDIT_DATA_COLUMNS}
                      FROM events e ${AUDIT_DATA_JOIN}
-                     WHERE (e.app_id = ? OR e.client_app_id = ?) AND e.operation IS NOT 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
+                     WHERE ${APP_MATCH} AND e.operation IS NOT 'MailItemsAccessed' ORDER BY e.time_ms, e.record_id`,
   sourceExcludedIp: `SELECT count(*) FROM events WHERE record_id IN (SELECT value FROM json_each(?)) AND client_ip = ? AND operation IS NOT 'MailItemsAccessed'`,
-  sourceExcludedApp: `SELECT count(*) FROM events WHERE record_id IN (SELECT value FROM json_each(?)) AND (app_id = ? OR client_app_id = ?) AND operation IS NOT 'MailItemsAccessed'`,
+  sourceExcludedApp: `SELECT count(*) FROM events e WHERE e.record_id IN (SELECT value FROM json_each(?)) AND ${APP_MATCH} AND e.operation IS NOT 'MailItemsAccessed'`,
 } as const;
 
 // ---- case range and configuration ----------------------------------------------------------------
@@ -305,7 +306,7 @@ function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
   if (q.session) { parts.push('ai.session_id = ?'); args.push(sessionFilterValue(q.session)); }
   if (q.ip) { parts.push('ai.client_ip = ?'); args.push(ipFilterValue(q.ip)); }
   if (q.app) {
-    parts.push('EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND (e.app_id = ? OR e.client_app_id = ?))');
+    parts.push(`EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND ${APP_MATCH})`);
     args.push(q.app, q.app);
   }
   return { where: parts.join(' AND '), args };

@@ -51,6 +51,7 @@ describe('timeline keyset paging', () => {
     { text: '<msg-7@contoso.com>' },
     { fromMs: Date.UTC(2026, 4, 1, 10, 0, 3), toMs: Date.UTC(2026, 4, 1, 10, 0, 9) },
     { user: 'eve@contoso.com', ip: '198.51.100.9' },
+    { app: '00000002-0000-0FF1-CE00-000000000000' },
   ];
 
   it('pages through exactly the rows timeline() returns, in the same order, for every filter and page size', () => {
@@ -141,6 +142,26 @@ describe('timeline keyset paging', () => {
       expect(plan).toMatch(newestFirst ? /USING INDEX events_session \(session_id=\? AND time_ms<\?\)/ : /USING INDEX events_session \(session_id=\? AND time_ms>\?\)/);
       expect(plan).not.toMatch(/TEMP B-TREE/);
     }
+  });
+
+  it('finds what an app did: its AppId, its ClientAppId or a sign-in\'s ApplicationId, typed in either letter case', () => {
+    const db = openMemory();
+    seed(db);
+    const w = new EventWriter(db, 1, 1);
+    const app = 'ff8d92dc-3d82-41d6-bcbd-b9174d163620';
+    const viaClient = mailItemsAccessed(300, { user: 'v6@contoso.com' });
+    viaClient['ClientAppId'] = app;
+    w.write(normaliseRecord(viaClient), { line: 300 });
+    w.write(normaliseRecord({ Id: 'si-1', CreationTime: '2026-05-01T09:00:00', RecordType: 15, Operation: 'UserLoggedIn', UserId: 'v6@contoso.com', ApplicationId: app }), { line: 301 });
+    const ids = (q: Omit<TimelineQuery, 'limit'>) => [...timeline(db, q)].map((r) => r.id);
+    expect(ids({ app })).toEqual(['si-1', viaClient['Id']]);
+    expect(ids({ app: app.toUpperCase() })).toEqual(ids({ app }));
+    expect(timelineCount(db, { app })).toBe(2);
+    expect(ids({ app, user: 'nobody@contoso.com' })).toEqual([]);
+    // The app every seeded MailItemsAccessed record names as AppId, on every page, newest first too.
+    const exchange = '00000002-0000-0ff1-ce00-000000000000';
+    expect(timelineCount(db, { app: exchange })).toBe(61);
+    expect(allPages(db, { app: exchange, newestFirst: true }, 7).rows.map((r) => r.id)).toEqual(ids({ app: exchange }).reverse());
   });
 
   it('returns next: null on the last page and an empty page after the end', () => {

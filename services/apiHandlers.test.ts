@@ -114,6 +114,8 @@ describe('API handlers over a case', () => {
       expect(await count({ ip: '198.51.100.7:443' })).toEqual({ ok: true, value: { count: 1 } });
       expect(await count({ ip: 'megan' })).toMatchObject({ ok: false, error: { kind: 'BadRequest', message: expect.stringMatching(/Not an IP address/) } });
       expect(await count({ from: '2026-05-01T10:00:10Z', to: '2026-05-01T11:00:20+01:00' })).toEqual({ ok: true, value: { count: 10 } });
+      expect(await count({ app: '00000002-0000-0FF1-CE00-000000000000' })).toEqual({ ok: true, value: { count: 25 } });
+      expect(await count({ app: 'x'.repeat(257) })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
       // Blank filter fields mean "no filter", as an emptied input box should.
       expect(await count({ user: '  ', text: ' ', operations: [' '] })).toEqual({ ok: true, value: { count: 26 } });
 

@@ -43,7 +43,7 @@ function parse<T>(schema: { safeParse(x: unknown): { success: true; data: T } | 
 }
 
 /** Turns the contract's filter arguments into the database query; from/to are ISO strings with an offset. */
-function toQuery(a: { from?: string | undefined; to?: string | undefined; user?: string | undefined; mailbox?: string | undefined; operations?: string[] | undefined; ip?: string | undefined; session?: string | undefined; text?: string | undefined }): Omit<TimelineQuery, 'limit'> {
+function toQuery(a: { from?: string | undefined; to?: string | undefined; user?: string | undefined; mailbox?: string | undefined; operations?: string[] | undefined; ip?: string | undefined; session?: string | undefined; app?: string | undefined; text?: string | undefined }): Omit<TimelineQuery, 'limit'> {
   const q: Omit<TimelineQuery, 'limit'> = {};
   if (a.from !== undefined) q.fromMs = Date.parse(a.from);
   if (a.to !== undefined) q.toMs = Date.parse(a.to);
@@ -57,6 +57,7 @@ function toQuery(a: { from?: string | undefined; to?: string | undefined; user?:
   if (ops.length) q.operations = ops;
   const ip = trimmed(a.ip); if (ip) q.ip = ip;
   const session = trimmed(a.session); if (session) q.session = session;
+  const app = trimmed(a.app); if (app) q.app = app;
   const text = trimmed(a.text); if (text) q.text = text;
   return q;
 }

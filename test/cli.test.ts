@@ -35,6 +35,8 @@ describe('blindspot CLI', () => {
     expect(csv[0]).toMatch(/^id,time,recordType/);
     const latest = run('timeline', dir, '--newest-first', '--limit', '2', '--format', 'jsonl').out.trim().split('\n').map((l) => JSON.parse(l).time);
     expect(latest).toEqual(['2026-05-01T10:00:02.000Z', '2026-05-01T10:00:01.000Z']);
+    expect(run('timeline', dir, '--app', '00000002-0000-0FF1-CE00-000000000000', '--format', 'jsonl').out.trim().split('\n')).toHaveLength(3);
+    expect(run('timeline', dir, '--app', 'ff8d92dc-3d82-41d6-bcbd-b9174d163620').err).toMatch(/^0 events/m);
     const bundle = join(tmp(), 'b.zip');
     const ex = run('export', dir, bundle);
     expect(ex.code).toBe(0);

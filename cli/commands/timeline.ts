@@ -12,7 +12,7 @@ const CSV_COLUMNS = ['id', 'time', 'recordType', 'recordTypeName', 'operation', 
 export async function timelineCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('timeline', argv, {
     from: { type: 'string' }, to: { type: 'string' }, user: { type: 'string' }, mailbox: { type: 'string' },
-    op: { type: 'string' }, ip: { type: 'string' }, session: { type: 'string' }, q: { type: 'string' },
+    op: { type: 'string' }, ip: { type: 'string' }, session: { type: 'string' }, app: { type: 'string' }, q: { type: 'string' },
     limit: { type: 'string' }, format: { type: 'string' }, 'newest-first': { type: 'boolean' },
   });
   const dir = positional('timeline', positionals, 0, 'the case folder');
@@ -36,7 +36,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
       ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}),
       ...(values.user ? { user: String(values.user) } : {}), ...(values.mailbox ? { mailbox: String(values.mailbox) } : {}),
       ...(ops ? { operations: ops } : {}), ...(ip ? { ip } : {}),
-      ...(values.session ? { session: String(values.session) } : {}), ...(q ? { text: q } : {}),
+      ...(values.session ? { session: String(values.session) } : {}), ...(values.app ? { app: String(values.app) } : {}), ...(q ? { text: q } : {}),
       ...(limit !== undefined ? { limit } : {}), ...(values['newest-first'] ? { newestFirst: true } : {}),
     });
     if (format === 'csv') out.write(csvRow(CSV_COLUMNS));

@@ -21,8 +21,8 @@ describe('filter bar input', () => {
 
   it('turns the boxes into contract arguments, dropping blanks and splitting operations', () => {
     expect(draftToFilters(EMPTY_DRAFT)).toEqual({ ok: true, filters: {} });
-    expect(draftToFilters({ ...EMPTY_DRAFT, user: ' a@b.c ', operations: 'Send, New-InboxRule;Send  MailItemsAccessed', text: '  ' })).toEqual({
-      ok: true, filters: { user: 'a@b.c', operations: ['Send', 'New-InboxRule', 'MailItemsAccessed'] },
+    expect(draftToFilters({ ...EMPTY_DRAFT, user: ' a@b.c ', operations: 'Send, New-InboxRule;Send  MailItemsAccessed', text: '  ', app: ' ff8d92dc-3d82-41d6-bcbd-b9174d163620 ' })).toEqual({
+      ok: true, filters: { user: 'a@b.c', operations: ['Send', 'New-InboxRule', 'MailItemsAccessed'], app: 'ff8d92dc-3d82-41d6-bcbd-b9174d163620' },
     });
     expect(draftToFilters({ ...EMPTY_DRAFT, from: '2026-05-01', to: '2026-05-02' })).toEqual({
       ok: true, filters: { from: '2026-05-01T00:00:00.000Z', to: '2026-05-02T00:00:00.000Z' },

@@ -177,6 +177,19 @@ describe('timeline store', () => {
     expect(s.getState()).toMatchObject({ loading: false, error: 'the case database is locked', rows: [] });
   });
 
+  it('filtering on an app (the detail pane\'s App id) adds it to the filters already applied', async () => {
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    await s.getState().filterBy('user', 'b@contoso.com');
+    f.calls.length = 0;
+    await s.getState().filterBy('app', 'ff8d92dc-3d82-41d6-bcbd-b9174d163620');
+    expect(s.getState()).toMatchObject({ filters: { user: 'b@contoso.com', app: 'ff8d92dc-3d82-41d6-bcbd-b9174d163620' }, draft: { app: 'ff8d92dc-3d82-41d6-bcbd-b9174d163620' } });
+    expect(f.calls.map((c) => [c.name, c.args['user'], c.args['app']])).toEqual([
+      ['timeline.query', 'b@contoso.com', 'ff8d92dc-3d82-41d6-bcbd-b9174d163620'],
+      ['timeline.count', 'b@contoso.com', 'ff8d92dc-3d82-41d6-bcbd-b9174d163620'],
+    ]);
+  });
+
   it('refresh runs the applied filters again from the first page; an edit not yet applied stays in the draft', async () => {
     const f = fakeClient(25);
     const s = createTimelineStore(f.client, 10);

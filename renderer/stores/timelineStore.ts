@@ -43,7 +43,7 @@ export interface TimelineState {
   /** Shows the same events in the other order, from its first page. */
   setNewestFirst(newestFirst: boolean): Promise<void>;
   /** Shows only this field's value (e.g. "all events of this user"). */
-  filterBy(field: 'user' | 'mailbox' | 'ip' | 'session', value: string): Promise<void>;
+  filterBy(field: 'user' | 'mailbox' | 'ip' | 'session' | 'app', value: string): Promise<void>;
   loadMore(): Promise<void>;
   select(index: number): Promise<void>;
   moveSelection(delta: number): Promise<void>;

@@ -85,7 +85,7 @@ export function EventDetailPane() {
           <Field label="Mailbox" value={d.mailbox} onFilter={d.mailbox ? () => void filterBy('mailbox', d.mailbox!) : undefined} />
           <Field label="Client IP" value={d.clientIp} mono onFilter={d.clientIp ? () => void filterBy('ip', d.clientIp!) : undefined} />
           <Field label="Session" value={d.sessionId} mono onFilter={d.sessionId ? () => void filterBy('session', d.sessionId!) : undefined} />
-          <Field label="App id" value={d.appId} mono />
+          <Field label="App id" value={d.appId} mono onFilter={d.appId ? () => void filterBy('app', d.appId!) : undefined} />
           <Field label="Workload" value={d.workload} />
           <Field label="Record type" value={d.recordTypeName ? `${d.recordTypeName} (${dash(d.recordType)})` : d.recordType} />
           <Field label="Result" value={d.resultStatus} />

@@ -13,6 +13,7 @@ const FIELDS: { key: keyof FilterDraft; label: string; placeholder: string; hint
   { key: 'operations', label: 'Operations', placeholder: 'Send, New-InboxRule', hint: 'Whole operation names, separated by commas.', wide: true },
   { key: 'ip', label: 'Client IP', placeholder: '203.0.113.7', hint: 'The whole address, without a port.' },
   { key: 'session', label: 'Session', placeholder: 'session id', hint: 'The whole session id.' },
+  { key: 'app', label: 'App id', placeholder: 'app id', hint: 'The whole app id: the AppId or ClientAppId of a record, the ApplicationId of a sign-in.' },
   { key: 'text', label: 'Text', placeholder: 'words, message ids', hint: 'Every word must match the start of a word of the record: a name, a domain, a folder, a subject.', wide: true },
 ];
 
