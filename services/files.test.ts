@@ -2,8 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { copyHashed, hashFile } from './files.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type * as Fs from 'node:fs';
+import { copyHashed, durable, hashFile } from './files.ts';
+
+// fdatasync and close, recorded as they are asked for (and still done).
+const calls = vi.hoisted(() => [] as string[]);
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof Fs>();
+  const fdatasync = (fd: number, cb: (e: NodeJS.ErrnoException | null) => void): void => { calls.push('fdatasync'); fs.fdatasync(fd, cb); };
+  const closeSync = (fd: number): void => { calls.push('close'); fs.closeSync(fd); };
+  return { ...fs, fdatasync, closeSync, default: { ...fs, fdatasync, closeSync } };
+});
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
@@ -40,5 +50,22 @@ describe('copyHashed', () => {
     writeFileSync(join(dir, 'copy'), 'kept');
     await expect(copyHashed(join(dir, 'src'), join(dir, 'copy'))).rejects.toThrow(/EEXIST/);
     expect(readFileSync(join(dir, 'copy'), 'utf8')).toBe('kept');
+  });
+});
+
+describe('durable.early', () => {
+  it('asks for the flush before it returns, so it runs while this thread is busy; one at a time per file; closes the file after', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bs-files-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'db'), randomBytes(1 << 20));
+    calls.length = 0;
+    durable.early(join(dir, 'db'));
+    durable.early(join(dir, 'db')); // the first is still running: dropped
+    expect(calls).toEqual(['fdatasync']); // asked for at once, not after the event loop turns
+    await vi.waitFor(() => expect(calls).toEqual(['fdatasync', 'close']));
+    durable.early(join(dir, 'db')); // that one is done: asked for again
+    await vi.waitFor(() => expect(calls).toEqual(['fdatasync', 'close', 'fdatasync', 'close']));
+    durable.early(join(dir, 'missing')); // a file that cannot be opened: nothing asked, nothing thrown
+    expect(calls).toHaveLength(4);
   });
 });

@@ -3,7 +3,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { readChangeRecords, readSourceActivity, readThrottleMarkers } from '../db/analysis.ts';
@@ -16,6 +16,7 @@ import type { AuditDataRef } from '../db/auditData.ts';
 import { BULK_LOAD_BYTES, importFile } from './import.ts';
 import { writeUalJsonl } from '../bench/ualGenerator.ts';
 import { verify } from './bundle.ts';
+import { durable } from './files.ts';
 import { storePage } from './tenantSession.ts';
 import type { WorkerMessage } from './parseSource.ts';
 
@@ -417,8 +418,17 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     const pragmas: string[] = [];
     const pragma = h.db.pragma.bind(h.db);
     (h.db as { pragma: typeof pragma }).pragma = ((s: string, o?: { simple?: boolean }) => { pragmas.push(s); return pragma(s, o); }) as typeof pragma;
-    const r = await importFile(h, src);
+    const flushed: string[] = [];
+    const early = vi.spyOn(durable, 'early').mockImplementation((p) => { flushed.push(p); });
+    let r;
+    try {
+      r = await importFile(h, src);
+    } finally {
+      early.mockRestore();
+    }
     expect(r).toMatchObject({ records: 30_000, inserted: 30_000, rejected: 0 });
+    // The database was sent to the disk after each index it rebuilt (the staged file once, when staged).
+    expect(flushed.filter((p) => p === h.db.name)).toHaveLength(before.filter((i) => /^(events|access_items)_/.test((i as { name: string }).name)).length);
     // Each set during the load, then put back: the rollback journal, MEMORY (2), no helper thread, the
     // connection's 64 MiB page cache, foreign keys enforced.
     for (const [set, back] of [['journal_mode = DELETE', 'journal_mode = WAL'], ['temp_store = FILE', 'temp_store = 2'], ['threads = 2', 'threads = 0'], ['cache_size = -2048', 'cache_size = -65536'], ['foreign_keys = OFF', 'foreign_keys = ON']]) {

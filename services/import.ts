@@ -14,7 +14,7 @@ import { SnapshotWriter } from '../db/snapshots.ts';
 import type { AsOfSource } from '../db/snapshots.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
-import { withFd } from './files.ts';
+import { durable, withFd } from './files.ts';
 import { boundYoungGeneration } from './heap.ts';
 import { parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 
@@ -309,6 +309,7 @@ function rebuildIndexes(h: CaseHandle, sqls: string[]): number {
     for (const sql of sqls) {
       try {
         h.db.exec(sql);
+        durable.early(h.db.name); // the table and this index go to the disk while the next index is built
       } catch (e) {
         if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || moved > 0) throw e;
         moved = moveBulkDuplicates(h.db);
