@@ -95,8 +95,8 @@ export const durable = {
    * goes on, and durable.file() at commit finds little left to do. Errors are left to that call. The
    * flush is queued before this returns (opened here, flushed with the callback API), so it runs while
    * this thread is busy with synchronous work, such as SQLite building an index; only closing the file
-   * waits for the event loop. One flush per file at a time: a call while one is running is dropped, as
-   * the commit's own flush still comes after it.
+   * waits for the event loop. Every call asks for a flush of its own, even while an earlier one runs:
+   * dropping it left the pages written since then for the commit (0.4-0.6 s of it on 1,000,000 records).
    *
    * Why it is needed: the kernel starts writing dirty pages back only past dirty_background_ratio of
    * memory (10%, 2.4 GB here) or after 30 s, so a case database written in under that sits in memory and
@@ -104,20 +104,12 @@ export const durable = {
    * import, the commit took 0.01 s instead of 1.0-1.2 s, and the index builds no longer.
    */
   early(path: string): void {
-    if (flushing.has(path)) return;
     let fd: number;
     try {
       fd = openSync(path, 'r+');
     } catch {
       return;
     }
-    flushing.add(path);
-    fdatasync(fd, () => {
-      flushing.delete(path);
-      closeSync(fd);
-    });
+    fdatasync(fd, () => closeSync(fd));
   },
 };
-
-/** The files durable.early is flushing. */
-const flushing = new Set<string>();

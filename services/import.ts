@@ -130,20 +130,28 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
   if (!existsSync(file) || !statSync(file).isFile()) throw new BadInputError(`${file}: no such file.`);
   const st = statSync(file);
   const asOfOption = opts.asOf !== undefined ? parseAsOf(opts.asOf) : undefined;
-  const staged = await h.stageFile(file);
-  let format: FormatId;
+  // A bulk load is set up before the file is copied in: leaving WAL mode syncs the database, and on ext4
+  // a sync issued while the new copy is still being written back waits for all of it (0.4 s on 1.23 GB).
+  const bulk = isBulkLoad(h, st.size);
+  const leaveBulkLoad = bulk ? enterBulkLoad(h) : null;
   try {
-    format = decideFormat(file, h.abs(staged.tmpPath), opts.format);
-  } catch (e) {
-    h.discardStaged(staged);
-    throw e;
+    const staged = await h.stageFile(file);
+    let format: FormatId;
+    try {
+      format = decideFormat(file, h.abs(staged.tmpPath), opts.format);
+    } catch (e) {
+      h.discardStaged(staged);
+      throw e;
+    }
+    return await ingestStaged(h, staged, {
+      format, source: 'file', origin: file, originalName: basename(file), modifiedAt: st.mtime.toISOString(),
+      asOf: asOfOption !== undefined ? { value: asOfOption, source: 'option' } : { value: st.mtime.toISOString(), source: 'file-mtime' },
+      skipBad: opts.skipBad === true, bulk,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+  } finally {
+    leaveBulkLoad?.();
   }
-  return ingestStaged(h, staged, {
-    format, source: 'file', origin: file, originalName: basename(file), modifiedAt: st.mtime.toISOString(),
-    asOf: asOfOption !== undefined ? { value: asOfOption, source: 'option' } : { value: st.mtime.toISOString(), source: 'file-mtime' },
-    skipBad: opts.skipBad === true,
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  });
 }
 
 export interface IngestOptions {
@@ -155,6 +163,8 @@ export interface IngestOptions {
   modifiedAt: string | null;
   asOf: { value: string; source: AsOfSource };
   skipBad: boolean;
+  /** The caller has set the connection up for a bulk load (enterBulkLoad): the indexes are dropped and rebuilt. */
+  bulk?: boolean;
   /** Acquisition: the request (method, URL, body; never the token) and the response status and headers. */
   requestJson?: string;
   responseJson?: string;
@@ -171,8 +181,7 @@ export interface IngestOptions {
  */
 export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: IngestOptions): Promise<ImportFileResult> {
   let inTransaction = false;
-  const bulk = isBulkLoad(h, staged.size);
-  const leaveBulkLoad = bulk ? enterBulkLoad(h) : null;
+  const bulk = o.bulk === true;
   try {
     const now = new Date().toISOString();
     h.db.exec('BEGIN IMMEDIATE');
@@ -238,8 +247,6 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     }
     h.discardStaged(staged);
     throw e;
-  } finally {
-    leaveBulkLoad?.();
   }
 }
 
