@@ -358,8 +358,9 @@ interface SeenWorker { items: number; done: boolean }
  * The worker threads this thread starts while `run` runs, seen through Node's built-in 'worker_threads'
  * diagnostics channel, each with the items its batches carried: no hook in the code under test.
  */
-async function workersDuring<T>(run: () => Promise<T>): Promise<{ result: T; workers: SeenWorker[] }> {
+async function workersDuring<T>(run: () => Promise<T>, count?: (started: () => number) => void): Promise<{ result: T; workers: SeenWorker[] }> {
   const workers: SeenWorker[] = [];
+  count?.(() => workers.length);
   const onWorker = (m: unknown): void => {
     const worker = (m as { worker: Worker }).worker;
     const seen: SeenWorker = { items: 0, done: false };
@@ -385,9 +386,14 @@ describe('where an import parses (files of 8 MiB or more on a worker thread)', (
     const src = join(tmp(), 'eight-mib.jsonl');
     const n = ualFileOfSize(src, 8 << 20);
     const h = openCase(newCase());
-    const { result, workers } = await workersDuring(() => importFile(h, src));
+    const order: string[] = [];
+    let started = (): number => 0;
+    const stage = h.stageFile.bind(h);
+    h.stageFile = (f: string) => { order.push(`stage with ${started()} worker(s)`); return stage(f); };
+    const { result, workers } = await workersDuring(() => importFile(h, src), (get) => { started = get; });
     expect(result).toMatchObject({ records: n, inserted: n, rejected: 0 });
     expect(workers, 'one parse worker, which delivered every record and then its end').toEqual([{ items: n, done: true }]);
+    expect(order, 'the worker loads while the file is copied in').toEqual(['stage with 1 worker(s)']);
     expect(h.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(n);
     h.close();
   });

@@ -16,7 +16,7 @@ import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
 import { durable, withFd } from './files.ts';
 import { boundYoungGeneration } from './heap.ts';
-import { parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
+import { ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 
 export interface ImportOptions {
   format?: FormatId | 'auto';
@@ -134,6 +134,8 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
   // a sync issued while the new copy is still being written back waits for all of it (0.4 s on 1.23 GB).
   const bulk = isBulkLoad(h, st.size);
   const leaveBulkLoad = bulk ? enterBulkLoad(h) : null;
+  // The parse worker loads while the file is copied in and hashed; it is given the file only after.
+  const parseThread = st.size >= WORKER_PARSE_BYTES ? new ParseThread() : undefined;
   try {
     const staged = await h.stageFile(file);
     let format: FormatId;
@@ -147,9 +149,11 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
       format, source: 'file', origin: file, originalName: basename(file), modifiedAt: st.mtime.toISOString(),
       asOf: asOfOption !== undefined ? { value: asOfOption, source: 'option' } : { value: st.mtime.toISOString(), source: 'file-mtime' },
       skipBad: opts.skipBad === true, bulk,
+      ...(parseThread ? { parseThread } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
   } finally {
+    await parseThread?.close(); // ended already, unless the file never reached it
     leaveBulkLoad?.();
   }
 }
@@ -165,6 +169,8 @@ export interface IngestOptions {
   skipBad: boolean;
   /** The caller has set the connection up for a bulk load (enterBulkLoad): the indexes are dropped and rebuilt. */
   bulk?: boolean;
+  /** A parse worker started ahead for this file (a large one); else one is started when needed. */
+  parseThread?: ParseThread;
   /** Acquisition: the request (method, URL, body; never the token) and the response status and headers. */
   requestJson?: string;
   responseJson?: string;
@@ -391,7 +397,8 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
     return true;
   };
 
-  for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format, { worker: staged.size >= WORKER_PARSE_BYTES })) {
+  const worker = staged.size >= WORKER_PARSE_BYTES;
+  for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format, { worker, ...(worker && opts.parseThread ? { thread: opts.parseThread } : {}) })) {
     bytesRead = batch.bytesRead;
     if (!handle(batch)) break;
     if (opts.onProgress && bytesRead - lastProgress >= 8 << 20) {

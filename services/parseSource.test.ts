@@ -1,12 +1,14 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { EN, ET, PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
 import { mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { AHEAD, BATCH_ITEMS, parseFile } from './parseSource.ts';
+import { AHEAD, BATCH_ITEMS, ParseThread, parseFile } from './parseSource.ts';
 
 const tmp = useTmp('bs-parse-');
 
@@ -99,5 +101,30 @@ describe('parsing staged evidence', () => {
     const run = async (workerScript: URL) => { for await (const _ of parseFile(file, 'ual-json', { worker: true, workerScript })) { /* none arrive */ } };
     await expect(run(dying('throws.mjs', "throw new Error('the parser broke');"))).rejects.toThrow('the parser broke');
     await expect(run(dying('exits.mjs', 'process.exit(7);'))).rejects.toThrow(/the parser thread stopped \(exit code 7\) before the end of .*mixed-10\.jsonl/);
+    // Started ahead (as an import does while it copies the file in) and dead before the file is given: said when it is.
+    const early = new ParseThread(dying('throws-early.mjs', "throw new Error('broke while loading');"));
+    await new Promise((r) => setTimeout(r, 300));
+    await expect((async () => { for await (const _ of early.parse(file, 'ual-json')) { /* none arrive */ } })()).rejects.toThrow('broke while loading');
+  });
+
+  it('parses on a thread started before its file was known, and ends a thread that was never given one', async () => {
+    const { file } = mixedFile(1000);
+    const inline = await collect(file, false);
+    const thread = new ParseThread();
+    await new Promise((r) => setTimeout(r, 300)); // it loads meanwhile
+    const batches: PackedBatch[] = [];
+    for await (const b of parseFile(file, 'ual-json', { worker: true, thread })) batches.push(b);
+    expect(batches).toEqual(inline);
+    // A thread started for a file that never reached it (its copy failed) ends when closed, instead of
+    // waiting for a file and keeping the process alive.
+    const started: Worker[] = [];
+    const onWorker = (m: unknown): void => { started.push((m as { worker: Worker }).worker); };
+    subscribe('worker_threads', onWorker); // Node's own channel: no hook in the code under test
+    const unused = new ParseThread();
+    unsubscribe('worker_threads', onWorker);
+    expect(started).toHaveLength(1);
+    const exited = new Promise<number>((r) => started[0]!.once('exit', r));
+    await unused.close();
+    expect(typeof await exited).toBe('number');
   });
 });

@@ -1,22 +1,24 @@
 // The parse worker (services/parseSource.ts): parses one staged file into packed batches and posts them,
 // never more than `ahead` batches in front of the writer, so memory stays flat however large the file.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FormatId } from '../core/formats/types.ts';
 import { packedBatches } from './parseSource.ts';
-import type { WorkerMessage } from './parseSource.ts';
+import type { ParseRequest, WorkerMessage } from './parseSource.ts';
 
-const { file, format, flow, ahead } = workerData as { file: string; format: FormatId; flow: SharedArrayBuffer; ahead: number };
+const { flow, ahead } = workerData as { flow: SharedArrayBuffer; ahead: number };
 const consumed = new Int32Array(flow);
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
 
-try {
-  let posted = 0;
-  for (const batch of packedBatches(file, format)) {
-    for (let taken; posted - (taken = Atomics.load(consumed, 0)) >= ahead; ) Atomics.wait(consumed, 0, taken);
-    post({ batch }, [batch.nums.buffer as ArrayBuffer]);
-    posted++;
+// Started before its file is known (ParseThread): it loads, then waits for the file to parse.
+parentPort!.once('message', ({ file, format }: ParseRequest) => {
+  try {
+    let posted = 0;
+    for (const batch of packedBatches(file, format)) {
+      for (let taken; posted - (taken = Atomics.load(consumed, 0)) >= ahead; ) Atomics.wait(consumed, 0, taken);
+      post({ batch }, [batch.nums.buffer as ArrayBuffer]);
+      posted++;
+    }
+    post({ done: true });
+  } catch (e) {
+    post({ error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
   }
-  post({ done: true });
-} catch (e) {
-  post({ error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined });
-}
+});
