@@ -1,6 +1,9 @@
 // Runs one import and prints its result with the process's peak memory (for bench/import.ts).
-import { openCase } from '../services/caseFolder.ts';
-import { importFile } from '../services/import.ts';
+import module from 'node:module';
+
+module.enableCompileCache(); // as bin/blindspot.js does, before the modules below are loaded
+const { openCase } = await import('../services/caseFolder.ts');
+const { importFile } = await import('../services/import.ts');
 
 const [dir, file] = process.argv.slice(2) as [string, string];
 const h = openCase(dir);

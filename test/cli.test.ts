@@ -177,6 +177,17 @@ describe('blindspot CLI', () => {
     expect(run('--version').out).toMatch(/^blindspot \d+\.\d+\.\d+/);
   });
 
+  it('keeps the code V8 compiled for its modules in the system temporary folder, for the next command to start sooner', () => {
+    const temp = tmp();
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: temp };
+    delete env['NODE_COMPILE_CACHE'];
+    delete env['NODE_DISABLE_COMPILE_CACHE'];
+    const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    const cache = join(temp, 'node-compile-cache');
+    expect(existsSync(cache) && readdirSync(cache, { recursive: true }).length > 0).toBe(true);
+  });
+
   it('says what is in the case when an import is interrupted with Ctrl-C, and leaves the file out whole', async () => {
     const dir = join(tmp(), 'case');
     expect(run('case', 'create', dir, '--name', 'int', '--examiner', 'e').code).toBe(0);
