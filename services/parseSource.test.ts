@@ -8,7 +8,7 @@ import { EN, ET, PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
 import { mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
-import { AHEAD, BATCH_ITEMS, ParseThread, parseFile } from './parseSource.ts';
+import { AHEAD, BATCH_ITEMS, PARSE_YOUNG_MB, ParseThread, parseFile } from './parseSource.ts';
 
 const tmp = useTmp('bs-parse-');
 
@@ -123,6 +123,8 @@ describe('parsing staged evidence', () => {
     const unused = new ParseThread();
     unsubscribe('worker_threads', onWorker);
     expect(started).toHaveLength(1);
+    // Its young generation is capped, not held at V8's initial size nor left to grow (PARSE_YOUNG_MB).
+    expect(started[0]!.resourceLimits?.maxYoungGenerationSizeMb).toBe(PARSE_YOUNG_MB);
     const exited = new Promise<number>((r) => started[0]!.once('exit', r));
     await unused.close();
     expect(typeof await exited).toBe('number');
