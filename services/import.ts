@@ -306,6 +306,8 @@ function enterBulkLoad(h: CaseHandle): () => void {
  * - threads 2 and a 2 MiB cache: the sorter's runs are as large as the page cache, so a small cache
  *   gives the helper thread work early. On 200,000 records the fifteen rebuilds took 3.1 s with one
  *   thread and 1.7-1.8 s with two (1 and 4 MiB measured the same within noise).
+ * - after each index the database is sent to the disk (durable.early) while the next one is built, so
+ *   the commit finds it written (its fsync took 1.0-1.2 s of a 1,000,000-record import, now 0.01 s).
  * Each setting is put back as it was. The record-Id index is unique: when
  * it cannot be built, the load wrote a record twice, and the later copies become duplicates first
  * (db/events.ts). Returns how many copies were moved.
@@ -321,12 +323,12 @@ function rebuildIndexes(h: CaseHandle, sqls: string[]): number {
     for (const sql of sqls) {
       try {
         h.db.exec(sql);
-        durable.early(h.db.name); // the table and this index go to the disk while the next index is built
       } catch (e) {
         if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || moved > 0) throw e;
         moved = moveBulkDuplicates(h.db);
         h.db.exec(sql);
       }
+      durable.early(h.db.name);
     }
   } finally {
     for (const setting of restore) h.db.pragma(setting);
