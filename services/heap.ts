@@ -56,7 +56,9 @@ export function collectGarbage(): boolean {
 /**
  * Holds V8's young generation at its initial size until the returned function is called (it is safe to
  * call twice). Bounds nest: the default growth comes back when the last one is released. Process-wide:
- * meant for a long job (an acquisition, a bulk import) that is most of what the process is doing.
+ * meant for a long job (an acquisition) that is most of what the process is doing. A bulk import caps its
+ * parse worker's young generation instead (services/parseSource.ts PARSE_YOUNG_MB): holding the whole
+ * process at this size slowed its parse by a fifth.
  */
 export function boundYoungGeneration(): () => void {
   if (bounds++ === 0) {

@@ -168,7 +168,7 @@ export interface IngestOptions {
   skipBad: boolean;
   /** The caller has set the connection up for a bulk load (enterBulkLoad): the indexes are dropped and rebuilt. */
   bulk?: boolean;
-  /** A parse worker started ahead for this file (a large one); else one is started when needed. */
+  /** A parse worker started ahead for this file (importFile, for a large one): the file is parsed on it. */
   parseThread?: ParseThread;
   /** Acquisition: the request (method, URL, body; never the token) and the response status and headers. */
   requestJson?: string;
@@ -398,8 +398,8 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
     return true;
   };
 
-  const worker = staged.size >= WORKER_PARSE_BYTES;
-  for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format, { worker, ...(worker && opts.parseThread ? { thread: opts.parseThread } : {}) })) {
+  const where = opts.parseThread ? { worker: true, thread: opts.parseThread } : { worker: staged.size >= WORKER_PARSE_BYTES };
+  for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format, where)) {
     bytesRead = batch.bytesRead;
     if (!handle(batch)) break;
     if (opts.onProgress && bytesRead - lastProgress >= 8 << 20) {
