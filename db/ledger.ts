@@ -251,11 +251,13 @@ export interface SliceOutcome {
   cause?: SliceCause | null;
   runId: number;
   query?: Record<string, unknown>;
+  /** The slice's counts when the caller has just taken them (countSlice) to decide the status; else taken here. */
+  counts?: ReturnType<typeof countSlice>;
 }
 
 /** Reconciles a slice from its pages and records its outcome; returns the updated row. */
 export function finishSlice(db: WritableDB, id: number, o: SliceOutcome, now: string): LedgerRow {
-  const c = countSlice(db, id);
+  const c = o.counts ?? countSlice(db, id);
   db.prepare(
     `UPDATE ledger SET status = ?, reported = ?, retrieved = ?, received = ?, duplicates = ?, pages = ?, retries = retries + ?,
        reason = ?, cause = ?, run_id = ?, updated_at = ?, query_json = COALESCE(?, query_json) WHERE id = ?`,

@@ -572,7 +572,7 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
           cause = 'too-recent';
           reason = reason ? `${tooRecent}; ${reason}` : tooRecent;
         }
-        finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: retries, reason, cause, runId, ...(result.query ? { query: result.query } : {}) }, now);
+        finishSlice(h.db, row.id, { status, reported: result.reported, retriesAdded: retries, reason, cause, runId, counts: r1, ...(result.query ? { query: result.query } : {}) }, now);
       }
       done++;
       progress(row.source);
