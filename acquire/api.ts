@@ -122,7 +122,8 @@ export class ApiClient {
 
   /**
    * An access token outside a call (the sign-in check before a run, the tenant id): a throttled token request
-   * (§1.7) is waited out and asked again, like a throttled call; there is no slice to count the retry against.
+   * (§1.7) is waited out and asked again, like a throttled call, and counted in retriesMade like one (the
+   * tenant id is asked for inside the first Management API slice, the check before a run inside none).
    */
   async token(api: Api, signal?: AbortSignal): Promise<string> {
     for (let attempt = 1; ; attempt++) {

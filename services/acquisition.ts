@@ -510,7 +510,8 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
         } else {
           mgmt ??= await manageTarget(s);
           // The subscriptions are checked once, for the first slice of the source: the retries that took
-          // are that slice's, so that every retry of the run is in the ledger.
+          // are that slice's, so that every retry made while slices are collected is in the ledger (the
+          // sign-in check and mailbox audit planning before them belong to no slice).
           if (!subscriptionsChecked) {
             const subs = await ensureSubscriptions(mgmt, CONTENT_TYPES, o.signal, keep);
             const started = subs.filter((x) => x.startedByUs).map((x) => x.contentType);

@@ -69,13 +69,14 @@ function withCaseDb<T>(dir: string, read: (db: Database.Database) => T): T {
   }
 }
 
+/** How long `interrupted` waits for the child's first pages; the tests that use it allow twice that. */
+const SIGNAL_WAIT_MS = 90_000;
+const SIGNAL_TEST = { timeout: 2 * SIGNAL_WAIT_MS };
+
 /**
  * Runs `acquire` with every Exchange call slowed down (so it is still going), sends it `signal` once
  * `pages` answer pages are stored, and returns its exit status (null when killed) and its stdout.
  */
-/** How long `interrupted` waits for the child's first pages; the tests that use it allow twice that. */
-const SIGNAL_WAIT_MS = 90_000;
-const SIGNAL_TEST = { timeout: 2 * SIGNAL_WAIT_MS };
 
 async function interrupted(args: string[], env: Record<string, string>, dir: string, pages: number, signal: NodeJS.Signals): Promise<{ status: number | null; out: string }> {
   sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
