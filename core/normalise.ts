@@ -80,6 +80,14 @@ function pickGetter(rec: Obj): Getter {
     : ciGet;
 }
 
+/**
+ * The app a record was made by or through: its AppId, else AppAccessContext.APIId, else ApplicationId
+ * (Entra sign-ins carry only that). Migration 0013 derives it again with this for older cases.
+ */
+export function appIdOf(rec: Obj, get: Getter = pickGetter(rec)): string | null {
+  return str(get(rec, 'AppId')) ?? str(get(get(rec, 'AppAccessContext'), 'APIId')) ?? str(get(rec, 'ApplicationId'));
+}
+
 function str(v: unknown): string | null {
   if (typeof v === 'string') return v.length === 0 ? null : v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
@@ -352,8 +360,7 @@ export function normaliseWithHints(rec: Record<string, unknown>, rawText: string
     objectId,
     clientIp: firstIp(get(data, 'ClientIP'), get(data, 'ClientIPAddress'), get(data, 'ActorIpAddress'), hints?.clientIp),
     sessionId: str(get(data, 'SessionId'))?.toLowerCase() ?? null, // one form for a GUID written in either case (0012)
-    // Entra sign-ins name the app signing in as ApplicationId and have no AppId (0013).
-    appId: str(get(data, 'AppId')) ?? str(get(appCtx, 'APIId')) ?? str(get(data, 'ApplicationId')),
+    appId: appIdOf(data, get),
     clientAppId: str(get(data, 'ClientAppId')) ?? str(get(appCtx, 'ClientAppId')),
     logonType: intOrName(get(data, 'LogonType'), LOGON_TYPE_NAMES),
     resultStatus: str(get(data, 'ResultStatus')),

@@ -113,9 +113,13 @@ describe('migrations', () => {
       ins.run(5, 'e', null, 1_000_000, 1_000_100); // its AuditData cannot be read: left for verify to report
       db.prepare('INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)').run(2, line('b', '27922004-5251-4030-b22d-91ecd9a37ea4'));
       db.prepare('INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)').run(4, line('d', 'ff8d92dc-3d82-41d6-bcbd-b9174d163620'));
+      // A pipeline that lower-cased every key: read the way the import reads it (core/normalise.ts appIdOf).
+      ins.run(6, 'f', null, null, null);
+      db.prepare('INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)').run(6, JSON.stringify({ id: 'f', recordtype: 15, operation: 'UserLoggedIn', applicationid: 'a3883eba-fbe9-48bd-9ed3-dca3e0e84250' }));
       migrate(db, join(dir, 'case.sqlite'), ALL);
       expect(db.prepare('SELECT app_id FROM events ORDER BY id').pluck().all()).toEqual([
         'ff8d92dc-3d82-41d6-bcbd-b9174d163620', '27922004-5251-4030-b22d-91ecd9a37ea4', null, '00000002-0000-0ff1-ce00-000000000000', null,
+        'a3883eba-fbe9-48bd-9ed3-dca3e0e84250',
       ]);
       db.close();
     } finally {

@@ -3,6 +3,8 @@
 import Database from 'better-sqlite3';
 import { normaliseIp } from '../core/ip.ts';
 import { AuditDataReader } from './auditData.ts';
+import { parseAuditData } from '../core/analysis/records.ts';
+import { appIdOf } from '../core/normalise.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +47,8 @@ export function migrate(db: Database.Database, file: string, migrations = loadMi
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.length;
   if (current > latest) throw new SchemaTooNewError(file, current, latest);
-  if (current > 0 && current < latest) onUpgrade?.(current, latest);
+  if (current === latest) return;
+  if (current > 0) onUpgrade?.(current, latest);
   // A migration may rebuild a table the way SQLite documents it (create, copy, drop, rename), which
   // needs foreign keys off; each migration's references are checked before it commits.
   // A migration may derive a column again with the function the import derives it with.
@@ -53,9 +56,8 @@ export function migrate(db: Database.Database, file: string, migrations = loadMi
   const auditData = new AuditDataReader(db as ReadableDB);
   db.function('audit_data_app_id', (recordId: unknown, stored: unknown, start: unknown, end: unknown, relPath: unknown) => {
     try {
-      const text = auditData.text({ recordId: String(recordId), storedAuditData: stored as string | null, dataStart: start as number | null, dataEnd: end as number | null, evidencePath: String(relPath) });
-      const app = (JSON.parse(text) as { ApplicationId?: unknown }).ApplicationId;
-      return typeof app === 'string' && app !== '' ? app : null;
+      const data = parseAuditData(auditData.text({ recordId: String(recordId), storedAuditData: stored as string | null, dataStart: start as number | null, dataEnd: end as number | null, evidencePath: String(relPath) }));
+      return data ? appIdOf(data) : null;
     } catch {
       return null; // unreadable AuditData is left to verify and the analysis to report, not to the upgrade
     }
