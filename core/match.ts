@@ -14,3 +14,8 @@ export function sessionFilterValue(typed: string): string {
 export function ipFilterValue(typed: string): string {
   return normaliseIp(typed) ?? typed.trim();
 }
+
+/** A typed app id as matched (db/timeline.ts APP_MATCH compares without letter case): the text trimmed. */
+export function appFilterValue(typed: string): string {
+  return typed.trim();
+}

@@ -13,7 +13,7 @@ import type { InferredThrottle, ThrottleMarker } from '../core/analysis/coverage
 import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
 import { CONTENT_SEARCH_OPERATIONS } from '../core/analysis/contentSearch.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';
-import { ipFilterValue, sessionFilterValue } from '../core/match.ts';
+import { appFilterValue, ipFilterValue, sessionFilterValue } from '../core/match.ts';
 import { APP_MATCH } from './timeline.ts';
 import { SOURCE_GROUPS } from '../core/analysis/sourceActivity.ts';
 import type { SourceActivity, SourceRecord } from '../core/analysis/sourceActivity.ts';
@@ -307,7 +307,7 @@ function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
   if (q.ip) { parts.push('ai.client_ip = ?'); args.push(ipFilterValue(q.ip)); }
   if (q.app) {
     parts.push(`EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND ${APP_MATCH})`);
-    args.push(q.app, q.app);
+    args.push(appFilterValue(q.app), appFilterValue(q.app));
   }
   return { where: parts.join(' AND '), args };
 }

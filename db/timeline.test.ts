@@ -156,6 +156,7 @@ describe('timeline keyset paging', () => {
     const ids = (q: Omit<TimelineQuery, 'limit'>) => [...timeline(db, q)].map((r) => r.id);
     expect(ids({ app })).toEqual(['si-1', viaClient['Id']]);
     expect(ids({ app: app.toUpperCase() })).toEqual(ids({ app }));
+    expect(ids({ app: ` ${app} ` })).toEqual(ids({ app })); // as typed on the command line, spaces and all
     expect(timelineCount(db, { app })).toBe(2);
     expect(ids({ app, user: 'nobody@contoso.com' })).toEqual([]);
     // The app every seeded MailItemsAccessed record names as AppId, on every page, newest first too.

@@ -4,7 +4,7 @@
 // or go missing while the user scrolls. Every value is a bound parameter.
 import { EVENT_COPIES_SHOWN } from '../core/api.ts';
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
-import { ipFilterValue, sessionFilterValue } from '../core/match.ts';
+import { appFilterValue, ipFilterValue, sessionFilterValue } from '../core/match.ts';
 import { ftsQuery } from '../core/search.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
@@ -90,7 +90,7 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
   }
   if (q.ip) { where.push('e.client_ip = ?'); params.push(ipFilterValue(q.ip)); }
   if (q.session) { where.push('e.session_id = ?'); params.push(sessionFilterValue(q.session)); }
-  if (q.app) { where.push(APP_MATCH); params.push(q.app, q.app); }
+  if (q.app) { where.push(APP_MATCH); params.push(appFilterValue(q.app), appFilterValue(q.app)); }
   if (q.text) {
     const fts = ftsQuery(q.text);
     // Text of only spaces matches everything, as it does on the command line.
@@ -181,7 +181,7 @@ function rowToPageRow(r: PageDbRow): PageRow {
   };
 }
 
-/** The SQL of one page as run: the query with the case's names and stored forms, one row more than the page. */
+/** The SQL of one page as run: the query with the case's names for the mailbox, one row more than the page. */
 export function pageSql(db: ReadableDB, q: PageQuery): { sql: string; params: unknown[] } {
   // One extra row tells whether there is a next page without a second query.
   return timelineSql(withNames(db, { ...q, limit: q.limit + 1 }));

@@ -76,7 +76,7 @@ function jsonErrorText(e: unknown): string {
   return m.length > 200 ? m.slice(0, 200) + '…' : m;
 }
 
-export function describeLoc(loc: SourceLocation): string {
+function describeLoc(loc: SourceLocation): string {
   if (loc.row !== undefined && loc.line !== undefined) return `row ${loc.row} (line ${loc.line})`;
   if (loc.offset !== undefined && loc.line !== undefined) return `element ${loc.offset} (line ${loc.line})`;
   if (loc.line !== undefined) return `line ${loc.line}`;
