@@ -123,6 +123,8 @@ export function packItems(items: ParsedItem[], bytesRead: number): PackedBatch {
       nums[n++] = num(a.sizeBytes);
     }
   }
+  // A field added to the layout but not written here would otherwise leave zeros where it belongs.
+  if (n !== width) throw new Error(`packItems wrote ${n} numbers where the batch has room for ${width}`);
   return { text: parts.join(''), nums, count: items.length, others, bytesRead };
 }
 
