@@ -5,7 +5,10 @@
 // 1.1.0: retention seen from when each store was read, unlicensed windows scoped to MailItemsAccessed,
 // bare aliases resolved by UPN; content-search findings, source-activity findings (and a finding's
 // source and related findings), content searches in exposure.
-export const ANALYSIS_VERSION = '1.1.0';
+// 1.2.0: sign-ins carry their app (ApplicationId), so an app's other activity counts the sign-ins through
+// it; each content-search action once in exposure; no source look-up under a critical-only minimum; a
+// retention window names its store; an account's kind said as one sentence.
+export const ANALYSIS_VERSION = '1.2.0';
 
 /** Window kinds, spelled exactly so in JSON. */
 export const WINDOW_KINDS = [
