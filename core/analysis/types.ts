@@ -6,8 +6,8 @@
 // bare aliases resolved by UPN; content-search findings, source-activity findings (and a finding's
 // source and related findings), content searches in exposure.
 // 1.2.0: sign-ins carry their app (ApplicationId), so an app's other activity counts the sign-ins through
-// it; each content-search action once in exposure; no source look-up under a critical-only minimum; a
-// retention window names its store; an account's kind said as one sentence.
+// it; each content-search action once in exposure; no source look-up under a critical-only minimum; an
+// account's kind said as one sentence.
 export const ANALYSIS_VERSION = '1.2.0';
 
 /** Window kinds, spelled exactly so in JSON. */
