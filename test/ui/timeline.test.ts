@@ -183,6 +183,16 @@ describe('timeline UI in Chromium', () => {
     await page.locator('input[name=text]').press('Enter');
     await expect.poll(() => page.getByText('No events match these filters.').count()).toBe(1);
 
+    // The detail pane's App id pivots to that app: the box is filled and the count is the database's.
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.locator('[data-testid=timeline-row]').first().click();
+    await page.getByTitle('Show only events with this app id').click();
+    const app = await page.locator('input[name=app]').inputValue();
+    expect(app).toMatch(/^[0-9a-f-]{36}$/);
+    const byApp = dbCount('SELECT count(*) FROM events WHERE app_id = ? COLLATE NOCASE OR client_app_id = ? COLLATE NOCASE', app, app);
+    expect(byApp).toBeGreaterThan(0);
+    await expect.poll(() => text('match-count')).toBe(en(byApp));
+
     // A bad date is refused in the filter bar, not sent.
     await page.locator('input[name=from]').fill('yesterday');
     await page.locator('input[name=from]').press('Enter');
