@@ -15,6 +15,7 @@ import type { Endpoints } from './clouds.ts';
 import type { HttpClient } from './http.ts';
 import { isThrottledStatus, msalNetworkModule, MsalTraffic } from './http.ts';
 import type { NetworkFailure } from './http.ts';
+import { parseRetryAfter } from './retry.ts';
 import type { CacheStore } from './tokenCache.ts';
 import { cachePlugin, memoryCacheStore } from './tokenCache.ts';
 import forge from 'node-forge';
@@ -74,7 +75,7 @@ export class TokenThrottled extends SignInError {
   /** The Retry-After the token endpoint sent, as received; null when it sent none. */
   readonly retryAfter: string | null;
   constructor(message: string, status: number, retryAfter: string | null) {
-    super(message, 'The sign-in service is throttling this application; wait and run the command again.');
+    super(message, `The sign-in service is throttling this application (HTTP ${status}); ${waitFor(retryAfter)} and run the command again.`);
     this.name = 'TokenThrottled';
     this.status = status;
     this.retryAfter = retryAfter;
@@ -82,13 +83,24 @@ export class TokenThrottled extends SignInError {
 }
 
 /**
+ * How long a throttled caller should hold off: the Retry-After the token endpoint sent, or MSAL's own
+ * 60 s when it sent none (§1.7: MSAL fails an identical request at once until then).
+ */
+function waitFor(retryAfter: string | null): string {
+  const ms = parseRetryAfter(retryAfter, Date.now());
+  return `wait ${ms === null ? 60 : Math.max(1, Math.ceil(ms / 1000))} s`;
+}
+
+/**
  * A 429 or 5xx from the token endpoint as TokenThrottled; anything else as explainSignInError says. MSAL puts
  * the HTTP status on the error of a client-credentials request, but not on that of a refresh-token request
- * (acquireTokenSilent): for a server's error answer without one, the status this request met on the wire says.
+ * (acquireTokenSilent, a ServerError) nor of a device-code poll (an AuthError post_request_failed, §1.5): for
+ * a server's error answer without one, the status this request met on the wire says.
  */
 function signInFailure(e: unknown, o: Pick<SignInOptions, 'clientId' | 'tenant' | 'mode'>, traffic: MsalTraffic): SignInError {
   const given = (e as { status?: unknown })?.status;
-  const status = typeof given === 'number' ? given : e instanceof ServerError ? traffic.throttledStatus : null;
+  const answered = e instanceof ServerError || (e as { errorCode?: unknown })?.errorCode === 'post_request_failed';
+  const status = typeof given === 'number' ? given : answered ? traffic.throttledStatus : null;
   const err = explainSignInError(e, o, traffic.failure);
   if (status !== null && isThrottledStatus(status)) return new TokenThrottled(err.message, status, traffic.retryAfter);
   return err;
@@ -293,7 +305,9 @@ async function delegatedProvider(o: SignInOptions): Promise<TokenProvider> {
     }
   } catch (e) {
     if (e instanceof BlindspotError) throw e;
-    throw explainSignInError(e, o, traffic.failure);
+    // A poll (or the code redemption) answered 429/5xx. MSAL gives up at once and cannot go on polling the
+    // same device code (§1.5), so the person is told how long to wait before signing in again.
+    throw signInFailure(e, o, traffic);
   }
   if (!result?.account) throw new SignInError(`sign-in to ${o.tenant} returned no account.`);
   const account: AccountInfo = result.account;

@@ -133,6 +133,22 @@ describe('sign-in against the simulated tenant', () => {
     expect(String((err as Error).message)).toMatch(/sign-in \(device\)/);
   });
 
+  it('§1.7 device code: a poll answered 429 is TokenThrottled with its Retry-After and says to wait that long, not a bare failure', async () => {
+    const c = client(sim, 'public');
+    sim.faults.clear();
+    try {
+      sim.faults.inject({ path: /\/oauth2\/v2\.0\/token(\?|$)/, method: 'POST', kind: '429', retryAfter: 7, count: 1 });
+      const err = await signIn({
+        mode: 'device', tenant: sim.tenantId, clientId: c.clientId, endpoints: endpointsFor(sim), customAuthority: true, http,
+        onDeviceCode: (p) => { setTimeout(() => sim.identity.approveDeviceCode(p.userCode), 200); },
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TokenThrottled);
+      expect(err).toMatchObject({ status: 429, retryAfter: '7' });
+      expect((err as TokenThrottled).hint).toMatch(/wait 7 s/);
+      expect(sim.faults.log.filter((f) => f.kind === '429')).toHaveLength(1);
+    } finally { sim.faults.clear(); }
+  });
+
   it('§1.7 delegated: a refresh answered 429 or 503 is TokenThrottled with its status and Retry-After (MSAL gives that error no status), and asking again at once is answered', async () => {
     const c = client(sim, 'public');
     const tp = await signIn({
