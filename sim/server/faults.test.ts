@@ -2,6 +2,7 @@
 // random schedule is reproducible from the seed.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestSim, type TestSim } from './testHelpers.ts';
+import { createFaultController } from './faults.ts';
 
 let t: TestSim | null = null;
 afterEach(async () => { await t?.close(); t = null; });
@@ -264,5 +265,22 @@ describe('random faults', () => {
     }
     expect(logs[0]!.length).toBeGreaterThan(0);
     expect(logs[1]).toEqual(logs[0]);
+  });
+});
+
+describe('scripted rules as sent and as logged', () => {
+  it('an Exchange transient exception scripted for another API is sent and logged as the plain 503 it becomes; a 429 logs whether it carried Retry-After; skipped and used-up rules let requests through', () => {
+    const f = createFaultController('none', 1);
+    f.inject({ path: /auditLog/, kind: 'exoTransient', count: 1 });
+    f.inject({ path: /auditLog/, kind: '429', omitRetryAfter: true, after: 1, count: 2 });
+    expect(f.takeGeneric('GET', '/v1.0/security/auditLog/queries', 'graph')).toMatchObject({ kind: '503', retryAfter: 1 });
+    expect(f.takeGeneric('GET', '/v1.0/security/auditLog/queries', 'graph')).toBeNull(); // the 429 rule's one skipped request
+    expect(f.takeGeneric('GET', '/v1.0/security/auditLog/queries', 'graph')).toMatchObject({ kind: '429' });
+    expect(f.takeGeneric('POST', '/adminapi/beta/x/auditLog', 'exchange')).toMatchObject({ kind: '429' });
+    expect(f.takeGeneric('GET', '/v1.0/security/auditLog/queries', 'graph')).toBeNull();
+    expect(f.log.map((l) => [l.kind, l.retryAfter])).toEqual([['503', undefined], ['429', false], ['429', true]]);
+    f.inject({ path: /records/, kind: 'duplicate', duplicates: 5 });
+    expect(f.takeSpecial('duplicate', 'GET', '/records', { available: 2 })).toMatchObject({ kind: 'duplicate', duplicates: 5 });
+    expect(f.log.at(-1)).toMatchObject({ kind: 'duplicate', source: 'rule', copies: 2 });
   });
 });

@@ -106,17 +106,13 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
     log.push({ seq: ++seq, kind, method, path, source, ...extra });
   };
 
-  /**
-   * The first scripted rule that hits this request, recorded with the log fields `extra` gives for it
-   * (which may restate its kind as the fault actually sent).
-   */
-  const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string, extra: (r: FaultRule) => Partial<AppliedFault>): FaultRule | null => {
+  /** The first scripted rule that hits this request (counted as used; the caller logs the fault it sends). */
+  const fromRules = (pred: (k: FaultKind) => boolean, method: string, path: string): FaultRule | null => {
     for (const [id, r] of rules) {
       if (!pred(r.kind) || !matches(r, method, path)) continue;
       if (r.skip > 0) { r.skip -= 1; continue; }
       r.remaining -= 1;
       if (r.remaining <= 0) rules.delete(id);
-      record(r.kind, method, path, 'rule', extra(r));
       return r;
     }
     return null;
@@ -137,11 +133,12 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
       // logged, as the plain 503 it becomes there.
       const asSent = (f: FaultRule): FaultRule & { kind: GenericFaultKind } =>
         (f.kind === 'exoTransient' && api !== 'exchange' ? { ...f, kind: '503', retryAfter: 1 } : f) as FaultRule & { kind: GenericFaultKind };
-      const r = fromRules((k) => !special(k), method, path, (f) => {
-        const sent = asSent(f);
-        return sent.kind === '429' ? { retryAfter: !omitsRetryAfter(sent, api) } : sent.kind !== f.kind ? { kind: sent.kind } : {};
-      });
-      if (r) return asSent(r);
+      const r = fromRules((k) => !special(k), method, path);
+      if (r) {
+        const sent = asSent(r);
+        record(sent.kind, method, path, 'rule', sent.kind === '429' ? { retryAfter: !omitsRetryAfter(sent, api) } : {});
+        return sent;
+      }
       // Random faults spare the identity endpoints (MSAL caches a 429 per request thumbprint, §1.7), except
       // in hostile mode a token request may get a 429 with Retry-After (§1.7, §6.1 test hooks).
       const tokenRequest = api === 'identity' && mode === 'hostile' && method.toUpperCase() === 'POST' && /\/oauth2\/v2\.0\/token(\?|$)/.test(path);
@@ -166,8 +163,11 @@ export function createFaultController(mode: 'none' | 'flaky' | 'hostile', seed: 
     takeSpecial(kind, method, path, o = {}) {
       const available = o.available;
       const copies = (n: number): Partial<AppliedFault> => (kind === 'duplicate' && available !== undefined ? { copies: Math.min(n, typeof available === 'function' ? available() : available) } : {});
-      const r = fromRules((k) => k === kind, method, path, (f) => copies(f.duplicates ?? 3));
-      if (r) return r;
+      const r = fromRules((k) => k === kind, method, path);
+      if (r) {
+        record(kind, method, path, 'rule', copies(r.duplicates ?? 3));
+        return r;
+      }
       if (rate === 0) return null;
       if (o.key !== undefined) {
         const h = createHash('sha256').update(`${seed}|${kind}|${o.key}`).digest();
