@@ -13,7 +13,7 @@ import { createCase, openCase } from './caseFolder.ts';
 import { BadInputError } from './errors.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from '../db/auditData.ts';
 import type { AuditDataRef } from '../db/auditData.ts';
-import { BULK_LOAD_BYTES, importFile } from './import.ts';
+import { BULK_CACHE_KIB, BULK_LOAD_BYTES, importFile } from './import.ts';
 import { writeUalJsonl } from '../bench/ualGenerator.ts';
 import { verify } from './bundle.ts';
 import { durable } from './files.ts';
@@ -441,11 +441,14 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     // for the copy to be written back.
     expect(pragmas.indexOf('journal_mode = DELETE')).toBeLessThan(pragmas.indexOf('(file staged)'));
     // Each set during the load, then put back: the rollback journal, MEMORY (2), no helper thread, the
-    // connection's 64 MiB page cache, foreign keys enforced.
-    for (const [set, back] of [['journal_mode = DELETE', 'journal_mode = WAL'], ['temp_store = FILE', 'temp_store = 2'], ['threads = 2', 'threads = 0'], ['cache_size = -2048', 'cache_size = -65536'], ['foreign_keys = OFF', 'foreign_keys = ON']]) {
+    // connection's 64 MiB page cache (8 MiB while loading, 2 MiB while rebuilding), foreign keys enforced.
+    for (const [set, back] of [['journal_mode = DELETE', 'journal_mode = WAL'], ['temp_store = FILE', 'temp_store = 2'], ['threads = 2', 'threads = 0'], [`cache_size = ${-BULK_CACHE_KIB}`, 'cache_size = -65536'], ['cache_size = -2048', `cache_size = ${-BULK_CACHE_KIB}`], ['foreign_keys = OFF', 'foreign_keys = ON']]) {
       expect(pragmas, set).toContain(set);
       expect(pragmas.lastIndexOf(back!), back).toBeGreaterThan(pragmas.indexOf(set!));
     }
+    // The small cache is in place before the file is loaded, and the rebuild's is put back to it.
+    expect(pragmas.indexOf(`cache_size = ${-BULK_CACHE_KIB}`)).toBeLessThan(pragmas.indexOf('(file staged)'));
+    expect(pragmas.lastIndexOf('cache_size = -65536')).toBeGreaterThan(pragmas.lastIndexOf(`cache_size = ${-BULK_CACHE_KIB}`));
     expect(indexes(h)).toEqual(before);
     expect(pragma('journal_mode', { simple: true })).toBe('wal');
     expect(pragma('temp_store', { simple: true })).toBe(2);
