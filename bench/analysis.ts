@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_ACTIONS } from '../core/analysis/coverage.ts';
+import { DEFAULT_ACTIONS } from '../core/analysis/auditSets.ts';
 import { addAccessItem, addAuditData } from '../db/events.ts';
 import { createCase } from '../services/caseFolder.ts';
 import { exposure, exposureItems, exposureToCsv, findings, gaps } from '../services/analysis.ts';

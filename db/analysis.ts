@@ -8,8 +8,8 @@
 //          duplicates, retries, reason)
 // where status is complete | incomplete | failed | not-collected.
 import type { AdminAuditLogConfig, BypassAssociation, ConfigKind, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../core/model.ts';
-import { detectThrottle, THROTTLE_LIMIT } from '../core/analysis/coverage.ts';
-import type { InferredThrottle, ThrottleMarker } from '../core/analysis/coverage.ts';
+import { detectThrottle, THROTTLE_LIMIT } from '../core/analysis/mailboxWindows.ts';
+import type { InferredThrottle, ThrottleMarker } from '../core/analysis/mailboxWindows.ts';
 import type { ExposedItem, SyncedFolder } from '../core/analysis/exposure.ts';
 import { CONTENT_SEARCH_OPERATIONS } from '../core/analysis/contentSearch.ts';
 import type { AccessSource } from '../core/analysis/findings.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_ACTIONS } from '../core/analysis/coverage.ts';
+import { DEFAULT_ACTIONS } from '../core/analysis/auditSets.ts';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
 import { readAnalysisRun } from '../db/analysis.ts';
 import { openReadable } from '../db/database.ts';

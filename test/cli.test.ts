@@ -201,7 +201,8 @@ describe('blindspot CLI', () => {
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
     const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
     const incoming = join(dir, '.incoming');
-    const staging = () => existsSync(incoming) && readdirSync(incoming).some((f) => statSync(join(incoming, f)).size > 50e6);
+    // A staged file can be moved into evidence/ between listing the folder and reading its size.
+    const staging = () => existsSync(incoming) && readdirSync(incoming).some((f) => (statSync(join(incoming, f), { throwIfNoEntry: false })?.size ?? 0) > 50e6);
     for (let i = 0; i < 3000 && child.exitCode === null && !staging(); i++) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGINT');
     expect(await exited).toBe(130);

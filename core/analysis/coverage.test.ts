@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeCoverage, detectThrottle } from './coverage.ts';
+import { computeCoverage } from './coverage.ts';
+import { detectThrottle } from './mailboxWindows.ts';
 import { ualLostBefore } from './retention.ts';
 import { licenceVerdict } from './licences.ts';
 import type { CoverageInput } from './coverage.ts';

@@ -1,7 +1,7 @@
 // Small builders for the analysis tests: configuration values and change records shaped after the
 // protocol reference (§4.10, §5.3–5.6). Used only by tests.
 import type { AdminAuditLogConfig, BypassAssociation, LicenceAssignment, MailboxConfig, OrganizationConfig } from '../model.ts';
-import { DEFAULT_ACTIONS } from './coverage.ts';
+import { DEFAULT_ACTIONS } from './auditSets.ts';
 import type { CoverageInput } from './coverage.ts';
 import { toChangeRecord } from './records.ts';
 import type { ChangeRecord, ConfigObservation } from './types.ts';
