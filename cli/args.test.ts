@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseIsoArg } from './args.ts';
+import { parse, parseIsoArg } from './args.ts';
+import { UsageError } from '../services/errors.ts';
 
 const zone = process.env['TZ'];
 afterEach(() => {
@@ -22,5 +23,31 @@ describe('parseIsoArg', () => {
     for (const bad of ['1', 'May.1.2026', '2026-02-30', '2026-13-01', '2026-05-01T25:00', 'yesterday', '']) {
       expect(() => parseIsoArg('timeline', '--from', bad), bad).toThrow(/--from .* is not an ISO 8601 date/);
     }
+  });
+});
+
+describe('parse', () => {
+  const opts = { limit: { type: 'string' }, json: { type: 'boolean' } } as const;
+  const refusal = (argv: string[]): UsageError => {
+    try {
+      parse('timeline', argv, opts);
+    } catch (e) {
+      return e as UsageError;
+    }
+    throw new Error(`accepted ${argv.join(' ')}`);
+  };
+
+  it("refuses bad flags in one line and a hint: Node's advice on '--' is dropped, its advice on a value starting with a dash kept", () => {
+    const unknown = refusal(['c', '--nope']);
+    expect(unknown).toBeInstanceOf(UsageError);
+    expect(unknown.message).toBe("timeline: Unknown option '--nope'.");
+    expect(unknown.hint).toBe('Run: blindspot help');
+    const dashed = refusal(['c', '--limit', '-5']);
+    expect(dashed.message).toBe("timeline: Option '--limit' argument is ambiguous.");
+    expect(dashed.hint).toMatch(/^Did you forget to specify the option argument for '--limit'\? To specify an option argument starting with a dash use '--limit=-XYZ'\. Run: blindspot help$/);
+    for (const e of [unknown, dashed]) expect(`${e.message}${e.hint}`).not.toContain('\n');
+    expect(refusal(['c', '--limit']).message).toBe("timeline: Option '--limit <value>' argument missing.");
+    expect(refusal(['c', 'd']).message).toMatch(/^timeline: unexpected argument 'd'/);
+    expect(parse('timeline', ['c', '--limit=-5'], opts).values.limit).toBe('-5');
   });
 });

@@ -16,9 +16,12 @@ export function parse<O extends Options>(cmd: string, argv: string[], options: O
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    // Node's parser appends advice about '--' that does not apply to our commands: keep the first sentence.
-    const msg = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '').split('. To specify')[0];
-    throw new UsageError(`${cmd}: ${msg}.`.replace('..', '.'), `Run: blindspot help`);
+    // Node's parser explains over several lines. Its advice about '--' (an unknown option) does not apply
+    // to our commands and is dropped; for a value that starts with a dash (`--limit -5`, "ambiguous"), its
+    // advice becomes the hint, on one line.
+    const [first = '', ...more] = (e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, '').split('\n');
+    const msg = first.split('. To specify a positional')[0]!.replace(/\.$/, '');
+    throw new UsageError(`${cmd}: ${msg}.`, more.length > 0 ? `${more.join(' ')} Run: blindspot help` : 'Run: blindspot help');
   }
   if (parsed.positionals.length > positionals) {
     throw new UsageError(`${cmd}: unexpected argument '${parsed.positionals[positionals]!}' (${cmd} takes ${positionals === 0 ? 'none' : positionals === 1 ? 'one' : positionals}).`, 'Run: blindspot help');
