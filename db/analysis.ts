@@ -211,9 +211,8 @@ export function firstAccessRecord(db: ReadableDB, mailbox: string, dim: 'IP' | '
  * `exclude`, with their AuditData (null when it cannot be read: the description then says less).
  */
 export function readSourceActivity(db: ReadableDB, dim: 'IP' | 'app', value: string, exclude: ReadonlySet<string>, limit: number, maxGroups = SOURCE_GROUPS): SourceActivity | null {
-  const args = dim === 'IP' ? [value] : [value, value];
   type G = { operation: string | null; userId: string | null; mailbox: string | null; n: number; firstMs: number; lastMs: number };
-  const rows = db.prepare(dim === 'IP' ? SQL.sourceGroupsIp : SQL.sourceGroupsApp).all(...args) as G[];
+  const rows = db.prepare(dim === 'IP' ? SQL.sourceGroupsIp : SQL.sourceGroupsApp).all(value) as G[];
   if (rows.length === 0) return null;
   rows.sort((a, b) => a.firstMs - b.firstMs || (a.operation ?? '').localeCompare(b.operation ?? '') || (a.userId ?? '').localeCompare(b.userId ?? '') || (a.mailbox ?? '').localeCompare(b.mailbox ?? ''));
   // Operations are case-insensitive in the events table: each is counted under the first spelling seen.
@@ -232,10 +231,10 @@ export function readSourceActivity(db: ReadableDB, dim: 'IP' | 'app', value: str
     if (r.userId) users.add(r.userId.toLowerCase());
     if (r.lastMs > lastMs) lastMs = r.lastMs;
   }
-  const excluded = exclude.size === 0 ? 0 : db.prepare(dim === 'IP' ? SQL.sourceExcludedIp : SQL.sourceExcludedApp).pluck().get(JSON.stringify([...exclude]), ...args) as number;
+  const excluded = exclude.size === 0 ? 0 : db.prepare(dim === 'IP' ? SQL.sourceExcludedIp : SQL.sourceExcludedApp).pluck().get(JSON.stringify([...exclude]), value) as number;
   const records: SourceRecord[] = [];
   withAuditData(db, (data) => {
-    for (const r of db.prepare(dim === 'IP' ? SQL.sourceRecordsIp : SQL.sourceRecordsApp).iterate(...args) as Iterable<Omit<SourceRecord, 'recordId' | 'auditData'> & AuditDataRef>) {
+    for (const r of db.prepare(dim === 'IP' ? SQL.sourceRecordsIp : SQL.sourceRecordsApp).iterate(value) as Iterable<Omit<SourceRecord, 'recordId' | 'auditData'> & AuditDataRef>) {
       if (exclude.has(r.recordId)) continue;
       if (records.length >= limit) break;
       let auditData: string | null;
@@ -307,7 +306,7 @@ function exposureWhere(q: ExposureQuery): { where: string; args: unknown[] } {
   if (q.ip) { parts.push('ai.client_ip = ?'); args.push(ipFilterValue(q.ip)); }
   if (q.app) {
     parts.push(`EXISTS (SELECT 1 FROM events e WHERE e.id = ai.event_id AND ${APP_MATCH})`);
-    args.push(appFilterValue(q.app), appFilterValue(q.app));
+    args.push(appFilterValue(q.app));
   }
   return { where: parts.join(' AND '), args };
 }

@@ -11,14 +11,15 @@ import type { AuditDataRef } from './auditData.ts';
 import type { ReadableDB } from './database.ts';
 
 /**
- * An event of `events e` done by or through an app (two parameters, the same app id): its AppId (for a
- * sign-in, its ApplicationId) or its ClientAppId, in any letter case (an app id is a GUID). Not indexed:
- * SQLite answers an OR of two columns from their indexes only by a union it then has to sort, and with an
- * index on each the SQLite inside better-sqlite3 still chose to scan. Timeline pages walk events_time and stop at a
- * page; on 1,000,000 events a page took 2-3 ms for apps on most records and 196 ms for an app on none,
- * a count 121-138 ms.
+ * An event of `events e` done by or through an app (one parameter, the app id): its AppId (for a sign-in,
+ * its ApplicationId) or its ClientAppId, in any letter case (an app id is a GUID); the parameter's NOCASE
+ * applies to both comparisons of the IN list. Not indexed: SQLite answers a match on either of two columns
+ * from their indexes only by a union it then has to sort, and with an index on each the SQLite inside
+ * better-sqlite3 still chose to scan. Timeline pages walk events_time and stop at a page; on 1,000,000
+ * events a page took 1-3 ms for apps on most records and 196-237 ms for an app on none, a count 121-230 ms
+ * (the same as the two-parameter OR this replaced).
  */
-export const APP_MATCH = '(e.app_id = ? COLLATE NOCASE OR e.client_app_id = ? COLLATE NOCASE)';
+export const APP_MATCH = '? COLLATE NOCASE IN (e.app_id, e.client_app_id)';
 
 export interface TimelineQuery {
   fromMs?: number;
@@ -90,7 +91,7 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
   }
   if (q.ip) { where.push('e.client_ip = ?'); params.push(ipFilterValue(q.ip)); }
   if (q.session) { where.push('e.session_id = ?'); params.push(sessionFilterValue(q.session)); }
-  if (q.app) { where.push(APP_MATCH); params.push(appFilterValue(q.app), appFilterValue(q.app)); }
+  if (q.app) { where.push(APP_MATCH); params.push(appFilterValue(q.app)); }
   if (q.text) {
     const fts = ftsQuery(q.text);
     // Text of only spaces matches everything, as it does on the command line.
