@@ -5,7 +5,8 @@ import {
   readLedger, readMailboxActivity, readPremiumActionCounts, readSourceActivity, readThrottleMarkers, syncedFoldersSql,
 } from './analysis.ts';
 import Database from 'better-sqlite3';
-import { CaseDataError, openMemory } from './database.ts';
+import { CaseDataError } from './auditData.ts';
+import { openMemory } from './database.ts';
 import { addAccessItem, addAuditData } from './events.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 

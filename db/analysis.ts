@@ -20,9 +20,8 @@ import type { SourceActivity, SourceRecord } from '../core/analysis/sourceActivi
 import { nameValueMap, param, parseBool, toChangeRecord } from '../core/analysis/records.ts';
 import type { RawChangeRow } from '../core/analysis/records.ts';
 import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity, PremiumActionCount } from '../core/analysis/types.ts';
-import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from './auditData.ts';
+import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, CaseDataError, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
-import { CaseDataError } from './database.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 
 

@@ -103,8 +103,6 @@ export function openWritable(file: string, opts: { create?: boolean; onUpgrade?:
   return db as WritableDB;
 }
 
-export { CaseDataError } from './auditData.ts';
-
 export class SchemaOutdatedError extends Error {
   constructor(file: string, found: number, latest: number) {
     super(`${file}: the case database is at schema version ${found}; this Blindspot writes ${latest}.`);

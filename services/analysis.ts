@@ -24,7 +24,7 @@ import {
   readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readPremiumActionCounts, readSourceActivity, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
-import { CaseDataError } from '../db/database.ts';
+import { CaseDataError } from '../db/auditData.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import { BadInputError, CaseError } from './errors.ts';
 import { openCase, openCaseReadOnly } from './caseFolder.ts';

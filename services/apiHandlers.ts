@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
 import { caseSummary } from '../db/caseRepo.ts';
-import { CaseDataError } from '../db/database.ts';
+import { CaseDataError } from '../db/auditData.ts';
 import type { ReadableDB } from '../db/database.ts';
 import type { TimelineQuery } from '../db/timeline.ts';
 import { eventDetail, timelineCount, timelinePage } from '../db/timeline.ts';

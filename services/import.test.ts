@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { readChangeRecords, readSourceActivity, readThrottleMarkers } from '../db/analysis.ts';
-import { CaseDataError } from '../db/database.ts';
+import { CaseDataError } from '../db/auditData.ts';
 import { eventDetail, timeline } from '../db/timeline.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { BadInputError } from './errors.ts';
