@@ -252,7 +252,7 @@ function windowsInRange(windows: RawWindow[], range: CaseRange): RawWindow[] {
 }
 
 /** Merges windows of the same (mailbox, kind, confidence, store) that overlap or touch. */
-export function mergeWindows(windows: RawWindow[]): BlindWindow[] {
+function mergeWindows(windows: RawWindow[]): BlindWindow[] {
   const groups = new Map<string, RawWindow[]>();
   for (const w of windows) {
     const k = `${w.mailbox}\u0000${w.kind}\u0000${w.confidence}\u0000${w.store ?? ''}`;

@@ -35,7 +35,7 @@ import { LOGON_TYPE_NAMES } from './types.ts';
  */
 const UNCERTAIN_PREMIUM_ACTIONS = ['Send', 'SearchQueryInitiated'] as const;
 export const THROTTLE_LIMIT = 1000;
-export const MAILBOX_AUDIT_CAPACITY = 3_000_000;
+const MAILBOX_AUDIT_CAPACITY = 3_000_000;
 
 const ALL_ACTIONS: WindowScope = { actions: ['*'], logonTypes: [...LOGON_TYPE_NAMES] };
 
@@ -550,7 +550,7 @@ function splitByOrg(w: RawWindow, org: Segment<boolean>[], range: CaseRange): { 
 }
 
 /** [start, end) less the given intervals. */
-export function subtractIntervals(start: number, end: number, cut: readonly (readonly [number, number])[]): [number, number][] {
+function subtractIntervals(start: number, end: number, cut: readonly (readonly [number, number])[]): [number, number][] {
   let parts: [number, number][] = [[start, end]];
   for (const [a, b] of cut) {
     if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
@@ -566,7 +566,7 @@ export function subtractIntervals(start: number, end: number, cut: readonly (rea
 }
 
 /** Low confidence: a mailbox with a median of ≥ 20 events a day silent for 3 or more whole days. */
-export function silenceWindows(key: string, act: MailboxActivity, range: CaseRange): RawWindow[] {
+function silenceWindows(key: string, act: MailboxActivity, range: CaseRange): RawWindow[] {
   const firstDay = Math.floor(Math.max(act.firstMs, range.startMs) / DAY_MS);
   const lastDay = Math.floor(Math.min(act.lastMs, range.endMs) / DAY_MS);
   const days = lastDay - firstDay + 1;

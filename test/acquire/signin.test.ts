@@ -166,6 +166,8 @@ describe('sign-in against the simulated tenant', () => {
       const unavailable = await tp.getToken('manage').catch((e: unknown) => e);
       expect(unavailable).toBeInstanceOf(TokenThrottled);
       expect(unavailable).toMatchObject({ status: 503, retryAfter: null });
+      // without a Retry-After, the wait said is MSAL's own 60 s (§1.7)
+      expect((unavailable as TokenThrottled).hint).toMatch(/\(HTTP 503\); wait 60 s and run the command again/);
       // MSAL keeps the 503 for 60 s (no Retry-After) and the 429 for 2 s, yet the same requests at once reach the
       // token endpoint and are answered
       expect(claims(await tp.getToken('manage')).aud).toBe('https://manage.office.com');
