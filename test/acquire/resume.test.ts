@@ -77,7 +77,6 @@ const SIGNAL_TEST = { timeout: 2 * SIGNAL_WAIT_MS };
  * Runs `acquire` with every Exchange call slowed down (so it is still going), sends it `signal` once
  * `pages` answer pages are stored, and returns its exit status (null when killed) and its stdout.
  */
-
 async function interrupted(args: string[], env: Record<string, string>, dir: string, pages: number, signal: NodeJS.Signals): Promise<{ status: number | null; out: string }> {
   sim.faults.inject({ path: /InvokeCommand/, kind: 'slow', delayMs: 60, count: Infinity });
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -86,13 +85,12 @@ async function interrupted(args: string[], env: Record<string, string>, dir: str
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
-  let exited = false;
-  child.once('exit', () => { exited = true; });
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const dbFile = join(dir, 'case.sqlite');
   // On a loaded machine the child can take many seconds to start and sign in: wait for its pages (bounded
   // well inside the test's own timeout), but not for a child that has already stopped.
   const t0 = Date.now();
-  while (!exited && pagesStored(dbFile) < pages) {
+  while (running() && pagesStored(dbFile) < pages) {
     if (Date.now() - t0 > SIGNAL_WAIT_MS) {
       child.kill('SIGKILL');
       await closed;
@@ -100,7 +98,7 @@ async function interrupted(args: string[], env: Record<string, string>, dir: str
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (exited) throw new Error(`the acquisition stopped before ${pages} pages were stored (exit ${String(await closed)}); its stderr:\n${err}`);
+  if (!running()) throw new Error(`the acquisition stopped before ${pages} pages were stored (exit ${String(await closed)}); its stderr:\n${err}`);
   child.kill(signal);
   const status = await closed;
   sim.faults.clear();
