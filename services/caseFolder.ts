@@ -182,13 +182,13 @@ export class CaseHandle {
    * is of the bytes as they were read and stored, before anything parses them. Nothing is committed yet.
    * The copy is flushed to disk in the background while the caller parses it. A copy that fails is
    * removed. On a 1.23 GB file the kernel's copy then a second read to hash took 1.1-2.2 s here, the
-   * one pass 0.8-1.0 s; `verify` hashes the stored file again whenever asked.
+   * one pass 0.8-1.0 s; `verify` hashes the stored file again whenever asked. `onCopied`: bytes copied so far.
    */
-  async stageFile(src: string): Promise<StagedEvidence> {
+  async stageFile(src: string, onCopied?: (bytes: number) => void): Promise<StagedEvidence> {
     const tmpPath = this.newStagingPath();
     let copied: { sha256: string; size: number };
     try {
-      copied = await copyHashed(src, this.abs(tmpPath)); // made read-only when placed
+      copied = await copyHashed(src, this.abs(tmpPath), onCopied); // made read-only when placed
     } catch (e) {
       rmSync(this.abs(tmpPath), { force: true });
       throw e;

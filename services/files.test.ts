@@ -43,6 +43,16 @@ describe('copyHashed', () => {
     expect(await copyHashed(join(dir, 'empty'), join(dir, 'empty-copy'))).toEqual({ sha256: createHash('sha256').digest('hex'), size: 0 });
   });
 
+  it('tells the caller how many bytes are copied after each read, up to the whole file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bs-files-'));
+    dirs.push(dir);
+    const size = (5 << 20) / 2 + 7; // two whole reads of 1 MiB and a part
+    writeFileSync(join(dir, 'src'), randomBytes(size));
+    const seen: number[] = [];
+    await copyHashed(join(dir, 'src'), join(dir, 'copy'), (bytes) => seen.push(bytes));
+    expect(seen).toEqual([1 << 20, 2 << 20, size]);
+  });
+
   it('never overwrites an existing file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bs-files-'));
     dirs.push(dir);

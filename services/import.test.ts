@@ -14,6 +14,7 @@ import { BadInputError } from './errors.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from '../db/auditData.ts';
 import type { AuditDataRef } from '../db/auditData.ts';
 import { BULK_CACHE_KIB, BULK_LOAD_BYTES, importFile } from './import.ts';
+import type { ImportProgress } from './import.ts';
 import { writeUalJsonl } from '../bench/ualGenerator.ts';
 import { verify } from './bundle.ts';
 import { durable } from './files.ts';
@@ -473,6 +474,30 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     expect(pragma2('journal_mode', { simple: true })).toBe('wal');
     h2.close();
     expect(snapshotCase(dir2)).toEqual(snap);
+  });
+
+  it('reports its phases in order: copying and hashing, reading, then building each index (a small file has no index phase)', async () => {
+    const src = join(tmp(), 'big.jsonl');
+    await writeUalJsonl(src, 30_000);
+    const size = statSync(src).size;
+    const small = join(tmp(), 'small.jsonl');
+    writeFileSync(small, jsonl([0, 1, 2].map((i) => mailItemsAccessed(i))));
+    const h = openCase(newCase());
+    const rebuilt = indexes(h).filter((i) => /^(events|access_items)_/.test((i as { name: string }).name)).length;
+    const seen: ImportProgress[] = [];
+    await importFile(h, src, { onProgress: (p) => seen.push(p) });
+    const phases = seen.map((p) => p.phase).filter((p, i, all) => p !== all[i - 1]);
+    expect(phases).toEqual(['copying', 'reading', 'indexing']);
+    const of = <P extends ImportProgress['phase']>(phase: P) => seen.filter((p): p is Extract<ImportProgress, { phase: P }> => p.phase === phase);
+    expect(of('copying').map((p) => p.bytesCopied)).toEqual([...of('copying').map((p) => p.bytesCopied)].sort((a, b) => a - b));
+    expect(of('copying').at(-1)).toEqual({ phase: 'copying', file: src, bytesCopied: size, totalBytes: size });
+    expect(of('reading').at(-1)).toEqual({ phase: 'reading', file: src, bytesRead: size, totalBytes: size, records: 30_000 });
+    expect(of('indexing')).toEqual(Array.from({ length: rebuilt + 1 }, (_, built) => (
+      { phase: 'indexing', file: src, records: 30_000, indexesBuilt: built, indexesTotal: rebuilt })));
+    seen.length = 0;
+    await importFile(h, small, { onProgress: (p) => seen.push(p) });
+    expect(seen.map((p) => p.phase)).toEqual(['copying', 'reading']);
+    h.close();
   });
 
   it('resolves duplicates when it rebuilds the record-Id index: the first record stays, each later copy is a duplicate at its line', async () => {

@@ -1,7 +1,8 @@
+import { basename } from 'node:path';
 import type { FormatId } from '../../core/formats/types.ts';
 import { openCase } from '../../services/caseFolder.ts';
 import { BadInputError, EXIT } from '../../services/errors.ts';
-import type { ImportFileResult } from '../../services/import.ts';
+import type { ImportFileResult, ImportProgress } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { optionalString, parse, positional } from '../args.ts';
 import { progressLine } from '../progress.ts';
@@ -32,7 +33,7 @@ export async function importCommand(argv: string[]): Promise<number> {
           format: (optionalString(values.format) ?? 'auto') as FormatId | 'auto',
           skipBad: values['skip-bad'] === true,
           ...(typeof values['as-of'] === 'string' ? { asOf: values['as-of'] } : {}),
-          onProgress: (p) => progress.update(`${p.file}: ${(p.bytesRead / 1e6).toFixed(0)} of ${(p.totalBytes / 1e6).toFixed(0)} MB, ${p.records} records`, p.bytesRead / Math.max(1, p.totalBytes)),
+          onProgress: (p) => progress.update(...importProgressLine(p)),
         });
         results.push(r);
       } catch (e) {
@@ -61,4 +62,22 @@ export async function importCommand(argv: string[]): Promise<number> {
   if (results.length === 0 && notTried.length === 0) throw refused.error;
   const summary = `Imported before it: ${results.length} file${results.length === 1 ? '' : 's'}${notTried.length > 0 ? `; not tried: ${notTried.length} (${notTried.slice(0, 3).join(', ')}${notTried.length > 3 ? ', …' : ''})` : ''}.`;
   throw new BadInputError(`${refused.error.message}\n${summary}`, refused.error.hint ?? 'Fix or remove that file and import it and the files not tried; importing a file again only counts duplicates.');
+}
+
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
+
+/**
+ * The progress line of an import (its text, and how far along its bar is) for each of its phases. The
+ * file is named without its folder, so that what is happening still fits on a narrow terminal.
+ */
+export function importProgressLine(p: ImportProgress): [text: string, fraction: number] {
+  const name = basename(p.file);
+  switch (p.phase) {
+    case 'copying':
+      return [`${name}: copying into the case and hashing, ${mb(p.bytesCopied)} of ${mb(p.totalBytes)} MB`, p.bytesCopied / Math.max(1, p.totalBytes)];
+    case 'reading':
+      return [`${name}: reading, ${mb(p.bytesRead)} of ${mb(p.totalBytes)} MB, ${p.records} records`, p.bytesRead / Math.max(1, p.totalBytes)];
+    case 'indexing':
+      return [`${name}: building the indexes, ${p.indexesBuilt} of ${p.indexesTotal} (${p.records} records read)`, p.indexesBuilt / Math.max(1, p.indexesTotal)];
+  }
 }
