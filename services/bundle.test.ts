@@ -9,6 +9,7 @@ import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { exportBundle, verify } from './bundle.ts';
+import type { BundleProgress } from './bundle.ts';
 import { importFile } from './import.ts';
 import { CaseError } from './errors.ts';
 
@@ -50,6 +51,39 @@ async function writeZip(file: string, entries: Map<string, Buffer>): Promise<voi
 }
 
 describe('evidence bundles', () => {
+  it('reports each step of an export and of a verification in bytes, each step ending at its total', async () => {
+    const { dir } = await caseWithEvidence();
+    const out = join(tmp(), 'bundle.zip');
+    const seen: BundleProgress[] = [];
+    const r = await exportBundle(dir, out, (p) => seen.push(p));
+    const steps = (list: BundleProgress[]) => list.map((p) => p.step).filter((p, i, all) => p !== all[i - 1]);
+    expect(steps(seen)).toEqual(['snapshot', 'hashing', 'writing', 'hashing-bundle']);
+    const last = (list: BundleProgress[], step: BundleProgress['step']) => list.filter((p) => p.step === step).at(-1)!;
+    for (const step of ['snapshot', 'hashing', 'writing', 'hashing-bundle'] as const) {
+      const of = seen.filter((p) => p.step === step);
+      expect(of.map((p) => p.done), step).toEqual([...of.map((p) => p.done)].sort((a, b) => a - b));
+      expect(new Set(of.map((p) => p.total)).size, step).toBe(1);
+      expect(last(seen, step).done, step).toBe(last(seen, step).total);
+    }
+    const manifest = JSON.parse((await readZip(out)).get('manifest.json')!.toString()) as { files: { path: string; size: number }[] };
+    const fileBytes = manifest.files.reduce((a, f) => a + f.size, 0);
+    expect(last(seen, 'snapshot').total).toBe(manifest.files.find((f) => f.path === 'case.sqlite')!.size);
+    expect(last(seen, 'hashing').total).toBe(fileBytes);
+    expect(last(seen, 'writing').total).toBe(fileBytes);
+    expect(last(seen, 'hashing-bundle').total).toBe(r.bytes);
+
+    const checkedCase: BundleProgress[] = [];
+    expect((await verify(dir, (p) => checkedCase.push(p))).intact).toBe(true);
+    expect(steps(checkedCase)).toEqual(['hashing']);
+    const evidenceBytes = manifest.files.filter((f) => f.path.startsWith('evidence/')).reduce((a, f) => a + f.size, 0);
+    expect(checkedCase.at(-1)).toEqual({ step: 'hashing', done: evidenceBytes, total: evidenceBytes });
+    const checkedBundle: BundleProgress[] = [];
+    expect((await verify(out, (p) => checkedBundle.push(p))).intact).toBe(true);
+    expect(steps(checkedBundle)).toEqual(['reading']);
+    expect(checkedBundle.map((p) => p.done)).toEqual([...checkedBundle.map((p) => p.done)].sort((a, b) => a - b));
+    expect(checkedBundle.at(-1)).toEqual({ step: 'reading', done: r.bytes, total: r.bytes });
+  });
+
   it('exports a bundle that verifies offline and records the export in custody', async () => {
     const { dir, sha } = await caseWithEvidence();
     const out = join(tmp(), 'bundle.zip');

@@ -5,10 +5,11 @@
 // custody chain, and checks the database's evidence table against the files; it names each modified,
 // missing or unexpected file.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import yazl from 'yazl';
@@ -21,6 +22,14 @@ import { hashFile } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
 export const BUNDLE_FORMAT = 'blindspot-bundle/1';
+/**
+ * zlib's fastest level for what a bundle compresses (the database snapshot, evidence files under 256 MB;
+ * larger ones are stored). A case of 1,000,000 records exported in 30.0-31.8 s at level 1 against
+ * 41.8-44.5 s at zlib's default 6, and the bundle grew by 1.6% (1,618.3 against 1,593.2 MB).
+ */
+const DEFLATE_LEVEL = 1;
+/** Database pages the snapshot copies per step (16 MiB at the case's page size; SQLite's default is 100 pages). */
+const BACKUP_PAGES_PER_STEP = 1024;
 
 export interface ManifestFile {
   path: string;
@@ -99,8 +108,45 @@ function refuseToExport(h: CaseHandle, out: string, present: readonly string[]):
   }
 }
 
+/**
+ * Where a long export or verification is: which step, and how many of its bytes are done. On a case of
+ * 1,000,000 records (a 1.5 GB database, 1.23 GB of evidence) an export took 44 s and a bundle's
+ * verification 10 s, with nothing on the screen.
+ */
+export interface BundleProgress {
+  step: 'snapshot' | 'hashing' | 'writing' | 'hashing-bundle' | 'reading';
+  done: number;
+  total: number;
+}
+export type OnBundleProgress = (p: BundleProgress) => void;
+
+/** For each file of a step in turn (given its size), what reports its bytes done as the step's running total. */
+function byteCounter(step: BundleProgress['step'], total: number, onProgress: OnBundleProgress | undefined): (fileSize: number) => (bytes: number) => void {
+  let before = 0;
+  return (fileSize) => {
+    const base = before;
+    before += fileSize;
+    return (bytes) => onProgress?.({ step, done: base + bytes, total });
+  };
+}
+
+/** A stream that passes a file's bytes on and counts them (yazl pipes what it is given; see addReadStreamLazy). */
+function counted(source: string, onBytes: (bytes: number) => void): Readable {
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      bytes += chunk.length;
+      onBytes(bytes);
+      cb(null, chunk);
+    },
+  });
+  const input = createReadStream(source);
+  input.on('error', (e) => counter.destroy(e));
+  return input.pipe(counter);
+}
+
 /** Writes a bundle to `out` (atomically: a temporary file renamed into place). */
-export async function exportBundle(dirArg: string, outArg: string): Promise<{ out: string; manifestSha256: string; bundleSha256: string; files: number; bytes: number }> {
+export async function exportBundle(dirArg: string, outArg: string, onProgress?: OnBundleProgress): Promise<{ out: string; manifestSha256: string; bundleSha256: string; files: number; bytes: number }> {
   const out = resolve(outArg);
   if (!out.toLowerCase().endsWith('.zip')) throw new UsageError(`export: ${outArg}: the bundle name must end in .zip.`);
   if (existsSync(out)) throw new UsageError(`export: ${out} already exists.`, 'Choose a new name; bundles are never overwritten.');
@@ -114,7 +160,15 @@ export async function exportBundle(dirArg: string, outArg: string): Promise<{ ou
     const meta = h.meta();
     // A consistent snapshot of the database through SQLite's online backup.
     const dbSnapshot = join(work, CASE_DB);
-    await h.db.backup(dbSnapshot);
+    const pageSize = h.db.pragma('page_size', { simple: true }) as number;
+    const snapshot = (totalPages: number, remainingPages: number): void => onProgress?.({ step: 'snapshot', done: (totalPages - remainingPages) * pageSize, total: totalPages * pageSize });
+    const copied = await h.db.backup(dbSnapshot, {
+      progress: ({ totalPages, remainingPages }) => {
+        snapshot(totalPages, remainingPages);
+        return BACKUP_PAGES_PER_STEP;
+      },
+    });
+    snapshot(copied.totalPages, 0); // the last step is not reported by better-sqlite3
     const custodyText = readFileSync(h.abs(CUSTODY_LOG), 'utf8');
     const custodyLines = custodyText.split('\n').filter(Boolean);
     const chain = verifyCustodyChain(custodyLines);
@@ -126,9 +180,13 @@ export async function exportBundle(dirArg: string, outArg: string): Promise<{ ou
       { path: CASE_DB, source: dbSnapshot },
       ...evidenceFiles.map((p) => ({ path: p, source: h.abs(p) })),
     ];
+    const stats = files.map((f) => statSync(f.source));
+    const sizes = stats.map((st) => st.size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const hashing = byteCounter('hashing', total, onProgress);
     const manifestFiles: ManifestFile[] = [];
-    for (const f of files) {
-      const { sha256, size } = await hashFile(f.source);
+    for (const [i, f] of files.entries()) {
+      const { sha256, size } = await hashFile(f.source, hashing(sizes[i]!));
       if (f.path.startsWith(`${EVIDENCE_DIR}/`) && basename(f.path) !== sha256) {
         throw new CaseError(`${f.path}: its content no longer matches its SHA-256 name; the evidence was altered. Refusing to export.`, 'Run: blindspot verify <case>');
       }
@@ -146,10 +204,18 @@ export async function exportBundle(dirArg: string, outArg: string): Promise<{ ou
     const zip = new yazl.ZipFile();
     zip.addBuffer(Buffer.from(manifestText), 'manifest.json');
     zip.addBuffer(Buffer.from(README(manifest, manifestSha256)), 'README.txt');
-    for (const f of files) zip.addFile(f.source, f.path, { compress: !f.path.startsWith(`${EVIDENCE_DIR}/`) || statSync(f.source).size < 256 << 20 });
+    const writing = byteCounter('writing', total, onProgress);
+    for (const [i, f] of files.entries()) {
+      // As addFile would: the file's time and mode, its size checked. Large evidence files are stored, not compressed.
+      const { mtime, mode, size } = stats[i]!;
+      const onBytes = writing(size);
+      const stored = f.path.startsWith(`${EVIDENCE_DIR}/`) && size >= 256 << 20;
+      zip.addReadStreamLazy(f.path, { mtime, mode, size, compressionLevel: stored ? 0 : DEFLATE_LEVEL }, (cb) => cb(null, counted(f.source, onBytes)));
+    }
     zip.end();
     await pipeline(zip.outputStream as Readable, createWriteStream(tmpZip, { flags: 'wx' }));
-    const bundle = await hashFile(tmpZip);
+    const bundleSize = statSync(tmpZip).size;
+    const bundle = await hashFile(tmpZip, (done) => onProgress?.({ step: 'hashing-bundle', done, total: bundleSize }));
     renameSync(tmpZip, out);
     h.logCustody('export', { bundle: out, bundleSha256: bundle.sha256, manifestSha256, files: manifestFiles.length, custodyHead: manifest.custodyHead }, [{ sha256: bundle.sha256, path: out }]);
     return { out, manifestSha256, bundleSha256: bundle.sha256, files: manifestFiles.length, bytes: bundle.size };
@@ -218,7 +284,7 @@ function checkEvidence(evidence: EvidenceDbRow[], present: Map<string, { sha256:
   }
 }
 
-async function verifyCaseDir(dir: string): Promise<VerifyReport> {
+async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress): Promise<VerifyReport> {
   const c = openCaseReadOnly(dir);
   let evidence: EvidenceDbRow[];
   try {
@@ -228,7 +294,10 @@ async function verifyCaseDir(dir: string): Promise<VerifyReport> {
   }
   const problems: VerifyProblem[] = [];
   const present = new Map<string, { sha256: string; size: number }>();
-  for (const p of listEvidenceFiles(dir)) present.set(p, await hashFile(join(dir, p)));
+  const paths = listEvidenceFiles(dir);
+  const sizes = paths.map((p) => statSync(join(dir, p)).size);
+  const hashing = byteCounter('hashing', sizes.reduce((a, b) => a + b, 0), onProgress);
+  for (const [i, p] of paths.entries()) present.set(p, await hashFile(join(dir, p), hashing(sizes[i]!)));
   checkEvidence(evidence, present, problems);
   const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
   const custodyEntries = checkCustody(lines, evidence, problems);
@@ -240,7 +309,7 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
 }
 
 /** Streams every entry of the zip through `onEntry`; entries are read one at a time. */
-async function forEachEntry(zf: yauzl.ZipFile, onEntry: (name: string, stream: Readable) => Promise<void>): Promise<void> {
+async function forEachEntry(zf: yauzl.ZipFile, onEntry: (entry: yauzl.Entry, stream: Readable) => Promise<void>): Promise<void> {
   await new Promise<void>((res, rej) => {
     zf.on('error', rej);
     zf.on('end', () => res());
@@ -248,14 +317,14 @@ async function forEachEntry(zf: yauzl.ZipFile, onEntry: (name: string, stream: R
       if (entry.fileName.endsWith('/')) { zf.readEntry(); return; }
       zf.openReadStream(entry, (err, stream) => {
         if (err || !stream) { rej(err ?? new Error('cannot read entry')); return; }
-        onEntry(entry.fileName, stream).then(() => zf.readEntry(), rej);
+        onEntry(entry, stream).then(() => zf.readEntry(), rej);
       });
     });
     zf.readEntry();
   });
 }
 
-async function verifyBundle(file: string): Promise<VerifyReport> {
+async function verifyBundle(file: string, onProgress?: OnBundleProgress): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const work = mkdtempSync(join(tmpdir(), 'blindspot-verify-'));
   let zf: yauzl.ZipFile;
@@ -269,9 +338,14 @@ async function verifyBundle(file: string): Promise<VerifyReport> {
     const hashes = new Map<string, { sha256: string; size: number }>();
     let manifestText: string | null = null;
     let custodyText = '';
-    await forEachEntry(zf, async (name, stream) => {
+    // Progress in bytes of the zip file: each entry's compressed bytes, in the share of it read so far.
+    const zipSize = statSync(file).size;
+    let entriesDone = 0;
+    await forEachEntry(zf, async (entry, stream) => {
+      const name = entry.fileName;
       const h = createHash('sha256');
       let size = 0;
+      const share = entry.uncompressedSize > 0 ? entry.compressedSize / entry.uncompressedSize : 0;
       const keep = name === 'manifest.json' || name === CUSTODY_LOG;
       const parts: Buffer[] = [];
       const sink = name === CASE_DB ? createWriteStream(join(work, CASE_DB)) : null;
@@ -280,12 +354,15 @@ async function verifyBundle(file: string): Promise<VerifyReport> {
         size += (chunk as Buffer).length;
         if (keep) parts.push(chunk as Buffer);
         if (sink && !sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+        onProgress?.({ step: 'reading', done: entriesDone + Math.min(entry.compressedSize, Math.round(size * share)), total: zipSize });
       }
+      entriesDone += entry.compressedSize;
       if (sink) await new Promise<void>((r, j) => sink.end((err?: Error | null) => (err ? j(err) : r())));
       if (name === 'manifest.json') manifestText = Buffer.concat(parts).toString('utf8');
       else if (name === CUSTODY_LOG) custodyText = Buffer.concat(parts).toString('utf8');
       hashes.set(name, { sha256: h.digest('hex'), size });
     });
+    onProgress?.({ step: 'reading', done: zipSize, total: zipSize }); // with the headers and directory between the entries
     if (manifestText === null) throw new BadInputError(`${file}: no manifest.json; this is not a Blindspot evidence bundle.`);
     let manifest: Manifest;
     try {
@@ -327,12 +404,12 @@ async function verifyBundle(file: string): Promise<VerifyReport> {
 }
 
 /** Verifies a case folder or a bundle. For a case folder the result is also written to its custody log. */
-export async function verify(targetArg: string): Promise<VerifyReport> {
+export async function verify(targetArg: string, onProgress?: OnBundleProgress): Promise<VerifyReport> {
   const target = resolve(targetArg);
   if (!existsSync(target)) throw new BadInputError(`${target}: no such file or folder.`);
   if (statSync(target).isDirectory()) {
     if (!isCaseDir(target)) throw new CaseError(`${target} is not a Blindspot case folder.`);
-    const report = await verifyCaseDir(target);
+    const report = await verifyCaseDir(target, onProgress);
     let h: CaseHandle | null = null;
     try {
       h = openCase(target);
@@ -344,5 +421,5 @@ export async function verify(targetArg: string): Promise<VerifyReport> {
     }
     return report;
   }
-  return verifyBundle(target);
+  return verifyBundle(target, onProgress);
 }

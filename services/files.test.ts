@@ -30,6 +30,18 @@ describe('hashFile', () => {
   });
 });
 
+describe('hashFile progress', () => {
+  it('tells the caller how many bytes are hashed after each read, up to the whole file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bs-files-'));
+    dirs.push(dir);
+    const size = (3 << 20) / 2; // one whole read of 1 MiB and a half
+    writeFileSync(join(dir, 'src'), randomBytes(size));
+    const seen: number[] = [];
+    await hashFile(join(dir, 'src'), (bytes) => seen.push(bytes));
+    expect(seen).toEqual([1 << 20, size]);
+  });
+});
+
 describe('copyHashed', () => {
   it('copies every byte of a file that takes several reads and returns the hash of what it copied', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bs-files-'));

@@ -16,8 +16,11 @@ export function withFd<T>(path: string, flags: string, use: (fd: number) => T): 
   }
 }
 
-/** SHA-256 and size of a file, read in 1 MiB steps into one buffer (the event loop keeps turning). */
-export async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
+/**
+ * SHA-256 and size of a file, read in 1 MiB steps into one buffer (the event loop keeps turning);
+ * `onHashed` is told the bytes hashed so far after each step.
+ */
+export async function hashFile(file: string, onHashed?: (bytes: number) => void): Promise<{ sha256: string; size: number }> {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(READ_BYTES);
   let size = 0;
@@ -26,6 +29,7 @@ export async function hashFile(file: string): Promise<{ sha256: string; size: nu
     for (let n; (n = (await fh.read(buf, 0, READ_BYTES, null)).bytesRead) > 0; ) {
       h.update(buf.subarray(0, n));
       size += n;
+      onHashed?.(size);
     }
   } finally {
     await fh.close();
