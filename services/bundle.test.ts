@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, createWriteStream, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -181,6 +181,18 @@ describe('evidence bundles', () => {
     await expect(exportBundle(dir, join(tmp(), 'c.zip'))).rejects.toThrow(`1 evidence file is missing (evidence/${sha.slice(0, 2)}/${sha}); refusing to export.`);
     expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
     expect(existsSync(join(dir, '.lock'))).toBe(false);
+  });
+
+  it('fails cleanly when an evidence file cannot be read while the bundle is written: no bundle, no partial file, custody unchanged', async () => {
+    const { dir, sha } = await caseWithEvidence();
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    const ev = join(dir, 'evidence', sha.slice(0, 2), sha);
+    const out = join(tmp(), 'b.zip');
+    // Hashed and found intact, then gone (a disk that fails) by the time the bundle reads it.
+    await expect(exportBundle(dir, out, (p) => { if (p.step === 'writing') rmSync(ev, { force: true }); }))
+      .rejects.toThrow(new RegExp(`^export: the bundle could not be written \\(ENOENT: .*${sha}'\\); nothing was written to ${out}\\.$`));
+    expect(readdirSync(tmp()).filter((f) => f.startsWith('b.zip'))).toEqual([]);
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
   });
 
   it('refuses something that is not a bundle with a clear message', async () => {

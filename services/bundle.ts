@@ -130,8 +130,11 @@ function byteCounter(step: BundleProgress['step'], total: number, onProgress: On
   };
 }
 
-/** A stream that passes a file's bytes on and counts them (yazl pipes what it is given; see addReadStreamLazy). */
-function counted(source: string, onBytes: (bytes: number) => void): Readable {
+/**
+ * A stream that passes a file's bytes on and counts them (yazl pipes what it is given; see addReadStreamLazy).
+ * yazl does not listen for errors on a stream it is given: a file that cannot be read goes to `onError`.
+ */
+function counted(source: string, onBytes: (bytes: number) => void, onError: (e: Error) => void): Readable {
   let bytes = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -141,7 +144,7 @@ function counted(source: string, onBytes: (bytes: number) => void): Readable {
     },
   });
   const input = createReadStream(source);
-  input.on('error', (e) => counter.destroy(e));
+  input.on('error', onError);
   return input.pipe(counter);
 }
 
@@ -205,15 +208,26 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
     zip.addBuffer(Buffer.from(manifestText), 'manifest.json');
     zip.addBuffer(Buffer.from(README(manifest, manifestSha256)), 'README.txt');
     const writing = byteCounter('writing', total, onProgress);
+    // A file that cannot be read (or whose size changed, which yazl reports on the ZipFile) ends the
+    // output with that error, so the write fails with it instead of the process dying of it, or waiting.
+    const fail = (e: Error): void => { (zip.outputStream as Readable).destroy(e); };
+    zip.on('error', fail);
     for (const [i, f] of files.entries()) {
       // As addFile would: the file's time and mode, its size checked. Large evidence files are stored, not compressed.
       const { mtime, mode, size } = stats[i]!;
       const onBytes = writing(size);
       const stored = f.path.startsWith(`${EVIDENCE_DIR}/`) && size >= 256 << 20;
-      zip.addReadStreamLazy(f.path, { mtime, mode, size, compressionLevel: stored ? 0 : DEFLATE_LEVEL }, (cb) => cb(null, counted(f.source, onBytes)));
+      zip.addReadStreamLazy(f.path, { mtime, mode, size, compressionLevel: stored ? 0 : DEFLATE_LEVEL }, (cb) => cb(null, counted(f.source, onBytes, fail)));
     }
     zip.end();
-    await pipeline(zip.outputStream as Readable, createWriteStream(tmpZip, { flags: 'wx' }));
+    try {
+      await pipeline(zip.outputStream as Readable, createWriteStream(tmpZip, { flags: 'wx' }));
+    } catch (e) {
+      throw new CaseError(
+        `export: the bundle could not be written (${(e as Error).message}); nothing was written to ${out}.`,
+        'Run: blindspot verify <case> to check the case; if it is intact, export again (and check the free space where the bundle goes).',
+      );
+    }
     const bundleSize = statSync(tmpZip).size;
     const bundle = await hashFile(tmpZip, (done) => onProgress?.({ step: 'hashing-bundle', done, total: bundleSize }));
     renameSync(tmpZip, out);
