@@ -28,6 +28,8 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const GENERATED = 3000;
 const TARGET = 'mallory.target@contoso.com';
 const TARGET_RECORDS = 40;
+/** As long as the demo's: the header cut it at 320 px ("Demo: business email compromis…") with room to spare. */
+const CASE_NAME = 'Business email compromise at Contoso Ltd';
 
 let work: string;
 let caseDir: string;
@@ -62,7 +64,7 @@ beforeAll(async () => {
   await build({ root: join(ROOT, 'renderer'), configFile: join(ROOT, 'renderer', 'vite.config.ts'), logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
 
   caseDir = join(work, 'case');
-  const h = createCase(caseDir, { name: 'Contoso BEC', examiner: 'J. Examiner', number: 'BS-2026-014', timeZone: 'Europe/London' });
+  const h = createCase(caseDir, { name: CASE_NAME, examiner: 'J. Examiner', number: 'BS-2026-014', client: 'Contoso Ltd', timeZone: 'Europe/London' });
   const bulk = join(work, 'ual.jsonl');
   await writeUalJsonl(bulk, GENERATED);
   await importFile(h, bulk);
@@ -100,6 +102,11 @@ describe('timeline UI in Chromium', () => {
     expect(await text('case-tz')).toBe('Europe/London');
     expect(await text('case-first')).toBe(new Date(dbCount('SELECT min(time_ms) FROM events')).toISOString());
     expect(await text('case-last')).toBe(new Date(dbCount('SELECT max(time_ms) FROM events')).toISOString());
+    // The case's name is shown whole at this width, and its tooltip gives the name and the case folder.
+    const title = page.getByTestId('case-summary').locator('h1');
+    expect(await title.innerText()).toBe(CASE_NAME);
+    expect(await title.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    expect(await title.getAttribute('title')).toBe(`${CASE_NAME}\n${caseDir}`);
     // The session key left the address bar once read.
     expect(new URL(page.url()).hash).toBe('');
   });

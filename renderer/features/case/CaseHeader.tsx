@@ -17,7 +17,7 @@ export function CaseHeader() {
   return (
     <header className="case-header" data-testid="case-summary">
       <div className="case-title">
-        <h1 title={summary.dir}>{summary.name}</h1>
+        <h1 title={`${summary.name}\n${summary.dir}`}>{summary.name}</h1>
         <span className="case-sub">
           {summary.number ? <>Case <b data-testid="case-number">{summary.number}</b> · </> : null}
           {summary.client ? <>{summary.client} · </> : null}
