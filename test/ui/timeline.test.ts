@@ -120,6 +120,11 @@ describe('timeline UI in Chromium', () => {
     expect(rendered).toBeLessThan(100);
     const firstTime = await page.getByTestId('timeline-row').first().locator('.col-time').innerText();
     expect(firstTime).toBe(new Date(dbCount('SELECT min(time_ms) FROM events')).toISOString());
+    // The commonest results are not cut short ("Succee…" was, by 2 px).
+    const results = page.locator('[data-testid=timeline-row] .col-result');
+    const cut = await results.evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.textContent));
+    expect(await results.allInnerTexts()).toEqual(expect.arrayContaining(['Succeeded']));
+    expect(cut).toEqual([]);
   });
 
   it('loads the next keyset page as the grid scrolls', async () => {
