@@ -1,4 +1,5 @@
 import { appendFileSync, chmodSync, createWriteStream, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -93,6 +94,9 @@ describe('evidence bundles', () => {
     const manifest = JSON.parse(entries.get('manifest.json')!.toString());
     expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(['case.sqlite', 'custody.jsonl', `evidence/${sha.slice(0, 2)}/${sha}`].sort());
     expect(entries.get('README.txt')!.toString()).toContain(r.manifestSha256);
+    // The bundle's hash and size (in the custody entry below) are those of the file written.
+    const written = readFileSync(out);
+    expect(r).toMatchObject({ bundleSha256: createHash('sha256').update(written).digest('hex'), bytes: written.length });
     const v = await verify(out);
     expect(v).toMatchObject({ intact: true, kind: 'bundle', manifestSha256: r.manifestSha256, problems: [] });
     const h = openCase(dir);
@@ -168,6 +172,7 @@ describe('evidence bundles', () => {
     chmodSync(ev, 0o644);
     appendFileSync(ev, 'x');
     await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(/evidence was altered/);
+    expect(readdirSync(tmp()).filter((f) => f.startsWith('b.zip'))).toEqual([]); // nor a partial bundle
   });
 
   it('refuses to export a case whose evidence file is missing, or into the case\'s evidence folder; the case is unchanged', async () => {
