@@ -30,3 +30,24 @@ export function progressLine(stream: NodeJS.WriteStream): Progress {
     },
   };
 }
+
+/** A progress line's text and, when the total is known, how far along its bar is (0 to 1). */
+export type ProgressLine = [text: string, fraction?: number];
+
+/**
+ * Runs `work` with a progress line on stderr drawn from what it reports (`line` turns a report into
+ * text and a fraction); the line is cleared when the work ends or fails.
+ */
+export async function withProgress<P, T>(line: (p: P) => ProgressLine, work: (onProgress: (p: P) => void) => Promise<T>): Promise<T> {
+  const progress = progressLine(process.stderr);
+  try {
+    return await work((p) => progress.update(...line(p)));
+  } finally {
+    progress.done();
+  }
+}
+
+/** Work counted in bytes: "X of Y MB", and the fraction done (0 for an empty total). */
+export function megabytes(done: number, total: number): [text: string, fraction: number] {
+  return [`${(done / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`, done / Math.max(1, total)];
+}

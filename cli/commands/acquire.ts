@@ -12,13 +12,14 @@ import { EXIT, UsageError } from '../../services/errors.ts';
 import { acquire, ALL_SOURCES, recencyOutlook } from '../../services/acquisition.ts';
 import { requireTenant, signIn } from '../../services/tenantSession.ts';
 import { preflight, takePosture } from '../../services/posture.ts';
-import type { AcquireSummary } from '../../services/acquisition.ts';
+import type { AcquireProgress, AcquireSummary } from '../../services/acquisition.ts';
 import type { Session } from '../../services/tenantSession.ts';
 import { encryptedFileCacheStore } from '../../acquire/tokenCache.ts';
 import { heldCounts, listLedger, totals } from '../../db/ledger.ts';
 import type { SourceId } from '../../db/ledger.ts';
 import { parse, parseIsoArg, parseIntArg, positional, requireString } from '../args.ts';
-import { progressLine } from '../progress.ts';
+import { withProgress } from '../progress.ts';
+import type { ProgressLine } from '../progress.ts';
 
 function list(v: unknown): string[] | undefined {
   return typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
@@ -128,22 +129,13 @@ export async function acquireCommand(argv: string[]): Promise<number> {
         const recency = recencyOutlook(fromMs, toMs, Date.now());
         if (recency) process.stderr.write(`preflight recency: ${recency}\n`);
       }
-      const bar = progressLine(process.stderr);
       const users = list(values.users);
       const recordTypes = list(values['record-types']);
       const operations = list(values.operations);
-      let sum: AcquireSummary;
-      try {
-        sum = await acquire(h, s, {
-          tenant, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), sources, explicitSources: src !== 'all',
-          ...(users ? { users } : {}), ...(recordTypes ? { recordTypes } : {}), ...(operations ? { operations } : {}), ...(sliceHours ? { sliceHours } : {}),
-        }, {
-          signal: c.signal,
-          onProgress: (p) => bar.update(`${p.source ?? ''} slices ${p.slicesDone}/${p.slicesTotal}, ${p.records} records, ${p.recordsPerSecond}/s${p.etaSeconds !== null ? `, about ${p.etaSeconds} s left` : ''}${p.message ? ` (${p.message})` : ''}`, p.slicesTotal ? p.slicesDone / p.slicesTotal : undefined),
-        });
-      } finally {
-        bar.done();
-      }
+      const sum: AcquireSummary = await withProgress(acquireProgressLine, (onProgress) => acquire(h, s, {
+        tenant, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), sources, explicitSources: src !== 'all',
+        ...(users ? { users } : {}), ...(recordTypes ? { recordTypes } : {}), ...(operations ? { operations } : {}), ...(sliceHours ? { sliceHours } : {}),
+      }, { signal: c.signal, onProgress }));
       // The acquisition marks runs a killed process left running (it holds the case's writer lock): said in both modes.
       const abandoned = sum.abandonedRuns;
       if (abandoned.length) process.stderr.write(`Acquisition run${abandoned.length > 1 ? 's' : ''} ${abandoned.join(', ')} of this case had been left running (the process was killed before it finished): marked abandoned. Its slices are collected again from the ledger by the same command.\n`);
@@ -185,4 +177,12 @@ export async function ledgerCommand(argv: string[]): Promise<number> {
   } finally {
     c.close();
   }
+}
+
+/** The progress line of an acquisition: slices done of all, records, rate, time left, what it is waiting on. */
+function acquireProgressLine(p: AcquireProgress): ProgressLine {
+  return [
+    `${p.source ?? ''} slices ${p.slicesDone}/${p.slicesTotal}, ${p.records} records, ${p.recordsPerSecond}/s${p.etaSeconds !== null ? `, about ${p.etaSeconds} s left` : ''}${p.message ? ` (${p.message})` : ''}`,
+    p.slicesTotal ? p.slicesDone / p.slicesTotal : undefined,
+  ];
 }

@@ -2,19 +2,13 @@ import { exportBundle, verify } from '../../services/bundle.ts';
 import type { BundleProgress } from '../../services/bundle.ts';
 import { EXIT } from '../../services/errors.ts';
 import { parse, positional } from '../args.ts';
-import { progressLine } from '../progress.ts';
+import { megabytes, withProgress } from '../progress.ts';
 
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('export', argv, { json: { type: 'boolean' } }, 2);
   const dir = positional('export', positionals, 0, 'the case folder');
   const out = positional('export', positionals, 1, 'the bundle file (out.zip)');
-  const progress = progressLine(process.stderr);
-  let r;
-  try {
-    r = await exportBundle(dir, out, (p) => progress.update(...bundleProgressLine(p)));
-  } finally {
-    progress.done();
-  }
+  const r = await withProgress(bundleProgressLine, (onProgress) => exportBundle(dir, out, onProgress));
   if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
   else process.stdout.write(`Wrote ${r.out}: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB\n  bundle SHA-256   ${r.bundleSha256}\n  manifest SHA-256 ${r.manifestSha256}\nGive the recipient the manifest SHA-256 by a separate channel.\n`);
   return EXIT.ok;
@@ -23,13 +17,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('verify', argv, { json: { type: 'boolean' } });
   const target = positional('verify', positionals, 0, 'a case folder or bundle.zip');
-  const progress = progressLine(process.stderr);
-  let r;
-  try {
-    r = await verify(target, (p) => progress.update(...bundleProgressLine(p)));
-  } finally {
-    progress.done();
-  }
+  const r = await withProgress(bundleProgressLine, (onProgress) => verify(target, onProgress));
   if (values.json) {
     process.stdout.write(JSON.stringify(r) + '\n');
   } else {
@@ -53,5 +41,6 @@ const STEPS: Record<BundleProgress['step'], string> = {
 
 /** The progress line of an export or verification step: its text, and how far along its bar is. */
 export function bundleProgressLine(p: BundleProgress): [text: string, fraction: number] {
-  return [`${STEPS[p.step]}, ${(p.done / 1e6).toFixed(0)} of ${(p.total / 1e6).toFixed(0)} MB`, p.done / Math.max(1, p.total)];
+  const [mb, fraction] = megabytes(p.done, p.total);
+  return [`${STEPS[p.step]}, ${mb}`, fraction];
 }

@@ -5,7 +5,7 @@ import { BadInputError, EXIT } from '../../services/errors.ts';
 import type { ImportFileResult, ImportProgress } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { optionalString, parse, positional } from '../args.ts';
-import { progressLine } from '../progress.ts';
+import { megabytes, withProgress } from '../progress.ts';
 
 export async function importCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('import', argv, {
@@ -27,22 +27,18 @@ export async function importCommand(argv: string[]): Promise<number> {
   process.once('SIGINT', onInterrupt);
   try {
     for (const f of files) {
-      const progress = progressLine(process.stderr);
       try {
-        const r = await importFile(h, f, {
+        results.push(await withProgress(importProgressLine, (onProgress) => importFile(h, f, {
           format: (optionalString(values.format) ?? 'auto') as FormatId | 'auto',
           skipBad: values['skip-bad'] === true,
           ...(typeof values['as-of'] === 'string' ? { asOf: values['as-of'] } : {}),
-          onProgress: (p) => progress.update(...importProgressLine(p)),
-        });
-        results.push(r);
+          onProgress,
+        })));
       } catch (e) {
         // A refused file leaves nothing in the case; those before it were imported, those after are not tried.
         if (!(e instanceof BadInputError)) throw e;
         refused = { file: f, error: e };
         break;
-      } finally {
-        progress.done();
       }
       const r = results.at(-1)!;
       if (!values.json) {
@@ -64,8 +60,6 @@ export async function importCommand(argv: string[]): Promise<number> {
   throw new BadInputError(`${refused.error.message}\n${summary}`, refused.error.hint ?? 'Fix or remove that file and import it and the files not tried; importing a file again only counts duplicates.');
 }
 
-const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
-
 /**
  * The progress line of an import (its text, and how far along its bar is) for each of its phases. The
  * file is named without its folder, so that what is happening still fits on a narrow terminal.
@@ -73,10 +67,14 @@ const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
 export function importProgressLine(p: ImportProgress): [text: string, fraction: number] {
   const name = basename(p.file);
   switch (p.phase) {
-    case 'copying':
-      return [`${name}: copying into the case and hashing, ${mb(p.bytesCopied)} of ${mb(p.totalBytes)} MB`, p.bytesCopied / Math.max(1, p.totalBytes)];
-    case 'reading':
-      return [`${name}: reading, ${mb(p.bytesRead)} of ${mb(p.totalBytes)} MB, ${p.records} records`, p.bytesRead / Math.max(1, p.totalBytes)];
+    case 'copying': {
+      const [mb, fraction] = megabytes(p.bytesCopied, p.totalBytes);
+      return [`${name}: copying into the case and hashing, ${mb}`, fraction];
+    }
+    case 'reading': {
+      const [mb, fraction] = megabytes(p.bytesRead, p.totalBytes);
+      return [`${name}: reading, ${mb}, ${p.records} records`, fraction];
+    }
     case 'indexing':
       return [`${name}: building the indexes, ${p.indexesBuilt} of ${p.indexesTotal} (${p.records} records read)`, p.indexesBuilt / Math.max(1, p.indexesTotal)];
   }
