@@ -1,4 +1,4 @@
-// RFC 4180 CSV writing (one row at a time, so large results stream). Reading CSV uses csv-parse.
+// RFC 4180 CSV writing (one row at a time, so large results stream). Reading CSV: core/formats/csvReader.ts.
 
 /** A field, quoted when it holds a comma, a double quote, CR or LF (inner quotes doubled); never altered otherwise. */
 export function csvField(v: unknown): string {

@@ -198,7 +198,7 @@ describe('import', () => {
     const header = 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData\n';
     const cases: [string, string, string][] = [
       ['purview.csv', `${header}1,9/20/2023 4:05:03 AM,2,Send,a@contoso.com,"${audit.replaceAll('"', '""')}"\n2,bad date,2,Send,a@contoso.com,"{}"\n`, 'row 2 (line 3): CreationDate "bad date"'],
-      ['cut.csv', `${header}1,9/20/2023 4:05:03 AM,2,Send,a@contoso.com,"{""Id"":""1""\n`, 'row 1: the file ends inside a quoted cell'],
+      ['cut.csv', `${header}1,9/20/2023 4:05:03 AM,2,Send,a@contoso.com,"{""Id"":""1""\n`, 'row 1 (line 2): the file ends inside a quoted cell'],
       ['open.json', `[\n${audit}\n`, 'line 3: the JSON array is not closed'],
     ];
     for (const [name, text, where] of cases) {

@@ -3,12 +3,11 @@
 //   json-array  one top-level array, streamed element by element
 //   json-object one or more top-level values one after another (a single object, pretty-printed or not,
 //               a Graph page envelope, or several pretty-printed objects concatenated)
-//   csv         RFC 4180 CSV through csv-parse (multi-line quoted cells, doubled quotes)
+//   csv         RFC 4180 CSV (multi-line quoted cells, doubled quotes: core/formats/csvReader.ts)
 // A container turns text chunks into RawRecords (the parsed value and its exact text) or rejects.
-import { parse as csvParse } from 'csv-parse';
-import type { Options as CsvOptions } from 'csv-parse';
 import { parse as csvParseSync } from 'csv-parse/sync';
 import type { SourceLocation } from '../model.ts';
+import { csvReader } from './csvReader.ts';
 import type { Detection } from './types.ts';
 
 export type Container = Extract<Detection, { ok: true }>['container'];
@@ -322,60 +321,30 @@ export function csvRows(): RawSource {
   let out: RawRecord[] = [];
   let header: string[] | null = null;
   let row = 0;
-  let failed = false;
   let prefix = '';            // text held until the first line is complete (to spot #TYPE)
   let prefixDone = false;
-  let lineOffset = 0;         // lines removed before csv-parse saw the text
+  let lineOffset = 0;         // lines removed before the reader saw the text
 
-  const parser = csvParse({
-    bom: true,
-    raw: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    on_record: (recIn: unknown, ctx: { lines: number }) => {
-      const rec = recIn as { record: string[]; raw: string };
-      const cells = rec.record;
-      // physical start line: end line minus the newlines inside the record (leading blank lines excluded)
-      let raw = rec.raw;
-      let s = 0;
-      while (s < raw.length && (raw.charCodeAt(s) === 10 || raw.charCodeAt(s) === 13)) s++;
-      let e = raw.length;
-      while (e > s && (raw.charCodeAt(e - 1) === 10 || raw.charCodeAt(e - 1) === 13)) e--;
-      raw = raw.slice(s, e);
-      let inner = 0;
-      for (let i = raw.indexOf('\n'); i >= 0; i = raw.indexOf('\n', i + 1)) inner++;
-      const line = ctx.lines - inner + lineOffset;
+  const reader = csvReader(
+    ({ cells, text, line }) => {
       if (header === null) {
         header = cells.map((h) => h.trim());
-        return null;
+        return;
       }
       row++;
-      const loc = { line, row };
+      const loc = { line: line + lineOffset, row };
       if (cells.length !== header.length) {
-        out.push(rejectAt(loc, `has ${cells.length} cells but the header has ${header.length}`, raw));
-        return null;
+        out.push(rejectAt(loc, `has ${cells.length} cells but the header has ${header.length}`, text));
+        return;
       }
       const obj: Record<string, string> = {};
       for (let i = 0; i < header.length; i++) obj[header[i] as string] = cells[i] as string;
-      out.push({ kind: 'value', value: obj, text: raw, loc });
-      return null;
+      out.push({ kind: 'value', value: obj, text, loc });
     },
-  } as CsvOptions);
-  parser.on('error', (err: Error) => {
-    failed = true;
-    out.push(rejectAt({ row: row + 1 }, `CSV structure error, the rest of the file cannot be read (${err.message})`));
-  });
-
-  // csv-parse reports a quote left open at the end of the input only after end() has returned (its
-  // stream flushes on a later tick), so the parity of quote characters is tracked here: in RFC 4180 text
-  // every quote opens, closes or is doubled, so an odd count at the end means the last cell never closed.
-  let quotes = 0;
-
-  function feed(text: string): void {
-    if (failed || text.length === 0) return;
-    for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) quotes++;
-    parser.write(text);
-  }
+    ({ line, text, reason }) => {
+      out.push(rejectAt({ line: line + lineOffset, row: row + 1 }, reason, text));
+    },
+  );
 
   function releasePrefix(final: boolean): void {
     if (prefixDone) return;
@@ -389,21 +358,17 @@ export function csvRows(): RawSource {
       lineOffset = 1;
     }
     prefix = '';
-    feed(text);
+    reader.push(text);
   }
 
   return {
     push(chunk) {
-      if (!prefixDone) { prefix += chunk; releasePrefix(false); } else feed(chunk);
+      if (!prefixDone) { prefix += chunk; releasePrefix(false); } else reader.push(chunk);
       const r = out; out = []; return r;
     },
     end() {
       releasePrefix(true);
-      if (!failed) parser.end();
-      if (!failed && quotes % 2 === 1) {
-        failed = true;
-        out.push(rejectAt({ row: row + 1 }, 'the file ends inside a quoted cell (a closing " is missing; truncated file?)'));
-      }
+      reader.end();
       const r = out; out = []; return r;
     },
   };
