@@ -77,9 +77,21 @@ describe('normaliseRecord', () => {
     expect(ev.searchText).toContain('PerUserPst');
   });
 
-  it('takes the admin cmdlet target from ObjectId when there is no Identity parameter', () => {
-    const ev = normaliseRecord({ CreationTime: '2024-01-01T00:00:00', Id: 'd', RecordType: 1, Operation: 'New-InboxRule', ObjectId: 'alex\\rule', Parameters: [{ Name: 'Name', Value: 'r' }] });
-    expect(ev.mailbox).toBe('alex\\rule');
+  it('takes the admin cmdlet target from ObjectId when there is no Identity parameter, the mailbox of an inbox rule or folder from its identity', () => {
+    const admin = (Operation: string, target: { ObjectId?: string; Identity?: string }) => normaliseRecord({
+      CreationTime: '2024-01-01T00:00:00', Id: Operation, RecordType: 1, Operation, ObjectId: target.ObjectId,
+      Parameters: [{ Name: 'Name', Value: 'r' }, ...(target.Identity ? [{ Name: 'Identity', Value: target.Identity }] : [])],
+    });
+    // New-InboxRule names the rule in ObjectId as mailbox\rule name; the record keeps it whole there
+    const rule = admin('New-InboxRule', { ObjectId: 'megan.bowen\\..' });
+    expect([rule.mailbox, rule.objectId]).toEqual(['megan.bowen', 'megan.bowen\\..']);
+    expect(admin('set-inboxrule', { Identity: 'alex\\17835465129740861441', ObjectId: 'alex\\17835465129740861441' }).mailbox).toBe('alex');
+    expect(admin('Add-MailboxFolderPermission', { Identity: 'alex@contoso.com:\\Calendar' }).mailbox).toBe('alex@contoso.com');
+    expect(admin('Set-MailboxCalendarFolder', { Identity: 'alex:\\Calendar' }).mailbox).toBe('alex');
+    // elsewhere a backslash may be part of the identity (a domain and an account), which stays whole
+    expect(admin('Set-Mailbox', { Identity: 'CONTOSO\\alex' }).mailbox).toBe('CONTOSO\\alex');
+    expect(admin('New-TransportRule', { ObjectId: 'Forward\\all' }).mailbox).toBe('Forward\\all');
+    expect(admin('Remove-InboxRule', { Identity: 'rule-without-mailbox' }).mailbox).toBe('rule-without-mailbox');
   });
 
   it('reads appId/clientAppId from AppAccessContext when the top-level fields are empty', () => {

@@ -139,6 +139,29 @@ export function syntheticId(v: unknown): string {
 }
 
 /** `[{Name, Value}]` lookup (case-insensitive name); entries without a Value key are tolerated. */
+/**
+ * The mailbox in the identity of an object inside a mailbox, which is what the cmdlets that act on such
+ * objects name: an inbox rule is `mailbox\rule` (New-, Set-, Enable-, Disable-, Remove-InboxRule: the
+ * ObjectId of New-InboxRule, the Identity of the others), a folder `mailbox:\folder`
+ * (*-MailboxFolderPermission, *-MailboxFolder, *-MailboxCalendarFolder). Any other identity is kept
+ * whole: elsewhere `\` may separate a domain from an account. The record keeps the identity itself in
+ * ObjectId and Parameters. Migration 0014 applies the same rule to the rows of older cases.
+ */
+export function mailboxPart(operation: string | null, identity: string | null): string | null {
+  if (identity === null || operation === null) return identity;
+  if (INBOX_RULE_CMDLET.test(operation)) {
+    const cut = identity.indexOf('\\');
+    return cut > 0 ? identity.slice(0, cut) : identity;
+  }
+  if (FOLDER_CMDLET.test(operation)) {
+    const cut = identity.indexOf(':\\');
+    return cut > 0 ? identity.slice(0, cut) : identity;
+  }
+  return identity;
+}
+const INBOX_RULE_CMDLET = /-InboxRule$/i;
+const FOLDER_CMDLET = /-Mailbox(?:Folder|FolderPermission|CalendarFolder)$/i;
+
 function nameValue(list: unknown, name: string, get: Getter): string | null {
   if (!Array.isArray(list)) return null;
   const ln = name.toLowerCase();
@@ -339,7 +362,7 @@ export function normaliseWithHints(rec: Record<string, unknown>, rawText: string
 
   let mailbox = str(get(data, 'MailboxOwnerUPN'));
   if (mailbox === null && (recordType === 1 || (recordType === null && operation !== null && operation.includes('-') && Array.isArray(params)))) {
-    mailbox = nameValue(params, 'Mailbox', get) ?? nameValue(params, 'Identity', get) ?? objectId;
+    mailbox = mailboxPart(operation, nameValue(params, 'Mailbox', get) ?? nameValue(params, 'Identity', get) ?? objectId);
   }
 
   const appCtx = get(data, 'AppAccessContext');

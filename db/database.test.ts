@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMigrations, migrate, openReadable, SchemaOutdatedError, SchemaTooNewError } from './database.ts';
+import { mailboxPart } from '../core/normalise.ts';
 
 const ALL = loadMigrations();
 
@@ -136,6 +137,23 @@ describe('migrations', () => {
     migrate(db, ':memory:', ALL);
     expect(db.prepare('SELECT session_id FROM events ORDER BY id').pluck().all()).toEqual(['e01c84f0-0000-439e-87bc-5ee52fdf90d4', 'e01c84f0-0000-439e-87bc-5ee52fdf90d4', null]);
     expect(db.prepare('SELECT session_id FROM access_items ORDER BY event_id').pluck().all()).toEqual(['e01c84f0-0000-439e-87bc-5ee52fdf90d4', null]);
+  });
+
+  it('0014 keeps the mailbox part of the identity an inbox-rule or folder cmdlet named, as the import now does, and nothing else', () => {
+    const db = migratedBefore('0014');
+    const rows: [string, string | null][] = [
+      ['New-InboxRule', 'megan.bowen\\..'], ['Set-InboxRule', 'alex\\178354651'], ['Add-MailboxFolderPermission', 'alex@contoso.com:\\Calendar'],
+      ['Set-Mailbox', 'CONTOSO\\alex'], ['New-InboxRule', 'rule-only'], ['New-InboxRule', '\\odd'], ['UpdateInboxRules', 'alex@contoso.com'], ['New-InboxRule', null],
+    ];
+    db.exec(ONE_IMPORT);
+    const insert = db.prepare('INSERT INTO events (id, record_id, time_ms, operation, mailbox, object_id, evidence_id, import_run_id) VALUES (?, ?, 0, ?, ?, ?, 1, 1)');
+    rows.forEach(([op, mailbox], i) => insert.run(i + 1, `r${i}`, op, mailbox, mailbox));
+    migrate(db, ':memory:', ALL);
+    expect(db.prepare('SELECT mailbox FROM events ORDER BY id').pluck().all()).toEqual(
+      ['megan.bowen', 'alex', 'alex@contoso.com', 'CONTOSO\\alex', 'rule-only', '\\odd', 'alex@contoso.com', null]);
+    expect(db.prepare('SELECT object_id FROM events ORDER BY id').pluck().all()).toEqual(rows.map(([, m]) => m));
+    // the same rule as the import's, for every row above
+    expect(rows.map(([op, m]) => mailboxPart(op, m))).toEqual(db.prepare('SELECT mailbox FROM events ORDER BY id').pluck().all());
   });
 
   it('0006 rebuilds events with the same ids and rows, its record-Id uniqueness a named index, every reference intact', () => {
