@@ -116,21 +116,26 @@ describe('csvReader', () => {
     expect(rows[1]!.cells[1]).toBe(big.replaceAll('""', '"'));
   });
 
-  it('names the line and the fault of a malformed row, keeps the rows before it, and reads nothing after it', () => {
+  it('names the line and the fault of a malformed row, keeps the rows before it, and names the lines it could not read after it', () => {
     const cases: [string, number, RegExp, string[][]][] = [
-      ['a,b\n1,"x"y,2\n3,4\n', 2, /^a closing quote is followed by "y" instead of a comma or the end of the line .*the rest of the file cannot be read$/, [['a', 'b']]],
-      ['a,b\n1,x"y\n3,4\n', 2, /^a quote inside a cell that does not start with one .*the rest of the file cannot be read$/, [['a', 'b']]],
-      ['a,b\r\n"multi\r\nline",2\r\n3,"never closed\r\n4,5\r\n', 4, /^the file ends inside a quoted cell \(a closing " is missing; truncated file\?\)$/, [['a', 'b'], ['multi\r\nline', '2']]],
+      ['a,b\n1,"x"y,2\n3,4\n', 2, /^a closing quote is followed by "y" instead of a comma or the end of the line .*; where the next row starts is unknown, so lines 2 to 3 \(the rest of the file\) were not read$/, [['a', 'b']]],
+      ['a,b\r\n1,x"y\r\n\r\n3,4\r\n5', 2, /^a quote inside a cell that does not start with one .*, so lines 2 to 5 \(the rest of the file\) were not read$/, [['a', 'b']]],
+      ['a,b\r\n"multi\r\nline",2\r\n3,"never closed\r\n4,5\r\n', 4, /^the file ends inside a quoted cell \(a closing " is missing; truncated file\?\); lines 4 to 5 were not read$/, [['a', 'b'], ['multi\r\nline', '2']]],
       // with CR LF as the record delimiter, a LF alone after a closing quote is not a line end
-      ['a,b\r\n"x"\n,2\r\n', 2, /^a closing quote is followed by "\\n" instead of a comma/, [['a', 'b']]],
+      ['a,b\r\n"x"\n,2\r\n', 2, /^a closing quote is followed by "\\n" instead of a comma.*, so lines 2 to 3 \(the rest/, [['a', 'b']]],
+      // a fault in the last row leaves nothing else unread
+      ['a,b\n1,x"y', 2, /^a quote inside a cell that does not start with one \(a cell holding quotes is quoted whole and its quotes written twice\)$/, [['a', 'b']]],
     ];
+    const rnd = random(3);
     for (const [text, line, reason, before] of cases) {
-      const { rows, faults } = read([text]);
-      expect(rows.map((r) => r.cells), JSON.stringify(text)).toEqual(before);
-      expect(faults, JSON.stringify(text)).toHaveLength(1);
-      expect(faults[0]!.line, JSON.stringify(text)).toBe(line);
-      expect(faults[0]!.reason, JSON.stringify(text)).toMatch(reason);
-      expect(text.includes(faults[0]!.text)).toBe(true);
+      for (const most of [1, 2, 7, 1000]) {
+        const { rows, faults } = read(cutAt(text, rnd, most));
+        expect(rows.map((r) => r.cells), JSON.stringify(text)).toEqual(before);
+        expect(faults, JSON.stringify(text)).toHaveLength(1);
+        expect(faults[0]!.line, JSON.stringify(text)).toBe(line);
+        expect(faults[0]!.reason, JSON.stringify(text)).toMatch(reason);
+        expect(text.includes(faults[0]!.text)).toBe(true);
+      }
     }
   });
 });

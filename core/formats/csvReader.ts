@@ -39,7 +39,6 @@ export interface CsvReader {
 
 const QUOTE = 34;
 const DOUBLED_QUOTES = /""/g;
-const REST = '; where the next row starts is unknown, so the rest of the file cannot be read';
 const COMMA = 44;
 const LF = 10;
 const CR = 13;
@@ -63,6 +62,11 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
   let line = 1;       // physical line at pos
   let eol = EOL_UNKNOWN; // the record delimiter, once found
   let failed = false;
+  // after a fault: the fault, reported at the end with the lines left unread, and those lines' count
+  let fault: CsvFault | null = null;
+  let restEnds = 0;   // line ends from the faulty row's start on
+  let restEndsWithEol = false;
+  let restPrevCR = false;
   let carry = '';     // the start of a row that the chunks so far did not complete
   let retryAt = 0;    // length of carried text at which an incomplete row is worth reading again
   // filled by readRow
@@ -70,6 +74,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
   let end = 0;        // end of the row's text (its delimiter starts here)
   let next = 0;       // start of the row after it
   let reason = '';
+  let truncated = false; // the fault is a quoted cell still open at the end
 
   /** Length of the record delimiter at i, 0 when there is none, -1 when more text is needed to tell. */
   function delimiterAt(i: number, final: boolean): number {
@@ -100,7 +105,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
           q = buf.indexOf('"', q);
           if (q < 0 || q + 1 >= buf.length) {
             if (!final) return MORE;
-            if (q < 0) { end = buf.length; reason = 'the file ends inside a quoted cell (a closing " is missing; truncated file?)'; return FAULT; }
+            if (q < 0) { end = buf.length; truncated = true; reason = 'the file ends inside a quoted cell (a closing " is missing; truncated file?)'; return FAULT; }
             break; // the closing quote is the last character of the text
           }
           if (buf.charCodeAt(q + 1) !== QUOTE) break;
@@ -117,7 +122,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
         if (d < 0) return MORE;
         if (d > 0) { end = i; next = i + d; return ROW; }
         end = i;
-        reason = `a closing quote is followed by ${JSON.stringify(buf[i])} instead of a comma or the end of the line (a quote inside a quoted cell is written twice: "")${REST}`;
+        reason = `a closing quote is followed by ${JSON.stringify(buf[i])} instead of a comma or the end of the line (a quote inside a quoted cell is written twice: "")`;
         return FAULT;
       }
       // an unquoted cell: up to the next comma or record delimiter
@@ -133,7 +138,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
         if (c === COMMA) { cells.push(buf.slice(start, i)); i++; break; }
         if (c === QUOTE) {
           end = i;
-          reason = `a quote inside a cell that does not start with one (a cell holding quotes is quoted whole and its quotes written twice)${REST}`;
+          reason = `a quote inside a cell that does not start with one (a cell holding quotes is quoted whole and its quotes written twice)`;
           return FAULT;
         }
         if (c === CR || c === LF) {
@@ -154,6 +159,15 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
     return n;
   }
 
+  /** Counts the line ends of text after a fault (a CR LF split between two chunks is one). */
+  function countRest(s: string): void {
+    if (s.length === 0) return;
+    restEnds += linesIn(s) - (restPrevCR && s.charCodeAt(0) === LF ? 1 : 0);
+    const last = s.charCodeAt(s.length - 1);
+    restPrevCR = last === CR;
+    restEndsWithEol = last === CR || last === LF;
+  }
+
   /** Reads rows from pos until the text runs out, a row is incomplete, or pos reaches stopAt. */
   function scan(final: boolean, stopAt: number): void {
     while (!failed && pos < buf.length && pos < stopAt) {
@@ -166,7 +180,8 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
       const text = buf.slice(pos, end);
       if (r === FAULT) {
         failed = true;
-        onFault({ line, text, reason });
+        fault = { line, text, reason };
+        countRest(buf.slice(pos));
         return;
       }
       onRow({ cells, text, line });
@@ -186,7 +201,8 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
 
   return {
     push(chunk) {
-      if (failed || chunk.length === 0) return;
+      if (failed) { countRest(chunk); return; }
+      if (chunk.length === 0) return;
       if (carry === '') { readChunk(chunk); return; }
       // A row began in an earlier chunk. Joining the whole chunk to it would make V8 copy both into a new
       // string at the first character read (profiled: with 64 KiB chunks that copy was 45% of the
@@ -198,7 +214,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
         pos = 0;
         line = startLine;
         scan(false, carry.length);
-        if (failed) { carry = ''; return; }
+        if (failed) { countRest(chunk.slice(take)); carry = ''; return; }
         if (pos >= carry.length) { const used = pos - carry.length; carry = ''; readChunk(chunk.slice(used)); return; }
         if (take === chunk.length) break;
       }
@@ -208,12 +224,25 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
       retryAt = 2 * carry.length;
     },
     end() {
-      if (failed) return;
-      buf = carry;
-      pos = 0;
-      scan(true, NO_STOP);
-      buf = carry = '';
-      pos = 0;
+      if (!failed) {
+        buf = carry;
+        pos = 0;
+        scan(true, NO_STOP);
+        buf = carry = '';
+        pos = 0;
+      }
+      if (fault) {
+        // a fault before the end leaves the lines after its row's start unread: they are named, so that
+        // an import that skips bad records says how much of the file it did not read
+        const last = fault.line + restEnds - (restEndsWithEol ? 1 : 0);
+        if (last > fault.line) {
+          fault.reason += truncated
+            ? `; lines ${fault.line} to ${last} were not read`
+            : `; where the next row starts is unknown, so lines ${fault.line} to ${last} (the rest of the file) were not read`;
+        }
+        onFault(fault);
+        fault = null;
+      }
     },
   };
 }
