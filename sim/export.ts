@@ -25,9 +25,10 @@ export function purviewDate(creationTime: string): string {
   return `${Number(mo)}/${Number(d)}/${y} ${h12}:${mi}:${s} ${hour < 12 ? 'AM' : 'PM'}`;
 }
 
-const CSV_HEADER = 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames';
+export const PURVIEW_CSV_HEADER = 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames';
 
-function csvRow(r: UalRecord): string {
+/** One record as a row of a Purview audit search CSV export (without its line end). */
+export function purviewCsvRow(r: UalRecord): string {
   return [r.Id, purviewDate(r.CreationTime), String(r.RecordType), r.Operation, String(r.UserId ?? ''), JSON.stringify(r), '', '']
     .map(csvField).join(',');
 }
@@ -75,8 +76,8 @@ export async function writeScenarioExport(scenario: Scenario, dir: string): Prom
   files.push({ path: jsonl, kind: 'ual-jsonl', records: n1 });
 
   const csv = join(dir, 'purview-audit-search.csv');
-  const n2 = await streamLines(csv, CSV_HEADER, (function* () {
-    for (const r of scenario.recordsBetween(start, end)) yield `${csvRow(r)}\r\n`;
+  const n2 = await streamLines(csv, PURVIEW_CSV_HEADER, (function* () {
+    for (const r of scenario.recordsBetween(start, end)) yield `${purviewCsvRow(r)}\r\n`;
   })());
   files.push({ path: csv, kind: 'purview-csv', records: n2 });
 
