@@ -213,6 +213,30 @@ describe('timeline UI in Chromium', () => {
     await expect.poll(() => text('match-count')).toBe(en(GENERATED + TARGET_RECORDS));
   });
 
+  it('shows every filter\'s example whole, at 1280 px on one row and at 1024 px over two', async () => {
+    // The example in each empty field is measured in the field's own font against its inner width.
+    const cutExamples = () => page.locator('[data-testid=filter-bar] input').evaluateAll((inputs) => {
+      const doc = inputs[0]!.ownerDocument;
+      const ctx = doc.createElement('canvas').getContext('2d')!;
+      return inputs.filter((el) => {
+        const st = doc.defaultView!.getComputedStyle(el);
+        ctx.font = st.font;
+        const example = el.getAttribute('placeholder') ?? '';
+        return ctx.measureText(example).width > el.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+      }).map((el) => el.getAttribute('placeholder'));
+    });
+    const rows = () => page.locator('[data-testid=filter-bar] label').evaluateAll((els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().top))).size);
+    expect(await cutExamples()).toEqual([]);
+    expect(await rows()).toBe(1);
+    await page.setViewportSize({ width: 1024, height: 640 });
+    try {
+      expect(await cutExamples()).toEqual([]);
+      expect(await rows()).toBe(2);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('scrolls the grid sideways in a narrow window rather than cut off its last columns', async () => {
     await page.setViewportSize({ width: 1024, height: 640 });
     try {

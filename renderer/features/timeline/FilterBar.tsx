@@ -5,16 +5,16 @@ import { useTimeline } from '../../stores/context.tsx';
 // The hint says how each field matches (shown on hover and read out by screen readers): the identity
 // fields match whole values, where Text matches the start of any word.
 const WHOLE = 'Matches the whole value, in any letter case; to find part of a name or address, use Text.';
-const FIELDS: { key: keyof FilterDraft; label: string; placeholder: string; hint: string; wide?: boolean }[] = [
+const FIELDS: { key: keyof FilterDraft; label: string; placeholder: string; hint: string }[] = [
   { key: 'from', label: 'From (UTC)', placeholder: '2026-05-01T10:00Z', hint: 'ISO 8601; UTC unless a zone is given.' },
   { key: 'to', label: 'To (UTC, before)', placeholder: '2026-05-02', hint: 'ISO 8601; UTC unless a zone is given; events before it.' },
   { key: 'user', label: 'User', placeholder: 'user@contoso.com', hint: WHOLE },
   { key: 'mailbox', label: 'Mailbox', placeholder: 'owner@contoso.com', hint: `${WHOLE} An alias known from Get-Mailbox also finds the mailbox.` },
-  { key: 'operations', label: 'Operations', placeholder: 'Send, New-InboxRule', hint: 'Whole operation names, separated by commas.', wide: true },
+  { key: 'operations', label: 'Operations', placeholder: 'Send, New-InboxRule', hint: 'Whole operation names, separated by commas.' },
   { key: 'ip', label: 'Client IP', placeholder: '203.0.113.7', hint: 'The whole address, without a port.' },
   { key: 'session', label: 'Session', placeholder: 'session id', hint: 'The whole session id.' },
   { key: 'app', label: 'App id', placeholder: 'app id', hint: 'The whole app id: the AppId or ClientAppId of a record, the ApplicationId of a sign-in.' },
-  { key: 'text', label: 'Text', placeholder: 'words, message ids', hint: 'Every word must match the start of a word of the record: a name, a domain, a folder, a subject.', wide: true },
+  { key: 'text', label: 'Text', placeholder: 'words, message ids', hint: 'Every word must match the start of a word of the record: a name, a domain, a folder, a subject.' },
 ];
 
 export function FilterBar() {
@@ -30,7 +30,9 @@ export function FilterBar() {
   return (
     <form className="filter-bar" onSubmit={onSubmit} aria-label="Timeline filters" data-testid="filter-bar">
       {FIELDS.map((f) => (
-        <label key={f.key} className={f.wide ? 'filter wide' : 'filter'}>
+        // Each field starts as wide as its example (a fixed width cut '2026-05-01T10:00Z' and the
+        // addresses at 1280 px while 'app id' had room to spare); the bar's spare width is shared out.
+        <label key={f.key} className="filter" style={{ flexBasis: `calc(${f.placeholder.length}ch + 14px)` }}>
           <span>{f.label}</span>
           <input
             name={f.key}
