@@ -246,24 +246,72 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
   });
 
-  it('refuses UTF-16 text (what Windows PowerShell 5.1 writes with ">"), with or without a byte-order mark, saying how to save it as UTF-8', async () => {
-    const dir = newCase();
-    const before = snapshotCase(dir);
-    const text = jsonl([mailItemsAccessed(0)]);
-    const bom = join(tmp(), 'bom.jsonl');
-    writeFileSync(bom, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
-    const bare = join(tmp(), 'bare.jsonl');
-    writeFileSync(bare, Buffer.from(text, 'utf16le'));
-    const h = openCase(dir);
+  it('reads UTF-16 text (what Windows PowerShell 5.1 writes with ">") as it is, LE and BE, with or without a byte-order mark, and keeps the file as received', async () => {
+    // Records with text beyond Latin-1, a character outside the BMP (a surrogate pair) included.
+    const records = Array.from({ length: 40 }, (_, i) => {
+      const r = mailItemsAccessed(i, { id: `u16-${i}` });
+      r.Folders = [{ FolderItems: [{ InternetMessageId: `<msg-${i}@contoso.com>`, SizeInBytes: 1234 }], Id: 'LgAAAAAL', Path: '\\Posteingang\\Überfällig 会議 📎' }];
+      return r;
+    });
+    const text = jsonl(records).replaceAll('\n', '\r\n');
+    const csv = ['RecordId,CreationDate,RecordType,Operation,UserId,AuditData',
+      ...records.map((r) => `${r.Id as string},5/1/2026 10:00:00 AM,50,MailItemsAccessed,alex@contoso.com,"${JSON.stringify(r).replaceAll('"', '""')}"`)].join('\r\n') + '\r\n';
+    const le = (t: string) => Buffer.from(t, 'utf16le');
+    const be = (t: string) => Buffer.from(t, 'utf16le').swap16();
+    const files: [string, Buffer, string, string][] = [
+      ['le-bom.jsonl', Buffer.concat([Buffer.from([0xff, 0xfe]), le(text)]), 'ual-json', 'utf-16le'],
+      ['le-bare.jsonl', le(text), 'ual-json', 'utf-16le'],
+      ['be-bom.csv', Buffer.concat([Buffer.from([0xfe, 0xff]), be(csv)]), 'purview-csv', 'utf-16be'],
+      ['be-bare.csv', be(csv), 'purview-csv', 'utf-16be'],
+    ];
+    // What the same records read as UTF-8 give: the reference.
+    const rowsOf = (h: ReturnType<typeof openCase>) => [...timeline(h.db, {})].map(({ evidence: _evidence, ...row }) => row);
+    const reference = openCase(newCase());
+    const utf8 = join(tmp(), 'utf8.jsonl');
+    writeFileSync(utf8, text);
+    await importFile(reference, utf8);
+    const want = rowsOf(reference);
+    const wantData = eventDetail(reference.db, 'u16-7')!.auditData;
+    reference.close();
+    expect(want).toHaveLength(40);
+
+    for (const [name, bytes, format, encoding] of files) {
+      const file = join(tmp(), name);
+      writeFileSync(file, bytes);
+      const dir = newCase();
+      const h = openCase(dir);
+      try {
+        const r = await importFile(h, file);
+        expect([r.format, r.encoding, r.inserted, r.rejected], name).toEqual([format, encoding, 40, 0]);
+        expect(rowsOf(h), name).toEqual(want);
+        expect(eventDetail(h.db, 'u16-7')!.auditData, name).toEqual(wantData);
+        // the evidence is the file as it came, byte for byte, and the custody log says how it was read
+        expect(readFileSync(join(dir, 'evidence', r.sha256.slice(0, 2), r.sha256)).equals(bytes), name).toBe(true);
+        const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; details: { encoding?: string } });
+        expect(custody.find((c) => c.action === 'import')!.details.encoding, name).toBe(encoding);
+      } finally {
+        h.close();
+      }
+    }
+  });
+
+  it('reads a UTF-16 file large enough for the parse worker, characters split between its reads included', async () => {
+    const utf8 = join(tmp(), 'big.jsonl');
+    await writeUalJsonl(utf8, 4000);
+    // every line gains a pair of UTF-16 code units (an emoji), so that some fall across the 64 KiB reads
+    const text = readFileSync(utf8, 'utf8').replaceAll('"Workload":"Exchange"', '"Workload":"Exchange","Note":"📎"');
+    const file = join(tmp(), 'big-utf16.jsonl');
+    writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    expect(statSync(file).size).toBeGreaterThan(8 << 20); // WORKER_PARSE_BYTES
+    const h = openCase(newCase());
     try {
-      await expect(importFile(h, bom)).rejects.toThrow(/bom\.jsonl: the text is UTF-16LE, not UTF-8/);
-      await expect(importFile(h, bare, { format: 'ual-json' })).rejects.toThrow(/the text is UTF-16LE, not UTF-8/);
-      const err = (await importFile(h, bom).catch((e: unknown) => e)) as BadInputError;
-      expect(err.hint).toContain('Set-Content -Encoding utf8');
+      const r = await importFile(h, file);
+      expect([r.encoding, r.records, r.inserted, r.rejected]).toEqual(['utf-16le', 4000, 4000, 0]);
+      const first = JSON.parse(text.slice(0, text.indexOf('\n'))) as { Id: string; Note?: string };
+      expect((eventDetail(h.db, first.Id)!.auditData as { Note?: string }).Note).toBe(first.Note);
     } finally {
       h.close();
     }
-    expect(snapshotCase(dir)).toEqual(before);
   });
 
   it('refuses JSON named as a CSV format, and CSV named as a JSON one, instead of importing nothing', async () => {

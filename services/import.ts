@@ -16,6 +16,7 @@ import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
 import { durable, withFd } from './files.ts';
 import { ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
+import type { TextEncoding } from './parseSource.ts';
 
 export interface ImportOptions {
   format?: FormatId | 'auto';
@@ -44,6 +45,8 @@ export interface ImportFileResult {
   rejected: number;
   configRows: number;
   asOf?: { value: string; source: AsOfSource };
+  /** Set when the file's text was not UTF-8. */
+  encoding?: 'utf-16le' | 'utf-16be';
 }
 
 const SNIFF_BYTES = 256 * 1024;
@@ -74,9 +77,19 @@ function readHead(file: string): Buffer {
   return buf.subarray(0, withFd(file, 'r', (fd) => readSync(fd, buf, 0, SNIFF_BYTES, 0)));
 }
 
-/** The head as text, without a UTF-8 sequence cut short at its end, so that the sample decodes cleanly. */
-function headText(head: Buffer): string {
+/**
+ * The head as text, without a sequence cut short at its end, so that the sample decodes cleanly (and
+ * without a byte-order mark).
+ */
+function headText(head: Buffer, encoding: TextEncoding): string {
   let end = head.length;
+  if (encoding !== 'utf-8') {
+    end -= end % 2;
+    // a high surrogate whose low half was cut off
+    const last = end >= 2 ? (encoding === 'utf-16le' ? head.readUInt16LE(end - 2) : head.readUInt16BE(end - 2)) : 0;
+    if (end === SNIFF_BYTES && last >= 0xd800 && last <= 0xdbff) end -= 2;
+    return new TextDecoder(encoding).decode(head.subarray(0, end));
+  }
   if (end === SNIFF_BYTES) {
     let i = end - 1;
     while (i > end - 4 && (head[i]! & 0xc0) === 0x80) i--;
@@ -85,39 +98,33 @@ function headText(head: Buffer): string {
   return head.subarray(0, end).toString('utf8');
 }
 
-/** 'UTF-16LE' or 'UTF-16BE' when the text starts like UTF-16 (a byte-order mark, or ASCII with zero bytes between), else null. */
-function utf16Of(b: Buffer): string | null {
+/** UTF-16 when the text starts like it (a byte-order mark, or ASCII with zero bytes between), else UTF-8. */
+function encodingOf(b: Buffer): TextEncoding {
   const n = b.length;
-  if (n >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE';
-  if (n >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE';
-  if (n >= 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'UTF-16LE';
-  if (n >= 4 && b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
-  return null;
+  if (n >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'utf-16le';
+  if (n >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'utf-16be';
+  if (n >= 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'utf-16le';
+  if (n >= 4 && b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'utf-16be';
+  return 'utf-8';
 }
 
-function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): FormatId {
+function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): { format: FormatId; encoding: TextEncoding } {
   const head = readHead(staged);
-  const utf16 = utf16Of(head);
-  if (utf16) {
-    throw new BadInputError(
-      `${file}: the text is ${utf16}, not UTF-8 (Windows PowerShell 5.1 writes UTF-16 with ">" and Out-File).`,
-      'Save it as UTF-8 and import that copy, e.g. Get-Content <file> | Set-Content -Encoding utf8 <copy>, or export with Export-Csv/Out-File -Encoding utf8; keep the original too.',
-    );
-  }
+  const encoding = encodingOf(head);
   if (requested && requested !== 'auto') {
     if (!IMPORT_FORMAT_IDS.includes(requested)) {
       throw new UsageError(`--format ${requested}: unknown format.`, `Known formats: auto, ${IMPORT_FORMAT_IDS.join(', ')}.`);
     }
-    return requested;
+    return { format: requested, encoding };
   }
-  const d: Detection = detectFormat(headText(head), basename(file));
+  const d: Detection = detectFormat(headText(head, encoding), basename(file));
   if (!d.ok) {
     throw new BadInputError(
       `${file}: format not recognised (${d.reason}). Tried: ${d.tried.join(', ')}.`,
       'If you know the format, pass --format <name>; otherwise check that this is an audit or configuration export.',
     );
   }
-  return d.format;
+  return { format: d.format, encoding };
 }
 
 function parseAsOf(asOf: string): string {
@@ -141,15 +148,15 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
   try {
     const onProgress = opts.onProgress;
     const staged = await h.stageFile(file, onProgress && ((bytesCopied) => onProgress({ phase: 'copying', file, bytesCopied, totalBytes: st.size })));
-    let format: FormatId;
+    let decided: { format: FormatId; encoding: TextEncoding };
     try {
-      format = decideFormat(file, h.abs(staged.tmpPath), opts.format);
+      decided = decideFormat(file, h.abs(staged.tmpPath), opts.format);
     } catch (e) {
       h.discardStaged(staged);
       throw e;
     }
     return await ingestStaged(h, staged, {
-      format, source: 'file', origin: file, originalName: basename(file), modifiedAt: st.mtime.toISOString(),
+      ...decided, source: 'file', origin: file, originalName: basename(file), modifiedAt: st.mtime.toISOString(),
       asOf: asOfOption !== undefined ? { value: asOfOption, source: 'option' } : { value: st.mtime.toISOString(), source: 'file-mtime' },
       skipBad: opts.skipBad === true, bulk,
       ...(parseThread ? { parseThread } : {}),
@@ -163,6 +170,8 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
 
 export interface IngestOptions {
   format: FormatId;
+  /** How the file's bytes are read as text: UTF-8 unless said (an import's file may be UTF-16). */
+  encoding?: TextEncoding;
   source: 'file' | 'acquisition';
   /** The original path, or for acquisition the request URL. */
   origin: string;
@@ -231,6 +240,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
       duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows,
     };
     if (counts.configRows > 0) result.asOf = o.asOf;
+    if (o.encoding && o.encoding !== 'utf-8') result.encoding = o.encoding;
     o.beforeCommit?.(result, runId, ev.id);
     const objects = [{ sha256: staged.sha256, path: staged.relPath }];
     const custody = [];
@@ -244,7 +254,8 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     custody.push({
       action: o.source === 'file' ? 'import' : 'acquisition-page',
       details: {
-        importRun: runId, file: o.origin, format: o.format, records: counts.records, inserted: counts.inserted, duplicates: counts.duplicates,
+        importRun: runId, file: o.origin, format: o.format, ...(result.encoding ? { encoding: result.encoding } : {}),
+        records: counts.records, inserted: counts.inserted, duplicates: counts.duplicates,
         rejected: counts.rejected, configRows: counts.configRows, ...(counts.configRows > 0 ? { asOf: o.asOf.value, asOfSource: o.asOf.source } : {}),
         ...o.custodyDetails,
       },
@@ -418,7 +429,10 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
     return true;
   };
 
-  const where = opts.parseThread ? { worker: true, thread: opts.parseThread } : { worker: staged.size >= WORKER_PARSE_BYTES };
+  const where = {
+    ...(opts.parseThread ? { worker: true, thread: opts.parseThread } : { worker: staged.size >= WORKER_PARSE_BYTES }),
+    ...(opts.encoding ? { encoding: opts.encoding } : {}),
+  };
   for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format, where)) {
     bytesRead = batch.bytesRead;
     if (!handle(batch)) break;

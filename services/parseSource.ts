@@ -29,9 +29,24 @@ export const WORKER_PARSE_BYTES = 8 << 20;
 /** How many batches the worker may run ahead of the writer (each about 45 KB on audit records). */
 export const AHEAD = 32;
 
+/**
+ * How a file's bytes are read as text. UTF-16 is what Windows PowerShell 5.1 writes with `>` and
+ * Out-File, so exports often arrive so; they are read as they are, and the file the client gave stays
+ * the evidence (converting it first would make a copy the evidence instead).
+ */
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+/** A decoder for a file's bytes, chunk by chunk: `end` gives what a sequence cut at the last chunk left. */
+function textDecoder(encoding: TextEncoding): { write(b: Buffer): string; end(): string } {
+  if (encoding === 'utf-8') return new StringDecoder('utf8');
+  // A byte-order mark is dropped (it is not part of the first record).
+  const d = new TextDecoder(encoding);
+  return { write: (b) => d.decode(b, { stream: true }), end: () => d.decode() };
+}
+
 /** Parses a file synchronously into packed batches of at most BATCH_ITEMS items. */
-export function* packedBatches(file: string, format: FormatId): Generator<PackedBatch> {
-  const decoder = new StringDecoder('utf8');
+export function* packedBatches(file: string, format: FormatId, encoding: TextEncoding = 'utf-8'): Generator<PackedBatch> {
+  const decoder = textDecoder(encoding);
   const buf = Buffer.allocUnsafe(READ_BYTES);
   const fd = openSync(file, 'r');
   let parser: StreamParser | null = null;
@@ -40,7 +55,11 @@ export function* packedBatches(file: string, format: FormatId): Generator<Packed
   try {
     for (let n; (n = readSync(fd, buf, 0, READ_BYTES, null)) > 0; ) {
       let from = 0;
-      if (parser === null) {
+      if (parser === null && encoding !== 'utf-8') {
+        // The records' byte ranges in the file are counted in UTF-8 (db/auditData.ts reads them back so):
+        // from UTF-16 text none are made, and each record's AuditData is kept in the database.
+        parser = createParser(format);
+      } else if (parser === null) {
         // A UTF-8 byte-order mark is not part of the first record: skipped, and counted in the byte ranges.
         from = n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
         parser = createParser(format, { byteBase: from, utf8Length: (s) => Buffer.byteLength(s, 'utf8') });
@@ -75,13 +94,16 @@ export interface ParseOptions {
   onQueued?: (batches: number) => void;
   /** The worker script (tests: one that dies); services/parseWorker.ts otherwise. */
   workerScript?: URL;
+  /** How the file's bytes are read as text: UTF-8 unless said. */
+  encoding?: TextEncoding;
 }
 
 /** Streams a file's packed batches; on a worker thread when `worker` is set. */
 export function parseFile(file: string, format: FormatId, opts: ParseOptions): AsyncGenerator<PackedBatch> | Generator<PackedBatch> {
-  if (!opts.worker) return packedBatches(file, format);
+  const encoding = opts.encoding ?? 'utf-8';
+  if (!opts.worker) return packedBatches(file, format, encoding);
   const thread = opts.thread ?? new ParseThread(opts.workerScript);
-  return thread.parse(file, format, opts.onQueued);
+  return thread.parse(file, format, opts.onQueued, encoding);
 }
 
 /**
@@ -96,6 +118,7 @@ export const PARSE_YOUNG_MB = 16;
 export interface ParseRequest {
   file: string;
   format: FormatId;
+  encoding: TextEncoding;
 }
 
 /**
@@ -133,10 +156,10 @@ export class ParseThread {
   }
 
   /** Parses `file` on the thread, yielding its batches in order; the thread ends with the last one. */
-  async *parse(file: string, format: FormatId, onQueued?: (batches: number) => void): AsyncGenerator<PackedBatch> {
+  async *parse(file: string, format: FormatId, onQueued?: (batches: number) => void, encoding: TextEncoding = 'utf-8'): AsyncGenerator<PackedBatch> {
     this.onQueued = onQueued;
     try {
-      if (this.failure === null && this.exitCode === null) this.worker.postMessage({ file, format } satisfies ParseRequest);
+      if (this.failure === null && this.exitCode === null) this.worker.postMessage({ file, format, encoding } satisfies ParseRequest);
       for (;;) {
         while (this.queue.length === 0 && this.failure === null && this.exitCode === null) await new Promise<void>((r) => { this.wake = r; });
         const m = this.queue.shift();

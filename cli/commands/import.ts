@@ -43,7 +43,7 @@ export async function importCommand(argv: string[]): Promise<number> {
       const r = results.at(-1)!;
       if (!values.json) {
         const what = r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} records, ${r.inserted} new, ${r.duplicates} duplicates`;
-        process.stdout.write(`${r.path}: ${r.format}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
+        process.stdout.write(`${r.path}: ${r.format}${r.encoding ? ` (read as ${r.encoding.toUpperCase()})` : ''}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
       }
     }
   } finally {
