@@ -237,6 +237,17 @@ describe('timeline UI in Chromium', () => {
     }
   });
 
+  it('keeps the counts above the grid on one line in a narrow window, the keyboard help moving below them', async () => {
+    await page.setViewportSize({ width: 1024, height: 640 });
+    try {
+      const box = async (id: string) => (await page.getByTestId(id).boundingBox())!;
+      await expect.poll(async () => (await box('grid-counts')).height).toBeLessThan(1.5 * (await box('match-count')).height);
+      expect((await box('loaded-count')).y).toBeCloseTo((await box('match-count')).y, 0);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('scrolls the grid sideways in a narrow window rather than cut off its last columns', async () => {
     await page.setViewportSize({ width: 1024, height: 640 });
     try {

@@ -32,15 +32,19 @@ function StatusLine() {
   const newestFirst = useTimeline((s) => s.newestFirst);
   return (
     <div className="grid-status" aria-live="polite">
-      {loading ? 'Searching…' : count === null ? `${formatCount(loaded)} events loaded` : (
-        <>
-          <b data-testid="match-count">{formatCount(count)}</b> {count === 1 ? 'event matches' : 'events match'}
-          <span className="muted"> · <span data-testid="loaded-count">{formatCount(loaded)}</span> loaded{next ? (loadingMore ? ', loading more…' : ', scroll for more') : ''}</span>
-          {endStopped && count > loaded ? (
-            <span className="end-hint" data-testid="end-hint"> · End: the last row loaded; the {newestFirst ? 'oldest' : 'newest'} {formatCount(count - loaded)} are not loaded (the Time header shows them first)</span>
-          ) : null}
-        </>
-      )}
+      {/* one item, so that in a narrow window the help on the right moves to a line of its own
+          instead of squeezing the counts into a column of broken words */}
+      <span className="counts" data-testid="grid-counts">
+        {loading ? 'Searching…' : count === null ? `${formatCount(loaded)} events loaded` : (
+          <>
+            <b data-testid="match-count">{formatCount(count)}</b> {count === 1 ? 'event matches' : 'events match'}
+            <span className="muted"> · <span data-testid="loaded-count">{formatCount(loaded)}</span> loaded{next ? (loadingMore ? ', loading more…' : ', scroll for more') : ''}</span>
+            {endStopped && count > loaded ? (
+              <span className="end-hint" data-testid="end-hint"> · End: the last row loaded; the {newestFirst ? 'oldest' : 'newest'} {formatCount(count - loaded)} are not loaded (the Time header shows them first)</span>
+            ) : null}
+          </>
+        )}
+      </span>
       <span className="muted right">Times in UTC (ISO 8601). ↑/↓, Page Up/Down, Home/End to move; Enter to open.</span>
     </div>
   );
