@@ -295,6 +295,39 @@ describe('import', () => {
     }
   });
 
+  it('reads a file that is not UTF-8 as Windows-1252 (Excel\'s "CSV"), keeps it as received, and says so', async () => {
+    const records = Array.from({ length: 5 }, (_, i) => {
+      const r = mailItemsAccessed(i, { id: `ansi-${i}` });
+      r.Folders = [{ FolderItems: [{ InternetMessageId: `<msg-${i}@contoso.com>`, SizeInBytes: 1234 }], Id: 'LgAAAAAL', Path: '\\Posteingang\\Überfällig – Bestätigung' }];
+      return r;
+    });
+    const csv = ['RecordId,CreationDate,RecordType,Operation,UserId,AuditData',
+      ...records.map((r) => `${r.Id as string},5/1/2026 10:00:00 AM,50,MailItemsAccessed,alex@contoso.com,"${JSON.stringify(r).replaceAll('"', '""')}"`)].join('\r\n') + '\r\n';
+    const utf8 = join(tmp(), 'utf8.csv');
+    writeFileSync(utf8, csv);
+    const ansi = join(tmp(), 'excel.csv');
+    // Ü, ä, – in Windows-1252: one byte each (0xDC, 0xE4, 0x96), none of them valid UTF-8 alone
+    const bytes = Buffer.from(csv.replaceAll('–', '\u0096'), 'latin1');
+    writeFileSync(ansi, bytes);
+    const rowsOf = async (file: string) => {
+      const dir = newCase();
+      const h = openCase(dir);
+      try {
+        const r = await importFile(h, file);
+        return { r, dir, rows: [...timeline(h.db, {})].map(({ evidence: _evidence, ...row }) => row), path: eventDetail(h.db, 'ansi-3')!.items[0]!.folderPath };
+      } finally {
+        h.close();
+      }
+    };
+    const want = await rowsOf(utf8);
+    const got = await rowsOf(ansi);
+    expect([got.r.format, got.r.encoding, got.r.inserted]).toEqual(['purview-csv', 'windows-1252', 5]);
+    expect(got.rows).toEqual(want.rows);
+    expect(got.path).toBe('\\Posteingang\\Überfällig – Bestätigung');
+    expect(readFileSync(join(got.dir, 'evidence', got.r.sha256.slice(0, 2), got.r.sha256)).equals(bytes)).toBe(true);
+    expect(readFileSync(join(got.dir, 'custody.jsonl'), 'utf8')).toContain('"encoding":"windows-1252"');
+  });
+
   it('reads a UTF-16 file large enough for the parse worker, characters split between its reads included', async () => {
     const utf8 = join(tmp(), 'big.jsonl');
     await writeUalJsonl(utf8, 4000);

@@ -1,6 +1,7 @@
 // Importing files an investigator holds: each file is copied into the evidence store and hashed first,
 // then parsed by core/formats and written in ONE transaction, so a refused or killed import leaves the
 // case exactly as it was before that file.
+import { isUtf8 } from 'node:buffer';
 import { existsSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
@@ -46,7 +47,7 @@ export interface ImportFileResult {
   configRows: number;
   asOf?: { value: string; source: AsOfSource };
   /** Set when the file's text was not UTF-8. */
-  encoding?: 'utf-16le' | 'utf-16be';
+  encoding?: Exclude<TextEncoding, 'utf-8'>;
 }
 
 const SNIFF_BYTES = 256 * 1024;
@@ -77,35 +78,43 @@ function readHead(file: string): Buffer {
   return buf.subarray(0, withFd(file, 'r', (fd) => readSync(fd, buf, 0, SNIFF_BYTES, 0)));
 }
 
+/** The head's length without a UTF-8 sequence cut short at its end (when the head filled the sniff). */
+function utf8End(head: Buffer): number {
+  const end = head.length;
+  if (end < SNIFF_BYTES) return end;
+  let i = end - 1;
+  while (i > end - 4 && (head[i]! & 0xc0) === 0x80) i--;
+  return (head[i]! & 0x80) !== 0 ? i : end;
+}
+
 /**
  * The head as text, without a sequence cut short at its end, so that the sample decodes cleanly (and
  * without a byte-order mark).
  */
 function headText(head: Buffer, encoding: TextEncoding): string {
+  if (encoding === 'utf-8') return head.subarray(0, utf8End(head)).toString('utf8');
   let end = head.length;
-  if (encoding !== 'utf-8') {
+  if (encoding !== 'windows-1252') {
     end -= end % 2;
     // a high surrogate whose low half was cut off
     const last = end >= 2 ? (encoding === 'utf-16le' ? head.readUInt16LE(end - 2) : head.readUInt16BE(end - 2)) : 0;
     if (end === SNIFF_BYTES && last >= 0xd800 && last <= 0xdbff) end -= 2;
-    return new TextDecoder(encoding).decode(head.subarray(0, end));
   }
-  if (end === SNIFF_BYTES) {
-    let i = end - 1;
-    while (i > end - 4 && (head[i]! & 0xc0) === 0x80) i--;
-    if ((head[i]! & 0x80) !== 0) end = i;
-  }
-  return head.subarray(0, end).toString('utf8');
+  return new TextDecoder(encoding).decode(head.subarray(0, end));
 }
 
-/** UTF-16 when the text starts like it (a byte-order mark, or ASCII with zero bytes between), else UTF-8. */
+/**
+ * UTF-16 when the text starts like it (a byte-order mark, or ASCII with zero bytes between); else UTF-8,
+ * unless the head is not valid UTF-8: then Windows-1252, which Excel's "CSV" and Windows PowerShell
+ * 5.1's Set-Content write in Western locales (decoded as UTF-8, each accented letter became U+FFFD).
+ */
 function encodingOf(b: Buffer): TextEncoding {
   const n = b.length;
   if (n >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'utf-16le';
   if (n >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'utf-16be';
   if (n >= 4 && b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'utf-16le';
   if (n >= 4 && b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'utf-16be';
-  return 'utf-8';
+  return isUtf8(b.subarray(0, utf8End(b))) ? 'utf-8' : 'windows-1252';
 }
 
 function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): { format: FormatId; encoding: TextEncoding } {

@@ -31,10 +31,14 @@ export const AHEAD = 32;
 
 /**
  * How a file's bytes are read as text. UTF-16 is what Windows PowerShell 5.1 writes with `>` and
- * Out-File, so exports often arrive so; they are read as they are, and the file the client gave stays
- * the evidence (converting it first would make a copy the evidence instead).
+ * Out-File, Windows-1252 what Excel's "CSV" writes in Western locales, so exports often arrive so; they
+ * are read as they are, and the file the client gave stays the evidence (converting it first would make
+ * a copy the evidence instead).
  */
-export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+
+/** How an encoding is named to the examiner. */
+export const ENCODING_NAMES: Record<TextEncoding, string> = { 'utf-8': 'UTF-8', 'utf-16le': 'UTF-16LE', 'utf-16be': 'UTF-16BE', 'windows-1252': 'Windows-1252' };
 
 /** A decoder for a file's bytes, chunk by chunk: `end` gives what a sequence cut at the last chunk left. */
 function textDecoder(encoding: TextEncoding): { write(b: Buffer): string; end(): string } {
@@ -57,7 +61,7 @@ export function* packedBatches(file: string, format: FormatId, encoding: TextEnc
       let from = 0;
       if (parser === null && encoding !== 'utf-8') {
         // The records' byte ranges in the file are counted in UTF-8 (db/auditData.ts reads them back so):
-        // from UTF-16 text none are made, and each record's AuditData is kept in the database.
+        // from other text none are made, and each record's AuditData is kept in the database.
         parser = createParser(format);
       } else if (parser === null) {
         // A UTF-8 byte-order mark is not part of the first record: skipped, and counted in the byte ranges.

@@ -16,6 +16,18 @@ function run(...args: string[]) {
 }
 
 describe('blindspot CLI', () => {
+  it('says how an import read a file that was not UTF-8, and counts one record as one', () => {
+    const dir = join(tmp(), 'case');
+    const file = join(tmp(), 'excel.csv');
+    const audit = JSON.stringify({ Id: 'x1', CreationTime: '2026-05-01T10:00:00', Operation: 'Send', RecordType: 2, UserId: 'jürgen@contoso.com' });
+    writeFileSync(file, Buffer.from(`RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\nx1,5/1/2026 10:00:00 AM,2,Send,jürgen@contoso.com,"${audit.replaceAll('"', '""')}"\r\n`, 'latin1'));
+    expect(run('case', 'create', dir, '--name', 'E', '--examiner', 'E').code).toBe(0);
+    const imp = run('import', dir, file);
+    expect(imp.code).toBe(0);
+    expect(imp.out).toMatch(/excel\.csv: purview-csv \(read as Windows-1252\): 1 record, 1 new, 0 duplicates \(sha256 [0-9a-f]{64}\)\n$/);
+    expect(run('timeline', dir, '--user', 'jürgen@contoso.com', '--format', 'jsonl').out).toContain('"user":"jürgen@contoso.com"');
+  });
+
   it('creates a case, imports, searches a timeline, exports and verifies', () => {
     const dir = join(tmp(), 'case');
     const file = join(tmp(), 'ual.jsonl');

@@ -4,6 +4,7 @@ import { openCase } from '../../services/caseFolder.ts';
 import { BadInputError, EXIT } from '../../services/errors.ts';
 import type { ImportFileResult, ImportProgress } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
+import { ENCODING_NAMES } from '../../services/parseSource.ts';
 import { optionalString, parse, positional } from '../args.ts';
 import { megabytes, withProgress } from '../progress.ts';
 
@@ -42,8 +43,8 @@ export async function importCommand(argv: string[]): Promise<number> {
       }
       const r = results.at(-1)!;
       if (!values.json) {
-        const what = r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} records, ${r.inserted} new, ${r.duplicates} duplicates`;
-        process.stdout.write(`${r.path}: ${r.format}${r.encoding ? ` (read as ${r.encoding.toUpperCase()})` : ''}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
+        const what = r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} record${r.records === 1 ? '' : 's'}, ${r.inserted} new, ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'}`;
+        process.stdout.write(`${r.path}: ${r.format}${r.encoding ? ` (read as ${ENCODING_NAMES[r.encoding]})` : ''}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
       }
     }
   } finally {
