@@ -148,6 +148,9 @@ export function unflatten(row: Record<string, string>): Obj {
   return prune(out) as Obj;
 }
 
+/** The most characters an Excel cell holds; a CSV saved by Excel has every longer cell cut to this. */
+const EXCEL_CELL_MAX = 32767;
+
 /**
  * A SUAL row (JSON or CSV) or a Purview CSV row: AuditData as JSON text or a nested object; or, for a
  * flattened CSV export, the record spread over columns.
@@ -165,6 +168,9 @@ export function sualItem(value: unknown, text: string, loc: SourceLocation, from
     try {
       parsed = JSON.parse(ad);
     } catch (e) {
+      if (fromCsv && ad.length === EXCEL_CELL_MAX) {
+        return rejectAt(loc, `AuditData is cut at ${EXCEL_CELL_MAX} characters, the most an Excel cell holds: the file was probably opened and saved in Excel, which cuts longer cells. Import the export as it was downloaded`, text);
+      }
       const m = e instanceof Error ? e.message : String(e);
       return rejectAt(loc, `AuditData is not valid JSON (${m.length > 160 ? m.slice(0, 160) + '…' : m})`, text);
     }

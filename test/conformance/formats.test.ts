@@ -195,6 +195,18 @@ describe('purview-csv', () => {
     }
   });
 
+  it('names a cell cut to Excel\'s 32,767 characters as such, and reads a longer whole one', () => {
+    const record = { Id: 'big', CreationTime: '2026-05-01T10:00:00', Operation: 'Send', RecordType: 2, UserId: 'a@contoso.com', Item: { Subject: 'x'.repeat(40_000) } };
+    const row = (auditData: string) => `big,5/1/2026 10:00:00 AM,2,Send,a@contoso.com,"${auditData.replaceAll('"', '""')}"\r\n`;
+    const header = 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n';
+    const json = JSON.stringify(record);
+    const cut = parseChunks('purview-csv', header + row(json.slice(0, 32767)), 4096);
+    expect(rejects(cut)).toEqual([expect.stringMatching(/^row 1 \(line 2\): AuditData is cut at 32767 characters, the most an Excel cell holds: the file was probably opened and saved in Excel/)]);
+    // a cut at any other length is only invalid JSON
+    expect(rejects(parseChunks('purview-csv', header + row(json.slice(0, 32766)), 4096))).toEqual([expect.stringMatching(/AuditData is not valid JSON/)]);
+    expect(events(parseChunks('purview-csv', header + row(json), 4096)).map((e) => e.recordId)).toEqual(['big']);
+  });
+
   it('reads the AuditData cell (doubled quotes, escaped slashes, multi-line) and keeps it verbatim', () => {
     const { items } = load('purview.csv');
     expect(items.map((i) => [i.kind, i.loc.line, i.loc.row])).toEqual([['event', 2, 1], ['event', 3, 2], ['reject', 5, 3], ['event', 6, 4]]);
