@@ -39,6 +39,8 @@ export interface PackedBatch {
   others: { at: number; item: Exclude<ParsedItem, { kind: 'event' }> }[];
   /** How far into the file the parser had read. */
   bytesRead: number;
+  /** On a file's last batch: the offset of its first bytes that are not UTF-8 (read as U+FFFD), if any. */
+  notUtf8At?: number;
 }
 
 /**

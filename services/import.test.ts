@@ -328,6 +328,34 @@ describe('import', () => {
     expect(readFileSync(join(got.dir, 'custody.jsonl'), 'utf8')).toContain('"encoding":"windows-1252"');
   });
 
+  it('notes where a file read as UTF-8 first has bytes that are not, past the part its encoding was told from', async () => {
+    const records = Array.from({ length: 300 }, (_, i) => mailItemsAccessed(i, { id: `n-${i}` }));
+    const clean = Buffer.from(jsonl(records));
+    expect(clean.length).toBeGreaterThan(256 * 1024); // the head that decides the encoding is all UTF-8
+    const last = clean.lastIndexOf('"Workload"');
+    const bad = Buffer.concat([clean.subarray(0, last), Buffer.from('"Note":"caf'), Buffer.from([0xe9]), Buffer.from('",'), clean.subarray(last)]);
+    const offset = last + '"Note":"caf'.length;
+    const files = { clean, bad };
+    const got: Record<string, { notUtf8At?: number; inserted: number; note?: unknown; custody: string }> = {};
+    for (const [name, bytes] of Object.entries(files)) {
+      const file = join(tmp(), `${name}.jsonl`);
+      writeFileSync(file, bytes);
+      const dir = newCase();
+      const h = openCase(dir);
+      try {
+        const r = await importFile(h, file);
+        got[name] = { ...(r.notUtf8At !== undefined ? { notUtf8At: r.notUtf8At } : {}), inserted: r.inserted, note: (eventDetail(h.db, 'n-299')!.auditData as { Note?: string }).Note, custody: readFileSync(join(dir, 'custody.jsonl'), 'utf8') };
+      } finally {
+        h.close();
+      }
+    }
+    expect(got.clean).toMatchObject({ inserted: 300, note: undefined });
+    expect(got.clean!.notUtf8At).toBeUndefined();
+    expect(got.clean!.custody).not.toContain('notUtf8At');
+    expect(got.bad).toMatchObject({ notUtf8At: offset, inserted: 300, note: 'caf\uFFFD' });
+    expect(got.bad!.custody).toContain(`"notUtf8At":${offset}`);
+  });
+
   it('reads a UTF-16 file large enough for the parse worker, characters split between its reads included', async () => {
     const utf8 = join(tmp(), 'big.jsonl');
     await writeUalJsonl(utf8, 4000);

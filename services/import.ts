@@ -48,6 +48,8 @@ export interface ImportFileResult {
   asOf?: { value: string; source: AsOfSource };
   /** Set when the file's text was not UTF-8. */
   encoding?: Exclude<TextEncoding, 'utf-8'>;
+  /** Read as UTF-8, the file has bytes that are not (read as U+FFFD): the offset of the first. */
+  notUtf8At?: number;
 }
 
 const SNIFF_BYTES = 256 * 1024;
@@ -250,6 +252,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     };
     if (counts.configRows > 0) result.asOf = o.asOf;
     if (o.encoding && o.encoding !== 'utf-8') result.encoding = o.encoding;
+    if (counts.notUtf8At !== undefined) result.notUtf8At = counts.notUtf8At;
     o.beforeCommit?.(result, runId, ev.id);
     const objects = [{ sha256: staged.sha256, path: staged.relPath }];
     const custody = [];
@@ -264,6 +267,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
       action: o.source === 'file' ? 'import' : 'acquisition-page',
       details: {
         importRun: runId, file: o.origin, format: o.format, ...(result.encoding ? { encoding: result.encoding } : {}),
+        ...(result.notUtf8At !== undefined ? { notUtf8At: result.notUtf8At } : {}),
         records: counts.records, inserted: counts.inserted, duplicates: counts.duplicates,
         rejected: counts.rejected, configRows: counts.configRows, ...(counts.configRows > 0 ? { asOf: o.asOf.value, asOfSource: o.asOf.source } : {}),
         ...o.custodyDetails,
@@ -394,6 +398,8 @@ interface ParseCounts {
   refusal: string[] | null;
   /** The file is not of the format asked for (refused with --skip-bad too). */
   wrongFormat?: boolean;
+  /** Read as UTF-8: the offset of the first bytes that are not. */
+  notUtf8At?: number;
 }
 
 async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, evidenceId: number, opts: IngestOptions): Promise<ParseCounts> {
@@ -444,6 +450,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
   };
   for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format, where)) {
     bytesRead = batch.bytesRead;
+    if (batch.notUtf8At !== undefined) c.notUtf8At = batch.notUtf8At;
     if (!handle(batch)) break;
     if (opts.onProgress && bytesRead - lastProgress >= 8 << 20) {
       lastProgress = bytesRead;

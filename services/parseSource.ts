@@ -14,6 +14,7 @@ import { createParser } from '../core/formats/index.ts';
 import type { StreamParser } from '../core/formats/index.ts';
 import type { ParsedItem } from '../core/model.ts';
 import { packItems } from '../core/packedBatch.ts';
+import { Utf8Check } from './utf8Check.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
 
 // Small on purpose. A batch's text is a string in the writer's heap and the worker's, and a chunk read is
@@ -56,6 +57,7 @@ export function* packedBatches(file: string, format: FormatId, encoding: TextEnc
   let parser: StreamParser | null = null;
   let bytesRead = 0;
   let pending: ParsedItem[] = [];
+  const utf8 = encoding === 'utf-8' ? new Utf8Check() : null;
   try {
     for (let n; (n = readSync(fd, buf, 0, READ_BYTES, null)) > 0; ) {
       let from = 0;
@@ -68,6 +70,7 @@ export function* packedBatches(file: string, format: FormatId, encoding: TextEnc
         from = n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
         parser = createParser(format, { byteBase: from, utf8Length: (s) => Buffer.byteLength(s, 'utf8') });
       }
+      utf8?.push(buf.subarray(from, n), bytesRead + from);
       const chunk = decoder.write(buf.subarray(from, n));
       bytesRead += n;
       for (const it of parser.push(chunk)) {
@@ -81,7 +84,10 @@ export function* packedBatches(file: string, format: FormatId, encoding: TextEnc
     parser ??= createParser(format);
     for (const it of parser.push(decoder.end())) pending.push(it);
     for (const it of parser.end()) pending.push(it);
-    yield packItems(pending, bytesRead);
+    const last = packItems(pending, bytesRead);
+    utf8?.end();
+    if (utf8 && utf8.firstInvalid >= 0) last.notUtf8At = utf8.firstInvalid;
+    yield last;
   } finally {
     closeSync(fd);
   }

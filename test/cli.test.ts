@@ -28,6 +28,19 @@ describe('blindspot CLI', () => {
     expect(run('timeline', dir, '--user', 'jürgen@contoso.com', '--format', 'jsonl').out).toContain('"user":"jürgen@contoso.com"');
   });
 
+  it('notes, below the import line, where a file read as UTF-8 has bytes that are not', () => {
+    const dir = join(tmp(), 'case');
+    const file = join(tmp(), 'ual.jsonl');
+    const text = Buffer.from(jsonl(Array.from({ length: 300 }, (_, i) => mailItemsAccessed(i))));
+    // one more record, with a Windows-1252 "é" in a value
+    writeFileSync(file, Buffer.concat([text, Buffer.from('{"Id":"x","CreationTime":"2026-05-01T10:00:00","Operation":"Send","RecordType":2,"UserId":"caf'), Buffer.from([0xe9]), Buffer.from('@contoso.com"}\n')]));
+    const offset = text.length + '{"Id":"x","CreationTime":"2026-05-01T10:00:00","Operation":"Send","RecordType":2,"UserId":"caf'.length;
+    expect(run('case', 'create', dir, '--name', 'U', '--examiner', 'E').code).toBe(0);
+    const imp = run('import', dir, file);
+    expect(imp.code).toBe(0);
+    expect(imp.err).toContain(`Note: from byte ${offset} on, ual.jsonl has bytes that are not UTF-8; the case shows each as U+FFFD (the replacement character), the evidence file keeps them as they are.`);
+  });
+
   it('creates a case, imports, searches a timeline, exports and verifies', () => {
     const dir = join(tmp(), 'case');
     const file = join(tmp(), 'ual.jsonl');
