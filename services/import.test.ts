@@ -328,6 +328,40 @@ describe('import', () => {
     expect(readFileSync(join(got.dir, 'custody.jsonl'), 'utf8')).toContain('"encoding":"windows-1252"');
   });
 
+  it('reads a file in the code page --encoding names, and refuses a name it does not know before copying anything', async () => {
+    // Russian Excel writes its "CSV" in Windows-1251
+    const cp1251 = new TextDecoder('windows-1251');
+    const byLetter = new Map<string, number>();
+    for (let b = 0xc0; b <= 0xff; b++) byLetter.set(cp1251.decode(Uint8Array.of(b)), b);
+    const toCp1251 = (t: string) => Buffer.from([...t].map((ch) => (ch.charCodeAt(0) < 0x80 ? ch.charCodeAt(0) : byLetter.get(ch)!)));
+    const r = mailItemsAccessed(0, { id: 'ru-0' });
+    r.Folders = [{ FolderItems: [{ InternetMessageId: '<m@contoso.com>', SizeInBytes: 1 }], Id: 'LgAAAAAL', Path: '\\Входящие' }];
+    const csv = `RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\nru-0,5/1/2026 10:00:00 AM,50,MailItemsAccessed,alex@contoso.com,"${JSON.stringify(r).replaceAll('"', '""')}"\r\n`;
+    const file = join(tmp(), 'excel-ru.csv');
+    writeFileSync(file, toCp1251(csv));
+    const folderAs = async (encoding?: string) => {
+      const h = openCase(newCase());
+      try {
+        const res = await importFile(h, file, encoding ? { encoding } : {});
+        return [res.encoding, eventDetail(h.db, 'ru-0')!.items[0]!.folderPath];
+      } finally {
+        h.close();
+      }
+    };
+    expect(await folderAs('cp1251')).toEqual(['windows-1251', '\\Входящие']);
+    // told from the file, it is read as Windows-1252, and says so: the letters are wrong
+    expect(await folderAs()).toEqual(['windows-1252', '\\Âõîäÿùèå']);
+
+    const dir = newCase();
+    const before = snapshotCase(dir);
+    const h = openCase(dir);
+    const err = await importFile(h, file, { encoding: 'klingon' }).catch((e: unknown) => e);
+    h.close();
+    expect((err as Error).message).toBe('--encoding klingon: not an encoding known here.');
+    expect(snapshotCase(dir)).toEqual(before);
+    expect(readdirSync(join(dir, 'evidence')).filter((n) => !n.startsWith('.'))).toEqual([]);
+  });
+
   it('notes where a file read as UTF-8 first has bytes that are not, past the part its encoding was told from', async () => {
     const records = Array.from({ length: 300 }, (_, i) => mailItemsAccessed(i, { id: `n-${i}` }));
     const clean = Buffer.from(jsonl(records));

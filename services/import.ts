@@ -17,10 +17,13 @@ import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
 import { durable, withFd } from './files.ts';
 import { ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
+import { encodingOfLabel } from './parseSource.ts';
 import type { TextEncoding } from './parseSource.ts';
 
 export interface ImportOptions {
   format?: FormatId | 'auto';
+  /** How the file's bytes are read as text: 'auto' (the default: told from the file) or an encoding's label. */
+  encoding?: string;
   skipBad?: boolean;
   asOf?: string;
   onProgress?: (p: ImportProgress) => void;
@@ -46,8 +49,8 @@ export interface ImportFileResult {
   rejected: number;
   configRows: number;
   asOf?: { value: string; source: AsOfSource };
-  /** Set when the file's text was not UTF-8. */
-  encoding?: Exclude<TextEncoding, 'utf-8'>;
+  /** Set when the file's text was not read as UTF-8: how it was read. */
+  encoding?: TextEncoding;
   /** Read as UTF-8, the file has bytes that are not (read as U+FFFD): the offset of the first. */
   notUtf8At?: number;
 }
@@ -96,7 +99,7 @@ function utf8End(head: Buffer): number {
 function headText(head: Buffer, encoding: TextEncoding): string {
   if (encoding === 'utf-8') return head.subarray(0, utf8End(head)).toString('utf8');
   let end = head.length;
-  if (encoding !== 'windows-1252') {
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') {
     end -= end % 2;
     // a high surrogate whose low half was cut off
     const last = end >= 2 ? (encoding === 'utf-16le' ? head.readUInt16LE(end - 2) : head.readUInt16BE(end - 2)) : 0;
@@ -119,9 +122,9 @@ function encodingOf(b: Buffer): TextEncoding {
   return isUtf8(b.subarray(0, utf8End(b))) ? 'utf-8' : 'windows-1252';
 }
 
-function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined): { format: FormatId; encoding: TextEncoding } {
+function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined, requestedEncoding: TextEncoding | null): { format: FormatId; encoding: TextEncoding } {
   const head = readHead(staged);
-  const encoding = encodingOf(head);
+  const encoding = requestedEncoding ?? encodingOf(head);
   if (requested && requested !== 'auto') {
     if (!IMPORT_FORMAT_IDS.includes(requested)) {
       throw new UsageError(`--format ${requested}: unknown format.`, `Known formats: auto, ${IMPORT_FORMAT_IDS.join(', ')}.`);
@@ -150,6 +153,10 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
   if (!existsSync(file) || !statSync(file).isFile()) throw new BadInputError(`${file}: no such file.`);
   const st = statSync(file);
   const asOfOption = opts.asOf !== undefined ? parseAsOf(opts.asOf) : undefined;
+  const encoding = opts.encoding === undefined || opts.encoding === 'auto' ? null : encodingOfLabel(opts.encoding);
+  if (opts.encoding !== undefined && opts.encoding !== 'auto' && encoding === null) {
+    throw new UsageError(`--encoding ${opts.encoding}: not an encoding known here.`, 'Give auto (the default) or a label such as utf-8, utf-16le, utf-16be, windows-1252, windows-1251, iso-8859-2, shift_jis.');
+  }
   // A bulk load is set up before the file is copied in: leaving WAL mode syncs the database, and on ext4
   // a sync issued while the new copy is still being written back waits for all of it (0.4 s on 1.23 GB).
   const bulk = isBulkLoad(h, st.size);
@@ -161,7 +168,7 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
     const staged = await h.stageFile(file, onProgress && ((bytesCopied) => onProgress({ phase: 'copying', file, bytesCopied, totalBytes: st.size })));
     let decided: { format: FormatId; encoding: TextEncoding };
     try {
-      decided = decideFormat(file, h.abs(staged.tmpPath), opts.format);
+      decided = decideFormat(file, h.abs(staged.tmpPath), opts.format, encoding);
     } catch (e) {
       h.discardStaged(staged);
       throw e;

@@ -31,15 +31,26 @@ export const WORKER_PARSE_BYTES = 8 << 20;
 export const AHEAD = 32;
 
 /**
- * How a file's bytes are read as text. UTF-16 is what Windows PowerShell 5.1 writes with `>` and
- * Out-File, Windows-1252 what Excel's "CSV" writes in Western locales, so exports often arrive so; they
- * are read as they are, and the file the client gave stays the evidence (converting it first would make
- * a copy the evidence instead).
+ * How a file's bytes are read as text: an encoding's name as TextDecoder gives it ('utf-8',
+ * 'utf-16le', 'windows-1252', 'windows-1251', …). UTF-16 is what Windows PowerShell 5.1 writes with `>`
+ * and Out-File, Windows-1252 what Excel's "CSV" writes in Western locales (another code page elsewhere:
+ * `import --encoding`), so exports often arrive so; they are read as they are, and the file the client
+ * gave stays the evidence (converting it first would make a copy the evidence instead).
  */
-export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+export type TextEncoding = string;
 
+/** The encoding a label names (`utf8`, `UTF-16`, `latin1`, `cp1251`…) as TextDecoder knows it, or null. */
+export function encodingOfLabel(label: string): TextEncoding | null {
+  try {
+    return new TextDecoder(label.trim()).encoding;
+  } catch {
+    return null;
+  }
+}
+
+const DISPLAY_NAMES: Record<string, string> = { 'utf-8': 'UTF-8', 'utf-16le': 'UTF-16LE', 'utf-16be': 'UTF-16BE', 'windows-1252': 'Windows-1252' };
 /** How an encoding is named to the examiner. */
-export const ENCODING_NAMES: Record<TextEncoding, string> = { 'utf-8': 'UTF-8', 'utf-16le': 'UTF-16LE', 'utf-16be': 'UTF-16BE', 'windows-1252': 'Windows-1252' };
+export const encodingName = (e: TextEncoding): string => DISPLAY_NAMES[e] ?? e;
 
 /** A decoder for a file's bytes, chunk by chunk: `end` gives what a sequence cut at the last chunk left. */
 function textDecoder(encoding: TextEncoding): { write(b: Buffer): string; end(): string } {

@@ -4,13 +4,13 @@ import { openCase } from '../../services/caseFolder.ts';
 import { BadInputError, EXIT } from '../../services/errors.ts';
 import type { ImportFileResult, ImportProgress } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
-import { ENCODING_NAMES } from '../../services/parseSource.ts';
+import { encodingName } from '../../services/parseSource.ts';
 import { optionalString, parse, positional } from '../args.ts';
 import { megabytes, withProgress } from '../progress.ts';
 
 export async function importCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('import', argv, {
-    format: { type: 'string' }, 'skip-bad': { type: 'boolean' }, 'as-of': { type: 'string' }, json: { type: 'boolean' },
+    format: { type: 'string' }, encoding: { type: 'string' }, 'skip-bad': { type: 'boolean' }, 'as-of': { type: 'string' }, json: { type: 'boolean' },
   }, Infinity);
   const dir = positional('import', positionals, 0, 'the case folder');
   positional('import', positionals, 1, 'a file or folder to import');
@@ -31,6 +31,7 @@ export async function importCommand(argv: string[]): Promise<number> {
       try {
         results.push(await withProgress(importProgressLine, (onProgress) => importFile(h, f, {
           format: (optionalString(values.format) ?? 'auto') as FormatId | 'auto',
+          encoding: optionalString(values.encoding) ?? 'auto',
           skipBad: values['skip-bad'] === true,
           ...(typeof values['as-of'] === 'string' ? { asOf: values['as-of'] } : {}),
           onProgress,
@@ -44,7 +45,7 @@ export async function importCommand(argv: string[]): Promise<number> {
       const r = results.at(-1)!;
       if (!values.json) {
         const what = r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} record${r.records === 1 ? '' : 's'}, ${r.inserted} new, ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'}`;
-        process.stdout.write(`${r.path}: ${r.format}${r.encoding ? ` (read as ${ENCODING_NAMES[r.encoding]})` : ''}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
+        process.stdout.write(`${r.path}: ${r.format}${r.encoding ? ` (read as ${encodingName(r.encoding)})` : ''}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
         if (r.notUtf8At !== undefined) {
           process.stderr.write(`  Note: from byte ${r.notUtf8At} on, ${basename(r.path)} has bytes that are not UTF-8; the case shows each as U+FFFD (the replacement character), the evidence file keeps them as they are.\n`);
         }
