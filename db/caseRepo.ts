@@ -91,6 +91,8 @@ export interface ImportRunInput {
   format: string | null;
   startedAt: string;
   asOf: string | null;
+  /** How the file's bytes were read as text ('utf-8' unless said). */
+  encoding?: string;
   /** Acquisition: this answer's own request (never the token) and response status and headers. */
   requestJson?: string | null;
   responseJson?: string | null;
@@ -98,10 +100,23 @@ export interface ImportRunInput {
 
 export function startImportRun(db: WritableDB, r: ImportRunInput): number {
   const info = db.prepare(
-    `INSERT INTO import_runs (evidence_id, source, file, format, started_at, status, as_of, request_json, response_json)
-     VALUES (@evidenceId, @source, @file, @format, @startedAt, 'running', @asOf, @requestJson, @responseJson)`,
-  ).run({ requestJson: null, responseJson: null, ...r });
+    `INSERT INTO import_runs (evidence_id, source, file, format, started_at, status, as_of, request_json, response_json, encoding)
+     VALUES (@evidenceId, @source, @file, @format, @startedAt, 'running', @asOf, @requestJson, @responseJson, @encoding)`,
+  ).run({ requestJson: null, responseJson: null, encoding: 'utf-8', ...r });
   return Number(info.lastInsertRowid);
+}
+
+/**
+ * The first completed import of the same evidence, which read its records, when it read the file with
+ * another encoding (an import from before migration 0015 read it as UTF-8); else null.
+ */
+export function earlierImportReadOtherwise(db: ReadableDB, evidenceId: number, runId: number, encoding: string): { importRun: number; encoding: string } | null {
+  const r = db.prepare(
+    `SELECT id, coalesce(encoding, 'utf-8') AS encoding FROM import_runs
+      WHERE evidence_id = ? AND id <> ? AND status = 'completed' ORDER BY id LIMIT 1`,
+  ).get(evidenceId, runId) as { id: number; encoding: string } | undefined;
+  if (!r || r.encoding === encoding) return null;
+  return r ? { importRun: r.id, encoding: r.encoding } : null;
 }
 
 export interface ImportRunTotals {

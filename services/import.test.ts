@@ -362,6 +362,28 @@ describe('import', () => {
     expect(readdirSync(join(dir, 'evidence')).filter((n) => !n.startsWith('.'))).toEqual([]);
   });
 
+  it('says when a file imported again was read the first time with another encoding, whose text its records keep', async () => {
+    const file = join(tmp(), 'twice.jsonl');
+    writeFileSync(file, Buffer.from(jsonl([{ ...mailItemsAccessed(0, { id: 't-0' }), Note: 'Grüße' }]), 'latin1'));
+    const dir = newCase();
+    const h = openCase(dir);
+    try {
+      const first = await importFile(h, file); // not UTF-8: read as Windows-1252
+      expect([first.encoding, first.inserted, first.readBefore]).toEqual(['windows-1252', 1, undefined]);
+      expect(await importFile(h, file).then((r) => r.readBefore)).toBeUndefined(); // read the same way again
+      const again = await importFile(h, file, { encoding: 'iso-8859-2' });
+      expect([again.encoding, again.inserted, again.duplicates, again.readBefore]).toEqual(['iso-8859-2', 0, 1, { importRun: 1, encoding: 'windows-1252' }]);
+      // the records keep the text of the first reading
+      expect((eventDetail(h.db, 't-0')!.auditData as { Note: string }).Note).toBe('Grüße');
+      // a run from before migration 0015 (no encoding) read its file as UTF-8
+      h.db.prepare('UPDATE import_runs SET encoding = NULL WHERE id = 1').run();
+      expect(await importFile(h, file, { encoding: 'utf-8' }).then((r) => r.readBefore)).toBeUndefined();
+      expect(await importFile(h, file).then((r) => r.readBefore)).toEqual({ importRun: 1, encoding: 'utf-8' });
+    } finally {
+      h.close();
+    }
+  });
+
   it('notes where a file read as UTF-8 first has bytes that are not, past the part its encoding was told from', async () => {
     const records = Array.from({ length: 300 }, (_, i) => mailItemsAccessed(i, { id: `n-${i}` }));
     const clean = Buffer.from(jsonl(records));

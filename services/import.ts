@@ -9,7 +9,7 @@ import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
 import { PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
 import { parseIsoUtc } from '../core/time.ts';
-import { finishImportRun, insertRejectedLine, startImportRun, upsertEvidence } from '../db/caseRepo.ts';
+import { earlierImportReadOtherwise, finishImportRun, insertRejectedLine, startImportRun, upsertEvidence } from '../db/caseRepo.ts';
 import { EventWriter, moveBulkDuplicates } from '../db/events.ts';
 import { SnapshotWriter } from '../db/snapshots.ts';
 import type { AsOfSource } from '../db/snapshots.ts';
@@ -53,6 +53,11 @@ export interface ImportFileResult {
   encoding?: TextEncoding;
   /** Read as UTF-8, the file has bytes that are not (read as U+FFFD): the offset of the first. */
   notUtf8At?: number;
+  /**
+   * The file was imported before and read then with another encoding: its records in the case are those
+   * read then (this import found them as duplicates).
+   */
+  readBefore?: { importRun: number; encoding: TextEncoding };
 }
 
 const SNIFF_BYTES = 256 * 1024;
@@ -230,7 +235,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     });
     const runId = startImportRun(h.db, {
       evidenceId: ev.id, source: o.source, file: o.origin, format: o.format, startedAt: now, asOf: o.asOf.value,
-      requestJson: o.requestJson ?? null, responseJson: o.responseJson ?? null,
+      requestJson: o.requestJson ?? null, responseJson: o.responseJson ?? null, encoding: o.encoding ?? 'utf-8',
     });
     const counts = await parseInto(h, staged, runId, ev.id, o);
     if (counts.refusal) {
@@ -260,6 +265,8 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     if (counts.configRows > 0) result.asOf = o.asOf;
     if (o.encoding && o.encoding !== 'utf-8') result.encoding = o.encoding;
     if (counts.notUtf8At !== undefined) result.notUtf8At = counts.notUtf8At;
+    const before = created ? null : earlierImportReadOtherwise(h.db, ev.id, runId, o.encoding ?? 'utf-8');
+    if (before) result.readBefore = before;
     o.beforeCommit?.(result, runId, ev.id);
     const objects = [{ sha256: staged.sha256, path: staged.relPath }];
     const custody = [];

@@ -26,6 +26,10 @@ describe('blindspot CLI', () => {
     expect(imp.code).toBe(0);
     expect(imp.out).toMatch(/excel\.csv: purview-csv \(read as Windows-1252\): 1 record, 1 new, 0 duplicates \(sha256 [0-9a-f]{64}\)\n$/);
     expect(run('timeline', dir, '--user', 'jürgen@contoso.com', '--format', 'jsonl').out).toContain('"user":"jürgen@contoso.com"');
+    // imported again as another code page: its records keep the first reading, and the import says so
+    const again = run('import', dir, file, '--encoding', 'cp1250');
+    expect(again.out).toContain('purview-csv (read as windows-1250): 1 record, 0 new, 1 duplicate');
+    expect(again.err).toContain('Note: excel.csv was imported before (import run 1) and read then as Windows-1252; its records in the case keep the text read then, and this import found them as duplicates. To read it as windows-1250, import it into a new case.');
   });
 
   it('notes, below the import line, where a file read as UTF-8 has bytes that are not', () => {
