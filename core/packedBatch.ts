@@ -64,7 +64,9 @@ export const WORD_PARTS_MAX = 2048;
  * out (one unique token per item made the index twice as slow to build); the timeline finds them through
  * access_items.
  */
-export function ftsBody(e: AuditEvent): string {
+export type FtsFields = Pick<AuditEvent, 'operation' | 'userId' | 'mailbox' | 'clientIp' | 'sessionId' | 'appId' | 'objectId' | 'clientInfo' | 'workload' | 'recordTypeName' | 'searchText'>;
+
+export function ftsBody(e: FtsFields): string {
   // The index keeps no positions or counts (detail=none), so a mailbox that is also the actor (the usual
   // case) is written once: the same search results, one token fewer per record to index.
   const mailbox = e.mailbox !== null && e.userId !== null && e.mailbox.toLowerCase() === e.userId.toLowerCase() ? null : e.mailbox;

@@ -156,6 +156,24 @@ describe('migrations', () => {
     expect(rows.map(([op, m]) => mailboxPart(op, m))).toEqual(db.prepare('SELECT mailbox FROM events ORDER BY id').pluck().all());
   });
 
+  it('0016 indexes the records of older cases with the word parts and parsed text the import now writes', () => {
+    const db = migratedBefore('0016');
+    db.exec(`${ONE_IMPORT}
+             INSERT INTO events (id, record_id, time_ms, operation, user_id, mailbox, object_id, evidence_id, import_run_id)
+               VALUES (1, 'a', 0, 'New-InboxRule', 'megan.bowen@fabrikam.example', 'megan.bowen', 'megan.bowen\\Invoices', 1, 1),
+                      (2, 'b', 0, 'Send', 'alex@contoso.com', 'alex@contoso.com', NULL, 1, 1);
+             INSERT INTO event_data (event_id, audit_data) VALUES
+               (1, '{"Parameters":[{"Name":"SubjectContainsWords","Value":"invoice.pdf.exe"}]}'),
+               (2, '{"Item":{"Subject":"Quarterly report"}}');
+             -- the bodies an older import wrote: whole words only
+             INSERT INTO events_fts (rowid, body) VALUES (1, 'New-InboxRule megan.bowen@fabrikam.example megan.bowen megan.bowen\\Invoices SubjectContainsWords invoice.pdf.exe'),
+                                                       (2, 'Send alex@contoso.com Quarterly report');`);
+    const find = (q: string) => db.prepare('SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid').pluck().all(`"${q}"*`);
+    expect([find('fabrikam'), find('exe'), find('quarterly')]).toEqual([[], [], [2]]);
+    migrate(db, ':memory:', ALL);
+    expect([find('fabrikam'), find('bowen'), find('exe'), find('quarterly'), find('invoices'), find('send')]).toEqual([[1], [1], [1], [2], [1], [2]]);
+  });
+
   it('0006 rebuilds events with the same ids and rows, its record-Id uniqueness a named index, every reference intact', () => {
     const db = migratedBefore('0006');
     db.pragma('foreign_keys = ON');

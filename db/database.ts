@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { normaliseIp } from '../core/ip.ts';
 import { AuditDataReader } from './auditData.ts';
 import { parseAuditData } from '../core/analysis/records.ts';
-import { appIdOf } from '../core/normalise.ts';
+import { appIdOf, normaliseWithHints } from '../core/normalise.ts';
+import { ftsBody } from '../core/packedBatch.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,25 @@ export function migrate(db: Database.Database, file: string, migrations = loadMi
     } catch {
       return null; // unreadable AuditData is left to verify and the analysis to report, not to the upgrade
     }
+  });
+  // A record's full-text body as the import now writes it (core/packedBatch.ts ftsBody): the stored
+  // columns, and the searchable text of its AuditData (subjects, folders, parameters), which is parsed
+  // again. The time given is never used: the AuditData is normalised only for its text, and a record
+  // whose time came from its envelope (a CSV's CreationDate) has none of its own.
+  db.function('fts_body', { varargs: true }, (...a: unknown[]) => {
+    const [recordId, stored, start, end, relPath, recordType, operation, userId, mailbox, clientIp, sessionId, appId, objectId, clientInfo, workload, recordTypeName] = a;
+    const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+    let searchText = '';
+    try {
+      const data = parseAuditData(auditData.text({ recordId: String(recordId), storedAuditData: text(stored), dataStart: start as number | null, dataEnd: end as number | null, evidencePath: String(relPath) }));
+      if (data) searchText = normaliseWithHints(data, undefined, { time: '1970-01-01T00:00:00Z', timeField: 'time', recordType, operation }).searchText;
+    } catch {
+      // unreadable AuditData: the body of its columns alone (verify and the analysis report the record)
+    }
+    return ftsBody({
+      operation: text(operation), userId: text(userId), mailbox: text(mailbox), clientIp: text(clientIp), sessionId: text(sessionId), appId: text(appId),
+      objectId: text(objectId), clientInfo: text(clientInfo), workload: text(workload), recordTypeName: text(recordTypeName), searchText,
+    });
   });
   const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
   db.pragma('foreign_keys = OFF');

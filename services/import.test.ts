@@ -384,6 +384,41 @@ describe('import', () => {
     }
   });
 
+  it('builds, when migration 0016 runs again over its records, the same full-text index the import wrote', async () => {
+    const dir = newCase();
+    const h = openCase(dir);
+    const generated = join(tmp(), 'mix.jsonl');
+    await writeUalJsonl(generated, 400); // MailItemsAccessed with folders, sends, deletes, inbox rules, admin cmdlets, sign-ins
+    await importFile(h, generated);
+    // and records whose time and type came from a CSV's columns, not their AuditData
+    const rule = { Id: 'csv-1', Operation: 'New-InboxRule', RecordType: 1, UserId: 'megan.bowen@fabrikam.example', ObjectId: 'megan.bowen\\Invoices', Parameters: [{ Name: 'ForwardTo', Value: 'ap-desk@fabrikam-billing.example' }, { Name: 'SubjectContainsWords', Value: 'invoice.pdf.exe' }] };
+    const csv = join(tmp(), 'purview.csv');
+    writeFileSync(csv, `RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\ncsv-1,5/1/2026 10:00:00 AM,1,New-InboxRule,megan.bowen@fabrikam.example,"${JSON.stringify(rule).replaceAll('"', '""')}"\r\n`);
+    await importFile(h, csv);
+    // every token of every record, probed as the timeline does (a prefix query per word)
+    const words = new Set<string>();
+    for (const r of withAuditData(h.db, (reader) => h.db.prepare(`SELECT e.operation, e.user_id, e.mailbox, e.client_ip, e.object_id, e.app_id, ${AUDIT_DATA_COLUMNS} FROM events e ${AUDIT_DATA_JOIN}`).all().map((row) => [row, reader.text(row as AuditDataRef)] as const))) {
+      for (const t of JSON.stringify(r).split(/[^\p{L}\p{N}]+/u)) if (t.length >= 3) words.add(t.toLowerCase());
+    }
+    expect(words.size).toBeGreaterThan(200);
+    const matches = () => Object.fromEntries([...words].map((w) => [w, h.db.prepare('SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid').pluck().all(`"${w}"*`).join(',')]));
+    const written = matches();
+    expect(written.fabrikam).not.toBe(''); // word parts are there
+    h.close();
+    // run 0016 again, as an older case's upgrade does
+    const again = openCase(dir);
+    again.db.pragma('user_version = 15');
+    again.close();
+    const upgraded = openCase(dir);
+    try {
+      expect(upgraded.db.pragma('user_version', { simple: true })).toBe(16);
+      const rebuilt = Object.fromEntries([...words].map((w) => [w, upgraded.db.prepare('SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid').pluck().all(`"${w}"*`).join(',')]));
+      expect(rebuilt).toEqual(written);
+    } finally {
+      upgraded.close();
+    }
+  });
+
   it('notes where a file read as UTF-8 first has bytes that are not, past the part its encoding was told from', async () => {
     const records = Array.from({ length: 300 }, (_, i) => mailItemsAccessed(i, { id: `n-${i}` }));
     const clean = Buffer.from(jsonl(records));
