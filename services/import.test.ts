@@ -37,6 +37,13 @@ function snapshotCase(dir: string) {
   return counts;
 }
 
+/** Records as a Purview audit search CSV export (CR LF lines; CreationDate a fixed time). */
+function purviewCsv(records: Record<string, unknown>[]): string {
+  const row = (r: Record<string, unknown>) =>
+    `${String(r.Id)},5/1/2026 10:00:00 AM,${String(r.RecordType)},${String(r.Operation)},${String(r.UserId)},"${JSON.stringify(r).replaceAll('"', '""')}"`;
+  return ['RecordId,CreationDate,RecordType,Operation,UserId,AuditData', ...records.map(row)].join('\r\n') + '\r\n';
+}
+
 function newCase() {
   const dir = join(tmp(), 'case');
   createCase(dir, { name: 'Import test', examiner: 'tester' }).close();
@@ -254,8 +261,7 @@ describe('import', () => {
       return r;
     });
     const text = jsonl(records).replaceAll('\n', '\r\n');
-    const csv = ['RecordId,CreationDate,RecordType,Operation,UserId,AuditData',
-      ...records.map((r) => `${r.Id as string},5/1/2026 10:00:00 AM,50,MailItemsAccessed,alex@contoso.com,"${JSON.stringify(r).replaceAll('"', '""')}"`)].join('\r\n') + '\r\n';
+    const csv = purviewCsv(records);
     const le = (t: string) => Buffer.from(t, 'utf16le');
     const be = (t: string) => Buffer.from(t, 'utf16le').swap16();
     const files: [string, Buffer, string, string][] = [
@@ -301,8 +307,7 @@ describe('import', () => {
       r.Folders = [{ FolderItems: [{ InternetMessageId: `<msg-${i}@contoso.com>`, SizeInBytes: 1234 }], Id: 'LgAAAAAL', Path: '\\Posteingang\\Überfällig – Bestätigung' }];
       return r;
     });
-    const csv = ['RecordId,CreationDate,RecordType,Operation,UserId,AuditData',
-      ...records.map((r) => `${r.Id as string},5/1/2026 10:00:00 AM,50,MailItemsAccessed,alex@contoso.com,"${JSON.stringify(r).replaceAll('"', '""')}"`)].join('\r\n') + '\r\n';
+    const csv = purviewCsv(records);
     const utf8 = join(tmp(), 'utf8.csv');
     writeFileSync(utf8, csv);
     const ansi = join(tmp(), 'excel.csv');
@@ -336,7 +341,7 @@ describe('import', () => {
     const toCp1251 = (t: string) => Buffer.from([...t].map((ch) => (ch.charCodeAt(0) < 0x80 ? ch.charCodeAt(0) : byLetter.get(ch)!)));
     const r = mailItemsAccessed(0, { id: 'ru-0' });
     r.Folders = [{ FolderItems: [{ InternetMessageId: '<m@contoso.com>', SizeInBytes: 1 }], Id: 'LgAAAAAL', Path: '\\Входящие' }];
-    const csv = `RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\nru-0,5/1/2026 10:00:00 AM,50,MailItemsAccessed,alex@contoso.com,"${JSON.stringify(r).replaceAll('"', '""')}"\r\n`;
+    const csv = purviewCsv([r]);
     const file = join(tmp(), 'excel-ru.csv');
     writeFileSync(file, toCp1251(csv));
     const folderAs = async (encoding?: string) => {
@@ -393,7 +398,7 @@ describe('import', () => {
     // and records whose time and type came from a CSV's columns, not their AuditData
     const rule = { Id: 'csv-1', Operation: 'New-InboxRule', RecordType: 1, UserId: 'megan.bowen@fabrikam.example', ObjectId: 'megan.bowen\\Invoices', Parameters: [{ Name: 'ForwardTo', Value: 'ap-desk@fabrikam-billing.example' }, { Name: 'SubjectContainsWords', Value: 'invoice.pdf.exe' }] };
     const csv = join(tmp(), 'purview.csv');
-    writeFileSync(csv, `RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\ncsv-1,5/1/2026 10:00:00 AM,1,New-InboxRule,megan.bowen@fabrikam.example,"${JSON.stringify(rule).replaceAll('"', '""')}"\r\n`);
+    writeFileSync(csv, purviewCsv([rule]));
     await importFile(h, csv);
     // every token of every record, probed as the timeline does (a prefix query per word)
     const words = new Set<string>();
