@@ -406,8 +406,8 @@ describe('import', () => {
       for (const t of JSON.stringify(r).split(/[^\p{L}\p{N}]+/u)) if (t.length >= 3) words.add(t.toLowerCase());
     }
     expect(words.size).toBeGreaterThan(200);
-    const matches = () => Object.fromEntries([...words].map((w) => [w, h.db.prepare('SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid').pluck().all(`"${w}"*`).join(',')]));
-    const written = matches();
+    const matchesIn = (db: typeof h.db) => Object.fromEntries([...words].map((w) => [w, db.prepare('SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid').pluck().all(`"${w}"*`).join(',')]));
+    const written = matchesIn(h.db);
     expect(written.fabrikam).not.toBe(''); // word parts are there
     h.close();
     // run 0016 again, as an older case's upgrade does
@@ -417,8 +417,7 @@ describe('import', () => {
     const upgraded = openCase(dir);
     try {
       expect(upgraded.db.pragma('user_version', { simple: true })).toBe(16);
-      const rebuilt = Object.fromEntries([...words].map((w) => [w, upgraded.db.prepare('SELECT rowid FROM events_fts WHERE events_fts MATCH ? ORDER BY rowid').pluck().all(`"${w}"*`).join(',')]));
-      expect(rebuilt).toEqual(written);
+      expect(matchesIn(upgraded.db)).toEqual(written);
     } finally {
       upgraded.close();
     }
