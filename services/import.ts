@@ -16,9 +16,9 @@ import type { AsOfSource } from '../db/snapshots.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
 import { durable, withFd } from './files.ts';
-import { ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
-import { encodingOfLabel } from './parseSource.ts';
+import { encodingOfLabel, ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 import type { TextEncoding } from './parseSource.ts';
+import { completeEnd } from './utf8Check.ts';
 
 export interface ImportOptions {
   format?: FormatId | 'auto';
@@ -88,13 +88,9 @@ function readHead(file: string): Buffer {
   return buf.subarray(0, withFd(file, 'r', (fd) => readSync(fd, buf, 0, SNIFF_BYTES, 0)));
 }
 
-/** The head's length without a UTF-8 sequence cut short at its end (when the head filled the sniff). */
+/** The head's length without a UTF-8 sequence cut short by the sniff (a whole file's end is its own). */
 function utf8End(head: Buffer): number {
-  const end = head.length;
-  if (end < SNIFF_BYTES) return end;
-  let i = end - 1;
-  while (i > end - 4 && (head[i]! & 0xc0) === 0x80) i--;
-  return (head[i]! & 0x80) !== 0 ? i : end;
+  return head.length < SNIFF_BYTES ? head.length : completeEnd(head);
 }
 
 /**
@@ -193,7 +189,7 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
 
 export interface IngestOptions {
   format: FormatId;
-  /** How the file's bytes are read as text: UTF-8 unless said (an import's file may be UTF-16). */
+  /** How the file's bytes are read as text: UTF-8 unless said (an imported file's is told from it or named). */
   encoding?: TextEncoding;
   source: 'file' | 'acquisition';
   /** The original path, or for acquisition the request URL. */

@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 const EMPTY = Buffer.alloc(0);
 
 /** The length of b without a sequence cut short at its end (its lead byte and the bytes it has so far). */
-function completeEnd(b: Uint8Array): number {
+export function completeEnd(b: Uint8Array): number {
   let i = b.length - 1;
   let continuation = 0;
   while (i >= 0 && continuation < 3 && (b[i]! & 0xc0) === 0x80) { i--; continuation++; }
