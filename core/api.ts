@@ -92,8 +92,11 @@ export interface TimelinePage {
 export interface EventDetail extends TimelineEntry {
   auditData: unknown;
   items: { folderPath: string | null; internetMessageId: string | null; accessType: string | null; sizeBytes: number | null }[];
-  /** The evidence file the record was taken from: an imported file (its original path) or an acquired answer (the request URL). */
-  evidenceFile: { source: string; format: string | null; origin: string | null };
+  /**
+   * The evidence file the record was taken from: an imported file (its original path) or an acquired
+   * answer (the request URL); `encoding` is how its text was read when that was not UTF-8.
+   */
+  evidenceFile: { source: string; format: string | null; origin: string | null; encoding: string | null };
   /** The same record received again (another source, an overlapping export or slice), kept as counted duplicates; the first EVENT_COPIES_SHOWN. */
   copies: (EvidenceLocation & { format: string | null; origin: string | null })[];
   copiesTotal: number;

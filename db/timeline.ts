@@ -222,9 +222,10 @@ export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | 
   const r = db.prepare(
     `SELECT e.id, e.record_id, e.time_ms, e.record_type, e.record_type_name, e.operation, e.workload, e.user_id,
             e.mailbox, e.client_ip, e.session_id, e.app_id, e.result_status, v.sha256, e.loc_line, e.loc_offset,
-            v.source AS ev_source, v.format AS ev_format, coalesce(v.original_path, v.original_name) AS ev_origin, ${AUDIT_DATA_COLUMNS}
+            v.source AS ev_source, v.format AS ev_format, coalesce(v.original_path, v.original_name) AS ev_origin,
+            (SELECT ir.encoding FROM import_runs ir WHERE ir.id = e.import_run_id) AS ev_encoding, ${AUDIT_DATA_COLUMNS}
        FROM events e ${AUDIT_DATA_JOIN} WHERE e.record_id = ?`,
-  ).get(recordId) as (PageDbRow & AuditDataRef & { ev_source: string; ev_format: string | null; ev_origin: string | null }) | undefined;
+  ).get(recordId) as (PageDbRow & AuditDataRef & { ev_source: string; ev_format: string | null; ev_origin: string | null; ev_encoding: string | null }) | undefined;
   if (!r) return null;
   const text = withAuditData(db, (reader) => reader.text(r));
   let auditData: unknown;
@@ -244,6 +245,8 @@ export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | 
     : (db.prepare('SELECT count(*) FROM event_duplicates WHERE event_id = ?').pluck().get(r.id) as number);
   return {
     ...rowToPageRow(r), auditData, items,
-    evidenceFile: { source: r.ev_source, format: r.ev_format, origin: r.ev_origin }, copies, copiesTotal,
+    // an import run from before migration 0015 (no encoding) read its file as UTF-8
+    evidenceFile: { source: r.ev_source, format: r.ev_format, origin: r.ev_origin, encoding: r.ev_encoding === null || r.ev_encoding === 'utf-8' ? null : r.ev_encoding },
+    copies, copiesTotal,
   };
 }

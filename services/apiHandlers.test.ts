@@ -139,7 +139,7 @@ describe('API handlers over a case', () => {
       expect((d.auditData as Record<string, unknown>)['Operation']).toBe('MailItemsAccessed');
       expect(d.items).toEqual([{ folderPath: '\\Inbox', internetMessageId: '<msg-3@contoso.com>', accessType: 'Bind', sizeBytes: 1234 }]);
       expect(d.evidence).toEqual({ sha256, line: 4, element: null });
-      expect(d.evidenceFile).toEqual({ source: 'file', format: 'ual-json', origin: expect.stringMatching(/\/ual\.jsonl$/) });
+      expect(d.evidenceFile).toEqual({ source: 'file', format: 'ual-json', origin: expect.stringMatching(/\/ual\.jsonl$/), encoding: null });
       expect(d).toMatchObject({ copies: [], copiesTotal: 0 });
       expect(await callApi(api.handlers, 'event.get', { id: 'nope' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });
     });

@@ -319,7 +319,8 @@ describe('import', () => {
       const h = openCase(dir);
       try {
         const r = await importFile(h, file);
-        return { r, dir, rows: [...timeline(h.db, {})].map(({ evidence: _evidence, ...row }) => row), path: eventDetail(h.db, 'ansi-3')!.items[0]!.folderPath };
+        const detail = eventDetail(h.db, 'ansi-3')!;
+        return { r, dir, rows: [...timeline(h.db, {})].map(({ evidence: _evidence, ...row }) => row), path: detail.items[0]!.folderPath, readAs: detail.evidenceFile.encoding };
       } finally {
         h.close();
       }
@@ -329,6 +330,7 @@ describe('import', () => {
     expect([got.r.format, got.r.encoding, got.r.inserted]).toEqual(['purview-csv', 'windows-1252', 5]);
     expect(got.rows).toEqual(want.rows);
     expect(got.path).toBe('\\Posteingang\\Überfällig – Bestätigung');
+    expect([got.readAs, want.readAs]).toEqual(['windows-1252', null]); // the event's source says how its text was read
     expect(readFileSync(join(got.dir, 'evidence', got.r.sha256.slice(0, 2), got.r.sha256)).equals(bytes)).toBe(true);
     expect(readFileSync(join(got.dir, 'custody.jsonl'), 'utf8')).toContain('"encoding":"windows-1252"');
   });

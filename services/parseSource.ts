@@ -48,10 +48,6 @@ export function encodingOfLabel(label: string): TextEncoding | null {
   }
 }
 
-const DISPLAY_NAMES: Record<string, string> = { 'utf-8': 'UTF-8', 'utf-16le': 'UTF-16LE', 'utf-16be': 'UTF-16BE', 'windows-1252': 'Windows-1252' };
-/** How an encoding is named to the examiner. */
-export const encodingName = (e: TextEncoding): string => DISPLAY_NAMES[e] ?? e;
-
 /** A decoder for a file's bytes, chunk by chunk: `end` gives what a sequence cut at the last chunk left. */
 function textDecoder(encoding: TextEncoding): { write(b: Buffer): string; end(): string } {
   if (encoding === 'utf-8') return new StringDecoder('utf8');

@@ -1,10 +1,10 @@
 import { basename } from 'node:path';
+import { encodingName } from '../../core/encodings.ts';
 import type { FormatId } from '../../core/formats/types.ts';
 import { openCase } from '../../services/caseFolder.ts';
 import { BadInputError, EXIT } from '../../services/errors.ts';
 import type { ImportFileResult, ImportProgress } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
-import { encodingName } from '../../services/parseSource.ts';
 import { optionalString, parse, positional } from '../args.ts';
 import { megabytes, withProgress } from '../progress.ts';
 

@@ -69,7 +69,9 @@ beforeAll(async () => {
   await writeUalJsonl(bulk, GENERATED);
   await importFile(h, bulk);
   const targeted = join(work, 'target.jsonl');
-  writeFileSync(targeted, jsonl(Array.from({ length: TARGET_RECORDS }, (_, i) => mailItemsAccessed(i, { user: TARGET, id: `target-${i}`, time: new Date(Date.UTC(2026, 3, 2, 9, 0, i)).toISOString().slice(0, 19) }))));
+  // in UTF-16, as Windows PowerShell 5.1 writes with ">", so that the detail says how its text was read
+  const targetText = jsonl(Array.from({ length: TARGET_RECORDS }, (_, i) => mailItemsAccessed(i, { user: TARGET, id: `target-${i}`, time: new Date(Date.UTC(2026, 3, 2, 9, 0, i)).toISOString().slice(0, 19) })));
+  writeFileSync(targeted, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(targetText, 'utf16le')]));
   await importFile(h, targeted);
   h.close();
 
@@ -295,6 +297,7 @@ describe('timeline UI in Chromium', () => {
     expect(await page.getByTestId('end-hint').count()).toBe(0);
     await page.keyboard.press('Home');
     await expect.poll(() => text('detail-id')).toBe(String(dbCount('SELECT record_id FROM events ORDER BY time_ms, id LIMIT 1')));
+    expect(await page.getByTestId('detail-encoding').count()).toBe(0); // read as UTF-8: nothing to say
   });
 
   it('opens a row: AuditData, access items and the evidence hash and line to cite', async () => {
@@ -311,6 +314,7 @@ describe('timeline UI in Chromium', () => {
     expect(await text('detail-sha256')).toContain(src.sha256);
     expect(await text('detail-line')).toBe(`line ${src.loc_line}`);
     expect(src.loc_line).toBe(4);
+    expect(await text('detail-encoding')).toBe('UTF-16LE');
 
     // Keyboard: the next row opens with the down arrow, at the top of its detail wherever the last was scrolled to.
     await page.getByTestId('event-detail').evaluate((el) => { el.scrollTop = el.scrollHeight; });

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { EventDetail } from '../../../core/api.ts';
+import { encodingName } from '../../../core/encodings.ts';
 import { Notice } from '../../components/Notice.tsx';
 import { dash, formatCount, inZone, locationText } from '../../format.ts';
 import { useCase, useTimeline } from '../../stores/context.tsx';
@@ -97,6 +98,7 @@ export function EventDetailPane() {
           <Field label="Location" value={locationText(d.evidence)} testId="detail-line" />
           <Field label={d.evidenceFile.source === 'acquisition' ? 'Received from' : 'Imported from'} value={d.evidenceFile.origin} mono />
           <Field label="Format" value={d.evidenceFile.format} />
+          {d.evidenceFile.encoding ? <Field label="Text read as" value={encodingName(d.evidenceFile.encoding)} testId="detail-encoding" /> : null}
         </dl>
         <Copies copies={d.copies} total={d.copiesTotal} />
         <h3>Access items ({formatCount(d.items.length)})</h3>
