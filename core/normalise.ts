@@ -138,7 +138,6 @@ export function syntheticId(v: unknown): string {
   return 'sha256:' + createHash('sha256').update(canonicalJson(v)).digest('hex');
 }
 
-/** `[{Name, Value}]` lookup (case-insensitive name); entries without a Value key are tolerated. */
 /**
  * The mailbox in the identity of an object inside a mailbox, which is what the cmdlets that act on such
  * objects name: an inbox rule is `mailbox\rule` (New-, Set-, Enable-, Disable-, Remove-InboxRule: the
@@ -149,19 +148,14 @@ export function syntheticId(v: unknown): string {
  */
 export function mailboxPart(operation: string | null, identity: string | null): string | null {
   if (identity === null || operation === null) return identity;
-  if (INBOX_RULE_CMDLET.test(operation)) {
-    const cut = identity.indexOf('\\');
-    return cut > 0 ? identity.slice(0, cut) : identity;
-  }
-  if (FOLDER_CMDLET.test(operation)) {
-    const cut = identity.indexOf(':\\');
-    return cut > 0 ? identity.slice(0, cut) : identity;
-  }
-  return identity;
+  const separator = INBOX_RULE_CMDLET.test(operation) ? '\\' : FOLDER_CMDLET.test(operation) ? ':\\' : null;
+  const cut = separator === null ? -1 : identity.indexOf(separator);
+  return cut > 0 ? identity.slice(0, cut) : identity;
 }
 const INBOX_RULE_CMDLET = /-InboxRule$/i;
 const FOLDER_CMDLET = /-Mailbox(?:Folder|FolderPermission|CalendarFolder)$/i;
 
+/** `[{Name, Value}]` lookup (case-insensitive name); entries without a Value key are tolerated. */
 function nameValue(list: unknown, name: string, get: Getter): string | null {
   if (!Array.isArray(list)) return null;
   const ln = name.toLowerCase();

@@ -115,8 +115,7 @@ export function earlierImportReadOtherwise(db: ReadableDB, evidenceId: number, r
     `SELECT id, coalesce(encoding, 'utf-8') AS encoding FROM import_runs
       WHERE evidence_id = ? AND id <> ? AND status = 'completed' ORDER BY id LIMIT 1`,
   ).get(evidenceId, runId) as { id: number; encoding: string } | undefined;
-  if (!r || r.encoding === encoding) return null;
-  return r ? { importRun: r.id, encoding: r.encoding } : null;
+  return !r || r.encoding === encoding ? null : { importRun: r.id, encoding: r.encoding };
 }
 
 export interface ImportRunTotals {

@@ -154,8 +154,9 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
   if (!existsSync(file) || !statSync(file).isFile()) throw new BadInputError(`${file}: no such file.`);
   const st = statSync(file);
   const asOfOption = opts.asOf !== undefined ? parseAsOf(opts.asOf) : undefined;
-  const encoding = opts.encoding === undefined || opts.encoding === 'auto' ? null : encodingOfLabel(opts.encoding);
-  if (opts.encoding !== undefined && opts.encoding !== 'auto' && encoding === null) {
+  const named = opts.encoding === undefined || opts.encoding === 'auto' ? null : opts.encoding;
+  const encoding = named === null ? null : encodingOfLabel(named);
+  if (named !== null && encoding === null) {
     throw new UsageError(`--encoding ${opts.encoding}: not an encoding known here.`, 'Give auto (the default) or a label such as utf-8, utf-16le, utf-16be, windows-1252, windows-1251, iso-8859-2, shift_jis.');
   }
   // A bulk load is set up before the file is copied in: leaving WAL mode syncs the database, and on ext4

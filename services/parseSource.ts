@@ -68,14 +68,16 @@ export function* packedBatches(file: string, format: FormatId, encoding: TextEnc
   try {
     for (let n; (n = readSync(fd, buf, 0, READ_BYTES, null)) > 0; ) {
       let from = 0;
-      if (parser === null && encoding !== 'utf-8') {
-        // The records' byte ranges in the file are counted in UTF-8 (db/auditData.ts reads them back so):
-        // from other text none are made, and each record's AuditData is kept in the database.
-        parser = createParser(format);
-      } else if (parser === null) {
-        // A UTF-8 byte-order mark is not part of the first record: skipped, and counted in the byte ranges.
-        from = n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-        parser = createParser(format, { byteBase: from, utf8Length: (s) => Buffer.byteLength(s, 'utf8') });
+      if (parser === null) {
+        if (encoding === 'utf-8') {
+          // A UTF-8 byte-order mark is not part of the first record: skipped, and counted in the byte ranges.
+          from = n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+          parser = createParser(format, { byteBase: from, utf8Length: (s) => Buffer.byteLength(s, 'utf8') });
+        } else {
+          // The records' byte ranges in the file are counted in UTF-8 (db/auditData.ts reads them back so):
+          // from other text none are made, and each record's AuditData is kept in the database.
+          parser = createParser(format);
+        }
       }
       utf8?.push(buf.subarray(from, n), bytesRead + from);
       const chunk = decoder.write(buf.subarray(from, n));
@@ -117,10 +119,10 @@ export interface ParseOptions {
 
 /** Streams a file's packed batches; on a worker thread when `worker` is set. */
 export function parseFile(file: string, format: FormatId, opts: ParseOptions): AsyncGenerator<PackedBatch> | Generator<PackedBatch> {
-  const encoding = opts.encoding ?? 'utf-8';
-  if (!opts.worker) return packedBatches(file, format, encoding);
+  const request: ParseRequest = { file, format, encoding: opts.encoding ?? 'utf-8' };
+  if (!opts.worker) return packedBatches(request.file, request.format, request.encoding);
   const thread = opts.thread ?? new ParseThread(opts.workerScript);
-  return thread.parse(file, format, opts.onQueued, encoding);
+  return thread.parse(request, opts.onQueued);
 }
 
 /**
@@ -172,16 +174,16 @@ export class ParseThread {
     this.wake = null;
   }
 
-  /** Parses `file` on the thread, yielding its batches in order; the thread ends with the last one. */
-  async *parse(file: string, format: FormatId, onQueued?: (batches: number) => void, encoding: TextEncoding = 'utf-8'): AsyncGenerator<PackedBatch> {
+  /** Parses the file asked for on the thread, yielding its batches in order; the thread ends with the last one. */
+  async *parse(request: ParseRequest, onQueued?: (batches: number) => void): AsyncGenerator<PackedBatch> {
     this.onQueued = onQueued;
     try {
-      if (this.failure === null && this.exitCode === null) this.worker.postMessage({ file, format, encoding } satisfies ParseRequest);
+      if (this.failure === null && this.exitCode === null) this.worker.postMessage(request);
       for (;;) {
         while (this.queue.length === 0 && this.failure === null && this.exitCode === null) await new Promise<void>((r) => { this.wake = r; });
         const m = this.queue.shift();
-        if (m === undefined) throw this.failure ?? new Error(`the parser thread stopped (exit code ${this.exitCode}) before the end of ${file}`);
-        if ('error' in m) throw Object.assign(new Error(`parsing ${file}: ${m.error}`), m.stack === undefined ? {} : { stack: m.stack });
+        if (m === undefined) throw this.failure ?? new Error(`the parser thread stopped (exit code ${this.exitCode}) before the end of ${request.file}`);
+        if ('error' in m) throw Object.assign(new Error(`parsing ${request.file}: ${m.error}`), m.stack === undefined ? {} : { stack: m.stack });
         if ('done' in m) return;
         yield m.batch;
         Atomics.add(this.consumed, 0, 1);

@@ -33,7 +33,7 @@ export interface CsvFault {
 
 export interface CsvReader {
   push(chunk: string): void;
-  /** Reads what is left; a quoted cell still open is a fault. */
+  /** Reads what is left (called once, at the end); a quoted cell still open is a fault. */
   end(): void;
 }
 
@@ -61,8 +61,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
   let pos = 0;        // start of the next row in buf
   let line = 1;       // physical line at pos
   let eol = EOL_UNKNOWN; // the record delimiter, once found
-  let failed = false;
-  // after a fault: the fault, reported at the end with the lines left unread, and those lines' count
+  // after a fault nothing more is read: the fault, reported at the end with the lines left unread, and those lines' count
   let fault: CsvFault | null = null;
   let restEnds = 0;   // line ends from the faulty row's start on
   let restEndsWithEol = false;
@@ -170,7 +169,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
 
   /** Reads rows from pos until the text runs out, a row is incomplete, or pos reaches stopAt. */
   function scan(final: boolean, stopAt: number): void {
-    while (!failed && pos < buf.length && pos < stopAt) {
+    while (fault === null && pos < buf.length && pos < stopAt) {
       // an empty line: a record delimiter where a row would start
       const d = delimiterAt(pos, final);
       if (d < 0) return;
@@ -179,7 +178,6 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
       if (r === MORE) return;
       const text = buf.slice(pos, end);
       if (r === FAULT) {
-        failed = true;
         fault = { line, text, reason };
         countRest(buf.slice(pos));
         return;
@@ -195,13 +193,13 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
     buf = chunk;
     pos = 0;
     scan(false, NO_STOP);
-    carry = failed ? '' : buf.slice(pos);
+    carry = fault ? '' : buf.slice(pos);
     retryAt = 0;
   }
 
   return {
     push(chunk) {
-      if (failed) { countRest(chunk); return; }
+      if (fault) { countRest(chunk); return; }
       if (chunk.length === 0) return;
       if (carry === '') { readChunk(chunk); return; }
       // A row began in an earlier chunk. Joining the whole chunk to it would make V8 copy both into a new
@@ -214,7 +212,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
         pos = 0;
         line = startLine;
         scan(false, carry.length);
-        if (failed) { countRest(chunk.slice(take)); carry = ''; return; }
+        if (fault) { countRest(chunk.slice(take)); carry = ''; return; }
         if (pos >= carry.length) { const used = pos - carry.length; carry = ''; readChunk(chunk.slice(used)); return; }
         if (take === chunk.length) break;
       }
@@ -224,7 +222,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
       retryAt = 2 * carry.length;
     },
     end() {
-      if (!failed) {
+      if (fault === null) {
         buf = carry;
         pos = 0;
         scan(true, NO_STOP);
@@ -240,8 +238,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
             ? `; lines ${fault.line} to ${last} were not read`
             : `; where the next row starts is unknown, so lines ${fault.line} to ${last} (the rest of the file) were not read`;
         }
-        onFault(fault);
-        fault = null;
+        onFault(fault); // end() is called once
       }
     },
   };
