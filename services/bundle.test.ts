@@ -60,6 +60,9 @@ describe('evidence bundles', () => {
     const steps = (list: BundleProgress[]) => list.map((p) => p.step).filter((p, i, all) => p !== all[i - 1]);
     expect(steps(seen)).toEqual(['snapshot', 'hashing', 'writing', 'hashing-bundle']);
     const last = (list: BundleProgress[], step: BundleProgress['step']) => list.filter((p) => p.step === step).at(-1)!;
+    // the files' steps are reported as they go, not only at their end (hashFile's own reports per read are
+    // tested in files.test.ts; the snapshot and the bundle's hash of a case this small take one step each)
+    for (const step of ['hashing', 'writing'] as const) expect(seen.some((p) => p.step === step && p.done > 0 && p.done < p.total), step).toBe(true);
     for (const step of ['snapshot', 'hashing', 'writing', 'hashing-bundle'] as const) {
       const of = seen.filter((p) => p.step === step);
       expect(of.map((p) => p.done), step).toEqual([...of.map((p) => p.done)].sort((a, b) => a - b));
@@ -82,6 +85,7 @@ describe('evidence bundles', () => {
     expect((await verify(out, (p) => checkedBundle.push(p))).intact).toBe(true);
     expect(steps(checkedBundle)).toEqual(['reading']);
     expect(checkedBundle.map((p) => p.done)).toEqual([...checkedBundle.map((p) => p.done)].sort((a, b) => a - b));
+    expect(checkedBundle.some((p) => p.done > 0 && p.done < r.bytes)).toBe(true); // reported as the entries are read, not only at the end
     expect(checkedBundle.at(-1)).toEqual({ step: 'reading', done: r.bytes, total: r.bytes });
   });
 

@@ -16,6 +16,8 @@ import type { AuditDataRef } from '../db/auditData.ts';
 import { BULK_CACHE_KIB, BULK_LOAD_BYTES, importFile } from './import.ts';
 import type { ImportProgress } from './import.ts';
 import { writeUalJsonl } from '../bench/ualGenerator.ts';
+import { purviewCsvRow, PURVIEW_CSV_HEADER } from '../sim/export.ts';
+import type { UalRecord } from '../sim/scenario/types.ts';
 import { verify } from './bundle.ts';
 import { durable } from './files.ts';
 import { storePage } from './tenantSession.ts';
@@ -37,11 +39,9 @@ function snapshotCase(dir: string) {
   return counts;
 }
 
-/** Records as a Purview audit search CSV export (CR LF lines; CreationDate a fixed time). */
+/** Records as a Purview audit search CSV export, written as the simulated tenant writes one (CR LF lines). */
 function purviewCsv(records: Record<string, unknown>[]): string {
-  const row = (r: Record<string, unknown>) =>
-    `${String(r.Id)},5/1/2026 10:00:00 AM,${String(r.RecordType)},${String(r.Operation)},${String(r.UserId)},"${JSON.stringify(r).replaceAll('"', '""')}"`;
-  return ['RecordId,CreationDate,RecordType,Operation,UserId,AuditData', ...records.map(row)].join('\r\n') + '\r\n';
+  return [PURVIEW_CSV_HEADER, ...records.map((r) => purviewCsvRow(r as UalRecord))].join('\r\n') + '\r\n';
 }
 
 function newCase() {
@@ -400,7 +400,8 @@ describe('import', () => {
     // and records whose time and type came from a CSV's columns, not their AuditData
     const rule = { Id: 'csv-1', Operation: 'New-InboxRule', RecordType: 1, UserId: 'megan.bowen@fabrikam.example', ObjectId: 'megan.bowen\\Invoices', Parameters: [{ Name: 'ForwardTo', Value: 'ap-desk@fabrikam-billing.example' }, { Name: 'SubjectContainsWords', Value: 'invoice.pdf.exe' }] };
     const csv = join(tmp(), 'purview.csv');
-    writeFileSync(csv, purviewCsv([rule]));
+    // (by hand: the simulator's writer takes the time from the record, and this one has none of its own)
+    writeFileSync(csv, `${PURVIEW_CSV_HEADER}\r\ncsv-1,5/1/2026 10:00:00 AM,1,New-InboxRule,megan.bowen@fabrikam.example,"${JSON.stringify(rule).replaceAll('"', '""')}",,\r\n`);
     await importFile(h, csv);
     // every token of every record, probed as the timeline does (a prefix query per word)
     const words = new Set<string>();
