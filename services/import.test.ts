@@ -683,6 +683,20 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     expect(snapshotCase(dir2)).toEqual(snap);
   });
 
+  it('bulk-loads with the handle that created the case, whose migrations opened its temporary database', async () => {
+    // Migration 0013 makes a TEMP table; SQLite then refuses to change temp_store inside a transaction,
+    // which the rebuild once did ("temporary storage cannot be changed from within a transaction").
+    const src = join(tmp(), 'big.jsonl');
+    await writeUalJsonl(src, 30_000);
+    const dir = join(tmp(), 'created');
+    const h = createCase(dir, { name: 'Bulk after create', examiner: 'tester' });
+    expect(statSync(src).size).toBeGreaterThan(statSync(join(dir, 'case.sqlite')).size); // a bulk load
+    expect(await importFile(h, src)).toMatchObject({ records: 30_000, inserted: 30_000, rejected: 0 });
+    expect(h.db.pragma('temp_store', { simple: true })).toBe(2);
+    expect(h.db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").pluck().get()).toBeGreaterThan(5);
+    h.close();
+  });
+
   it('reports its phases in order: copying and hashing, reading, then building each index (a small file has no index phase)', async () => {
     const src = join(tmp(), 'big.jsonl');
     await writeUalJsonl(src, 30_000);

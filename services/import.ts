@@ -337,6 +337,11 @@ function enterBulkLoad(h: CaseHandle): () => void {
   h.db.pragma('foreign_keys = OFF');
   const cacheSize = h.db.pragma('cache_size', { simple: true }) as number;
   h.db.pragma(`cache_size = ${-BULK_CACHE_KIB}`);
+  // For the index rebuilds' sorts (rebuildIndexes). Set here, outside the transaction: once a connection
+  // has opened its temporary database (migration 0013 makes a TEMP table, so a case created or upgraded
+  // by this handle has), SQLite refuses to change temp_store inside a transaction.
+  const tempStore = h.db.pragma('temp_store', { simple: true }) as number;
+  h.db.pragma('temp_store = FILE');
   try {
     h.db.pragma('wal_checkpoint(TRUNCATE)');
     h.db.pragma('journal_mode = DELETE');
@@ -345,6 +350,7 @@ function enterBulkLoad(h: CaseHandle): () => void {
   }
   return () => {
     h.db.pragma('journal_mode = WAL');
+    h.db.pragma(`temp_store = ${tempStore}`);
     h.db.pragma(`cache_size = ${cacheSize}`);
     h.db.pragma('foreign_keys = ON');
   };
@@ -353,7 +359,7 @@ function enterBulkLoad(h: CaseHandle): () => void {
 /**
  * Rebuilds the dropped indexes, with SQLite's sorter spilling to temporary files in small sorted runs
  * that a helper thread sorts and merges while this thread goes on scanning the table:
- * - temp_store FILE: the case connection's is MEMORY (db/database.ts), and an in-memory sorter neither
+ * - temp_store FILE (set by enterBulkLoad): the case connection's is MEMORY (db/database.ts), and an in-memory sorter neither
  *   spills nor uses helper threads. In memory, on 1,000,000 records, the exposure index alone sorted
  *   about 230 MB of keys and took the import from 456 to 583 MB.
  * - threads 2 and a 2 MiB cache: the sorter's runs are as large as the page cache, so a small cache
@@ -369,8 +375,7 @@ function rebuildIndexes(h: CaseHandle, sqls: string[], onBuilt?: (built: number)
   if (sqls.length === 0) return 0;
   onBuilt?.(0);
   let moved = 0;
-  const restore = ['temp_store', 'threads', 'cache_size'].map((name) => `${name} = ${h.db.pragma(name, { simple: true }) as number}`);
-  h.db.pragma('temp_store = FILE');
+  const restore = ['threads', 'cache_size'].map((name) => `${name} = ${h.db.pragma(name, { simple: true }) as number}`);
   h.db.pragma('threads = 2');
   h.db.pragma('cache_size = -2048');
   try {
