@@ -73,6 +73,10 @@ describe('blindspot CLI', () => {
     const v = run('verify', bundle);
     expect(v.code).toBe(0);
     expect(v.out).toMatch(/^INTACT/m);
+    // A new case: its database and custody log, the one entry of its creation.
+    const fresh = join(tmp(), 'fresh');
+    expect(run('case', 'create', fresh, '--name', 'F', '--examiner', 'E').code).toBe(0);
+    expect(run('verify', fresh).out).toBe(`INTACT: ${fresh} (case): 2 files hashed, custody chain of 1 entry unbroken\n`);
   });
 
   it('lists each session with the sign-ins from its IP, saying which came before it and which only during it', () => {

@@ -24,7 +24,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     for (const p of r.problems) process.stdout.write(`${p.kind.toUpperCase().padEnd(10)} ${p.path}: ${p.detail}\n`);
     process.stdout.write(
       r.intact
-        ? `INTACT: ${r.target} (${r.kind}): ${r.filesChecked} files hashed, custody chain of ${r.custodyEntries} entries unbroken${r.manifestSha256 ? `, manifest SHA-256 ${r.manifestSha256}` : ''}\n`
+        ? `INTACT: ${r.target} (${r.kind}): ${r.filesChecked} file${r.filesChecked === 1 ? '' : 's'} hashed, custody chain of ${r.custodyEntries} entr${r.custodyEntries === 1 ? 'y' : 'ies'} unbroken${r.manifestSha256 ? `, manifest SHA-256 ${r.manifestSha256}` : ''}\n`
         : `NOT INTACT: ${r.target}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} found\n`,
     );
   }
