@@ -242,6 +242,27 @@ describe('case folders', () => {
   });
 });
 
+describe('reading a case that another process is bulk-loading', () => {
+  it('is refused after the wait for the lock, naming the process that writes it, instead of "database is locked"', () => {
+    const dir = join(tmp(), 'c');
+    createCase(dir, { name: 'n', examiner: 'e' }).close();
+    const h = openCase(dir); // its lock file names this process
+    // As a bulk import holds the database (services/import.ts): out of WAL, one transaction, pages spilled.
+    h.db.pragma('journal_mode = DELETE');
+    h.db.exec('BEGIN EXCLUSIVE');
+    try {
+      const err = (() => { try { openCaseReadOnly(dir); } catch (e) { return e; } return null; })() as CaseError;
+      expect(err).toBeInstanceOf(CaseError);
+      expect(err.message).toBe(`${dir}: the case is being written by another Blindspot process (pid ${process.pid}) and cannot be read until it finishes (a large import keeps the database to itself while it loads).`);
+      expect(err.hint).toBe('Try again when it has finished; nothing was changed.');
+    } finally {
+      h.db.exec('ROLLBACK');
+      h.close();
+    }
+    openCaseReadOnly(dir).close(); // and read once it has
+  });
+});
+
 describe('a case this process cannot write to', () => {
   afterEach(() => { denied.path = null; });
 

@@ -93,6 +93,15 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Who holds the case's lock, as its lock file says ({} when there is none or it cannot be read). */
+function lockHolder(dir: string): { pid?: number; host?: string } {
+  try {
+    return JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid?: number; host?: string };
+  } catch {
+    return {}; // no lock, or an unreadable one (treated as stale)
+  }
+}
+
 function acquireLock(dir: string): () => void {
   const file = join(dir, LOCK_FILE);
   const mine = JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() });
@@ -102,8 +111,7 @@ function acquireLock(dir: string): () => void {
       return () => rmSync(file, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder: { pid?: number; host?: string } = {};
-      try { holder = JSON.parse(readFileSync(file, 'utf8')) as typeof holder; } catch { /* unreadable lock: treat as stale */ }
+      const holder = lockHolder(dir);
       if (holder.pid && holder.host === hostname() && holder.pid !== process.pid && pidAlive(holder.pid)) {
         throw new CaseError(`${dir}: the case is in use by another Blindspot process (pid ${holder.pid}).`, 'Wait for it to finish, or stop it, then try again.');
       }
@@ -435,17 +443,31 @@ export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB;
   const dir = resolve(dirArg);
   requireCase(dir);
   const file = join(dir, CASE_DB);
-  /** The database, or null when it is older than the code (it is then upgraded through openCase). */
+  /**
+   * The database, or null when it must first be opened for writing through openCase: it is older than the
+   * code (it is upgraded), or a write was cut short (a bulk import killed mid-file leaves its rollback
+   * journal, which SQLite must play back before anyone reads, and a read-only connection cannot: "attempt
+   * to write a readonly database"). openCase takes the lock, so it refuses while the writer still runs.
+   */
   const open = (): ReadableDB | null => {
     try {
       return openReadable(file);
     } catch (e) {
       if (e instanceof SchemaOutdatedError) return null;
       if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
+      const code = (e as { code?: string }).code;
+      if (code?.startsWith('SQLITE_READONLY') && existsSync(`${file}-journal`)) return null;
+      if (code === 'SQLITE_BUSY') {
+        const { pid } = lockHolder(dir);
+        throw new CaseError(
+          `${dir}: the case is being written by another Blindspot process${pid ? ` (pid ${pid})` : ''} and cannot be read until it finishes (a large import keeps the database to itself while it loads).`,
+          'Try again when it has finished; nothing was changed.',
+        );
+      }
       throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
     }
   };
   const db = open() ?? (openCase(dir).close(), open());
-  if (db === null) throw new CaseError(`${file}: the case database is still older than this Blindspot after upgrading it.`);
+  if (db === null) throw new CaseError(`${file}: the case database could not be brought up to date for reading (upgraded, or an interrupted write undone).`);
   return { dir, db, close: () => db.close() };
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,7 @@ import { useTmp } from '../test/helpers/tmp.ts';
 import { readChangeRecords, readSourceActivity, readThrottleMarkers } from '../db/analysis.ts';
 import { CaseDataError } from '../db/auditData.ts';
 import { eventDetail, timeline } from '../db/timeline.ts';
-import { createCase, openCase } from './caseFolder.ts';
+import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
 import { BadInputError } from './errors.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from '../db/auditData.ts';
 import type { AuditDataRef } from '../db/auditData.ts';
@@ -538,6 +538,35 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
     const report = await verify(dir);
     expect(report.problems).toEqual([]);
+  });
+
+  it('after a bulk import killed mid-file, reading the case (openCaseReadOnly: case info, timeline, the UI) first undoes the cut-short write, and verify finds it intact', async () => {
+    const dir = newCase();
+    const before = snapshotCase(dir);
+    const src = join(tmp(), 'big.jsonl');
+    await writeUalJsonl(src, 30_000);
+    expect(statSync(src).size).toBeGreaterThan(BULK_LOAD_BYTES);
+    const child = spawn(process.execPath, [join(import.meta.dirname, '../test/helpers/importChild.ts'), dir, src], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let readingReports = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      readingReports += (d.toString().match(/progress reading/g) ?? []).length;
+      if (readingReports >= 2) child.kill('SIGKILL'); // 8 MB into the file: pages of the load are on disk
+    });
+    await new Promise((r) => child.once('close', r));
+    expect(child.signalCode).toBe('SIGKILL');
+    // The bulk load's rollback journal is left; a read-only connection cannot play it back.
+    expect(existsSync(join(dir, 'case.sqlite-journal'))).toBe(true);
+    const c = openCaseReadOnly(dir);
+    try {
+      expect(c.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+    } finally {
+      c.close();
+    }
+    expect(existsSync(join(dir, 'case.sqlite-journal'))).toBe(false);
+    expect(readdirSync(join(dir, '.incoming'))).toEqual([]); // the staged copy is gone too
+    expect((await verify(dir)).problems).toEqual([]);
+    const after = snapshotCase(dir);
+    expect({ ...after, custody: after.custody.split('\n').filter((l) => !l.includes('"action":"verify"')).join('\n') }).toEqual(before);
   });
 });
 
