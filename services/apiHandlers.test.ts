@@ -1,5 +1,6 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
 import type { EventDetail, TimelineEntry } from '../core/api.ts';
 import { callApi } from '../electron/ipc.ts';
@@ -182,6 +183,27 @@ describe('API handlers over a case', () => {
       expect(await callApi(api.handlers, 'gaps.get', {})).toEqual(problem); // the analysis reads the rule's AuditData
       expect((await callApi(api.handlers, 'event.get', { id: 'rec-3' })).ok).toBe(true); // other lines still read
     });
+  });
+
+  it('reports a case another process holds for a bulk import as the case\'s problem, saying why, not as an internal failure', async () => {
+    const { dir } = await makeCase();
+    // A bulk import leaves WAL for a rollback journal and keeps the database locked while it loads
+    // (services/import.ts); a window opened before its first write then finds every query locked out.
+    const writer = new Database(join(dir, 'case.sqlite'));
+    writer.pragma('journal_mode = DELETE');
+    await withApi(dir, async (api) => {
+      writer.exec('BEGIN EXCLUSIVE');
+      try {
+        expect(await callApi(api.handlers, 'timeline.count', {})).toEqual({
+          ok: false,
+          error: { kind: 'CaseProblem', message: `${dir}: the case is being written by another Blindspot process and cannot be read until it finishes (a large import keeps the database to itself while it loads).` },
+        });
+      } finally {
+        writer.exec('ROLLBACK');
+      }
+      expect(await callApi(api.handlers, 'timeline.count', {})).toEqual({ ok: true, value: { count: 26 } });
+    });
+    writer.close();
   });
 
   it('validates arguments even when a handler is called directly', async () => {

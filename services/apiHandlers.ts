@@ -12,7 +12,7 @@ import type { TimelineQuery } from '../db/timeline.ts';
 import { eventDetail, timelineCount, timelinePage } from '../db/timeline.ts';
 import type { PageRow } from '../db/timeline.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
-import { openCaseReadOnly } from './caseFolder.ts';
+import { caseBusyError, openCaseReadOnly } from './caseFolder.ts';
 import { changeVersion, watchCase } from './caseWatch.ts';
 import { NoRangeError, computeGaps } from './analysis.ts';
 import { BlindspotError } from './errors.ts';
@@ -155,7 +155,8 @@ export function createHandlers(caseDir: string): CaseApi {
 /**
  * Every handler reports a case that cannot be read as stored (an evidence file that AuditData is read
  * from, missing or changed; stored JSON that does not parse) as the case's problem, not as an internal
- * failure: the event detail and the blind spots both read AuditData.
+ * failure: the event detail and the blind spots both read AuditData. So is a case another process holds
+ * for a bulk import, which no query can read until it finishes (the window offers to reload then).
  */
 function reportingCaseData(dir: string, handlers: ApiHandlers): ApiHandlers {
   const wrapped: Record<string, (args: never) => Promise<unknown>> = {};
@@ -165,6 +166,7 @@ function reportingCaseData(dir: string, handlers: ApiHandlers): ApiHandlers {
         return await handler(args);
       } catch (e) {
         if (e instanceof CaseDataError) throw new ApiProblem('CaseProblem', `${dir}: ${e.message}`);
+        if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new ApiProblem('CaseProblem', caseBusyError(dir).message);
         throw e;
       }
     };

@@ -438,6 +438,18 @@ export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
   }
 }
 
+/**
+ * What a reader is told when the case database stays locked past the wait (SQLITE_BUSY): another
+ * process holds it for a write, which for a bulk import lasts the whole load (services/import.ts).
+ */
+export function caseBusyError(dir: string): CaseError {
+  const { pid } = lockHolder(dir);
+  return new CaseError(
+    `${dir}: the case is being written by another Blindspot process${pid ? ` (pid ${pid})` : ''} and cannot be read until it finishes (a large import keeps the database to itself while it loads).`,
+    'Try again when it has finished; nothing was changed.',
+  );
+}
+
 /** Opens a case for reading only (no lock, no recovery); an older case is upgraded first, as openCase does. */
 export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB; close(): void } {
   const dir = resolve(dirArg);
@@ -457,13 +469,7 @@ export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB;
       if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
       const code = (e as { code?: string }).code;
       if (code?.startsWith('SQLITE_READONLY') && existsSync(`${file}-journal`)) return null;
-      if (code === 'SQLITE_BUSY') {
-        const { pid } = lockHolder(dir);
-        throw new CaseError(
-          `${dir}: the case is being written by another Blindspot process${pid ? ` (pid ${pid})` : ''} and cannot be read until it finishes (a large import keeps the database to itself while it loads).`,
-          'Try again when it has finished; nothing was changed.',
-        );
-      }
+      if (code === 'SQLITE_BUSY') throw caseBusyError(dir);
       throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
     }
   };
