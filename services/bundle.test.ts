@@ -1,20 +1,48 @@
 import { appendFileSync, chmodSync, createWriteStream, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
+import type * as Fs from 'node:fs';
 import yazl from 'yazl';
 import yauzl from 'yauzl';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { createCase, openCase } from './caseFolder.ts';
 import { exportBundle, verify } from './bundle.ts';
 import type { BundleProgress } from './bundle.ts';
 import { importFile } from './import.ts';
-import { CaseError } from './errors.ts';
+import { BlindspotError, CaseError } from './errors.ts';
 
 const tmp = useTmp('bs-bundle-');
+
+// createWriteStream, wrapped so that a test can make the copy of a bundle's database fail as a full disk
+// does (the other writes are the real ones).
+const fullDisk = vi.hoisted(() => ({ on: false }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof Fs>();
+  const createWriteStream = ((path: Fs.PathLike, opts?: Parameters<typeof fs.createWriteStream>[1]) => {
+    if (!fullDisk.on || !String(path).endsWith(`${sep}case.sqlite`)) return fs.createWriteStream(path, opts);
+    return new Writable({ write: (_c, _e, cb) => cb(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })) });
+  }) as typeof fs.createWriteStream;
+  return { ...fs, createWriteStream, default: { ...fs, createWriteStream } };
+});
+
+/** Runs `work` with os.tmpdir() a folder of its own, and returns what is left in it after. */
+async function leftInTmp(work: () => Promise<unknown>): Promise<string[]> {
+  const own = tmp();
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = own;
+  try {
+    await work();
+  } finally {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+  }
+  return readdirSync(own);
+}
 
 async function caseWithEvidence(): Promise<{ dir: string; sha: string }> {
   const dir = join(tmp(), 'case');
@@ -202,6 +230,57 @@ describe('evidence bundles', () => {
       .rejects.toThrow(new RegExp(`^export: the bundle could not be written \\(ENOENT: .*${sha}'\\); nothing was written to ${out}\\.$`));
     expect(readdirSync(tmp()).filter((f) => f.startsWith('b.zip'))).toEqual([]);
     expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
+  });
+
+  it('stops an export at any step when its signal aborts: no bundle, no partial file, no temporary copy, custody unchanged', async () => {
+    const { dir } = await caseWithEvidence();
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    for (const step of ['snapshot', 'hashing', 'writing', 'hashing-bundle'] as const) {
+      const out = join(tmp(), `${step}.zip`);
+      const ac = new AbortController();
+      const stop = new Error(`stopped at ${step}`);
+      const reached: string[] = [];
+      const left = await leftInTmp(() => expect(exportBundle(dir, out, (p) => {
+        reached.push(p.step);
+        if (p.step === step) ac.abort(stop);
+      }, ac.signal)).rejects.toBe(stop));
+      expect(reached.at(-1), 'no step is begun after the abort').toBe(step);
+      expect(left, step).toEqual([]);
+      expect(readdirSync(dirname(out)).filter((f) => f.startsWith(`${step}.zip`)), step).toEqual([]);
+      expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
+    }
+  });
+
+  it('stops a verification when its signal aborts, leaving no copy of the database and logging nothing', async () => {
+    const { dir } = await caseWithEvidence();
+    const out = join(tmp(), 'b.zip');
+    await exportBundle(dir, out);
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    for (const target of [out, dir]) {
+      const ac = new AbortController();
+      const stop = new Error('stopped');
+      const left = await leftInTmp(() => expect(verify(target, () => ac.abort(stop), ac.signal)).rejects.toBe(stop));
+      expect(left, target).toEqual([]);
+    }
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
+  });
+
+  it('names a bundle whose database cannot be copied out to be read (a full temporary folder), and leaves nothing there', async () => {
+    const { dir } = await caseWithEvidence();
+    const out = join(tmp(), 'b.zip');
+    await exportBundle(dir, out);
+    fullDisk.on = true;
+    try {
+      const left = await leftInTmp(async () => {
+        const err = (await verify(out).catch((e: unknown) => e)) as BlindspotError;
+        expect(err).toBeInstanceOf(BlindspotError);
+        expect(err.message).toMatch(new RegExp(`^${out}: the bundle's case database could not be copied to .*blindspot-verify-\\w+ to be read \\(ENOSPC: no space left on device, write\\)\\.$`));
+        expect(err.hint).toMatch(/TMPDIR/);
+      });
+      expect(left).toEqual([]);
+    } finally {
+      fullDisk.on = false;
+    }
   });
 
   it('refuses something that is not a bundle with a clear message', async () => {

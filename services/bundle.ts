@@ -6,6 +6,7 @@
 // missing or unexpected file.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -17,7 +18,7 @@ import yauzl from 'yauzl';
 import { sha256Hex, verifyCustodyChain } from '../core/custody.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
-import { BadInputError, CaseError, UsageError } from './errors.ts';
+import { BadInputError, BlindspotError, CaseError, UsageError } from './errors.ts';
 import { hashFile } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
@@ -148,8 +149,12 @@ function counted(source: string, onBytes: (bytes: number) => void, onError: (e: 
   return input.pipe(counter);
 }
 
-/** Writes a bundle to `out` (atomically: a temporary file renamed into place). */
-export async function exportBundle(dirArg: string, outArg: string, onProgress?: OnBundleProgress): Promise<{ out: string; manifestSha256: string; bundleSha256: string; files: number; bytes: number }> {
+/**
+ * Writes a bundle to `out` (atomically: a temporary file renamed into place). When `signal` aborts, it
+ * stops within one read and throws the signal's reason, with the partial bundle and the temporary copy
+ * of the database removed and nothing logged.
+ */
+export async function exportBundle(dirArg: string, outArg: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<{ out: string; manifestSha256: string; bundleSha256: string; files: number; bytes: number }> {
   const out = resolve(outArg);
   if (!out.toLowerCase().endsWith('.zip')) throw new UsageError(`export: ${outArg}: the bundle name must end in .zip.`);
   if (existsSync(out)) throw new UsageError(`export: ${out} already exists.`, 'Choose a new name; bundles are never overwritten.');
@@ -167,6 +172,7 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
     const snapshot = (totalPages: number, remainingPages: number): void => onProgress?.({ step: 'snapshot', done: (totalPages - remainingPages) * pageSize, total: totalPages * pageSize });
     const copied = await h.db.backup(dbSnapshot, {
       progress: ({ totalPages, remainingPages }) => {
+        signal?.throwIfAborted(); // rejects the backup, which closes it
         snapshot(totalPages, remainingPages);
         return BACKUP_PAGES_PER_STEP;
       },
@@ -189,7 +195,7 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
     const hashing = byteCounter('hashing', total, onProgress);
     const manifestFiles: ManifestFile[] = [];
     for (const [i, f] of files.entries()) {
-      const { sha256, size } = await hashFile(f.source, hashing(sizes[i]!));
+      const { sha256, size } = await hashFile(f.source, hashing(sizes[i]!), signal);
       if (f.path.startsWith(`${EVIDENCE_DIR}/`) && basename(f.path) !== sha256) {
         throw new CaseError(`${f.path}: its content no longer matches its SHA-256 name; the evidence was altered. Refusing to export.`, 'Run: blindspot verify <case>');
       }
@@ -221,15 +227,17 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
     }
     zip.end();
     try {
-      await pipeline(zip.outputStream as Readable, createWriteStream(tmpZip, { flags: 'wx' }));
+      await pipeline(zip.outputStream as Readable, createWriteStream(tmpZip, { flags: 'wx' }), signal ? { signal } : {});
     } catch (e) {
+      signal?.throwIfAborted();
       throw new CaseError(
         `export: the bundle could not be written (${(e as Error).message}); nothing was written to ${out}.`,
         'Run: blindspot verify <case> to check the case; if it is intact, export again (and check the free space where the bundle goes).',
       );
     }
     const bundleSize = statSync(tmpZip).size;
-    const bundle = await hashFile(tmpZip, (done) => onProgress?.({ step: 'hashing-bundle', done, total: bundleSize }));
+    const bundle = await hashFile(tmpZip, (done) => onProgress?.({ step: 'hashing-bundle', done, total: bundleSize }), signal);
+    signal?.throwIfAborted();
     renameSync(tmpZip, out);
     h.logCustody('export', { bundle: out, bundleSha256: bundle.sha256, manifestSha256, files: manifestFiles.length, custodyHead: manifest.custodyHead }, [{ sha256: bundle.sha256, path: out }]);
     return { out, manifestSha256, bundleSha256: bundle.sha256, files: manifestFiles.length, bytes: bundle.size };
@@ -298,7 +306,7 @@ function checkEvidence(evidence: EvidenceDbRow[], present: Map<string, { sha256:
   }
 }
 
-async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress): Promise<VerifyReport> {
+async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
   const c = openCaseReadOnly(dir);
   let evidence: EvidenceDbRow[];
   try {
@@ -311,7 +319,8 @@ async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress): Promis
   const paths = listEvidenceFiles(dir);
   const sizes = paths.map((p) => statSync(join(dir, p)).size);
   const hashing = byteCounter('hashing', sizes.reduce((a, b) => a + b, 0), onProgress);
-  for (const [i, p] of paths.entries()) present.set(p, await hashFile(join(dir, p), hashing(sizes[i]!)));
+  for (const [i, p] of paths.entries()) present.set(p, await hashFile(join(dir, p), hashing(sizes[i]!), signal));
+  signal?.throwIfAborted(); // aborted during the last read
   checkEvidence(evidence, present, problems);
   const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
   const custodyEntries = checkCustody(lines, evidence, problems);
@@ -338,7 +347,7 @@ async function forEachEntry(zf: yauzl.ZipFile, onEntry: (entry: yauzl.Entry, str
   });
 }
 
-async function verifyBundle(file: string, onProgress?: OnBundleProgress): Promise<VerifyReport> {
+async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const work = mkdtempSync(join(tmpdir(), 'blindspot-verify-'));
   let zf: yauzl.ZipFile;
@@ -362,20 +371,37 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress): Promis
       const share = entry.uncompressedSize > 0 ? entry.compressedSize / entry.uncompressedSize : 0;
       const keep = name === 'manifest.json' || name === CUSTODY_LOG;
       const parts: Buffer[] = [];
+      // The database is copied out to be read. A write that fails (no space in the temporary folder) is
+      // the copy's error, named below, never an unhandled one; so is a write still in flight when the
+      // copy is given up (interrupted).
       const sink = name === CASE_DB ? createWriteStream(join(work, CASE_DB)) : null;
-      for await (const chunk of stream) {
-        h.update(chunk as Buffer);
-        size += (chunk as Buffer).length;
-        if (keep) parts.push(chunk as Buffer);
-        if (sink && !sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
-        onProgress?.({ step: 'reading', done: entriesDone + Math.min(entry.compressedSize, Math.round(size * share)), total: zipSize });
+      let sinkError: Error | null = null;
+      sink?.on('error', (e) => { sinkError ??= e; });
+      const copyFailed = (e: Error) => new BlindspotError(
+        `${file}: the bundle's case database could not be copied to ${work} to be read (${e.message}).`,
+        { hint: 'Free space in the temporary folder (or point TMPDIR at a folder with room for it), then verify again.' },
+      );
+      try {
+        for await (const chunk of stream) {
+          signal?.throwIfAborted(); // leaving the loop destroys the entry's stream; the extracted database is removed below
+          h.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+          if (keep) parts.push(chunk as Buffer);
+          if (sink && !sink.write(chunk)) await once(sink, 'drain').catch((e: Error) => { throw copyFailed(e); }); // rejects on 'error'
+          if (sinkError) throw copyFailed(sinkError);
+          onProgress?.({ step: 'reading', done: entriesDone + Math.min(entry.compressedSize, Math.round(size * share)), total: zipSize });
+        }
+      } catch (e) {
+        sink?.destroy();
+        throw e;
       }
       entriesDone += entry.compressedSize;
-      if (sink) await new Promise<void>((r, j) => sink.end((err?: Error | null) => (err ? j(err) : r())));
+      if (sink) await new Promise<void>((r, j) => sink.end((err?: Error | null) => (err ?? sinkError ? j(copyFailed((err ?? sinkError)!)) : r())));
       if (name === 'manifest.json') manifestText = Buffer.concat(parts).toString('utf8');
       else if (name === CUSTODY_LOG) custodyText = Buffer.concat(parts).toString('utf8');
       hashes.set(name, { sha256: h.digest('hex'), size });
     });
+    signal?.throwIfAborted(); // aborted during the last read
     onProgress?.({ step: 'reading', done: zipSize, total: zipSize }); // with the headers and directory between the entries
     if (manifestText === null) throw new BadInputError(`${file}: no manifest.json; this is not a Blindspot evidence bundle.`);
     let manifest: Manifest;
@@ -417,13 +443,16 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress): Promis
   }
 }
 
-/** Verifies a case folder or a bundle. For a case folder the result is also written to its custody log. */
-export async function verify(targetArg: string, onProgress?: OnBundleProgress): Promise<VerifyReport> {
+/**
+ * Verifies a case folder or a bundle. For a case folder the result is also written to its custody log.
+ * When `signal` aborts, it stops within one read and throws the signal's reason, logging nothing.
+ */
+export async function verify(targetArg: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
   const target = resolve(targetArg);
   if (!existsSync(target)) throw new BadInputError(`${target}: no such file or folder.`);
   if (statSync(target).isDirectory()) {
     if (!isCaseDir(target)) throw new CaseError(`${target} is not a Blindspot case folder.`);
-    const report = await verifyCaseDir(target, onProgress);
+    const report = await verifyCaseDir(target, onProgress, signal);
     let h: CaseHandle | null = null;
     try {
       h = openCase(target);
@@ -435,5 +464,5 @@ export async function verify(targetArg: string, onProgress?: OnBundleProgress): 
     }
     return report;
   }
-  return verifyBundle(target, onProgress);
+  return verifyBundle(target, onProgress, signal);
 }

@@ -20,13 +20,14 @@ export function withFd<T>(path: string, flags: string, use: (fd: number) => T): 
  * SHA-256 and size of a file, read in 1 MiB steps into one buffer (the event loop keeps turning);
  * `onHashed` is told the bytes hashed so far after each step.
  */
-export async function hashFile(file: string, onHashed?: (bytes: number) => void): Promise<{ sha256: string; size: number }> {
+export async function hashFile(file: string, onHashed?: (bytes: number) => void, signal?: AbortSignal): Promise<{ sha256: string; size: number }> {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(READ_BYTES);
   let size = 0;
   const fh = await open(file, 'r');
   try {
     for (let n; (n = (await fh.read(buf, 0, READ_BYTES, null)).bytesRead) > 0; ) {
+      signal?.throwIfAborted();
       h.update(buf.subarray(0, n));
       size += n;
       onHashed?.(size);

@@ -221,7 +221,7 @@ describe('blindspot CLI', () => {
     expect(existsSync(cache) && readdirSync(cache, { recursive: true }).length > 0).toBe(true);
   });
 
-  it('says what is in the case when an import is interrupted with Ctrl-C, and leaves the file out whole', async () => {
+  it('says what is in the case when an import is interrupted with Ctrl-C, and leaves the file out whole; an export stopped so leaves nothing', async () => {
     const dir = join(tmp(), 'case');
     expect(run('case', 'create', dir, '--name', 'int', '--examiner', 'e').code).toBe(0);
     const first = join(tmp(), 'first.jsonl');
@@ -243,6 +243,25 @@ describe('blindspot CLI', () => {
     const info = JSON.parse(run('case', 'info', dir, '--json').out) as { events: number; evidenceItems: number };
     expect(info).toMatchObject({ events: 1, evidenceItems: 1 });
     expect(run('verify', dir).code).toBe(0);
+
+    // Ctrl-C while the bundle is written: exit 130, no bundle, no partial file, no temporary copy, nothing logged.
+    expect(run('import', dir, big).code).toBe(0);
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    const outDir = tmp();
+    const out = join(outDir, 'bundle.zip');
+    const ownTmp = tmp();
+    const exp = spawn(process.execPath, [BIN, 'export', dir, out], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: ownTmp } });
+    let expErr = '';
+    exp.stderr.on('data', (d: Buffer) => { expErr += d.toString(); });
+    const expExited = new Promise<number | null>((r) => exp.once('close', (code) => r(code)));
+    const writing = () => readdirSync(outDir).some((f) => f.startsWith('bundle.zip.partial-'));
+    for (let i = 0; i < 3000 && exp.exitCode === null && !writing(); i++) await new Promise((r) => setTimeout(r, 5));
+    exp.kill('SIGINT');
+    expect(await expExited, expErr).toBe(130);
+    expect(expErr).toContain(`blindspot export: interrupted. Nothing was written to ${out}, nothing was logged, and no temporary copy is left.`);
+    expect(readdirSync(outDir)).toEqual([]);
+    expect(readdirSync(ownTmp).filter((f) => f.startsWith('blindspot-'))).toEqual([]); // (Node keeps its compile cache there too)
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
   });
 });
 

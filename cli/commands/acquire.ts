@@ -17,6 +17,7 @@ import type { Session } from '../../services/tenantSession.ts';
 import { encryptedFileCacheStore } from '../../acquire/tokenCache.ts';
 import { heldCounts, listLedger, totals } from '../../db/ledger.ts';
 import type { SourceId } from '../../db/ledger.ts';
+import { withCtrlC } from '../interrupt.ts';
 import { parse, parseIsoArg, parseIntArg, positional, requireString } from '../args.ts';
 import { withProgress } from '../progress.ts';
 import type { ProgressLine } from '../progress.ts';
@@ -48,23 +49,13 @@ async function session(h: CaseHandle, tenant: string, signal: AbortSignal): Prom
   });
 }
 
-/** Ctrl-C (SIGINT) and SIGTERM (kill, a service manager, a closing terminal) stop after the current page. */
-function withCtrlC(): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
-  const on = (sig: NodeJS.Signals): void => {
-    if (ac.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write(`\n${sig === 'SIGTERM' ? 'SIGTERM received: s' : 'S'}topping after the current page (Ctrl-C again to quit at once)...\n`);
-    ac.abort();
-  };
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  return { signal: ac.signal, dispose: () => { process.off('SIGINT', on); process.off('SIGTERM', on); } };
-}
+/** Ctrl-C (SIGINT) and SIGTERM stop an acquisition or a posture after the current page. */
+const ctrlC = () => withCtrlC('after the current page');
 
 export async function postureCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('posture', argv, { tenant: { type: 'string' }, users: { type: 'string' }, json: { type: 'boolean' } });
   const h = openCase(positional('posture', positionals, 0, 'the case folder'));
-  const c = withCtrlC();
+  const c = ctrlC();
   try {
     const s = await session(h, requireString('posture', values.tenant, '--tenant'), c.signal);
     try {
@@ -116,7 +107,7 @@ export async function acquireCommand(argv: string[]): Promise<number> {
   for (const x of sources) if (!ALL_SOURCES.includes(x)) throw new UsageError(`acquire: --source ${x} is not one of graph, ual, mgmt, mailbox-audit, all.`);
   const sliceHours = parseIntArg('acquire', '--slice-hours', values['slice-hours'], 1);
   const h = openCase(dir);
-  const c = withCtrlC();
+  const c = ctrlC();
   try {
     const tenant = requireString('acquire', values.tenant, '--tenant');
     const s = await session(h, tenant, c.signal);
