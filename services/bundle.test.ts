@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type * as Fs from 'node:fs';
+import Database from 'better-sqlite3';
 import yazl from 'yazl';
 import yauzl from 'yauzl';
 import { describe, expect, it, vi } from 'vitest';
@@ -281,6 +282,27 @@ describe('evidence bundles', () => {
     } finally {
       fullDisk.on = false;
     }
+  });
+
+  it('names a temporary folder too full for the copy of the case database, and writes nothing', async () => {
+    const { dir } = await caseWithEvidence();
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    const out = join(tmp(), 'b.zip');
+    // SQLite's backup into a full folder fails on a write: SQLITE_FULL.
+    const backup = vi.spyOn(Database.prototype, 'backup').mockRejectedValue(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
+    try {
+      const left = await leftInTmp(async () => {
+        const err = (await exportBundle(dir, out).catch((e: unknown) => e)) as CaseError;
+        expect(err).toBeInstanceOf(CaseError);
+        expect(err.message).toMatch(new RegExp(`^export: no space left in the temporary folder .* for the copy of the case database \\(about \\d+ MB; database or disk is full\\); nothing was written to ${out}\\.$`));
+        expect(err.hint).toMatch(/TMPDIR/);
+      });
+      expect(left).toEqual([]);
+    } finally {
+      backup.mockRestore();
+    }
+    expect(readdirSync(dirname(out))).toEqual([]);
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
   });
 
   it('refuses something that is not a bundle with a clear message', async () => {

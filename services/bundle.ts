@@ -19,7 +19,7 @@ import { sha256Hex, verifyCustodyChain } from '../core/custody.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, BlindspotError, CaseError, UsageError } from './errors.ts';
-import { hashFile } from './files.ts';
+import { hashFile, isDiskFull } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
 export const BUNDLE_FORMAT = 'blindspot-bundle/1';
@@ -176,6 +176,13 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
         snapshot(totalPages, remainingPages);
         return BACKUP_PAGES_PER_STEP;
       },
+    }).catch((e: unknown) => {
+      if (!isDiskFull(e)) throw e;
+      const mb = Math.ceil(statSync(h.abs(CASE_DB)).size / 1e6);
+      throw new CaseError(
+        `export: no space left in the temporary folder ${tmpdir()} for the copy of the case database (about ${mb} MB; ${(e as Error).message}); nothing was written to ${out}.`,
+        'Free space there, or point TMPDIR at a folder with room for it, then export again.',
+      );
     });
     snapshot(copied.totalPages, 0); // the last step is not reported by better-sqlite3
     const custodyText = readFileSync(h.abs(CUSTODY_LOG), 'utf8');

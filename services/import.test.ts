@@ -10,7 +10,7 @@ import { readChangeRecords, readSourceActivity, readThrottleMarkers } from '../d
 import { CaseDataError } from '../db/auditData.ts';
 import { eventDetail, timeline } from '../db/timeline.ts';
 import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
-import { BadInputError } from './errors.ts';
+import { BadInputError, CaseError } from './errors.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from '../db/auditData.ts';
 import type { AuditDataRef } from '../db/auditData.ts';
 import { BULK_CACHE_KIB, BULK_LOAD_BYTES, importFile } from './import.ts';
@@ -538,6 +538,28 @@ describe('import', () => {
     expect(snapshotCase(dir)).toEqual(before);
     const report = await verify(dir);
     expect(report.problems).toEqual([]);
+  });
+
+  it('names a full disk, the database\'s or the evidence copy\'s, as the case\'s problem with what to do, and leaves the case as it was', async () => {
+    const dir = newCase();
+    const before = snapshotCase(dir);
+    const src = join(tmp(), 'ual.jsonl');
+    writeFileSync(src, jsonl(Array.from({ length: 3000 }, (_, i) => mailItemsAccessed(i))));
+    const h = openCase(dir);
+    try {
+      // The database may not grow by more than 20 pages: SQLite's own "database or disk is full".
+      h.db.pragma(`max_page_count = ${(h.db.pragma('page_count', { simple: true }) as number) + 20}`);
+      const err = (await importFile(h, src).catch((e: unknown) => e)) as CaseError;
+      expect(err).toBeInstanceOf(CaseError);
+      expect(err.message).toBe(`${src}: no space left to import it (database or disk is full). Nothing of this file was imported; the case is as it was.`);
+      expect(err.hint).toContain(`Free space on the disk that holds ${dir}`);
+      // The evidence copy fails as a full file system fails a write.
+      h.stageFile = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+      await expect(importFile(h, src)).rejects.toThrow(`${src}: no space left to import it (ENOSPC: no space left on device, write). Nothing of this file was imported`);
+    } finally {
+      h.close();
+    }
+    expect(snapshotCase(dir)).toEqual(before);
   });
 
   it('after a bulk import killed mid-file, reading the case (openCaseReadOnly: case info, timeline, the UI) first undoes the cut-short write, and verify finds it intact', async () => {

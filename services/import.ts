@@ -3,6 +3,7 @@
 // case exactly as it was before that file.
 import { isUtf8 } from 'node:buffer';
 import { existsSync, readSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
 import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
@@ -14,8 +15,8 @@ import { EventWriter, moveBulkDuplicates } from '../db/events.ts';
 import { SnapshotWriter } from '../db/snapshots.ts';
 import type { AsOfSource } from '../db/snapshots.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
-import { BadInputError, UsageError } from './errors.ts';
-import { durable, withFd } from './files.ts';
+import { BadInputError, CaseError, UsageError } from './errors.ts';
+import { durable, isDiskFull, withFd } from './files.ts';
 import { encodingOfLabel, ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 import type { TextEncoding } from './parseSource.ts';
 import { completeEnd } from './utf8Check.ts';
@@ -148,8 +149,24 @@ function parseAsOf(asOf: string): string {
   return new Date(ms).toISOString();
 }
 
-/** Imports one file into an open case. Throws BadInputError (and leaves the case untouched) on refusal. */
+/**
+ * Imports one file into an open case. Throws BadInputError on refusal, and CaseError when a disk fills
+ * up (the case's, or the temporary folder where a bulk load sorts its indexes); either way the case is
+ * left exactly as it was.
+ */
 export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOptions = {}): Promise<ImportFileResult> {
+  try {
+    return await importOne(h, fileArg, opts);
+  } catch (e) {
+    if (!isDiskFull(e)) throw e;
+    throw new CaseError(
+      `${resolve(fileArg)}: no space left to import it (${(e as Error).message}). Nothing of this file was imported; the case is as it was.`,
+      `Free space on the disk that holds ${h.dir} (a file needs its own size for the evidence copy, and about as much again for the case database) and, for a large file, in the temporary folder ${tmpdir()} (its indexes are sorted there), then import it again.`,
+    );
+  }
+}
+
+async function importOne(h: CaseHandle, fileArg: string, opts: ImportOptions): Promise<ImportFileResult> {
   const file = resolve(fileArg);
   if (!existsSync(file) || !statSync(file).isFile()) throw new BadInputError(`${file}: no such file.`);
   const st = statSync(file);

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { encodingName } from '../../core/encodings.ts';
 import type { FormatId } from '../../core/formats/types.ts';
 import { openCase } from '../../services/caseFolder.ts';
-import { BadInputError, EXIT } from '../../services/errors.ts';
+import { BadInputError, CaseError, EXIT } from '../../services/errors.ts';
 import type { ImportFileResult, ImportProgress } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { optionalString, parse, positional } from '../args.ts';
@@ -17,7 +17,7 @@ export async function importCommand(argv: string[]): Promise<number> {
   const files = expandInputs(positionals.slice(1));
   const h = openCase(dir);
   const results: ImportFileResult[] = [];
-  let refused: { file: string; error: BadInputError } | null = null;
+  let refused: { file: string; error: BadInputError | CaseError } | null = null;
   // Ctrl-C: the file being imported is left out whole (its transaction never commits; the next open of
   // the case clears what it staged), and the user is told what is in the case and what is not.
   const onInterrupt = (): void => {
@@ -37,8 +37,9 @@ export async function importCommand(argv: string[]): Promise<number> {
           onProgress,
         })));
       } catch (e) {
-        // A refused file leaves nothing in the case; those before it were imported, those after are not tried.
-        if (!(e instanceof BadInputError)) throw e;
+        // A refused file (or one the disk had no room for) leaves nothing in the case; those before it
+        // were imported, those after are not tried.
+        if (!(e instanceof BadInputError || e instanceof CaseError)) throw e;
         refused = { file: f, error: e };
         break;
       }
@@ -65,7 +66,8 @@ export async function importCommand(argv: string[]): Promise<number> {
   if (!refused) return EXIT.ok;
   if (results.length === 0 && notTried.length === 0) throw refused.error;
   const summary = `Imported before it: ${results.length} file${results.length === 1 ? '' : 's'}${notTried.length > 0 ? `; not tried: ${notTried.length} (${notTried.slice(0, 3).join(', ')}${notTried.length > 3 ? ', …' : ''})` : ''}.`;
-  throw new BadInputError(`${refused.error.message}\n${summary}`, refused.error.hint ?? 'Fix or remove that file and import it and the files not tried; importing a file again only counts duplicates.');
+  const hint = refused.error.hint ?? 'Fix or remove that file and import it and the files not tried; importing a file again only counts duplicates.';
+  throw refused.error instanceof CaseError ? new CaseError(`${refused.error.message}\n${summary}`, hint) : new BadInputError(`${refused.error.message}\n${summary}`, hint);
 }
 
 /**
