@@ -18,7 +18,8 @@ import { abandonRun, countSlice, heldCounts, listRuns, NO_HELD, totals, finishRu
 import type { HeldCounts, LedgerRow, LedgerTotals, SliceCause, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { Api } from '../acquire/auth.ts';
 import type { CaseHandle } from './caseFolder.ts';
-import { BlindspotError, UsageError } from './errors.ts';
+import { BlindspotError, CaseError, UsageError } from './errors.ts';
+import { isDiskFull } from './files.ts';
 import { exoTarget, graphTarget, manageTarget, storePage } from './tenantSession.ts';
 import type { Session } from './tenantSession.ts';
 import { boundYoungGeneration, collectGarbage } from './heap.ts';
@@ -582,9 +583,21 @@ async function collect(h: CaseHandle, s: Session, plan: AcquirePlan, o: AcquireO
     if (o.signal?.aborted) {
       interrupted = true;
     } else {
-      const sum = summarise(h, slicesForPlan(h.db, hash), facts(false));
-      finishRun(h.db, runId, 'failed', sum, (e as Error).message, new Date().toISOString());
-      h.logCustody('acquisition-finished', { acquisitionRun: runId, status: 'failed', error: (e as Error).message, summary: sum });
+      try {
+        const sum = summarise(h, slicesForPlan(h.db, hash), facts(false));
+        finishRun(h.db, runId, 'failed', sum, (e as Error).message, new Date().toISOString());
+        h.logCustody('acquisition-finished', { acquisitionRun: runId, status: 'failed', error: (e as Error).message, summary: sum });
+      } catch (closing) {
+        // A full disk may refuse these writes too: the run stays 'running', and the next acquisition
+        // marks it abandoned (with its custody entry) before it starts.
+        if (!isDiskFull(closing)) throw closing;
+      }
+      if (isDiskFull(e)) {
+        throw new CaseError(
+          `acquire: no space left to store what the tenant sends (${(e as Error).message}); the acquisition stopped. The pages stored before are in the case.`,
+          `Free space on the disk that holds ${h.dir}, then run the same command again: it continues from the ledger.`,
+        );
+      }
       throw e;
     }
   }

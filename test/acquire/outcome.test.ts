@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { createCase } from '../../services/caseFolder.ts';
+import { CaseError } from '../../services/errors.ts';
 import type { CaseHandle } from '../../services/caseFolder.ts';
 import { acquire, recencyOutlook, SETTLE_MS } from '../../services/acquisition.ts';
 import { addTenant, signIn } from '../../services/tenantSession.ts';
@@ -112,6 +113,45 @@ describe('a refused sign-in', () => {
       expect(listLedger(h.db)).toEqual([]);
       expect(h.custodyEntries().map((e) => e.action)).not.toContain('acquisition-started');
       expect(h.custodyEntries().map((e) => e.action)).not.toContain('acquisition-abandoned');
+    } finally {
+      h.close();
+    }
+  });
+});
+
+describe('a disk that fills up while pages are stored', () => {
+  it('stops the run as failed, saying so with what to do (exit 4), and the same plan run again with room completes it', async () => {
+    const h = newCase();
+    try {
+      const plan = { tenant: 'sim', from: sim.scenario.range.start.toISOString(), to: sim.scenario.range.end.toISOString(), sources: ['ual' as const] };
+      const stage = h.stageBytes.bind(h);
+      let pages = 0;
+      // The third page finds the disk full, as writeFileSync reports it.
+      h.stageBytes = (bytes) => {
+        if (++pages >= 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return stage(bytes);
+      };
+      const err = (await withSession(h, (s) => acquire(h, s, plan, { sualResultSize: 100, ...NO_LATENCY })).catch((e: unknown) => e)) as CaseError;
+      expect(err).toBeInstanceOf(CaseError);
+      expect(err.exitCode).toBe(4);
+      expect(err.message).toBe('acquire: no space left to store what the tenant sends (ENOSPC: no space left on device, write); the acquisition stopped. The pages stored before are in the case.');
+      expect(err.hint).toBe(`Free space on the disk that holds ${h.dir}, then run the same command again: it continues from the ledger.`);
+      expect(listRuns(h.db).map((r) => [r.status, r.error])).toEqual([['failed', 'ENOSPC: no space left on device, write']]);
+      expect(h.custodyEntries().at(-1)).toMatchObject({ action: 'acquisition-finished', details: { status: 'failed' } });
+      h.stageBytes = stage;
+      const again = await withSession(h, (s) => acquire(h, s, plan, { sualResultSize: 100, ...NO_LATENCY }));
+      expect(again.resumed).toBe(true);
+      expect(again.complete).toBe(again.slices);
+      // The same events as an acquisition that never ran out of room.
+      const clean = newCase();
+      try {
+        await withSession(clean, (s) => acquire(clean, s, plan, { sualResultSize: 100, ...NO_LATENCY }));
+        const ids = (db: typeof h.db) => db.prepare('SELECT record_id FROM events ORDER BY record_id').pluck().all();
+        expect(ids(h.db)).toEqual(ids(clean.db));
+        expect(ids(h.db).length).toBeGreaterThan(0);
+      } finally {
+        clean.close();
+      }
     } finally {
       h.close();
     }
