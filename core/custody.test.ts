@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { custodyLine, nextEntry, verifyCustodyChain } from './custody.ts';
+import { custodyLine, nextEntry, TORN_LINE_ACTION, tornLineEntryDetails, verifyCustodyChain } from './custody.ts';
 
 function chain(n: number): string[] {
   const lines: string[] = [];
@@ -41,6 +41,24 @@ describe('custody chain', () => {
   it('reports invalid JSON with its line', () => {
     const lines = chain(2);
     lines.push('{not json');
+    lines.push(custodyLine(nextEntry(lines.at(-1)!, 3, { at: '2026-01-01T00:00:09.000Z', actor: 'examiner', action: 'a3' })));
     expect(verifyCustodyChain(lines).problems).toEqual([{ line: 3, problem: 'not valid JSON' }]);
+  });
+
+  it('notes a line cut short when written, when the entry after it records it or when it is the last line', () => {
+    const lines = chain(2);
+    const torn = lines[1]!.slice(0, 25);
+    lines[1] = torn; // the second append stopped part-way
+    // The last line: the next action records it.
+    expect(verifyCustodyChain(lines)).toMatchObject({ problems: [], notes: [{ line: 2, problem: 'the last entry was cut short when it was written; the next action on the case records it' }] });
+    const record = (details: Record<string, unknown>) => custodyLine(nextEntry(torn, 2, { at: '2026-01-01T00:00:05.000Z', actor: 'examiner', action: TORN_LINE_ACTION, details }));
+    const recorded = [...lines, record(tornLineEntryDetails(2, torn))];
+    recorded.push(custodyLine(nextEntry(recorded.at(-1)!, 3, { at: '2026-01-01T00:00:06.000Z', actor: 'examiner', action: 'a3' })));
+    expect(verifyCustodyChain(recorded)).toMatchObject({ problems: [], notes: [{ line: 2, problem: 'an entry cut short when it was written, recorded by the entry at line 3' }] });
+    expect(verifyCustodyChain(recorded).entries.map((e) => e.action)).toEqual(['a0', TORN_LINE_ACTION, 'a3']);
+    // A record that names other bytes, or another line, does not excuse the line.
+    for (const details of [tornLineEntryDetails(2, `${torn}x`), tornLineEntryDetails(1, torn)]) {
+      expect(verifyCustodyChain([...lines, record(details)]).problems).toEqual([{ line: 2, problem: 'not valid JSON' }]);
+    }
   });
 });

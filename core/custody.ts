@@ -49,9 +49,46 @@ export interface ChainProblem {
   problem: string;
 }
 
-/** Checks every line of a custody log: valid JSON, consecutive seq from 1, prev = hash of the line before. */
-export function verifyCustodyChain(lines: readonly string[]): { entries: CustodyEntry[]; problems: ChainProblem[] } {
+/**
+ * The action of the entry that records a line cut short when it was written (the process stopped or the
+ * disk filled up in the middle of an append). The torn line stays as it is, closed with a newline, and
+ * this entry, chained to it, names it by number, length and hash.
+ */
+export const TORN_LINE_ACTION = 'custody-line-torn';
+
+export function tornLineEntryDetails(line: number, text: string): Record<string, unknown> {
+  return {
+    line, bytes: Buffer.byteLength(text), sha256: sha256Hex(text),
+    note: 'this line of the custody log was cut short when it was written (the process stopped or the disk filled up mid-write); it is kept as it is',
+  };
+}
+
+function parsesAsEntry(line: string): boolean {
+  try {
+    const e = JSON.parse(line) as unknown;
+    return typeof e === 'object' && e !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `line` (number `n`) is torn and `next` is the entry that records it. */
+function recordsTornLine(next: string | undefined, n: number, line: string): boolean {
+  if (next === undefined || !parsesAsEntry(next)) return false;
+  const e = JSON.parse(next) as Partial<CustodyEntry>;
+  const want = tornLineEntryDetails(n, line);
+  return e.action === TORN_LINE_ACTION && e.details?.['line'] === n && e.details['sha256'] === want['sha256'] && e.details['bytes'] === want['bytes'];
+}
+
+/**
+ * Checks every line of a custody log: valid JSON, consecutive seq from 1, prev = hash of the line before.
+ * A line cut short when written is a note, not a problem, when the entry after it records it, or when it
+ * is the last line (the next action on the case records it; a log cut at its end is not something a
+ * chain of hashes can show anyway: the bundle's manifest anchors the last entry).
+ */
+export function verifyCustodyChain(lines: readonly string[]): { entries: CustodyEntry[]; problems: ChainProblem[]; notes: ChainProblem[] } {
   const problems: ChainProblem[] = [];
+  const notes: ChainProblem[] = [];
   const entries: CustodyEntry[] = [];
   let prevLine: string | null = null;
   lines.forEach((line, i) => {
@@ -60,7 +97,9 @@ export function verifyCustodyChain(lines: readonly string[]): { entries: Custody
     try {
       e = JSON.parse(line) as CustodyEntry;
     } catch {
-      problems.push({ line: n, problem: 'not valid JSON' });
+      if (recordsTornLine(lines[i + 1], n, line)) notes.push({ line: n, problem: `an entry cut short when it was written, recorded by the entry at line ${n + 1}` });
+      else if (i === lines.length - 1) notes.push({ line: n, problem: 'the last entry was cut short when it was written; the next action on the case records it' });
+      else problems.push({ line: n, problem: 'not valid JSON' });
       prevLine = line;
       return;
     }
@@ -79,5 +118,5 @@ export function verifyCustodyChain(lines: readonly string[]): { entries: Custody
     }
     prevLine = line;
   });
-  return { entries, problems };
+  return { entries, problems, notes };
 }

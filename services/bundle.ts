@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import yazl from 'yazl';
 import yauzl from 'yauzl';
-import { sha256Hex, verifyCustodyChain } from '../core/custody.ts';
+import { sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, BlindspotError, CaseError, UsageError } from './errors.ts';
@@ -90,6 +90,8 @@ How to verify (offline)
      sha256sum <path> and compare; check that evidence/ab/<hash> files hash to their own name; and
      check custody.jsonl line by line: line N+1's "prev" must equal the SHA-256 of line N's exact text
      (without the newline); the custody chain's last line hashes to ${m.custodyHead ?? '(empty)'}.
+     A line that is not JSON was cut short when it was written (the workstation stopped or its disk
+     filled up mid-write); the line after it, action "${TORN_LINE_ACTION}", names it with its length and SHA-256.
 `;
 
 /**
@@ -271,6 +273,8 @@ export interface VerifyReport {
   custodyEntries: number;
   manifestSha256?: string;
   problems: VerifyProblem[];
+  /** What was found and is not a problem: a custody line cut short when written, and recorded so. */
+  notes: { path: string; detail: string }[];
 }
 
 interface EvidenceDbRow { sha256: string; size: number; rel_path: string }
@@ -287,9 +291,10 @@ function readEvidenceTable(dbFile: string): EvidenceDbRow[] {
   }
 }
 
-function checkCustody(lines: string[], evidence: EvidenceDbRow[], problems: VerifyProblem[]): number {
+function checkCustody(lines: string[], evidence: EvidenceDbRow[], problems: VerifyProblem[], notes: VerifyReport['notes']): number {
   const chain = verifyCustodyChain(lines);
   for (const p of chain.problems) problems.push({ kind: 'custody', path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
+  for (const p of chain.notes) notes.push({ path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
   const named = new Set(chain.entries.flatMap((e) => (Array.isArray(e.objects) ? e.objects.map((o) => o.sha256) : [])));
   for (const r of evidence) {
     if (!named.has(r.sha256)) problems.push({ kind: 'custody', path: r.rel_path, detail: 'evidence item has no custody entry' });
@@ -330,8 +335,9 @@ async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?
   signal?.throwIfAborted(); // aborted during the last read
   checkEvidence(evidence, present, problems);
   const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
-  const custodyEntries = checkCustody(lines, evidence, problems);
-  return { target: dir, kind: 'case', intact: problems.length === 0, filesChecked: present.size + 2, custodyEntries, problems };
+  const notes: VerifyReport['notes'] = [];
+  const custodyEntries = checkCustody(lines, evidence, problems, notes);
+  return { target: dir, kind: 'case', intact: problems.length === 0, filesChecked: present.size + 2, custodyEntries, problems, notes };
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
@@ -439,11 +445,12 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
     const present = new Map([...hashes].filter(([p]) => p.startsWith(`${EVIDENCE_DIR}/`)));
     checkEvidence(evidence, present, problems);
     const lines = custodyText.split('\n').filter(Boolean);
-    const custodyEntries = checkCustody(lines, evidence, problems);
+    const notes: VerifyReport['notes'] = [];
+    const custodyEntries = checkCustody(lines, evidence, problems, notes);
     if (lines.length !== manifest.custodyEntries || (lines.length > 0 && sha256Hex(lines.at(-1)!) !== manifest.custodyHead)) {
       problems.push({ kind: 'custody', path: CUSTODY_LOG, detail: `the manifest records ${manifest.custodyEntries} entries ending in ${manifest.custodyHead}; the log has ${lines.length}` });
     }
-    return { target: file, kind: 'bundle', intact: problems.length === 0, filesChecked: hashes.size, custodyEntries, manifestSha256: sha256Hex(manifestText), problems };
+    return { target: file, kind: 'bundle', intact: problems.length === 0, filesChecked: hashes.size, custodyEntries, manifestSha256: sha256Hex(manifestText), problems, notes };
   } finally {
     zf.close();
     rmSync(work, { recursive: true, force: true });

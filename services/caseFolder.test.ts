@@ -242,6 +242,42 @@ describe('case folders', () => {
   });
 });
 
+describe('a custody entry cut short when it was written', () => {
+  it('is ended and recorded when the case is next opened; the torn bytes stay, later entries chain on, verify notes it', async () => {
+    const dir = join(tmp(), 'c');
+    createCase(dir, { name: 'n', examiner: 'e' }).close();
+    const log = join(dir, 'custody.jsonl');
+    const torn = '{"seq":2,"at":"2026-12-07T18:00:00.000Z","actor":"e","action":"imp';
+    writeFileSync(log, readFileSync(log, 'utf8') + torn); // the append stopped part-way: no newline
+    const h = openCase(dir);
+    h.logCustody('after', {});
+    expect(h.custodyEntries().map((e) => [e.seq, e.action])).toEqual([[1, 'case-created'], [3, 'custody-line-torn'], [4, 'after']]);
+    expect(h.custodyEntries()[1]!.details).toMatchObject({ line: 2, bytes: torn.length, sha256: createHash('sha256').update(torn).digest('hex') });
+    h.close();
+    const lines = readFileSync(log, 'utf8').split('\n');
+    expect(lines[1]).toBe(torn); // kept as it was, on a line of its own
+    expect(lines.at(-1)).toBe('');
+    const { verify } = await import('./bundle.ts');
+    const r = await verify(dir);
+    expect(r.problems).toEqual([]);
+    expect(r.notes).toEqual([{ path: 'custody.jsonl:2', detail: 'an entry cut short when it was written, recorded by the entry at line 3' }]);
+  });
+
+  it('that lacks only its newline is ended, and not recorded as torn', () => {
+    const dir = join(tmp(), 'c');
+    const h0 = createCase(dir, { name: 'n', examiner: 'e' });
+    h0.logCustody('whole', {});
+    h0.close();
+    const log = join(dir, 'custody.jsonl');
+    writeFileSync(log, readFileSync(log, 'utf8').replace(/\n$/, ''));
+    const h = openCase(dir);
+    h.logCustody('after', {});
+    expect(h.custodyEntries().map((e) => e.action)).toEqual(['case-created', 'whole', 'after']);
+    h.close();
+    expect(verifyCustodyChain(readFileSync(log, 'utf8').split('\n').filter(Boolean))).toMatchObject({ problems: [], notes: [] });
+  });
+});
+
 describe('reading a case that another process is bulk-loading', () => {
   it('is refused after the wait for the lock, naming the process that writes it, instead of "database is locked"', () => {
     const dir = join(tmp(), 'c');

@@ -15,7 +15,7 @@ import { constants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
-import { custodyLine, nextEntry } from '../core/custody.ts';
+import { custodyLine, nextEntry, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
 import { openReadable, openWritable, SchemaOutdatedError, SchemaTooNewError } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
@@ -53,15 +53,39 @@ export function isCaseDir(dir: string): boolean {
 class CustodyLog {
   private lastLine: string | null = null;
   private lastSeq = 0;
+  /** The log does not end with a newline: its last append was cut short (closeTornLine). */
+  private unterminated = false;
   private readonly file: string;
 
   constructor(file: string) {
     this.file = file;
     if (existsSync(file)) {
-      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+      const text = readFileSync(file, 'utf8');
+      const lines = text.split('\n').filter((l) => l.length > 0);
       this.lastLine = lines.at(-1) ?? null;
       this.lastSeq = lines.length;
+      this.unterminated = text.length > 0 && !text.endsWith('\n');
     }
+  }
+
+  /**
+   * After an append cut short (a crash or a full disk mid-write), ends the torn line with a newline so
+   * that the next entry starts a line of its own, and, unless the line was whole but for its newline,
+   * records it (core/custody.ts TORN_LINE_ACTION). The torn bytes are kept; the chain goes on from them.
+   */
+  closeTornLine(actor: string): void {
+    if (!this.unterminated) return;
+    withFd(this.file, 'a', (fd) => {
+      writeSync(fd, '\n');
+      fsyncSync(fd);
+    });
+    this.unterminated = false;
+    const torn = this.lastLine!;
+    let whole = false;
+    try {
+      whole = typeof JSON.parse(torn) === 'object';
+    } catch { /* torn inside the entry */ }
+    if (!whole) this.append({ actor, action: TORN_LINE_ACTION, details: tornLineEntryDetails(this.lastSeq, torn) });
   }
 
   append(fields: { actor: string; action: string; details?: Record<string, unknown>; objects?: CustodyObject[] }): CustodyEntry {
@@ -76,9 +100,16 @@ class CustodyLog {
     return entry;
   }
 
+  /** The entries, without a line cut short when written. */
   entries(): CustodyEntry[] {
     if (!existsSync(this.file)) return [];
-    return readFileSync(this.file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CustodyEntry);
+    return readFileSync(this.file, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
+      try {
+        return [JSON.parse(l) as CustodyEntry];
+      } catch {
+        return [];
+      }
+    });
   }
 }
 
@@ -179,6 +210,11 @@ export class CaseHandle {
 
   custodyEntries(): CustodyEntry[] {
     return this.custody.entries();
+  }
+
+  /** Ends and records a custody line whose append was cut short (recovery, when the case is opened). */
+  closeTornCustodyLine(): void {
+    this.custody.closeTornLine(this.actor);
   }
 
   abs(rel: string): string {
@@ -309,6 +345,7 @@ function finishPending(h: CaseHandle, p: PendingCommit, recovering: boolean): vo
 }
 
 function recover(h: CaseHandle): void {
+  h.closeTornCustodyLine(); // first: a commit being finished below appends to the log
   const pendingFile = h.abs(PENDING_FILE);
   if (existsSync(pendingFile)) {
     const p = JSON.parse(readFileSync(pendingFile, 'utf8')) as PendingCommit;
