@@ -50,4 +50,12 @@ describe('parse', () => {
     expect(refusal(['c', 'd']).message).toMatch(/^timeline: unexpected argument 'd'/);
     expect(parse('timeline', ['c', '--limit=-5'], opts).values.limit).toBe('-5');
   });
+
+  it('refuses an option given an empty value (a shell variable left unset), which would otherwise filter on nothing', () => {
+    for (const argv of [['c', '--limit', ''], ['c', '--limit=  ']]) {
+      const e = refusal(argv);
+      expect(e.message).toBe('timeline: --limit is empty.');
+      expect(e.hint).toBe('Give --limit a value, or leave it out. Run: blindspot help');
+    }
+  });
 });

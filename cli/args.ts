@@ -23,6 +23,13 @@ export function parse<O extends Options>(cmd: string, argv: string[], options: O
     const msg = first.split('. To specify a positional')[0]!.replace(/\.$/, '');
     throw new UsageError(`${cmd}: ${msg}.`, more.length > 0 ? `${more.join(' ')} Run: blindspot help` : 'Run: blindspot help');
   }
+  // An empty value is never meant: `--mailbox "$M"` with M unset would otherwise filter on nothing and
+  // show every mailbox.
+  for (const [name, v] of Object.entries(parsed.values)) {
+    if (typeof v === 'string' && v.trim() === '') {
+      throw new UsageError(`${cmd}: --${name} is empty.`, `Give --${name} a value, or leave it out. Run: blindspot help`);
+    }
+  }
   if (parsed.positionals.length > positionals) {
     throw new UsageError(`${cmd}: unexpected argument '${parsed.positionals[positionals]!}' (${cmd} takes ${positionals === 0 ? 'none' : positionals === 1 ? 'one' : positionals}).`, 'Run: blindspot help');
   }
