@@ -1,6 +1,6 @@
 // The command-line front end. Each command parses its flags, calls a service, and prints; errors become
 // one or two lines (what was wrong, what to do) and a documented exit code.
-import { BlindspotError, EXIT } from '../services/errors.ts';
+import { BlindspotError, DAMAGED_DATABASE_HINT, databaseDamage, EXIT } from '../services/errors.ts';
 import { caseNotices } from '../services/notices.ts';
 import { USAGE } from './usage.ts';
 
@@ -56,6 +56,12 @@ export async function main(argv: string[]): Promise<number> {
       const msg = e.message.startsWith(`${name}`) ? e.message : `${name}: ${e.message}`;
       process.stderr.write(`blindspot ${msg}\n${e.hint ? `  ${e.hint}\n` : ''}`);
       return e.exitCode;
+    }
+    // A case database that opened but is damaged further in: the case's problem, not a bug of ours.
+    const damage = databaseDamage(e);
+    if (damage !== null) {
+      process.stderr.write(`blindspot ${name}: the case database is damaged (${damage}).\n  ${DAMAGED_DATABASE_HINT}\n`);
+      return EXIT.caseProblem;
     }
     throw e;
   }

@@ -206,6 +206,20 @@ describe('API handlers over a case', () => {
     writer.close();
   });
 
+  it('reports a damaged case database as the case\'s problem, with what to do', async () => {
+    const { dir } = await makeCase();
+    const db = join(dir, 'case.sqlite');
+    const bytes = readFileSync(db);
+    bytes.fill(0x5a, 16384); // every page after the header and schema
+    writeFileSync(db, bytes);
+    await withApi(dir, async (api) => {
+      expect(await callApi(api.handlers, 'timeline.count', {})).toEqual({
+        ok: false,
+        error: { kind: 'CaseProblem', message: expect.stringMatching(/the case database is damaged \(database disk image is malformed\)\. Run: blindspot verify <case>/) },
+      });
+    });
+  });
+
   it('validates arguments even when a handler is called directly', async () => {
     const { dir } = await makeCase();
     await withApi(dir, async (api) => {

@@ -15,7 +15,7 @@ import type { ApiHandlers } from '../electron/ipc.ts';
 import { caseBusyError, openCaseReadOnly } from './caseFolder.ts';
 import { changeVersion, watchCase } from './caseWatch.ts';
 import { NoRangeError, computeGaps } from './analysis.ts';
-import { BlindspotError } from './errors.ts';
+import { BlindspotError, DAMAGED_DATABASE_HINT, databaseDamage } from './errors.ts';
 
 export interface CaseApi {
   dir: string;
@@ -156,7 +156,8 @@ export function createHandlers(caseDir: string): CaseApi {
  * Every handler reports a case that cannot be read as stored (an evidence file that AuditData is read
  * from, missing or changed; stored JSON that does not parse) as the case's problem, not as an internal
  * failure: the event detail and the blind spots both read AuditData. So is a case another process holds
- * for a bulk import, which no query can read until it finishes (the window offers to reload then).
+ * for a bulk import, which no query can read until it finishes (the window offers to reload then), and
+ * a database found damaged.
  */
 function reportingCaseData(dir: string, handlers: ApiHandlers): ApiHandlers {
   const wrapped: Record<string, (args: never) => Promise<unknown>> = {};
@@ -167,6 +168,8 @@ function reportingCaseData(dir: string, handlers: ApiHandlers): ApiHandlers {
       } catch (e) {
         if (e instanceof CaseDataError) throw new ApiProblem('CaseProblem', `${dir}: ${e.message}`);
         if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new ApiProblem('CaseProblem', caseBusyError(dir).message);
+        const damage = databaseDamage(e);
+        if (damage !== null) throw new ApiProblem('CaseProblem', `${dir}: the case database is damaged (${damage}). ${DAMAGED_DATABASE_HINT}`);
         throw e;
       }
     };

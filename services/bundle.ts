@@ -18,7 +18,7 @@ import yauzl from 'yauzl';
 import { sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
-import { BadInputError, BlindspotError, CaseError, UsageError } from './errors.ts';
+import { BadInputError, BlindspotError, CaseError, databaseDamage, UsageError } from './errors.ts';
 import { hashFile, isDiskFull } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
@@ -291,21 +291,25 @@ function readEvidenceTable(dbFile: string): EvidenceDbRow[] {
   }
 }
 
-function checkCustody(lines: string[], evidence: EvidenceDbRow[], problems: VerifyProblem[], notes: VerifyReport['notes']): number {
+function checkCustody(lines: string[], evidence: EvidenceDbRow[] | null, problems: VerifyProblem[], notes: VerifyReport['notes']): number {
   const chain = verifyCustodyChain(lines);
   for (const p of chain.problems) problems.push({ kind: 'custody', path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
   for (const p of chain.notes) notes.push({ path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
   const named = new Set(chain.entries.flatMap((e) => (Array.isArray(e.objects) ? e.objects.map((o) => o.sha256) : [])));
-  for (const r of evidence) {
+  for (const r of evidence ?? []) {
     if (!named.has(r.sha256)) problems.push({ kind: 'custody', path: r.rel_path, detail: 'evidence item has no custody entry' });
   }
   return lines.length;
 }
 
-/** Compares the evidence table with the evidence files present (path → hash actually computed). */
-function checkEvidence(evidence: EvidenceDbRow[], present: Map<string, { sha256: string; size: number }>, problems: VerifyProblem[]): void {
+/**
+ * Compares the evidence table with the evidence files present (path → hash actually computed). With no
+ * table to compare with (`null`: the database could not be read, a problem already reported), each file
+ * is still checked against its own name, its SHA-256.
+ */
+function checkEvidence(evidence: EvidenceDbRow[] | null, present: Map<string, { sha256: string; size: number }>, problems: VerifyProblem[]): void {
   const expected = new Set<string>();
-  for (const r of evidence) {
+  for (const r of evidence ?? []) {
     expected.add(r.rel_path);
     const f = present.get(r.rel_path);
     if (!f) problems.push({ kind: 'missing', path: r.rel_path, detail: 'listed in the case database, not present' });
@@ -314,19 +318,26 @@ function checkEvidence(evidence: EvidenceDbRow[], present: Map<string, { sha256:
   for (const [path, f] of present) {
     if (expected.has(path)) continue;
     if (basename(path) !== f.sha256) problems.push({ kind: 'modified', path, detail: `content hashes to ${f.sha256}, not to its name` });
-    problems.push({ kind: 'unexpected', path, detail: 'evidence file not listed in the case database' });
+    if (evidence !== null) problems.push({ kind: 'unexpected', path, detail: 'evidence file not listed in the case database' });
   }
 }
 
 async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
-  const c = openCaseReadOnly(dir);
-  let evidence: EvidenceDbRow[];
-  try {
-    evidence = c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[];
-  } finally {
-    c.close();
-  }
   const problems: VerifyProblem[] = [];
+  // A damaged database is a finding: the evidence files and the custody log are still checked.
+  let evidence: EvidenceDbRow[] | null = null;
+  try {
+    const c = openCaseReadOnly(dir);
+    try {
+      evidence = c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[];
+    } finally {
+      c.close();
+    }
+  } catch (e) {
+    const damage = databaseDamage(e);
+    if (damage === null) throw e;
+    problems.push({ kind: 'database', path: CASE_DB, detail: `damaged, its evidence table cannot be read (${damage}); each evidence file was checked against its name only` });
+  }
   const present = new Map<string, { sha256: string; size: number }>();
   const paths = listEvidenceFiles(dir);
   const sizes = paths.map((p) => statSync(join(dir, p)).size);
@@ -432,12 +443,12 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
       else if (got.sha256 !== f.sha256 || got.size !== f.size) problems.push({ kind: 'modified', path: f.path, detail: `content hashes to ${got.sha256} (${got.size} bytes), manifest says ${f.sha256} (${f.size} bytes)` });
     }
     for (const name of hashes.keys()) if (!listed.has(name)) problems.push({ kind: 'unexpected', path: name, detail: 'in the bundle, not listed in manifest.json' });
-    let evidence: EvidenceDbRow[] = [];
+    let evidence: EvidenceDbRow[] | null = null;
     if (existsSync(join(work, CASE_DB))) {
       try {
         evidence = readEvidenceTable(join(work, CASE_DB));
       } catch (e) {
-        problems.push({ kind: 'database', path: CASE_DB, detail: `cannot read the evidence table (${(e as Error).message})` });
+        problems.push({ kind: 'database', path: CASE_DB, detail: `cannot read the evidence table (${(e as Error).message}); each evidence file was checked against its name only` });
       }
     } else {
       problems.push({ kind: 'missing', path: CASE_DB, detail: 'the bundle has no case database' });

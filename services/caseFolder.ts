@@ -20,7 +20,7 @@ import { openReadable, openWritable, SchemaOutdatedError, SchemaTooNewError } fr
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
 import { insertCaseMeta, readCaseMeta } from '../db/caseRepo.ts';
-import { CaseError, UsageError } from './errors.ts';
+import { CaseError, DAMAGED_DATABASE_HINT, databaseDamage, UsageError } from './errors.ts';
 import { copyHashed, durable, withFd } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 import { caseNotices } from './notices.ts';
@@ -463,7 +463,7 @@ export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
       });
     } catch (e) {
       if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
-      throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
+      throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`, databaseDamage(e) === null ? undefined : DAMAGED_DATABASE_HINT, e);
     }
     const h = new CaseHandle(dir, db, actor, release);
     if (upgraded) h.logCustody('database-upgraded', upgraded);
@@ -507,7 +507,7 @@ export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB;
       const code = (e as { code?: string }).code;
       if (code?.startsWith('SQLITE_READONLY') && existsSync(`${file}-journal`)) return null;
       if (code === 'SQLITE_BUSY') throw caseBusyError(dir);
-      throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`);
+      throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`, databaseDamage(e) === null ? undefined : DAMAGED_DATABASE_HINT, e);
     }
   };
   const db = open() ?? (openCase(dir).close(), open());

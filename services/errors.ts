@@ -14,8 +14,8 @@ export const EXIT = {
 export class BlindspotError extends Error {
   readonly exitCode: number;
   readonly hint: string | undefined;
-  constructor(message: string, opts: { exitCode?: number; hint?: string } = {}) {
-    super(message);
+  constructor(message: string, opts: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'BlindspotError';
     this.exitCode = opts.exitCode ?? EXIT.failure;
     this.hint = opts.hint;
@@ -37,8 +37,23 @@ export class BadInputError extends BlindspotError {
 }
 
 export class CaseError extends BlindspotError {
-  constructor(message: string, hint?: string) {
-    super(message, { exitCode: EXIT.caseProblem, hint });
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, { exitCode: EXIT.caseProblem, hint, cause });
     this.name = 'CaseError';
   }
 }
+
+/**
+ * SQLite's message when a database file is damaged (SQLITE_CORRUPT: a page that does not read as it
+ * should; SQLITE_NOTADB: not a database at all), from the error or the error it wraps; else null.
+ */
+export function databaseDamage(e: unknown): string | null {
+  for (let x = e; x instanceof Error; x = x.cause) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) return x.message;
+  }
+  return null;
+}
+
+/** What a command says, for any case, when the case database is damaged. */
+export const DAMAGED_DATABASE_HINT = 'Run: blindspot verify <case> to see what else is affected (the evidence files are separate and are checked by their hashes); restore case.sqlite from a backup of the case, or from the case.sqlite in a bundle exported earlier.';

@@ -1,6 +1,7 @@
 // The command line as a user runs it: real processes, real exit codes, real messages.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,6 +78,32 @@ describe('blindspot CLI', () => {
     const fresh = join(tmp(), 'fresh');
     expect(run('case', 'create', fresh, '--name', 'F', '--examiner', 'E').code).toBe(0);
     expect(run('verify', fresh).out).toBe(`INTACT: ${fresh} (case): 2 files hashed, custody chain of 1 entry unbroken\n`);
+  });
+
+  it('names a damaged case database as the case\'s problem (exit 4); verify reports it and still checks the evidence by its hashes', () => {
+    const dir = join(tmp(), 'case');
+    const file = join(tmp(), 'ual.jsonl');
+    writeFileSync(file, jsonl([0, 1, 2].map((i) => mailItemsAccessed(i))));
+    expect(run('case', 'create', dir, '--name', 'D', '--examiner', 'E').code).toBe(0);
+    const sha = JSON.parse(run('import', dir, file, '--json').out).files[0].sha256 as string;
+    // Every page after the first (which holds the header and the schema) overwritten, as a failing disk might.
+    const db = join(dir, 'case.sqlite');
+    const bytes = readFileSync(db);
+    bytes.fill(0x5a, 16384);
+    writeFileSync(db, bytes);
+    const evidence = join(dir, 'evidence', sha.slice(0, 2), sha);
+    chmodSync(evidence, 0o644);
+    writeFileSync(evidence, 'altered');
+    for (const args of [['case', 'info', dir], ['timeline', dir]]) {
+      const r = run(...args);
+      expect(r.code, args.join(' ')).toBe(4);
+      expect(r.err).toMatch(new RegExp(`^blindspot ${args[0]}: the case database is damaged \\(database disk image is malformed\\)\\.\n  Run: blindspot verify <case>`));
+    }
+    const v = run('verify', dir);
+    expect(v.code).toBe(1);
+    expect(v.out).toContain('DATABASE   case.sqlite: damaged, its evidence table cannot be read (database disk image is malformed); each evidence file was checked against its name only');
+    expect(v.out).toContain(`MODIFIED   evidence/${sha.slice(0, 2)}/${sha}: content hashes to ${createHash('sha256').update('altered').digest('hex')}, not to its name`);
+    expect(v.out).toMatch(/NOT INTACT: .*: 2 problems found/);
   });
 
   it('lists each session with the sign-ins from its IP, saying which came before it and which only during it', () => {
