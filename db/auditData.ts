@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ReadableDB } from './database.ts';
+import { databasePath } from './sqlite.ts';
 
 /** What a case database holds cannot be read as stored (broken JSON, an evidence file that is not there). */
 export class CaseDataError extends Error {
@@ -34,7 +35,7 @@ export class AuditDataReader {
   private readonly files = new Map<string, number>();
 
   constructor(db: ReadableDB) {
-    this.caseDir = dirname(db.name);
+    this.caseDir = dirname(databasePath(db));
   }
 
   text(r: AuditDataRef): string {

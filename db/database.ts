@@ -1,6 +1,7 @@
 // Opening a case database, applying ordered migrations under PRAGMA user_version, and the typed
 // read/write handles the rest of db/ is written against.
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import Database from './sqlite.ts';
 import { normaliseIp } from '../core/ip.ts';
 import { AuditDataReader } from './auditData.ts';
 import { parseAuditData } from '../core/analysis/records.ts';
@@ -8,11 +9,11 @@ import { appIdOf, normaliseWithHints } from '../core/normalise.ts';
 import { ftsBody } from '../core/packedBatch.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 declare const writable: unique symbol;
 /** A handle that may only read. */
-export type ReadableDB = Database.Database & { readonly __readable: true };
+export type ReadableDB = BetterSqlite3.Database & { readonly __readable: true };
 /** A handle that may also write. A WritableDB is accepted wherever a ReadableDB is. */
 export type WritableDB = ReadableDB & { readonly [writable]: true };
 
@@ -44,7 +45,7 @@ export class SchemaTooNewError extends Error {
 export type OnUpgrade = (fromVersion: number, toVersion: number) => void;
 
 /** Applies every pending migration in one transaction each. Refuses a database newer than the code. */
-export function migrate(db: Database.Database, file: string, migrations = loadMigrations(), onUpgrade?: OnUpgrade): void {
+export function migrate(db: BetterSqlite3.Database, file: string, migrations = loadMigrations(), onUpgrade?: OnUpgrade): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.length;
   if (current > latest) throw new SchemaTooNewError(file, current, latest);
@@ -101,7 +102,7 @@ export function migrate(db: Database.Database, file: string, migrations = loadMi
   }
 }
 
-function tune(db: Database.Database): void {
+function tune(db: BetterSqlite3.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
@@ -133,9 +134,12 @@ export class SchemaOutdatedError extends Error {
 /**
  * Opens a database to read. One older than the code is refused with SchemaOutdatedError, never migrated
  * here: services/caseFolder.ts upgrades it under the case lock and in the custody log, then reads it.
+ * `immutable`: the file is on read-only media and nothing can change it; SQLite then reads it without
+ * locks and without the WAL's -shm file, which it could not create there (its WAL must be empty: the
+ * caller checks).
  */
-export function openReadable(file: string): ReadableDB {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+export function openReadable(file: string, opts: { immutable?: boolean } = {}): ReadableDB {
+  const db = new Database(opts.immutable ? `${pathToFileURL(file).href}?immutable=1` : file, { readonly: true, fileMustExist: true });
   try {
     const v = db.pragma('user_version', { simple: true }) as number;
     const known = loadMigrations().length;

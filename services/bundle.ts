@@ -12,7 +12,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
-import Database from 'better-sqlite3';
+import Database from '../db/sqlite.ts';
 import yazl from 'yazl';
 import yauzl from 'yauzl';
 import { sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
@@ -275,6 +275,8 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** What was found and is not a problem: a custody line cut short when written, and recorded so. */
   notes: { path: string; detail: string }[];
+  /** A case folder whose custody log could not take this verification's entry: why (read-only media, in use). */
+  notLogged?: string;
 }
 
 interface EvidenceDbRow { sha256: string; size: number; rel_path: string }
@@ -482,8 +484,10 @@ export async function verify(targetArg: string, onProgress?: OnBundleProgress, s
     try {
       h = openCase(target);
       h.logCustody('verify', { intact: report.intact, problems: report.problems.length, filesChecked: report.filesChecked });
-    } catch {
-      // A case on read-only media (or in use elsewhere) is still verified; the entry is simply not written.
+    } catch (e) {
+      // A case on read-only media (or in use elsewhere) is still verified; the entry is not written, and
+      // the report says why.
+      report.notLogged = e instanceof Error ? e.message : String(e);
     } finally {
       h?.close();
     }

@@ -322,5 +322,33 @@ describe('a case this process cannot write to', () => {
     openCase(dir).close(); // writable again: opens as before
     rmSync(join(dir, '..'), { recursive: true, force: true });
   });
+
+  it('on read-only media is read as it is (immutable: no lock, no -shm), its AuditData too, unless its WAL holds changes', async () => {
+    const dir = join(tmp(), 'case');
+    const h = createCase(dir, { name: 'ro', examiner: 'e' });
+    const src = join(tmp(), 'ual.jsonl');
+    writeFileSync(src, `${JSON.stringify({ Id: 'r1', CreationTime: '2026-05-01T10:00:00', Operation: 'Send', RecordType: 2, UserId: 'a@contoso.com' })}\n`);
+    const { importFile } = await import('./import.ts');
+    await importFile(h, src);
+    h.close();
+    denied.path = dir; // the folder's file system is mounted read-only
+    denied.code = 'EROFS';
+    const c = openCaseReadOnly(dir);
+    try {
+      expect(c.db.name).toMatch(/^file:.*case\.sqlite\?immutable=1$/);
+      const { eventDetail } = await import('../db/timeline.ts');
+      expect(eventDetail(c.db, 'r1')?.auditData).toMatchObject({ Id: 'r1', Operation: 'Send' }); // read from the evidence file
+    } finally {
+      c.close();
+    }
+    expect(readdirSync(dir).filter((f) => f.startsWith('case.sqlite-'))).toEqual([]);
+    const { verify } = await import('./bundle.ts');
+    const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    expect(await verify(dir)).toMatchObject({ intact: true, notLogged: `${dir}: the case cannot be changed here: ${dir} is on a read-only file system.` });
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(custody);
+    // Copied while open: the WAL holds a commit that case.sqlite lacks, which an immutable read would miss.
+    writeFileSync(join(dir, 'case.sqlite-wal'), 'frames');
+    expect(() => openCaseReadOnly(dir)).toThrow(`${dir}: the case is on read-only media and case.sqlite-wal holds changes not yet written into case.sqlite`);
+  });
 });
 

@@ -487,11 +487,50 @@ export function caseBusyError(dir: string): CaseError {
   );
 }
 
-/** Opens a case for reading only (no lock, no recovery); an older case is upgraded first, as openCase does. */
+/** Whether `dir` is on a file system mounted read-only (a DVD, a write-protected drive, a read-only share). */
+function onReadOnlyMedia(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
+/**
+ * A case on read-only media: nothing can change it, so SQLite reads it as immutable (no locks, no -shm).
+ * Refused when its WAL holds changes not yet in case.sqlite (copied while Blindspot had it open), which
+ * an immutable read would silently leave out.
+ */
+function openOnReadOnlyMedia(dir: string, file: string): ReadableDB {
+  const wal = statSync(`${file}-wal`, { throwIfNoEntry: false });
+  if (wal && wal.size > 0) {
+    throw new CaseError(
+      `${dir}: the case is on read-only media and ${CASE_DB}-wal holds changes not yet written into ${CASE_DB} (it was copied while Blindspot had the case open); reading it here would leave them out.`,
+      'Copy the case folder to a disk that can be written and open it there (the changes are applied then), or copy it again from a case no Blindspot has open.',
+    );
+  }
+  try {
+    return openReadable(file, { immutable: true });
+  } catch (e) {
+    if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
+    if (e instanceof SchemaOutdatedError) throw new CaseError(`${e.message} It must be upgraded, which cannot be done on read-only media.`, 'Copy the case folder to a disk that can be written and open it there.');
+    throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`, databaseDamage(e) === null ? undefined : DAMAGED_DATABASE_HINT, e);
+  }
+}
+
+/**
+ * Opens a case for reading only (no lock, no recovery); an older case is upgraded first, as openCase does.
+ * A case on read-only media is read as it is.
+ */
 export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB; close(): void } {
   const dir = resolve(dirArg);
   requireCase(dir);
   const file = join(dir, CASE_DB);
+  if (onReadOnlyMedia(dir)) {
+    const db = openOnReadOnlyMedia(dir, file);
+    return { dir, db, close: () => db.close() };
+  }
   /**
    * The database, or null when it must first be opened for writing through openCase: it is older than the
    * code (it is upgraded), or a write was cut short (a bulk import killed mid-file leaves its rollback

@@ -45,6 +45,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   } else {
     for (const p of r.problems) process.stdout.write(`${p.kind.toUpperCase().padEnd(10)} ${p.path}: ${p.detail}\n`);
     for (const n of r.notes) process.stdout.write(`${'NOTE'.padEnd(10)} ${n.path}: ${n.detail}\n`);
+    if (r.notLogged) process.stderr.write(`Note: this verification is not in the case's custody log: ${r.notLogged}\n`);
     process.stdout.write(
       r.intact
         ? `INTACT: ${r.target} (${r.kind}): ${r.filesChecked} file${r.filesChecked === 1 ? '' : 's'} hashed, custody chain of ${r.custodyEntries} entr${r.custodyEntries === 1 ? 'y' : 'ies'} unbroken${r.manifestSha256 ? `, manifest SHA-256 ${r.manifestSha256}` : ''}\n`
