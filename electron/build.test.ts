@@ -79,7 +79,10 @@ describe('Electron bundles', () => {
 
   it('bundles main as an ES module that keeps electron and better-sqlite3 external', () => {
     expect(mainSrc).toMatch(/from "electron"/);
-    expect(mainSrc).toMatch(/from "better-sqlite3"/);
+    // loaded once, after URI filenames are switched on for it (db/sqlite.ts), and by nothing before
+    expect(mainSrc.match(/["']better-sqlite3["']/g)).toEqual(['"better-sqlite3"']);
+    expect(mainSrc.indexOf('process.env["SQLITE_USE_URI"] ??= "1"')).toBeGreaterThan(0);
+    expect(mainSrc.indexOf('process.env["SQLITE_USE_URI"] ??= "1"')).toBeLessThan(mainSrc.indexOf('await import("better-sqlite3")'));
     expect(mainSrc).toContain('registerSchemesAsPrivileged');
   });
 });
