@@ -92,6 +92,11 @@ How to verify (offline)
      (without the newline); the custody chain's last line hashes to ${m.custodyHead ?? '(empty)'}.
      A line that is not JSON was cut short when it was written (the workstation stopped or its disk
      filled up mid-write); the line after it, action "${TORN_LINE_ACTION}", names it with its length and SHA-256.
+
+How to review it
+  Unzip the bundle into an empty folder and run: blindspot ui <folder>  (or blindspot timeline <folder>).
+  That folder is then a working copy, not the evidence: Blindspot records in its custody.jsonl what is
+  done with it (a verify, an analysis), so it no longer matches manifest.json. Keep this zip as received.
 `;
 
 /**
