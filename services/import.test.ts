@@ -13,7 +13,7 @@ import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
 import { BadInputError, CaseError } from './errors.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from '../db/auditData.ts';
 import type { AuditDataRef } from '../db/auditData.ts';
-import { BULK_CACHE_KIB, BULK_LOAD_BYTES, importFile } from './import.ts';
+import { BULK_CACHE_KIB, BULK_LOAD_BYTES, expandInputs, importFile } from './import.ts';
 import type { ImportProgress } from './import.ts';
 import { writeUalJsonl } from '../bench/ualGenerator.ts';
 import { purviewCsvRow, PURVIEW_CSV_HEADER } from '../sim/export.ts';
@@ -49,6 +49,32 @@ function newCase() {
   createCase(dir, { name: 'Import test', examiner: 'tester' }).close();
   return dir;
 }
+
+describe('the files an import is given', () => {
+  it('walks folders but not a Blindspot case folder in them (the case itself, kept among the exports), and says which it skipped', () => {
+    const root = tmp();
+    writeFileSync(join(root, 'a.jsonl'), jsonl([mailItemsAccessed(0)]));
+    writeFileSync(join(root, '.hidden.jsonl'), jsonl([mailItemsAccessed(1)]));
+    const caseDir = join(root, 'case');
+    createCase(caseDir, { name: 'c', examiner: 'e' }).close();
+    const skipped: string[] = [];
+    expect(expandInputs([root], (f) => skipped.push(f))).toEqual([join(root, 'a.jsonl')]);
+    expect(skipped).toEqual([caseDir]);
+  });
+
+  it('refuses to import nothing: an empty folder, one of hidden files, or a case folder alone', () => {
+    const empty = tmp();
+    const hidden = tmp();
+    writeFileSync(join(hidden, '.x.jsonl'), jsonl([mailItemsAccessed(0)]));
+    const caseDir = join(tmp(), 'case');
+    createCase(caseDir, { name: 'c', examiner: 'e' }).close();
+    for (const inputs of [[empty], [hidden], [caseDir], [empty, hidden]]) {
+      const e = (() => { try { expandInputs(inputs); } catch (x) { return x; } return null; })() as BadInputError;
+      expect(e, inputs.join(' ')).toBeInstanceOf(BadInputError);
+      expect(e.message).toBe(`nothing to import: ${inputs.join(', ')} hold${inputs.length === 1 ? 's' : ''} no file to read (hidden files, whose names start with ".", and Blindspot case folders are skipped).`);
+    }
+  });
+});
 
 describe('import', () => {
   it('stores the file as evidence, indexes its records with provenance, and logs custody', async () => {

@@ -14,6 +14,7 @@ import { earlierImportReadOtherwise, finishImportRun, insertRejectedLine, startI
 import { EventWriter, moveBulkDuplicates } from '../db/events.ts';
 import { SnapshotWriter } from '../db/snapshots.ts';
 import type { AsOfSource } from '../db/snapshots.ts';
+import { isCaseDir } from './caseFolder.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, CaseError, UsageError } from './errors.ts';
 import { durable, isDiskFull, withFd } from './files.ts';
@@ -65,13 +66,23 @@ const SNIFF_BYTES = 256 * 1024;
 /** In refuse mode, how many bad records are collected for the message before giving up on the file. */
 const MAX_REPORTED_REJECTS = 10;
 
-/** Expands folders (recursively, sorted, skipping hidden entries) into the files to import. */
-export function expandInputs(paths: string[]): string[] {
+/**
+ * Expands folders (recursively, sorted, skipping hidden entries) into the files to import. A Blindspot
+ * case folder met in a folder (the case being imported into, kept among its exports, or another) is not
+ * walked: its database and custody log are no audit export, and its evidence is already evidence.
+ * `onSkipped` is told each one. Finding no file at all is refused: an import that did nothing must not
+ * look like one that worked.
+ */
+export function expandInputs(paths: string[], onSkipped?: (folder: string) => void): string[] {
   const out: string[] = [];
   const walk = (p: string): void => {
     if (!existsSync(p)) throw new BadInputError(`${p}: no such file or folder.`);
     const st = statSync(p);
     if (st.isDirectory()) {
+      if (isCaseDir(p)) {
+        onSkipped?.(p);
+        return;
+      }
       for (const name of readdirSync(p).sort()) if (!name.startsWith('.')) walk(join(p, name));
     } else if (st.isFile()) {
       out.push(p);
@@ -80,6 +91,12 @@ export function expandInputs(paths: string[]): string[] {
     }
   };
   for (const p of paths) walk(resolve(p));
+  if (out.length === 0) {
+    throw new BadInputError(
+      `nothing to import: ${paths.map((p) => resolve(p)).join(', ')} hold${paths.length === 1 ? 's' : ''} no file to read (hidden files, whose names start with ".", and Blindspot case folders are skipped).`,
+      'Name the export files, or the folders that hold them.',
+    );
+  }
   return out;
 }
 

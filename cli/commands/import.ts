@@ -14,7 +14,9 @@ export async function importCommand(argv: string[]): Promise<number> {
   }, Infinity);
   const dir = positional('import', positionals, 0, 'the case folder');
   positional('import', positionals, 1, 'a file or folder to import');
-  const files = expandInputs(positionals.slice(1));
+  const files = expandInputs(positionals.slice(1), (folder) => {
+    process.stderr.write(`Skipped ${folder}: a Blindspot case folder (its database and custody log are not exports, and its evidence is already evidence).\n`);
+  });
   const h = openCase(dir);
   const results: ImportFileResult[] = [];
   let refused: { file: string; error: BadInputError | CaseError } | null = null;
