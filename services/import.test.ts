@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
@@ -520,6 +521,26 @@ describe('import', () => {
       h.close();
     }
     expect(snapshotCase(dir)).toEqual(before);
+  });
+
+  it('refuses a compressed file or an archive by what it is, with what to do, whatever --format says; the case is unchanged', async () => {
+    const dir = newCase();
+    const before = snapshotCase(dir);
+    const gz = join(tmp(), 'ual.jsonl.gz');
+    writeFileSync(gz, gzipSync(jsonl([mailItemsAccessed(0)])));
+    const h = openCase(dir);
+    try {
+      for (const format of ['auto', 'ual-json'] as const) {
+        const err = (await importFile(h, gz, { format }).catch((e: unknown) => e)) as BadInputError;
+        expect(err).toBeInstanceOf(BadInputError);
+        expect(err.message).toBe(`${gz}: this is a gzip-compressed file, not an audit export. Nothing from it was imported.`);
+        expect(err.hint).toMatch(/^Decompress it/);
+      }
+    } finally {
+      h.close();
+    }
+    expect(snapshotCase(dir)).toEqual(before);
+    expect(readdirSync(join(dir, '.incoming'))).toEqual([]);
   });
 
   it('records the time a configuration export describes: --as-of, else the file modification time', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
 import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
+import { notText } from '../core/formats/binary.ts';
 import { PackedReader } from '../core/packedBatch.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
 import { parseIsoUtc } from '../core/time.ts';
@@ -143,6 +144,8 @@ function encodingOf(b: Buffer): TextEncoding {
 
 function decideFormat(file: string, staged: string, requested: FormatId | 'auto' | undefined, requestedEncoding: TextEncoding | null): { format: FormatId; encoding: TextEncoding } {
   const head = readHead(staged);
+  const binary = notText(head);
+  if (binary) throw new BadInputError(`${file}: this is ${binary.what}, not an audit export. Nothing from it was imported.`, binary.advice);
   const encoding = requestedEncoding ?? encodingOf(head);
   if (requested && requested !== 'auto') {
     if (!IMPORT_FORMAT_IDS.includes(requested)) {
