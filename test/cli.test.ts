@@ -97,6 +97,7 @@ describe('blindspot CLI', () => {
     for (const args of [['case', 'info', dir], ['timeline', dir]]) {
       const r = run(...args);
       expect(r.code, args.join(' ')).toBe(4);
+      expect(r.out, args.join(' ')).toBe(''); // no table header above the error
       expect(r.err).toMatch(new RegExp(`^blindspot ${args[0]}: the case database is damaged \\(database disk image is malformed\\)\\.\n  Run: blindspot verify <case>`));
     }
     const v = run('verify', dir);

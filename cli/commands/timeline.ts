@@ -39,14 +39,23 @@ export async function timelineCommand(argv: string[]): Promise<number> {
       ...(values.session ? { session: String(values.session) } : {}), ...(values.app ? { app: String(values.app) } : {}), ...(q ? { text: q } : {}),
       ...(limit !== undefined ? { limit } : {}), ...(values['newest-first'] ? { newestFirst: true } : {}),
     });
-    if (format === 'csv') out.write(csvRow(CSV_COLUMNS));
-    if (format === 'table') out.write(tableHeader());
+    // The header goes out with the first row (or after none), so that a query that fails (a damaged
+    // database) leaves no header above its error.
+    let headed = false;
+    const header = (): void => {
+      if (headed) return;
+      headed = true;
+      if (format === 'csv') out.write(csvRow(CSV_COLUMNS));
+      if (format === 'table') out.write(tableHeader());
+    };
     for (const r of rows) {
+      header();
       n++;
       if (format === 'jsonl') await writeOut(out, JSON.stringify(jsonlRow(r)) + '\n');
       else if (format === 'csv') await writeOut(out, csvRow([r.id, r.time, r.recordType, r.recordTypeName, r.operation, r.workload, r.user, r.mailbox, r.clientIp, r.sessionId, r.appId, r.resultStatus, r.evidence.sha256, r.evidence.line, r.evidence.element]));
       else await writeOut(out, tableRow(r));
     }
+    header();
   } finally {
     c.close();
   }
