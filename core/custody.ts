@@ -63,7 +63,8 @@ export function tornLineEntryDetails(line: number, text: string): Record<string,
   };
 }
 
-function parsesAsEntry(line: string): boolean {
+/** Whether a line reads as a JSON object (a whole entry, not one cut short). */
+export function parsesAsEntry(line: string): boolean {
   try {
     const e = JSON.parse(line) as unknown;
     return typeof e === 'object' && e !== null;

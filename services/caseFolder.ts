@@ -15,7 +15,7 @@ import { constants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
-import { custodyLine, nextEntry, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
+import { custodyLine, nextEntry, parsesAsEntry, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
 import { openReadable, openWritable, SchemaOutdatedError, SchemaTooNewError } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
@@ -81,11 +81,7 @@ class CustodyLog {
     });
     this.unterminated = false;
     const torn = this.lastLine!;
-    let whole = false;
-    try {
-      whole = typeof JSON.parse(torn) === 'object';
-    } catch { /* torn inside the entry */ }
-    if (!whole) this.append({ actor, action: TORN_LINE_ACTION, details: tornLineEntryDetails(this.lastSeq, torn) });
+    if (!parsesAsEntry(torn)) this.append({ actor, action: TORN_LINE_ACTION, details: tornLineEntryDetails(this.lastSeq, torn) });
   }
 
   append(fields: { actor: string; action: string; details?: Record<string, unknown>; objects?: CustodyObject[] }): CustodyEntry {
@@ -444,6 +440,12 @@ function requireWritable(dir: string): void {
   }
 }
 
+/** The case's problem when its database cannot be opened: newer than this Blindspot, damaged, or else. */
+function cannotOpen(file: string, e: unknown): CaseError {
+  if (e instanceof SchemaTooNewError) return new CaseError(e.message);
+  return new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`, databaseDamage(e) === null ? undefined : DAMAGED_DATABASE_HINT, e);
+}
+
 /** Opens a case for writing: takes the lock and finishes or undoes any interrupted operation. */
 export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
   const dir = resolve(dirArg);
@@ -462,8 +464,7 @@ export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
         },
       });
     } catch (e) {
-      if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
-      throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`, databaseDamage(e) === null ? undefined : DAMAGED_DATABASE_HINT, e);
+      throw cannotOpen(file, e);
     }
     const h = new CaseHandle(dir, db, actor, release);
     if (upgraded) h.logCustody('database-upgraded', upgraded);
@@ -513,9 +514,8 @@ function openOnReadOnlyMedia(dir: string, file: string): ReadableDB {
   try {
     return openReadable(file, { immutable: true });
   } catch (e) {
-    if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
     if (e instanceof SchemaOutdatedError) throw new CaseError(`${e.message} It must be upgraded, which cannot be done on read-only media.`, 'Copy the case folder to a disk that can be written and open it there.');
-    throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`, databaseDamage(e) === null ? undefined : DAMAGED_DATABASE_HINT, e);
+    throw cannotOpen(file, e);
   }
 }
 
@@ -542,11 +542,10 @@ export function openCaseReadOnly(dirArg: string): { dir: string; db: ReadableDB;
       return openReadable(file);
     } catch (e) {
       if (e instanceof SchemaOutdatedError) return null;
-      if (e instanceof SchemaTooNewError) throw new CaseError(e.message);
       const code = (e as { code?: string }).code;
       if (code?.startsWith('SQLITE_READONLY') && existsSync(`${file}-journal`)) return null;
       if (code === 'SQLITE_BUSY') throw caseBusyError(dir);
-      throw new CaseError(`${file}: cannot open the case database (${(e as Error).message}).`, databaseDamage(e) === null ? undefined : DAMAGED_DATABASE_HINT, e);
+      throw cannotOpen(file, e);
     }
   };
   const db = open() ?? (openCase(dir).close(), open());
