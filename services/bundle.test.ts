@@ -276,6 +276,7 @@ describe('evidence bundles', () => {
       const left = await leftInTmp(async () => {
         const err = (await verify(out).catch((e: unknown) => e)) as BlindspotError;
         expect(err).toBeInstanceOf(BlindspotError);
+        expect(err.exitCode).toBe(4); // not 1, which would say the bundle was found altered
         expect(err.message).toMatch(new RegExp(`^${out}: the bundle's case database could not be copied to .*blindspot-verify-\\w+ to be read \\(ENOSPC: no space left on device, write\\)\\.$`));
         expect(err.hint).toMatch(/TMPDIR/);
       });

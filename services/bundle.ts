@@ -18,7 +18,7 @@ import yauzl from 'yauzl';
 import { sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
-import { BadInputError, BlindspotError, CaseError, databaseDamage, UsageError } from './errors.ts';
+import { BadInputError, CaseError, databaseDamage, UsageError } from './errors.ts';
 import { hashFile, isDiskFull } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
@@ -408,9 +408,10 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
       const sink = name === CASE_DB ? createWriteStream(join(work, CASE_DB)) : null;
       let sinkError: Error | null = null;
       sink?.on('error', (e) => { sinkError ??= e; });
-      const copyFailed = (e: Error) => new BlindspotError(
+      // Exit 4, never 1: 1 would say the bundle was found altered.
+      const copyFailed = (e: Error) => new CaseError(
         `${file}: the bundle's case database could not be copied to ${work} to be read (${e.message}).`,
-        { hint: 'Free space in the temporary folder (or point TMPDIR at a folder with room for it), then verify again.' },
+        'Free space in the temporary folder (or point TMPDIR at a folder with room for it), then verify again.',
       );
       try {
         for await (const chunk of stream) {
