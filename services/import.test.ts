@@ -51,6 +51,23 @@ function newCase() {
   return dir;
 }
 
+/**
+ * Runs `use` with a new case opened for it, then checks that the case is exactly as it was (counts,
+ * custody log, evidence files); returns the case folder.
+ */
+async function leavesNewCaseAsItWas(use: (h: ReturnType<typeof openCase>, dir: string) => Promise<void>): Promise<string> {
+  const dir = newCase();
+  const before = snapshotCase(dir);
+  const h = openCase(dir);
+  try {
+    await use(h, dir);
+  } finally {
+    h.close();
+  }
+  expect(snapshotCase(dir)).toEqual(before);
+  return dir;
+}
+
 describe('the files an import is given', () => {
   it('walks folders but not a Blindspot case folder in them (the case itself, kept among the exports), and says which it skipped', () => {
     const root = tmp();
@@ -262,22 +279,17 @@ describe('import', () => {
   });
 
   it('refuses an unknown format, naming the formats tried, without touching the case', async () => {
-    const dir = newCase();
-    const before = snapshotCase(dir);
     const src = join(tmp(), 'notes.txt');
     writeFileSync(src, 'Dear diary,\nnothing happened today.\n');
-    const h = openCase(dir);
-    const err = (await importFile(h, src).catch((e: unknown) => e)) as BadInputError;
-    h.close();
-    expect(err).toBeInstanceOf(BadInputError);
-    expect(err.message).toMatch(/format not recognised/);
-    expect(err.message).toContain('purview-csv');
-    expect(err.message).not.toContain('api-answer'); // acquisition's own format is never a candidate
-    // Nor can it be asked for: a file "imported" as api-answer would enter the case with no records and no error.
-    const h2 = openCase(dir);
-    await expect(importFile(h2, src, { format: 'api-answer' })).rejects.toThrow(/--format api-answer: unknown format/);
-    h2.close();
-    expect(snapshotCase(dir)).toEqual(before);
+    await leavesNewCaseAsItWas(async (h) => {
+      const err = (await importFile(h, src).catch((e: unknown) => e)) as BadInputError;
+      expect(err).toBeInstanceOf(BadInputError);
+      expect(err.message).toMatch(/format not recognised/);
+      expect(err.message).toContain('purview-csv');
+      expect(err.message).not.toContain('api-answer'); // acquisition's own format is never a candidate
+      // Nor can it be asked for: a file "imported" as api-answer would enter the case with no records and no error.
+      await expect(importFile(h, src, { format: 'api-answer' })).rejects.toThrow(/--format api-answer: unknown format/);
+    });
   });
 
   it('reads UTF-16 text (what Windows PowerShell 5.1 writes with ">") as it is, LE and BE, with or without a byte-order mark, and keeps the file as received', async () => {
@@ -501,14 +513,11 @@ describe('import', () => {
   });
 
   it('refuses JSON named as a CSV format, and CSV named as a JSON one, instead of importing nothing', async () => {
-    const dir = newCase();
-    const before = snapshotCase(dir);
     const json = join(tmp(), 'one.jsonl');
     writeFileSync(json, jsonl([mailItemsAccessed(0)]));
     const csv = join(tmp(), 'export.csv');
     writeFileSync(csv, 'RecordId,CreationDate,RecordType,Operation,UserId,AuditData\r\n');
-    const h = openCase(dir);
-    try {
+    await leavesNewCaseAsItWas(async (h) => {
       await expect(importFile(h, json, { format: 'purview-csv' })).rejects.toThrow(/line 1: purview-csv expects CSV but the text starts with "\{" \(JSON\)/);
       await expect(importFile(h, json, { format: 'sentinel-csv' })).rejects.toThrow(BadInputError);
       await expect(importFile(h, csv, { format: 'ual-json' })).rejects.toThrow(/ual-json expects JSON/);
@@ -517,29 +526,20 @@ describe('import', () => {
       expect(err).toBeInstanceOf(BadInputError);
       expect(err.hint).toMatch(/--format/);
       await expect(importFile(h, csv, { format: 'ual-json', skipBad: true })).rejects.toThrow(/ual-json expects JSON/);
-    } finally {
-      h.close();
-    }
-    expect(snapshotCase(dir)).toEqual(before);
+    });
   });
 
   it('refuses a compressed file or an archive by what it is, with what to do, whatever --format says; the case is unchanged', async () => {
-    const dir = newCase();
-    const before = snapshotCase(dir);
     const gz = join(tmp(), 'ual.jsonl.gz');
     writeFileSync(gz, gzipSync(jsonl([mailItemsAccessed(0)])));
-    const h = openCase(dir);
-    try {
+    const dir = await leavesNewCaseAsItWas(async (h) => {
       for (const format of ['auto', 'ual-json'] as const) {
         const err = (await importFile(h, gz, { format }).catch((e: unknown) => e)) as BadInputError;
         expect(err).toBeInstanceOf(BadInputError);
         expect(err.message).toBe(`${gz}: this is a gzip-compressed file, not an audit export. Nothing from it was imported.`);
         expect(err.hint).toMatch(/^Decompress it/);
       }
-    } finally {
-      h.close();
-    }
-    expect(snapshotCase(dir)).toEqual(before);
+    });
     expect(readdirSync(join(dir, '.incoming'))).toEqual([]);
   });
 
@@ -588,12 +588,9 @@ describe('import', () => {
   });
 
   it('names a full disk, the database\'s or the evidence copy\'s, as the case\'s problem with what to do, and leaves the case as it was', async () => {
-    const dir = newCase();
-    const before = snapshotCase(dir);
     const src = join(tmp(), 'ual.jsonl');
     writeFileSync(src, jsonl(Array.from({ length: 3000 }, (_, i) => mailItemsAccessed(i))));
-    const h = openCase(dir);
-    try {
+    await leavesNewCaseAsItWas(async (h, dir) => {
       // The database may not grow by more than 20 pages: SQLite's own "database or disk is full".
       h.db.pragma(`max_page_count = ${(h.db.pragma('page_count', { simple: true }) as number) + 20}`);
       const err = (await importFile(h, src).catch((e: unknown) => e)) as CaseError;
@@ -603,10 +600,7 @@ describe('import', () => {
       // The evidence copy fails as a full file system fails a write.
       h.stageFile = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
       await expect(importFile(h, src)).rejects.toThrow(`${src}: no space left to import it (ENOSPC: no space left on device, write). Nothing of this file was imported`);
-    } finally {
-      h.close();
-    }
-    expect(snapshotCase(dir)).toEqual(before);
+    });
   });
 
   it('after a bulk import killed mid-file, reading the case (openCaseReadOnly: case info, timeline, the UI) first undoes the cut-short write, and verify finds it intact', async () => {
