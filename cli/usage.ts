@@ -36,5 +36,5 @@ Simulated tenant and demo
   blindspot demo [--out DIR]
 
 Exit codes: 0 ok, 1 problem found (verify: not intact), 2 bad command line, 3 unusable input file,
-4 case folder problem, 5 tenant or network refused, 130 interrupted, 70 internal error.
+4 case folder problem or no disk space, 5 tenant or network refused, 130 interrupted, 70 internal error.
 `;

@@ -5,7 +5,7 @@ export const EXIT = {
   failure: 1,          // the operation ran but found a problem (verify: something altered; acquisition: incomplete)
   usage: 2,            // bad command line
   badInput: 3,         // a file or value the user supplied is unusable (unknown format, malformed record)
-  caseProblem: 4,      // the case folder is missing, locked, newer than this Blindspot, or damaged
+  caseProblem: 4,      // the case folder is missing, locked, newer than this Blindspot, or damaged; or no disk space
   remote: 5,           // the tenant or the network refused (sign-in, permission; acquisition: a slice refused 401/403)
   interrupted: 130,    // stopped by Ctrl-C or SIGTERM (acquisition and import keep what was done; export and verify leave nothing)
   internal: 70,
