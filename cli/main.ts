@@ -1,8 +1,6 @@
 // The command-line front end. Each command parses its flags, calls a service, and prints; errors become
 // one or two lines (what was wrong, what to do) and a documented exit code.
-import { BlindspotError, DAMAGED_DATABASE_HINT, databaseDamage, EXIT } from '../services/errors.ts';
-import { tmpdir } from 'node:os';
-import { isDiskFull } from '../services/files.ts';
+import { asCaseProblem, BlindspotError, EXIT } from '../services/errors.ts';
 import { caseNotices } from '../services/notices.ts';
 import { USAGE } from './usage.ts';
 
@@ -53,24 +51,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd(rest);
   } catch (e) {
-    if (e instanceof BlindspotError) {
-      // Messages from argument parsing already start with the command's name; don't say it twice.
-      const msg = e.message.startsWith(`${name}`) ? e.message : `${name}: ${e.message}`;
-      process.stderr.write(`blindspot ${msg}\n${e.hint ? `  ${e.hint}\n` : ''}`);
-      return e.exitCode;
-    }
-    // A disk that filled up in a step no command names itself (import, export and acquisition do): the
-    // step's transaction left the case as it was before it.
-    if (isDiskFull(e)) {
-      process.stderr.write(`blindspot ${name}: no space left on the disk (${(e as Error).message}); the step being written was not kept (each is one transaction; steps before it stay).\n  Free space on the disk that holds the case (and in the temporary folder, ${tmpdir()}), then run it again.\n`);
-      return EXIT.caseProblem;
-    }
-    // A case database that opened but is damaged further in: the case's problem, not a bug of ours.
-    const damage = databaseDamage(e);
-    if (damage !== null) {
-      process.stderr.write(`blindspot ${name}: the case database is damaged (${damage}).\n  ${DAMAGED_DATABASE_HINT}\n`);
-      return EXIT.caseProblem;
-    }
-    throw e;
+    // A full disk or a damaged database that no command named itself is the case's problem too.
+    const known = e instanceof BlindspotError ? e : asCaseProblem(e);
+    if (known === null) throw e;
+    // Messages from argument parsing already start with the command's name; don't say it twice.
+    const msg = known.message.startsWith(`${name}`) ? known.message : `${name}: ${known.message}`;
+    process.stderr.write(`blindspot ${msg}\n${known.hint ? `  ${known.hint}\n` : ''}`);
+    return known.exitCode;
   }
 }

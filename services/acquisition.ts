@@ -18,8 +18,7 @@ import { abandonRun, countSlice, heldCounts, listRuns, NO_HELD, totals, finishRu
 import type { HeldCounts, LedgerRow, LedgerTotals, SliceCause, SliceStatus, SourceId, TenantProfile } from '../db/ledger.ts';
 import type { Api } from '../acquire/auth.ts';
 import type { CaseHandle } from './caseFolder.ts';
-import { BlindspotError, CaseError, UsageError } from './errors.ts';
-import { isDiskFull } from './files.ts';
+import { BlindspotError, CaseError, isDiskFull, UsageError } from './errors.ts';
 import { exoTarget, graphTarget, manageTarget, storePage } from './tenantSession.ts';
 import type { Session } from './tenantSession.ts';
 import { boundYoungGeneration, collectGarbage } from './heap.ts';

@@ -15,7 +15,7 @@ import type { ApiHandlers } from '../electron/ipc.ts';
 import { caseBusyError, openCaseReadOnly } from './caseFolder.ts';
 import { changeVersion, watchCase } from './caseWatch.ts';
 import { NoRangeError, computeGaps } from './analysis.ts';
-import { BlindspotError, DAMAGED_DATABASE_HINT, databaseDamage } from './errors.ts';
+import { asCaseProblem, BlindspotError } from './errors.ts';
 
 export interface CaseApi {
   dir: string;
@@ -168,8 +168,8 @@ function reportingCaseData(dir: string, handlers: ApiHandlers): ApiHandlers {
       } catch (e) {
         if (e instanceof CaseDataError) throw new ApiProblem('CaseProblem', `${dir}: ${e.message}`);
         if ((e as { code?: string }).code === 'SQLITE_BUSY') throw new ApiProblem('CaseProblem', caseBusyError(dir).message);
-        const damage = databaseDamage(e);
-        if (damage !== null) throw new ApiProblem('CaseProblem', `${dir}: the case database is damaged (${damage}). ${DAMAGED_DATABASE_HINT}`);
+        const problem = asCaseProblem(e); // a damaged database
+        if (problem !== null) throw new ApiProblem('CaseProblem', `${dir}: ${problem.message} ${problem.hint}`);
         throw e;
       }
     };

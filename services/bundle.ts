@@ -18,8 +18,8 @@ import yauzl from 'yauzl';
 import { sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
-import { BadInputError, CaseError, databaseDamage, UsageError } from './errors.ts';
-import { hashFile, isDiskFull } from './files.ts';
+import { BadInputError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
+import { hashFile } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
 export const BUNDLE_FORMAT = 'blindspot-bundle/1';

@@ -1,4 +1,5 @@
 // Errors a person can act on. Each carries the exit code the CLI uses (documented in the README).
+import { tmpdir } from 'node:os';
 
 export const EXIT = {
   ok: 0,
@@ -53,6 +54,28 @@ export function databaseDamage(e: unknown): string | null {
     if (typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')) return x.message;
   }
   return null;
+}
+
+/** Whether an error is a full disk or an exhausted quota, as the file system or SQLite reports it. */
+export function isDiskFull(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+/**
+ * A raw failure that is the case's problem and not a bug, as a CaseError: a full disk met in a step no
+ * caller named itself (the step's transaction left the case as it was before it), or a case database
+ * damaged past its first page. Null for anything else.
+ */
+export function asCaseProblem(e: unknown): CaseError | null {
+  if (isDiskFull(e)) {
+    return new CaseError(
+      `no space left on the disk (${(e as Error).message}); the step being written was not kept (each is one transaction; steps before it stay).`,
+      `Free space on the disk that holds the case (and in the temporary folder, ${tmpdir()}), then run it again.`, e,
+    );
+  }
+  const damage = databaseDamage(e);
+  return damage === null ? null : new CaseError(`the case database is damaged (${damage}).`, DAMAGED_DATABASE_HINT, e);
 }
 
 /** What a command says, for any case, when the case database is damaged. */

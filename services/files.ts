@@ -73,12 +73,6 @@ export async function copyHashed(src: string, dest: string, onCopied?: (bytes: n
   return { sha256: h.digest('hex'), size };
 }
 
-/** Whether an error is a full disk or an exhausted quota, as the file system or SQLite reports it. */
-export function isDiskFull(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
-}
-
 /** Writes all of `data` at the file's position (a write may take fewer bytes than it was given). */
 async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
   for (let done = 0; done < data.length; ) done += (await fh.write(data, done, data.length - done, null)).bytesWritten;
