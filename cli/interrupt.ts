@@ -13,3 +13,19 @@ export function withCtrlC(stopping: string): { signal: AbortSignal; dispose(): v
   process.on('SIGTERM', on);
   return { signal: ac.signal, dispose: () => { process.off('SIGINT', on); process.off('SIGTERM', on); } };
 }
+
+/**
+ * Runs work that stops at once on Ctrl-C (it throws once its signal aborts, leaving nothing behind):
+ * its result, or null when it was interrupted.
+ */
+export async function untilCtrlC<T>(stopping: string, work: (signal: AbortSignal) => Promise<T>): Promise<T | null> {
+  const c = withCtrlC(stopping);
+  try {
+    return await work(c.signal);
+  } catch (e) {
+    if (c.signal.aborted) return null;
+    throw e;
+  } finally {
+    c.dispose();
+  }
+}

@@ -3,23 +3,18 @@ import { exportBundle, verify } from '../../services/bundle.ts';
 import type { BundleProgress } from '../../services/bundle.ts';
 import { EXIT } from '../../services/errors.ts';
 import { parse, positional } from '../args.ts';
-import { withCtrlC } from '../interrupt.ts';
+import { untilCtrlC } from '../interrupt.ts';
 import { megabytes, withProgress } from '../progress.ts';
 
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('export', argv, { json: { type: 'boolean' } }, 2);
   const dir = positional('export', positionals, 0, 'the case folder');
   const out = positional('export', positionals, 1, 'the bundle file (out.zip)');
-  const c = withCtrlC('now: the partial bundle and the temporary copy of the case database are being removed');
-  let r;
-  try {
-    r = await withProgress(bundleProgressLine, (onProgress) => exportBundle(dir, out, onProgress, c.signal));
-  } catch (e) {
-    if (!c.signal.aborted) throw e;
+  const r = await untilCtrlC('now: the partial bundle and the temporary copy of the case database are being removed',
+    (signal) => withProgress(bundleProgressLine, (onProgress) => exportBundle(dir, out, onProgress, signal)));
+  if (r === null) {
     process.stderr.write(`blindspot export: interrupted. Nothing was written to ${resolve(out)}, nothing was logged, and no temporary copy is left.\n`);
     return EXIT.interrupted;
-  } finally {
-    c.dispose();
   }
   if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
   else process.stdout.write(`Wrote ${r.out}: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB\n  bundle SHA-256   ${r.bundleSha256}\n  manifest SHA-256 ${r.manifestSha256}\nGive the recipient the manifest SHA-256 by a separate channel.\n`);
@@ -29,16 +24,10 @@ export async function exportCommand(argv: string[]): Promise<number> {
 export async function verifyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('verify', argv, { json: { type: 'boolean' } });
   const target = positional('verify', positionals, 0, 'a case folder or bundle.zip');
-  const c = withCtrlC('now');
-  let r;
-  try {
-    r = await withProgress(bundleProgressLine, (onProgress) => verify(target, onProgress, c.signal));
-  } catch (e) {
-    if (!c.signal.aborted) throw e;
+  const r = await untilCtrlC('now', (signal) => withProgress(bundleProgressLine, (onProgress) => verify(target, onProgress, signal)));
+  if (r === null) {
     process.stderr.write(`blindspot verify: interrupted before it finished; nothing is known yet about ${resolve(target)}, and nothing was logged.\n`);
     return EXIT.interrupted;
-  } finally {
-    c.dispose();
   }
   if (values.json) {
     process.stdout.write(JSON.stringify(r) + '\n');

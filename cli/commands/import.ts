@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { encodingName } from '../../core/encodings.ts';
 import type { FormatId } from '../../core/formats/types.ts';
 import { openCase } from '../../services/caseFolder.ts';
-import { BadInputError, CaseError, EXIT } from '../../services/errors.ts';
+import { BadInputError, BlindspotError, CaseError, EXIT } from '../../services/errors.ts';
 import type { ImportFileResult, ImportProgress } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { optionalString, parse, positional } from '../args.ts';
@@ -68,8 +68,10 @@ export async function importCommand(argv: string[]): Promise<number> {
   if (!refused) return EXIT.ok;
   if (results.length === 0 && notTried.length === 0) throw refused.error;
   const summary = `Imported before it: ${results.length} file${results.length === 1 ? '' : 's'}${notTried.length > 0 ? `; not tried: ${notTried.length} (${notTried.slice(0, 3).join(', ')}${notTried.length > 3 ? ', …' : ''})` : ''}.`;
-  const hint = refused.error.hint ?? 'Fix or remove that file and import it and the files not tried; importing a file again only counts duplicates.';
-  throw refused.error instanceof CaseError ? new CaseError(`${refused.error.message}\n${summary}`, hint) : new BadInputError(`${refused.error.message}\n${summary}`, hint);
+  throw new BlindspotError(`${refused.error.message}\n${summary}`, {
+    exitCode: refused.error.exitCode, // 3 for a refused file, 4 for a full disk
+    hint: refused.error.hint ?? 'Fix or remove that file and import it and the files not tried; importing a file again only counts duplicates.',
+  });
 }
 
 /**
