@@ -63,20 +63,22 @@ export function tornLineEntryDetails(line: number, text: string): Record<string,
   };
 }
 
-/** Whether a line reads as a JSON object (a whole entry, not one cut short). */
-export function parsesAsEntry(line: string): boolean {
+/**
+ * A line's JSON value, or undefined when the line is not JSON at all: what an entry cut short when it was
+ * written looks like (the one rule for a torn line, for the log that records it and for verify).
+ */
+export function jsonOfLine(line: string): unknown {
   try {
-    const e = JSON.parse(line) as unknown;
-    return typeof e === 'object' && e !== null;
+    return JSON.parse(line) as unknown;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
 /** Whether `line` (number `n`) is torn and `next` is the entry that records it. */
 function recordsTornLine(next: string | undefined, n: number, line: string): boolean {
-  if (next === undefined || !parsesAsEntry(next)) return false;
-  const e = JSON.parse(next) as Partial<CustodyEntry>;
+  const e = (next === undefined ? undefined : jsonOfLine(next)) as Partial<CustodyEntry> | null | undefined;
+  if (typeof e !== 'object' || e === null) return false;
   const want = tornLineEntryDetails(n, line);
   return e.action === TORN_LINE_ACTION && e.details?.['line'] === n && e.details['sha256'] === want['sha256'] && e.details['bytes'] === want['bytes'];
 }
@@ -94,10 +96,8 @@ export function verifyCustodyChain(lines: readonly string[]): { entries: Custody
   let prevLine: string | null = null;
   lines.forEach((line, i) => {
     const n = i + 1;
-    let e: CustodyEntry;
-    try {
-      e = JSON.parse(line) as CustodyEntry;
-    } catch {
+    const e = jsonOfLine(line) as CustodyEntry | undefined;
+    if (e === undefined) {
       if (recordsTornLine(lines[i + 1], n, line)) notes.push({ line: n, problem: `an entry cut short when it was written, recorded by the entry at line ${n + 1}` });
       else if (i === lines.length - 1) notes.push({ line: n, problem: 'the last entry was cut short when it was written; the next action on the case records it' });
       else problems.push({ line: n, problem: 'not valid JSON' });

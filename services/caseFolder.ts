@@ -15,7 +15,7 @@ import { constants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
-import { custodyLine, nextEntry, parsesAsEntry, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
+import { custodyLine, jsonOfLine, nextEntry, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
 import { openReadable, openWritable, SchemaOutdatedError, SchemaTooNewError } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
@@ -81,7 +81,7 @@ class CustodyLog {
     });
     this.unterminated = false;
     const torn = this.lastLine!;
-    if (!parsesAsEntry(torn)) this.append({ actor, action: TORN_LINE_ACTION, details: tornLineEntryDetails(this.lastSeq, torn) });
+    if (jsonOfLine(torn) === undefined) this.append({ actor, action: TORN_LINE_ACTION, details: tornLineEntryDetails(this.lastSeq, torn) });
   }
 
   append(fields: { actor: string; action: string; details?: Record<string, unknown>; objects?: CustodyObject[] }): CustodyEntry {
@@ -100,11 +100,8 @@ class CustodyLog {
   entries(): CustodyEntry[] {
     if (!existsSync(this.file)) return [];
     return readFileSync(this.file, 'utf8').split('\n').filter(Boolean).flatMap((l) => {
-      try {
-        return [JSON.parse(l) as CustodyEntry];
-      } catch {
-        return [];
-      }
+      const e = jsonOfLine(l);
+      return e === undefined ? [] : [e as CustodyEntry];
     });
   }
 }
