@@ -18,6 +18,10 @@ function firstZipEntry(b: Uint8Array): string | null {
   return b.length < 30 + nameLength ? null : new TextDecoder().decode(b.subarray(30, 30 + nameLength));
 }
 
+const magic = (text: string, ...more: number[]): number[] => [...new TextEncoder().encode(text), ...more];
+const SQLITE = magic('SQLite format 3', 0);
+const EVTX = magic('ElfFile', 0);
+
 const UNPACK = 'Import cannot read inside it: unpack it and import what it holds (a folder can be imported whole); the files unpacked become the evidence, so keep the archive and note its SHA-256 too.';
 
 export function notText(head: Uint8Array): NotText | null {
@@ -39,9 +43,9 @@ export function notText(head: Uint8Array): NotText | null {
     return { what: 'an Office document in the old binary format (.xls, .doc or an Outlook .msg)', advice: 'Import the audit export itself (JSON or CSV); an .xls workbook can be saved from Excel as "CSV UTF-8", keeping the workbook as the evidence received.' };
   }
   if (startsWith(head, [0x25, 0x50, 0x44, 0x46, 0x2d])) return { what: 'a PDF document', advice: 'A report in PDF holds no records to import; ask for the export it was made from (JSON or CSV).' };
-  if (startsWith(head, [...new TextEncoder().encode('SQLite format 3'), 0])) {
+  if (startsWith(head, SQLITE)) {
     return { what: 'an SQLite database', advice: 'A Blindspot case is opened with its folder (blindspot case info <folder>), not imported; another tool\'s database holds no export Blindspot reads.' };
   }
-  if (startsWith(head, [...new TextEncoder().encode('ElfFile'), 0])) return { what: 'a Windows event log (.evtx)', advice: 'Blindspot reads Microsoft 365 audit exports (JSON or CSV), not Windows event logs.' };
+  if (startsWith(head, EVTX)) return { what: 'a Windows event log (.evtx)', advice: 'Blindspot reads Microsoft 365 audit exports (JSON or CSV), not Windows event logs.' };
   return null;
 }
