@@ -19,6 +19,15 @@ describe('main', () => {
     }
   });
 
+  it('turns a case database locked past the wait (SQLITE_BUSY, met by a query after the open) into the case\'s problem, exit 4', async () => {
+    failure.error = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => { err.push(String(s)); return true; });
+    expect(await main(['case', 'info', '/c'])).toBe(4);
+    vi.restoreAllMocks();
+    expect(err.join('')).toBe('blindspot case: the case database is locked by another process writing it (database is locked); a large import keeps it to itself while it loads.\n  Run it again when that has finished; this step was not kept.\n');
+  });
+
   it('lets any other failure through as the internal error it is', async () => {
     failure.error = new TypeError('a bug');
     await expect(main(['case', 'info', '/c'])).rejects.toThrow('a bug');

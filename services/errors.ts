@@ -64,14 +64,23 @@ export function isDiskFull(e: unknown): boolean {
 
 /**
  * A raw failure that is the case's problem and not a bug, as a CaseError: a full disk met in a step no
- * caller named itself (the step's transaction left the case as it was before it), or a case database
- * damaged past its first page. Null for anything else.
+ * caller named itself (the step's transaction left the case as it was before it), a case database
+ * locked by another process's write past the wait, or one damaged past its first page. Null for anything else.
  */
 export function asCaseProblem(e: unknown): CaseError | null {
   if (isDiskFull(e)) {
     return new CaseError(
       `no space left on the disk (${(e as Error).message}); the step being written was not kept (each is one transaction; steps before it stay).`,
       `Free space on the disk that holds the case (and in the temporary folder, ${tmpdir()}), then run it again.`, e,
+    );
+  }
+  // Readers wait 5 s for a lock and are refused at open with the writer's pid (caseBusyError); a query
+  // can still meet the lock later, when another process began a bulk load (it keeps the database to
+  // itself while it loads) after this one opened the case.
+  if ((e as { code?: unknown } | null)?.code === 'SQLITE_BUSY') {
+    return new CaseError(
+      `the case database is locked by another process writing it (${(e as Error).message}); a large import keeps it to itself while it loads.`,
+      'Run it again when that has finished; this step was not kept.', e,
     );
   }
   const damage = databaseDamage(e);
