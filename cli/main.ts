@@ -48,6 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   caseNotices.upgrading = (m) => process.stderr.write(`${m}\n`);
+  caseNotices.recovered = (m) => process.stderr.write(`${m}\n`);
   try {
     return await cmd(rest);
   } catch (e) {

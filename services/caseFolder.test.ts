@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { verifyCustodyChain } from '../core/custody.ts';
 import Database from 'better-sqlite3';
 import { CASE_PAGE_SIZE, loadMigrations, migrate } from '../db/database.ts';
-import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { createCase, openCase, openCaseReadOnly, RECOVERY_ACTION } from './caseFolder.ts';
+import type { CaseHandle } from './caseFolder.ts';
 import { caseNotices } from './notices.ts';
 import { durable } from './files.ts';
 import { CaseError, UsageError } from './errors.ts';
@@ -173,6 +174,7 @@ describe('case folders', () => {
     const h2 = openCase(dir);
     expect(readFileSync(h2.abs(s.relPath), 'utf8')).toBe('crash test');
     expect(h2.custodyEntries().filter((e) => e.action === 'import')).toHaveLength(1);
+    expect(h2.custodyEntries().at(-1)).toMatchObject({ action: RECOVERY_ACTION, details: { commitFinished: { op: 'import', importRun: 3 } } });
     expect(existsSync(join(dir, '.pending.json'))).toBe(false);
     h2.close();
   });
@@ -184,14 +186,38 @@ describe('case folders', () => {
     writeFileSync(src, 'never committed');
     const s = await h.stageFile(src);
     writeFileSync(h.abs('.pending.json'), JSON.stringify({ op: 'import', importRunId: 99, staged: [{ tmpPath: s.tmpPath, relPath: s.relPath }], custody: [{ action: 'import', details: { importRun: 99 }, objects: [] }] }));
+    // A second import's copy was cut short before it reached the journal.
+    const partial = h.abs('.incoming/0123abcd');
+    writeFileSync(partial, 'half a fi');
     const before = h.custodyEntries().length;
     h.db.close();
     rmSync(join(dir, '.lock'));
-    const h2 = openCase(dir);
+    const said: string[] = [];
+    const saved = caseNotices.recovered;
+    caseNotices.recovered = (m) => said.push(m);
+    let h2: CaseHandle;
+    try {
+      h2 = openCase(dir);
+    } finally {
+      caseNotices.recovered = saved;
+    }
     expect(existsSync(h2.abs(s.tmpPath))).toBe(false);
     expect(existsSync(h2.abs(s.relPath))).toBe(false);
-    expect(h2.custodyEntries()).toHaveLength(before);
+    expect(existsSync(partial)).toBe(false);
+    // Nothing entered the case, and what was undone is on record: one entry, and one line said.
+    const entries = h2.custodyEntries();
+    expect(entries).toHaveLength(before + 1);
+    expect(entries.at(-1)).toMatchObject({
+      action: RECOVERY_ACTION,
+      details: { commitDiscarded: { op: 'import', importRun: 99 }, uncommittedCopiesRemoved: [{ path: join('.incoming', '0123abcd'), bytes: 9 }] },
+      objects: [],
+    });
+    expect(said).toEqual([`${dir}: an earlier operation on this case was cut short (its process ended mid-write); its uncommitted evidence was discarded, 1 uncommitted evidence copy (<0.1 MB) removed. The case is as it was before that operation, or as that operation committed it; recorded in the custody log (${RECOVERY_ACTION}).`]);
     h2.close();
+    // Opened again, there is nothing left to do and nothing more is logged.
+    const h3 = openCase(dir);
+    expect(h3.custodyEntries()).toHaveLength(before + 1);
+    h3.close();
   });
   it('puts the staged files and the journal on disk before the database commits, and the placed file after', async () => {
     const dir = join(tmp(), 'c');

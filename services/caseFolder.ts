@@ -337,22 +337,61 @@ function finishPending(h: CaseHandle, p: PendingCommit, recovering: boolean): vo
   rmSync(h.abs(PENDING_FILE), { force: true });
 }
 
-function recover(h: CaseHandle): void {
+/** The custody action recording what the open of a case undid or finished of an operation cut short. */
+export const RECOVERY_ACTION = 'interrupted-work-recovered';
+
+/**
+ * Finishes or undoes what an operation cut short (a killed process, a power cut) left in the case, and
+ * records what it did in the custody log (RECOVERY_ACTION) and on caseNotices: a rolled-back database
+ * write (`rolledBack`: the open found a hot rollback journal, which SQLite played back), a commit whose
+ * evidence move is finished or whose staged copies are discarded, and uncommitted copies removed from
+ * the incoming area. Nothing is logged when there was nothing to do.
+ */
+function recover(h: CaseHandle, rolledBack: boolean): void {
   h.closeTornCustodyLine(); // first: a commit being finished below appends to the log
+  const details: Record<string, unknown> = {};
+  if (rolledBack) details['databaseWriteRolledBack'] = true;
   const pendingFile = h.abs(PENDING_FILE);
   if (existsSync(pendingFile)) {
     const p = JSON.parse(readFileSync(pendingFile, 'utf8')) as PendingCommit;
     const committed = h.db.prepare("SELECT 1 FROM import_runs WHERE id = ? AND status <> 'running'").get(p.importRunId);
     if (committed) {
       finishPending(h, p, true);
+      details['commitFinished'] = { op: p.op, importRun: p.importRunId };
     } else {
       for (const s of p.staged) rmSync(h.abs(s.tmpPath), { force: true });
       rmSync(pendingFile, { force: true });
+      details['commitDiscarded'] = { op: p.op, importRun: p.importRunId };
     }
   }
   // Anything left in the incoming area belongs to an import that never committed.
   const incoming = h.abs(INCOMING_DIR);
-  if (existsSync(incoming)) for (const f of readdirSync(incoming)) rmSync(join(incoming, f), { force: true });
+  const removed: { path: string; bytes: number }[] = [];
+  if (existsSync(incoming)) {
+    for (const f of readdirSync(incoming)) {
+      const path = join(INCOMING_DIR, f);
+      removed.push({ path, bytes: statSync(h.abs(path), { throwIfNoEntry: false })?.size ?? 0 });
+      rmSync(h.abs(path), { force: true });
+    }
+  }
+  if (removed.length > 0) details['uncommittedCopiesRemoved'] = removed;
+  if (Object.keys(details).length === 0) return;
+  h.logCustody(RECOVERY_ACTION, details);
+  caseNotices.recovered(recoveryNotice(h.dir, details));
+}
+
+/** What the command line says of a recovery (see recover). */
+function recoveryNotice(dir: string, d: Record<string, unknown>): string {
+  const did: string[] = [];
+  if (d['databaseWriteRolledBack']) did.push('its unfinished database write was rolled back');
+  if (d['commitFinished']) did.push('its committed evidence was moved into place');
+  if (d['commitDiscarded']) did.push('its uncommitted evidence was discarded');
+  const removed = (d['uncommittedCopiesRemoved'] as { bytes: number }[] | undefined) ?? [];
+  if (removed.length > 0) {
+    const mb = removed.reduce((n, r) => n + r.bytes, 0) / 1e6;
+    did.push(`${removed.length} uncommitted evidence cop${removed.length === 1 ? 'y' : 'ies'} (${mb < 0.1 ? '<0.1' : mb.toFixed(1)} MB) removed`);
+  }
+  return `${dir}: an earlier operation on this case was cut short (its process ended mid-write); ${did.join(', ')}. The case is as it was before that operation, or as that operation committed it; recorded in the custody log (${RECOVERY_ACTION}).`;
 }
 
 // ---- create / open ----------------------------------------------------------------------------------
@@ -451,6 +490,9 @@ export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
   const release = acquireLock(dir);
   try {
     const file = join(dir, CASE_DB);
+    // A rollback journal left beside the database while this process holds the lock: a write cut short
+    // (a bulk import runs in rollback-journal mode, services/import.ts). SQLite plays it back as it opens.
+    const rolledBack = (statSync(`${file}-journal`, { throwIfNoEntry: false })?.size ?? 0) > 0;
     let upgraded: { fromSchemaVersion: number; toSchemaVersion: number } | null = null;
     let db: WritableDB;
     try {
@@ -465,7 +507,7 @@ export function openCase(dirArg: string, actor = defaultActor()): CaseHandle {
     }
     const h = new CaseHandle(dir, db, actor, release);
     if (upgraded) h.logCustody('database-upgraded', upgraded);
-    recover(h);
+    recover(h, rolledBack);
     return h;
   } catch (e) {
     release();

@@ -10,7 +10,8 @@ import { useTmp } from '../test/helpers/tmp.ts';
 import { readChangeRecords, readSourceActivity, readThrottleMarkers } from '../db/analysis.ts';
 import { CaseDataError } from '../db/auditData.ts';
 import { eventDetail, timeline } from '../db/timeline.ts';
-import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { createCase, openCase, openCaseReadOnly, RECOVERY_ACTION } from './caseFolder.ts';
+import type { CustodyEntry } from '../core/custody.ts';
 import { BadInputError, CaseError } from './errors.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from '../db/auditData.ts';
 import type { AuditDataRef } from '../db/auditData.ts';
@@ -582,7 +583,16 @@ describe('import', () => {
     });
     await new Promise((r) => child.once('exit', r).once('close', r));
     expect(child.signalCode).toBe('SIGKILL');
-    expect(snapshotCase(dir)).toEqual(before);
+    // The next open removes the cut-short evidence copy and says so in the custody log.
+    expect(readdirSync(join(dir, '.incoming'))).toHaveLength(1);
+    const h = openCase(dir);
+    expect(h.custodyEntries().at(-1)).toMatchObject({ action: RECOVERY_ACTION, details: { uncommittedCopiesRemoved: [{ path: expect.stringMatching(/^\.incoming\//) }] } });
+    expect(h.custodyEntries().at(-1)!.details['databaseWriteRolledBack']).toBeUndefined(); // a WAL write leaves no journal to play back
+    h.close();
+    expect(readdirSync(join(dir, '.incoming'))).toEqual([]);
+    const after = snapshotCase(dir);
+    expect(after.custody.startsWith(before.custody)).toBe(true);
+    expect({ ...after, custody: before.custody }).toEqual(before);
     const report = await verify(dir);
     expect(report.problems).toEqual([]);
   });
@@ -628,8 +638,13 @@ describe('import', () => {
     expect(existsSync(join(dir, 'case.sqlite-journal'))).toBe(false);
     expect(readdirSync(join(dir, '.incoming'))).toEqual([]); // the staged copy is gone too
     expect((await verify(dir)).problems).toEqual([]);
+    // The database and evidence are as they were; the custody log gains what was undone, then verify.
     const after = snapshotCase(dir);
-    expect({ ...after, custody: after.custody.split('\n').filter((l) => !l.includes('"action":"verify"')).join('\n') }).toEqual(before);
+    expect(after.custody.startsWith(before.custody)).toBe(true);
+    const added = after.custody.slice(before.custody.length).trim().split('\n').map((l) => JSON.parse(l) as CustodyEntry);
+    expect(added.map((e) => e.action)).toEqual([RECOVERY_ACTION, 'verify']);
+    expect(added[0]!.details).toMatchObject({ databaseWriteRolledBack: true, uncommittedCopiesRemoved: [{ bytes: statSync(src).size }] });
+    expect({ ...after, custody: before.custody }).toEqual(before);
   });
 });
 
