@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { blindWindowsForExposure, distinctSyncedFolders, exposureToCsv } from './exposure.ts';
-import { csvField } from '../csv.ts';
+import { csvField, csvRow } from '../csv.ts';
 import type { ExposedItem, ExposureResult } from './exposure.ts';
 import type { BlindWindow } from './types.ts';
 
@@ -70,6 +70,16 @@ describe('CSV', () => {
 
   it.each([['plain', 'plain'], ['a,b', '"a,b"'], ['say "hi"', '"say ""hi"""'], ['l1\r\nl2', '"l1\r\nl2"'], [null, ''], [3, '3']])('csvField(%j) = %j', (v, want) => {
     expect(csvField(v as string | number | null)).toBe(want);
+  });
+
+  it('a report cell a spreadsheet would run as a formula gets a leading apostrophe; numbers and other text are as they were', () => {
+    expect(csvRow(['=HYPERLINK("http://x","open")', '+1', '-Archive', '@SUM(A1)', '\tx', '\rx', -2, 0, 'plain', 'a=b', null, ['=a', 'b']])).toBe(
+      `"'=HYPERLINK(""http://x"",""open"")",'+1,'-Archive,'@SUM(A1),'\tx,"'\rx",-2,0,plain,a=b,,'=a;b\r\n`,
+    );
+    // In the exposure report: a folder an attacker named, and a message id they chose.
+    const hostile: ExposedItem[] = [{ ...items[0]!, internetMessageId: "=cmd|' /C calc'!A0", folder: '@Archive' }];
+    const rows = parse(exposureToCsv(result, hostile), { columns: true }) as Record<string, string>[];
+    expect(rows[0]).toMatchObject({ internet_message_id: "'=cmd|' /C calc'!A0", folder: "'@Archive", access_count: '2' });
   });
 
 });
