@@ -3,6 +3,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parse as csvParseSync } from 'csv-parse/sync';
 import type { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
@@ -373,6 +374,49 @@ describe('import', () => {
     expect([got.readAs, want.readAs]).toEqual(['windows-1252', null]); // the event's source says how its text was read
     expect(readFileSync(join(got.dir, 'evidence', got.r.sha256.slice(0, 2), got.r.sha256)).equals(bytes)).toBe(true);
     expect(readFileSync(join(got.dir, 'custody.jsonl'), 'utf8')).toContain('"encoding":"windows-1252"');
+  });
+
+  it('reads a CSV that Excel saved with semicolons (locales whose decimal mark is a comma) or as Unicode Text (UTF-16, tabs): the same records as the export as downloaded', async () => {
+    const records = Array.from({ length: 6 }, (_, i) => {
+      const r = mailItemsAccessed(i, { id: `sep-${i}` });
+      r.Folders = [{ FolderItems: [{ InternetMessageId: `<msg-${i}@contoso.com>`, SizeInBytes: 1234 }], Id: 'LgAAAAAL', Path: '\\Inbox\\Q3; Bücher, final\tdraft' }];
+      return r;
+    });
+    const csv = purviewCsv(records);
+    const rows = csvParseSync(csv) as string[][];
+    const resaved = (sep: string) => rows.map((cells) => cells.map((c) => (/[";,\t\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(sep)).join('\r\n') + '\r\n';
+    const files: [string, Buffer, string | undefined][] = [
+      ['downloaded.csv', Buffer.from(csv), undefined],
+      ['excel-semicolons.csv', Buffer.from(resaved(';'), 'latin1'), 'windows-1252'],
+      ['excel-utf8-semicolons.csv', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(resaved(';'))]), undefined],
+      ['excel-unicode-text.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(resaved('\t'), 'utf16le')]), 'utf-16le'],
+    ];
+    expect(resaved(';')).not.toBe(csv);
+    let want: unknown = null;
+    const written = new Map<string, string>();
+    for (const [name, bytes, encoding] of files) {
+      const file = join(tmp(), name);
+      writeFileSync(file, bytes);
+      written.set(name, file);
+      const h = openCase(newCase());
+      try {
+        const r = await importFile(h, file);
+        expect([r.format, r.encoding, r.inserted, r.rejected], name).toEqual(['purview-csv', encoding, 6, 0]);
+        const got = { rows: [...timeline(h.db, {})].map(({ evidence: _evidence, ...row }) => row), folder: eventDetail(h.db, 'sep-4')!.items[0]!.folderPath };
+        expect(got.folder, name).toBe('\\Inbox\\Q3; Bücher, final\tdraft');
+        want ??= got;
+        expect(got, name).toEqual(want);
+      } finally {
+        h.close();
+      }
+    }
+    // --format names the format; the separator is still told from the header
+    const h = openCase(newCase());
+    try {
+      expect((await importFile(h, written.get('excel-semicolons.csv')!, { format: 'purview-csv' })).inserted).toBe(6);
+    } finally {
+      h.close();
+    }
   });
 
   it('reads a file in the code page --encoding names, and refuses a name it does not know before copying anything', async () => {

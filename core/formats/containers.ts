@@ -7,7 +7,8 @@
 // A container turns text chunks into RawRecords (the parsed value and its exact text) or rejects.
 import { parse as csvParseSync } from 'csv-parse/sync';
 import type { SourceLocation } from '../model.ts';
-import { csvReader } from './csvReader.ts';
+import { csvReader, csvSeparator } from './csvReader.ts';
+import type { CsvFault, CsvReader, CsvRow } from './csvReader.ts';
 import type { Detection } from './types.ts';
 
 export type Container = Extract<Detection, { ok: true }>['container'];
@@ -321,53 +322,53 @@ export function csvRows(): RawSource {
   let out: RawRecord[] = [];
   let header: string[] | null = null;
   let row = 0;
-  let prefix = '';            // text held until the first line is complete (to spot #TYPE)
-  let prefixDone = false;
+  let prefix = '';            // text held until the header line is complete (to spot #TYPE and the separator)
+  let reader: CsvReader | null = null;
   let lineOffset = 0;         // lines removed before the reader saw the text
 
-  const reader = csvReader(
-    ({ cells, text, line }) => {
-      if (header === null) {
-        header = cells.map((h) => h.trim());
-        return;
-      }
-      row++;
-      const loc = { line: line + lineOffset, row };
-      if (cells.length !== header.length) {
-        out.push(rejectAt(loc, `has ${cells.length} cells but the header has ${header.length}`, text));
-        return;
-      }
-      const obj: Record<string, string> = {};
-      for (let i = 0; i < header.length; i++) obj[header[i] as string] = cells[i] as string;
-      out.push({ kind: 'value', value: obj, text, loc });
-    },
-    ({ line, text, reason }) => {
-      out.push(rejectAt({ line: line + lineOffset, row: row + 1 }, reason, text));
-    },
-  );
-
-  function releasePrefix(final: boolean): void {
-    if (prefixDone) return;
-    const nl = prefix.indexOf('\n');
-    if (nl < 0 && !final) return;
-    prefixDone = true;
-    let text = prefix;
-    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.startsWith('#TYPE') || text.startsWith('#type')) {
-      text = nl < 0 ? '' : prefix.slice(nl + 1);
-      lineOffset = 1;
+  const onRow = ({ cells, text, line }: CsvRow): void => {
+    if (header === null) {
+      header = cells.map((h) => h.trim());
+      return;
     }
+    row++;
+    const loc = { line: line + lineOffset, row };
+    if (cells.length !== header.length) {
+      out.push(rejectAt(loc, `has ${cells.length} cells but the header has ${header.length}`, text));
+      return;
+    }
+    const obj: Record<string, string> = {};
+    for (let i = 0; i < header.length; i++) obj[header[i] as string] = cells[i] as string;
+    out.push({ kind: 'value', value: obj, text, loc });
+  };
+  const onFault = ({ line, text, reason }: CsvFault): void => {
+    out.push(rejectAt({ line: line + lineOffset, row: row + 1 }, reason, text));
+  };
+
+  /** Starts the reader once the header line is complete (or the text ends): null until then. */
+  function start(final: boolean): CsvReader | null {
+    let text = prefix.charCodeAt(0) === 0xfeff ? prefix.slice(1) : prefix;
+    let nl = text.indexOf('\n');
+    if (text.startsWith('#TYPE') || text.startsWith('#type')) {
+      if (nl < 0 && !final) return null;
+      text = nl < 0 ? '' : text.slice(nl + 1);
+      lineOffset = 1;
+      nl = text.indexOf('\n');
+    }
+    if (nl < 0 && !final) return null;
     prefix = '';
-    reader.push(text);
+    const r = csvReader(onRow, onFault, csvSeparator(nl < 0 ? text : text.slice(0, nl)));
+    r.push(text);
+    return r;
   }
 
   return {
     push(chunk) {
-      if (!prefixDone) { prefix += chunk; releasePrefix(false); } else reader.push(chunk);
+      if (reader === null) { prefix += chunk; reader = start(false); } else reader.push(chunk);
       const r = out; out = []; return r;
     },
     end() {
-      releasePrefix(true);
+      reader ??= start(true) as CsvReader;
       reader.end();
       const r = out; out = []; return r;
     },
@@ -385,7 +386,7 @@ export function csvHeader(sample: string): string[] | null {
   const first = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
   if (first.trim() === '') return null;
   try {
-    const rows = csvParseSync(first, { relax_quotes: true, relax_column_count: true }) as string[][];
+    const rows = csvParseSync(first, { relax_quotes: true, relax_column_count: true, delimiter: csvSeparator(first) }) as string[][];
     const cells = rows[0];
     return cells ? cells.map((c) => c.trim()) : null;
   } catch {

@@ -1,7 +1,7 @@
 import { parse as csvParse } from 'csv-parse';
 import { describe, expect, it } from 'vitest';
-import { csvReader } from './csvReader.ts';
-import type { CsvFault, CsvRow } from './csvReader.ts';
+import { csvReader, csvSeparator } from './csvReader.ts';
+import type { CsvFault, CsvRow, CsvSeparator } from './csvReader.ts';
 
 /** A small deterministic generator (mulberry32), so that a failing case can be run again. */
 function random(seed: number): () => number {
@@ -16,10 +16,10 @@ function random(seed: number): () => number {
 }
 
 /** Reads text given in chunks (cut at the offsets given) and gathers what the reader reports. */
-function read(chunks: string[]): { rows: CsvRow[]; faults: CsvFault[] } {
+function read(chunks: string[], separator: CsvSeparator = ','): { rows: CsvRow[]; faults: CsvFault[] } {
   const rows: CsvRow[] = [];
   const faults: CsvFault[] = [];
-  const r = csvReader((row) => rows.push(row), (f) => faults.push(f));
+  const r = csvReader((row) => rows.push(row), (f) => faults.push(f), separator);
   for (const c of chunks) r.push(c);
   r.end();
   return { rows, faults };
@@ -36,10 +36,10 @@ function cutAt(text: string, rnd: () => number, most: number): string[] {
 }
 
 /** csv-parse's rows for the text (strict quotes, empty lines skipped), and whether it reported an error. */
-async function oracle(text: string): Promise<{ rows: string[][]; error: boolean }> {
+async function oracle(text: string, delimiter: CsvSeparator = ','): Promise<{ rows: string[][]; error: boolean }> {
   const rows: string[][] = [];
   // on_record sees each row as it is parsed: a stream's buffered rows are dropped when it errs
-  const parser = csvParse({ relax_column_count: true, skip_empty_lines: true, on_record: (r: string[]) => { rows.push(r); return null; } });
+  const parser = csvParse({ delimiter, relax_column_count: true, skip_empty_lines: true, on_record: (r: string[]) => { rows.push(r); return null; } });
   const done = new Promise<boolean>((resolve) => {
     parser.on('error', () => resolve(true));
     parser.on('end', () => resolve(false));
@@ -102,6 +102,33 @@ describe('csvReader', () => {
       expect(got.rows.map((r) => r.cells), JSON.stringify(text)).toEqual(want.rows);
       expect(got.faults.length, JSON.stringify(text)).toBe(want.error ? 1 : 0);
     }
+  });
+
+  it('with a semicolon or a tab as the separator, reads what csv-parse reads with that delimiter and refuses what it refuses; a comma is then an ordinary character', async () => {
+    const rnd = random(23);
+    for (const sep of [';', '\t'] as const) {
+      const alphabet = ['a', ',', sep, '"', '""', '\n', '\r\n', ' '];
+      for (let trial = 0; trial < 1500; trial++) {
+        let text = '';
+        for (let k = Math.floor(rnd() * 14); k > 0; k--) text += alphabet[Math.floor(rnd() * alphabet.length)];
+        const want = await oracle(text, sep);
+        const got = read(cutAt(text, rnd, 4), sep);
+        expect(got.rows.map((r) => r.cells), JSON.stringify(text)).toEqual(want.rows);
+        expect(got.faults.length, JSON.stringify(text)).toBe(want.error ? 1 : 0);
+      }
+    }
+    expect(read(['Id;AuditData\r\n1;"{""a"":""x;y,z""}"\r\n'], ';').rows.map((r) => r.cells)).toEqual([['Id', 'AuditData'], ['1', '{"a":"x;y,z"}']]);
+    expect(read(['a;b\n"x"y;2\n'], ';').faults[0]!.reason).toMatch(/^a closing quote is followed by "y" instead of a semicolon or the end of the line/);
+  });
+
+  it('tells the separator from the header line: a comma unless semicolons or tabs outnumber commas outside quotes', () => {
+    expect(csvSeparator('RecordId,CreationDate,RecordType,Operation,UserId,AuditData')).toBe(',');
+    expect(csvSeparator('RecordId;CreationDate;RecordType;Operation;UserId;AuditData')).toBe(';');
+    expect(csvSeparator('RecordId\tCreationDate\tRecordType\tOperation')).toBe('\t');
+    expect(csvSeparator('"Id;x","a;b",c')).toBe(','); // semicolons inside quoted names do not count
+    expect(csvSeparator('"Name, full";Id;Operation')).toBe(';');
+    expect(csvSeparator('AuditData')).toBe(','); // one column: nothing to tell, the comma
+    expect(csvSeparator('')).toBe(',');
   });
 
   it('reads a row far longer than the chunks it arrives in, and the rows around it', () => {

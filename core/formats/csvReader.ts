@@ -14,7 +14,8 @@
 //     followed by a comma, the record delimiter or the end of the text;
 //   - a quote inside an unquoted cell, or after a closing quote, is a fault, and so is a quoted cell
 //     still open at the end; after a fault nothing more is read (where the next row starts is unknown);
-//   - a line with no characters at all is skipped; a row may have any number of cells.
+//   - a line with no characters at all is skipped; a row may have any number of cells;
+//   - cells are separated by a comma, or by the separator given (a semicolon or a tab: csvSeparator).
 
 export interface CsvRow {
   cells: string[];
@@ -39,7 +40,7 @@ export interface CsvReader {
 
 const QUOTE = 34;
 const DOUBLED_QUOTES = /""/g;
-const COMMA = 44;
+const SEPARATOR_NAMES: Record<string, string> = { ',': 'a comma', ';': 'a semicolon', '\t': 'a tab' };
 const LF = 10;
 const CR = 13;
 
@@ -56,7 +57,29 @@ const EOL_LF = 1;
 const EOL_CRLF = 2;
 const EOL_CR = 3;
 
-export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFault) => void): CsvReader {
+export type CsvSeparator = ',' | ';' | '\t';
+
+/**
+ * The separator of a CSV file, told from its header line: the comma, unless the line holds more
+ * semicolons (Excel's "CSV" in locales whose decimal mark is a comma) or more tabs (Excel's "Unicode
+ * Text", Export-Csv -Delimiter "`t") than commas, outside quotes. A header names columns, so it holds
+ * no separator of another kind.
+ */
+export function csvSeparator(headerLine: string): CsvSeparator {
+  const counts = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const ch of headerLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === ',' || ch === ';' || ch === '\t')) counts[ch]++;
+  }
+  if (counts[';'] > counts[','] && counts[';'] >= counts['\t']) return ';';
+  if (counts['\t'] > counts[',']) return '\t';
+  return ',';
+}
+
+export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFault) => void, separator: CsvSeparator = ','): CsvReader {
+  const SEP = separator.charCodeAt(0);
+  const sepName = SEPARATOR_NAMES[separator] as string;
   let buf = '';
   let pos = 0;        // start of the next row in buf
   let line = 1;       // physical line at pos
@@ -116,15 +139,15 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
         cells.push(doubled ? buf.slice(i + 1, q).replace(DOUBLED_QUOTES, '"') : buf.slice(i + 1, q));
         i = q + 1;
         if (i >= buf.length) { end = next = i; return ROW; }
-        if (buf.charCodeAt(i) === COMMA) { i++; continue; }
+        if (buf.charCodeAt(i) === SEP) { i++; continue; }
         const d = delimiterAt(i, final);
         if (d < 0) return MORE;
         if (d > 0) { end = i; next = i + d; return ROW; }
         end = i;
-        reason = `a closing quote is followed by ${JSON.stringify(buf[i])} instead of a comma or the end of the line (a quote inside a quoted cell is written twice: "")`;
+        reason = `a closing quote is followed by ${JSON.stringify(buf[i])} instead of ${sepName} or the end of the line (a quote inside a quoted cell is written twice: "")`;
         return FAULT;
       }
-      // an unquoted cell: up to the next comma or record delimiter
+      // an unquoted cell: up to the next separator or record delimiter
       const start = i;
       for (;;) {
         if (i >= buf.length) {
@@ -134,7 +157,7 @@ export function csvReader(onRow: (row: CsvRow) => void, onFault: (fault: CsvFaul
           return ROW;
         }
         const c = buf.charCodeAt(i);
-        if (c === COMMA) { cells.push(buf.slice(start, i)); i++; break; }
+        if (c === SEP) { cells.push(buf.slice(start, i)); i++; break; }
         if (c === QUOTE) {
           end = i;
           reason = `a quote inside a cell that does not start with one (a cell holding quotes is quoted whole and its quotes written twice)`;
