@@ -13,6 +13,11 @@ Evidence
   blindspot export <dir> <out.zip> [--json]
   blindspot verify <dir|bundle.zip> [--json]
 
+Annotations (the examiner's own, kept apart from evidence; each added or removed is in the custody log)
+  blindspot annotate <dir> <record-id> [--tag T]... [--note TEXT]... [--bookmark] [--json]
+  blindspot annotate <dir> --remove <annotation-id> [--json]
+  blindspot annotations <dir> [--kind tag|note|bookmark] [--tag T] [--json]
+
 Analysis
   blindspot gaps <dir> [--mailbox M] [--json] [--range-from ISO --range-to ISO] [--service-accounts A,B]
   blindspot findings <dir> [--min-severity critical|high|medium|low|info] [--incident-from ISO --incident-to ISO] [--json]

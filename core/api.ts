@@ -1,6 +1,7 @@
 // The one typed API contract between the UI and the workstation. The Electron preload bridge, the
 // main-process handler registry, the local web bridge used for browser tests and the renderer client
 // are all typed from `Api`. Arguments are validated with the zod schemas below at every boundary.
+import type { AnnotationKind } from './annotations.ts';
 import { normaliseIp } from './ip.ts';
 import { hasSearchWords } from './search.ts';
 import { z } from 'zod';
@@ -100,6 +101,8 @@ export interface EventDetail extends TimelineEntry {
   /** The same record received again (another source, an overlapping export or slice), kept as counted duplicates; the first EVENT_COPIES_SHOWN. */
   copies: (EvidenceLocation & { format: string | null; origin: string | null })[];
   copiesTotal: number;
+  /** The examiner's tags, notes and bookmarks on the event, oldest first (blindspot annotate; not evidence). */
+  annotations: { id: number; kind: AnnotationKind; text: string | null; author: string; createdAt: string }[];
 }
 
 /** How many of an event's copies event.get lists. */

@@ -123,6 +123,7 @@ export function createHandlers(caseDir: string): CaseApi {
         evidenceFile: d.evidenceFile,
         copies: d.copies,
         copiesTotal: d.copiesTotal,
+        annotations: d.annotations,
       };
       return detail;
     },

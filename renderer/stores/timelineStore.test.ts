@@ -32,7 +32,7 @@ function fakeClient(n: number, opts: { failDetail?: boolean } = {}) {
     if (name === 'event.get') {
       if (opts.failDetail) return { ok: false, error: { kind: 'NotFound', message: 'No event with id x in this case.' } };
       const r = all.find((x) => x.id === args['id'])!;
-      return { ok: true, value: { ...r, auditData: { Id: r.id }, items: [], evidenceFile: { source: 'file', format: 'ual-json', origin: null, encoding: null }, copies: [], copiesTotal: 0 } satisfies EventDetail };
+      return { ok: true, value: { ...r, auditData: { Id: r.id }, items: [], evidenceFile: { source: 'file', format: 'ual-json', origin: null, encoding: null }, copies: [], copiesTotal: 0, annotations: [] } satisfies EventDetail };
     }
     return { ok: false, error: { kind: 'BadRequest', message: 'unexpected' } };
   }) as unknown as ApiClient;

@@ -14,6 +14,7 @@ import { createCase, openCase } from '../../services/caseFolder.ts';
 import { createHandlers } from '../../services/apiHandlers.ts';
 import type { CaseApi } from '../../services/apiHandlers.ts';
 import { importFile } from '../../services/import.ts';
+import { annotate } from '../../services/annotations.ts';
 import { startWebBridge } from '../../services/webBridge.ts';
 import type { WebBridge } from '../../services/webBridge.ts';
 import { withCasePage } from '../helpers/casePage.ts';
@@ -74,6 +75,7 @@ beforeAll(async () => {
   writeFileSync(targeted, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(targetText, 'utf16le')]));
   await importFile(h, targeted);
   h.close();
+  annotate(caseDir, 'target-3', [{ kind: 'tag', text: 'Exfil' }, { kind: 'note', text: 'Read from the attacker IP.\nSee finding 2.' }, { kind: 'bookmark', text: null }]);
 
   api = createHandlers(caseDir);
   bridge = await startWebBridge({ handlers: api.handlers, staticDir: dist });
@@ -315,6 +317,12 @@ describe('timeline UI in Chromium', () => {
     expect(await text('detail-line')).toBe(`line ${src.loc_line}`);
     expect(src.loc_line).toBe(4);
     expect(await text('detail-encoding')).toBe('UTF-16LE');
+    // The examiner's annotations, apart from the record and marked as not evidence.
+    const notes = await text('detail-annotations');
+    expect(notes).toMatch(/^Examiner's annotations \(not evidence\)\n/i);
+    expect(notes).toContain('Bookmarked');
+    expect(notes).toContain('Exfil');
+    expect(notes).toContain('Read from the attacker IP.\nSee finding 2.');
 
     // Keyboard: the next row opens with the down arrow, at the top of its detail wherever the last was scrolled to.
     await page.getByTestId('event-detail').evaluate((el) => { el.scrollTop = el.scrollHeight; });
@@ -324,6 +332,7 @@ describe('timeline UI in Chromium', () => {
     await expect.poll(() => text('detail-id')).toBe('target-4');
     expect(await page.getByTestId('event-detail').evaluate((el) => el.scrollTop)).toBe(0);
     expect(await page.getByTestId('detail-not-in-rows').count()).toBe(0);
+    expect(await page.getByTestId('detail-annotations').count()).toBe(0); // an event with none shows no such section
     await page.locator('[data-testid=timeline-row][data-event-id="target-2"]').click(); // a settled view for the screenshot
     await expect.poll(() => text('detail-id')).toBe('target-2');
     expect(await page.locator('[data-testid=timeline-row][aria-selected=true]').getAttribute('data-event-id')).toBe('target-2');

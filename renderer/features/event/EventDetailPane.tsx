@@ -38,6 +38,29 @@ function Copies(props: { copies: EventDetail['copies']; total: number }) {
   );
 }
 
+/** The examiner's own tags, notes and bookmarks (blindspot annotate): shown apart, as not evidence. */
+function Annotations(props: { annotations: EventDetail['annotations']; timeZone: string }) {
+  if (props.annotations.length === 0) return null;
+  const tags = props.annotations.filter((a) => a.kind === 'tag');
+  const notes = props.annotations.filter((a) => a.kind === 'note');
+  const bookmark = props.annotations.find((a) => a.kind === 'bookmark');
+  return (
+    <section className="annotations" data-testid="detail-annotations" aria-label="Examiner's annotations">
+      <h3>Examiner's annotations (not evidence)</h3>
+      {bookmark ? <p className="bookmark" title={`${bookmark.author}, ${bookmark.createdAt}`}>★ Bookmarked</p> : null}
+      {tags.length > 0 ? (
+        <p className="tags">{tags.map((t) => <span key={t.id} className="tag" title={`#${t.id} · ${t.author}, ${t.createdAt}`}>{t.text}</span>)}</p>
+      ) : null}
+      {notes.map((n) => (
+        <figure key={n.id} className="note">
+          <blockquote>{n.text}</blockquote>
+          <figcaption className="muted">#{n.id} · {n.author} · {props.timeZone === 'UTC' ? n.createdAt : inZone(n.createdAt, props.timeZone)}</figcaption>
+        </figure>
+      ))}
+    </section>
+  );
+}
+
 function Items(props: { items: EventDetail['items'] }) {
   if (props.items.length === 0) return <p className="muted">No access items in this record.</p>;
   return (
@@ -92,6 +115,7 @@ export function EventDetailPane() {
           <Field label="Result" value={d.resultStatus} />
           <Field label="Record id" value={d.id} mono testId="detail-id" />
         </dl>
+        <Annotations annotations={d.annotations} timeZone={timeZone} />
         <h3>Source (cite this)</h3>
         <dl className="fields">
           <Field label="Evidence SHA-256" value={d.evidence.sha256} mono testId="detail-sha256" />
