@@ -9,7 +9,8 @@ Cases
 Evidence
   blindspot import <dir> <file|folder>... [--format auto|<name>] [--encoding auto|<label>] [--skip-bad] [--as-of ISO] [--json]
   blindspot timeline <dir> [--from ISO] [--to ISO] [--user U] [--mailbox M] [--op OP[,OP...]] [--ip IP]
-                     [--session ID] [--app ID] [--q TEXT] [--newest-first] [--limit N] [--format table|jsonl|csv]
+                     [--session ID] [--app ID] [--q TEXT] [--tag T] [--bookmarked] [--newest-first] [--limit N]
+                     [--format table|jsonl|csv]
   blindspot export <dir> <out.zip> [--json]
   blindspot verify <dir|bundle.zip> [--json]
 

@@ -33,6 +33,10 @@ export interface TimelineQuery {
   /** An app id: the record's AppId (a sign-in's ApplicationId) or its ClientAppId, in any letter case. */
   app?: string;
   text?: string;
+  /** Events the examiner tagged so (blindspot annotate), in any letter case. */
+  tag?: string;
+  /** Events the examiner bookmarked. */
+  bookmarked?: boolean;
   limit?: number;
   /** The latest events first (the keyset position then counts backwards). */
   newestFirst?: boolean;
@@ -93,6 +97,12 @@ export function filterClause(q: Omit<TimelineQuery, 'limit'>): { where: string[]
   if (q.ip) { where.push('e.client_ip = ?'); params.push(ipFilterValue(q.ip)); }
   if (q.session) { where.push('e.session_id = ?'); params.push(sessionFilterValue(q.session)); }
   if (q.app) { where.push(APP_MATCH); params.push(appFilterValue(q.app)); }
+  // From the annotations (few) to the events, through the record-Id index.
+  if (q.tag !== undefined) {
+    where.push("e.record_id IN (SELECT target_id FROM annotations WHERE target_kind = 'event' AND kind = 'tag' AND text = ? COLLATE NOCASE)");
+    params.push(q.tag.trim());
+  }
+  if (q.bookmarked) where.push("e.record_id IN (SELECT target_id FROM annotations WHERE target_kind = 'event' AND kind = 'bookmark')");
   if (q.text) {
     const fts = ftsQuery(q.text);
     // Text of only spaces matches everything, as it does on the command line.

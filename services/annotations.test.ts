@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CustodyEntry } from '../core/custody.ts';
 import { verifyCustodyChain } from '../core/custody.ts';
-import { eventDetail } from '../db/timeline.ts';
+import { eventDetail, timeline, timelineCount } from '../db/timeline.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { annotate, annotations, removeAnnotation } from './annotations.ts';
@@ -109,6 +109,23 @@ describe('annotations', () => {
     expect(all[0]!.event).toEqual({ time: '2026-05-01T09:00:00.000Z', operation: 'MailItemsAccessed', user: 'alex@contoso.com', mailbox: 'alex@contoso.com' });
     expect(annotations(dir, { tag: 'EXFIL' }).map((a) => a.recordId)).toEqual([ID]);
     expect(annotations(dir, { kind: 'bookmark' }).map((a) => a.id)).toEqual([2]);
+  });
+
+  it('narrow the timeline: --tag (in any letter case) and --bookmarked, with the other filters', async () => {
+    const dir = await caseWithEvents();
+    annotate(dir, ID, [{ kind: 'tag', text: 'Exfil' }]);
+    annotate(dir, 'other-1', [{ kind: 'tag', text: 'exfil' }, { kind: 'bookmark', text: null }]);
+    const c = openCaseReadOnly(dir);
+    try {
+      const ids = (q: Parameters<typeof timeline>[1]) => [...timeline(c.db, q)].map((r) => r.id);
+      expect(ids({ tag: 'EXFIL' })).toEqual(['other-1', ID]);
+      expect(ids({ tag: 'exfil', fromMs: Date.parse('2026-05-01T10:00:00Z') })).toEqual([ID]);
+      expect(ids({ bookmarked: true })).toEqual(['other-1']);
+      expect(ids({ tag: 'none' })).toEqual([]);
+      expect(timelineCount(c.db, { tag: 'Exfil' })).toBe(2);
+    } finally {
+      c.close();
+    }
   });
 
   it('from the command line: annotate and annotations, with exit codes for what is refused', async () => {

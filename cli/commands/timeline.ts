@@ -14,6 +14,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
     from: { type: 'string' }, to: { type: 'string' }, user: { type: 'string' }, mailbox: { type: 'string' },
     op: { type: 'string' }, ip: { type: 'string' }, session: { type: 'string' }, app: { type: 'string' }, q: { type: 'string' },
     limit: { type: 'string' }, format: { type: 'string' }, 'newest-first': { type: 'boolean' },
+    tag: { type: 'string' }, bookmarked: { type: 'boolean' },
   });
   const dir = positional('timeline', positionals, 0, 'the case folder');
   const format = optionalString(values.format) ?? 'table';
@@ -37,6 +38,7 @@ export async function timelineCommand(argv: string[]): Promise<number> {
       ...(values.user ? { user: String(values.user) } : {}), ...(values.mailbox ? { mailbox: String(values.mailbox) } : {}),
       ...(ops ? { operations: ops } : {}), ...(ip ? { ip } : {}),
       ...(values.session ? { session: String(values.session) } : {}), ...(values.app ? { app: String(values.app) } : {}), ...(q ? { text: q } : {}),
+      ...(values.tag ? { tag: String(values.tag) } : {}), ...(values.bookmarked ? { bookmarked: true } : {}),
       ...(limit !== undefined ? { limit } : {}), ...(values['newest-first'] ? { newestFirst: true } : {}),
     });
     // The header goes out with the first row (or after none), so that a query that fails (a damaged
