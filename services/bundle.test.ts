@@ -128,6 +128,7 @@ describe('evidence bundles', () => {
     expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(['case.sqlite', 'custody.jsonl', `evidence/${sha.slice(0, 2)}/${sha}`].sort());
     expect(entries.get('README.txt')!.toString()).toContain(r.manifestSha256);
     expect(entries.get('README.txt')!.toString()).toContain('Unzip the bundle into an empty folder and run: blindspot ui <folder>');
+    expect(entries.get('README.txt')!.toString()).toContain('The examiner\'s own tags, notes and bookmarks on events are listed by: blindspot annotations <folder>');
     // The bundle's hash and size (in the custody entry below) are those of the file written.
     const written = readFileSync(out);
     expect(r).toMatchObject({ bundleSha256: createHash('sha256').update(written).digest('hex'), bytes: written.length });

@@ -97,6 +97,9 @@ How to review it
   Unzip the bundle into an empty folder and run: blindspot ui <folder>  (or blindspot timeline <folder>).
   That folder is then a working copy, not the evidence: Blindspot records in its custody.jsonl what is
   done with it (a verify, an analysis), so it no longer matches manifest.json. Keep this zip as received.
+  The examiner's own tags, notes and bookmarks on events are listed by: blindspot annotations <folder>
+  (and shown in the UI's event detail). They are the examiner's work, not evidence; custody.jsonl
+  records each one added or removed, by whom and when.
 `;
 
 /**
