@@ -76,6 +76,15 @@ export interface TimelineEntry {
   resultStatus: string | null;
   /** Where the record lies in its evidence file: the line, and the 0-based element of the JSON array holding it (a Graph or API page, an array export). */
   evidence: EvidenceLocation;
+  /** The examiner's annotations on the event, in brief (timeline pages for the UI only; absent when none). */
+  marks?: EventMarks;
+}
+
+/** An event's annotations in brief: whether it is bookmarked, its tags, how many notes. */
+export interface EventMarks {
+  bookmarked: boolean;
+  tags: string[];
+  notes: number;
 }
 
 export interface EvidenceLocation {

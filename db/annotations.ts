@@ -2,6 +2,7 @@
 // named by the event's record Id (what the timeline shows and a report cites). Never joined into the
 // events table's rows: annotations are kept apart from evidence.
 import type { AnnotationInput, AnnotationKind } from '../core/annotations.ts';
+import type { EventMarks } from '../core/api.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 
 export interface StoredAnnotation {
@@ -81,4 +82,21 @@ export function listAnnotations(db: ReadableDB, filter: { kind?: AnnotationKind;
     ...toStored(r),
     event: r.time_ms === null ? null : { time: new Date(r.time_ms).toISOString(), operation: r.operation, user: r.user_id, mailbox: r.mailbox },
   }));
+}
+
+/** The annotations in brief of the events named (a page of the timeline), by record Id; only those that have any. */
+export function marksOf(db: ReadableDB, recordIds: readonly string[]): Map<string, EventMarks> {
+  const marks = new Map<string, EventMarks>();
+  if (recordIds.length === 0 || db.prepare('SELECT 1 FROM annotations LIMIT 1').get() === undefined) return marks;
+  const rows = db.prepare(
+    `SELECT target_id, kind, text FROM annotations WHERE target_kind = 'event' AND target_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+  ).all(JSON.stringify(recordIds)) as { target_id: string; kind: AnnotationKind; text: string | null }[];
+  for (const r of rows) {
+    let m = marks.get(r.target_id);
+    if (!m) marks.set(r.target_id, (m = { bookmarked: false, tags: [], notes: 0 }));
+    if (r.kind === 'bookmark') m.bookmarked = true;
+    else if (r.kind === 'tag' && r.text !== null) m.tags.push(r.text);
+    else if (r.kind === 'note') m.notes++;
+  }
+  return marks;
 }

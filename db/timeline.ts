@@ -2,7 +2,7 @@
 // keyset pages and the counts. Keyset paging starts each page strictly after the (time_ms, id) of the
 // last row the UI holds, so a page costs the same at row 10 as at row 10 million and rows never repeat
 // or go missing while the user scrolls. Every value is a bound parameter.
-import { eventAnnotations } from './annotations.ts';
+import { eventAnnotations, marksOf } from './annotations.ts';
 import { EVENT_COPIES_SHOWN } from '../core/api.ts';
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
 import { appFilterValue, ipFilterValue, sessionFilterValue } from '../core/match.ts';
@@ -205,6 +205,11 @@ export function timelinePage(db: ReadableDB, q: PageQuery): Page {
   const raw = db.prepare(sql).all(...params) as PageDbRow[];
   const more = raw.length > q.limit;
   const rows = (more ? raw.slice(0, q.limit) : raw).map(rowToPageRow);
+  const marks = marksOf(db, rows.map((r) => r.id));
+  for (const r of rows) {
+    const m = marks.get(r.id);
+    if (m) r.marks = m;
+  }
   const last = rows.at(-1);
   return { rows, next: more && last ? { timeMs: last.timeMs, id: last.rowId } : null };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CustodyEntry } from '../core/custody.ts';
 import { verifyCustodyChain } from '../core/custody.ts';
-import { eventDetail, timeline, timelineCount } from '../db/timeline.ts';
+import { eventDetail, timeline, timelineCount, timelinePage } from '../db/timeline.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { annotate, annotations, removeAnnotation } from './annotations.ts';
@@ -123,6 +123,11 @@ describe('annotations', () => {
       expect(ids({ bookmarked: true })).toEqual(['other-1']);
       expect(ids({ tag: 'none' })).toEqual([]);
       expect(timelineCount(c.db, { tag: 'Exfil' })).toBe(2);
+      // A page for the UI carries each event's marks in brief; an event with none has no marks.
+      const page = timelinePage(c.db, { limit: 10 });
+      expect(page.rows.map((r) => [r.id, r.marks])).toEqual([['other-1', { bookmarked: true, tags: ['exfil'], notes: 0 }], [ID, { bookmarked: false, tags: ['Exfil'], notes: 0 }]]);
+      annotate(dir, ID, [{ kind: 'note', text: 'n' }]);
+      expect(timelinePage(c.db, { limit: 10 }).rows[1]!.marks).toEqual({ bookmarked: false, tags: ['Exfil'], notes: 1 });
     } finally {
       c.close();
     }

@@ -31,6 +31,7 @@ function toEntry(r: PageRow): TimelineEntry {
     operation: r.operation, workload: r.workload, user: r.user, mailbox: r.mailbox, clientIp: r.clientIp,
     sessionId: r.sessionId, appId: r.appId, resultStatus: r.resultStatus,
     evidence: { sha256: r.evidence.sha256, line: r.evidence.line, element: r.evidence.element },
+    ...(r.marks ? { marks: { bookmarked: r.marks.bookmarked, tags: [...r.marks.tags], notes: r.marks.notes } } : {}),
   };
 }
 

@@ -304,6 +304,11 @@ describe('timeline UI in Chromium', () => {
 
   it('opens a row: AuditData, access items and the evidence hash and line to cite', async () => {
     await filterUser(TARGET, String(TARGET_RECORDS));
+    // The annotated row shows the examiner's mark before its operation; the others none.
+    const mark = page.locator('[data-testid=timeline-row][data-event-id="target-3"] [data-testid=row-mark]');
+    expect(await mark.innerText()).toBe('★');
+    expect(await mark.getAttribute('title')).toBe('Examiner: bookmarked; tags: Exfil; 1 note');
+    expect(await page.locator('[data-testid=timeline-row][data-event-id="target-4"] [data-testid=row-mark]').count()).toBe(0);
     await page.locator('[data-testid=timeline-row][data-event-id="target-3"]').click();
     await expect.poll(() => text('detail-id')).toBe('target-3');
     const audit = JSON.parse(await text('detail-auditdata')) as Record<string, unknown>;

@@ -22,6 +22,18 @@ const COLUMNS: { key: string; label: string; value: (r: TimelineEntry) => string
   { key: 'result', label: 'Result', value: (r) => r.resultStatus },
 ];
 
+/** What the examiner marked on an event, said in a cell's tooltip. */
+function marksTitle(m: NonNullable<TimelineEntry['marks']>): string {
+  const parts = [m.bookmarked ? 'bookmarked' : null, m.tags.length ? `tags: ${m.tags.join(', ')}` : null, m.notes ? `${m.notes} note${m.notes === 1 ? '' : 's'}` : null];
+  return `Examiner: ${parts.filter(Boolean).join('; ')}`;
+}
+
+/** A bookmarked event shows a star before its operation, one tagged or noted a diamond (the examiner's, not the record's). */
+function Mark(props: { marks: TimelineEntry['marks'] }) {
+  if (!props.marks) return null;
+  return <span className="mark" data-testid="row-mark" title={marksTitle(props.marks)} aria-label={marksTitle(props.marks)}>{props.marks.bookmarked ? '★' : '◆'}</span>;
+}
+
 function StatusLine() {
   const count = useTimeline((s) => s.count);
   const loaded = useTimeline((s) => s.rows.length);
@@ -181,7 +193,11 @@ export function TimelineGrid() {
                   >
                     {COLUMNS.map((c) => {
                       const text = c.value(r);
-                      return <div key={c.key} role="gridcell" className={`cell col-${c.key}`} title={text ?? undefined}>{text ?? '—'}</div>;
+                      return (
+                        <div key={c.key} role="gridcell" className={`cell col-${c.key}`} title={text ?? undefined}>
+                          {c.key === 'operation' ? <Mark marks={r.marks} /> : null}{text ?? '—'}
+                        </div>
+                      );
                     })}
                   </div>
                 );
