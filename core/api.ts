@@ -1,6 +1,7 @@
 // The one typed API contract between the UI and the workstation. The Electron preload bridge, the
 // main-process handler registry, the local web bridge used for browser tests and the renderer client
 // are all typed from `Api`. Arguments are validated with the zod schemas below at every boundary.
+import { ANNOTATION_KINDS, NOTE_MAX } from './annotations.ts';
 import type { AnnotationKind } from './annotations.ts';
 import { normaliseIp } from './ip.ts';
 import { hasSearchWords } from './search.ts';
@@ -114,6 +115,28 @@ export interface EventDetail extends TimelineEntry {
   annotations: { id: number; kind: AnnotationKind; text: string | null; author: string; createdAt: string }[];
 }
 
+/**
+ * The examiner annotates the event shown (core/annotations.ts says what a tag and a note may hold; the
+ * handler checks it again). Each one added or removed is in the custody log, as from the command line.
+ */
+export const AnnotationAddArgs = z.object({
+  id: z.string().min(1).max(256),
+  kind: z.enum(ANNOTATION_KINDS),
+  text: z.string().max(NOTE_MAX * 2).nullable(),
+}).strict();
+export const AnnotationRemoveArgs = z.object({ id: z.string().min(1).max(256), annotationId: z.number().int().positive() }).strict();
+
+/**
+ * The event's annotations after a change, its marks for the timeline row, and the case's change version
+ * before and after it: a window whose summary was at `versionBefore` is up to date at `versionAfter`.
+ */
+export interface AnnotationsView {
+  annotations: EventDetail['annotations'];
+  marks: EventMarks | null;
+  versionBefore: number;
+  versionAfter: number;
+}
+
 /** How many of an event's copies event.get lists. */
 export const EVENT_COPIES_SHOWN = 50;
 
@@ -146,6 +169,8 @@ export type Api = {
   'case.summary': (a: z.input<typeof CaseSummaryArgs>) => Promise<CaseView>;
   'timeline.count': (a: z.input<typeof TimelineCountArgs>) => Promise<{ count: number }>;
   'gaps.get': (a: z.input<typeof GapsArgs>) => Promise<GapsView>;
+  'annotation.add': (a: z.input<typeof AnnotationAddArgs>) => Promise<AnnotationsView>;
+  'annotation.remove': (a: z.input<typeof AnnotationRemoveArgs>) => Promise<AnnotationsView>;
 };
 
 export type ApiName = keyof Api;
@@ -159,6 +184,8 @@ export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
   'case.summary': CaseSummaryArgs,
   'timeline.count': TimelineCountArgs,
   'gaps.get': GapsArgs,
+  'annotation.add': AnnotationAddArgs,
+  'annotation.remove': AnnotationRemoveArgs,
 };
 
 const API_ERROR_KINDS: readonly ApiError['kind'][] = ['NotFound', 'BadRequest', 'Empty', 'Unauthorized', 'CaseProblem', 'Internal'];

@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, vi } from 'vitest';
-import type { EventDetail, TimelineEntry } from '../core/api.ts';
+import type { AnnotationsView, EventDetail, TimelineEntry } from '../core/api.ts';
 import { callApi } from '../electron/ipc.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
@@ -143,6 +143,38 @@ describe('API handlers over a case', () => {
       expect(d.evidenceFile).toEqual({ source: 'file', format: 'ual-json', origin: expect.stringMatching(/\/ual\.jsonl$/), encoding: null });
       expect(d).toMatchObject({ copies: [], copiesTotal: 0 });
       expect(await callApi(api.handlers, 'event.get', { id: 'nope' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });
+    });
+  });
+
+  it('annotates the event shown: added and removed through the case opened for writing, in the custody log, with the window\'s versions', async () => {
+    const { dir } = await makeCase();
+    await withApi(dir, async (api) => {
+      const add = (a: object) => callApi(api.handlers, 'annotation.add', a);
+      const tagged = await add({ id: 'REC-3', kind: 'tag', text: ' Exfil ' });
+      if (!tagged.ok) throw new Error(tagged.error.message);
+      const v = tagged.value as AnnotationsView;
+      expect(v.annotations).toEqual([{ id: 1, kind: 'tag', text: 'Exfil', author: expect.any(String), createdAt: expect.any(String) }]);
+      expect(v.marks).toEqual({ bookmarked: false, tags: ['Exfil'], notes: 0 });
+      expect(v.versionAfter).toBeGreaterThan(v.versionBefore);
+      expect(v.versionAfter).toBe(changeVersion(dir)); // the window is up to date with its own change
+      const marked = await add({ id: 'rec-3', kind: 'bookmark', text: null });
+      expect(marked.ok && (marked.value as AnnotationsView).marks).toEqual({ bookmarked: true, tags: ['Exfil'], notes: 0 });
+      // The event detail and the timeline page show them.
+      const d = await api.handlers['event.get']({ id: 'rec-3' });
+      expect(d.annotations.map((n) => n.kind)).toEqual(['tag', 'bookmark']);
+      const page = await api.handlers['timeline.query']({ limit: 100 });
+      expect(page.rows.find((r) => r.id === 'rec-3')!.marks).toEqual({ bookmarked: true, tags: ['Exfil'], notes: 0 });
+      expect(page.rows.filter((r) => r.marks !== undefined)).toHaveLength(1);
+      // Refused: the same again, an unknown event, a bad tag, another event's annotation.
+      expect(await add({ id: 'rec-3', kind: 'tag', text: 'exfil' })).toEqual({ ok: false, error: { kind: 'BadRequest', message: 'The event already has this tag.' } });
+      expect(await add({ id: 'nope', kind: 'tag', text: 'x' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });
+      expect(await add({ id: 'rec-3', kind: 'tag', text: 'a\nb' })).toEqual({ ok: false, error: { kind: 'BadRequest', message: 'Tag "a\\nb": a tag is one line.' } });
+      expect(await add({ id: 'rec-3', kind: 'flag', text: 'x' })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
+      expect(await callApi(api.handlers, 'annotation.remove', { id: 'rec-4', annotationId: 1 })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'Event rec-4 has no annotation 1.' } });
+      const removed = await callApi(api.handlers, 'annotation.remove', { id: 'rec-3', annotationId: 1 });
+      expect(removed.ok && (removed.value as AnnotationsView).annotations.map((n) => n.id)).toEqual([2]);
+      const log = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action);
+      expect(log.slice(-3)).toEqual(['annotation-added', 'annotation-added', 'annotation-removed']);
     });
   });
 

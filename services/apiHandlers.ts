@@ -3,8 +3,10 @@
 // which validates every argument with API_SCHEMAS first; the handlers parse again anyway, so they are
 // safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
 import { resolve } from 'node:path';
-import { GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
-import type { ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
+import { AnnotationAddArgs, AnnotationRemoveArgs, GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
+import type { AnnotationsView, ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
+import { eventAnnotations, eventRecordId, marksOf } from '../db/annotations.ts';
+import { annotate, removeAnnotation } from './annotations.ts';
 import { caseSummary } from '../db/caseRepo.ts';
 import { CaseDataError } from '../db/auditData.ts';
 import type { ReadableDB } from '../db/database.ts';
@@ -15,7 +17,7 @@ import type { ApiHandlers } from '../electron/ipc.ts';
 import { caseBusyError, openCaseReadOnly } from './caseFolder.ts';
 import { changeVersion, watchCase } from './caseWatch.ts';
 import { NoRangeError, computeGaps } from './analysis.ts';
-import { asCaseProblem, BlindspotError } from './errors.ts';
+import { asCaseProblem, BadInputError, BlindspotError, UsageError } from './errors.ts';
 
 export interface CaseApi {
   dir: string;
@@ -80,6 +82,25 @@ function summary(dir: string, db: ReadableDB): CaseView {
 export function createHandlers(caseDir: string): CaseApi {
   const c = openCaseReadOnly(caseDir);
   const { dir, db } = c;
+  /**
+   * Runs a change of the event's annotations (through the case opened for writing, with its lock and its
+   * custody entries, as the command line does) and answers with what the window shows of them now.
+   */
+  const changeAnnotations = (recordId: string, change: () => void): AnnotationsView => {
+    const versionBefore = changeVersion(dir);
+    try {
+      change();
+    } catch (e) {
+      // The command line's words, as a sentence of the window's: "annotate: --tag "…": a tag is one line." → "Tag "…": …".
+      const said = (m: string): string => { const t = m.replace(/^annotate: (--)?/, ''); return t.charAt(0).toUpperCase() + t.slice(1); };
+      if (e instanceof UsageError) throw new ApiProblem('BadRequest', said(e.message));
+      if (e instanceof BadInputError) throw new ApiProblem('NotFound', said(e.message));
+      if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', `${e.message}${e.hint ? ` ${e.hint}` : ''}`);
+      throw e;
+    }
+    const annotations = eventAnnotations(db, recordId).map((n) => ({ id: n.id, kind: n.kind, text: n.text, author: n.author, createdAt: n.createdAt }));
+    return { annotations, marks: marksOf(db, [recordId]).get(recordId) ?? null, versionBefore, versionAfter: changeVersion(dir) };
+  };
   const handlers: ApiHandlers = {
     'case.open': async (args) => {
       const a = parse(CaseOpenArgs, args);
@@ -128,7 +149,27 @@ export function createHandlers(caseDir: string): CaseApi {
       };
       return detail;
     },
+    'annotation.add': async (args) => {
+      const a = parse(AnnotationAddArgs, args);
+      const recordId = eventRecordIdOrNotFound(a.id);
+      return changeAnnotations(recordId, () => {
+        const r = annotate(dir, recordId, [{ kind: a.kind, text: a.kind === 'bookmark' ? null : a.text }]);
+        if (r.added.length === 0) throw new UsageError(`annotate: the event already has this ${a.kind}.`);
+      });
+    },
+    'annotation.remove': async (args) => {
+      const a = parse(AnnotationRemoveArgs, args);
+      const recordId = eventRecordIdOrNotFound(a.id);
+      // Only an annotation of the event shown: the page names both.
+      if (!eventAnnotations(db, recordId).some((n) => n.id === a.annotationId)) throw new ApiProblem('NotFound', `Event ${a.id} has no annotation ${a.annotationId}.`);
+      return changeAnnotations(recordId, () => { removeAnnotation(dir, a.annotationId); });
+    },
   };
+  function eventRecordIdOrNotFound(id: string): string {
+    const recordId = eventRecordId(db, id);
+    if (recordId === null) throw new ApiProblem('NotFound', `No event with id ${id} in this case.`);
+    return recordId;
+  }
   const listeners = new Set<(p: ApiPush) => void>();
   let unwatch: (() => void) | null = null;
   let closed = false;

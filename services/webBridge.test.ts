@@ -24,6 +24,8 @@ function handlers(calls: unknown[]): ApiHandlers {
     'timeline.count': async () => ({ count: 3 }),
     'event.get': async () => { throw new Error('unreachable'); },
     'gaps.get': async () => ({ analysisVersion: '1', range: { start: 't', end: 't' }, rangeNote: 'n', mailboxes: [], unseen: [] }),
+    'annotation.add': async () => { throw new Error('unreachable'); },
+    'annotation.remove': async () => { throw new Error('unreachable'); },
   };
 }
 

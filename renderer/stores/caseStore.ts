@@ -18,6 +18,12 @@ export interface CaseState {
   load(): Promise<void>;
   /** A pushed change version (case.changed). */
   noteVersion(version: number): void;
+  /**
+   * The window changed the case itself (an annotation), from change version `before` to `after`: a
+   * summary read at `before` is up to date at `after`, so the window does not offer to reload for its own
+   * change. A change by another process in between (the summary older than `before`) is still reported.
+   */
+  ownChange(before: number, after: number): void;
 }
 
 export function createCaseStore(client: ApiClient) {
@@ -37,6 +43,11 @@ export function createCaseStore(client: ApiClient) {
       const pushed = Math.max(get().pushed, version);
       const summary = get().summary;
       set({ pushed, changed: summary !== null && pushed > summary.version });
+    },
+    ownChange(before, after) {
+      const summary = get().summary;
+      if (summary === null || summary.version !== before) return;
+      set({ summary: { ...summary, version: after }, changed: get().pushed > after });
     },
   }));
 }

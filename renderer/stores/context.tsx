@@ -5,7 +5,8 @@ import type { StoreApi } from 'zustand/vanilla';
 import type { CaseState } from './caseStore.ts';
 import type { GapsState } from './gapsStore.ts';
 import type { SessionState } from './sessionStore.ts';
-import type { TimelineState } from './timelineStore.ts';
+import type { AnnotationOutcome, TimelineState } from './timelineStore.ts';
+import type { AnnotationKind } from '../../core/annotations.ts';
 
 export interface Stores {
   session: StoreApi<SessionState>;
@@ -30,6 +31,23 @@ export function reloadCase(s: Stores): Promise<unknown> {
 export function useReloadCase(): () => Promise<unknown> {
   const s = useStores();
   return () => reloadCase(s);
+}
+
+/**
+ * The examiner's annotations of the event shown: each change goes to the workstation, then the row and
+ * detail show it, and the window counts it as its own (no offer to reload for it). A refusal's message, or null.
+ */
+export function useAnnotationActions(): { add(kind: AnnotationKind, text: string | null): Promise<string | null>; remove(annotationId: number): Promise<string | null> } {
+  const s = useStores();
+  const done = (r: AnnotationOutcome): string | null => {
+    if (!r.ok) return r.message;
+    s.caseStore.getState().ownChange(r.view.versionBefore, r.view.versionAfter);
+    return null;
+  };
+  return {
+    add: async (kind, text) => done(await s.timeline.getState().annotate(kind, text)),
+    remove: async (annotationId) => done(await s.timeline.getState().removeAnnotation(annotationId)),
+  };
 }
 
 export function useCase<T>(select: (s: CaseState) => T): T {

@@ -71,4 +71,22 @@ describe("the case's change version", () => {
     await cs.getState().load(); // the reload reads version 200
     expect(cs.getState()).toMatchObject({ changed: false, summary: { version: 200 } });
   });
+
+  it('takes the window\'s own change (an annotation) as seen, pushed before or after its answer, but not one by another process before it', async () => {
+    const { stores } = fakeCase(); // the summary's version is 100 per event
+    const cs = stores.caseStore;
+    await cs.getState().load();
+    const v = cs.getState().summary!.version;
+    cs.getState().noteVersion(v + 50); // the watcher's push of the window's own append came first
+    expect(cs.getState().changed).toBe(true);
+    cs.getState().ownChange(v, v + 50);
+    expect(cs.getState()).toMatchObject({ changed: false, summary: { version: v + 50 } });
+    cs.getState().ownChange(v + 50, v + 90); // its answer first, the push after
+    cs.getState().noteVersion(v + 90);
+    expect(cs.getState().changed).toBe(false);
+    // Another process changed the case before this window's change: the summary is older than `before`.
+    cs.getState().ownChange(v + 95, v + 120);
+    cs.getState().noteVersion(v + 120);
+    expect(cs.getState()).toMatchObject({ changed: true, summary: { version: v + 90 } });
+  });
 });

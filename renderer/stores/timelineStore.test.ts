@@ -34,6 +34,11 @@ function fakeClient(n: number, opts: { failDetail?: boolean } = {}) {
       const r = all.find((x) => x.id === args['id'])!;
       return { ok: true, value: { ...r, auditData: { Id: r.id }, items: [], evidenceFile: { source: 'file', format: 'ual-json', origin: null, encoding: null }, copies: [], copiesTotal: 0, annotations: [] } satisfies EventDetail };
     }
+    if (name === 'annotation.add') {
+      if (args['kind'] === 'tag' && args['text'] === 'dup') return { ok: false, error: { kind: 'BadRequest', message: 'The event already has this tag.' } };
+      return { ok: true, value: { annotations: [{ id: 1, kind: args['kind'], text: args['text'], author: 'me', createdAt: 't' }], marks: { bookmarked: args['kind'] === 'bookmark', tags: args['kind'] === 'tag' ? [args['text']] : [], notes: 0 }, versionBefore: 5, versionAfter: 9 } };
+    }
+    if (name === 'annotation.remove') return { ok: true, value: { annotations: [], marks: null, versionBefore: 9, versionAfter: 12 } };
     return { ok: false, error: { kind: 'BadRequest', message: 'unexpected' } };
   }) as unknown as ApiClient;
   return { client, calls, hold: (h: boolean) => { hold = h; }, release: () => { for (const g of gates.splice(0)) g(); }, releaseNewestFirst: () => { for (const g of gates.splice(0).reverse()) g(); } };
@@ -205,5 +210,25 @@ describe('timeline store', () => {
     ]);
     expect(s.getState()).toMatchObject({ count: 12, loading: false, filters: { user: 'b@contoso.com' }, draft: { user: 'a@contoso.com' }, selectedId: 'e8', selectedIndex: 3 });
     expect(s.getState().rows).toHaveLength(10);
+  });
+
+  it('annotates the event shown: its detail and its row show the change, a refusal is said and changes nothing', async () => {
+    const f = fakeClient(5);
+    const s = createTimelineStore(f.client, 10);
+    await s.getState().apply();
+    expect(await s.getState().annotate('tag', 'x')).toEqual({ ok: false, message: 'No event is open.' });
+    await s.getState().select(2);
+    const r = await s.getState().annotate('tag', 'Exfil');
+    expect(r).toMatchObject({ ok: true, view: { versionBefore: 5, versionAfter: 9 } });
+    expect(s.getState().detail!.annotations.map((a) => a.text)).toEqual(['Exfil']);
+    expect(s.getState().rows.map((row) => row.marks ?? null)).toEqual([null, null, { bookmarked: false, tags: ['Exfil'], notes: 0 }, null, null]);
+    expect(await s.getState().annotate('tag', 'dup')).toEqual({ ok: false, message: 'The event already has this tag.' });
+    expect(s.getState().detail!.annotations).toHaveLength(1);
+    await s.getState().removeAnnotation(1);
+    expect(s.getState().detail!.annotations).toEqual([]);
+    expect('marks' in s.getState().rows[2]!).toBe(false);
+    expect(f.calls.filter((c) => c.name.startsWith('annotation.')).map((c) => [c.name, c.args])).toEqual([
+      ['annotation.add', { id: 'e3', kind: 'tag', text: 'Exfil' }], ['annotation.add', { id: 'e3', kind: 'tag', text: 'dup' }], ['annotation.remove', { id: 'e3', annotationId: 1 }],
+    ]);
   });
 });

@@ -2,7 +2,9 @@
 // holds the rows loaded so far (keyset pages), the count of matching events, and the selected event.
 // Answers that arrive after the filters changed are dropped (generation counter).
 import { createStore } from 'zustand/vanilla';
-import type { EventDetail, TimelineEntry } from '../../core/api.ts';
+import type { AnnotationKind } from '../../core/annotations.ts';
+import type { AnnotationsView, EventDetail, TimelineEntry } from '../../core/api.ts';
+import type { ApiResult } from '../../core/api.ts';
 import type { ApiClient } from '../api.ts';
 import { draftToFilters, EMPTY_DRAFT } from './filters.ts';
 import type { FilterDraft, TimelineFilters } from './filters.ts';
@@ -49,7 +51,14 @@ export interface TimelineState {
   moveSelection(delta: number): Promise<void>;
   /** Selects the last matching row: loads the rest first when few are left (END_LOAD_MAX). */
   goToEnd(): Promise<void>;
+  /** Adds the examiner's tag, note or bookmark to the event shown; its row and detail show it. */
+  annotate(kind: AnnotationKind, text: string | null): Promise<AnnotationOutcome>;
+  /** Removes one of the shown event's annotations. */
+  removeAnnotation(annotationId: number): Promise<AnnotationOutcome>;
 }
+
+/** What a change of annotations came to: what the workstation answered, or why it refused. */
+export type AnnotationOutcome = { ok: true; view: AnnotationsView } | { ok: false; message: string };
 
 export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
   let generation = 0;
@@ -85,6 +94,27 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         count: count.ok ? count.value.count : null,
         error: count.ok ? null : count.error.message,
       });
+    };
+
+    /** Shows an event's annotations as changed: in its detail if it is still shown, and on its row. */
+    const showAnnotations = (id: string, view: AnnotationsView): void => {
+      const detail = get().detail;
+      set({
+        detail: detail && detail.id === id ? { ...detail, annotations: view.annotations } : detail,
+        rows: get().rows.map((r) => {
+          if (r.id !== id) return r;
+          const { marks: _old, ...rest } = r;
+          return view.marks ? { ...rest, marks: view.marks } : rest;
+        }),
+      });
+    };
+    const changeAnnotations = async (call: (id: string) => Promise<ApiResult<AnnotationsView>>): Promise<AnnotationOutcome> => {
+      const d = get().detail;
+      if (!d) return { ok: false, message: 'No event is open.' };
+      const r = await call(d.id);
+      if (!r.ok) return { ok: false, message: r.error.message };
+      showAnnotations(d.id, r.value);
+      return { ok: true, view: r.value };
     };
 
     return {
@@ -198,6 +228,14 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         const stopped = get().next !== null;
         await get().select(get().rows.length - 1);
         if (g === generation) set({ endStopped: stopped });
+      },
+
+      annotate(kind, text) {
+        return changeAnnotations((id) => client('annotation.add', { id, kind, text }));
+      },
+
+      removeAnnotation(annotationId) {
+        return changeAnnotations((id) => client('annotation.remove', { id, annotationId }));
       },
     };
   });

@@ -14,7 +14,7 @@ import { createCase, openCase } from '../../services/caseFolder.ts';
 import { createHandlers } from '../../services/apiHandlers.ts';
 import type { CaseApi } from '../../services/apiHandlers.ts';
 import { importFile } from '../../services/import.ts';
-import { annotate } from '../../services/annotations.ts';
+import { annotate, annotations } from '../../services/annotations.ts';
 import { startWebBridge } from '../../services/webBridge.ts';
 import type { WebBridge } from '../../services/webBridge.ts';
 import { withCasePage } from '../helpers/casePage.ts';
@@ -337,7 +337,9 @@ describe('timeline UI in Chromium', () => {
     await expect.poll(() => text('detail-id')).toBe('target-4');
     expect(await page.getByTestId('event-detail').evaluate((el) => el.scrollTop)).toBe(0);
     expect(await page.getByTestId('detail-not-in-rows').count()).toBe(0);
-    expect(await page.getByTestId('detail-annotations').count()).toBe(0); // an event with none shows no such section
+    // An event with none: the section offers to annotate it, and shows nothing else.
+    expect(await page.getByTestId('bookmark-toggle').innerText()).toBe('☆ Bookmark this event');
+    expect(await page.getByTestId('detail-annotations').locator('.tag, .note').count()).toBe(0);
     await page.locator('[data-testid=timeline-row][data-event-id="target-2"]').click(); // a settled view for the screenshot
     await expect.poll(() => text('detail-id')).toBe('target-2');
     expect(await page.locator('[data-testid=timeline-row][aria-selected=true]').getAttribute('data-event-id')).toBe('target-2');
@@ -444,6 +446,56 @@ describe('timeline UI in Chromium', () => {
       expect(await p.getByTestId('case-events').innerText()).toBe('6');
       expect(await p.locator('input[name=user]').inputValue()).toBe(user);
       expect(await p.getByTestId('case-changed').count()).toBe(0);
+      expect(pageProblems).toEqual([]);
+    });
+  });
+
+  it('annotates the open event from its detail: a bookmark, a tag, a note, each taken back; its row is marked; no offer to reload for its own change', async () => {
+    const dir = join(work, 'annotate');
+    const h = createCase(dir, { name: 'Annotate', examiner: 'J. Examiner' });
+    writeFileSync(join(work, 'annotate.jsonl'), jsonl([mailItemsAccessed(0, { id: 'note-0' }), mailItemsAccessed(1, { id: 'note-1' })]));
+    await importFile(h, join(work, 'annotate.jsonl'));
+    h.close();
+    await withCasePage(browser, dir, join(work, 'dist'), async (p, annotateBridge) => {
+      const pageProblems: string[] = [];
+      p.on('pageerror', (e) => pageProblems.push(e.message));
+      await p.goto(annotateBridge.url);
+      await p.locator('[data-testid=timeline-row][data-event-id="note-1"]').click();
+      await expect.poll(() => p.getByTestId('detail-id').innerText()).toBe('note-1');
+      const row = p.locator('[data-testid=timeline-row][data-event-id="note-1"]');
+      const pane = p.getByTestId('detail-annotations');
+      expect(await row.getByTestId('row-mark').count()).toBe(0);
+
+      await p.getByTestId('bookmark-toggle').click();
+      await expect.poll(() => pane.innerText()).toContain('★ Bookmarked');
+      await p.locator('input[name=tag]').fill('Exfil');
+      await p.locator('input[name=tag]').press('Enter');
+      await expect.poll(() => row.getByTestId('row-mark').getAttribute('title')).toBe('Examiner: bookmarked; tags: Exfil');
+      expect(await p.locator('input[name=tag]').inputValue()).toBe(''); // cleared once added
+      await p.locator('textarea[name=note]').fill('Read by the attacker.\nSee the rule.');
+      await p.getByRole('button', { name: 'Add note' }).click();
+      await expect.poll(() => pane.innerText()).toContain('Read by the attacker.\nSee the rule.');
+      // The same tag again (in another letter case) is refused, saying why; nothing is added.
+      await p.locator('input[name=tag]').fill('EXFIL');
+      await p.getByRole('button', { name: 'Add tag' }).click();
+      await expect.poll(() => p.getByTestId('annotation-problem').innerText()).toBe('The event already has this tag.');
+      expect(await row.getByTestId('row-mark').innerText()).toBe('★');
+
+      // In the case: three annotations and their custody entries, as from the command line.
+      const listed = annotations(dir).map((a) => [a.recordId, a.kind, a.text]);
+      expect(listed).toEqual([['note-1', 'bookmark', null], ['note-1', 'tag', 'Exfil'], ['note-1', 'note', 'Read by the attacker.\nSee the rule.']]);
+      await new Promise((r) => setTimeout(r, 800)); // the watcher has reported the appends
+      expect(await p.getByTestId('case-changed').count()).toBe(0);
+
+      // Taken back one by one: the tag, the note, the bookmark; the row loses its mark.
+      await pane.getByRole('button', { name: 'Remove tag Exfil' }).click();
+      await expect.poll(() => row.getByTestId('row-mark').getAttribute('title')).toBe('Examiner: bookmarked; 1 note');
+      await pane.getByRole('button', { name: 'remove', exact: true }).click();
+      await p.getByRole('button', { name: 'remove bookmark' }).click();
+      await expect.poll(() => row.getByTestId('row-mark').count()).toBe(0);
+      expect(annotations(dir)).toEqual([]);
+      const log = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action);
+      expect(log.filter((a) => a.startsWith('annotation-'))).toEqual(['annotation-added', 'annotation-added', 'annotation-added', 'annotation-removed', 'annotation-removed', 'annotation-removed']);
       expect(pageProblems).toEqual([]);
     });
   });

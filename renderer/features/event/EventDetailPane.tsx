@@ -1,9 +1,10 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { EventDetail } from '../../../core/api.ts';
 import { encodingName } from '../../../core/encodings.ts';
 import { Notice } from '../../components/Notice.tsx';
 import { dash, formatCount, inZone, locationText } from '../../format.ts';
-import { useCase, useTimeline } from '../../stores/context.tsx';
+import { useAnnotationActions, useCase, useTimeline } from '../../stores/context.tsx';
+import { NOTE_MAX, TAG_MAX } from '../../../core/annotations.ts';
 
 function Field(props: { label: string; value: string | number | null; testId?: string; mono?: boolean; onFilter?: () => void }) {
   return (
@@ -38,25 +39,66 @@ function Copies(props: { copies: EventDetail['copies']; total: number }) {
   );
 }
 
-/** The examiner's own tags, notes and bookmarks (blindspot annotate): shown apart, as not evidence. */
+/**
+ * The examiner's own tags, notes and bookmark (blindspot annotate, or here): shown apart from the record,
+ * as not evidence. Each one added or removed here goes to the custody log, as from the command line.
+ */
 function Annotations(props: { annotations: EventDetail['annotations']; timeZone: string }) {
-  if (props.annotations.length === 0) return null;
+  const actions = useAnnotationActions();
+  const [tag, setTag] = useState('');
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
   const tags = props.annotations.filter((a) => a.kind === 'tag');
   const notes = props.annotations.filter((a) => a.kind === 'note');
   const bookmark = props.annotations.find((a) => a.kind === 'bookmark');
+  /** Runs one change; clears `then`'s input when it went through. */
+  const run = async (change: () => Promise<string | null>, then?: () => void): Promise<void> => {
+    setBusy(true);
+    const refused = await change();
+    setBusy(false);
+    setProblem(refused);
+    if (refused === null) then?.();
+  };
+  const when = (at: string): string => (props.timeZone === 'UTC' ? at : inZone(at, props.timeZone));
   return (
     <section className="annotations" data-testid="detail-annotations" aria-label="Examiner's annotations">
       <h3>Examiner's annotations (not evidence)</h3>
-      {bookmark ? <p className="bookmark" title={`${bookmark.author}, ${bookmark.createdAt}`}>★ Bookmarked</p> : null}
+      <p className="bookmark">
+        {bookmark ? <span title={`${bookmark.author}, ${when(bookmark.createdAt)}`}>★ Bookmarked </span> : null}
+        <button type="button" className="link" disabled={busy} data-testid="bookmark-toggle"
+          onClick={() => void run(() => (bookmark ? actions.remove(bookmark.id) : actions.add('bookmark', null)))}>
+          {bookmark ? 'remove bookmark' : '☆ Bookmark this event'}
+        </button>
+      </p>
       {tags.length > 0 ? (
-        <p className="tags">{tags.map((t) => <span key={t.id} className="tag" title={`#${t.id} · ${t.author}, ${t.createdAt}`}>{t.text}</span>)}</p>
+        <p className="tags">
+          {tags.map((t) => (
+            <span key={t.id} className="tag" title={`#${t.id} · ${t.author}, ${when(t.createdAt)}`}>
+              {t.text}
+              <button type="button" className="remove" disabled={busy} aria-label={`Remove tag ${t.text ?? ''}`} onClick={() => void run(() => actions.remove(t.id))}>×</button>
+            </span>
+          ))}
+        </p>
       ) : null}
       {notes.map((n) => (
         <figure key={n.id} className="note">
           <blockquote>{n.text}</blockquote>
-          <figcaption className="muted">#{n.id} · {n.author} · {props.timeZone === 'UTC' ? n.createdAt : inZone(n.createdAt, props.timeZone)}</figcaption>
+          <figcaption className="muted">
+            #{n.id} · {n.author} · {when(n.createdAt)}{' '}
+            <button type="button" className="link" disabled={busy} onClick={() => void run(() => actions.remove(n.id))}>remove</button>
+          </figcaption>
         </figure>
       ))}
+      <form className="annotate-row" onSubmit={(e) => { e.preventDefault(); void run(() => actions.add('tag', tag), () => setTag('')); }}>
+        <input name="tag" value={tag} maxLength={TAG_MAX} placeholder="tag, e.g. exfil" aria-label="New tag" onChange={(e) => setTag(e.target.value)} />
+        <button type="submit" disabled={busy || tag.trim() === ''}>Add tag</button>
+      </form>
+      <form className="annotate-note" onSubmit={(e) => { e.preventDefault(); void run(() => actions.add('note', note), () => setNote('')); }}>
+        <textarea name="note" value={note} maxLength={NOTE_MAX} rows={2} placeholder="note" aria-label="New note" onChange={(e) => setNote(e.target.value)} />
+        <button type="submit" disabled={busy || note.trim() === ''}>Add note</button>
+      </form>
+      {problem ? <Notice kind="error" testId="annotation-problem">{problem}</Notice> : null}
     </section>
   );
 }
@@ -115,7 +157,7 @@ export function EventDetailPane() {
           <Field label="Result" value={d.resultStatus} />
           <Field label="Record id" value={d.id} mono testId="detail-id" />
         </dl>
-        <Annotations annotations={d.annotations} timeZone={timeZone} />
+        <Annotations key={d.id} annotations={d.annotations} timeZone={timeZone} />
         <h3>Source (cite this)</h3>
         <dl className="fields">
           <Field label="Evidence SHA-256" value={d.evidence.sha256} mono testId="detail-sha256" />
