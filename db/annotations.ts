@@ -2,7 +2,7 @@
 // named by the event's record Id (what the timeline shows and a report cites). Never joined into the
 // events table's rows: annotations are kept apart from evidence.
 import type { AnnotationInput, AnnotationKind } from '../core/annotations.ts';
-import type { EventMarks } from '../core/api.ts';
+import type { EventDetail, EventMarks } from '../core/api.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 
 export interface StoredAnnotation {
@@ -65,6 +65,11 @@ export function eventAnnotations(db: ReadableDB, recordId: string): StoredAnnota
   return (db.prepare(
     "SELECT id, kind, text, author, created_at, target_id FROM annotations WHERE target_kind = 'event' AND target_id = ? ORDER BY id",
   ).all(recordId) as Row[]).map(toStored);
+}
+
+/** An event's annotations as the event detail shows them (core/api.ts EventDetail), oldest first. */
+export function annotationsShown(db: ReadableDB, recordId: string): EventDetail['annotations'] {
+  return eventAnnotations(db, recordId).map((n) => ({ id: n.id, kind: n.kind, text: n.text, author: n.author, createdAt: n.createdAt }));
 }
 
 /** The case's annotations in the order of the events they are on, then as added; of one kind, or one tag (in any letter case). */

@@ -2,7 +2,7 @@
 // keyset pages and the counts. Keyset paging starts each page strictly after the (time_ms, id) of the
 // last row the UI holds, so a page costs the same at row 10 as at row 10 million and rows never repeat
 // or go missing while the user scrolls. Every value is a bound parameter.
-import { eventAnnotations, marksOf } from './annotations.ts';
+import { annotationsShown, marksOf } from './annotations.ts';
 import { EVENT_COPIES_SHOWN } from '../core/api.ts';
 import type { EventDetail, TimelineEntry, TimelinePage } from '../core/api.ts';
 import { appFilterValue, ipFilterValue, sessionFilterValue } from '../core/match.ts';
@@ -264,6 +264,6 @@ export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | 
     // an import run from before migration 0015 (no encoding) read its file as UTF-8
     evidenceFile: { source: r.ev_source, format: r.ev_format, origin: r.ev_origin, encoding: r.ev_encoding === null || r.ev_encoding === 'utf-8' ? null : r.ev_encoding },
     copies, copiesTotal,
-    annotations: eventAnnotations(db, r.record_id).map((n) => ({ id: n.id, kind: n.kind, text: n.text, author: n.author, createdAt: n.createdAt })),
+    annotations: annotationsShown(db, r.record_id),
   };
 }

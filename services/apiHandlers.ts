@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { AnnotationAddArgs, AnnotationRemoveArgs, GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { AnnotationsView, ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
-import { eventAnnotations, eventRecordId, marksOf } from '../db/annotations.ts';
+import { annotationsShown, eventAnnotations, eventRecordId, marksOf } from '../db/annotations.ts';
 import { annotate, removeAnnotation } from './annotations.ts';
 import { caseSummary } from '../db/caseRepo.ts';
 import { CaseDataError } from '../db/auditData.ts';
@@ -98,8 +98,7 @@ export function createHandlers(caseDir: string): CaseApi {
       if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', `${e.message}${e.hint ? ` ${e.hint}` : ''}`);
       throw e;
     }
-    const annotations = eventAnnotations(db, recordId).map((n) => ({ id: n.id, kind: n.kind, text: n.text, author: n.author, createdAt: n.createdAt }));
-    return { annotations, marks: marksOf(db, [recordId]).get(recordId) ?? null, versionBefore, versionAfter: changeVersion(dir) };
+    return { annotations: annotationsShown(db, recordId), marks: marksOf(db, [recordId]).get(recordId) ?? null, versionBefore, versionAfter: changeVersion(dir) };
   };
   const handlers: ApiHandlers = {
     'case.open': async (args) => {

@@ -49,6 +49,17 @@ function dbCount(sql: string, ...params: unknown[]): number {
   }
 }
 
+/** A small case of its own in work/<name>, holding `text` imported as one JSON-lines file; returns its folder. */
+async function smallCase(name: string, text: string): Promise<string> {
+  const dir = join(work, name.toLowerCase());
+  const h = createCase(dir, { name, examiner: 'J. Examiner' });
+  const src = join(work, `${name.toLowerCase()}-1.jsonl`);
+  writeFileSync(src, text);
+  await importFile(h, src);
+  h.close();
+  return dir;
+}
+
 const en = (n: number) => n.toLocaleString('en-GB');
 const text = (testId: string) => page.getByTestId(testId).first().innerText();
 /** Types a user into the filter bar and applies it; resolves once the count shown is `count`. */
@@ -412,13 +423,9 @@ describe('timeline UI in Chromium', () => {
   });
 
   it('says when another process imported into the case, and reloads on request with the filters kept', async () => {
-    const dir = join(work, 'live');
     const user = 'eve.live@contoso.com';
     const batch = (from: number, n: number) => jsonl(Array.from({ length: n }, (_, i) => mailItemsAccessed(from + i, { user, id: `live-${from + i}` })));
-    const h = createCase(dir, { name: 'Live', examiner: 'J. Examiner' });
-    writeFileSync(join(work, 'live-1.jsonl'), batch(0, 3) + jsonl([mailItemsAccessed(99, { user: 'someone.else@contoso.com' })]));
-    await importFile(h, join(work, 'live-1.jsonl'));
-    h.close();
+    const dir = await smallCase('Live', batch(0, 3) + jsonl([mailItemsAccessed(99, { user: 'someone.else@contoso.com' })]));
     await withCasePage(browser, dir, join(work, 'dist'), async (p, liveBridge) => {
       const pageProblems: string[] = [];
       p.on('pageerror', (e) => pageProblems.push(e.message));
@@ -451,11 +458,7 @@ describe('timeline UI in Chromium', () => {
   });
 
   it('annotates the open event from its detail: a bookmark, a tag, a note, each taken back; its row is marked; no offer to reload for its own change', async () => {
-    const dir = join(work, 'annotate');
-    const h = createCase(dir, { name: 'Annotate', examiner: 'J. Examiner' });
-    writeFileSync(join(work, 'annotate.jsonl'), jsonl([mailItemsAccessed(0, { id: 'note-0' }), mailItemsAccessed(1, { id: 'note-1' })]));
-    await importFile(h, join(work, 'annotate.jsonl'));
-    h.close();
+    const dir = await smallCase('Annotate', jsonl([mailItemsAccessed(0, { id: 'note-0' }), mailItemsAccessed(1, { id: 'note-1' })]));
     await withCasePage(browser, dir, join(work, 'dist'), async (p, annotateBridge) => {
       const pageProblems: string[] = [];
       p.on('pageerror', (e) => pageProblems.push(e.message));
@@ -501,11 +504,7 @@ describe('timeline UI in Chromium', () => {
   });
 
   it('says the case changed when the change came while the page had no event stream', async () => {
-    const dir = join(work, 'gap');
-    const h = createCase(dir, { name: 'Gap', examiner: 'J. Examiner' });
-    writeFileSync(join(work, 'gap-1.jsonl'), jsonl([mailItemsAccessed(0, { id: 'gap-0' })]));
-    await importFile(h, join(work, 'gap-1.jsonl'));
-    h.close();
+    const dir = await smallCase('Gap', jsonl([mailItemsAccessed(0, { id: 'gap-0' })]));
     await withCasePage(browser, dir, join(work, 'dist'), async (p, gapBridge, gapApi) => {
       // The page loads, but its event stream cannot connect (a dropped connection, a slow start) ...
       await p.route('**/events', (r) => r.abort());
