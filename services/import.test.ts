@@ -47,6 +47,15 @@ function purviewCsv(records: Record<string, unknown>[]): string {
   return [PURVIEW_CSV_HEADER, ...records.map((r) => purviewCsvRow(r as UalRecord))].join('\r\n') + '\r\n';
 }
 
+/** `n` MailItemsAccessed records with ids `<prefix>-<i>`, each reading one message in the folder `path`. */
+function recordsInFolder(n: number, prefix: string, path: string): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => {
+    const r = mailItemsAccessed(i, { id: `${prefix}-${i}` });
+    r.Folders = [{ FolderItems: [{ InternetMessageId: `<msg-${i}@contoso.com>`, SizeInBytes: 1234 }], Id: 'LgAAAAAL', Path: path }];
+    return r;
+  });
+}
+
 function newCase() {
   const dir = join(tmp(), 'case');
   createCase(dir, { name: 'Import test', examiner: 'tester' }).close();
@@ -296,11 +305,7 @@ describe('import', () => {
 
   it('reads UTF-16 text (what Windows PowerShell 5.1 writes with ">") as it is, LE and BE, with or without a byte-order mark, and keeps the file as received', async () => {
     // Records with text beyond Latin-1, a character outside the BMP (a surrogate pair) included.
-    const records = Array.from({ length: 40 }, (_, i) => {
-      const r = mailItemsAccessed(i, { id: `u16-${i}` });
-      r.Folders = [{ FolderItems: [{ InternetMessageId: `<msg-${i}@contoso.com>`, SizeInBytes: 1234 }], Id: 'LgAAAAAL', Path: '\\Posteingang\\Überfällig 会議 📎' }];
-      return r;
-    });
+    const records = recordsInFolder(40, 'u16', '\\Posteingang\\Überfällig 会議 📎');
     const text = jsonl(records).replaceAll('\n', '\r\n');
     const csv = purviewCsv(records);
     const le = (t: string) => Buffer.from(t, 'utf16le');
@@ -343,11 +348,7 @@ describe('import', () => {
   });
 
   it('reads a file that is not UTF-8 as Windows-1252 (Excel\'s "CSV"), keeps it as received, and says so', async () => {
-    const records = Array.from({ length: 5 }, (_, i) => {
-      const r = mailItemsAccessed(i, { id: `ansi-${i}` });
-      r.Folders = [{ FolderItems: [{ InternetMessageId: `<msg-${i}@contoso.com>`, SizeInBytes: 1234 }], Id: 'LgAAAAAL', Path: '\\Posteingang\\Überfällig – Bestätigung' }];
-      return r;
-    });
+    const records = recordsInFolder(5, 'ansi', '\\Posteingang\\Überfällig – Bestätigung');
     const csv = purviewCsv(records);
     const utf8 = join(tmp(), 'utf8.csv');
     writeFileSync(utf8, csv);
@@ -377,11 +378,7 @@ describe('import', () => {
   });
 
   it('reads a CSV that Excel saved with semicolons (locales whose decimal mark is a comma) or as Unicode Text (UTF-16, tabs): the same records as the export as downloaded', async () => {
-    const records = Array.from({ length: 6 }, (_, i) => {
-      const r = mailItemsAccessed(i, { id: `sep-${i}` });
-      r.Folders = [{ FolderItems: [{ InternetMessageId: `<msg-${i}@contoso.com>`, SizeInBytes: 1234 }], Id: 'LgAAAAAL', Path: '\\Inbox\\Q3; Bücher, final\tdraft' }];
-      return r;
-    });
+    const records = recordsInFolder(6, 'sep', '\\Inbox\\Q3; Bücher, final\tdraft');
     const csv = purviewCsv(records);
     const rows = csvParseSync(csv) as string[][];
     const resaved = (sep: string) => rows.map((cells) => cells.map((c) => (/[";,\t\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(sep)).join('\r\n') + '\r\n';
