@@ -1,7 +1,7 @@
 // The one typed API contract between the UI and the workstation. The Electron preload bridge, the
 // main-process handler registry, the local web bridge used for browser tests and the renderer client
 // are all typed from `Api`. Arguments are validated with the zod schemas below at every boundary.
-import { ANNOTATION_KINDS, NOTE_MAX } from './annotations.ts';
+import { ANNOTATION_KINDS, NOTE_MAX, TAG_MAX } from './annotations.ts';
 import type { AnnotationKind } from './annotations.ts';
 import { normaliseIp } from './ip.ts';
 import { hasSearchWords } from './search.ts';
@@ -25,6 +25,9 @@ export const TimelineArgs = z.object({
   text: z.string().max(1024)
     .refine((t) => t.trim() === '' || hasSearchWords(t), 'The text to search for has no letter or digit (punctuation is not indexed): type a word.')
     .optional(),
+  /** Events the examiner tagged so (in any letter case), or bookmarked. */
+  tag: z.string().max(TAG_MAX).optional(),
+  bookmarked: z.boolean().optional(),
   /** The latest events first. */
   newestFirst: z.boolean().optional(),
   /** Keyset paging: rows strictly after this (timeMs, id) position in the order asked for. */

@@ -165,6 +165,11 @@ describe('API handlers over a case', () => {
       const page = await api.handlers['timeline.query']({ limit: 100 });
       expect(page.rows.find((r) => r.id === 'rec-3')!.marks).toEqual({ bookmarked: true, tags: ['Exfil'], notes: 0 });
       expect(page.rows.filter((r) => r.marks !== undefined)).toHaveLength(1);
+      // The marks as filters of the timeline and its count.
+      expect((await api.handlers['timeline.query']({ tag: 'EXFIL', limit: 10 })).rows.map((r) => r.id)).toEqual(['rec-3']);
+      expect(await api.handlers['timeline.count']({ bookmarked: true })).toEqual({ count: 1 });
+      expect(await api.handlers['timeline.count']({ tag: 'other' })).toEqual({ count: 0 });
+      expect(await callApi(api.handlers, 'timeline.count', { tag: 'x'.repeat(65) })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
       // Refused: the same again, an unknown event, a bad tag, another event's annotation.
       expect(await add({ id: 'rec-3', kind: 'tag', text: 'exfil' })).toEqual({ ok: false, error: { kind: 'BadRequest', message: 'The event already has this tag.' } });
       expect(await add({ id: 'nope', kind: 'tag', text: 'x' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });

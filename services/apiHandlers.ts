@@ -46,7 +46,7 @@ function parse<T>(schema: { safeParse(x: unknown): { success: true; data: T } | 
 }
 
 /** Turns the contract's filter arguments into the database query; from/to are ISO strings with an offset. */
-function toQuery(a: { from?: string | undefined; to?: string | undefined; user?: string | undefined; mailbox?: string | undefined; operations?: string[] | undefined; ip?: string | undefined; session?: string | undefined; app?: string | undefined; text?: string | undefined }): Omit<TimelineQuery, 'limit'> {
+function toQuery(a: { from?: string | undefined; to?: string | undefined; user?: string | undefined; mailbox?: string | undefined; operations?: string[] | undefined; ip?: string | undefined; session?: string | undefined; app?: string | undefined; text?: string | undefined; tag?: string | undefined; bookmarked?: boolean | undefined }): Omit<TimelineQuery, 'limit'> {
   const q: Omit<TimelineQuery, 'limit'> = {};
   if (a.from !== undefined) q.fromMs = Date.parse(a.from);
   if (a.to !== undefined) q.toMs = Date.parse(a.to);
@@ -62,6 +62,8 @@ function toQuery(a: { from?: string | undefined; to?: string | undefined; user?:
   const session = trimmed(a.session); if (session) q.session = session;
   const app = trimmed(a.app); if (app) q.app = app;
   const text = trimmed(a.text); if (text) q.text = text;
+  const tag = trimmed(a.tag); if (tag) q.tag = tag;
+  if (a.bookmarked) q.bookmarked = true;
   return q;
 }
 

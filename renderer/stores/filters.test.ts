@@ -29,6 +29,11 @@ describe('filter bar input', () => {
     });
   });
 
+  it('carries the examiner\'s marks as filters: a tag (trimmed) and bookmarked only', () => {
+    expect(draftToFilters({ ...EMPTY_DRAFT, tag: ' Exfil ', bookmarked: 'yes' })).toEqual({ ok: true, filters: { tag: 'Exfil', bookmarked: true } });
+    expect(draftToFilters({ ...EMPTY_DRAFT, tag: '  ', bookmarked: '' })).toEqual({ ok: true, filters: {} });
+  });
+
   it('names the field that is wrong', () => {
     expect(draftToFilters({ ...EMPTY_DRAFT, from: 'soon' })).toMatchObject({ ok: false, field: 'from' });
     expect(draftToFilters({ ...EMPTY_DRAFT, to: '2026-02-31' })).toMatchObject({ ok: false, field: 'to' });

@@ -14,11 +14,15 @@ export interface FilterDraft {
   session: string;
   app: string;
   text: string;
+  /** Set from an event's tag (no box of its own): the events the examiner tagged so. */
+  tag: string;
+  /** 'yes': the events the examiner bookmarked (a toggle, no box of its own). */
+  bookmarked: '' | 'yes';
 }
 
 export type TimelineFilters = Omit<ApiArgs<'timeline.query'>, 'after' | 'limit'>;
 
-export const EMPTY_DRAFT: FilterDraft = { from: '', to: '', user: '', mailbox: '', operations: '', ip: '', session: '', app: '', text: '' };
+export const EMPTY_DRAFT: FilterDraft = { from: '', to: '', user: '', mailbox: '', operations: '', ip: '', session: '', app: '', text: '', tag: '', bookmarked: '' };
 
 /**
  * An ISO 8601 date or date-time typed by a person, as an ISO string in UTC; null when unreadable. Read
@@ -48,8 +52,9 @@ export function draftToFilters(d: FilterDraft): DraftResult {
   }
   if (f.from && f.to && Date.parse(f.from) >= Date.parse(f.to)) return { ok: false, field: 'to', message: '"To" must be after "From".' };
   if (d.ip.trim() && normaliseIp(d.ip) === null) return { ok: false, field: 'ip', message: `"Client IP" is not an IP address: ${d.ip.trim()} (e.g. 203.0.113.7 or 2001:db8::4e).` };
-  const text = (k: 'user' | 'mailbox' | 'ip' | 'session' | 'app' | 'text') => { const v = d[k].trim(); if (v) f[k] = v; };
-  text('user'); text('mailbox'); text('ip'); text('session'); text('app'); text('text');
+  const text = (k: 'user' | 'mailbox' | 'ip' | 'session' | 'app' | 'text' | 'tag') => { const v = d[k].trim(); if (v) f[k] = v; };
+  text('user'); text('mailbox'); text('ip'); text('session'); text('app'); text('text'); text('tag');
+  if (d.bookmarked === 'yes') f.bookmarked = true;
   const ops = d.operations.split(/[,;\s]+/).map((s) => s.trim()).filter(Boolean);
   if (ops.length > 50) return { ok: false, field: 'operations', message: 'At most 50 operations at a time.' };
   if (ops.length) f.operations = [...new Set(ops)];

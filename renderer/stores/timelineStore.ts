@@ -45,7 +45,9 @@ export interface TimelineState {
   /** Shows the same events in the other order, from its first page. */
   setNewestFirst(newestFirst: boolean): Promise<void>;
   /** Shows only this field's value (e.g. "all events of this user"). */
-  filterBy(field: 'user' | 'mailbox' | 'ip' | 'session' | 'app', value: string): Promise<void>;
+  filterBy(field: 'user' | 'mailbox' | 'ip' | 'session' | 'app' | 'tag', value: string): Promise<void>;
+  /** Shows only the events the examiner bookmarked, or every event again. */
+  setBookmarkedOnly(on: boolean): Promise<void>;
   loadMore(): Promise<void>;
   select(index: number): Promise<void>;
   moveSelection(delta: number): Promise<void>;
@@ -166,6 +168,11 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
 
       async filterBy(field, value) {
         set({ draft: { ...get().draft, [field]: value } });
+        await get().apply();
+      },
+
+      async setBookmarkedOnly(on) {
+        set({ draft: { ...get().draft, bookmarked: on ? 'yes' : '' } });
         await get().apply();
       },
 

@@ -490,6 +490,20 @@ describe('timeline UI in Chromium', () => {
       await new Promise((r) => setTimeout(r, 800)); // the watcher has reported the appends
       expect(await p.getByTestId('case-changed').count()).toBe(0);
 
+      // The marks as filters: bookmarked only, then the tag chosen from the detail; each taken off again.
+      await expect.poll(() => p.getByTestId('match-count').innerText()).toBe('2');
+      await p.getByTestId('bookmarked-only').click();
+      await expect.poll(() => p.getByTestId('match-count').innerText()).toBe('1');
+      expect(await p.getByTestId('bookmarked-only').getAttribute('aria-pressed')).toBe('true');
+      await p.getByTestId('bookmarked-only').click();
+      await expect.poll(() => p.getByTestId('match-count').innerText()).toBe('2');
+      await pane.getByRole('button', { name: 'Exfil', exact: true }).click();
+      await expect.poll(() => p.getByTestId('tag-filter').innerText()).toContain('Tagged “Exfil”');
+      await expect.poll(() => p.getByTestId('match-count').innerText()).toBe('1');
+      await p.getByRole('button', { name: 'Stop filtering by the tag Exfil' }).click();
+      await expect.poll(() => p.getByTestId('match-count').innerText()).toBe('2');
+      expect(await p.getByTestId('tag-filter').count()).toBe(0);
+
       // Taken back one by one: the tag, the note, the bookmark; the row loses its mark.
       await pane.getByRole('button', { name: 'Remove tag Exfil' }).click();
       await expect.poll(() => row.getByTestId('row-mark').getAttribute('title')).toBe('Examiner: bookmarked; 1 note');

@@ -45,6 +45,7 @@ function Copies(props: { copies: EventDetail['copies']; total: number }) {
  */
 function Annotations(props: { annotations: EventDetail['annotations']; timeZone: string }) {
   const actions = useAnnotationActions();
+  const filterBy = useTimeline((s) => s.filterBy);
   const [tag, setTag] = useState('');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -75,7 +76,7 @@ function Annotations(props: { annotations: EventDetail['annotations']; timeZone:
         <p className="tags">
           {tags.map((t) => (
             <span key={t.id} className="tag" title={`#${t.id} · ${t.author}, ${when(t.createdAt)}`}>
-              {t.text}
+              <button type="button" className="tag-name" title={`Show only the events tagged “${t.text ?? ''}”`} onClick={() => void filterBy('tag', t.text ?? '')}>{t.text}</button>
               <button type="button" className="remove" disabled={busy} aria-label={`Remove tag ${t.text ?? ''}`} onClick={() => void run(() => actions.remove(t.id))}>×</button>
             </span>
           ))}

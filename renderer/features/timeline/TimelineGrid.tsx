@@ -57,8 +57,32 @@ function StatusLine() {
           </>
         )}
       </span>
+      <MarkFilters />
       <span className="muted right">Times in UTC (ISO 8601). ↑/↓, Page Up/Down, Home/End to move; Enter to open.</span>
     </div>
+  );
+}
+
+/** The examiner's marks as filters: only bookmarked events (a toggle), and the tag chosen from an event's detail. */
+function MarkFilters() {
+  const bookmarked = useTimeline((s) => s.filters.bookmarked === true);
+  const tag = useTimeline((s) => s.filters.tag);
+  const setBookmarkedOnly = useTimeline((s) => s.setBookmarkedOnly);
+  const filterBy = useTimeline((s) => s.filterBy);
+  return (
+    <span className="mark-filters">
+      <button type="button" className={bookmarked ? 'toggle on' : 'toggle'} aria-pressed={bookmarked} data-testid="bookmarked-only"
+        title={bookmarked ? 'Showing only the events you bookmarked: click to show every event' : 'Show only the events you bookmarked'}
+        onClick={() => void setBookmarkedOnly(!bookmarked)}>
+        {bookmarked ? '★' : '☆'} Bookmarked only
+      </button>
+      {tag ? (
+        <span className="tag-filter" data-testid="tag-filter">
+          Tagged “{tag}”
+          <button type="button" className="remove" aria-label={`Stop filtering by the tag ${tag}`} onClick={() => void filterBy('tag', '')}>×</button>
+        </span>
+      ) : null}
+    </span>
   );
 }
 
