@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   findings: async (argv) => (await import('./commands/analysis.ts')).findingsCommand(argv),
   exposure: async (argv) => (await import('./commands/analysis.ts')).exposureCommand(argv),
   sessions: async (argv) => (await import('./commands/analysis.ts')).sessionsCommand(argv),
+  report: async (argv) => (await import('./commands/report.ts')).reportCommand(argv),
   tenant: async (argv) => (await import('./commands/tenant.ts')).tenantCommand(argv),
   posture: async (argv) => (await import('./commands/acquire.ts')).postureCommand(argv),
   acquire: async (argv) => (await import('./commands/acquire.ts')).acquireCommand(argv),

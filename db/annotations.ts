@@ -3,6 +3,7 @@
 // events table's rows: annotations are kept apart from evidence.
 import type { AnnotationInput, AnnotationKind } from '../core/annotations.ts';
 import type { EventDetail, EventMarks } from '../core/api.ts';
+import type { ReportMarkedEvent } from '../core/report.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 
 export interface StoredAnnotation {
@@ -104,4 +105,26 @@ export function marksOf(db: ReadableDB, recordIds: readonly string[]): Map<strin
     else if (r.kind === 'note') m.notes++;
   }
   return marks;
+}
+
+/** The annotated events with their marks and notes, in time order, and where each record lies (for the case report). */
+export function markedEvents(db: ReadableDB): ReportMarkedEvent[] {
+  const byRecord = new Map<string, ReportMarkedEvent>();
+  for (const a of listAnnotations(db)) {
+    let m = byRecord.get(a.recordId);
+    if (!m) {
+      const e = db.prepare(
+        'SELECT e.client_ip AS ip, v.sha256, e.loc_line AS line, e.loc_offset AS element FROM events e JOIN evidence v ON v.id = e.evidence_id WHERE e.record_id = ?',
+      ).get(a.recordId) as { ip: string | null; sha256: string; line: number | null; element: number | null } | undefined;
+      m = {
+        recordId: a.recordId, time: a.event?.time ?? null, operation: a.event?.operation ?? null, user: a.event?.user ?? null, mailbox: a.event?.mailbox ?? null,
+        clientIp: e?.ip ?? null, evidence: e ? { sha256: e.sha256, line: e.line, element: e.element } : null, bookmarked: false, tags: [], notes: [],
+      };
+      byRecord.set(a.recordId, m);
+    }
+    if (a.kind === 'bookmark') m.bookmarked = true;
+    else if (a.kind === 'tag' && a.text !== null) m.tags.push(a.text);
+    else if (a.kind === 'note' && a.text !== null) m.notes.push({ text: a.text, author: a.author, createdAt: a.createdAt });
+  }
+  return [...byRecord.values()];
 }

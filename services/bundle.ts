@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import Database from '../db/sqlite.ts';
 import yazl from 'yazl';
 import yauzl from 'yauzl';
-import { sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
+import { jsonOfLine, sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
@@ -49,6 +49,14 @@ export interface Manifest {
   files: ManifestFile[];
 }
 
+/** The reports the examiner wrote into the case (blindspot report): the files of reports/, not hidden ones (a report being written). */
+const REPORTS_DIR = 'reports';
+function listReportFiles(caseDir: string): string[] {
+  const root = join(caseDir, REPORTS_DIR);
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => `${REPORTS_DIR}/${e.name}`).sort();
+}
+
 function listEvidenceFiles(caseDir: string): string[] {
   const root = join(caseDir, EVIDENCE_DIR);
   const out: string[] = [];
@@ -80,6 +88,8 @@ What is inside
   evidence/       every file the case received, exactly as received, named by its SHA-256
   case.sqlite     a consistent snapshot of the case database (SQLite 3); its "evidence" table lists each
                   evidence file with its origin
+  reports/        the examiner's reports (blindspot report), when there are any: HTML files that open in
+                  any browser; the custody log records each one's SHA-256 when it was written
   README.txt      this file (not listed in the manifest)
 
 How to verify (offline)
@@ -205,6 +215,7 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
       { path: CUSTODY_LOG, source: h.abs(CUSTODY_LOG) },
       { path: CASE_DB, source: dbSnapshot },
       ...evidenceFiles.map((p) => ({ path: p, source: h.abs(p) })),
+      ...listReportFiles(h.dir).map((p) => ({ path: p, source: h.abs(p) })),
     ];
     const stats = files.map((f) => statSync(f.source));
     const sizes = stats.map((st) => st.size);
@@ -313,6 +324,31 @@ function checkCustody(lines: string[], evidence: EvidenceDbRow[] | null, problem
 }
 
 /**
+ * The reports the custody log names (report-written) against the files in reports/: one changed since it
+ * was written is a problem; one no longer there is a note (a draft may be deleted; its hash stays in the
+ * log). Returns how many were hashed.
+ */
+async function checkReports(dir: string, lines: string[], problems: VerifyProblem[], notes: VerifyReport['notes'], signal?: AbortSignal): Promise<number> {
+  let hashed = 0;
+  for (const [i, line] of lines.entries()) {
+    const e = jsonOfLine(line) as { action?: unknown; objects?: { sha256?: unknown; path?: unknown }[] } | null;
+    if (e?.action !== 'report-written' || !Array.isArray(e.objects)) continue;
+    for (const o of e.objects) {
+      if (typeof o.path !== 'string' || typeof o.sha256 !== 'string' || !o.path.startsWith(`${REPORTS_DIR}/`)) continue;
+      const file = join(dir, o.path);
+      if (!existsSync(file)) {
+        notes.push({ path: o.path, detail: `a report the custody log records (line ${i + 1}) is no longer in the case folder` });
+        continue;
+      }
+      const got = await hashFile(file, undefined, signal);
+      hashed++;
+      if (got.sha256 !== o.sha256) problems.push({ kind: 'modified', path: o.path, detail: `content hashes to ${got.sha256}, the custody log (line ${i + 1}) recorded ${o.sha256} when it was written` });
+    }
+  }
+  return hashed;
+}
+
+/**
  * Compares the evidence table with the evidence files present (path → hash actually computed). With no
  * table to compare with (`null`: the database could not be read, a problem already reported), each file
  * is still checked against its own name, its SHA-256.
@@ -358,7 +394,8 @@ async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?
   const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
   const notes: VerifyReport['notes'] = [];
   const custodyEntries = checkCustody(lines, evidence, problems, notes);
-  return { target: dir, kind: 'case', intact: problems.length === 0, filesChecked: present.size + 2, custodyEntries, problems, notes };
+  const reports = await checkReports(dir, lines, problems, notes, signal);
+  return { target: dir, kind: 'case', intact: problems.length === 0, filesChecked: present.size + 2 + reports, custodyEntries, problems, notes };
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {

@@ -1,16 +1,7 @@
 import { Notice } from '../../components/Notice.tsx';
 import { useGaps } from '../../stores/context.tsx';
 import { errorIsState } from '../../stores/gapsStore.ts';
-
-const KIND_LABEL: Record<string, string> = {
-  bypass: 'Audit bypass', throttled: 'MailItemsAccessed throttled', unlicensed: 'No Audit (Premium) licence',
-  'actions-not-audited': 'Actions not audited', 'audit-disabled': 'Mailbox auditing off', 'org-audit-disabled': 'Organisation auditing off',
-  'ual-ingestion-disabled': 'Unified audit log off', retention: 'Beyond retention', 'acquisition-incomplete': 'Not fully acquired',
-  capacity: 'Audit store full', silence: 'Unexpected silence',
-};
-
-/** A window about one store only (retention, capacity): the other store may still hold those records. */
-const STORE_LABEL: Record<string, string> = { 'mailbox-audit': 'mailbox audit store', 'unified-audit-log': 'unified audit log' };
+import { STORE_LABEL, WINDOW_KIND_LABEL } from '../../../core/analysis/labels.ts';
 
 /** Where auditing could not have seen, per mailbox: the windows the report must state. */
 export function BlindSpotsView() {
@@ -42,7 +33,7 @@ export function BlindSpotsView() {
             <tbody>
               {m.windows.map((w, i) => (
                 <tr key={`${w.kind}-${i}`} data-testid="gaps-window" data-kind={w.kind} data-store={w.store}>
-                  <td>{KIND_LABEL[w.kind] ?? w.kind}{w.store ? <span className="muted">: {STORE_LABEL[w.store] ?? w.store}</span> : null}</td>
+                  <td>{WINDOW_KIND_LABEL[w.kind]}{w.store ? <span className="muted">: {STORE_LABEL[w.store]}</span> : null}</td>
                   <td>{w.start}{w.start === gaps.range.start ? <span className="muted edge"> or earlier: the case&apos;s range begins here</span> : null}</td>
                   <td>{w.end ?? <>still open<span className="muted edge"> at <span className="nowrap">{gaps.range.end}</span>, the end of the case&apos;s range</span></>}</td>
                   <td>{w.confidence}</td>
