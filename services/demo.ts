@@ -9,6 +9,7 @@ import { addTenant, signIn } from './tenantSession.ts';
 import { takePosture } from './posture.ts';
 import { findings, gaps } from './analysis.ts';
 import { exportBundle, verify } from './bundle.ts';
+import { writeReport } from './report.ts';
 import { createCase, openCase } from './caseFolder.ts';
 
 export interface DemoResult {
@@ -75,12 +76,15 @@ export async function runDemo(out: string, say: (line: string) => void, progress
     say(`6. ${f.length} critical and high findings, e.g.`);
     for (const x of f.slice(0, 4)) say(`     [${x.severity}] ${x.title}`);
 
+    const report = writeReport(caseDir, { range: gt.range, serviceAccounts: ['svc-archive'] });
+    say(`7. Wrote the case report ${report.path} (${(report.bytes / 1e3).toFixed(0)} kB; open it in any browser)`);
+
     const bundle = join(out, 'demo-bundle.zip');
     const ex = await exportBundle(caseDir, bundle);
-    say(`7. Exported the evidence bundle ${bundle}`);
+    say(`8. Exported the evidence bundle ${bundle} (the report included)`);
     say(`     manifest SHA-256 ${ex.manifestSha256}`);
     const v = await verify(bundle);
-    say(`8. Verified the bundle offline: ${v.intact ? 'INTACT' : `NOT INTACT (${v.problems.length} problems)`}, ${v.filesChecked} files, custody chain of ${v.custodyEntries} entries`);
+    say(`9. Verified the bundle offline: ${v.intact ? 'INTACT' : `NOT INTACT (${v.problems.length} problems)`}, ${v.filesChecked} files, custody chain of ${v.custodyEntries} entries`);
 
     // Record that the demo finished (the verify of a bundle does not touch the case).
     const h2 = openCase(caseDir);

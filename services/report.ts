@@ -25,6 +25,8 @@ export interface ReportOptions {
   incident?: { start: string; end: string };
   /** The range analysed (ISO UTC), as gaps and findings take it; by default the acquired range, or the first to last event. */
   range?: { start: string; end: string };
+  /** Accounts known to be services (gaps and findings treat their silence and access patterns so). */
+  serviceAccounts?: string[];
 }
 
 export interface ReportWritten {
@@ -77,7 +79,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
   const caseDir = resolve(dirArg);
   const now = opts.now ?? new Date();
   const path = reportPath(caseDir, opts.out, now);
-  const range = opts.range ? { range: opts.range } : {};
+  const range = { ...(opts.range ? { range: opts.range } : {}), ...(opts.serviceAccounts ? { serviceAccounts: opts.serviceAccounts } : {}) };
   const g = gaps(caseDir, { now, ...range });
   const f = findings(caseDir, { now, ...range, ...(opts.incident ? { incident: opts.incident } : {}) });
   const h = openCase(caseDir);

@@ -1,6 +1,6 @@
 // `npm run demo`, the README's first command: the whole job on the demo tenant must finish complete and
 // leave an intact bundle and a case that verifies.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDemo } from '../services/demo.ts';
@@ -27,6 +27,11 @@ describe('the demo', () => {
       c.close();
     }
     expect(lines.join('\n')).toMatch(/\[critical\] Mailbox audit bypass on adm\.patti/);
+    // The case report, in the case and in the bundle, states the bypass window.
+    const reports = readdirSync(join(r.caseDir, 'reports'));
+    expect(reports).toHaveLength(1);
+    expect(readFileSync(join(r.caseDir, 'reports', reports[0]!), 'utf8')).toContain('Mailbox audit bypass on adm.patti@contoso.onmicrosoft.com');
+    expect(lines.join('\n')).toContain(`7. Wrote the case report ${join(r.caseDir, 'reports', reports[0]!)}`);
     expect(lines.at(-2)).toBe(`Case folder: ${r.caseDir}`);
     expect(join(r.caseDir, '..')).toBe(join(r.bundle, '..'));
   });
