@@ -58,7 +58,7 @@ function StatusLine() {
         )}
       </span>
       <MarkFilters />
-      <span className="muted right">Times in UTC (ISO 8601). ↑/↓, Page Up/Down, Home/End to move; Enter to open.</span>
+      <span className="muted right" title="Times are in UTC (ISO 8601). Arrow keys, Page Up/Down and Home/End move through the rows; Enter opens one.">Times in UTC. ↑/↓, PgUp/PgDn, Home/End; Enter opens.</span>
     </div>
   );
 }
