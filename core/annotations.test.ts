@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAnnotation, NOTE_MAX, TAG_MAX } from './annotations.ts';
+import { checkAnnotation, NOTE_MAX, reconcileAnnotations, TAG_MAX } from './annotations.ts';
 
 describe('checkAnnotation', () => {
   it('keeps a tag and a note trimmed, a bookmark without text', () => {
@@ -22,5 +22,24 @@ describe('checkAnnotation', () => {
 
   it('takes a tag of exactly the longest length', () => {
     expect(checkAnnotation({ kind: 'tag', text: 'x'.repeat(TAG_MAX) }).ok).toBe(true);
+  });
+});
+
+describe('reconcileAnnotations', () => {
+  const added = (line: number, id: number, kind: string, text: string | null, recordId = 'r1') => ({ line, action: 'annotation-added', details: { annotation: id, kind, text, recordId } });
+  const removed = (line: number, id: number) => ({ line, action: 'annotation-removed', details: { annotation: id } });
+
+  it('finds nothing when the database holds exactly what the log added and did not remove', () => {
+    const entries = [added(2, 1, 'tag', 'exfil'), added(3, 2, 'note', 'n'), removed(4, 2), added(5, 3, 'bookmark', null), { line: 6, action: 'verify', details: {} }];
+    expect(reconcileAnnotations([{ id: 1, kind: 'tag', text: 'exfil', recordId: 'r1' }, { id: 3, kind: 'bookmark', text: null, recordId: 'r1' }], entries)).toEqual([]);
+  });
+
+  it('names an annotation with no entry, one changed since its entry, and one the database lost', () => {
+    const entries = [added(2, 1, 'note', 'read by the attacker'), added(3, 2, 'tag', 'exfil')];
+    expect(reconcileAnnotations([{ id: 1, kind: 'note', text: 'not read', recordId: 'r1' }, { id: 9, kind: 'tag', text: 'x', recordId: 'r2' }], entries)).toEqual([
+      { path: 'annotations #1', detail: 'the case database holds note "not read" on record r1; the custody log (line 2) recorded note "read by the attacker" on record r1' },
+      { path: 'annotations #9', detail: 'tag "x" on record r2 is in the case database but no custody entry records it being added' },
+      { path: 'annotations #2', detail: 'the custody log (line 3) records tag "exfil" on record r1 as added and never removed, but the case database does not hold it' },
+    ]);
   });
 });

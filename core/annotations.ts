@@ -35,3 +35,36 @@ export function checkAnnotation(a: AnnotationInput): { ok: true; value: Annotati
   if (text.length > NOTE_MAX) return { ok: false, reason: `a note is at most ${NOTE_MAX} characters (this one has ${text.length})` };
   return { ok: true, value: { kind: 'note', text } };
 }
+
+/** An annotation as the case database holds it, for reconciling with the custody log. */
+export interface AnnotationRow { id: number; kind: string; text: string | null; recordId: string }
+
+/** A custody entry as reconciliation reads it: its line (1-based), action and details. */
+export interface AnnotationCustodyEntry { line: number; action: string; details: Record<string, unknown> }
+
+/**
+ * The annotations in the case database against what the custody log says was added and removed: an
+ * annotation with no entry, one that differs from its entry, and one the log says is still there but the
+ * database lacks. The examiner's notes are cited in testimony; a note changed in the database by hand,
+ * outside Blindspot, is named here. Each problem: where, and what.
+ */
+export function reconcileAnnotations(rows: readonly AnnotationRow[], entries: readonly AnnotationCustodyEntry[]): { path: string; detail: string }[] {
+  const logged = new Map<number, { line: number; kind: unknown; text: unknown; recordId: unknown }>();
+  for (const e of entries) {
+    const id = e.details['annotation'];
+    if (typeof id !== 'number') continue;
+    if (e.action === 'annotation-added') logged.set(id, { line: e.line, kind: e.details['kind'], text: e.details['text'], recordId: e.details['recordId'] });
+    else if (e.action === 'annotation-removed') logged.delete(id);
+  }
+  const problems: { path: string; detail: string }[] = [];
+  const describe = (a: { kind: unknown; text: unknown; recordId: unknown }): string => `${String(a.kind)}${a.text === null || a.text === undefined ? '' : ` ${JSON.stringify(a.text)}`} on record ${String(a.recordId)}`;
+  for (const r of rows) {
+    const l = logged.get(r.id);
+    const path = `annotations #${r.id}`;
+    if (!l) problems.push({ path, detail: `${describe(r)} is in the case database but no custody entry records it being added` });
+    else if (l.kind !== r.kind || l.text !== r.text || l.recordId !== r.recordId) problems.push({ path, detail: `the case database holds ${describe(r)}; the custody log (line ${l.line}) recorded ${describe(l)}` });
+    logged.delete(r.id);
+  }
+  for (const [id, l] of logged) problems.push({ path: `annotations #${id}`, detail: `the custody log (line ${l.line}) records ${describe(l)} as added and never removed, but the case database does not hold it` });
+  return problems;
+}

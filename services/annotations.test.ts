@@ -10,6 +10,8 @@ import { annotate, annotations, removeAnnotation } from './annotations.ts';
 import { createCase, openCaseReadOnly } from './caseFolder.ts';
 import { BadInputError, UsageError } from './errors.ts';
 import { importFile } from './import.ts';
+import { exportBundle, verify } from './bundle.ts';
+import Database from 'better-sqlite3';
 import { main } from '../cli/main.ts';
 
 const tmp = useTmp('bs-annot-');
@@ -131,6 +133,22 @@ describe('annotations', () => {
     } finally {
       c.close();
     }
+  });
+
+  it('verify names a note changed in the case database outside Blindspot, in the case and in a bundle exported after', async () => {
+    const dir = await caseWithEvents();
+    annotate(dir, ID, [{ kind: 'note', text: 'Read by the attacker.' }, { kind: 'tag', text: 'exfil' }]);
+    removeAnnotation(dir, 2);
+    expect((await verify(dir)).problems).toEqual([]);
+    // Someone edits the note with the sqlite3 shell.
+    const db = new Database(join(dir, 'case.sqlite'));
+    db.prepare("UPDATE annotations SET text = 'Not read.' WHERE id = 1").run();
+    db.close();
+    const want = [{ kind: 'custody', path: 'annotations #1', detail: expect.stringMatching(/^the case database holds note "Not read\." on record a1b2c3d4-0000-4000-8000-00000000abcd; the custody log \(line \d+\) recorded note "Read by the attacker\." on record a1b2c3d4/) }];
+    expect((await verify(dir)).problems).toEqual(want);
+    const bundle = join(tmp(), 'b.zip');
+    await expect(exportBundle(dir, bundle)).resolves.toMatchObject({ out: bundle }); // export checks the chain, not the notes
+    expect((await verify(bundle)).problems).toEqual(want);
   });
 
   it('from the command line: annotate and annotations, with exit codes for what is refused', async () => {

@@ -16,6 +16,8 @@ import Database from '../db/sqlite.ts';
 import yazl from 'yazl';
 import yauzl from 'yauzl';
 import { jsonOfLine, sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
+import { reconcileAnnotations } from '../core/annotations.ts';
+import type { AnnotationRow } from '../core/annotations.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
@@ -301,12 +303,13 @@ export interface VerifyReport {
 interface EvidenceDbRow { sha256: string; size: number; rel_path: string }
 
 const EVIDENCE_SQL = 'SELECT sha256, size, rel_path FROM evidence ORDER BY id';
+const ANNOTATIONS_SQL = "SELECT id, kind, text, target_id AS recordId FROM annotations WHERE target_kind = 'event' ORDER BY id";
 
-/** The evidence table of a database file that is not an open case (the snapshot inside a bundle). */
-function readEvidenceTable(dbFile: string): EvidenceDbRow[] {
+/** The evidence and annotation tables of a database file that is not an open case (the snapshot inside a bundle). */
+function readCaseTables(dbFile: string): { evidence: EvidenceDbRow[]; annotations: AnnotationRow[] } {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[];
+    return { evidence: db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[] };
   } finally {
     db.close();
   }
@@ -323,6 +326,18 @@ function checkCustody(lines: string[], evidence: EvidenceDbRow[] | null, problem
   return lines.length;
 }
 
+/** The custody entries of the actions named, with their lines (1-based); a line is parsed only when it may be one. */
+function entriesOf(lines: string[], actions: readonly string[]): { line: number; action: string; details: Record<string, unknown>; objects: unknown }[] {
+  const out: { line: number; action: string; details: Record<string, unknown>; objects: unknown }[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (!actions.some((a) => line.includes(`"action":"${a}"`))) continue;
+    const e = jsonOfLine(line) as { action?: unknown; details?: unknown; objects?: unknown } | null;
+    if (typeof e?.action !== 'string' || !actions.includes(e.action)) continue;
+    out.push({ line: i + 1, action: e.action, details: (e.details ?? {}) as Record<string, unknown>, objects: e.objects });
+  }
+  return out;
+}
+
 /**
  * The reports the custody log names (report-written) against the files in reports/: one changed since it
  * was written is a problem; one no longer there is a note (a draft may be deleted; its hash stays in the
@@ -330,22 +345,27 @@ function checkCustody(lines: string[], evidence: EvidenceDbRow[] | null, problem
  */
 async function checkReports(dir: string, lines: string[], problems: VerifyProblem[], notes: VerifyReport['notes'], signal?: AbortSignal): Promise<number> {
   let hashed = 0;
-  for (const [i, line] of lines.entries()) {
-    const e = jsonOfLine(line) as { action?: unknown; objects?: { sha256?: unknown; path?: unknown }[] } | null;
-    if (e?.action !== 'report-written' || !Array.isArray(e.objects)) continue;
-    for (const o of e.objects) {
+  for (const e of entriesOf(lines, ['report-written'])) {
+    if (!Array.isArray(e.objects)) continue;
+    for (const o of e.objects as { sha256?: unknown; path?: unknown }[]) {
       if (typeof o.path !== 'string' || typeof o.sha256 !== 'string' || !o.path.startsWith(`${REPORTS_DIR}/`)) continue;
       const file = join(dir, o.path);
       if (!existsSync(file)) {
-        notes.push({ path: o.path, detail: `a report the custody log records (line ${i + 1}) is no longer in the case folder` });
+        notes.push({ path: o.path, detail: `a report the custody log records (line ${e.line}) is no longer in the case folder` });
         continue;
       }
       const got = await hashFile(file, undefined, signal);
       hashed++;
-      if (got.sha256 !== o.sha256) problems.push({ kind: 'modified', path: o.path, detail: `content hashes to ${got.sha256}, the custody log (line ${i + 1}) recorded ${o.sha256} when it was written` });
+      if (got.sha256 !== o.sha256) problems.push({ kind: 'modified', path: o.path, detail: `content hashes to ${got.sha256}, the custody log (line ${e.line}) recorded ${o.sha256} when it was written` });
     }
   }
   return hashed;
+}
+
+/** The examiner's annotations in the database against their custody entries (core/annotations.ts reconcileAnnotations). */
+function checkAnnotations(annotations: AnnotationRow[] | null, lines: string[], problems: VerifyProblem[]): void {
+  if (annotations === null) return; // the database could not be read: already a problem
+  for (const p of reconcileAnnotations(annotations, entriesOf(lines, ['annotation-added', 'annotation-removed']))) problems.push({ kind: 'custody', ...p });
 }
 
 /**
@@ -372,10 +392,12 @@ async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?
   const problems: VerifyProblem[] = [];
   // A damaged database is a finding: the evidence files and the custody log are still checked.
   let evidence: EvidenceDbRow[] | null = null;
+  let annotations: AnnotationRow[] | null = null;
   try {
     const c = openCaseReadOnly(dir);
     try {
       evidence = c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[];
+      annotations = c.db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[];
     } finally {
       c.close();
     }
@@ -394,6 +416,7 @@ async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?
   const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
   const notes: VerifyReport['notes'] = [];
   const custodyEntries = checkCustody(lines, evidence, problems, notes);
+  checkAnnotations(annotations, lines, problems);
   const reports = await checkReports(dir, lines, problems, notes, signal);
   return { target: dir, kind: 'case', intact: problems.length === 0, filesChecked: present.size + 2 + reports, custodyEntries, problems, notes };
 }
@@ -492,9 +515,10 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
     }
     for (const name of hashes.keys()) if (!listed.has(name)) problems.push({ kind: 'unexpected', path: name, detail: 'in the bundle, not listed in manifest.json' });
     let evidence: EvidenceDbRow[] | null = null;
+    let annotations: AnnotationRow[] | null = null;
     if (existsSync(join(work, CASE_DB))) {
       try {
-        evidence = readEvidenceTable(join(work, CASE_DB));
+        ({ evidence, annotations } = readCaseTables(join(work, CASE_DB)));
       } catch (e) {
         problems.push({ kind: 'database', path: CASE_DB, detail: `cannot read the evidence table (${(e as Error).message}); each evidence file was checked against its name only` });
       }
@@ -506,6 +530,7 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
     const lines = custodyText.split('\n').filter(Boolean);
     const notes: VerifyReport['notes'] = [];
     const custodyEntries = checkCustody(lines, evidence, problems, notes);
+    checkAnnotations(annotations, lines, problems);
     if (lines.length !== manifest.custodyEntries || (lines.length > 0 && sha256Hex(lines.at(-1)!) !== manifest.custodyHead)) {
       problems.push({ kind: 'custody', path: CUSTODY_LOG, detail: `the manifest records ${manifest.custodyEntries} entries ending in ${manifest.custodyHead}; the log has ${lines.length}` });
     }
