@@ -24,7 +24,8 @@ Analysis
   blindspot findings <dir> [--min-severity critical|high|medium|low|info] [--incident-from ISO --incident-to ISO] [--json]
   blindspot exposure <dir> --mailbox M [--session S] [--ip IP] [--app A] [--from ISO] [--to ISO] [--json|--csv] [--out FILE.csv]
   blindspot sessions <dir> --mailbox M [--json]
-  blindspot report <dir> [--out FILE.html] [--range-from ISO --range-to ISO] [--incident-from ISO --incident-to ISO] [--json]
+  blindspot report <dir> [--out FILE.html] [--range-from ISO --range-to ISO] [--incident-from ISO --incident-to ISO]
+                   [--service-accounts A,B] [--json]
                    (one HTML file: blind spots, findings, exposure runs, marked events, completeness, evidence)
 
 Tenant acquisition
