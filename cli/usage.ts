@@ -25,7 +25,7 @@ Analysis
   blindspot exposure <dir> --mailbox M [--session S] [--ip IP] [--app A] [--from ISO] [--to ISO] [--json|--csv] [--out FILE.csv]
   blindspot sessions <dir> --mailbox M [--json]
   blindspot report <dir> [--out FILE.html] [--range-from ISO --range-to ISO] [--incident-from ISO --incident-to ISO]
-                   [--service-accounts A,B] [--json]
+                   [--service-accounts A,B] [--min-severity critical|high|medium|low|info] [--json]
                    (one HTML file: blind spots, findings, exposure runs, marked events, completeness, evidence)
 
 Tenant acquisition

@@ -17,7 +17,7 @@ function data(over: Partial<ReportData> = {}): ReportData {
         { mailbox: 'ok@contoso.com', upn: null, accountKind: 'human', windows: [] },
       ],
     },
-    findings: { runId: 8, list: [{ id: 'f1', severity: 'critical', kind: 'bypass', mailbox: 'm@contoso.com', title: `Bypass ${HOSTILE}`, detail: 'd', evidence: [], remediation: 'Get-Mailbox' }] },
+    findings: { runId: 8, minSeverity: null, list: [{ id: 'f1', severity: 'critical', kind: 'bypass', mailbox: 'm@contoso.com', title: `Bypass ${HOSTILE}`, detail: 'd', evidence: [], remediation: 'Get-Mailbox' }] },
     exposure: [],
     marked: [{ recordId: 'r-1', time: '2026-11-05T00:00:00.000Z', operation: 'New-InboxRule', user: 'm@contoso.com', mailbox: 'm@contoso.com', clientIp: '203.0.113.9', evidence: { sha256: 'b'.repeat(64), line: 4, element: null }, bookmarked: true, tags: [HOSTILE], notes: [{ text: `note ${HOSTILE}\nsecond line`, author: 'me@host', createdAt: '2026-12-02T00:00:00.000Z' }] }],
     custody: { entries: 12, lastSeq: 12, lastLineSha256: 'c'.repeat(64) },
@@ -53,9 +53,9 @@ describe('case report', () => {
   });
 
   it('says so when nothing was acquired, nothing was marked and there are no findings', () => {
-    const html = renderReport(data({ acquisition: [], marked: [], findings: { runId: 1, list: [] } }));
+    const html = renderReport(data({ acquisition: [], marked: [], findings: { runId: 1, list: [], minSeverity: 'high' } }));
     expect(html).toContain('Nothing was acquired into this case from a tenant');
     expect(html).toContain('<h2>4. Events the examiner marked</h2><p>Bookmarks, tags and notes are the examiner\'s work, not evidence. Each one added or removed is in the custody log.</p>\n<p>None.</p>');
-    expect(html).toContain('<p>No findings.</p>');
+    expect(html).toContain('<p>No findings at or above high (less severe ones are left out of this report and kept in the stored run).</p>');
   });
 });

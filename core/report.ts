@@ -3,7 +3,7 @@
 // only renders it. Every value from the case is escaped (record text is chosen by whoever made it, an
 // attacker included), and the page carries a policy that lets it load nothing and run nothing.
 import { STORE_LABEL, WINDOW_KIND_LABEL } from './analysis/labels.ts';
-import type { AccountKind, BlindWindow, Finding } from './analysis/types.ts';
+import type { AccountKind, BlindWindow, Finding, Severity } from './analysis/types.ts';
 
 export interface ReportEvidence { sha256: string; size: number; format: string | null; source: string; origin: string | null; addedAt: string }
 
@@ -38,7 +38,8 @@ export interface ReportData {
   evidence: ReportEvidence[];
   acquisition: ReportSourceTotals[];
   gaps: { runId: number; range: { start: string; end: string }; rangeNote: string; unseen: string[]; mailboxes: { mailbox: string; upn: string | null; accountKind: AccountKind; windows: BlindWindow[] }[] };
-  findings: { runId: number; list: Finding[] };
+  /** `minSeverity`: the least severe listed, when less severe ones were left out (null: all). */
+  findings: { runId: number; list: Finding[]; minSeverity: Severity | null };
   exposure: ReportExposureRun[];
   marked: ReportMarkedEvent[];
   custody: { entries: number; lastSeq: number; lastLineSha256: string };
@@ -111,7 +112,8 @@ export function renderReport(d: ReportData): string {
   if (clear.length > 0) out.push(`<p class="muted">No blind window found for: ${clear.map(esc).join(', ')}.</p>`);
 
   // 2. Findings.
-  out.push(`<h2>2. Findings</h2>`, d.findings.list.length === 0 ? '<p>No findings.</p>' : `<p>${esc(count(d.findings.list.length, 'finding'))}, most severe first (stored analysis run ${esc(d.findings.runId)}).</p>`);
+  const floor = d.findings.minSeverity === null ? '' : ` at or above ${d.findings.minSeverity} (less severe ones are left out of this report and kept in the stored run)`;
+  out.push(`<h2>2. Findings</h2>`, d.findings.list.length === 0 ? `<p>No findings${esc(floor)}.</p>` : `<p>${esc(count(d.findings.list.length, 'finding'))}${esc(floor)}, most severe first (stored analysis run ${esc(d.findings.runId)}).</p>`);
   for (const f of d.findings.list) {
     out.push(`<h3><span class="sev sev-${esc(f.severity)}">${esc(f.severity.toUpperCase())}</span> ${esc(f.title)}</h3>`,
       `<p class="note">${esc(f.detail)}</p>`,

@@ -77,16 +77,17 @@ describe('writeReport', () => {
     expect(gone.notes).toEqual([{ path: 'reports/report-20261207T100000Z.html', detail: expect.stringMatching(/^a report the custody log records \(line \d+\) is no longer in the case folder$/) }]);
   });
 
-  it('passes the range and the service accounts to both analyses, as gaps and findings take them', async () => {
+  it('passes the range and the service accounts to both analyses, and the least severity to findings, as gaps and findings take them', async () => {
     const dir = await caseWithEvents();
     const range = { start: '2026-05-01T00:00:00.000Z', end: '2026-05-02T00:00:00.000Z' };
-    const r = writeReport(dir, { range, serviceAccounts: ['svc-archive'] });
+    const r = writeReport(dir, { range, serviceAccounts: ['svc-archive'], minSeverity: 'critical' });
     const analyses = custody(dir).filter((e) => e.action === 'analysis').map((e) => e.details);
     expect(analyses).toEqual([
       { kind: 'gaps', analysisRun: r.analysisRuns.gaps, analysisVersion: expect.any(String), options: { range, serviceAccounts: ['svc-archive'] } },
-      { kind: 'findings', analysisRun: r.analysisRuns.findings, analysisVersion: expect.any(String), options: { range, serviceAccounts: ['svc-archive'] } },
+      { kind: 'findings', analysisRun: r.analysisRuns.findings, analysisVersion: expect.any(String), options: { range, serviceAccounts: ['svc-archive'], minSeverity: 'critical' } },
     ]);
     expect(readFileSync(r.path, 'utf8')).toContain('Analysed range: 2026-05-01T00:00:00.000Z to 2026-05-02T00:00:00.000Z');
+    expect(readFileSync(r.path, 'utf8')).toContain('No findings at or above critical');
   });
 
   it('refuses, before computing anything, a file that exists, a folder that does not, and a place among the evidence', async () => {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
+import type { Severity } from '../core/analysis/types.ts';
 import type { ReportData, ReportExposureRun, ReportSourceTotals } from '../core/report.ts';
 import { renderReport } from '../core/report.ts';
 import { markedEvents } from '../db/annotations.ts';
@@ -27,6 +28,8 @@ export interface ReportOptions {
   range?: { start: string; end: string };
   /** Accounts known to be services (gaps and findings treat their silence and access patterns so). */
   serviceAccounts?: string[];
+  /** The least severe findings listed (all by default); the report says what was left out. */
+  minSeverity?: Severity;
 }
 
 export interface ReportWritten {
@@ -81,7 +84,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
   const path = reportPath(caseDir, opts.out, now);
   const range = { ...(opts.range ? { range: opts.range } : {}), ...(opts.serviceAccounts ? { serviceAccounts: opts.serviceAccounts } : {}) };
   const g = gaps(caseDir, { now, ...range });
-  const f = findings(caseDir, { now, ...range, ...(opts.incident ? { incident: opts.incident } : {}) });
+  const f = findings(caseDir, { now, ...range, ...(opts.incident ? { incident: opts.incident } : {}), ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}) });
   const h = openCase(caseDir);
   try {
     const s = caseSummary(h.db, h.dir);
@@ -95,7 +98,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
       case: { name: s.name, number: s.number, client: s.client, examiner: s.examiner, createdAt: s.createdAt, timeZone: s.timeZone, events: s.events, mailboxes: s.mailboxes, firstEvent: s.firstEvent, lastEvent: s.lastEvent },
       evidence, acquisition: acquisitionTotals(h.db),
       gaps: { runId: g.runId, range: g.result.range, rangeNote: g.result.rangeNote, unseen: g.result.unseen, mailboxes: g.result.mailboxes },
-      findings: { runId: f.runId, list: f.result.findings },
+      findings: { runId: f.runId, list: f.result.findings, minSeverity: opts.minSeverity ?? null },
       exposure: exposureRuns(h.db), marked: markedEvents(h.db),
       custody: { entries: entries.length, lastSeq: entries.at(-1)?.seq ?? 0, lastLineSha256: createHash('sha256').update(lastLine).digest('hex') },
     };
