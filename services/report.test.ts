@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import yauzl from 'yauzl';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CustodyEntry } from '../core/custody.ts';
 import { verifyCustodyChain } from '../core/custody.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
@@ -13,6 +13,7 @@ import { exportBundle, verify } from './bundle.ts';
 import { createCase } from './caseFolder.ts';
 import { UsageError } from './errors.ts';
 import { importFile } from './import.ts';
+import { durable } from './files.ts';
 import { writeReport } from './report.ts';
 
 const tmp = useTmp('bs-report-');
@@ -34,7 +35,15 @@ describe('writeReport', () => {
     const dir = await caseWithEvents();
     annotate(dir, 'rec-3', [{ kind: 'bookmark', text: null }, { kind: 'note', text: 'First read from the new IP.' }]);
     exposure(dir, { now: new Date('2026-12-07T10:00:00Z'), mailbox: 'alex@contoso.com' });
+    // The flush opens the file for writing, so it must come before the file is made read-only (root, as
+    // in CI, could open it anyway; any other user could not).
+    const flushed: number[] = [];
+    const flush = vi.spyOn(durable, 'file').mockImplementation((p) => { flushed.push(statSync(p).mode & 0o222); });
     const r = writeReport(dir, { now: new Date('2026-12-07T10:00:00Z') });
+    flush.mockRestore();
+    expect(flushed).toHaveLength(1);
+    expect(flushed[0]).not.toBe(0);
+    expect(statSync(r.path).mode & 0o222).toBe(0); // read-only once in place
     expect(r.path).toBe(join(dir, 'reports', 'report-20261207T100000Z.html'));
     const html = readFileSync(r.path, 'utf8');
     expect(r.sha256).toBe(createHash('sha256').update(html).digest('hex'));

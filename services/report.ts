@@ -3,9 +3,10 @@
 // case, acquisition completeness, and the evidence with the custody chain's head. Written into the
 // case's reports/ folder (or where asked), whole or not at all, and logged with its SHA-256.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
+import { jsonOfLine } from '../core/custody.ts';
 import type { Severity } from '../core/analysis/types.ts';
 import type { ReportData, ReportExposureRun, ReportSourceTotals } from '../core/report.ts';
 import { renderReport } from '../core/report.ts';
@@ -89,9 +90,10 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
   try {
     const s = caseSummary(h.db, h.dir);
     if (!s) throw new CaseError(`${h.dir}: the case database has no case record; the case is damaged.`);
-    const log = readFileSync(h.abs(CUSTODY_LOG), 'utf8').replace(/\n$/, '');
-    const lastLine = log.slice(log.lastIndexOf('\n') + 1);
-    const entries = h.custodyEntries();
+    // The custody log as verify counts it: its lines, and the SHA-256 of the last.
+    const lines = readFileSync(h.abs(CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
+    const lastLine = lines.at(-1) ?? '';
+    const lastSeq = (jsonOfLine(lastLine) as { seq?: unknown } | null)?.seq;
     const evidence = (h.db.prepare('SELECT sha256, size, format, source, coalesce(original_path, original_name) AS origin, added_at AS addedAt FROM evidence ORDER BY id').all()) as ReportData['evidence'];
     const data: ReportData = {
       generatedAt: now.toISOString(), toolVersion: TOOL_VERSION, analysisVersion: ANALYSIS_VERSION,
@@ -100,14 +102,15 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
       gaps: { runId: g.runId, range: g.result.range, rangeNote: g.result.rangeNote, unseen: g.result.unseen, mailboxes: g.result.mailboxes },
       findings: { runId: f.runId, list: f.result.findings, minSeverity: opts.minSeverity ?? null },
       exposure: exposureRuns(h.db), marked: markedEvents(h.db),
-      custody: { entries: entries.length, lastSeq: entries.at(-1)?.seq ?? 0, lastLineSha256: createHash('sha256').update(lastLine).digest('hex') },
+      custody: { entries: lines.length, lastSeq: typeof lastSeq === 'number' ? lastSeq : lines.length, lastLineSha256: createHash('sha256').update(lastLine).digest('hex') },
     };
     const html = renderReport(data);
     // Whole or not at all: written beside its place, flushed, then renamed into it.
     const tmp = join(dirname(path), `.${basename(path)}.partial-${process.pid}`);
     try {
-      writeFileSync(tmp, html, { flag: 'wx', mode: 0o444 }); // read-only, as evidence is: a report is a record of what was said
-      durable.file(tmp);
+      writeFileSync(tmp, html, { flag: 'wx' });
+      durable.file(tmp); // opens it for writing (Windows flushes no other way): before it is made read-only
+      chmodSync(tmp, 0o444); // read-only, as evidence is: a report is a record of what was said
       if (existsSync(path)) throw new UsageError(`report: ${path} already exists.`, 'Name a new file (--out); a report is never overwritten.');
       renameSync(tmp, path);
     } finally {
