@@ -39,8 +39,10 @@ describe('writeReport', () => {
     // in CI, could open it anyway; any other user could not).
     const flushed: number[] = [];
     const flush = vi.spyOn(durable, 'file').mockImplementation((p) => { flushed.push(statSync(p).mode & 0o222); });
-    const r = writeReport(dir, { now: new Date('2026-12-07T10:00:00Z') });
+    const started = vi.fn();
+    const r = writeReport(dir, { now: new Date('2026-12-07T10:00:00Z'), onStart: started });
     flush.mockRestore();
+    expect(started).toHaveBeenCalledTimes(1);
     expect(flushed).toHaveLength(1);
     expect(flushed[0]).not.toBe(0);
     expect(statSync(r.path).mode & 0o222).toBe(0); // read-only once in place
@@ -104,7 +106,9 @@ describe('writeReport', () => {
     const before = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
     const taken = join(tmp(), 'taken.html');
     writeFileSync(taken, 'mine');
-    expect(() => writeReport(dir, { out: taken })).toThrow(UsageError);
+    const started = vi.fn();
+    expect(() => writeReport(dir, { out: taken, onStart: started })).toThrow(UsageError);
+    expect(started).not.toHaveBeenCalled(); // no "computing…" line above a refusal
     expect(() => writeReport(dir, { out: taken })).toThrow(`report: ${taken} already exists.`);
     expect(readFileSync(taken, 'utf8')).toBe('mine');
     expect(() => writeReport(dir, { out: join(tmp(), 'no', 'such', 'r.html') })).toThrow(/report: folder .* does not exist\./);

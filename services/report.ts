@@ -31,6 +31,8 @@ export interface ReportOptions {
   serviceAccounts?: string[];
   /** The least severe findings listed (all by default); the report says what was left out. */
   minSeverity?: Severity;
+  /** Told once the target is accepted, before the analyses run (a progress line). */
+  onStart?: () => void;
 }
 
 export interface ReportWritten {
@@ -83,6 +85,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
   const caseDir = resolve(dirArg);
   const now = opts.now ?? new Date();
   const path = reportPath(caseDir, opts.out, now);
+  opts.onStart?.();
   const range = { ...(opts.range ? { range: opts.range } : {}), ...(opts.serviceAccounts ? { serviceAccounts: opts.serviceAccounts } : {}) };
   const g = gaps(caseDir, { now, ...range });
   const f = findings(caseDir, { now, ...range, ...(opts.incident ? { incident: opts.incident } : {}), ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}) });

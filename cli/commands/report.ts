@@ -24,8 +24,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const min = optionalString(values['min-severity']);
   if (min !== undefined && !SEVERITIES.includes(min as Severity)) throw new UsageError(`report: --min-severity must be one of ${SEVERITIES.join(', ')} (got ${min}).`);
   const services = optionalString(values['service-accounts'])?.split(',').map((a) => a.trim()).filter(Boolean);
-  if (!values.json) process.stderr.write('Computing the blind spots and findings, then writing the report…\n');
   const r = writeReport(dir, {
+    onStart: () => { if (!values.json) process.stderr.write('Computing the blind spots and findings, then writing the report…\n'); },
     ...(out ? { out } : {}),
     ...(from !== undefined && to !== undefined ? { incident: { start: new Date(from).toISOString(), end: new Date(to).toISOString() } } : {}),
     ...(rFrom !== undefined && rTo !== undefined ? { range: { start: new Date(rFrom).toISOString(), end: new Date(rTo).toISOString() } } : {}),
