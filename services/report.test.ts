@@ -101,6 +101,14 @@ describe('writeReport', () => {
     expect(readFileSync(r.path, 'utf8')).toContain('No findings at or above critical');
   });
 
+  it('names a second report of the same second -2 rather than refuse it', async () => {
+    const dir = await caseWithEvents();
+    const now = new Date('2026-12-07T10:00:00.200Z');
+    expect(writeReport(dir, { now }).path).toBe(join(dir, 'reports', 'report-20261207T100000Z.html'));
+    expect(writeReport(dir, { now }).path).toBe(join(dir, 'reports', 'report-20261207T100000Z-2.html'));
+    expect(readdirSync(join(dir, 'reports')).sort()).toEqual(['report-20261207T100000Z-2.html', 'report-20261207T100000Z.html']);
+  });
+
   it('refuses, before computing anything, a file that exists, a folder that does not, and a place among the evidence', async () => {
     const dir = await caseWithEvents();
     const before = readFileSync(join(dir, 'custody.jsonl'), 'utf8');

@@ -46,7 +46,14 @@ const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace(
 
 /** Where the report goes: refused before anything is computed when it exists, or its folder does not, or it is among the evidence. */
 function reportPath(caseDir: string, out: string | undefined, now: Date): string {
-  const path = resolve(out ?? join(caseDir, 'reports', `report-${stamp(now)}.html`));
+  if (out === undefined) {
+    // The default name: the time to the second, then -2, -3… for another report in the same second.
+    const name = (n: number): string => join(caseDir, 'reports', `report-${stamp(now)}${n > 1 ? `-${n}` : ''}.html`);
+    let n = 1;
+    while (existsSync(name(n))) n++;
+    out = name(n);
+  }
+  const path = resolve(out);
   if (existsSync(path)) throw new UsageError(`report: ${path} already exists.`, 'Name a new file (--out), or move the old one away; a report is never overwritten.');
   if (!existsSync(dirname(path))) throw new UsageError(`report: folder ${dirname(path)} does not exist.`, 'Create it, or name a file in an existing folder.');
   const inEvidence = relative(join(caseDir, EVIDENCE_DIR), path);
