@@ -140,6 +140,12 @@ export interface AnnotationsView {
   versionAfter: number;
 }
 
+/** Writes the case report (blindspot report, its defaults) into the case's reports folder: no arguments. */
+export const ReportWriteArgs = z.object({}).strict();
+
+/** Where the report went, its SHA-256 (also in the custody log), and the case's change version before and after (as AnnotationsView). */
+export interface ReportWrittenView { path: string; bytes: number; sha256: string; versionBefore: number; versionAfter: number }
+
 /** How many of an event's copies event.get lists. */
 export const EVENT_COPIES_SHOWN = 50;
 
@@ -174,6 +180,7 @@ export type Api = {
   'gaps.get': (a: z.input<typeof GapsArgs>) => Promise<GapsView>;
   'annotation.add': (a: z.input<typeof AnnotationAddArgs>) => Promise<AnnotationsView>;
   'annotation.remove': (a: z.input<typeof AnnotationRemoveArgs>) => Promise<AnnotationsView>;
+  'report.write': (a: z.input<typeof ReportWriteArgs>) => Promise<ReportWrittenView>;
 };
 
 export type ApiName = keyof Api;
@@ -189,6 +196,7 @@ export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
   'gaps.get': GapsArgs,
   'annotation.add': AnnotationAddArgs,
   'annotation.remove': AnnotationRemoveArgs,
+  'report.write': ReportWriteArgs,
 };
 
 const API_ERROR_KINDS: readonly ApiError['kind'][] = ['NotFound', 'BadRequest', 'Empty', 'Unauthorized', 'CaseProblem', 'Internal'];

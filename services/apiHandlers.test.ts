@@ -1,6 +1,7 @@
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import type { AnnotationsView, EventDetail, TimelineEntry } from '../core/api.ts';
 import { callApi } from '../electron/ipc.ts';
@@ -180,6 +181,23 @@ describe('API handlers over a case', () => {
       expect(removed.ok && (removed.value as AnnotationsView).annotations.map((n) => n.id)).toEqual([2]);
       const log = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action);
       expect(log.slice(-3)).toEqual(['annotation-added', 'annotation-added', 'annotation-removed']);
+    });
+  });
+
+  it('writes the case report from the window, in the case\'s reports folder and the custody log; an empty case is Empty', async () => {
+    const { dir } = await makeCase();
+    await withApi(dir, async (api) => {
+      const r = await api.handlers['report.write']({});
+      expect(r.path).toMatch(new RegExp(`^${dir.replaceAll('/', '\\/')}\\/reports\\/report-\\d{8}T\\d{6}Z\\.html$`));
+      expect(createHash('sha256').update(readFileSync(r.path)).digest('hex')).toBe(r.sha256);
+      expect(r.versionAfter).toBeGreaterThan(r.versionBefore);
+      expect(r.versionAfter).toBe(changeVersion(dir));
+      expect(await callApi(api.handlers, 'report.write', { out: '/etc/x.html' })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } }); // no arguments: the window cannot name a path
+    });
+    const empty = join(tmp(), 'empty');
+    createCase(empty, { name: 'e', examiner: 'e' }).close();
+    await withApi(empty, async (api) => {
+      expect(await callApi(api.handlers, 'report.write', {})).toMatchObject({ ok: false, error: { kind: 'Empty' } });
     });
   });
 

@@ -3,10 +3,11 @@
 // which validates every argument with API_SCHEMAS first; the handlers parse again anyway, so they are
 // safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
 import { resolve } from 'node:path';
-import { AnnotationAddArgs, AnnotationRemoveArgs, GapsArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
+import { AnnotationAddArgs, AnnotationRemoveArgs, GapsArgs, ReportWriteArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { AnnotationsView, ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
 import { annotationsShown, eventAnnotations, eventRecordId, marksOf } from '../db/annotations.ts';
 import { annotate, removeAnnotation } from './annotations.ts';
+import { writeReport } from './report.ts';
 import { caseSummary } from '../db/caseRepo.ts';
 import { CaseDataError } from '../db/auditData.ts';
 import type { ReadableDB } from '../db/database.ts';
@@ -157,6 +158,18 @@ export function createHandlers(caseDir: string): CaseApi {
         const r = annotate(dir, recordId, [{ kind: a.kind, text: a.kind === 'bookmark' ? null : a.text }]);
         if (r.added.length === 0) throw new UsageError(`annotate: the event already has this ${a.kind}.`);
       });
+    },
+    'report.write': async (args) => {
+      parse(ReportWriteArgs, args);
+      const versionBefore = changeVersion(dir);
+      try {
+        const r = writeReport(dir);
+        return { path: r.path, bytes: r.bytes, sha256: r.sha256, versionBefore, versionAfter: changeVersion(dir) };
+      } catch (e) {
+        if (e instanceof NoRangeError) throw new ApiProblem('Empty', 'the case holds no events yet, so there is no range to report on; import or acquire audit records first');
+        if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', `${e.message}${e.hint ? ` ${e.hint}` : ''}`);
+        throw e;
+      }
     },
     'annotation.remove': async (args) => {
       const a = parse(AnnotationRemoveArgs, args);

@@ -26,6 +26,7 @@ function handlers(calls: unknown[]): ApiHandlers {
     'gaps.get': async () => ({ analysisVersion: '1', range: { start: 't', end: 't' }, rangeNote: 'n', mailboxes: [], unseen: [] }),
     'annotation.add': async () => { throw new Error('unreachable'); },
     'annotation.remove': async () => { throw new Error('unreachable'); },
+    'report.write': async () => { throw new Error('unreachable'); },
   };
 }
 

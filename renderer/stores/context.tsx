@@ -50,6 +50,15 @@ export function useAnnotationActions(): { add(kind: AnnotationKind, text: string
   };
 }
 
+/** Writes the case report from the window, which counts the custody entries it adds as its own change. */
+export function useWriteReport(): () => Promise<void> {
+  const s = useStores();
+  return async () => {
+    const written = await s.gaps.getState().writeReport();
+    if (written) s.caseStore.getState().ownChange(written.versionBefore, written.versionAfter);
+  };
+}
+
 export function useCase<T>(select: (s: CaseState) => T): T {
   return useStore(useStores().caseStore, select);
 }

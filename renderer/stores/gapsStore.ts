@@ -1,7 +1,7 @@
 // The blind-spots view: which part of the window is shown, and the coverage analysis it displays (loaded
 // once, on first view; computed by the workstation, never here).
 import { createStore } from 'zustand/vanilla';
-import type { ApiError, GapsView } from '../../core/api.ts';
+import type { ApiError, GapsView, ReportWrittenView } from '../../core/api.ts';
 import type { ApiClient } from '../api.ts';
 
 export type View = 'timeline' | 'gaps';
@@ -16,6 +16,10 @@ export interface GapsState {
   load(): Promise<void>;
   /** Computes the blind spots again if they were shown (the case changed); otherwise they load on first view. */
   refresh(): Promise<void>;
+  /** The case report last written from this window, while one is being written, and why the last try failed. */
+  report: { written: ReportWrittenView | null; busy: boolean; error: string | null };
+  /** Writes the case report (blindspot report) into the case; the answer, or null when refused (said in `report.error`). */
+  writeReport(): Promise<ReportWrittenView | null>;
 }
 
 /** The error is the case's state (no events to analyse yet), not a failure: trying again cannot help. */
@@ -41,6 +45,13 @@ export function createGapsStore(client: ApiClient) {
     },
     async refresh() {
       if (get().gaps !== null || get().error !== null) await get().load();
+    },
+    report: { written: null, busy: false, error: null },
+    async writeReport() {
+      set({ report: { ...get().report, busy: true, error: null } });
+      const r = await client('report.write', {});
+      set({ report: r.ok ? { written: r.value, busy: false, error: null } : { ...get().report, busy: false, error: r.error.message } });
+      return r.ok ? r.value : null;
     },
   }));
 }

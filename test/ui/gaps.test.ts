@@ -1,6 +1,7 @@
 // The blind-spots view in Chromium, over a case built from the simulated tenant's bec scenario: the
 // windows it shows are the ones in the scenario's ground truth.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,7 @@ const scenario = createScenario({ scenario: 'bec', seed: 7 });
 const truth = scenario.groundTruth();
 
 let work: string;
+let caseDir: string;
 let api: CaseApi;
 let bridge: WebBridge;
 let browser: Browser;
@@ -37,7 +39,7 @@ beforeAll(async () => {
   await build({ root: join(ROOT, 'renderer'), configFile: join(ROOT, 'renderer', 'vite.config.ts'), logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
   const exportDir = join(work, 'export');
   await writeScenarioExport(scenario, exportDir);
-  const caseDir = join(work, 'case');
+  caseDir = join(work, 'case');
   const h = createCase(caseDir, { name: 'bec', examiner: 't' });
   for (const f of expandInputs([exportDir]).filter((f) => (f.endsWith('.json') && !f.endsWith('ground-truth.json')) || f.endsWith('.jsonl'))) await importFile(h, f, { asOf: truth.range.end });
   h.close();
@@ -91,6 +93,17 @@ describe('blind spots in the UI', () => {
     for (const w of inside) expect(cut).toContainEqual({ mailbox: w.mailbox, kind: w.kind, start: w.start, end: w.end ?? 'still open' });
     expect(new Set(shown.map((w) => w.mailbox)).size).toBe(new Set(truth.blindWindows.map((w) => w.mailbox)).size);
     await page.screenshot({ path: join(HERE, '__screenshots__', 'gaps.png') });
+
+    // The case report, written from here: its path and SHA-256 are said, the file is the one the custody
+    // log names, and the window does not offer to reload for its own change.
+    await page.getByTestId('write-report').click();
+    const said = await page.getByTestId('report-written').innerText();
+    const [, path, sha] = /Written: (\S+) \(.* SHA-256 ([0-9a-f]{64});/.exec(said) ?? [];
+    expect(path).toMatch(/\/reports\/report-\d{8}T\d{6}Z\.html$/);
+    expect(createHash('sha256').update(readFileSync(path!)).digest('hex')).toBe(sha);
+    expect(readFileSync(join(caseDir, 'custody.jsonl'), 'utf8')).toContain(`"action":"report-written"`);
+    await new Promise((r) => setTimeout(r, 800)); // the watcher has reported the appends
+    expect(await page.getByTestId('case-changed').count()).toBe(0);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -1,7 +1,26 @@
 import { Notice } from '../../components/Notice.tsx';
-import { useGaps } from '../../stores/context.tsx';
+import { formatCount } from '../../format.ts';
+import { useGaps, useWriteReport } from '../../stores/context.tsx';
 import { errorIsState } from '../../stores/gapsStore.ts';
 import { STORE_LABEL, WINDOW_KIND_LABEL } from '../../../core/analysis/labels.ts';
+
+/** Writes the case report (the same as blindspot report) and says where it went, with its SHA-256. */
+function ReportAction() {
+  const report = useGaps((s) => s.report);
+  const write = useWriteReport();
+  return (
+    <div className="report-action">
+      <button type="button" data-testid="write-report" disabled={report.busy} onClick={() => void write()}
+        title="The blind spots, findings, exposure runs and marked events as one HTML file in the case's reports folder, logged in the custody log">
+        {report.busy ? 'Writing the report…' : 'Write the case report'}
+      </button>
+      {report.written ? (
+        <span className="muted" data-testid="report-written"> Written: <span className="mono">{report.written.path}</span> ({formatCount(Math.round(report.written.bytes / 1000))} kB, SHA-256 <span className="mono">{report.written.sha256}</span>; in the custody log). Open it in any browser.</span>
+      ) : null}
+      {report.error ? <Notice kind="error" testId="report-problem">Cannot write the report: {report.error}</Notice> : null}
+    </div>
+  );
+}
 
 /** Where auditing could not have seen, per mailbox: the windows the report must state. */
 export function BlindSpotsView() {
@@ -15,6 +34,7 @@ export function BlindSpotsView() {
   const blind = gaps.mailboxes.filter((m) => m.windows.length > 0);
   return (
     <section className="gaps" data-testid="gaps-view">
+      <ReportAction />
       <p className="gaps-intro">
         {blind.length} of {gaps.mailboxes.length} mailboxes and accounts the analysis knows (from the records and the configuration exports) have windows where auditing could not have recorded some actions, between {gaps.range.start} and {gaps.range.end} (UTC: <span data-testid="gaps-range-note">{gaps.rangeNote}</span>; analysis {gaps.analysisVersion}). The absence of events there proves nothing.
       </p>
