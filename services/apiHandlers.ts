@@ -1,4 +1,6 @@
-// The API contract (core/api.ts) implemented over one case database, opened read-only. Both the
+// The API contract (core/api.ts) implemented over one case database, opened read-only; the few calls that
+// change the case (the examiner's annotations, the case report) open it for writing each time, with its
+// lock and custody entries, through the same services the command line uses. Both the
 // Electron main process and the local web bridge call these handlers through electron/ipc.ts `callApi`,
 // which validates every argument with API_SCHEMAS first; the handlers parse again anyway, so they are
 // safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
