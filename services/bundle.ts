@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
@@ -21,7 +21,7 @@ import type { AnnotationRow } from '../core/annotations.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
-import { hashFile } from './files.ts';
+import { hashFile, pathWithin } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
 export const BUNDLE_FORMAT = 'blindspot-bundle/1';
@@ -119,8 +119,7 @@ How to review it
  * missing an evidence file (`present`: the evidence files on disk, as listEvidenceFiles gives them).
  */
 function refuseToExport(h: CaseHandle, out: string, present: readonly string[]): void {
-  const inEvidence = relative(h.abs(EVIDENCE_DIR), out);
-  if (inEvidence !== '..' && !inEvidence.startsWith(`..${sep}`) && !isAbsolute(inEvidence)) {
+  if (pathWithin(h.abs(EVIDENCE_DIR), out) !== null) {
     throw new UsageError(`export: ${out} is inside the case's evidence folder, which holds evidence files only.`, 'Write the bundle elsewhere, for example in the case\'s exports folder.');
   }
   // Every evidence file the database names must be there: a bundle without one would fail its recipient's verify.

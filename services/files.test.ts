@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as Fs from 'node:fs';
-import { copyHashed, durable, hashFile } from './files.ts';
+import { copyHashed, durable, hashFile, pathWithin } from './files.ts';
 
 // fdatasync and close, recorded as they are asked for (and still done).
 const calls = vi.hoisted(() => [] as string[]);
@@ -87,5 +87,15 @@ describe('durable.early', () => {
     await vi.waitFor(() => expect(calls).toEqual(['fdatasync', 'fdatasync', 'close', 'close']));
     durable.early(join(dir, 'missing')); // a file that cannot be opened: nothing asked, nothing thrown
     expect(calls).toHaveLength(4);
+  });
+});
+
+describe('pathWithin', () => {
+  it('gives the path inside a folder relative to it, and null outside it, a name starting with two dots included', () => {
+    expect(pathWithin('/c', '/c/reports/r.html')).toBe(join('reports', 'r.html'));
+    expect(pathWithin('/c', '/c/..report.html')).toBe('..report.html'); // inside, though it starts with '..'
+    expect(pathWithin('/c', '/c')).toBe('');
+    expect(pathWithin('/c', '/cases/r.html')).toBeNull();
+    expect(pathWithin('/c/evidence', '/c/r.html')).toBeNull();
   });
 });

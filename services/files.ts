@@ -2,11 +2,18 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 
 const READ_BYTES = 1 << 20;
 
 /** Opens a file, hands its descriptor to `use`, and closes it whatever happens. */
+/** `path` relative to `dir` when it lies inside it (or is it: ''), else null. Both absolute. */
+export function pathWithin(dir: string, path: string): string | null {
+  const r = relative(dir, path);
+  return r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r) ? null : r;
+}
+
 export function withFd<T>(path: string, flags: string, use: (fd: number) => T): T {
   const fd = openSync(path, flags);
   try {

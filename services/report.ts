@@ -4,7 +4,7 @@
 // case's reports/ folder (or where asked), whole or not at all, and logged with its SHA-256.
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
 import { jsonOfLine } from '../core/custody.ts';
 import type { Severity } from '../core/analysis/types.ts';
@@ -17,7 +17,7 @@ import { listLedger, totals } from '../db/ledger.ts';
 import { findings, gaps } from './analysis.ts';
 import { CUSTODY_LOG, EVIDENCE_DIR, openCase } from './caseFolder.ts';
 import { CaseError, UsageError } from './errors.ts';
-import { durable } from './files.ts';
+import { durable, pathWithin } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
 export interface ReportOptions {
@@ -56,8 +56,7 @@ function reportPath(caseDir: string, out: string | undefined, now: Date): string
   const path = resolve(out);
   if (existsSync(path)) throw new UsageError(`report: ${path} already exists.`, 'Name a new file (--out), or move the old one away; a report is never overwritten.');
   if (!existsSync(dirname(path))) throw new UsageError(`report: folder ${dirname(path)} does not exist.`, 'Create it, or name a file in an existing folder.');
-  const inEvidence = relative(join(caseDir, EVIDENCE_DIR), path);
-  if (inEvidence !== '..' && !inEvidence.startsWith(`..${sep}`) && !isAbsolute(inEvidence)) {
+  if (pathWithin(join(caseDir, EVIDENCE_DIR), path) !== null) {
     throw new UsageError(`report: ${path} is inside the case's evidence folder, which holds evidence files only.`, 'Write the report elsewhere, for example in the case\'s reports folder (the default).');
   }
   return path;
@@ -128,8 +127,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
     }
     const sha256 = createHash('sha256').update(html).digest('hex');
     const bytes = statSync(path).size;
-    const inCase = relative(h.dir, path);
-    const shown = inCase.startsWith('..') || isAbsolute(inCase) ? path : inCase;
+    const shown = pathWithin(h.dir, path)?.split(sep).join('/') ?? path; // as evidence paths are written
     h.logCustody('report-written', { path: shown, bytes, analysisRuns: { gaps: g.runId, findings: f.runId }, markedEvents: data.marked.length, exposureRuns: data.exposure.length }, [{ sha256, path: shown }]);
     return { path, bytes, sha256, analysisRuns: { gaps: g.runId, findings: f.runId } };
   } finally {
