@@ -176,6 +176,7 @@ describe('API handlers over a case', () => {
       expect(await add({ id: 'nope', kind: 'tag', text: 'x' })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'No event with id nope in this case.' } });
       expect(await add({ id: 'rec-3', kind: 'tag', text: 'a\nb' })).toEqual({ ok: false, error: { kind: 'BadRequest', message: 'Tag "a\\nb": a tag is one line.' } });
       expect(await add({ id: 'rec-3', kind: 'flag', text: 'x' })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
+      expect(await add({ id: 'rec-4', kind: 'bookmark', text: 'x' })).toEqual({ ok: false, error: { kind: 'BadRequest', message: 'Bookmark "x": a bookmark holds no text.' } });
       expect(await callApi(api.handlers, 'annotation.remove', { id: 'rec-4', annotationId: 1 })).toEqual({ ok: false, error: { kind: 'NotFound', message: 'Event rec-4 has no annotation 1.' } });
       const removed = await callApi(api.handlers, 'annotation.remove', { id: 'rec-3', annotationId: 1 });
       expect(removed.ok && (removed.value as AnnotationsView).annotations.map((n) => n.id)).toEqual([2]);

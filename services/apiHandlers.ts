@@ -88,23 +88,30 @@ export function createHandlers(caseDir: string): CaseApi {
   const c = openCaseReadOnly(caseDir);
   const { dir, db } = c;
   /**
-   * Runs a change of the event's annotations (through the case opened for writing, with its lock and its
-   * custody entries, as the command line does) and answers with what the window shows of them now.
+   * Runs a change of the case (through the services the command line uses, which open it for writing
+   * with its lock and custody entries) and answers with the case's change version before and after, so
+   * the window can take the change as its own. The services' refusals become the contract's: a bad value
+   * (BadRequest), an unknown event or annotation (NotFound), nothing to analyse (Empty), the case's
+   * problem (CaseProblem), in the command's words without its name ("annotate: --tag …" → "Tag …").
    */
-  const changeAnnotations = (recordId: string, change: () => void): AnnotationsView => {
+  const changeCase = <T>(change: () => T): T & { versionBefore: number; versionAfter: number } => {
     const versionBefore = changeVersion(dir);
+    let value: T;
     try {
-      change();
+      value = change();
     } catch (e) {
-      // The command line's words, as a sentence of the window's: "annotate: --tag "…": a tag is one line." → "Tag "…": …".
-      const said = (m: string): string => { const t = m.replace(/^annotate: (--)?/, ''); return t.charAt(0).toUpperCase() + t.slice(1); };
+      const said = (m: string): string => { const t = m.replace(/^[a-z]+: (--)?/, ''); return t.charAt(0).toUpperCase() + t.slice(1); };
       if (e instanceof UsageError) throw new ApiProblem('BadRequest', said(e.message));
       if (e instanceof BadInputError) throw new ApiProblem('NotFound', said(e.message));
+      if (e instanceof NoRangeError) throw new ApiProblem('Empty', 'the case holds no events yet, so there is nothing to analyse; import or acquire audit records first');
       if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', `${e.message}${e.hint ? ` ${e.hint}` : ''}`);
       throw e;
     }
-    return { annotations: annotationsShown(db, recordId), marks: marksOf(db, [recordId]).get(recordId) ?? null, versionBefore, versionAfter: changeVersion(dir) };
+    return { ...value, versionBefore, versionAfter: changeVersion(dir) };
   };
+  /** What the window shows of an event's annotations after a change to them. */
+  const annotationsNow = (recordId: string): Omit<AnnotationsView, 'versionBefore' | 'versionAfter'> =>
+    ({ annotations: annotationsShown(db, recordId), marks: marksOf(db, [recordId]).get(recordId) ?? null });
   const handlers: ApiHandlers = {
     'case.open': async (args) => {
       const a = parse(CaseOpenArgs, args);
@@ -156,29 +163,24 @@ export function createHandlers(caseDir: string): CaseApi {
     'annotation.add': async (args) => {
       const a = parse(AnnotationAddArgs, args);
       const recordId = eventRecordIdOrNotFound(a.id);
-      return changeAnnotations(recordId, () => {
-        const r = annotate(dir, recordId, [{ kind: a.kind, text: a.kind === 'bookmark' ? null : a.text }]);
-        if (r.added.length === 0) throw new UsageError(`annotate: the event already has this ${a.kind}.`);
+      return changeCase(() => {
+        if (annotate(dir, recordId, [{ kind: a.kind, text: a.text }]).added.length === 0) throw new UsageError(`annotate: the event already has this ${a.kind}.`);
+        return annotationsNow(recordId);
       });
     },
     'report.write': async (args) => {
       parse(ReportWriteArgs, args);
-      const versionBefore = changeVersion(dir);
-      try {
+      return changeCase(() => {
         const r = writeReport(dir);
-        return { path: r.path, bytes: r.bytes, sha256: r.sha256, versionBefore, versionAfter: changeVersion(dir) };
-      } catch (e) {
-        if (e instanceof NoRangeError) throw new ApiProblem('Empty', 'the case holds no events yet, so there is no range to report on; import or acquire audit records first');
-        if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', `${e.message}${e.hint ? ` ${e.hint}` : ''}`);
-        throw e;
-      }
+        return { path: r.path, bytes: r.bytes, sha256: r.sha256 };
+      });
     },
     'annotation.remove': async (args) => {
       const a = parse(AnnotationRemoveArgs, args);
       const recordId = eventRecordIdOrNotFound(a.id);
       // Only an annotation of the event shown: the page names both.
       if (!eventAnnotations(db, recordId).some((n) => n.id === a.annotationId)) throw new ApiProblem('NotFound', `Event ${a.id} has no annotation ${a.annotationId}.`);
-      return changeAnnotations(recordId, () => { removeAnnotation(dir, a.annotationId); });
+      return changeCase(() => { removeAnnotation(dir, a.annotationId); return annotationsNow(recordId); });
     },
   };
   function eventRecordIdOrNotFound(id: string): string {
