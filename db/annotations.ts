@@ -16,9 +16,12 @@ export interface StoredAnnotation {
   recordId: string;
 }
 
-/** An annotation with the event it is on, as listed. */
+/** An annotation with the event it is on and where that record lies, as listed; null when the event is not in the case. */
 export interface ListedAnnotation extends StoredAnnotation {
-  event: { time: string; operation: string | null; user: string | null; mailbox: string | null } | null;
+  event: {
+    time: string; operation: string | null; user: string | null; mailbox: string | null; clientIp: string | null;
+    evidence: { sha256: string; line: number | null; element: number | null };
+  } | null;
 }
 
 interface Row { id: number; kind: AnnotationKind; text: string | null; author: string; created_at: string; target_id: string }
@@ -80,14 +83,25 @@ export function listAnnotations(db: ReadableDB, filter: { kind?: AnnotationKind;
   if (filter.kind) { where.push('a.kind = ?'); args.push(filter.kind); }
   if (filter.tag !== undefined) { where.push("a.kind = 'tag' AND a.text = ? COLLATE NOCASE"); args.push(filter.tag); }
   const rows = db.prepare(
-    `SELECT a.id, a.kind, a.text, a.author, a.created_at, a.target_id, e.time_ms, e.operation, e.user_id, e.mailbox
-       FROM annotations a LEFT JOIN events e ON e.record_id = a.target_id
+    `SELECT a.id, a.kind, a.text, a.author, a.created_at, a.target_id, e.time_ms, e.operation, e.user_id, e.mailbox, e.client_ip,
+            v.sha256, e.loc_line, e.loc_offset
+       FROM annotations a LEFT JOIN events e ON e.record_id = a.target_id LEFT JOIN evidence v ON v.id = e.evidence_id
       WHERE ${where.join(' AND ')} ORDER BY e.time_ms, a.id`,
-  ).all(...args) as (Row & { time_ms: number | null; operation: string | null; user_id: string | null; mailbox: string | null })[];
+  ).all(...args) as (Row & { time_ms: number | null; operation: string | null; user_id: string | null; mailbox: string | null; client_ip: string | null; sha256: string; loc_line: number | null; loc_offset: number | null })[];
   return rows.map((r) => ({
     ...toStored(r),
-    event: r.time_ms === null ? null : { time: new Date(r.time_ms).toISOString(), operation: r.operation, user: r.user_id, mailbox: r.mailbox },
+    event: r.time_ms === null ? null : {
+      time: new Date(r.time_ms).toISOString(), operation: r.operation, user: r.user_id, mailbox: r.mailbox, clientIp: r.client_ip,
+      evidence: { sha256: r.sha256, line: r.loc_line, element: r.loc_offset },
+    },
   }));
+}
+
+/** Adds one annotation to an event's marks: bookmarked, its tags; true when it is a note (which the caller counts or keeps). */
+function addMark(m: { bookmarked: boolean; tags: string[] }, kind: AnnotationKind, text: string | null): boolean {
+  if (kind === 'bookmark') m.bookmarked = true;
+  else if (kind === 'tag' && text !== null) m.tags.push(text);
+  return kind === 'note' && text !== null;
 }
 
 /** The annotations in brief of the events named (a page of the timeline), by record Id; only those that have any. */
@@ -100,9 +114,7 @@ export function marksOf(db: ReadableDB, recordIds: readonly string[]): Map<strin
   for (const r of rows) {
     let m = marks.get(r.target_id);
     if (!m) marks.set(r.target_id, (m = { bookmarked: false, tags: [], notes: 0 }));
-    if (r.kind === 'bookmark') m.bookmarked = true;
-    else if (r.kind === 'tag' && r.text !== null) m.tags.push(r.text);
-    else if (r.kind === 'note') m.notes++;
+    if (addMark(m, r.kind, r.text)) m.notes++;
   }
   return marks;
 }
@@ -113,18 +125,14 @@ export function markedEvents(db: ReadableDB): ReportMarkedEvent[] {
   for (const a of listAnnotations(db)) {
     let m = byRecord.get(a.recordId);
     if (!m) {
-      const e = db.prepare(
-        'SELECT e.client_ip AS ip, v.sha256, e.loc_line AS line, e.loc_offset AS element FROM events e JOIN evidence v ON v.id = e.evidence_id WHERE e.record_id = ?',
-      ).get(a.recordId) as { ip: string | null; sha256: string; line: number | null; element: number | null } | undefined;
+      const e = a.event;
       m = {
-        recordId: a.recordId, time: a.event?.time ?? null, operation: a.event?.operation ?? null, user: a.event?.user ?? null, mailbox: a.event?.mailbox ?? null,
-        clientIp: e?.ip ?? null, evidence: e ? { sha256: e.sha256, line: e.line, element: e.element } : null, bookmarked: false, tags: [], notes: [],
+        recordId: a.recordId, time: e?.time ?? null, operation: e?.operation ?? null, user: e?.user ?? null, mailbox: e?.mailbox ?? null,
+        clientIp: e?.clientIp ?? null, evidence: e?.evidence ?? null, bookmarked: false, tags: [], notes: [],
       };
       byRecord.set(a.recordId, m);
     }
-    if (a.kind === 'bookmark') m.bookmarked = true;
-    else if (a.kind === 'tag' && a.text !== null) m.tags.push(a.text);
-    else if (a.kind === 'note' && a.text !== null) m.notes.push({ text: a.text, author: a.author, createdAt: a.createdAt });
+    if (addMark(m, a.kind, a.text)) m.notes.push({ text: a.text!, author: a.author, createdAt: a.createdAt });
   }
   return [...byRecord.values()];
 }

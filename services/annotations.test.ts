@@ -102,13 +102,21 @@ describe('annotations', () => {
     expect(last.details['author']).toBe(last.actor);
   });
 
-  it('lists them in the order of their events, of one kind or one tag in any letter case, with each event\'s time and operation', async () => {
+  it('lists them in the order of their events, of one kind or one tag in any letter case, with each event\'s time, operation, client IP and evidence line', async () => {
     const dir = await caseWithEvents();
     annotate(dir, ID, [{ kind: 'tag', text: 'Exfil' }, { kind: 'bookmark', text: null }]);
     annotate(dir, 'other-1', [{ kind: 'note', text: 'earlier' }, { kind: 'tag', text: 'benign' }]);
     const all = annotations(dir);
     expect(all.map((a) => [a.recordId, a.kind, a.text])).toEqual([['other-1', 'note', 'earlier'], ['other-1', 'tag', 'benign'], [ID, 'tag', 'Exfil'], [ID, 'bookmark', null]]);
-    expect(all[0]!.event).toEqual({ time: '2026-05-01T09:00:00.000Z', operation: 'MailItemsAccessed', user: 'alex@contoso.com', mailbox: 'alex@contoso.com' });
+    // Each with its event and where that record lies (what the report cites).
+    const c = openCaseReadOnly(dir);
+    const src = c.db.prepare('SELECT e.client_ip AS ip, v.sha256 FROM events e JOIN evidence v ON v.id = e.evidence_id WHERE e.record_id = ?').get('other-1') as { ip: string; sha256: string };
+    c.close();
+    expect(all[0]!.event).toEqual({
+      time: '2026-05-01T09:00:00.000Z', operation: 'MailItemsAccessed', user: 'alex@contoso.com', mailbox: 'alex@contoso.com',
+      clientIp: src.ip, evidence: { sha256: src.sha256, line: 2, element: null },
+    });
+    expect(src.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(annotations(dir, { tag: 'EXFIL' }).map((a) => a.recordId)).toEqual([ID]);
     expect(annotations(dir, { kind: 'bookmark' }).map((a) => a.id)).toEqual([2]);
   });

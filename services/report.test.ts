@@ -52,6 +52,7 @@ describe('writeReport', () => {
     expect(html).toContain('<h1>Report test</h1>');
     expect(html).toContain('The absence of events in those windows proves nothing.');
     expect(html).toContain('First read from the new IP.');
+    expect(html).toMatch(/Record <span class="mono">rec-3<\/span>; evidence <span class="mono">[0-9a-f]{64}, line 4<\/span>/); // where the marked record lies
     expect(html).toContain('<td>alex@contoso.com</td><td>from 2026-05-01T10:00:00.000Z, to 2026-05-01T10:00:19.001Z</td><td>20</td>'); // the exposure run: 20 messages
     expect(readdirSync(join(dir, 'reports'))).toEqual(['report-20261207T100000Z.html']); // nothing partial left
     const log = custody(dir);
