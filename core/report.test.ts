@@ -49,6 +49,7 @@ describe('case report', () => {
     expect(html).toContain('Slices not complete');
     expect(html).toContain(`has the SHA-256 <span class="mono">${'c'.repeat(64)}</span>`);
     expect(html).toContain('1 evidence file (2.5 MB)');
+    expect(html).toContain('<table class="meta"><tbody><tr><td>Case number</td><td>N-1</td></tr>'); // the case's facts: no header row
     expect(html).toContain('No exposure scope was computed');
   });
 

@@ -60,9 +60,10 @@ const time = (t: string | null): string => `<span class="mono nowrap">${esc(t)}<
 const where = (e: { sha256: string; line: number | null; element: number | null }): string =>
   `${e.sha256}${e.line !== null ? `, line ${e.line}` : ''}${e.element !== null ? `, element ${e.element}` : ''}`;
 
-function table(head: string[], rows: string[][], cls = ''): string {
+/** A table of cells already made HTML; `head` null for one without a header row. */
+function table(head: string[] | null, rows: string[][], cls = ''): string {
   if (rows.length === 0) return '';
-  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
+  return `<table${cls ? ` class="${cls}"` : ''}>${head ? `<thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` : ''}<tbody>${
     rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
@@ -90,11 +91,11 @@ export function renderReport(d: ReportData): string {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
     `<title>${esc(`${c.name} – Blindspot case report`)}</title><style>${STYLE}</style></head><body>`);
   out.push(`<h1>${esc(c.name)}</h1><p class="muted">Mailbox audit case report, generated ${esc(d.generatedAt)} (UTC) by ${esc(d.toolVersion)}, analysis ${esc(d.analysisVersion)}.</p>`);
-  out.push(table(['', ''], [
+  out.push(table(null, [
     ['Case number', esc(c.number)], ['Client', esc(c.client)], ['Examiner', esc(c.examiner)], ['Case created', esc(c.createdAt)],
     ['Events', esc(c.events.toLocaleString('en-GB'))], ['Mailboxes', esc(c.mailboxes.toLocaleString('en-GB'))],
     ['First and last event', `${esc(c.firstEvent)} to ${esc(c.lastEvent)}`], ['Times', 'UTC (ISO 8601) throughout'],
-  ], 'meta').replace('<thead><tr><th>—</th><th>—</th></tr></thead>', ''));
+  ], 'meta'));
 
   // 1. What could not have been seen: the reason this report exists.
   const g = d.gaps;
