@@ -6,7 +6,7 @@ import type { AnnotationKind } from './annotations.ts';
 import { normaliseIp } from './ip.ts';
 import { hasSearchWords } from './search.ts';
 import { z } from 'zod';
-import type { AccountKind, BlindWindow } from './analysis/types.ts';
+import type { AccountKind, BlindWindow, Severity } from './analysis/types.ts';
 
 export const CaseOpenArgs = z.object({ dir: z.string().min(1) });
 
@@ -171,6 +171,36 @@ export interface GapsView {
   unseen: string[];
 }
 
+/** The findings of the case (the `findings` analysis with its defaults, computed for display and not stored). */
+export const FindingsArgs = z.object({}).strict();
+
+/**
+ * What a finding cites: an event (opened in the window by its record id; its time, operation and user, null
+ * when the case does not hold it), a row of a configuration export
+ * (which export, whose row, the time it describes, and its evidence file and line to cite), or a slice of
+ * the acquisition's completeness ledger.
+ */
+export type FindingEvidence =
+  | { kind: 'event'; recordId: string; time: string | null; operation: string | null; user: string | null }
+  | { kind: 'config'; text: string; sha256: string | null; line: number | null }
+  | { kind: 'ledger'; text: string };
+
+export interface FindingEntry {
+  id: string;
+  severity: Severity;
+  kind: string;
+  mailbox: string | null;
+  title: string;
+  detail: string;
+  /** PowerShell for the tenant's administrator; empty when there is nothing to undo. */
+  remediation: string;
+  evidence: FindingEvidence[];
+  /** Ids of the findings that hold related evidence (among those listed). */
+  related: string[];
+}
+
+export interface FindingsView { analysisVersion: string; generatedAt: string; findings: FindingEntry[] }
+
 export type Api = {
   'case.open': (a: z.input<typeof CaseOpenArgs>) => Promise<CaseView>;
   'timeline.query': (a: z.input<typeof TimelineArgs>) => Promise<TimelinePage>;
@@ -181,6 +211,7 @@ export type Api = {
   'annotation.add': (a: z.input<typeof AnnotationAddArgs>) => Promise<AnnotationsView>;
   'annotation.remove': (a: z.input<typeof AnnotationRemoveArgs>) => Promise<AnnotationsView>;
   'report.write': (a: z.input<typeof ReportWriteArgs>) => Promise<ReportWrittenView>;
+  'findings.get': (a: z.input<typeof FindingsArgs>) => Promise<FindingsView>;
 };
 
 export type ApiName = keyof Api;
@@ -197,6 +228,7 @@ export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
   'annotation.add': AnnotationAddArgs,
   'annotation.remove': AnnotationRemoveArgs,
   'report.write': ReportWriteArgs,
+  'findings.get': FindingsArgs,
 };
 
 const API_ERROR_KINDS: readonly ApiError['kind'][] = ['NotFound', 'BadRequest', 'Empty', 'Unauthorized', 'CaseProblem', 'Internal'];

@@ -263,9 +263,10 @@ export function readSourceActivity(db: ReadableDB, dim: 'IP' | 'app', value: str
 const LEDGER_STATUSES = new Set(['complete', 'incomplete', 'failed', 'not-collected']);
 
 /** The acquisition completeness ledger, or null when the case has none (no `ledger` table). */
+const hasLedger = (db: ReadableDB): boolean => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get() !== undefined;
+
 export function readLedger(db: ReadableDB): LedgerSlice[] | null {
-  const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get();
-  if (!t) return null;
+  if (!hasLedger(db)) return null;
   const out: LedgerSlice[] = [];
   for (const r of db.prepare('SELECT id, source, slice_start AS start, slice_end AS end, status, query_json AS queryJson, reason, updated_at AS collectedAt FROM ledger ORDER BY slice_start, id').iterate() as Iterable<{ id: number; source: string; start: string; end: string; status: string; queryJson: string | null; reason: string | null; collectedAt: string | null }>) {
     // An unknown status is treated as not complete: absence of events there proves nothing.
@@ -281,6 +282,34 @@ export function readLedger(db: ReadableDB): LedgerSlice[] | null {
     out.push({ id: r.id, source: r.source, start: r.start, end: r.end, status, query, ...(reason ? { reason } : {}), ...(r.collectedAt ? { collectedAt: r.collectedAt } : {}) });
   }
   return out;
+}
+
+/** A configuration row a finding cites: the export it came from, whose row it is, the time it describes, where it lies in its evidence file. */
+export interface CitedConfigRow { kind: ConfigKind; identity: string | null; asOf: string; sha256: string; line: number | null }
+
+/** The configuration rows with these ids (`config-row:<id>` in a finding's evidence); an id not in the case is left out. */
+export function citedConfigRows(db: ReadableDB, ids: readonly number[]): Map<number, CitedConfigRow> {
+  const rows = db.prepare(
+    `SELECT r.id, r.kind, r.identity, s.as_of AS asOf, e.sha256, r.loc_line AS line
+       FROM config_rows r JOIN config_snapshots s ON s.id = r.snapshot_id JOIN evidence e ON e.id = s.evidence_id
+      WHERE r.id IN (SELECT value FROM json_each(?))`,
+  ).all(JSON.stringify(ids)) as ({ id: number } & CitedConfigRow)[];
+  return new Map(rows.map(({ id, ...r }) => [id, r]));
+}
+
+/** The events with these record ids (`event:<record id>` in a finding's evidence): when, what and who, to list them by. */
+export function citedEvents(db: ReadableDB, recordIds: readonly string[]): Map<string, { timeMs: number; operation: string | null; user: string | null }> {
+  const rows = db.prepare('SELECT record_id AS id, time_ms AS timeMs, operation, user_id AS user FROM events WHERE record_id IN (SELECT value FROM json_each(?))')
+    .all(JSON.stringify(recordIds)) as { id: string; timeMs: number; operation: string | null; user: string | null }[];
+  return new Map(rows.map(({ id, ...r }) => [id, r]));
+}
+
+/** The ledger slices with these ids (`ledger:<id>` in a finding's evidence); an id not in the case is left out. */
+export function citedLedgerSlices(db: ReadableDB, ids: readonly number[]): Map<number, { source: string; start: string; end: string; status: string }> {
+  if (!hasLedger(db)) return new Map();
+  const rows = db.prepare('SELECT id, source, slice_start AS start, slice_end AS end, status FROM ledger WHERE id IN (SELECT value FROM json_each(?))')
+    .all(JSON.stringify(ids)) as { id: number; source: string; start: string; end: string; status: string }[];
+  return new Map(rows.map(({ id, ...r }) => [id, r]));
 }
 
 // ---- exposure ------------------------------------------------------------------------------------

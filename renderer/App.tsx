@@ -5,11 +5,12 @@ import { BlindSpotsView } from './features/gaps/BlindSpotsView.tsx';
 import { FilterBar } from './features/timeline/FilterBar.tsx';
 import { TimelineGrid } from './features/timeline/TimelineGrid.tsx';
 import { Notice } from './components/Notice.tsx';
-import { useGaps, useSession } from './stores/context.tsx';
+import { FindingsView } from './features/findings/FindingsView.tsx';
+import { useSession, useShowView, useView } from './stores/context.tsx';
 
 export function App() {
-  const view = useGaps((s) => s.view);
-  const show = useGaps((s) => s.show);
+  const view = useView();
+  const show = useShowView();
   const refused = useSession((s) => s.refused);
   if (refused !== null) {
     return (
@@ -25,8 +26,14 @@ export function App() {
       <nav className="views" role="tablist">
         <button type="button" role="tab" aria-selected={view === 'timeline'} onClick={() => show('timeline')}>Timeline</button>
         <button type="button" role="tab" aria-selected={view === 'gaps'} data-testid="tab-gaps" onClick={() => show('gaps')}>Blind spots</button>
+        <button type="button" role="tab" aria-selected={view === 'findings'} data-testid="tab-findings" onClick={() => show('findings')}>Findings</button>
       </nav>
-      {view === 'timeline' ? (
+      {view === 'findings' ? (
+        <main className="workspace">
+          <FindingsView />
+          <EventDetailPane inTimeline={false} />
+        </main>
+      ) : view === 'timeline' ? (
         <>
           <FilterBar />
           <main className="workspace">

@@ -286,30 +286,40 @@ export function gaps(dir: string, opts: GapsOptions): Stored<GapsResult> {
 
 // ---- findings ------------------------------------------------------------------------------------
 
-export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ findings: Finding[] }> {
+/** Refuses a clock that is no time and a severity that is none; returns the clock as ISO UTC. */
+function checkedFindingsOptions(opts: FindingsServiceOptions): string {
   const generatedAt = isoOf(opts.now, 'now');
   if (opts.minSeverity !== undefined && !SEVERITIES.includes(opts.minSeverity)) {
     throw new BadInputError(`unknown severity "${String(opts.minSeverity)}"`, `use one of ${SEVERITIES.join(', ')}`);
   }
+  return generatedAt;
+}
+
+/** The findings of a case, computed from a read-only handle (nothing stored): what the UI shows, and what `findings` stores. */
+export function computeFindings(db: ReadableDB, opts: FindingsServiceOptions): { result: { generatedAt: string; findings: Finding[] }; inputs: Record<string, unknown> } {
+  const generatedAt = checkedFindingsOptions(opts);
+  const { input, inputsSummary } = loadCoverageInput(db, opts);
+  const coverage = computeCoverage(input, coverageOptions(opts));
+  const fopts: FindingsOptions = {
+    ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}),
+    ...(opts.incident ? { incident: { startMs: parseTime(opts.incident.start, 'incident start'), endMs: parseTime(opts.incident.end, 'incident end') } } : {}),
+    ...(opts.includeSilence ? { includeSilence: true } : {}),
+    ...(opts.baselineDays !== undefined ? { baselineDays: opts.baselineDays } : {}),
+  };
+  const accessSources = readAccessSources(db);
+  fopts.firstRecord = (mailbox, dim, value, firstMs) => firstAccessRecord(db, mailbox, dim, value, firstMs);
+  fopts.sourceActivity = (dim, value, exclude, limit) => readSourceActivity(db, dim, value, exclude, limit);
+  const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map(withPlansFromRaw) ?? null }, fopts);
+  const inputs = { ...inputsSummary, accessSources: accessSources.length, sourceActivity: { records: SOURCE_RECORDS, groups: SOURCE_GROUPS }, options: { minSeverity: opts.minSeverity ?? 'info', incident: opts.incident ?? null, includeSilence: opts.includeSilence ?? false, baselineDays: opts.baselineDays ?? 7, serviceAccounts: opts.serviceAccounts ?? [] } };
+  return { result: { generatedAt, findings: list }, inputs };
+}
+
+export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ findings: Finding[] }> {
+  checkedFindingsOptions(opts); // a bad clock or severity is refused before the case is opened
   return withCase(dir, 'findings', optionsForCustody(opts), (db) => {
-    const { input, inputsSummary } = loadCoverageInput(db, opts);
-    const coverage = computeCoverage(input, coverageOptions(opts));
-    const fopts: FindingsOptions = {
-      ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}),
-      ...(opts.incident ? { incident: { startMs: parseTime(opts.incident.start, 'incident start'), endMs: parseTime(opts.incident.end, 'incident end') } } : {}),
-      ...(opts.includeSilence ? { includeSilence: true } : {}),
-      ...(opts.baselineDays !== undefined ? { baselineDays: opts.baselineDays } : {}),
-    };
-    const accessSources = readAccessSources(db);
-    fopts.firstRecord = (mailbox, dim, value, firstMs) => firstAccessRecord(db, mailbox, dim, value, firstMs);
-    fopts.sourceActivity = (dim, value, exclude, limit) => readSourceActivity(db, dim, value, exclude, limit);
-    const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map(withPlansFromRaw) ?? null }, fopts);
+    const { result: { generatedAt, findings: list }, inputs } = computeFindings(db, opts);
     const result = { findings: list };
-    const runId = insertAnalysisRun(db, {
-      kind: 'findings', analysisVersion: ANALYSIS_VERSION, generatedAt,
-      inputs: { ...inputsSummary, accessSources: accessSources.length, sourceActivity: { records: SOURCE_RECORDS, groups: SOURCE_GROUPS }, options: { minSeverity: opts.minSeverity ?? 'info', incident: opts.incident ?? null, includeSilence: opts.includeSilence ?? false, baselineDays: opts.baselineDays ?? 7, serviceAccounts: opts.serviceAccounts ?? [] } },
-      result,
-    });
+    const runId = insertAnalysisRun(db, { kind: 'findings', analysisVersion: ANALYSIS_VERSION, generatedAt, inputs, result });
     return { runId, result };
   });
 }

@@ -3,14 +3,16 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import type { AnnotationsView, EventDetail, TimelineEntry } from '../core/api.ts';
+import type { AnnotationsView, EventDetail, FindingsView, TimelineEntry } from '../core/api.ts';
 import { callApi } from '../electron/ipc.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { createHandlers } from './apiHandlers.ts';
 import type { CaseApi } from './apiHandlers.ts';
 import type * as CaseWatch from './caseWatch.ts';
-import { createCase, openCase } from './caseFolder.ts';
+import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { findings } from './analysis.ts';
+import type { Scenario } from '../sim/scenario/types.ts';
 import { changeVersion } from './caseWatch.ts';
 import { exportBundle, verify } from './bundle.ts';
 import { importFile } from './import.ts';
@@ -351,17 +353,23 @@ describe('API handlers over a case', () => {
   });
 });
 
+/** A case of the simulated tenant's bec scenario, imported from its export (records and configuration). */
+async function becCase(): Promise<{ dir: string; h: ReturnType<typeof createCase>; scenario: Scenario }> {
+  const { createScenario } = await import('../sim/scenario/index.ts');
+  const { writeScenarioExport } = await import('../sim/export.ts');
+  const { expandInputs } = await import('./import.ts');
+  const scenario = createScenario({ scenario: 'bec', seed: 7 });
+  const exportDir = join(tmp(), 'export');
+  await writeScenarioExport(scenario, exportDir);
+  const dir = join(tmp(), 'case');
+  const h = createCase(dir, { name: 'bec', examiner: 't' });
+  for (const f of expandInputs([exportDir]).filter((f) => f.endsWith('.json') && !f.endsWith('ground-truth.json') || f.endsWith('.jsonl'))) await importFile(h, f, { asOf: scenario.groundTruth().range.end });
+  return { dir, h, scenario };
+}
+
 describe('blind spots for the UI', () => {
   it('computes the windows from a read-only case (nothing stored) and refuses an empty case as data', async () => {
-    const { createScenario } = await import('../sim/scenario/index.ts');
-    const { writeScenarioExport } = await import('../sim/export.ts');
-    const { expandInputs } = await import('./import.ts');
-    const scenario = createScenario({ scenario: 'bec', seed: 7 });
-    const exportDir = join(tmp(), 'export');
-    await writeScenarioExport(scenario, exportDir);
-    const dir = join(tmp(), 'case');
-    const h = createCase(dir, { name: 'gaps', examiner: 't' });
-    for (const f of expandInputs([exportDir]).filter((f) => f.endsWith('.json') && !f.endsWith('ground-truth.json') || f.endsWith('.jsonl'))) await importFile(h, f, { asOf: scenario.groundTruth().range.end });
+    const { dir, h, scenario } = await becCase();
     const runsBefore = h.db.prepare('SELECT count(*) FROM analysis_runs').pluck().get();
     h.close();
     await withApi(dir, async (api) => {
@@ -374,7 +382,6 @@ describe('blind spots for the UI', () => {
       expect(patti?.windows.filter((w) => w.kind === 'bypass').map((w) => [w.start, w.end])).toEqual([[truth.start, truth.end]]);
       expect(await callApi(api.handlers, 'gaps.get', { extra: 1 })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
     });
-    const { openCaseReadOnly } = await import('./caseFolder.ts');
     const c = openCaseReadOnly(dir);
     expect(c.db.prepare('SELECT count(*) FROM analysis_runs').pluck().get()).toBe(runsBefore);
     c.close();
@@ -397,6 +404,46 @@ describe('blind spots for the UI', () => {
     await withApi(dir, async (api) => {
       const r = await callApi(api.handlers, 'gaps.get', {});
       expect(r).toMatchObject({ ok: true, value: { range: { start: '2024-05-01T00:00:00.000Z', end: '2024-05-02T00:00:00.000Z' }, rangeNote: 'the acquired range (from the completeness ledger)' } });
+    });
+  });
+});
+
+describe('findings for the UI', () => {
+  it('lists the findings the findings command stores, computed from the read-only case (nothing stored), with their evidence said and citable', async () => {
+    const { dir, h } = await becCase();
+    const runs = () => h.db.prepare('SELECT count(*) FROM analysis_runs').pluck().get();
+    const runsBefore = runs();
+    h.close();
+    let shown: FindingsView | undefined;
+    await withApi(dir, async (api) => {
+      const r = await callApi(api.handlers, 'findings.get', {});
+      expect(r.ok).toBe(true);
+      shown = (r as { ok: true; value: FindingsView }).value;
+      // Every event cited opens in the window.
+      const events = shown.findings.flatMap((f) => f.evidence.flatMap((e) => (e.kind === 'event' ? [e.recordId] : [])));
+      expect(events.length).toBeGreaterThan(10);
+      for (const id of new Set(events)) expect(await callApi(api.handlers, 'event.get', { id })).toMatchObject({ ok: true, value: { id } });
+      expect(await callApi(api.handlers, 'findings.get', { minSeverity: 'high' })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
+    });
+    const c = openCaseReadOnly(dir);
+    expect(c.db.prepare('SELECT count(*) FROM analysis_runs').pluck().get()).toBe(runsBefore);
+    // A configuration row is said as its export, whose row, as of when, with its evidence file and line.
+    const bypassRow = c.db.prepare("SELECT r.id, r.identity, r.loc_line AS line, e.sha256, s.as_of AS asOf FROM config_rows r JOIN config_snapshots s ON s.id = r.snapshot_id JOIN evidence e ON e.id = s.evidence_id WHERE r.kind = 'bypass' AND r.identity LIKE 'adm.patti%'").get() as { identity: string; line: number | null; sha256: string; asOf: string };
+    c.close();
+    const bypass = shown!.findings.find((f) => f.kind === 'bypass' && f.severity === 'critical')!;
+    // An event is listed by when, what and who.
+    expect(bypass.evidence).toContainEqual({ kind: 'event', recordId: expect.any(String), time: expect.stringMatching(/^\d{4}-.*Z$/), operation: 'Set-MailboxAuditBypassAssociation', user: expect.stringMatching(/^adm\.patti@/) });
+    expect(bypass.evidence).toContainEqual({ kind: 'config', text: `Get-MailboxAuditBypassAssociation row for ${bypassRow.identity}, as of ${bypassRow.asOf}`, sha256: bypassRow.sha256, line: bypassRow.line });
+    // The same findings as the command's stored run, in the same order; related ids name listed findings only.
+    const stored = findings(dir, { now: new Date() }).result.findings;
+    expect(shown!.findings.map((f) => [f.id, f.severity, f.title, f.remediation])).toEqual(stored.map((f) => [f.id, f.severity, f.title, f.remediation]));
+    const ids = new Set(shown!.findings.map((f) => f.id));
+    expect(shown!.findings.some((f) => f.related.length > 0)).toBe(true);
+    for (const f of shown!.findings) for (const rel of f.related) expect(ids.has(rel)).toBe(true);
+    const empty = join(tmp(), 'empty');
+    createCase(empty, { name: 'empty', examiner: 't' }).close();
+    await withApi(empty, async (api) => {
+      expect(await callApi(api.handlers, 'findings.get', {})).toMatchObject({ ok: false, error: { kind: 'Empty', message: expect.stringContaining('nothing to find') } });
     });
   });
 });

@@ -5,8 +5,11 @@
 // which validates every argument with API_SCHEMAS first; the handlers parse again anyway, so they are
 // safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
 import { resolve } from 'node:path';
-import { AnnotationAddArgs, AnnotationRemoveArgs, GapsArgs, ReportWriteArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
-import type { AnnotationsView, ApiPush, CaseView, EventDetail, TimelineEntry } from '../core/api.ts';
+import { AnnotationAddArgs, AnnotationRemoveArgs, FindingsArgs, GapsArgs, ReportWriteArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
+import type { AnnotationsView, ApiPush, CaseView, EventDetail, FindingEntry, FindingEvidence, TimelineEntry } from '../core/api.ts';
+import { CONFIG_KIND_LABEL } from '../core/analysis/labels.ts';
+import type { Finding } from '../core/analysis/types.ts';
+import { citedConfigRows, citedEvents, citedLedgerSlices } from '../db/analysis.ts';
 import { annotationsShown, eventAnnotations, eventRecordId, marksOf } from '../db/annotations.ts';
 import { annotate, removeAnnotation } from './annotations.ts';
 import { writeReport } from './report.ts';
@@ -19,8 +22,9 @@ import type { PageRow } from '../db/timeline.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
 import { caseBusyError, openCaseReadOnly } from './caseFolder.ts';
 import { changeVersion, watchCase } from './caseWatch.ts';
-import { NoRangeError, computeGaps } from './analysis.ts';
+import { NoRangeError, computeFindings, computeGaps } from './analysis.ts';
 import { asCaseProblem, BadInputError, BlindspotError, UsageError } from './errors.ts';
+import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
 
 export interface CaseApi {
   dir: string;
@@ -70,6 +74,51 @@ function toQuery(a: { from?: string | undefined; to?: string | undefined; user?:
   return q;
 }
 
+const nothingYet = (verb: string): ApiProblem =>
+  new ApiProblem('Empty', `the case holds no events yet, so there is nothing to ${verb}; import or acquire audit records first`);
+
+/**
+ * Runs an analysis for display. A case with no events and no acquisition ledger has no range to analyse:
+ * a state of the case, which the page shows as such (Empty), not a failure.
+ */
+function analysing<T>(verb: string, compute: () => T): T {
+  try {
+    return compute();
+  } catch (e) {
+    if (e instanceof NoRangeError) throw nothingYet(verb);
+    if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', e.message);
+    throw e;
+  }
+}
+
+/**
+ * The findings as the window shows them: each cited configuration row and ledger slice said in words
+ * (which export, whose row, as of when, its evidence file and line), each cited event by its record id.
+ */
+function findingEntries(db: ReadableDB, list: readonly Finding[]): FindingEntry[] {
+  const ids = (prefix: string) => [...new Set(list.flatMap((f) => f.evidence.filter((e) => e.startsWith(prefix)).map((e) => e.slice(prefix.length))))];
+  const events = citedEvents(db, ids('event:'));
+  const rows = citedConfigRows(db, ids('config-row:').map(Number));
+  const slices = citedLedgerSlices(db, ids('ledger:').map(Number));
+  const cited = (ref: string): FindingEvidence => {
+    const [kind, id] = [ref.slice(0, ref.indexOf(':')), ref.slice(ref.indexOf(':') + 1)];
+    if (kind === 'event') {
+      const ev = events.get(id);
+      return { kind: 'event', recordId: id, time: ev ? new Date(ev.timeMs).toISOString() : null, operation: ev?.operation ?? null, user: ev?.user ?? null };
+    }
+    const row = kind === 'config-row' ? rows.get(Number(id)) : undefined;
+    if (row) return { kind: 'config', text: `${CONFIG_KIND_LABEL[row.kind]} row${row.identity ? ` for ${row.identity}` : ''}, as of ${row.asOf}`, sha256: row.sha256, line: row.line };
+    const slice = kind === 'ledger' ? slices.get(Number(id)) : undefined;
+    if (slice) return { kind: 'ledger', text: `acquisition ledger: ${slice.source} slice ${slice.start} to ${slice.end}, ${slice.status}` };
+    return { kind: 'ledger', text: ref }; // not in the case (cannot happen for a finding computed from it): said as cited
+  };
+  const shown = new Set(list.map((f) => f.id));
+  return list.map((f) => ({
+    id: f.id, severity: f.severity, kind: f.kind, mailbox: f.mailbox, title: f.title, detail: f.detail, remediation: f.remediation,
+    evidence: f.evidence.map(cited), related: (f.related ?? []).filter((r) => shown.has(r)),
+  }));
+}
+
 function summary(dir: string, db: ReadableDB): CaseView {
   // The version is read first: a change committed in between shows in the summary and, later, as a newer
   // version (a needless offer to reload), never the other way round (a change the window never hears of).
@@ -103,7 +152,7 @@ export function createHandlers(caseDir: string): CaseApi {
       const said = (m: string): string => { const t = m.replace(/^[a-z]+: (--)?/, ''); return t.charAt(0).toUpperCase() + t.slice(1); };
       if (e instanceof UsageError) throw new ApiProblem('BadRequest', said(e.message));
       if (e instanceof BadInputError) throw new ApiProblem('NotFound', said(e.message));
-      if (e instanceof NoRangeError) throw new ApiProblem('Empty', 'the case holds no events yet, so there is nothing to analyse; import or acquire audit records first');
+      if (e instanceof NoRangeError) throw nothingYet('analyse');
       if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', `${e.message}${e.hint ? ` ${e.hint}` : ''}`);
       throw e;
     }
@@ -135,15 +184,13 @@ export function createHandlers(caseDir: string): CaseApi {
     },
     'gaps.get': async (args) => {
       parse(GapsArgs, args);
-      try {
-        const { result } = computeGaps(db, { now: new Date() });
-        return { analysisVersion: result.analysisVersion, range: result.range, rangeNote: result.rangeNote, mailboxes: result.mailboxes, unseen: result.unseen };
-      } catch (e) {
-        // A case with no events and no acquisition ledger has no range to analyse: a state of the case, which the page shows as such.
-        if (e instanceof NoRangeError) throw new ApiProblem('Empty', 'the case holds no events yet, so there is no range to analyse; import or acquire audit records first');
-        if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', e.message);
-        throw e;
-      }
+      const { result } = analysing('analyse', () => computeGaps(db, { now: new Date() }));
+      return { analysisVersion: result.analysisVersion, range: result.range, rangeNote: result.rangeNote, mailboxes: result.mailboxes, unseen: result.unseen };
+    },
+    'findings.get': async (args) => {
+      parse(FindingsArgs, args);
+      const { result } = analysing('find', () => computeFindings(db, { now: new Date() }));
+      return { analysisVersion: ANALYSIS_VERSION, generatedAt: result.generatedAt, findings: findingEntries(db, result.findings) };
     },
     'event.get': async (args) => {
       const a = parse(EventArgs, args);

@@ -27,6 +27,7 @@ function handlers(calls: unknown[]): ApiHandlers {
     'annotation.add': async () => { throw new Error('unreachable'); },
     'annotation.remove': async () => { throw new Error('unreachable'); },
     'report.write': async () => { throw new Error('unreachable'); },
+    'findings.get': async () => { throw new Error('unreachable'); },
   };
 }
 

@@ -1,5 +1,6 @@
-// What a blind window's kind and store are called where people read them: the UI's blind spots and the
-// case report say the same words.
+// What a blind window's kind and store, and a configuration export, are called where people read them:
+// the UI's blind spots and findings and the case report say the same words.
+import type { ConfigKind } from '../model.ts';
 import type { AuditStore, WindowKind } from './types.ts';
 
 export const WINDOW_KIND_LABEL: Record<WindowKind, string> = {
@@ -11,3 +12,9 @@ export const WINDOW_KIND_LABEL: Record<WindowKind, string> = {
 
 /** A window about one store only (retention, capacity): the other store may still hold those records. */
 export const STORE_LABEL: Record<AuditStore, string> = { 'mailbox-audit': 'mailbox audit store', 'unified-audit-log': 'unified audit log' };
+
+/** The export a configuration row came from, as the administrator who ran it knows it. */
+export const CONFIG_KIND_LABEL: Record<ConfigKind, string> = {
+  mailbox: 'Get-Mailbox', bypass: 'Get-MailboxAuditBypassAssociation', organization: 'Get-OrganizationConfig',
+  adminAuditLog: 'Get-AdminAuditLogConfig', licence: 'licence assignments', inboxRule: 'Get-InboxRule',
+};

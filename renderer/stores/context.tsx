@@ -3,9 +3,11 @@ import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
 import type { CaseState } from './caseStore.ts';
+import type { FindingsState } from './findingsStore.ts';
 import type { GapsState } from './gapsStore.ts';
 import type { SessionState } from './sessionStore.ts';
 import type { AnnotationOutcome, TimelineState } from './timelineStore.ts';
+import type { View, ViewState } from './viewStore.ts';
 import type { AnnotationKind } from '../../core/annotations.ts';
 
 export interface Stores {
@@ -13,6 +15,8 @@ export interface Stores {
   caseStore: StoreApi<CaseState>;
   timeline: StoreApi<TimelineState>;
   gaps: StoreApi<GapsState>;
+  findings: StoreApi<FindingsState>;
+  view: StoreApi<ViewState>;
 }
 
 export const StoresContext = createContext<Stores | null>(null);
@@ -25,12 +29,33 @@ function useStores(): Stores {
 
 /** Loads everything the window shows again, after the case changed under it; the filters stay. */
 export function reloadCase(s: Stores): Promise<unknown> {
-  return Promise.all([s.caseStore.getState().load(), s.timeline.getState().refresh(), s.gaps.getState().refresh()]);
+  return Promise.all([s.caseStore.getState().load(), s.timeline.getState().refresh(), s.gaps.getState().refresh(), s.findings.getState().refresh()]);
 }
 
 export function useReloadCase(): () => Promise<unknown> {
   const s = useStores();
   return () => reloadCase(s);
+}
+
+/** Shows a view of the window; the blind spots and the findings are computed the first time they are shown. */
+export function showView(s: Stores, view: View): void {
+  s.view.getState().show(view);
+  if (view === 'gaps') s.gaps.getState().ensure();
+  if (view === 'findings') s.findings.getState().ensure();
+}
+
+export function useShowView(): (view: View) => void {
+  const s = useStores();
+  return (view) => showView(s, view);
+}
+
+/** Narrows the timeline to one value (from an event's detail, in the timeline or beside the findings) and shows it. */
+export function useFilterTimeline(): (field: Parameters<TimelineState['filterBy']>[0], value: string) => void {
+  const s = useStores();
+  return (field, value) => {
+    showView(s, 'timeline');
+    void s.timeline.getState().filterBy(field, value);
+  };
 }
 
 /**
@@ -73,4 +98,12 @@ export function useSession<T>(select: (s: SessionState) => T): T {
 
 export function useGaps<T>(select: (s: GapsState) => T): T {
   return useStore(useStores().gaps, select);
+}
+
+export function useFindings<T>(select: (s: FindingsState) => T): T {
+  return useStore(useStores().findings, select);
+}
+
+export function useView(): View {
+  return useStore(useStores().view, (s) => s.view);
 }

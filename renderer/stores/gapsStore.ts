@@ -1,18 +1,16 @@
-// The blind-spots view: which part of the window is shown, and the coverage analysis it displays (loaded
-// once, on first view; computed by the workstation, never here).
+// The blind-spots view: the coverage analysis it displays (loaded once, on first view; computed by the
+// workstation, never here), and the case report written from it.
 import { createStore } from 'zustand/vanilla';
 import type { ApiError, GapsView, ReportWrittenView } from '../../core/api.ts';
 import type { ApiClient } from '../api.ts';
 
-export type View = 'timeline' | 'gaps';
-
 export interface GapsState {
-  view: View;
   gaps: GapsView | null;
   loading: boolean;
   /** Why the blind spots are not shown; kind Empty is the case's state (nothing to analyse yet), not a failure. */
   error: ApiError | null;
-  show(view: View): void;
+  /** Loads the blind spots unless they are loaded or on their way (the view is shown). */
+  ensure(): void;
   load(): Promise<void>;
   /** Computes the blind spots again if they were shown (the case changed); otherwise they load on first view. */
   refresh(): Promise<void>;
@@ -29,13 +27,11 @@ export function errorIsState(error: ApiError | null): boolean {
 
 export function createGapsStore(client: ApiClient) {
   return createStore<GapsState>()((set, get) => ({
-    view: 'timeline',
     gaps: null,
     loading: false,
     error: null,
-    show(view) {
-      set({ view });
-      if (view === 'gaps' && get().gaps === null && !get().loading) void get().load();
+    ensure() {
+      if (get().gaps === null && !get().loading) void get().load();
     },
     async load() {
       set({ loading: true, error: null });

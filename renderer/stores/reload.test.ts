@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { ApiResult } from '../../core/api.ts';
 import type { ApiClient } from '../api.ts';
 import { createCaseStore } from './caseStore.ts';
-import { reloadCase } from './context.tsx';
+import { reloadCase, showView } from './context.tsx';
+import { createFindingsStore } from './findingsStore.ts';
 import { createGapsStore } from './gapsStore.ts';
 import { createSessionStore } from './sessionStore.ts';
 import { createTimelineStore } from './timelineStore.ts';
+import { createViewStore } from './viewStore.ts';
 
 /** A fake workstation whose case grows by one event per call of `grow`, recording every call's name. */
 function fakeCase() {
@@ -17,14 +19,15 @@ function fakeCase() {
     if (name === 'timeline.count') return { ok: true, value: { count: events } };
     if (name === 'timeline.query') return { ok: true, value: { rows: [], next: null } };
     if (name === 'gaps.get') return { ok: true, value: { analysisVersion: String(events), range: { start: 't', end: 't' }, rangeNote: 'n', mailboxes: [], unseen: [] } };
+    if (name === 'findings.get') return { ok: true, value: { analysisVersion: String(events), generatedAt: 't', findings: [] } };
     return { ok: false, error: { kind: 'BadRequest', message: 'unexpected' } };
   }) as unknown as ApiClient;
-  const stores = { session: createSessionStore(), caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client) };
+  const stores = { session: createSessionStore(), caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client), findings: createFindingsStore(client), view: createViewStore() };
   return { stores, calls, grow: () => { events++; } };
 }
 
 describe('reloading after the case changed', () => {
-  it('clears the changed mark and loads the summary and the timeline again; the blind spots only if they were shown', async () => {
+  it('clears the changed mark and loads the summary and the timeline again; the blind spots and the findings only once they were shown', async () => {
     const { stores, calls, grow } = fakeCase();
     await stores.caseStore.getState().load();
     await stores.timeline.getState().apply();
@@ -38,13 +41,24 @@ describe('reloading after the case changed', () => {
     expect(stores.timeline.getState().count).toBe(2);
     expect(stores.gaps.getState().gaps).toBeNull();
 
-    stores.gaps.getState().show('gaps');
+    showView(stores, 'gaps');
+    expect(stores.view.getState().view).toBe('gaps');
     await expect.poll(() => stores.gaps.getState().gaps?.analysisVersion).toBe('2');
     grow();
     calls.length = 0;
     await reloadCase(stores);
-    expect(calls).toContain('gaps.get');
+    expect(calls.sort()).toEqual(['case.summary', 'gaps.get', 'timeline.count', 'timeline.query']);
     expect(stores.gaps.getState().gaps?.analysisVersion).toBe('3');
+
+    showView(stores, 'findings');
+    await expect.poll(() => stores.findings.getState().findings?.analysisVersion).toBe('3');
+    showView(stores, 'timeline');
+    showView(stores, 'findings'); // shown again: not computed again until the case changes
+    grow();
+    calls.length = 0;
+    await reloadCase(stores);
+    expect(calls.sort()).toEqual(['case.summary', 'findings.get', 'gaps.get', 'timeline.count', 'timeline.query']);
+    expect(stores.findings.getState().findings?.analysisVersion).toBe('4');
   });
 });
 

@@ -134,6 +134,21 @@ describe('timeline store', () => {
     expect(t.getState()).toMatchObject({ detail: null, detailError: 'No event with id x in this case.' });
   });
 
+  it('opens an event by its record id (a finding\'s evidence): its row highlighted when loaded, none when the rows do not hold it', async () => {
+    const f = fakeClient(25);
+    const s = createTimelineStore(f.client, 10);
+    await s.getState().apply();
+    await s.getState().open('e20'); // beyond the first page
+    expect(s.getState()).toMatchObject({ selectedId: 'e20', selectedIndex: -1, detail: { id: 'e20' } });
+    await s.getState().open('e3');
+    expect(s.getState()).toMatchObject({ selectedId: 'e3', selectedIndex: 2, detail: { id: 'e3' } });
+    const asked = f.calls.filter((c) => c.name === 'event.get').length;
+    await s.getState().open('e3'); // already open: not asked for again
+    expect(f.calls.filter((c) => c.name === 'event.get').length).toBe(asked);
+    await s.getState().moveSelection(1); // the keyboard goes on from its row
+    expect(s.getState().selectedId).toBe('e4');
+  });
+
   it('End selects the last matching row, loading the rest when few are left; with more left it stops at the last row loaded and says so', async () => {
     // 25 rows in pages of 10: 15 left after the first page, well under END_LOAD_MAX, so End loads them.
     const f = fakeClient(25);

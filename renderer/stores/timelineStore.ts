@@ -50,6 +50,8 @@ export interface TimelineState {
   setBookmarkedOnly(on: boolean): Promise<void>;
   loadMore(): Promise<void>;
   select(index: number): Promise<void>;
+  /** Opens an event by its record id (a finding's evidence), whether or not it is among the rows loaded. */
+  open(id: string): Promise<void>;
   moveSelection(delta: number): Promise<void>;
   /** Selects the last matching row: loads the rest first when few are left (END_LOAD_MAX). */
   goToEnd(): Promise<void>;
@@ -96,6 +98,20 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         count: count.ok ? count.value.count : null,
         error: count.ok ? null : count.error.message,
       });
+    };
+
+    /** Opens the event `id` in the detail pane; `index`: its row among those loaded, -1 when none. */
+    const showDetail = async (id: string, index: number): Promise<void> => {
+      if (id === get().selectedId && (get().detail || get().detailLoading)) {
+        set({ selectedIndex: index });
+        return;
+      }
+      const g = ++detailGeneration;
+      set({ selectedId: id, selectedIndex: index, detailLoading: true, detailError: null });
+      const r = await client('event.get', { id });
+      if (g !== detailGeneration) return;
+      if (r.ok) set({ detail: r.value, detailLoading: false });
+      else set({ detail: null, detailLoading: false, detailError: r.error.message });
     };
 
     /** Shows an event's annotations as changed: in its detail if it is still shown, and on its row. */
@@ -203,13 +219,11 @@ export function createTimelineStore(client: ApiClient, pageSize = PAGE_SIZE) {
         const row = get().rows[index];
         if (!row) return;
         set({ endStopped: false });
-        if (row.id === get().selectedId && (get().detail || get().detailLoading)) return;
-        const g = ++detailGeneration;
-        set({ selectedId: row.id, selectedIndex: index, detailLoading: true, detailError: null });
-        const r = await client('event.get', { id: row.id });
-        if (g !== detailGeneration) return;
-        if (r.ok) set({ detail: r.value, detailLoading: false });
-        else set({ detail: null, detailLoading: false, detailError: r.error.message });
+        await showDetail(row.id, index);
+      },
+
+      async open(id) {
+        await showDetail(id, get().rows.findIndex((r) => r.id === id));
       },
 
       async moveSelection(delta) {

@@ -3,7 +3,7 @@ import type { EventDetail } from '../../../core/api.ts';
 import { encodingName } from '../../../core/encodings.ts';
 import { Notice } from '../../components/Notice.tsx';
 import { dash, formatCount, inZone, locationText } from '../../format.ts';
-import { useAnnotationActions, useCase, useTimeline } from '../../stores/context.tsx';
+import { useAnnotationActions, useCase, useFilterTimeline, useTimeline } from '../../stores/context.tsx';
 import { NOTE_MAX, TAG_MAX } from '../../../core/annotations.ts';
 
 function Field(props: { label: string; value: string | number | null; testId?: string; mono?: boolean; onFilter?: () => void }) {
@@ -45,7 +45,7 @@ function Copies(props: { copies: EventDetail['copies']; total: number }) {
  */
 function Annotations(props: { annotations: EventDetail['annotations']; timeZone: string }) {
   const actions = useAnnotationActions();
-  const filterBy = useTimeline((s) => s.filterBy);
+  const filterBy = useFilterTimeline();
   const [tag, setTag] = useState('');
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
@@ -76,7 +76,7 @@ function Annotations(props: { annotations: EventDetail['annotations']; timeZone:
         <p className="tags">
           {tags.map((t) => (
             <span key={t.id} className="tag" title={`#${t.id} · ${t.author}, ${when(t.createdAt)}`}>
-              <button type="button" className="tag-name" title={`Show only the events tagged “${t.text ?? ''}”`} onClick={() => void filterBy('tag', t.text ?? '')}>{t.text}</button>
+              <button type="button" className="tag-name" title={`Show only the events tagged “${t.text ?? ''}”`} onClick={() => filterBy('tag', t.text ?? '')}>{t.text}</button>
               <button type="button" className="remove" disabled={busy} aria-label={`Remove tag ${t.text ?? ''}`} onClick={() => void run(() => actions.remove(t.id))}>×</button>
             </span>
           ))}
@@ -123,11 +123,12 @@ function Items(props: { items: EventDetail['items'] }) {
   );
 }
 
-export function EventDetailPane() {
+/** The event open in the window. `inTimeline` false: shown beside the findings, where the timeline's rows do not matter. */
+export function EventDetailPane(props: { inTimeline?: boolean }) {
   const detail = useTimeline((s) => s.detail);
   const loading = useTimeline((s) => s.detailLoading);
   const error = useTimeline((s) => s.detailError);
-  const filterBy = useTimeline((s) => s.filterBy);
+  const filterBy = useFilterTimeline();
   const timeZone = useCase((s) => s.summary?.timeZone ?? 'UTC');
   // The event shown is kept open when the filters change; say so when the rows no longer hold it.
   const inRows = useTimeline((s) => s.selectedIndex >= 0);
@@ -138,21 +139,21 @@ export function EventDetailPane() {
 
   let content;
   if (error) content = <Notice kind="error">{error}</Notice>;
-  else if (!detail) content = <Notice kind="info">{loading ? 'Loading the event…' : 'Select an event to see its full record, access items and source.'}</Notice>;
+  else if (!detail) content = <Notice kind="info">{loading ? 'Loading the event…' : props.inTimeline === false ? 'Open an event a finding cites to see its full record, access items and source.' : 'Select an event to see its full record, access items and source.'}</Notice>;
   else {
     const d = detail;
     content = (
       <div className={loading ? 'detail-body stale' : 'detail-body'}>
-        {inRows ? null : <Notice kind="info" testId="detail-not-in-rows">This event is not among the rows loaded for the current filters.</Notice>}
+        {inRows || props.inTimeline === false ? null : <Notice kind="info" testId="detail-not-in-rows">This event is not among the rows loaded for the current filters.</Notice>}
         <h2 data-testid="detail-operation">{dash(d.operation)}</h2>
         <dl className="fields">
           <Field label="Time (UTC)" value={d.time} mono testId="detail-time" />
           {timeZone !== 'UTC' ? <Field label={`Time (${timeZone})`} value={inZone(d.time, timeZone)} mono /> : null}
-          <Field label="User" value={d.user} onFilter={d.user ? () => void filterBy('user', d.user!) : undefined} />
-          <Field label="Mailbox" value={d.mailbox} onFilter={d.mailbox ? () => void filterBy('mailbox', d.mailbox!) : undefined} />
-          <Field label="Client IP" value={d.clientIp} mono onFilter={d.clientIp ? () => void filterBy('ip', d.clientIp!) : undefined} />
-          <Field label="Session" value={d.sessionId} mono onFilter={d.sessionId ? () => void filterBy('session', d.sessionId!) : undefined} />
-          <Field label="App id" value={d.appId} mono onFilter={d.appId ? () => void filterBy('app', d.appId!) : undefined} />
+          <Field label="User" value={d.user} onFilter={d.user ? () => filterBy('user', d.user!) : undefined} />
+          <Field label="Mailbox" value={d.mailbox} onFilter={d.mailbox ? () => filterBy('mailbox', d.mailbox!) : undefined} />
+          <Field label="Client IP" value={d.clientIp} mono onFilter={d.clientIp ? () => filterBy('ip', d.clientIp!) : undefined} />
+          <Field label="Session" value={d.sessionId} mono onFilter={d.sessionId ? () => filterBy('session', d.sessionId!) : undefined} />
+          <Field label="App id" value={d.appId} mono onFilter={d.appId ? () => filterBy('app', d.appId!) : undefined} />
           <Field label="Workload" value={d.workload} />
           <Field label="Record type" value={d.recordTypeName ? `${d.recordTypeName} (${dash(d.recordType)})` : d.recordType} />
           <Field label="Result" value={d.resultStatus} />

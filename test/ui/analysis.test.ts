@@ -1,5 +1,6 @@
-// The blind-spots view in Chromium, over a case built from the simulated tenant's bec scenario: the
-// windows it shows are the ones in the scenario's ground truth.
+// The analysis views in Chromium (blind spots, findings), over a case built from the simulated tenant's
+// bec scenario: the windows shown are the ones in the scenario's ground truth, the findings the ones the
+// workstation computes.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,5 +130,60 @@ describe('blind spots in the UI', () => {
       expect(await page.getByTestId('case-mailboxes').locator('..').getAttribute('title')).toMatch(/^Distinct mailboxes the case's records act on/);
       await page.screenshot({ path: join(HERE, '__screenshots__', 'gaps-unseen.png') });
     });
+  });
+});
+
+describe('findings in the UI', () => {
+  it('lists the findings most severe first with their evidence and remediation; a cited event opens beside them, a filter from it goes to the timeline', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    await page.goto(bridge.url);
+    await page.getByTestId('tab-findings').click();
+    await page.getByTestId('finding').first().waitFor();
+    const computed = (await api.handlers['findings.get']({})).findings;
+    const cards = () => page.getByTestId('finding').evaluateAll((els) => els.map((e) => ({ severity: e.getAttribute('data-severity'), title: e.querySelector('h2')?.textContent ?? '' })));
+    expect(await cards()).toEqual(computed.map((f) => ({ severity: f.severity, title: `${f.severity.charAt(0).toUpperCase()}${f.severity.slice(1)} ${f.title}` })));
+    for (const s of ['critical', 'high', 'medium', 'low', 'info'] as const) {
+      expect(await page.getByTestId(`severity-${s}`).innerText()).toMatch(new RegExp(` ${computed.filter((f) => f.severity === s).length}$`));
+    }
+    await page.screenshot({ path: join(HERE, '__screenshots__', 'findings.png') });
+
+    // The bypass finding's first cited event opens in the pane beside the list, named by its record id.
+    const bypass = computed.find((f) => f.kind === 'bypass' && f.severity === 'critical')!;
+    const cited = bypass.evidence.find((e) => e.kind === 'event')!;
+    const card = page.locator(`[data-testid=finding][data-kind=bypass][data-severity=critical]`);
+    await card.getByTestId('finding-event').first().click();
+    await expect.poll(() => page.getByTestId('detail-id').innerText()).toBe(cited.kind === 'event' ? cited.recordId : '');
+    expect(await page.getByTestId('detail-not-in-rows').count()).toBe(0); // the timeline's rows do not matter here
+    expect(await card.getByTestId('finding-event').first().getAttribute('aria-pressed')).toBe('true');
+    expect(await card.getByTestId('finding-remediation').innerText()).toBe(bypass.remediation);
+    await page.screenshot({ path: join(HERE, '__screenshots__', 'findings-event.png') });
+
+    // A related finding is brought into view, even when its severity was hidden.
+    const withRelated = computed.find((f) => f.related.length > 0 && f.severity === 'critical')!;
+    const related = computed.find((f) => f.id === withRelated.related[0])!;
+    await page.getByTestId(`severity-${related.severity}`).click();
+    expect((await cards()).some((c) => c.severity === related.severity)).toBe(false);
+    await page.locator(`[data-testid=finding][data-kind=${withRelated.kind}][data-severity=critical]`).getByTestId('finding-related').first().click();
+    const target = page.getByTestId('finding').filter({ hasText: related.title }).first();
+    await expect.poll(async () => (await target.boundingBox())?.y ?? -1).toBeLessThan(200); // scrolled to the top of the list
+    expect(await page.getByTestId(`severity-${related.severity}`).getAttribute('aria-pressed')).toBe('true');
+
+    // A filter in the event's detail narrows the timeline and shows it.
+    await page.getByTestId('event-detail').getByRole('button', { name: 'filter' }).first().click();
+    await page.getByTestId('filter-bar').waitFor();
+    expect(await page.getByLabel('User').inputValue()).toMatch(/^adm\.patti@/);
+    expect(await page.getByRole('tab', { name: 'Timeline' }).getAttribute('aria-selected')).toBe('true');
+
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.getByTestId('tab-findings').click();
+    await page.getByTestId('finding').first().waitFor();
+    const overflow = await page.getByTestId('findings-view').evaluate((el) => el.scrollWidth - el.clientWidth);
+    expect(overflow).toBe(0); // nothing cut off sideways in a narrow window
+    await page.screenshot({ path: join(HERE, '__screenshots__', 'findings-1024.png') });
+    expect(problems).toEqual([]);
+    await page.close();
   });
 });
