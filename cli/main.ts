@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   annotations: async (argv) => (await import('./commands/annotate.ts')).annotationsCommand(argv),
   export: async (argv) => (await import('./commands/bundle.ts')).exportCommand(argv),
   verify: async (argv) => (await import('./commands/bundle.ts')).verifyCommand(argv),
+  copies: async (argv) => (await import('./commands/copies.ts')).copiesCommand(argv),
   demo: async (argv) => (await import('./commands/demo.ts')).demoCommand(argv),
   gaps: async (argv) => (await import('./commands/analysis.ts')).gapsCommand(argv),
   findings: async (argv) => (await import('./commands/analysis.ts')).findingsCommand(argv),

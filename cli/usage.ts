@@ -11,6 +11,7 @@ Evidence
   blindspot timeline <dir> [--from ISO] [--to ISO] [--user U] [--mailbox M] [--op OP[,OP...]] [--ip IP]
                      [--session ID] [--app ID] [--q TEXT] [--tag T] [--bookmarked] [--newest-first] [--limit N]
                      [--format table|jsonl|csv]
+  blindspot copies <dir> [--all] [--json]      (records received again that say otherwise than the record kept)
   blindspot export <dir> <out.zip> [--json]
   blindspot verify <dir|bundle.zip> [--json]
 

@@ -112,7 +112,8 @@ export interface EventDetail extends TimelineEntry {
    */
   evidenceFile: { source: string; format: string | null; origin: string | null; encoding: string | null };
   /** The same record received again (another source, an overlapping export or slice), kept as counted duplicates; the first EVENT_COPIES_SHOWN. */
-  copies: (EvidenceLocation & { format: string | null; origin: string | null })[];
+  /** `differs`: where a copy says something else than the record kept (time, operation, user, mailbox, client IP), its own values; null when it agrees. */
+  copies: (EvidenceLocation & { format: string | null; origin: string | null; differs: Record<string, string | null> | null })[];
   copiesTotal: number;
   /** The examiner's tags, notes and bookmarks on the event, oldest first (blindspot annotate; not evidence). */
   annotations: { id: number; kind: AnnotationKind; text: string | null; author: string; createdAt: string }[];

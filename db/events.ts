@@ -1,6 +1,8 @@
 // Writing normalised events with their access items, duplicates and full-text rows (reading them back
 // is db/timeline.ts). Values are always bound, never concatenated into SQL.
 import type { AuditEvent, SourceLocation } from '../core/model.ts';
+import { copyDiffers } from '../core/copies.ts';
+import type { CopyFields } from '../core/copies.ts';
 import { EN, ET, IN, IT, PackedReader, packItems, throttleMarker } from '../core/packedBatch.ts';
 import type Database from 'better-sqlite3';
 import type { WritableDB } from './database.ts';
@@ -10,13 +12,15 @@ export type WriteOutcome = 'inserted' | 'duplicate';
 /** Prepared statements for one import run; call write() inside a transaction. */
 export class EventWriter {
   private readonly insertEvent;
-  private readonly findId;
+  private readonly findKept;
   private readonly insertDuplicate;
   private readonly insertItem;
   private readonly insertFts;
   private readonly insertData;
   private readonly evidenceId: number;
   private readonly runId: number;
+  /** Copies written so far whose time, operation, user, mailbox or client IP differ from the record kept. */
+  differing = 0;
   /** The events row and the access item row, bound as arrays and reused from one event to the next. */
   private readonly row: (string | number | null)[] = new Array(26).fill(null);
   private readonly item: (string | number | null)[] = new Array(12).fill(null);
@@ -33,9 +37,9 @@ export class EventWriter {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertData = db.prepare('INSERT INTO event_data (event_id, audit_data) VALUES (?, ?)');
-    this.findId = db.prepare('SELECT id FROM events WHERE record_id = ?').pluck();
+    this.findKept = db.prepare('SELECT id, time_ms AS timeMs, operation, user_id AS user, mailbox, client_ip AS clientIp FROM events WHERE record_id = ?');
     this.insertDuplicate = db.prepare(
-      'INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id, differs) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.insertItem = db.prepare(
       `INSERT INTO access_items (event_id, folder_path, folder_id, internet_message_id, size_bytes, access_type, subject,
@@ -63,8 +67,10 @@ export class EventWriter {
     v[21] = r.num(EN.line); v[22] = r.num(EN.offset); v[24] = r.num(EN.dataStart); v[25] = r.num(EN.dataEnd);
     const info = this.insertEvent.run(...v);
     if (info.changes === 0) {
-      const id = this.findId.get(v[0]) as number;
-      this.insertDuplicate.run(id, this.evidenceId, v[21], v[22], this.runId);
+      const kept = this.findKept.get(v[0]) as CopyFields & { id: number };
+      const differs = copyDiffers(kept, { timeMs: v[2] as number, operation: v[5] as string | null, user: v[7] as string | null, mailbox: v[10] as string | null, clientIp: v[12] as string | null });
+      if (differs !== null) this.differing++;
+      this.insertDuplicate.run(kept.id, this.evidenceId, v[21], v[22], this.runId, differs);
       return 'duplicate';
     }
     const id = Number(info.lastInsertRowid);
@@ -94,15 +100,26 @@ export class EventWriter {
  * inside the import's transaction, so memory does not grow with the number of copies. Returns how many
  * copies it moved.
  */
-export function moveBulkDuplicates(db: WritableDB): number {
-  db.exec('CREATE TABLE bulk_duplicates_scratch (id INTEGER PRIMARY KEY, keep INTEGER NOT NULL)');
+export function moveBulkDuplicates(db: WritableDB): { moved: number; differing: number } {
+  db.exec('CREATE TABLE bulk_duplicates_scratch (id INTEGER PRIMARY KEY, keep INTEGER NOT NULL, differs TEXT)');
   const moved = db.prepare(
     `INSERT INTO bulk_duplicates_scratch (id, keep)
        SELECT id, keep FROM (SELECT id, min(id) OVER (PARTITION BY record_id) AS keep FROM events) WHERE id <> keep`,
   ).run().changes;
+  // Each copy compared with the record kept as core/copies.ts copyDiffers does (the NOCASE columns fold
+  // ASCII letters, as it does): the copy's own values where they differ, or NULL.
+  const differing = db.prepare(`
+    UPDATE bulk_duplicates_scratch AS d SET differs = (SELECT nullif(json_group_object(f, v), '{}') FROM (
+        SELECT 'time' AS f, strftime('%Y-%m-%dT%H:%M:%fZ', e.time_ms / 1000.0, 'unixepoch') AS v WHERE e.time_ms IS NOT k.time_ms
+        UNION ALL SELECT 'operation', e.operation WHERE e.operation IS NOT k.operation
+        UNION ALL SELECT 'user', e.user_id WHERE e.user_id IS NOT k.user_id
+        UNION ALL SELECT 'mailbox', e.mailbox WHERE e.mailbox IS NOT k.mailbox
+        UNION ALL SELECT 'clientIp', e.client_ip WHERE e.client_ip IS NOT k.client_ip))
+      FROM events e, events k WHERE e.id = d.id AND k.id = d.keep AND (e.time_ms, e.operation, e.user_id, e.mailbox, e.client_ip) IS NOT (k.time_ms, k.operation, k.user_id, k.mailbox, k.client_ip)`,
+  ).run().changes;
   db.exec(`
-    INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id)
-      SELECT d.keep, e.evidence_id, e.loc_line, e.loc_offset, e.import_run_id
+    INSERT INTO event_duplicates (event_id, evidence_id, loc_line, loc_offset, import_run_id, differs)
+      SELECT d.keep, e.evidence_id, e.loc_line, e.loc_offset, e.import_run_id, d.differs
       FROM bulk_duplicates_scratch d JOIN events e ON e.id = d.id ORDER BY d.id;
     DELETE FROM event_data WHERE event_id IN (SELECT id FROM bulk_duplicates_scratch);
     DELETE FROM access_items WHERE event_id IN (SELECT id FROM bulk_duplicates_scratch);
@@ -110,7 +127,7 @@ export function moveBulkDuplicates(db: WritableDB): number {
     DELETE FROM events WHERE id IN (SELECT id FROM bulk_duplicates_scratch);
     DROP TABLE bulk_duplicates_scratch;
   `);
-  return moved;
+  return { moved, differing };
 }
 
 // ---- for fixtures and generated cases that write events rows directly ---------------------------------

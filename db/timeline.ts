@@ -230,8 +230,35 @@ export type EventDetailRow = EventDetail;
 interface ItemDbRow { folder_path: string | null; internet_message_id: string | null; access_type: string | null; size_bytes: number | null }
 
 /** An event's copies, first received first (through the event_duplicates_event index, 0009). */
-export const COPIES_SQL = `SELECT v.sha256, d.loc_line, d.loc_offset, v.format, coalesce(v.original_path, v.original_name) AS origin
+export const COPIES_SQL = `SELECT v.sha256, d.loc_line, d.loc_offset, v.format, coalesce(v.original_path, v.original_name) AS origin, d.differs
   FROM event_duplicates d JOIN evidence v ON v.id = d.evidence_id WHERE d.event_id = ? ORDER BY d.rowid LIMIT ?`;
+
+/** A copy of a record the case keeps (event_duplicates): where it was received, and what it says otherwise when it differs. */
+export interface CopyRow {
+  recordId: string;
+  kept: { time: string; operation: string | null; user: string | null; mailbox: string | null; clientIp: string | null; evidence: { sha256: string; line: number | null; element: number | null } };
+  copy: { sha256: string; line: number | null; element: number | null; origin: string | null; importRun: number };
+  /** The copy's own values where it differs from the record kept (core/copies.ts); null when it agrees, or was received before copies were compared. */
+  differs: Record<string, string | null> | null;
+}
+
+/** The copies of records the case holds, in the order received; `differingOnly`: those that say something else. */
+export function* listCopies(db: ReadableDB, opts: { differingOnly: boolean }): Generator<CopyRow> {
+  const rows = db.prepare(
+    `SELECT e.record_id, e.time_ms, e.operation, e.user_id, e.mailbox, e.client_ip, ke.sha256 AS kept_sha256, e.loc_line AS kept_line, e.loc_offset AS kept_offset,
+            v.sha256, d.loc_line, d.loc_offset, coalesce(v.original_path, v.original_name) AS origin, d.import_run_id, d.differs
+       FROM event_duplicates d JOIN events e ON e.id = d.event_id JOIN evidence v ON v.id = d.evidence_id JOIN evidence ke ON ke.id = e.evidence_id
+      ${opts.differingOnly ? 'WHERE d.differs IS NOT NULL' : ''} ORDER BY d.rowid`,
+  ).iterate() as Iterable<{ record_id: string; time_ms: number; operation: string | null; user_id: string | null; mailbox: string | null; client_ip: string | null; kept_sha256: string; kept_line: number | null; kept_offset: number | null; sha256: string; loc_line: number | null; loc_offset: number | null; origin: string | null; import_run_id: number; differs: string | null }>;
+  for (const r of rows) {
+    yield {
+      recordId: r.record_id,
+      kept: { time: new Date(r.time_ms).toISOString(), operation: r.operation, user: r.user_id, mailbox: r.mailbox, clientIp: r.client_ip, evidence: { sha256: r.kept_sha256, line: r.kept_line, element: r.kept_offset } },
+      copy: { sha256: r.sha256, line: r.loc_line, element: r.loc_offset, origin: r.origin, importRun: r.import_run_id },
+      differs: r.differs === null ? null : (JSON.parse(r.differs) as Record<string, string | null>),
+    };
+  }
+}
 
 /** One event by its record id, with its AuditData parsed and its access items; null when unknown. */
 export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | null {
@@ -255,8 +282,8 @@ export function eventDetail(db: ReadableDB, recordId: string): EventDetailRow | 
   ).all(r.id) as ItemDbRow[]).map((i) => ({
     folderPath: i.folder_path, internetMessageId: i.internet_message_id, accessType: i.access_type, sizeBytes: i.size_bytes,
   }));
-  const copies = (db.prepare(COPIES_SQL).all(r.id, EVENT_COPIES_SHOWN) as { sha256: string; loc_line: number | null; loc_offset: number | null; format: string | null; origin: string | null }[])
-    .map((c) => ({ sha256: c.sha256, line: c.loc_line, element: c.loc_offset, format: c.format, origin: c.origin }));
+  const copies = (db.prepare(COPIES_SQL).all(r.id, EVENT_COPIES_SHOWN) as { sha256: string; loc_line: number | null; loc_offset: number | null; format: string | null; origin: string | null; differs: string | null }[])
+    .map((c) => ({ sha256: c.sha256, line: c.loc_line, element: c.loc_offset, format: c.format, origin: c.origin, differs: c.differs === null ? null : (JSON.parse(c.differs) as Record<string, string | null>) }));
   const copiesTotal = copies.length < EVENT_COPIES_SHOWN ? copies.length
     : (db.prepare('SELECT count(*) FROM event_duplicates WHERE event_id = ?').pluck().get(r.id) as number);
   return {

@@ -877,13 +877,19 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     const src = join(tmp(), 'big-dups.jsonl');
     await writeUalJsonl(src, 30_000);
     const lines = readFileSync(src, 'utf8').trimEnd().split('\n');
-    // Copies of 25 of the file's own lines, and of 5 records the case already holds, at the end.
-    const copies = [...lines.slice(100, 125), ...earlier.slice(0, 5).map((r) => JSON.stringify(r))];
+    // Copies of 25 of the file's own lines, and of 5 records the case already holds, at the end; one of
+    // the latter says something else (another user and IP) under the same Id.
+    const altered = { ...earlier[4]!, UserId: 'mallory@evil.example', ClientIPAddress: '6.6.6.6' };
+    const copies = [...lines.slice(100, 125), ...earlier.slice(0, 4).map((r) => JSON.stringify(r)), JSON.stringify(altered)];
     writeFileSync(src, [...lines, ...copies].join('\n') + '\n');
     const h = openCase(dir);
     await importFile(h, small);
     const r = await importFile(h, src);
-    expect(r).toMatchObject({ records: 30_030, inserted: 30_000, duplicates: 30 });
+    expect(r).toMatchObject({ records: 30_030, inserted: 30_000, duplicates: 30, differing: 1 });
+    // The altered copy is kept with what it says, as the import of a small file (EventWriter) keeps it.
+    expect(h.db.prepare('SELECT differs FROM event_duplicates WHERE differs IS NOT NULL').pluck().all()).toEqual([JSON.stringify({ user: 'mallory@evil.example', clientIp: '6.6.6.6' })]);
+    const lastImport = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CustodyEntry).filter((e) => e.action === 'import').at(-1)!;
+    expect(lastImport.details).toMatchObject({ duplicates: 30, differing: 1 });
     const one = (sql: string) => h.db.prepare(sql).pluck().get();
     expect(one('SELECT count(*) FROM events')).toBe(30_020);
     // JSON lines: each event's AuditData is its line of the evidence file; no copy, and none left behind.
@@ -903,6 +909,32 @@ describe('bulk loads (a file larger than the case and than BULK_LOAD_BYTES)', ()
     expect(dups[25]!.firstRun).toBeLessThan(dups[0]!.firstRun); // the case's own earlier record stays
     expect(one("SELECT count(*) FROM sqlite_master WHERE name LIKE 'bulk_duplicates%'")).toBe(0);
     expect(one("SELECT sql FROM sqlite_master WHERE name = 'events_record_id'")).toMatch(/UNIQUE/);
+    h.close();
+  });
+});
+
+describe('copies that say something else', () => {
+  it('keeps a record received again under the same Id with what it says when it differs, and counts it; a true copy differs in nothing', async () => {
+    const dir = newCase();
+    const first = mailItemsAccessed(0, { id: 'id-1' });
+    const a = join(tmp(), 'a.jsonl');
+    writeFileSync(a, jsonl([first]));
+    const b = join(tmp(), 'b.jsonl');
+    // The same record (the user in other letter case), then one that gives another time, operation, user, mailbox and IP.
+    writeFileSync(b, jsonl([{ ...first, UserId: 'ALEX@contoso.com' }, { ...first, CreationTime: '2026-11-20T13:00:00', Operation: 'HardDelete', RecordType: 2, UserId: 'mallory@evil.example', MailboxOwnerUPN: 'ceo@contoso.com', ClientIPAddress: '[2001:DB8::1]:443' }]));
+    const h = openCase(dir);
+    await importFile(h, a);
+    const r = await importFile(h, b);
+    expect(r).toMatchObject({ records: 2, inserted: 0, duplicates: 2, differing: 1 });
+    const rows = h.db.prepare('SELECT loc_line AS line, differs FROM event_duplicates ORDER BY rowid').all();
+    expect(rows).toEqual([
+      { line: 1, differs: null },
+      { line: 2, differs: JSON.stringify({ time: '2026-11-20T13:00:00.000Z', operation: 'HardDelete', user: 'mallory@evil.example', mailbox: 'ceo@contoso.com', clientIp: '2001:db8::1' }) },
+    ]);
+    // The record kept is the first, unchanged; its detail lists the copy with what it says.
+    const d = eventDetail(h.db, 'id-1')!;
+    expect(d).toMatchObject({ operation: 'MailItemsAccessed', user: 'alex@contoso.com' });
+    expect(d.copies.map((c) => c.differs)).toEqual([null, { time: '2026-11-20T13:00:00.000Z', operation: 'HardDelete', user: 'mallory@evil.example', mailbox: 'ceo@contoso.com', clientIp: '2001:db8::1' }]);
     h.close();
   });
 });

@@ -49,6 +49,11 @@ export interface ImportFileResult {
   records: number;
   inserted: number;
   duplicates: number;
+  /**
+   * Of the duplicates, the copies whose time, operation, user, mailbox or client IP differ from the
+   * record the case keeps under their record Id (each kept with what it says: `blindspot copies`).
+   */
+  differing: number;
   rejected: number;
   configRows: number;
   asOf?: { value: string; source: AsOfSource };
@@ -286,15 +291,16 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     const moved = rebuildIndexes(h, deferred, onProgress && ((indexesBuilt) => onProgress({
       phase: 'indexing', file: o.origin, records: counts.records, indexesBuilt, indexesTotal: deferred.length,
     })));
-    counts.inserted -= moved;
-    counts.duplicates += moved;
+    counts.inserted -= moved.moved;
+    counts.duplicates += moved.moved;
+    counts.differing += moved.differing;
     finishImportRun(h.db, runId, {
       status: 'completed', finishedAt: new Date().toISOString(), records: counts.records, inserted: counts.inserted,
       duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows, errors: null,
     });
     const result: ImportFileResult = {
       path: o.origin, sha256: staged.sha256, format: o.format, records: counts.records, inserted: counts.inserted,
-      duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows,
+      duplicates: counts.duplicates, differing: counts.differing, rejected: counts.rejected, configRows: counts.configRows,
     };
     if (counts.configRows > 0) result.asOf = o.asOf;
     if (o.encoding && o.encoding !== 'utf-8') result.encoding = o.encoding;
@@ -317,7 +323,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
         importRun: runId, file: o.origin, format: o.format, ...(result.encoding ? { encoding: result.encoding } : {}),
         ...(result.notUtf8At !== undefined ? { notUtf8At: result.notUtf8At } : {}),
         records: counts.records, inserted: counts.inserted, duplicates: counts.duplicates,
-        rejected: counts.rejected, configRows: counts.configRows, ...(counts.configRows > 0 ? { asOf: o.asOf.value, asOfSource: o.asOf.source } : {}),
+        ...(counts.differing > 0 ? { differing: counts.differing } : {}), rejected: counts.rejected, configRows: counts.configRows, ...(counts.configRows > 0 ? { asOf: o.asOf.value, asOfSource: o.asOf.source } : {}),
         ...o.custodyDetails,
       },
       objects,
@@ -406,12 +412,12 @@ function enterBulkLoad(h: CaseHandle): () => void {
  *   the commit finds it written (its fsync took 1.0-1.2 s of a 1,000,000-record import, now 0.01 s).
  * Each setting is put back as it was. The record-Id index is unique: when
  * it cannot be built, the load wrote a record twice, and the later copies become duplicates first
- * (db/events.ts). Returns how many copies were moved. `onBuilt` is told how many are built, from 0.
+ * (db/events.ts). Returns how many copies were moved, and how many of them differ from the record kept. `onBuilt` is told how many are built, from 0.
  */
-function rebuildIndexes(h: CaseHandle, sqls: string[], onBuilt?: (built: number) => void): number {
-  if (sqls.length === 0) return 0;
+function rebuildIndexes(h: CaseHandle, sqls: string[], onBuilt?: (built: number) => void): { moved: number; differing: number } {
+  let moved = { moved: 0, differing: 0 };
+  if (sqls.length === 0) return moved;
   onBuilt?.(0);
-  let moved = 0;
   const restore = ['threads', 'cache_size'].map((name) => `${name} = ${h.db.pragma(name, { simple: true }) as number}`);
   h.db.pragma('threads = 2');
   h.db.pragma('cache_size = -2048');
@@ -420,7 +426,7 @@ function rebuildIndexes(h: CaseHandle, sqls: string[], onBuilt?: (built: number)
       try {
         h.db.exec(sql);
       } catch (e) {
-        if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || moved > 0) throw e;
+        if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || moved.moved > 0) throw e;
         moved = moveBulkDuplicates(h.db);
         h.db.exec(sql);
       }
@@ -446,6 +452,7 @@ interface ParseCounts {
   records: number;
   inserted: number;
   duplicates: number;
+  differing: number;
   rejected: number;
   configRows: number;
   refusal: string[] | null;
@@ -459,7 +466,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
   const events = new EventWriter(h.db, evidenceId, runId);
   const snapshots = new SnapshotWriter(h.db, evidenceId, runId, opts.asOf.value, opts.asOf.source);
   const file = opts.origin;
-  const c: ParseCounts = { records: 0, inserted: 0, duplicates: 0, rejected: 0, configRows: 0, refusal: null };
+  const c: ParseCounts = { records: 0, inserted: 0, duplicates: 0, differing: 0, rejected: 0, configRows: 0, refusal: null };
   const problems: string[] = [];
   let bytesRead = 0;
   let lastProgress = 0;
@@ -511,6 +518,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
     }
   }
   if (opts.onProgress) opts.onProgress({ phase: 'reading', file, bytesRead, totalBytes: staged.size, records: c.records });
+  c.differing = events.differing;
   if (problems.length > 0) {
     const more = problems.length >= MAX_REPORTED_REJECTS ? ` (stopped after ${MAX_REPORTED_REJECTS} bad records)` : '';
     c.refusal = c.wrongFormat ? [`not ${opts.format}: ${problems.at(-1)!}`]

@@ -162,6 +162,31 @@ describe('blindspot CLI', () => {
     expect(run('verify', dir).code).toBe(0);
   });
 
+  it('says when a record received again under a known Id says something else, and lists such copies with both sides and where each lies', () => {
+    const dir = join(tmp(), 'case');
+    expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);
+    const rec = mailItemsAccessed(0, { id: 'id-1' });
+    const a = join(tmp(), 'a.jsonl');
+    writeFileSync(a, jsonl([rec]));
+    const b = join(tmp(), 'b.jsonl');
+    writeFileSync(b, jsonl([{ ...rec, Operation: 'HardDelete', UserId: 'mallory@evil.example' }]));
+    expect(run('import', dir, a).code).toBe(0);
+    const second = run('import', dir, b, a);
+    expect(second.code).toBe(0);
+    expect(second.out).toContain('b.jsonl: ual-json: 1 record, 0 new, 1 duplicate (1 of them differs from the record kept)');
+    expect(second.out).toMatch(/a\.jsonl: ual-json: 1 record, 0 new, 1 duplicate \(sha256/); // a true copy is only a duplicate
+    expect(second.err).toContain(`Note: 1 record in b.jsonl carries the Id of a record the case already holds but gives another time, operation, user, mailbox or client IP. The case keeps the first record and each such copy with what it says; see them with: blindspot copies ${dir}`);
+    const listed = run('copies', dir);
+    expect(listed.code).toBe(0);
+    const bSha = createHash('sha256').update(readFileSync(b)).digest('hex');
+    const aSha = createHash('sha256').update(readFileSync(a)).digest('hex');
+    expect(listed.out).toBe(`id-1\n  kept:  2026-05-01T10:00:00.000Z MailItemsAccessed by alex@contoso.com on alex@contoso.com from 203.0.113.154  [${aSha} line 1]\n`
+      + `  copy:  says operation HardDelete, user mallory@evil.example  [${bSha} line 1; import run 2; from ${b}]\n`);
+    expect(listed.err).toBe('1 copy that differs from the record the case keeps under the same Id\n');
+    const all = run('copies', dir, '--all', '--json');
+    expect(all.out.trim().split('\n').map((l) => (JSON.parse(l) as { differs: unknown }).differs)).toEqual([{ operation: 'HardDelete', user: 'mallory@evil.example' }, null]);
+  });
+
   it('answers bad input with a short message and a documented exit code', () => {
     const dir = join(tmp(), 'case');
     expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);

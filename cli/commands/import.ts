@@ -47,10 +47,13 @@ export async function importCommand(argv: string[]): Promise<number> {
       }
       const r = results.at(-1)!;
       if (!values.json) {
-        const what = r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} record${r.records === 1 ? '' : 's'}, ${r.inserted} new, ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'}`;
+        const what = r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} record${r.records === 1 ? '' : 's'}, ${r.inserted} new, ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'}${r.differing > 0 ? ` (${r.differing} of them ${r.differing === 1 ? 'differs' : 'differ'} from the record kept)` : ''}`;
         process.stdout.write(`${r.path}: ${r.format}${r.encoding ? ` (read as ${encodingName(r.encoding)})` : ''}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
         if (r.readBefore) {
           process.stderr.write(`  Note: ${basename(r.path)} was imported before (import run ${r.readBefore.importRun}) and read then as ${encodingName(r.readBefore.encoding)}; its records in the case keep the text read then, and this import found them as duplicates. To read it as ${encodingName(r.encoding ?? 'utf-8')}, import it into a new case.\n`);
+        }
+        if (r.differing > 0) {
+          process.stderr.write(`  Note: ${r.differing} record${r.differing === 1 ? '' : 's'} in ${basename(r.path)} carr${r.differing === 1 ? 'ies' : 'y'} the Id of a record the case already holds but give${r.differing === 1 ? 's' : ''} another time, operation, user, mailbox or client IP. The case keeps the first record and each such copy with what it says; see them with: blindspot copies ${dir}\n`);
         }
         if (r.notUtf8At !== undefined) {
           process.stderr.write(`  Note: from byte ${r.notUtf8At} on, ${basename(r.path)} has bytes that are not UTF-8; the case shows each as U+FFFD (the replacement character), the evidence file keeps them as they are.\n`);

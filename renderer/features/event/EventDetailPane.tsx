@@ -31,6 +31,7 @@ function Copies(props: { copies: EventDetail['copies']; total: number }) {
             <span className="mono">{c.sha256}</span> {dash(locationText(c))}
             {c.format ? ` · ${c.format}` : ''}
             {c.origin ? <span className="muted mono"> · {c.origin}</span> : null}
+            {c.differs ? <div className="copy-differs" data-testid="copy-differs">Says otherwise than the record kept: {Object.entries(c.differs).map(([k, v]) => `${k} ${v ?? '(none)'}`).join(', ')}</div> : null}
           </li>
         ))}
         {props.total > props.copies.length ? <li className="muted">and {formatCount(props.total - props.copies.length)} more</li> : null}

@@ -1,0 +1,37 @@
+// blindspot copies: the records received again under a record Id the case already holds. By default only
+// those that say something else than the record kept (core/copies.ts): a forged or altered record, or a
+// mislabelled export, which a count of duplicates alone would hide.
+import { differsText } from '../../core/copies.ts';
+import { listCopies } from '../../db/timeline.ts';
+import { openCaseReadOnly } from '../../services/caseFolder.ts';
+import { EXIT } from '../../services/errors.ts';
+import { parse, positional } from '../args.ts';
+
+const where = (e: { sha256: string; line: number | null; element: number | null }): string =>
+  `${e.sha256}${e.line !== null ? ` line ${e.line}` : ''}${e.element !== null ? ` element ${e.element}` : ''}`;
+
+export async function copiesCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('copies', argv, { all: { type: 'boolean' }, json: { type: 'boolean' } });
+  const dir = positional('copies', positionals, 0, 'the case folder');
+  const c = openCaseReadOnly(dir);
+  let n = 0;
+  try {
+    for (const r of listCopies(c.db, { differingOnly: values.all !== true })) {
+      n++;
+      if (values.json) {
+        process.stdout.write(JSON.stringify(r) + '\n');
+        continue;
+      }
+      const k = r.kept;
+      process.stdout.write(
+        `${r.recordId}\n  kept:  ${k.time} ${k.operation ?? '-'} by ${k.user ?? '-'}${k.mailbox ? ` on ${k.mailbox}` : ''} from ${k.clientIp ?? '-'}  [${where(k.evidence)}]\n` +
+        `  copy:  ${r.differs ? `says ${differsText(JSON.stringify(r.differs))}` : 'the same'}  [${where(r.copy)}; import run ${r.copy.importRun}${r.copy.origin ? `; from ${r.copy.origin}` : ''}]\n`,
+      );
+    }
+  } finally {
+    c.close();
+  }
+  process.stderr.write(values.all ? `${n} cop${n === 1 ? 'y' : 'ies'} of records the case holds\n`
+    : `${n} cop${n === 1 ? 'y that differs' : 'ies that differ'} from the record the case keeps under the same Id${n === 0 ? ' (--all lists every copy)' : ''}\n`);
+  return EXIT.ok;
+}
