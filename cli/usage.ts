@@ -7,7 +7,8 @@ Cases
   blindspot ui <dir> [--port N] [--no-open]    (browse the case in a local browser, on 127.0.0.1)
 
 Evidence
-  blindspot import <dir> <file|folder>... [--format auto|<name>] [--encoding auto|<label>] [--skip-bad] [--as-of ISO] [--json]
+  blindspot import <dir> <file|folder>... [--format auto|<name>] [--encoding auto|<label>] [--date-order auto|mdy|dmy]
+                   [--skip-bad] [--as-of ISO] [--json]
   blindspot timeline <dir> [--from ISO] [--to ISO] [--user U] [--mailbox M] [--op OP[,OP...]] [--ip IP]
                      [--session ID] [--app ID] [--q TEXT] [--tag T] [--bookmarked] [--newest-first] [--limit N]
                      [--format table|jsonl|csv]

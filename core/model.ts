@@ -1,6 +1,7 @@
 // The domain model shared by every layer: what a normalised audit record, a mailbox access item and a
 // configuration snapshot look like once parsed. Parsers (core/formats) produce these; db/ stores them;
 // analysis (core/coverage, core/exposure) reads them back. Pure types, no I/O.
+import type { DatesRead } from './time.ts';
 
 /** Where in an evidence file a record came from. */
 export interface SourceLocation {
@@ -155,5 +156,11 @@ export type ConfigKind = ConfigRecord['kind'];
 export type ParsedItem =
   | { kind: 'event'; event: AuditEvent; loc: SourceLocation }
   | { kind: 'config'; config: ConfigRecord; loc: SourceLocation }
-  /** A record that cannot be read; `wholeFile` when the file itself is not of the format asked for (refused even with --skip-bad). */
-  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string; wholeFile?: true };
+  /**
+   * A record that cannot be read; `wholeFile` when the file itself is refused, even with --skip-bad: it is
+   * not of the format asked for (true), or its dates are written day first and were being read month
+   * first ('date-order').
+   */
+  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string; wholeFile?: true | 'date-order' }
+  /** At the end of a file whose records were timed by dates written with slashes: how they were read. */
+  | ({ kind: 'dates'; loc: SourceLocation } & DatesRead);

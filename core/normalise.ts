@@ -8,6 +8,7 @@ import type { AccessItem, AccessType, AuditEvent } from './model.ts';
 import { recordTypeCode, recordTypeName } from './recordTypes.ts';
 import { normaliseIp } from './ip.ts';
 import { parseTimeMs } from './time.ts';
+import type { DateReading } from './time.ts';
 
 export type RecordErrorCode = 'not-object' | 'no-time' | 'bad-time';
 
@@ -27,6 +28,8 @@ export interface EnvelopeHints {
   time?: unknown;
   /** Name of the field `time` came from, for error messages. */
   timeField?: string;
+  /** How the file's dates are read (a date written with slashes may be month or day first); month first when absent. */
+  dates?: DateReading;
   recordType?: unknown;
   operation?: unknown;
   userId?: unknown;
@@ -319,8 +322,9 @@ export function normaliseWithHints(rec: Record<string, unknown>, rawText: string
 
   // time
   const rawTime = get(rec, 'CreationTime');
-  let timeMs = parseTimeMs(rawTime);
-  if (timeMs === null && hints?.time !== undefined) timeMs = parseTimeMs(hints.time);
+  const readTime = (v: unknown): number | null => (hints?.dates ? hints.dates.parse(v) : parseTimeMs(v));
+  let timeMs = readTime(rawTime);
+  if (timeMs === null && hints?.time !== undefined) timeMs = readTime(hints.time);
   if (timeMs === null) {
     if (rawTime !== undefined && rawTime !== null && rawTime !== '') {
       throw new RecordError('bad-time', `CreationTime ${JSON.stringify(rawTime)} is not a date-time this tool can read`);

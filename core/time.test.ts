@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIso, parseTimeMs, parseTimeSpanDays } from './time.ts';
+import { DateReading, formatIso, parseTimeMs, parseTimeSpanDays, slashReadings } from './time.ts';
 
 describe('parseTimeMs', () => {
   it.each([
@@ -41,4 +41,42 @@ describe('parseTimeSpanDays', () => {
     expect(parseTimeSpanDays(input)).toBeCloseTo(days, 9);
   });
   it('rejects text', () => expect(parseTimeSpanDays('ninety days')).toBeNull());
+});
+
+describe('dates written with slashes', () => {
+  it('reads them month first unless told day first; a day that cannot be a month is no date month first', () => {
+    expect(formatIso(parseTimeMs('03/04/2026 10:00:00')!)).toBe('2026-03-04T10:00:00.000Z');
+    expect(formatIso(parseTimeMs('03/04/2026 10:00:00', 'dmy')!)).toBe('2026-04-03T10:00:00.000Z');
+    expect(formatIso(parseTimeMs('25/04/2026 10:00:00', 'dmy')!)).toBe('2026-04-25T10:00:00.000Z');
+    expect(formatIso(parseTimeMs('25/4/2026 9:05:00 PM', 'dmy')!)).toBe('2026-04-25T21:05:00.000Z');
+    expect(parseTimeMs('25/04/2026 10:00:00')).toBeNull();
+    expect(parseTimeMs('4/25/2026 10:00:00', 'dmy')).toBeNull();
+    expect(formatIso(parseTimeMs('2026-04-25T10:00:00Z', 'dmy')!)).toBe('2026-04-25T10:00:00.000Z'); // ISO has one order
+  });
+
+  it('says which readings a value has, and only for dates written with slashes', () => {
+    expect(slashReadings('03/04/2026')).toEqual({ mdy: true, dmy: true });
+    expect(slashReadings('25/04/2026 10:00')).toEqual({ mdy: false, dmy: true });
+    expect(slashReadings('4/25/2026 10:00:00 AM')).toEqual({ mdy: true, dmy: false });
+    expect(slashReadings('13/13/2026')).toEqual({ mdy: false, dmy: false });
+    expect(slashReadings('2026-04-25T10:00:00Z')).toBeNull();
+    expect(slashReadings(20260425)).toBeNull();
+  });
+
+  it('keeps count of how a file\'s dates were read: given, told from the file, or assumed', () => {
+    const told = new DateReading();
+    for (const v of ['03/04/2026 10:00', '4/25/2026 10:00', '2026-04-25T10:00:00Z']) told.parse(v);
+    expect(told.summary()).toEqual({ order: 'mdy', how: 'file', slashDates: 2, ambiguous: 1 });
+    expect(told.firstDayFirst).toBeNull();
+    const assumed = new DateReading();
+    assumed.parse('03/04/2026 10:00');
+    expect(assumed.summary()).toEqual({ order: 'mdy', how: 'assumed', slashDates: 1, ambiguous: 1 });
+    const dayFirst = new DateReading();
+    expect(dayFirst.parse('25/04/2026 10:00')).toBeNull(); // read month first, as asked by default
+    expect(dayFirst.firstDayFirst).toBe('25/04/2026 10:00');
+    const given = new DateReading('dmy');
+    expect(formatIso(given.parse(' 03/04/2026 10:00 ')!)).toBe('2026-04-03T10:00:00.000Z');
+    expect(given.summary()).toEqual({ order: 'dmy', how: 'option', slashDates: 1, ambiguous: 1 });
+    expect(new DateReading().summary()).toBeNull();
+  });
 });

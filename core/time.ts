@@ -2,6 +2,7 @@
 //   Management API / SUAL AuditData `CreationTime`   2015-06-29T20:03:19          (no zone: UTC, §3.7)
 //   Graph `createdDateTime`, Sentinel `TimeGenerated`  2026-07-17T08:28:17Z / …17.1234567Z / +02:00
 //   Purview CSV `CreationDate`, SUAL CSV             9/20/2023 4:05:03 AM        (UTC)
+//   Export-Csv on a day-first system (en-GB …)       25/04/2026 10:00:00         (UTC; DateReading)
 //   Log pipelines (lower-cased exports)              2022-12-12 22:19:00         (UTC)
 //   Windows PowerShell 5.1 ConvertTo-Json DateTime   /Date(1583000000000)/
 // A value without a zone is UTC, never local time: the machine's zone must not change evidence.
@@ -105,14 +106,22 @@ function parseIso(s: string): number | null {
   return Date.UTC(y, mo - 1, d, h, mi, sec, ms) - offsetMin * 60_000;
 }
 
-/** `M/D/YYYY h:mm[:ss] [AM|PM]` (US order, as Purview and Windows PowerShell en-US write it), UTC. */
-function parseUs(s: string): number | null {
-  const mo = varDigits(s, 0, 2);
-  if (!mo || s.charCodeAt(mo[1]) !== 47) return null;
-  const d = varDigits(s, mo[1] + 1, 2);
-  if (!d || s.charCodeAt(d[1]) !== 47) return null;
-  const y = varDigits(s, d[1] + 1, 4);
-  if (!y || y[1] - d[1] - 1 !== 4 || !validDate(y[0], mo[0], d[0])) return null;
+/**
+ * How a file writes its dates with slashes: month first (`4/25/2026`, as Purview and Windows PowerShell
+ * en-US write them) or day first (`25/04/2026`, as PowerShell's Export-Csv writes them on an en-GB or most
+ * European systems). The text alone cannot tell `03/04/2026` apart: import decides per file (DateReading).
+ */
+export type DateOrder = 'mdy' | 'dmy';
+
+/** `M/D/YYYY h:mm[:ss] [AM|PM]` (or `D/M/YYYY …` with `dmy`), UTC. */
+function parseSlashed(s: string, order: DateOrder): number | null {
+  const a = varDigits(s, 0, 2);
+  if (!a || s.charCodeAt(a[1]) !== 47) return null;
+  const b = varDigits(s, a[1] + 1, 2);
+  if (!b || s.charCodeAt(b[1]) !== 47) return null;
+  const [mo, d] = order === 'mdy' ? [a, b] : [b, a];
+  const y = varDigits(s, b[1] + 1, 4);
+  if (!y || y[1] - b[1] - 1 !== 4 || !validDate(y[0], mo[0], d[0])) return null;
   let i = y[1];
   if (i === s.length) return Date.UTC(y[0], mo[0] - 1, d[0]);
   if (s.charCodeAt(i) === 44) i++; // Log Analytics portal writes "5/1/2024, 10:15:22.000 AM"
@@ -168,15 +177,70 @@ function parseMsJson(s: string): number | null {
  * Parses an audit timestamp to epoch milliseconds (UTC), or null when the value is not a time this
  * project knows how to read. Numbers are not accepted: a bare number is ambiguous (seconds? ms?).
  */
-export function parseTimeMs(value: unknown): number | null {
+export function parseTimeMs(value: unknown, order: DateOrder = 'mdy'): number | null {
   if (typeof value !== 'string') return null;
   const s = value.trim();
   if (s.length === 0) return null;
   const c = s.charCodeAt(0);
   if (c === 47) return parseMsJson(s);
   if (s.length >= 10 && s.charCodeAt(4) === 45) return parseIso(s);
-  if (c >= 48 && c <= 57) return parseUs(s);
+  if (c >= 48 && c <= 57) return parseSlashed(s, order);
   return null;
+}
+
+/** A date written with slashes: whether it reads as a time month first, and day first; null for any other value. */
+export function slashReadings(value: unknown): { mdy: boolean; dmy: boolean } | null {
+  if (typeof value !== 'string') return null;
+  const s = value.trim();
+  const c = s.charCodeAt(0);
+  if (!(c >= 48 && c <= 57) || (s.length >= 10 && s.charCodeAt(4) === 45) || !s.includes('/')) return null;
+  return { mdy: parseSlashed(s, 'mdy') !== null, dmy: parseSlashed(s, 'dmy') !== null };
+}
+
+/** How the slash dates of one file were read: the order, and whether it was given, told from the file, or assumed. */
+export interface DatesRead {
+  order: DateOrder;
+  how: 'option' | 'file' | 'assumed';
+  /** Dates written with slashes that the file's records were timed by. */
+  slashDates: number;
+  /** Of those, the ones that read as a date either way (both numbers 12 or less). */
+  ambiguous: number;
+}
+
+/**
+ * Reads the times of one file's records, keeping count of the dates written with slashes. Given an order
+ * (import --date-order), it reads them so; otherwise ('auto') month first, noting the first date that can
+ * only be day first (the file is then refused: its earlier dates would have been read the wrong way) and
+ * the first that can only be month first (the file's order, told from the file).
+ */
+export class DateReading {
+  readonly option: DateOrder | 'auto';
+  slashDates = 0;
+  ambiguous = 0;
+  firstDayFirst: string | null = null;
+  firstMonthFirst: string | null = null;
+
+  constructor(option: DateOrder | 'auto' = 'auto') {
+    this.option = option;
+  }
+
+  parse(value: unknown): number | null {
+    const r = slashReadings(value);
+    if (r !== null && (r.mdy || r.dmy)) {
+      this.slashDates++;
+      if (r.mdy && r.dmy) this.ambiguous++;
+      else if (r.dmy) this.firstDayFirst ??= String(value).trim();
+      else this.firstMonthFirst ??= String(value).trim();
+    }
+    return parseTimeMs(value, this.option === 'dmy' ? 'dmy' : 'mdy');
+  }
+
+  /** How the file's slash dates were read; null when it had none. */
+  summary(): DatesRead | null {
+    if (this.slashDates === 0) return null;
+    if (this.option !== 'auto') return { order: this.option, how: 'option', slashDates: this.slashDates, ambiguous: this.ambiguous };
+    return { order: 'mdy', how: this.firstMonthFirst !== null ? 'file' : 'assumed', slashDates: this.slashDates, ambiguous: this.ambiguous };
+  }
 }
 
 /**

@@ -496,11 +496,12 @@ describe('import', () => {
     h.close();
     // run 0016 again, as an older case's upgrade does
     const again = openCase(dir);
+    again.db.exec('ALTER TABLE event_duplicates DROP COLUMN differs'); // as before 0017
     again.db.pragma('user_version = 15');
     again.close();
     const upgraded = openCase(dir);
     try {
-      expect(upgraded.db.pragma('user_version', { simple: true })).toBe(16);
+      expect(upgraded.db.pragma('user_version', { simple: true })).toBe(17);
       expect(matchesIn(upgraded.db)).toEqual(written);
     } finally {
       upgraded.close();
@@ -935,6 +936,61 @@ describe('copies that say something else', () => {
     const d = eventDetail(h.db, 'id-1')!;
     expect(d).toMatchObject({ operation: 'MailItemsAccessed', user: 'alex@contoso.com' });
     expect(d.copies.map((c) => c.differs)).toEqual([null, { time: '2026-11-20T13:00:00.000Z', operation: 'HardDelete', user: 'mallory@evil.example', mailbox: 'ceo@contoso.com', clientIp: '2001:db8::1' }]);
+    h.close();
+  });
+});
+
+describe('dates written day first', () => {
+  const header = '"Operation";"OperationResult";"LogonType";"MailboxOwnerUPN";"LogonUserDisplayName";"LastAccessed";"ClientIPAddress"\r\n';
+  const row = (date: string, ip = '198.51.100.1') => `"HardDelete";"Succeeded";"Delegate";"dave@contoso.com";"Mallory";"${date}";"${ip}"\r\n`;
+
+  it('refuses a file whose dates can only be day first, with --skip-bad too, leaving the case as it was; --date-order dmy reads them so', async () => {
+    const dir = newCase();
+    const f = join(tmp(), 'mbx-en-gb.csv');
+    writeFileSync(f, header + row('03/04/2026 10:00:00') + row('25/04/2026 10:00:00'));
+    const h = openCase(dir);
+    const custody = () => readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    const before = custody();
+    for (const skipBad of [false, true]) {
+      const e = await importFile(h, f, { skipBad }).then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(BadInputError);
+      expect((e as BadInputError).message).toContain('row 2 (line 3): the date "25/04/2026 10:00:00" can only be read day first');
+      expect((e as BadInputError).hint).toMatch(/--date-order dmy/);
+    }
+    expect(custody()).toBe(before);
+    expect(h.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+    const r = await importFile(h, f, { dateOrder: 'dmy' });
+    expect(r).toMatchObject({ records: 2, inserted: 2, dates: { order: 'dmy', how: 'option', slashDates: 2, ambiguous: 1 } });
+    expect([...timeline(h.db, {})].map((e) => e.time)).toEqual(['2026-04-03T10:00:00.000Z', '2026-04-25T10:00:00.000Z']);
+    const entry = custody().trim().split('\n').map((l) => JSON.parse(l) as CustodyEntry).at(-1)!;
+    expect(entry.details).toMatchObject({ dateOrder: 'dmy', dateOrderFrom: 'option' });
+    h.close();
+  });
+
+  it('says a file whose slash dates read either way was read month first (assumed), and one with a month-first-only date so (told from the file)', async () => {
+    const dir = newCase();
+    const h = openCase(dir);
+    const amb = join(tmp(), 'amb.csv');
+    writeFileSync(amb, header + row('03/04/2026 10:00:00'));
+    expect(await importFile(h, amb)).toMatchObject({ dates: { order: 'mdy', how: 'assumed', slashDates: 1, ambiguous: 1 } });
+    const us = join(tmp(), 'us.csv');
+    writeFileSync(us, header + row('03/04/2026 11:00:00', '198.51.100.2') + row('4/25/2026 10:00:00 AM', '198.51.100.2'));
+    expect(await importFile(h, us)).toMatchObject({ dates: { order: 'mdy', how: 'file', slashDates: 2, ambiguous: 1 } });
+    h.close();
+  });
+
+  it('passes the order to the parse worker of a large file', async () => {
+    const dir = newCase();
+    const f = join(tmp(), 'big-en-gb.csv');
+    const rows: string[] = [header];
+    for (let i = 0; rows.length < 85_000; i++) rows.push(row(`${String(1 + (i % 28)).padStart(2, '0')}/04/2026 10:${String(i % 60).padStart(2, '0')}:00`, `198.51.${(i >> 8) & 255}.${i & 255}`));
+    writeFileSync(f, rows.join(''));
+    expect(statSync(f).size).toBeGreaterThan(8 << 20); // WORKER_PARSE_BYTES: parsed on the worker
+    const h = openCase(dir);
+    await expect(importFile(h, f)).rejects.toThrow(/can only be read day first/);
+    const r = await importFile(h, f, { dateOrder: 'dmy' });
+    expect(r.dates).toMatchObject({ order: 'dmy', how: 'option' });
+    expect(h.db.prepare("SELECT count(*) FROM events WHERE strftime('%m', time_ms / 1000, 'unixepoch') <> '04'").pluck().get()).toBe(0);
     h.close();
   });
 });

@@ -21,12 +21,15 @@ import { BadInputError, CaseError, isDiskFull, UsageError } from './errors.ts';
 import { durable, withFd } from './files.ts';
 import { encodingOfLabel, ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 import type { TextEncoding } from './parseSource.ts';
+import type { DateOrder, DatesRead } from '../core/time.ts';
 import { completeEnd } from './utf8Check.ts';
 
 export interface ImportOptions {
   format?: FormatId | 'auto';
   /** How the file's bytes are read as text: 'auto' (the default: told from the file) or an encoding's label. */
   encoding?: string;
+  /** How its dates written with slashes are read: 'auto' (the default: month first, refused when one can only be day first), or the order. */
+  dateOrder?: DateOrder | 'auto';
   skipBad?: boolean;
   asOf?: string;
   onProgress?: (p: ImportProgress) => void;
@@ -59,6 +62,8 @@ export interface ImportFileResult {
   asOf?: { value: string; source: AsOfSource };
   /** Set when the file's text was not read as UTF-8: how it was read. */
   encoding?: TextEncoding;
+  /** Set when its records were timed by dates written with slashes (03/04/2026): how those were read. */
+  dates?: DatesRead;
   /** Read as UTF-8, the file has bytes that are not (read as U+FFFD): the offset of the first. */
   notUtf8At?: number;
   /**
@@ -221,6 +226,7 @@ async function importOne(h: CaseHandle, fileArg: string, opts: ImportOptions): P
       ...decided, source: 'file', origin: file, originalName: basename(file), modifiedAt: st.mtime.toISOString(),
       asOf: asOfOption !== undefined ? { value: asOfOption, source: 'option' } : { value: st.mtime.toISOString(), source: 'file-mtime' },
       skipBad: opts.skipBad === true, bulk,
+      ...(opts.dateOrder !== undefined && opts.dateOrder !== 'auto' ? { dateOrder: opts.dateOrder } : {}),
       ...(parseThread ? { parseThread } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
@@ -234,6 +240,8 @@ export interface IngestOptions {
   format: FormatId;
   /** How the file's bytes are read as text: UTF-8 unless said (an imported file's is told from it or named). */
   encoding?: TextEncoding;
+  /** How dates written with slashes are read; told from the file (month first unless one can only be day first) unless said. */
+  dateOrder?: DateOrder;
   source: 'file' | 'acquisition';
   /** The original path, or for acquisition the request URL. */
   origin: string;
@@ -283,7 +291,8 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
       h.discardStaged(staged);
       throw new BadInputError(
         `${o.origin}: ${counts.refusal.join('; ')}. Nothing from this ${o.source === 'file' ? 'file' : 'response'} was imported.`,
-        counts.wrongFormat ? 'Name the format it is in with --format, or leave --format out to have it detected.'
+        counts.dayFirst ? 'If the file writes its dates day first, import it with --date-order dmy; if they are month first and that date is wrong, with --date-order mdy (the date is then rejected as a bad record).'
+          : counts.wrongFormat ? 'Name the format it is in with --format, or leave --format out to have it detected.'
           : 'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
       );
     }
@@ -305,6 +314,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     if (counts.configRows > 0) result.asOf = o.asOf;
     if (o.encoding && o.encoding !== 'utf-8') result.encoding = o.encoding;
     if (counts.notUtf8At !== undefined) result.notUtf8At = counts.notUtf8At;
+    if (counts.dates) result.dates = counts.dates;
     const before = created ? null : earlierImportReadOtherwise(h.db, ev.id, runId, o.encoding ?? 'utf-8');
     if (before) result.readBefore = before;
     o.beforeCommit?.(result, runId, ev.id);
@@ -321,6 +331,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
       action: o.source === 'file' ? 'import' : 'acquisition-page',
       details: {
         importRun: runId, file: o.origin, format: o.format, ...(result.encoding ? { encoding: result.encoding } : {}),
+        ...(result.dates ? { dateOrder: result.dates.order, dateOrderFrom: result.dates.how } : {}),
         ...(result.notUtf8At !== undefined ? { notUtf8At: result.notUtf8At } : {}),
         records: counts.records, inserted: counts.inserted, duplicates: counts.duplicates,
         ...(counts.differing > 0 ? { differing: counts.differing } : {}), rejected: counts.rejected, configRows: counts.configRows, ...(counts.configRows > 0 ? { asOf: o.asOf.value, asOfSource: o.asOf.source } : {}),
@@ -458,6 +469,9 @@ interface ParseCounts {
   refusal: string[] | null;
   /** The file is not of the format asked for (refused with --skip-bad too). */
   wrongFormat?: boolean;
+  /** Its dates are written day first and were read month first (refused with --skip-bad too). */
+  dayFirst?: boolean;
+  dates?: DatesRead;
   /** Read as UTF-8: the offset of the first bytes that are not. */
   notUtf8At?: number;
 }
@@ -485,6 +499,11 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
         else c.duplicates++;
       } else if (it.kind === 'reject') {
         c.rejected++;
+        if (it.wholeFile === 'date-order') {
+          c.dayFirst = true;
+          problems.splice(0, problems.length, it.reason); // the day-first date's own rejection says less
+          return false;
+        }
         if (it.wholeFile) {
           c.wrongFormat = true;
           problems.push(it.reason);
@@ -496,6 +515,9 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
           problems.push(it.reason); // it begins with where the record is (core/formats rejectAt)
           if (problems.length >= MAX_REPORTED_REJECTS) return false;
         }
+      } else if (it.kind === 'dates') {
+        const { kind: _kind, loc: _loc, ...read } = it;
+        c.dates = read;
       } else if (problems.length === 0) {
         c.configRows++;
         snapshots.write(it.config, it.loc.line ?? it.loc.row ?? null);
@@ -507,6 +529,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
   const where = {
     ...(opts.parseThread ? { worker: true, thread: opts.parseThread } : { worker: staged.size >= WORKER_PARSE_BYTES }),
     ...(opts.encoding ? { encoding: opts.encoding } : {}),
+    ...(opts.dateOrder ? { dateOrder: opts.dateOrder } : {}),
   };
   for await (const batch of parseFile(h.abs(staged.tmpPath), opts.format, where)) {
     bytesRead = batch.bytesRead;
@@ -521,7 +544,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
   c.differing = events.differing;
   if (problems.length > 0) {
     const more = problems.length >= MAX_REPORTED_REJECTS ? ` (stopped after ${MAX_REPORTED_REJECTS} bad records)` : '';
-    c.refusal = c.wrongFormat ? [`not ${opts.format}: ${problems.at(-1)!}`]
+    c.refusal = c.dayFirst ? [problems[0]!] : c.wrongFormat ? [`not ${opts.format}: ${problems.at(-1)!}`]
       : [`${problems.length} malformed record${problems.length === 1 ? '' : 's'}${more}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`];
   }
   return c;

@@ -104,7 +104,7 @@ describe('parsing staged evidence', () => {
     // Started ahead (as an import does while it copies the file in) and dead before the file is given: said when it is.
     const early = new ParseThread(dying('throws-early.mjs', "throw new Error('broke while loading');"));
     await new Promise((r) => setTimeout(r, 300));
-    await expect((async () => { for await (const _ of early.parse({ file, format: 'ual-json', encoding: 'utf-8' })) { /* none arrive */ } })()).rejects.toThrow('broke while loading');
+    await expect((async () => { for await (const _ of early.parse({ file, format: 'ual-json', encoding: 'utf-8', dateOrder: 'auto' })) { /* none arrive */ } })()).rejects.toThrow('broke while loading');
   });
 
   it('parses on a thread started before its file was known, and ends a thread that was never given one', async () => {

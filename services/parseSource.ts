@@ -13,6 +13,7 @@ import type { FormatId } from '../core/formats/types.ts';
 import { createParser } from '../core/formats/index.ts';
 import type { StreamParser } from '../core/formats/index.ts';
 import type { ParsedItem } from '../core/model.ts';
+import type { DateOrder } from '../core/time.ts';
 import { packItems } from '../core/packedBatch.ts';
 import { Utf8Check } from './utf8Check.ts';
 import type { PackedBatch } from '../core/packedBatch.ts';
@@ -57,7 +58,7 @@ function textDecoder(encoding: TextEncoding): { write(b: Buffer): string; end():
 }
 
 /** Parses a file synchronously into packed batches of at most BATCH_ITEMS items. */
-export function* packedBatches(file: string, format: FormatId, encoding: TextEncoding = 'utf-8'): Generator<PackedBatch> {
+export function* packedBatches(file: string, format: FormatId, encoding: TextEncoding = 'utf-8', dateOrder: DateOrder | 'auto' = 'auto'): Generator<PackedBatch> {
   const decoder = textDecoder(encoding);
   const buf = Buffer.allocUnsafe(READ_BYTES);
   const fd = openSync(file, 'r');
@@ -72,11 +73,11 @@ export function* packedBatches(file: string, format: FormatId, encoding: TextEnc
         if (encoding === 'utf-8') {
           // A UTF-8 byte-order mark is not part of the first record: skipped, and counted in the byte ranges.
           from = n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-          parser = createParser(format, { byteBase: from, utf8Length: (s) => Buffer.byteLength(s, 'utf8') });
+          parser = createParser(format, { byteBase: from, utf8Length: (s) => Buffer.byteLength(s, 'utf8') }, dateOrder);
         } else {
           // The records' byte ranges in the file are counted in UTF-8 (db/auditData.ts reads them back so):
           // from other text none are made, and each record's AuditData is kept in the database.
-          parser = createParser(format);
+          parser = createParser(format, undefined, dateOrder);
         }
       }
       utf8?.push(buf.subarray(from, n), bytesRead + from);
@@ -90,7 +91,7 @@ export function* packedBatches(file: string, format: FormatId, encoding: TextEnc
         }
       }
     }
-    parser ??= createParser(format);
+    parser ??= createParser(format, undefined, dateOrder);
     for (const it of parser.push(decoder.end())) pending.push(it);
     for (const it of parser.end()) pending.push(it);
     const last = packItems(pending, bytesRead);
@@ -115,12 +116,14 @@ export interface ParseOptions {
   workerScript?: URL;
   /** How the file's bytes are read as text: UTF-8 unless said. */
   encoding?: TextEncoding;
+  /** How dates written with slashes are read: told from the file unless said. */
+  dateOrder?: DateOrder;
 }
 
 /** Streams a file's packed batches; on a worker thread when `worker` is set. */
 export function parseFile(file: string, format: FormatId, opts: ParseOptions): AsyncGenerator<PackedBatch> | Generator<PackedBatch> {
-  const request: ParseRequest = { file, format, encoding: opts.encoding ?? 'utf-8' };
-  if (!opts.worker) return packedBatches(request.file, request.format, request.encoding);
+  const request: ParseRequest = { file, format, encoding: opts.encoding ?? 'utf-8', dateOrder: opts.dateOrder ?? 'auto' };
+  if (!opts.worker) return packedBatches(request.file, request.format, request.encoding, request.dateOrder);
   const thread = opts.thread ?? new ParseThread(opts.workerScript);
   return thread.parse(request, opts.onQueued);
 }
@@ -138,6 +141,7 @@ export interface ParseRequest {
   file: string;
   format: FormatId;
   encoding: TextEncoding;
+  dateOrder: DateOrder | 'auto';
 }
 
 /**

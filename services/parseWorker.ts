@@ -9,10 +9,10 @@ const consumed = new Int32Array(flow);
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
 
 // Started before its file is known (ParseThread): it loads, then waits for the file to parse.
-parentPort!.once('message', ({ file, format, encoding }: ParseRequest) => {
+parentPort!.once('message', ({ file, format, encoding, dateOrder }: ParseRequest) => {
   try {
     let posted = 0;
-    for (const batch of packedBatches(file, format, encoding)) {
+    for (const batch of packedBatches(file, format, encoding, dateOrder)) {
       for (let taken; posted - (taken = Atomics.load(consumed, 0)) >= ahead; ) Atomics.wait(consumed, 0, taken);
       post({ batch }, [batch.nums.buffer as ArrayBuffer]);
       posted++;

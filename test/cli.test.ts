@@ -187,6 +187,25 @@ describe('blindspot CLI', () => {
     expect(all.out.trim().split('\n').map((l) => (JSON.parse(l) as { differs: unknown }).differs)).toEqual([{ operation: 'HardDelete', user: 'mallory@evil.example' }, null]);
   });
 
+  it('refuses a file whose dates can only be day first and says how to import it; says when the order was assumed', () => {
+    const dir = join(tmp(), 'case');
+    expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);
+    const header = '"Operation";"OperationResult";"LogonType";"MailboxOwnerUPN";"LogonUserDisplayName";"LastAccessed";"ClientIPAddress"\r\n';
+    const row = (d: string) => `"HardDelete";"Succeeded";"Delegate";"dave@contoso.com";"Mallory";"${d}";"198.51.100.1"\r\n`;
+    const f = join(tmp(), 'mbx.csv');
+    writeFileSync(f, header + row('03/04/2026 10:00:00') + row('25/04/2026 10:00:00'));
+    const refused = run('import', dir, f);
+    expect(refused.code).toBe(3);
+    expect(refused.err).toContain('the date "25/04/2026 10:00:00" can only be read day first');
+    expect(refused.err).toContain('import it with --date-order dmy');
+    expect(run('import', dir, f, '--date-order', 'ymd')).toMatchObject({ code: 2, err: expect.stringContaining('--date-order must be auto, mdy') });
+    expect(run('import', dir, f, '--date-order', 'dmy').code).toBe(0);
+    expect(run('timeline', dir, '--format', 'jsonl').out.trim().split('\n').map((l) => (JSON.parse(l) as { time: string }).time)).toEqual(['2026-04-03T10:00:00.000Z', '2026-04-25T10:00:00.000Z']);
+    const amb = join(tmp(), 'amb.csv');
+    writeFileSync(amb, header + row('05/06/2026 10:00:00'));
+    expect(run('import', dir, amb).err).toContain('Note: 1 date in amb.csv is written with slashes and both numbers 12 or less (such as 03/04/2026), which the file alone cannot tell month first from day first; it was read month first');
+  });
+
   it('answers bad input with a short message and a documented exit code', () => {
     const dir = join(tmp(), 'case');
     expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);

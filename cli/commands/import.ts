@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { encodingName } from '../../core/encodings.ts';
 import type { FormatId } from '../../core/formats/types.ts';
 import { openCase } from '../../services/caseFolder.ts';
-import { BadInputError, BlindspotError, CaseError, EXIT } from '../../services/errors.ts';
+import { BadInputError, BlindspotError, CaseError, EXIT, UsageError } from '../../services/errors.ts';
 import type { ImportFileResult, ImportProgress } from '../../services/import.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
 import { optionalString, parse, positional } from '../args.ts';
@@ -11,8 +11,13 @@ import { megabytes, withProgress } from '../progress.ts';
 export async function importCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('import', argv, {
     format: { type: 'string' }, encoding: { type: 'string' }, 'skip-bad': { type: 'boolean' }, 'as-of': { type: 'string' }, json: { type: 'boolean' },
+    'date-order': { type: 'string' },
   }, Infinity);
   const dir = positional('import', positionals, 0, 'the case folder');
+  const dateOrder = optionalString(values['date-order']) ?? 'auto';
+  if (dateOrder !== 'auto' && dateOrder !== 'mdy' && dateOrder !== 'dmy') {
+    throw new UsageError(`import: --date-order must be auto, mdy (month first: 4/25/2026) or dmy (day first: 25/04/2026) (got ${dateOrder}).`);
+  }
   positional('import', positionals, 1, 'a file or folder to import');
   const files = expandInputs(positionals.slice(1), (folder) => {
     process.stderr.write(`Skipped ${folder}: a Blindspot case folder (its database and custody log are not exports, and its evidence is already evidence).\n`);
@@ -34,7 +39,7 @@ export async function importCommand(argv: string[]): Promise<number> {
         results.push(await withProgress(importProgressLine, (onProgress) => importFile(h, f, {
           format: (optionalString(values.format) ?? 'auto') as FormatId | 'auto',
           encoding: optionalString(values.encoding) ?? 'auto',
-          skipBad: values['skip-bad'] === true,
+          skipBad: values['skip-bad'] === true, dateOrder,
           ...(typeof values['as-of'] === 'string' ? { asOf: values['as-of'] } : {}),
           onProgress,
         })));
@@ -54,6 +59,9 @@ export async function importCommand(argv: string[]): Promise<number> {
         }
         if (r.differing > 0) {
           process.stderr.write(`  Note: ${r.differing} record${r.differing === 1 ? '' : 's'} in ${basename(r.path)} carr${r.differing === 1 ? 'ies' : 'y'} the Id of a record the case already holds but give${r.differing === 1 ? 's' : ''} another time, operation, user, mailbox or client IP. The case keeps the first record and each such copy with what it says; see them with: blindspot copies ${dir}\n`);
+        }
+        if (r.dates?.how === 'assumed') {
+          process.stderr.write(`  Note: ${r.dates.slashDates} date${r.dates.slashDates === 1 ? '' : 's'} in ${basename(r.path)} ${r.dates.slashDates === 1 ? 'is' : 'are'} written with slashes and both numbers 12 or less (such as 03/04/2026), which the file alone cannot tell month first from day first; ${r.dates.slashDates === 1 ? 'it was' : 'they were'} read month first, as en-US systems write them. If the export was made on a day-first system (en-GB, most of Europe), import it into a new case with --date-order dmy.\n`);
         }
         if (r.notUtf8At !== undefined) {
           process.stderr.write(`  Note: from byte ${r.notUtf8At} on, ${basename(r.path)} has bytes that are not UTF-8; the case shows each as U+FFFD (the replacement character), the evidence file keeps them as they are.\n`);

@@ -1,6 +1,8 @@
 // Public entry of the importers: format list, detection and incremental parsers. One code path for
 // every source: the file-import edge and API acquisition both push text here.
-import type { ParsedItem } from '../model.ts';
+import type { ParsedItem, SourceLocation } from '../model.ts';
+import { DateReading } from '../time.ts';
+import type { DateOrder } from '../time.ts';
 import type { FormatId, StreamParser } from './types.ts';
 import { FORMATS } from './catalogue.ts';
 import type { ByteCounting, Container, RawRecord, RawSource } from './containers.ts';
@@ -29,17 +31,17 @@ function odataEnvelope(inner: Mapper): Mapper {
   };
 }
 
-function mapperFor(format: FormatId, csv: boolean): Mapper {
+function mapperFor(format: FormatId, csv: boolean, dates: DateReading): Mapper {
   switch (format) {
     case 'ual-json': return (r) => [ualItem(r.value, r.text, r.loc, r.bytes)];
     case 'purview-csv':
     case 'sual-csv':
-    case 'sual-json': return odataEnvelope((r) => [sualItem(r.value, r.text, r.loc, csv)]);
+    case 'sual-json': return odataEnvelope((r) => [sualItem(r.value, r.text, r.loc, csv, dates)]);
     case 'graph-json': return (r) => graphItems(r.value, r.text, r.loc);
     case 'mailbox-audit-csv':
-    case 'mailbox-audit-json': return odataEnvelope((r) => [mailboxAuditItem(r.value, r.text, r.loc)]);
+    case 'mailbox-audit-json': return odataEnvelope((r) => [mailboxAuditItem(r.value, r.text, r.loc, dates)]);
     case 'sentinel-csv':
-    case 'sentinel-json': return (r) => [sentinelItem(r.value, r.text, r.loc)];
+    case 'sentinel-json': return (r) => [sentinelItem(r.value, r.text, r.loc, dates)];
     case 'config-mailbox':
     case 'config-bypass':
     case 'config-organization':
@@ -59,12 +61,14 @@ const JSON_ONLY = new Set<FormatId>(['ual-json', 'sual-json', 'graph-json', 'mai
  * from the first characters of the text, so callers need not know it; configuration formats accept
  * both JSON and CSV. With `counting`, each JSON record (a line, an array element, a top-level value) is given its bytes.
  */
-export function createParser(format: FormatId, counting?: ByteCounting): StreamParser {
+export function createParser(format: FormatId, counting?: ByteCounting, dateOrder: DateOrder | 'auto' = 'auto'): StreamParser {
   if (!FORMATS.some((f) => f.id === format)) throw new Error(`unknown format "${String(format)}"`);
   let head = '';
   let src: RawSource | null = null;
   let map: Mapper | null = null;
   let container: Container | null = null;
+  const dates = new DateReading(dateOrder);
+  let dayFirstSaid = false;
 
   function convert(raws: RawRecord[]): ParsedItem[] {
     const out: ParsedItem[] = [];
@@ -75,9 +79,21 @@ export function createParser(format: FormatId, counting?: ByteCounting): StreamP
         out.push(rej);
       } else {
         for (const it of (map as Mapper)(r)) out.push(it);
+        // Read month first, a date that can only be day first means the file writes its dates so: those
+        // read before it may be wrong (03/04 taken for 4 March), so the whole file is refused.
+        if (dates.option === 'auto' && dates.firstDayFirst !== null && !dayFirstSaid) {
+          dayFirstSaid = true;
+          out.push({ kind: 'reject', loc: r.loc, reason: dayFirstReason(r.loc, dates), wholeFile: 'date-order' });
+        }
       }
     }
     return out;
+  }
+
+  /** The file's last item: how its slash dates were read, when it had any. */
+  function datesRead(): ParsedItem[] {
+    const d = dates.summary();
+    return d === null ? [] : [{ kind: 'dates', loc: {}, ...d }];
   }
 
   function start(final: boolean): ParsedItem[] {
@@ -98,7 +114,7 @@ export function createParser(format: FormatId, counting?: ByteCounting): StreamP
     if (CSV_ONLY.has(format)) c = 'csv';
     container = c;
     src = createRawSource(c, counting);
-    map = mapperFor(format, c === 'csv');
+    map = mapperFor(format, c === 'csv', dates);
     const text = head;
     head = '';
     return convert(src.push(text));
@@ -123,10 +139,17 @@ export function createParser(format: FormatId, counting?: ByteCounting): StreamP
         out.push(...start(true));
         if (src === null) return out;
       }
-      out.push(...convert((src as RawSource).end()));
+      out.push(...convert((src as RawSource).end()), ...datesRead());
       return out;
     },
   };
+}
+
+/** Why a file whose dates can only be read day first is refused, and what to do. */
+function dayFirstReason(loc: SourceLocation, dates: DateReading): string {
+  const where = loc.row !== undefined ? `row ${loc.row}${loc.line !== undefined ? ` (line ${loc.line})` : ''}` : loc.line !== undefined ? `line ${loc.line}` : 'a record';
+  const mixed = dates.firstMonthFirst !== null ? `, yet "${dates.firstMonthFirst}" earlier can only be month first: the file mixes both orders` : '';
+  return `${where}: the date "${dates.firstDayFirst!}" can only be read day first (day/month/year, as Export-Csv writes dates on a day-first system such as en-GB)${mixed}; read month first, as dates written with slashes are by default, the file's other dates may be wrong (03/04 read as 4 March)`;
 }
 
 /** Convenience for tests and small inputs: parse a whole text in one go. */

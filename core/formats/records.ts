@@ -3,6 +3,7 @@
 import type { AuditEvent, ParsedItem, SourceLocation } from '../model.ts';
 import { normaliseWithHints, RecordError, maybeJson, syntheticId } from '../normalise.ts';
 import type { EnvelopeHints } from '../normalise.ts';
+import type { DateReading } from '../time.ts';
 import { rejectAt } from './containers.ts';
 import type { ByteRange } from './containers.ts';
 
@@ -155,10 +156,10 @@ const EXCEL_CELL_MAX = 32767;
  * A SUAL row (JSON or CSV) or a Purview CSV row: AuditData as JSON text or a nested object; or, for a
  * flattened CSV export, the record spread over columns.
  */
-export function sualItem(value: unknown, text: string, loc: SourceLocation, fromCsv: boolean): ParsedItem {
+export function sualItem(value: unknown, text: string, loc: SourceLocation, fromCsv: boolean, dates?: DateReading): ParsedItem {
   if (!isObj(value)) return rejectAt(loc, 'expected an object with an AuditData field', text);
   const hints: EnvelopeHints = {
-    time: value.CreationDate, timeField: 'CreationDate', recordType: value.RecordType,
+    time: value.CreationDate, timeField: 'CreationDate', ...(dates ? { dates } : {}), recordType: value.RecordType,
     operation: value.Operations ?? value.Operation, userId: value.UserIds ?? value.UserId,
     recordId: value.RecordId ?? value.Identity,
   };
@@ -190,7 +191,7 @@ export function sualItem(value: unknown, text: string, loc: SourceLocation, from
 
 // ---- Sentinel OfficeActivity -------------------------------------------------------------------
 
-export function sentinelItem(value: unknown, text: string, loc: SourceLocation): ParsedItem {
+export function sentinelItem(value: unknown, text: string, loc: SourceLocation, dates?: DateReading): ParsedItem {
   if (!isObj(value)) return rejectAt(loc, 'expected an OfficeActivity row object', text);
   const rec: Obj = {};
   for (const k in value) {
@@ -203,7 +204,7 @@ export function sentinelItem(value: unknown, text: string, loc: SourceLocation):
   if (rec.ClientIPAddress === undefined && rec.Client_IPAddress !== undefined) rec.ClientIPAddress = rec.Client_IPAddress;
   if (rec.UserId === undefined && rec.UserId_ !== undefined) rec.UserId = rec.UserId_;
   if (rec.ObjectId === undefined && rec.OfficeObjectId !== undefined) rec.ObjectId = rec.OfficeObjectId;
-  const hints: EnvelopeHints = { time: value.TimeGenerated ?? value['TimeGenerated [UTC]'], timeField: 'TimeGenerated' };
+  const hints: EnvelopeHints = { time: value.TimeGenerated ?? value['TimeGenerated [UTC]'], timeField: 'TimeGenerated', ...(dates ? { dates } : {}) };
   // TimeGenerated is the time Sentinel read the record; the record's own CreationTime (when a column has it) wins
   return eventOrReject(loc, text, () => normaliseWithHints(rec, undefined, hints));
 }
@@ -233,7 +234,7 @@ function idList(v: unknown): string[] {
   return parsed.split(/[\s,;]+/).filter((x) => x !== '');
 }
 
-export function mailboxAuditItem(value: unknown, text: string, loc: SourceLocation): ParsedItem {
+export function mailboxAuditItem(value: unknown, text: string, loc: SourceLocation, dates?: DateReading): ParsedItem {
   if (!isObj(value)) return rejectAt(loc, 'expected a Search-MailboxAuditLog row object', text);
   const s = (k: string): unknown => { const v = value[k]; return v === '' ? undefined : v; };
   const opProps = mbxOperationProperties(value.OperationProperties);
@@ -260,7 +261,7 @@ export function mailboxAuditItem(value: unknown, text: string, loc: SourceLocati
     UserId: s('LogonUserDisplayName'),
     OperationProperties: opProps,
   };
-  const ev = eventOrReject(loc, text, () => normaliseWithHints(rec, undefined, { timeField: 'LastAccessed' }));
+  const ev = eventOrReject(loc, text, () => normaliseWithHints(rec, undefined, { timeField: 'LastAccessed', ...(dates ? { dates } : {}) }));
   if (ev.kind !== 'event') {
     if (ev.kind === 'reject') ev.reason = ev.reason.replace('no CreationTime and no LastAccessed', 'no LastAccessed').replace(/^(.*?: )CreationTime /, '$1LastAccessed ');
     return ev;
