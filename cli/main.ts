@@ -3,6 +3,7 @@
 import { asCaseProblem, BlindspotError, EXIT } from '../services/errors.ts';
 import { caseNotices } from '../services/notices.ts';
 import { USAGE } from './usage.ts';
+import { terminalSafe } from './output.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -15,7 +16,8 @@ const COMMANDS: Record<string, Command> = {
   annotations: async (argv) => (await import('./commands/annotate.ts')).annotationsCommand(argv),
   export: async (argv) => (await import('./commands/bundle.ts')).exportCommand(argv),
   verify: async (argv) => (await import('./commands/bundle.ts')).verifyCommand(argv),
-  copies: async (argv) => (await import('./commands/copies.ts')).copiesCommand(argv),
+  copies: async (argv) => (await import('./commands/notTaken.ts')).copiesCommand(argv),
+  rejected: async (argv) => (await import('./commands/notTaken.ts')).rejectedCommand(argv),
   demo: async (argv) => (await import('./commands/demo.ts')).demoCommand(argv),
   gaps: async (argv) => (await import('./commands/analysis.ts')).gapsCommand(argv),
   findings: async (argv) => (await import('./commands/analysis.ts')).findingsCommand(argv),
@@ -48,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    process.stderr.write(`blindspot: unknown command '${name}'.\nRun: blindspot help\n`);
+    process.stderr.write(`blindspot: unknown command '${terminalSafe(name, true)}'.\nRun: blindspot help\n`);
     return EXIT.usage;
   }
   caseNotices.upgrading = (m) => process.stderr.write(`${m}\n`);
@@ -61,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     if (known === null) throw e;
     // Messages from argument parsing already start with the command's name; don't say it twice.
     const msg = known.message.startsWith(`${name}`) ? known.message : `${name}: ${known.message}`;
-    process.stderr.write(`blindspot ${msg}\n${known.hint ? `  ${known.hint}\n` : ''}`);
+    process.stderr.write(terminalSafe(`blindspot ${msg}\n${known.hint ? `  ${known.hint}\n` : ''}`));
     return known.exitCode;
   }
 }

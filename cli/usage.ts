@@ -13,6 +13,7 @@ Evidence
                      [--session ID] [--app ID] [--q TEXT] [--tag T] [--bookmarked] [--newest-first] [--limit N]
                      [--format table|jsonl|csv]
   blindspot copies <dir> [--all] [--json]      (records received again that say otherwise than the record kept)
+  blindspot rejected <dir> [--json]            (records imports with --skip-bad left out, each with why)
   blindspot export <dir> <out.zip> [--json]
   blindspot verify <dir|bundle.zip> [--json]
 

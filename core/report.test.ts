@@ -20,6 +20,7 @@ function data(over: Partial<ReportData> = {}): ReportData {
     findings: { runId: 8, minSeverity: null, list: [{ id: 'f1', severity: 'critical', kind: 'bypass', mailbox: 'm@contoso.com', title: `Bypass ${HOSTILE}`, detail: 'd', evidence: [], remediation: 'Get-Mailbox' }] },
     exposure: [],
     marked: [{ recordId: 'r-1', time: '2026-11-05T00:00:00.000Z', operation: 'New-InboxRule', user: 'm@contoso.com', mailbox: 'm@contoso.com', clientIp: '203.0.113.9', evidence: { sha256: 'b'.repeat(64), line: 4, element: null }, bookmarked: true, tags: [HOSTILE], notes: [{ text: `note ${HOSTILE}\nsecond line`, author: 'me@host', createdAt: '2026-12-02T00:00:00.000Z' }] }],
+    notTaken: { rejected: [], differingCopies: 0 },
     custody: { entries: 12, lastSeq: 12, lastLineSha256: 'c'.repeat(64) },
     ...over,
   };
@@ -58,5 +59,14 @@ describe('case report', () => {
     expect(html).toContain('Nothing was acquired into this case from a tenant');
     expect(html).toContain('<h2>4. Events the examiner marked</h2><p>Bookmarks, tags and notes are the examiner\'s work, not evidence. Each one added or removed is in the custody log.</p>\n<p>None.</p>');
     expect(html).toContain('<p>No findings at or above high (less severe ones are left out of this report and kept in the stored run).</p>');
+  });
+
+  it('discloses the records not taken as received: those left out on import, per file, and copies that say otherwise', () => {
+    expect(renderReport(data())).not.toContain('Records not taken as received');
+    const html = renderReport(data({ notTaken: { rejected: [{ file: `/x/${HOSTILE}.csv`, sha256: 'd'.repeat(64), records: 3 }, { file: '/x/b.json', sha256: 'e'.repeat(64), records: 1 }], differingCopies: 1 } }));
+    expect(html).toContain('<h3>Records not taken as received</h3>');
+    expect(html).toContain('4 records could not be read and were left out of the case\'s records');
+    expect(html).toContain(`<td><span class="mono">/x/${esc(HOSTILE)}.csv</span></td><td><span class="mono">${'d'.repeat(64)}</span></td><td>3</td>`);
+    expect(html).toContain('1 record arrived under the Id of a record the case already held but gives another time');
   });
 });

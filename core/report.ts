@@ -42,6 +42,8 @@ export interface ReportData {
   findings: { runId: number; list: Finding[]; minSeverity: Severity | null };
   exposure: ReportExposureRun[];
   marked: ReportMarkedEvent[];
+  /** What the case holds other than as received: records imports left out (--skip-bad), per file; copies that say otherwise than the record kept. */
+  notTaken: { rejected: { file: string | null; sha256: string | null; records: number }[]; differingCopies: number };
   custody: { entries: number; lastSeq: number; lastLineSha256: string };
 }
 
@@ -147,6 +149,20 @@ export function renderReport(d: ReportData): string {
     ])));
     const open = d.acquisition.flatMap((a) => a.open.map((o) => ({ source: a.source, ...o })));
     if (open.length > 0) out.push('<p>Slices not complete (records in them may be missing):</p>', table(['Source', 'From', 'To', 'Status', 'Why'], open.map((o) => [esc(o.source), time(o.start), time(o.end), esc(o.status), esc(o.reason)])));
+  }
+
+  // Records not taken as received: what the timeline and the analysis do not show as it arrived.
+  const nt = d.notTaken;
+  if (nt.rejected.length > 0 || nt.differingCopies > 0) {
+    out.push('<h3>Records not taken as received</h3>');
+    if (nt.rejected.length > 0) {
+      const n = nt.rejected.reduce((k, r) => k + r.records, 0);
+      out.push(`<p>${esc(count(n, 'record'))} could not be read and ${n === 1 ? 'was' : 'were'} left out of the case's records (import with --skip-bad); each file is kept whole as evidence, and <span class="mono">blindspot rejected &lt;case&gt;</span> lists each record with why. What those records held is in neither the timeline nor the analysis.</p>`,
+        table(['File', 'Evidence SHA-256', 'Records left out'], nt.rejected.map((r) => [`<span class="mono">${esc(r.file)}</span>`, `<span class="mono">${esc(r.sha256)}</span>`, esc(r.records.toLocaleString('en-GB'))])));
+    }
+    if (nt.differingCopies > 0) {
+      out.push(`<p>${esc(count(nt.differingCopies, 'record'))} arrived under the Id of a record the case already held but ${nt.differingCopies === 1 ? 'gives' : 'give'} another time, operation, user, mailbox or client IP. The case keeps the first record received; <span class="mono">blindspot copies &lt;case&gt;</span> lists each such copy with both sides and where each lies.</p>`);
+    }
   }
 
   // 6. Evidence and custody.

@@ -140,6 +140,31 @@ export function insertRejectedLine(db: WritableDB, runId: number, line: number |
   db.prepare('INSERT INTO rejected_lines (import_run_id, line, reason, text) VALUES (?, ?, ?, ?)').run(runId, line, reason, text);
 }
 
+/** A record an import with --skip-bad left out, with why, and the file it was in. */
+export interface RejectedRecord { importRun: number; file: string | null; sha256: string | null; line: number | null; reason: string; text: string | null }
+
+/** The records left out by imports with --skip-bad, in the order imported. */
+export function* listRejected(db: ReadableDB): Generator<RejectedRecord> {
+  yield* db.prepare(
+    `SELECT r.import_run_id AS importRun, i.file, v.sha256, r.line, r.reason, r.text
+       FROM rejected_lines r JOIN import_runs i ON i.id = r.import_run_id LEFT JOIN evidence v ON v.id = i.evidence_id
+      ORDER BY r.rowid`,
+  ).iterate() as Iterable<RejectedRecord>;
+}
+
+/**
+ * What the case holds other than as received, for the report to disclose: per file, the records an
+ * import left out (--skip-bad); and how many copies of records say otherwise than the record kept.
+ */
+export function notTakenAsReceived(db: ReadableDB): { rejected: { file: string | null; sha256: string | null; records: number }[]; differingCopies: number } {
+  const rejected = db.prepare(
+    `SELECT i.file, v.sha256, count(*) AS records FROM rejected_lines r JOIN import_runs i ON i.id = r.import_run_id
+       LEFT JOIN evidence v ON v.id = i.evidence_id GROUP BY r.import_run_id ORDER BY r.import_run_id`,
+  ).all() as { file: string | null; sha256: string | null; records: number }[];
+  const differingCopies = db.prepare('SELECT count(*) FROM event_duplicates WHERE differs IS NOT NULL').pluck().get() as number;
+  return { rejected, differingCopies };
+}
+
 export interface CaseCounts {
   events: number;
   evidenceItems: number;

@@ -28,7 +28,7 @@ import { caseNotices } from './notices.ts';
 export const CASE_DB = 'case.sqlite';
 export const CUSTODY_LOG = 'custody.jsonl';
 export const EVIDENCE_DIR = 'evidence';
-const INCOMING_DIR = '.incoming';
+export const INCOMING_DIR = '.incoming';
 const LOCK_FILE = '.lock';
 const PENDING_FILE = '.pending.json';
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parse as csvParseSync } from 'csv-parse/sync';
@@ -13,7 +13,7 @@ import { CaseDataError } from '../db/auditData.ts';
 import { eventDetail, timeline } from '../db/timeline.ts';
 import { createCase, openCase, openCaseReadOnly, RECOVERY_ACTION } from './caseFolder.ts';
 import type { CustodyEntry } from '../core/custody.ts';
-import { BadInputError, CaseError } from './errors.ts';
+import { BadInputError, CaseError, UsageError } from './errors.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, withAuditData } from '../db/auditData.ts';
 import type { AuditDataRef } from '../db/auditData.ts';
 import { BULK_CACHE_KIB, BULK_LOAD_BYTES, expandInputs, importFile } from './import.ts';
@@ -89,6 +89,18 @@ describe('the files an import is given', () => {
     const skipped: string[] = [];
     expect(expandInputs([root], (f) => skipped.push(f))).toEqual([join(root, 'a.jsonl')]);
     expect(skipped).toEqual([caseDir]);
+  });
+
+  it('walks a folder reached again through a link once, and says which link it skipped', () => {
+    const root = tmp();
+    const d = join(root, 'd');
+    mkdirSync(d);
+    writeFileSync(join(d, 'a.jsonl'), jsonl([mailItemsAccessed(0)]));
+    symlinkSync('..', join(d, 'up')); // d/up -> root: a loop
+    symlinkSync(d, join(root, 'again'));
+    const skipped: string[][] = [];
+    expect(expandInputs([root], (f, why) => skipped.push([f, why]))).toEqual([join(root, 'again', 'a.jsonl')]);
+    expect(skipped).toEqual([[join(root, 'again', 'up'), `a link to ${realpathSync(root)}, which is read once`], [join(root, 'd'), `a link to ${realpathSync(d)}, which is read once`]]);
   });
 
   it('refuses to import nothing: an empty folder, one of hidden files, or a case folder alone', () => {
@@ -607,6 +619,24 @@ describe('import', () => {
     const v = JSON.parse(h.db.prepare('SELECT value_json FROM config_rows ORDER BY id DESC LIMIT 1').pluck().get() as string);
     expect(v.auditDisabled).toBe(true);
     h.close();
+  });
+
+  it('refuses an --as-of after now (no export describes the future), and a file of the case\'s own evidence store, changing nothing', async () => {
+    const dir = newCase();
+    const src = join(tmp(), 'org.json');
+    writeFileSync(src, JSON.stringify({ Name: 'contoso.onmicrosoft.com', AuditDisabled: false, Identity: 'contoso.onmicrosoft.com' }));
+    const h = openCase(dir);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    await expect(importFile(h, src, { asOf: later })).rejects.toThrow(new RegExp(`--as-of ${later}: .* is after now`));
+    await expect(importFile(h, src, { asOf: later })).rejects.toBeInstanceOf(UsageError);
+    const ual = join(tmp(), 'ual.jsonl');
+    writeFileSync(ual, jsonl([mailItemsAccessed(0)]));
+    const r = await importFile(h, ual);
+    const stored = join(dir, 'evidence', r.sha256.slice(0, 2), r.sha256);
+    const before = snapshotCase(dir);
+    await expect(importFile(h, stored)).rejects.toThrow(/a file of this case's evidence store; it is already evidence/);
+    h.close();
+    expect(snapshotCase(dir)).toEqual(before);
   });
 
   it('leaves the case as it was when the importing process is killed mid-file', async () => {

@@ -2,9 +2,9 @@
 // then parsed by core/formats and written in ONE transaction, so a refused or killed import leaves the
 // case exactly as it was before that file.
 import { isUtf8 } from 'node:buffer';
-import { existsSync, readSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import type { Detection, FormatId } from '../core/formats/types.ts';
 import { IMPORT_FORMAT_IDS, detectFormat } from '../core/formats/index.ts';
 import { notText } from '../core/formats/binary.ts';
@@ -15,10 +15,10 @@ import { earlierImportReadOtherwise, finishImportRun, insertRejectedLine, startI
 import { EventWriter, moveBulkDuplicates } from '../db/events.ts';
 import { SnapshotWriter } from '../db/snapshots.ts';
 import type { AsOfSource } from '../db/snapshots.ts';
-import { isCaseDir } from './caseFolder.ts';
+import { EVIDENCE_DIR, INCOMING_DIR, isCaseDir } from './caseFolder.ts';
 import type { CaseHandle, StagedEvidence } from './caseFolder.ts';
 import { BadInputError, CaseError, isDiskFull, UsageError } from './errors.ts';
-import { durable, withFd } from './files.ts';
+import { durable, pathWithin, withFd } from './files.ts';
 import { encodingOfLabel, ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 import type { TextEncoding } from './parseSource.ts';
 import type { DateOrder, DatesRead } from '../core/time.ts';
@@ -84,16 +84,23 @@ const MAX_REPORTED_REJECTS = 10;
  * `onSkipped` is told each one. Finding no file at all is refused: an import that did nothing must not
  * look like one that worked.
  */
-export function expandInputs(paths: string[], onSkipped?: (folder: string) => void): string[] {
+export function expandInputs(paths: string[], onSkipped?: (folder: string, why: string) => void): string[] {
   const out: string[] = [];
+  const walked = new Set<string>(); // folders by their real path: a link back up the tree is walked once
   const walk = (p: string): void => {
-    if (!existsSync(p)) throw new BadInputError(`${p}: no such file or folder.`);
+    if (!existsSync(p)) throw new BadInputError(`${p}: no such file or folder${lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ? ' (a link to nothing)' : ''}.`);
     const st = statSync(p);
     if (st.isDirectory()) {
       if (isCaseDir(p)) {
-        onSkipped?.(p);
+        onSkipped?.(p, 'a Blindspot case folder (its database and custody log are not exports, and its evidence is already evidence)');
         return;
       }
+      const real = realpathSync(p);
+      if (walked.has(real)) {
+        onSkipped?.(p, `a link to ${real}, which is read once`);
+        return;
+      }
+      walked.add(real);
       for (const name of readdirSync(p).sort()) if (!name.startsWith('.')) walk(join(p, name));
     } else if (st.isFile()) {
       out.push(p);
@@ -173,9 +180,17 @@ function decideFormat(file: string, staged: string, requested: FormatId | 'auto'
   return { format: d.format, encoding };
 }
 
-function parseAsOf(asOf: string): string {
+/**
+ * The time a configuration export describes. One after now is refused: no export can describe a time
+ * after it was made, and the analysis would measure retention from it (a retention window reaching into
+ * the case's range that never was).
+ */
+function parseAsOf(asOf: string, now = Date.now()): string {
   const ms = parseIsoUtc(asOf);
   if (ms === null) throw new UsageError(`--as-of ${asOf}: not an ISO 8601 date-time.`, 'Example: --as-of 2026-05-01T12:00:00Z (UTC unless a zone is given).');
+  if (ms > now) {
+    throw new UsageError(`--as-of ${asOf}: ${new Date(ms).toISOString()} is after now (${new Date(now).toISOString()}); a configuration export describes the time it was made, which has passed.`, 'Give the time the export was made (UTC unless a zone is given), or leave --as-of out to take the file\'s modification time.');
+  }
   return new Date(ms).toISOString();
 }
 
@@ -199,6 +214,12 @@ export async function importFile(h: CaseHandle, fileArg: string, opts: ImportOpt
 async function importOne(h: CaseHandle, fileArg: string, opts: ImportOptions): Promise<ImportFileResult> {
   const file = resolve(fileArg);
   if (!existsSync(file) || !statSync(file).isFile()) throw new BadInputError(`${file}: no such file.`);
+  // The case's own evidence is evidence already: imported again it would be a second import run of a
+  // file whose original path is inside the case, a provenance that says nothing of where it came from.
+  const inCase = pathWithin(realpathSync(h.dir), realpathSync(file));
+  if (inCase !== null && (inCase.split(sep)[0] === EVIDENCE_DIR || inCase.split(sep)[0] === INCOMING_DIR)) {
+    throw new BadInputError(`${file}: a file of this case's evidence store; it is already evidence, imported from where it came.`, 'Import the export from where it was received (see blindspot case info, or the custody log\'s evidence-added entries for its original path).');
+  }
   const st = statSync(file);
   const asOfOption = opts.asOf !== undefined ? parseAsOf(opts.asOf) : undefined;
   const named = opts.encoding === undefined || opts.encoding === 'auto' ? null : opts.encoding;

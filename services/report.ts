@@ -11,7 +11,7 @@ import type { Severity } from '../core/analysis/types.ts';
 import type { ReportData, ReportExposureRun, ReportSourceTotals } from '../core/report.ts';
 import { renderReport } from '../core/report.ts';
 import { markedEvents } from '../db/annotations.ts';
-import { caseSummary } from '../db/caseRepo.ts';
+import { caseSummary, notTakenAsReceived } from '../db/caseRepo.ts';
 import type { ReadableDB } from '../db/database.ts';
 import { listLedger, totals } from '../db/ledger.ts';
 import { findings, gaps } from './analysis.ts';
@@ -107,7 +107,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
     const data: ReportData = {
       generatedAt: now.toISOString(), toolVersion: TOOL_VERSION, analysisVersion: ANALYSIS_VERSION,
       case: { name: s.name, number: s.number, client: s.client, examiner: s.examiner, createdAt: s.createdAt, timeZone: s.timeZone, events: s.events, mailboxes: s.mailboxes, firstEvent: s.firstEvent, lastEvent: s.lastEvent },
-      evidence, acquisition: acquisitionTotals(h.db),
+      evidence, acquisition: acquisitionTotals(h.db), notTaken: notTakenAsReceived(h.db),
       gaps: { runId: g.runId, range: g.result.range, rangeNote: g.result.rangeNote, unseen: g.result.unseen, mailboxes: g.result.mailboxes },
       findings: { runId: f.runId, list: f.result.findings, minSeverity: opts.minSeverity ?? null },
       exposure: exposureRuns(h.db), marked: markedEvents(h.db),

@@ -206,6 +206,31 @@ describe('blindspot CLI', () => {
     expect(run('import', dir, amb).err).toContain('Note: 1 date in amb.csv is written with slashes and both numbers 12 or less (such as 03/04/2026), which the file alone cannot tell month first from day first; it was read month first');
   });
 
+  it('lists the records an import with --skip-bad left out, with why; control characters from a file never reach the terminal raw', () => {
+    const dir = join(tmp(), 'case');
+    expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);
+    const f = join(tmp(), 'some-bad.jsonl');
+    writeFileSync(f, `${JSON.stringify(mailItemsAccessed(0))}\n\u001b[2J\u001b]0;PWNED\u0007 evil\n`);
+    const refused = run('import', dir, f);
+    expect(refused.code).toBe(3);
+    expect(refused.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(refused.err).toContain('"\\u001b[2J\\u001b]0;PWNED\\u0007 evil" is not valid JSON');
+    expect(run('import', dir, f, '--skip-bad').code).toBe(0);
+    const listed = run('rejected', dir);
+    const sha = createHash('sha256').update(readFileSync(f)).digest('hex');
+    expect(listed.out).toBe(`${f}: line 2: not valid JSON (Unexpected token '\\u001b', "\\u001b[2J\\u001b]0;PWNED\\u0007 evil" is not valid JSON)\n  [import run 1; evidence ${sha}]\n  \\u001b[2J\\u001b]0;PWNED\\u0007 evil\n`);
+    expect(listed.err).toBe('1 record left out by imports with --skip-bad (each file is kept whole as evidence)\n');
+    expect(JSON.parse(run('rejected', dir, '--json').out)).toMatchObject({ importRun: 1, file: f, sha256: sha, line: 2, text: '\u001b[2J\u001b]0;PWNED\u0007 evil' });
+    // A record's own values in the timeline's table: an escape sequence and a right-to-left override, shown as escapes.
+    const g = join(tmp(), 'hostile.jsonl');
+    writeFileSync(g, jsonl([{ ...mailItemsAccessed(1), Operation: '\u001b[31mRED', UserId: 'u\u202eevil' }]));
+    expect(run('import', dir, g).code).toBe(0);
+    const table = run('timeline', dir, '--op', '\u001b[31mRED').out;
+    expect(table).toContain('\\u001b[31mRED');
+    expect(table).toContain('u\\u202eevil');
+    expect(table).not.toMatch(/[\u001b\u202e]/);
+  });
+
   it('answers bad input with a short message and a documented exit code', () => {
     const dir = join(tmp(), 'case');
     expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);

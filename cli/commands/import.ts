@@ -19,8 +19,8 @@ export async function importCommand(argv: string[]): Promise<number> {
     throw new UsageError(`import: --date-order must be auto, mdy (month first: 4/25/2026) or dmy (day first: 25/04/2026) (got ${dateOrder}).`);
   }
   positional('import', positionals, 1, 'a file or folder to import');
-  const files = expandInputs(positionals.slice(1), (folder) => {
-    process.stderr.write(`Skipped ${folder}: a Blindspot case folder (its database and custody log are not exports, and its evidence is already evidence).\n`);
+  const files = expandInputs(positionals.slice(1), (folder, why) => {
+    process.stderr.write(`Skipped ${folder}: ${why}.\n`);
   });
   const h = openCase(dir);
   const results: ImportFileResult[] = [];

@@ -1,11 +1,14 @@
-// blindspot copies: the records received again under a record Id the case already holds. By default only
-// those that say something else than the record kept (core/copies.ts): a forged or altered record, or a
-// mislabelled export, which a count of duplicates alone would hide.
+// What the case holds other than as received. blindspot copies: the records received again under a
+// record Id the case already holds; by default only those that say something else than the record kept
+// (core/copies.ts), a forged or altered record or a mislabelled export, which a count of duplicates alone
+// would hide. blindspot rejected: the records imports with --skip-bad left out, each with why.
 import { differsText } from '../../core/copies.ts';
+import { listRejected } from '../../db/caseRepo.ts';
 import { listCopies } from '../../db/timeline.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
 import { EXIT } from '../../services/errors.ts';
 import { parse, positional } from '../args.ts';
+import { terminalSafe } from '../output.ts';
 
 const where = (e: { sha256: string; line: number | null; element: number | null }): string =>
   `${e.sha256}${e.line !== null ? ` line ${e.line}` : ''}${e.element !== null ? ` element ${e.element}` : ''}`;
@@ -23,15 +26,36 @@ export async function copiesCommand(argv: string[]): Promise<number> {
         continue;
       }
       const k = r.kept;
-      process.stdout.write(
+      process.stdout.write(terminalSafe(
         `${r.recordId}\n  kept:  ${k.time} ${k.operation ?? '-'} by ${k.user ?? '-'}${k.mailbox ? ` on ${k.mailbox}` : ''} from ${k.clientIp ?? '-'}  [${where(k.evidence)}]\n` +
         `  copy:  ${r.differs ? `says ${differsText(JSON.stringify(r.differs))}` : 'the same'}  [${where(r.copy)}; import run ${r.copy.importRun}${r.copy.origin ? `; from ${r.copy.origin}` : ''}]\n`,
-      );
+      ));
     }
   } finally {
     c.close();
   }
   process.stderr.write(values.all ? `${n} cop${n === 1 ? 'y' : 'ies'} of records the case holds\n`
     : `${n} cop${n === 1 ? 'y that differs' : 'ies that differ'} from the record the case keeps under the same Id${n === 0 ? ' (--all lists every copy)' : ''}\n`);
+  return EXIT.ok;
+}
+
+/** A record's text on one line, cut to `max` characters, its control characters shown as escapes. */
+const excerpt = (t: string, max = 160): string => terminalSafe(t.length > max ? `${t.slice(0, max)}…` : t, true);
+
+export async function rejectedCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse('rejected', argv, { json: { type: 'boolean' } });
+  const c = openCaseReadOnly(positional('rejected', positionals, 0, 'the case folder'));
+  let n = 0;
+  try {
+    for (const r of listRejected(c.db)) {
+      n++;
+      if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
+      // The reason begins with where the record is (its line or row).
+      else process.stdout.write(`${terminalSafe(r.file ?? '-', true)}: ${terminalSafe(r.reason, true)}\n  [import run ${r.importRun}; evidence ${r.sha256 ?? '-'}]${r.text ? `\n  ${excerpt(r.text)}` : ''}\n`);
+    }
+  } finally {
+    c.close();
+  }
+  process.stderr.write(`${n} record${n === 1 ? '' : 's'} left out by imports with --skip-bad${n > 0 ? ' (each file is kept whole as evidence)' : ''}\n`);
   return EXIT.ok;
 }
