@@ -1,8 +1,8 @@
-import { appendFileSync, chmodSync, createWriteStream, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
+import { Readable as ReadableStream, Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type * as Fs from 'node:fs';
 import Database from 'better-sqlite3';
@@ -15,7 +15,8 @@ import { createCase, openCase } from './caseFolder.ts';
 import { exportBundle, verify } from './bundle.ts';
 import type { BundleProgress } from './bundle.ts';
 import { importFile } from './import.ts';
-import { BlindspotError, CaseError } from './errors.ts';
+import { BadInputError, BlindspotError, CaseError } from './errors.ts';
+import { writeReport } from './report.ts';
 
 const tmp = useTmp('bs-bundle-');
 
@@ -78,6 +79,50 @@ async function writeZip(file: string, entries: Map<string, Buffer>): Promise<voi
   for (const [name, buf] of entries) z.addBuffer(buf, name);
   z.end();
   await pipeline(z.outputStream as Readable, createWriteStream(file));
+}
+
+/** Writes a zip of these entries in this order (a name may come twice): bytes, or `size` bytes of newlines made as they are written. */
+async function writeZipEntries(file: string, entries: [name: string, data: Buffer | { size: number }][]): Promise<void> {
+  const z = new yazl.ZipFile();
+  for (const [name, data] of entries) {
+    if (Buffer.isBuffer(data)) { z.addBuffer(data, name); continue; }
+    const newlines = function* () { for (let left = data.size; left > 0; left -= 1 << 20) yield Buffer.alloc(Math.min(left, 1 << 20), '\n'); };
+    z.addReadStreamLazy(name, { size: data.size, compressionLevel: 1 }, (cb) => cb(null, ReadableStream.from(newlines())));
+  }
+  z.end();
+  await pipeline(z.outputStream as Readable, createWriteStream(file));
+}
+
+/** Renames entries in a zip's bytes, in their local headers and the central directory (yazl refuses the names a forger writes). */
+function renameEntries(file: string, names: [from: string, to: string][]): void {
+  const bytes = readFileSync(file);
+  for (const [from, to] of names) {
+    expect(Buffer.byteLength(from)).toBe(Buffer.byteLength(to));
+    for (let at = bytes.indexOf(from); at >= 0; at = bytes.indexOf(from, at + 1)) bytes.write(to, at);
+  }
+  writeFileSync(file, bytes);
+}
+
+/** Sets the first byte of an entry's compressed data: 0xff begins a deflate block of the reserved type, which no inflater reads. */
+async function damageEntry(file: string, name: string): Promise<void> {
+  const zf = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(file, { lazyEntries: true }, (e, z) => (e || !z ? rej(e) : res(z))));
+  const offset = await new Promise<number>((res, rej) => {
+    zf.on('entry', (entry: yauzl.Entry) => (entry.fileName === name ? res(entry.relativeOffsetOfLocalHeader) : zf.readEntry()));
+    zf.on('end', () => rej(new Error(`no ${name}`)));
+    zf.readEntry();
+  });
+  zf.close();
+  const bytes = readFileSync(file);
+  bytes[offset + 30 + bytes.readUInt16LE(offset + 26) + bytes.readUInt16LE(offset + 28)] = 0xff;
+  writeFileSync(file, bytes);
+}
+
+/** Deletes an evidence item's row from a case database (as someone editing it outside Blindspot would). */
+function deleteEvidenceRow(dbFile: string, sha256: string): void {
+  const db = new Database(dbFile);
+  db.pragma('foreign_keys = OFF');
+  db.prepare('DELETE FROM evidence WHERE sha256 = ?').run(sha256);
+  db.close();
 }
 
 describe('evidence bundles', () => {
@@ -215,6 +260,8 @@ describe('evidence bundles', () => {
     const custody = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
     await expect(exportBundle(dir, join(dir, 'evidence', 'b.zip'))).rejects.toThrow(/inside the case's evidence folder/);
     await expect(exportBundle(dir, join(dir, 'evidence', '..b.zip'))).rejects.toThrow(/inside the case's evidence folder/);
+    await expect(exportBundle(dir, join(dir, 'reports', 'b.zip'))).rejects.toThrow(`export: ${join(dir, 'reports', 'b.zip')} is inside the case's reports folder, which holds the reports Blindspot writes only.`);
+    expect(readdirSync(join(dir, 'reports'))).toEqual([]);
     expect(existsSync(join(dir, 'evidence', 'b.zip'))).toBe(false);
     rmSync(join(dir, 'evidence', sha.slice(0, 2), sha), { force: true });
     await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(CaseError);
@@ -312,5 +359,170 @@ describe('evidence bundles', () => {
     const f = join(tmp(), 'x.zip');
     writeFileSync(f, 'not a zip');
     await expect(verify(f)).rejects.toThrow(/not a readable zip/);
+  });
+
+  it('names evidence the custody log records as added that is gone from the database and the evidence folder, in a case folder and a bundle; export refuses such a case', async () => {
+    const { dir, sha } = await caseWithEvidence();
+    const evPath = `evidence/${sha.slice(0, 2)}/${sha}`;
+    const out = join(tmp(), 'b.zip');
+    await exportBundle(dir, out);
+    const addedAt = readFileSync(join(dir, 'custody.jsonl'), 'utf8').split('\n').findIndex((l) => l.includes('"action":"evidence-added"')) + 1;
+    const gone = { kind: 'missing', path: evPath, detail: `the custody log (line ${addedAt}) records it as added; it is not present, nor listed in the case database` };
+    deleteEvidenceRow(join(dir, 'case.sqlite'), sha);
+    rmSync(join(dir, evPath));
+    const v = await verify(dir);
+    expect(v.problems).toEqual([gone]);
+    expect(v.intact).toBe(false);
+    await expect(exportBundle(dir, join(tmp(), 'c.zip'))).rejects.toThrow(`1 evidence file is missing (${evPath}); refusing to export.`);
+
+    // The bundle exported before, with the row, the file and its manifest line taken out consistently.
+    const entries = await readZip(out);
+    const db = join(tmp(), 'snapshot.sqlite');
+    writeFileSync(db, entries.get('case.sqlite')!);
+    deleteEvidenceRow(db, sha);
+    entries.set('case.sqlite', readFileSync(db));
+    entries.delete(evPath);
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString()) as { files: { path: string; size: number; sha256: string }[] };
+    manifest.files = manifest.files.filter((f) => f.path !== evPath);
+    for (const f of manifest.files) if (f.path === 'case.sqlite') Object.assign(f, { size: entries.get('case.sqlite')!.length, sha256: createHash('sha256').update(entries.get('case.sqlite')!).digest('hex') });
+    entries.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+    const bad = join(tmp(), 'tampered.zip');
+    await writeZip(bad, entries);
+    expect((await verify(bad)).problems).toEqual([gone]);
+  });
+
+  it('names a bundle entry whose compressed data is damaged and one with an unsafe name, reads the other entries, and writes nothing outside its temporary folder', async () => {
+    const { dir } = await caseWithEvidence();
+    const out = join(tmp(), 'b.zip');
+    await exportBundle(dir, out);
+    const entries = await readZip(out);
+    const base = tmp();
+    const folder = join(base, 'place', 'for', 'the', 'bundle');
+    mkdirSync(folder, { recursive: true });
+    const bad = join(folder, 'tampered.zip');
+    await writeZipEntries(bad, [
+      ...[...entries].map(([name, data]): [string, Buffer] => [name, data]),
+      ['XX/evil.txt', Buffer.from('x')], ['evidence/XX/XX/x', Buffer.from('x')], ['evidence|XX|XX|y', Buffer.from('x')], ['evidence/00/extra', Buffer.from('planted')],
+    ]);
+    renameEntries(bad, [['XX/evil.txt', '../evil.txt'], ['evidence/XX/XX/x', 'evidence/../../x'], ['evidence|XX|XX|y', 'evidence\\..\\..\\y']]);
+    await damageEntry(bad, 'custody.jsonl');
+    // Nothing extracted in the temporary folder, nor beside the bundle, nor above it.
+    let v: Awaited<ReturnType<typeof verify>> | undefined;
+    expect(await leftInTmp(async () => { v = await verify(bad); })).toEqual([]);
+    expect(v!.intact).toBe(false);
+    expect(v!.problems).toEqual([
+      { kind: 'modified', path: 'custody.jsonl', detail: expect.stringMatching(/^the compressed data is damaged \(invalid block type\)$/) },
+      { kind: 'unexpected', path: '../evil.txt', detail: 'an unsafe entry name, which unzipped could be written outside its folder (invalid relative path); not read' },
+      { kind: 'unexpected', path: 'evidence/../../x', detail: 'an unsafe entry name, which unzipped could be written outside its folder (invalid relative path); not read' },
+      { kind: 'unexpected', path: 'evidence\\..\\..\\y', detail: 'an unsafe entry name, which unzipped could be written outside its folder (invalid characters in fileName); not read' },
+      // read after the damaged entry
+      { kind: 'unexpected', path: 'evidence/00/extra', detail: 'in the bundle, not listed in manifest.json' },
+      { kind: 'modified', path: 'evidence/00/extra', detail: expect.stringMatching(/not to its name$/) },
+      { kind: 'unexpected', path: 'evidence/00/extra', detail: 'evidence file not listed in the case database' },
+    ]);
+    expect(readdirSync(base, { recursive: true })).toEqual(['place', join('place', 'for'), join('place', 'for', 'the'), join('place', 'for', 'the', 'bundle'), join('place', 'for', 'the', 'bundle', 'tampered.zip')]);
+  });
+
+  it('names an entry that comes twice in a bundle, whichever copy is the altered one, and a copy as it was', async () => {
+    const { dir, sha } = await caseWithEvidence();
+    const out = join(tmp(), 'b.zip');
+    await exportBundle(dir, out);
+    const entries = [...await readZip(out)];
+    const evPath = `evidence/${sha.slice(0, 2)}/${sha}`;
+    const custody = entries.find(([n]) => n === 'custody.jsonl')![1];
+    const forged = Buffer.from(custody.toString().replace('Bundle test', 'Other case'));
+    const second = 'a second entry of this name in the bundle (an unzip tool keeps either copy); only the first was checked';
+    for (const [twice, copy] of [['custody.jsonl', forged], ['custody.jsonl', custody], [evPath, entries.find(([n]) => n === evPath)![1]]] as const) {
+      for (const order of ['altered first', 'altered last']) {
+        const list: [string, Buffer][] = [...entries];
+        const at = list.findIndex(([n]) => n === twice);
+        if (order === 'altered first') list.splice(at, 0, [twice, copy]);
+        else list.push([twice, copy]);
+        const bad = join(tmp(), `twice-${list.length}-${order.replace(' ', '-')}-${copy.length}.zip`);
+        await writeZipEntries(bad, list);
+        const v = await verify(bad);
+        expect(v.intact, `${twice} ${order}`).toBe(false);
+        expect(v.problems, `${twice} ${order}`).toContainEqual({ kind: 'unexpected', path: twice, detail: second });
+      }
+    }
+  });
+
+  it('names a report in a case folder or a bundle that Blindspot did not write, or one changed since it was written; export refuses both', async () => {
+    const { dir } = await caseWithEvidence();
+    const r = writeReport(dir, { now: new Date('2026-12-07T10:00:00Z') });
+    const report = 'reports/report-20261207T100000Z.html';
+    expect((await verify(dir)).problems).toEqual([]);
+    const planted = { kind: 'unexpected', path: 'reports/planted.html', detail: 'not written by Blindspot (no report-written entry in the custody log)' };
+    writeFileSync(join(dir, 'reports', 'planted.html'), '<p>Nothing found.</p>');
+    expect((await verify(dir)).problems).toEqual([planted]);
+    await expect(exportBundle(dir, join(tmp(), 'a.zip'))).rejects.toThrow(`reports/planted.html: ${planted.detail}. Refusing to export.`);
+    rmSync(join(dir, 'reports', 'planted.html'));
+    const html = readFileSync(r.path);
+    chmodSync(r.path, 0o644);
+    writeFileSync(r.path, Buffer.concat([html, Buffer.from('<p>Nothing found.</p>')]));
+    await expect(exportBundle(dir, join(tmp(), 'a.zip'))).rejects.toThrow(new RegExp(`^${report}: content hashes to \\w{64}, the custody log \\(line \\d+\\) recorded ${r.sha256} when it was written\\. Refusing to export\\.$`));
+    expect(existsSync(join(tmp(), 'a.zip'))).toBe(false);
+    writeFileSync(r.path, html);
+
+    // In a bundle, changed with its manifest line to match, and one planted and listed.
+    const out = join(tmp(), 'b.zip');
+    await exportBundle(dir, out);
+    expect((await verify(out)).problems).toEqual([]);
+    const entries = await readZip(out);
+    const changed = Buffer.concat([html, Buffer.from('<p>Nothing found.</p>')]);
+    const extra = Buffer.from('<p>Nothing found.</p>');
+    entries.set(report, changed);
+    entries.set('reports/planted.html', extra);
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString()) as { files: { path: string; size: number; sha256: string }[] };
+    const line = (b: Buffer) => ({ size: b.length, sha256: createHash('sha256').update(b).digest('hex') });
+    for (const f of manifest.files) if (f.path === report) Object.assign(f, line(changed));
+    manifest.files.push({ path: 'reports/planted.html', ...line(extra) });
+    entries.set('manifest.json', Buffer.from(JSON.stringify(manifest)));
+    const bad = join(tmp(), 'tampered.zip');
+    await writeZip(bad, entries);
+    expect((await verify(bad)).problems).toEqual([
+      { kind: 'modified', path: report, detail: expect.stringMatching(new RegExp(`^content hashes to ${line(changed).sha256}, the custody log \\(line \\d+\\) recorded ${r.sha256} when it was written$`)) },
+      planted,
+    ]);
+  });
+
+  it('refuses a bundle whose manifest or custody log is too large to read into memory, without reading it', async () => {
+    const { dir } = await caseWithEvidence();
+    const out = join(tmp(), 'b.zip');
+    await exportBundle(dir, out);
+    const entries = [...await readZip(out)];
+    for (const [name, size, message] of [
+      ['manifest.json', (64 << 20) + 1, `manifest.json holds ${(64 << 20) + 1} bytes, more than any Blindspot manifest (at most 64 MiB); this is not a Blindspot evidence bundle.`],
+      ['custody.jsonl', (128 << 20) + 1, `custody.jsonl holds ${(128 << 20) + 1} bytes, more than verify reads into memory (128 MiB); the bundle cannot be checked.`],
+    ] as const) {
+      const bad = join(tmp(), `large-${name}.zip`);
+      await writeZipEntries(bad, entries.map(([n, data]) => [n, n === name ? { size } : data]));
+      const read: BundleProgress[] = [];
+      const err = (await verify(bad, (p) => read.push(p)).catch((e: unknown) => e)) as BadInputError;
+      expect(err).toBeInstanceOf(BadInputError);
+      expect(err.message).toBe(`${bad}: ${message}`);
+      expect(read.at(-1)?.done ?? 0, 'not read').toBeLessThan(statSync(bad).size / 2);
+    }
+  });
+
+  it('checks a case folder that lost its custody log or its database, and finds it not intact; a folder that is no case is refused', async () => {
+    const { dir } = await caseWithEvidence();
+    const copy = (): string => { const d = join(tmp(), `copy-${readdirSync(tmp()).length}`); cpSync(dir, d, { recursive: true }); return d; };
+    const noLog = copy();
+    rmSync(join(noLog, 'custody.jsonl'));
+    const missingLog = { kind: 'missing', path: 'custody.jsonl', detail: 'the chain of custody is not in the case folder; the custody chain, the annotations and the reports could not be checked' };
+    expect(await verify(noLog)).toMatchObject({ intact: false, problems: [missingLog], notLogged: 'the case folder has no custody.jsonl to write it to' });
+    expect(existsSync(join(noLog, 'custody.jsonl'))).toBe(false); // not made anew
+    const logFolder = copy();
+    rmSync(join(logFolder, 'custody.jsonl'));
+    mkdirSync(join(logFolder, 'custody.jsonl'));
+    expect(await verify(logFolder)).toMatchObject({ intact: false, problems: [{ ...missingLog, detail: 'a folder, not the chain of custody; the custody chain, the annotations and the reports could not be checked' }] });
+    const noDb = copy();
+    rmSync(join(noDb, 'case.sqlite'));
+    expect(await verify(noDb)).toMatchObject({ intact: false, problems: [{ kind: 'missing', path: 'case.sqlite', detail: 'the case database is not in the case folder; each evidence file was checked against its name only' }] });
+    const other = join(tmp(), 'other');
+    mkdirSync(other);
+    writeFileSync(join(other, 'notes.txt'), 'x');
+    await expect(verify(other)).rejects.toThrow(new CaseError(`${other} is not a Blindspot case folder.`));
   });
 });

@@ -16,11 +16,12 @@ import Database from '../db/sqlite.ts';
 import yazl from 'yazl';
 import yauzl from 'yauzl';
 import { jsonOfLine, sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
+import type { CustodyObject } from '../core/custody.ts';
 import { reconcileAnnotations } from '../core/annotations.ts';
 import type { AnnotationRow } from '../core/annotations.ts';
-import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, isCaseDir, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
-import { BadInputError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
+import { BadInputError, BlindspotError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
 import { hashFile, pathWithin } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
 
@@ -115,16 +116,25 @@ How to review it
 `;
 
 /**
- * What the case's own state rules out before anything is written: a bundle among the evidence, or one
- * missing an evidence file (`present`: the evidence files on disk, as listEvidenceFiles gives them).
+ * What the case's own state rules out before anything is written: a bundle among the evidence or the
+ * reports, a broken custody log (`custodyLines`), or one missing an evidence file (`present`: the
+ * evidence files on disk, as listEvidenceFiles gives them).
  */
-function refuseToExport(h: CaseHandle, out: string, present: readonly string[]): void {
-  if (pathWithin(h.abs(EVIDENCE_DIR), out) !== null) {
-    throw new UsageError(`export: ${out} is inside the case's evidence folder, which holds evidence files only.`, 'Write the bundle elsewhere, for example in the case\'s exports folder.');
+function refuseToExport(h: CaseHandle, out: string, present: readonly string[], custodyLines: string[]): void {
+  for (const [folder, holds] of [[EVIDENCE_DIR, 'evidence files'], [REPORTS_DIR, 'the reports Blindspot writes']] as const) {
+    if (pathWithin(h.abs(folder), out) !== null) {
+      throw new UsageError(`export: ${out} is inside the case's ${folder} folder, which holds ${holds} only.`, 'Write the bundle elsewhere, for example in the case\'s exports folder.');
+    }
   }
-  // Every evidence file the database names must be there: a bundle without one would fail its recipient's verify.
+  const chain = verifyCustodyChain(custodyLines);
+  if (chain.problems.length > 0) {
+    throw new CaseError(`${h.dir}: the custody log is broken (line ${chain.problems[0]!.line}: ${chain.problems[0]!.problem}); refusing to export.`, 'Run: blindspot verify <case> for the full list.');
+  }
+  // Every evidence file the database names or the custody log records as added must be there: a bundle
+  // without one would fail its recipient's verify.
   const onDisk = new Set(present);
-  const missing = (h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[]).filter((p) => !onDisk.has(p));
+  const named = [...h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[], ...filesLogged(custodyLines, EVIDENCE_ADDED, EVIDENCE_DIR).map((o) => o.path)];
+  const missing = [...new Set(named)].filter((p) => !onDisk.has(p));
   if (missing.length > 0) {
     throw new CaseError(`${h.dir}: ${missing.length} evidence file${missing.length === 1 ? ' is' : 's are'} missing (${missing[0]}${missing.length > 1 ? ', …' : ''}); refusing to export.`, 'Run: blindspot verify <case> for the full list, and restore the files from a copy.');
   }
@@ -185,7 +195,8 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
   const tmpZip = `${out}.partial-${process.pid}`;
   try {
     const evidenceFiles = listEvidenceFiles(h.dir);
-    refuseToExport(h, out, evidenceFiles);
+    const custodyLines = readFileSync(h.abs(CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
+    refuseToExport(h, out, evidenceFiles, custodyLines);
     const meta = h.meta();
     // A consistent snapshot of the database through SQLite's online backup.
     const dbSnapshot = join(work, CASE_DB);
@@ -206,12 +217,6 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
       );
     });
     snapshot(copied.totalPages, 0); // the last step is not reported by better-sqlite3
-    const custodyText = readFileSync(h.abs(CUSTODY_LOG), 'utf8');
-    const custodyLines = custodyText.split('\n').filter(Boolean);
-    const chain = verifyCustodyChain(custodyLines);
-    if (chain.problems.length > 0) {
-      throw new CaseError(`${h.dir}: the custody log is broken (line ${chain.problems[0]!.line}: ${chain.problems[0]!.problem}); refusing to export.`, 'Run: blindspot verify <case> for the full list.');
-    }
     const files: { path: string; source: string }[] = [
       { path: CUSTODY_LOG, source: h.abs(CUSTODY_LOG) },
       { path: CASE_DB, source: dbSnapshot },
@@ -229,6 +234,16 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
         throw new CaseError(`${f.path}: its content no longer matches its SHA-256 name; the evidence was altered. Refusing to export.`, 'Run: blindspot verify <case>');
       }
       manifestFiles.push({ path: f.path, size, sha256 });
+    }
+    // A report changed since it was written, or one Blindspot did not write, would travel as the examiner's.
+    const reportProblems: VerifyProblem[] = [];
+    checkReports(new Map(manifestFiles.filter((f) => f.path.startsWith(`${REPORTS_DIR}/`)).map((f) => [f.path, f])), custodyLines, reportProblems, [], 'is no longer in the case folder'); // a deleted report: a note, not exported
+    if (reportProblems.length > 0) {
+      const p = reportProblems[0]!;
+      throw new CaseError(
+        `${p.path}: ${p.detail}. Refusing to export${reportProblems.length > 1 ? ` (${reportProblems.length} reports so found)` : ''}.`,
+        'Run: blindspot verify <case> for the full list; move a report changed or placed there outside Blindspot out of the case\'s reports folder (the custody log keeps the SHA-256 of each report written).',
+      );
     }
     const manifest: Manifest = {
       format: BUNDLE_FORMAT, tool: TOOL_VERSION, createdAt: new Date().toISOString(), createdBy: h.actor,
@@ -300,21 +315,44 @@ export interface VerifyReport {
 }
 
 interface EvidenceDbRow { sha256: string; size: number; rel_path: string }
+type Hashed = { sha256: string; size: number };
 
 const EVIDENCE_SQL = 'SELECT sha256, size, rel_path FROM evidence ORDER BY id';
 const ANNOTATIONS_SQL = "SELECT id, kind, text, target_id AS recordId FROM annotations WHERE target_kind = 'event' ORDER BY id";
+/** The custody action that records an evidence file entering the case (services/import.ts: once per content). */
+const EVIDENCE_ADDED = 'evidence-added';
+/**
+ * The most of manifest.json and of custody.jsonl a bundle's verification reads into memory. A manifest
+ * names each file in about 150 bytes; a custody log takes about 1 KB per evidence file and a line per
+ * action on the case. Past these, the entry is not a Blindspot one, and reading it would exhaust memory
+ * (1 GiB of newlines compresses to 1 MB).
+ */
+const MANIFEST_MAX_BYTES = 64 << 20;
+const CUSTODY_MAX_BYTES = 128 << 20;
 
-/** The evidence and annotation tables of a database file that is not an open case (the snapshot inside a bundle). */
-function readCaseTables(dbFile: string): { evidence: EvidenceDbRow[]; annotations: AnnotationRow[] } {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+/** The tables verify reads. */
+interface CaseTables { evidence: EvidenceDbRow[] | null; annotations: AnnotationRow[] | null }
+
+/**
+ * The evidence and annotation tables of a database file that is not an open case (the snapshot inside a
+ * bundle, or the database of a case folder without its custody log); one that cannot be read is a problem,
+ * and the tables are null.
+ */
+function readCaseTables(dbFile: string, problems: VerifyProblem[]): CaseTables {
   try {
-    return { evidence: db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[] };
-  } finally {
-    db.close();
+    const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+    try {
+      return { evidence: db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[] };
+    } finally {
+      db.close();
+    }
+  } catch (e) {
+    problems.push({ kind: 'database', path: CASE_DB, detail: `cannot read the evidence table (${(e as Error).message}); each evidence file was checked against its name only` });
+    return { evidence: null, annotations: null };
   }
 }
 
-function checkCustody(lines: string[], evidence: EvidenceDbRow[] | null, problems: VerifyProblem[], notes: VerifyReport['notes']): number {
+function checkCustody(lines: string[], evidence: EvidenceDbRow[] | null, problems: VerifyProblem[], notes: VerifyReport['notes']): void {
   const chain = verifyCustodyChain(lines);
   for (const p of chain.problems) problems.push({ kind: 'custody', path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
   for (const p of chain.notes) notes.push({ path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
@@ -322,7 +360,6 @@ function checkCustody(lines: string[], evidence: EvidenceDbRow[] | null, problem
   for (const r of evidence ?? []) {
     if (!named.has(r.sha256)) problems.push({ kind: 'custody', path: r.rel_path, detail: 'evidence item has no custody entry' });
   }
-  return lines.length;
 }
 
 /** The custody entries of the actions named, with their lines (1-based); a line is parsed only when it may be one. */
@@ -337,28 +374,30 @@ function entriesOf(lines: string[], actions: readonly string[]): { line: number;
   return out;
 }
 
+/** The files (sha256 and path) of the custody entries of `action` whose path lies in `folder`, with each one's line. */
+function filesLogged(lines: string[], action: string, folder: string): { line: number; sha256: string; path: string }[] {
+  return entriesOf(lines, [action]).flatMap((e) => (Array.isArray(e.objects) ? e.objects as { sha256?: unknown; path?: unknown }[] : [])
+    .filter((o): o is CustodyObject => typeof o?.sha256 === 'string' && typeof o.path === 'string' && o.path.startsWith(`${folder}/`))
+    .map((o) => ({ line: e.line, sha256: o.sha256, path: o.path })));
+}
+
 /**
- * The reports the custody log names (report-written) against the files in reports/: one changed since it
- * was written is a problem; one no longer there is a note (a draft may be deleted; its hash stays in the
- * log). Returns how many were hashed.
+ * The reports in reports/ (path → hash computed) against the custody log's report-written entries: one
+ * changed since it was written, or one Blindspot did not write, is a problem; one the log records that is
+ * no longer there is a note (a draft may be deleted; its hash stays in the log), said as `absent`. Export
+ * refuses what this finds.
  */
-async function checkReports(dir: string, lines: string[], problems: VerifyProblem[], notes: VerifyReport['notes'], signal?: AbortSignal): Promise<number> {
-  let hashed = 0;
-  for (const e of entriesOf(lines, ['report-written'])) {
-    if (!Array.isArray(e.objects)) continue;
-    for (const o of e.objects as { sha256?: unknown; path?: unknown }[]) {
-      if (typeof o.path !== 'string' || typeof o.sha256 !== 'string' || !o.path.startsWith(`${REPORTS_DIR}/`)) continue;
-      const file = join(dir, o.path);
-      if (!existsSync(file)) {
-        notes.push({ path: o.path, detail: `a report the custody log records (line ${e.line}) is no longer in the case folder` });
-        continue;
-      }
-      const got = await hashFile(file, undefined, signal);
-      hashed++;
-      if (got.sha256 !== o.sha256) problems.push({ kind: 'modified', path: o.path, detail: `content hashes to ${got.sha256}, the custody log (line ${e.line}) recorded ${o.sha256} when it was written` });
-    }
+function checkReports(present: ReadonlyMap<string, Hashed>, lines: string[], problems: VerifyProblem[], notes: VerifyReport['notes'], absent: string): void {
+  const written = Map.groupBy(filesLogged(lines, 'report-written', REPORTS_DIR), (o) => o.path);
+  for (const [path, entries] of written) {
+    const got = present.get(path);
+    const last = entries.at(-1)!;
+    if (!got) notes.push({ path, detail: `a report the custody log records (line ${last.line}) ${absent}` });
+    else if (!entries.some((o) => o.sha256 === got.sha256)) problems.push({ kind: 'modified', path, detail: `content hashes to ${got.sha256}, the custody log (line ${last.line}) recorded ${last.sha256} when it was written` });
   }
-  return hashed;
+  for (const path of present.keys()) {
+    if (!written.has(path)) problems.push({ kind: 'unexpected', path, detail: 'not written by Blindspot (no report-written entry in the custody log)' });
+  }
 }
 
 /** The examiner's annotations in the database against their custody entries (core/annotations.ts reconcileAnnotations). */
@@ -368,11 +407,13 @@ function checkAnnotations(annotations: AnnotationRow[] | null, lines: string[], 
 }
 
 /**
- * Compares the evidence table with the evidence files present (path → hash actually computed). With no
- * table to compare with (`null`: the database could not be read, a problem already reported), each file
- * is still checked against its own name, its SHA-256.
+ * Compares the evidence table with the evidence files present (path → hash actually computed), and with
+ * the files the custody log records as added (`added`: path → line): one gone from the table and the
+ * files both (its row, its events and its file deleted) is missing. With no table to compare with (`null`:
+ * the database could not be read, a problem already reported), each file is still checked against its own
+ * name, its SHA-256.
  */
-function checkEvidence(evidence: EvidenceDbRow[] | null, present: Map<string, { sha256: string; size: number }>, problems: VerifyProblem[]): void {
+function checkEvidence(evidence: EvidenceDbRow[] | null, present: ReadonlyMap<string, Hashed>, added: ReadonlyMap<string, number>, problems: VerifyProblem[]): void {
   const expected = new Set<string>();
   for (const r of evidence ?? []) {
     expected.add(r.rel_path);
@@ -385,59 +426,109 @@ function checkEvidence(evidence: EvidenceDbRow[] | null, present: Map<string, { 
     if (basename(path) !== f.sha256) problems.push({ kind: 'modified', path, detail: `content hashes to ${f.sha256}, not to its name` });
     if (evidence !== null) problems.push({ kind: 'unexpected', path, detail: 'evidence file not listed in the case database' });
   }
+  for (const [path, line] of added) {
+    if (expected.has(path) || present.has(path)) continue;
+    problems.push({ kind: 'missing', path, detail: `the custody log (line ${line}) records it as added; it is not present${evidence === null ? '' : ', nor listed in the case database'}` });
+  }
 }
 
-async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
-  const problems: VerifyProblem[] = [];
-  // A damaged database is a finding: the evidence files and the custody log are still checked.
-  let evidence: EvidenceDbRow[] | null = null;
-  let annotations: AnnotationRow[] | null = null;
+/** What a case folder and a bundle are both checked for, once their files are hashed and their tables and custody log read (`lines` null: no custody log, a problem already). */
+function checkCase(t: CaseTables, evidenceFiles: ReadonlyMap<string, Hashed>, reports: ReadonlyMap<string, Hashed>, lines: string[] | null, problems: VerifyProblem[], notes: VerifyReport['notes'], reportAbsent: string): void {
+  const added = new Map<string, number>();
+  for (const o of lines === null ? [] : filesLogged(lines, EVIDENCE_ADDED, EVIDENCE_DIR)) if (!added.has(o.path)) added.set(o.path, o.line);
+  checkEvidence(t.evidence, evidenceFiles, added, problems);
+  if (lines === null) return;
+  checkCustody(lines, t.evidence, problems, notes);
+  checkAnnotations(t.annotations, lines, problems);
+  checkReports(reports, lines, problems, notes, reportAbsent);
+}
+
+/** What is at `path`: a file, a folder (or something else), or nothing. */
+function kindAt(path: string): 'file' | 'folder' | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st === undefined ? null : st.isFile() ? 'file' : 'folder';
+}
+
+/** The case database's tables; one missing, or damaged, is a problem (the tables are then null). */
+function readCaseDb(dir: string, problems: VerifyProblem[]): CaseTables {
+  const at = kindAt(join(dir, CASE_DB));
+  if (at !== 'file') {
+    problems.push({ kind: 'missing', path: CASE_DB, detail: `${at === null ? 'the case database is not in the case folder' : 'a folder, not the case database'}; each evidence file was checked against its name only` });
+    return { evidence: null, annotations: null };
+  }
+  // Without its custody log the case cannot be opened as one (nor upgraded or recovered): its database is read as it is.
+  if (kindAt(join(dir, CUSTODY_LOG)) !== 'file') return readCaseTables(join(dir, CASE_DB), problems);
   try {
     const c = openCaseReadOnly(dir);
     try {
-      evidence = c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[];
-      annotations = c.db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[];
+      return { evidence: c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: c.db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[] };
     } finally {
       c.close();
     }
   } catch (e) {
+    // A damaged database is a finding: the evidence files and the custody log are still checked.
     const damage = databaseDamage(e);
     if (damage === null) throw e;
     problems.push({ kind: 'database', path: CASE_DB, detail: `damaged, its evidence table cannot be read (${damage}); each evidence file was checked against its name only` });
+    return { evidence: null, annotations: null };
   }
-  const present = new Map<string, { sha256: string; size: number }>();
+}
+
+/** The custody log's lines, or null when it is missing (a problem). */
+function readCustodyLog(dir: string, problems: VerifyProblem[]): string[] | null {
+  const at = kindAt(join(dir, CUSTODY_LOG));
+  if (at === 'file') return readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
+  problems.push({ kind: 'missing', path: CUSTODY_LOG, detail: `${at === null ? 'the chain of custody is not in the case folder' : 'a folder, not the chain of custody'}; the custody chain, the annotations and the reports could not be checked` });
+  return null;
+}
+
+async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
+  const problems: VerifyProblem[] = [];
+  const notes: VerifyReport['notes'] = [];
+  const tables = readCaseDb(dir, problems);
+  const present = new Map<string, Hashed>();
   const paths = listEvidenceFiles(dir);
   const sizes = paths.map((p) => statSync(join(dir, p)).size);
   const hashing = byteCounter('hashing', sizes.reduce((a, b) => a + b, 0), onProgress);
   for (const [i, p] of paths.entries()) present.set(p, await hashFile(join(dir, p), hashing(sizes[i]!), signal));
+  const reports = new Map<string, Hashed>();
+  for (const p of listReportFiles(dir)) reports.set(p, await hashFile(join(dir, p), undefined, signal));
   signal?.throwIfAborted(); // aborted during the last read
-  checkEvidence(evidence, present, problems);
-  const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
-  const notes: VerifyReport['notes'] = [];
-  const custodyEntries = checkCustody(lines, evidence, problems, notes);
-  checkAnnotations(annotations, lines, problems);
-  const reports = await checkReports(dir, lines, problems, notes, signal);
-  return { target: dir, kind: 'case', intact: problems.length === 0, filesChecked: present.size + 2 + reports, custodyEntries, problems, notes };
+  const lines = readCustodyLog(dir, problems);
+  checkCase(tables, present, reports, lines, problems, notes, 'is no longer in the case folder');
+  const read = [CASE_DB, CUSTODY_LOG].filter((f) => kindAt(join(dir, f)) === 'file').length;
+  return { target: dir, kind: 'case', intact: problems.length === 0, filesChecked: present.size + reports.size + read, custodyEntries: lines?.length ?? 0, problems, notes };
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
-  return new Promise((res, rej) => yauzl.open(file, { lazyEntries: true, autoClose: false }, (err, zf) => (err || !zf ? rej(err ?? new Error('cannot open')) : res(zf))));
+  // Names are decoded here (forEachEntry), so that an unsafe one is a finding about its entry, not an
+  // error that ends the reading of the zip.
+  return new Promise((res, rej) => yauzl.open(file, { lazyEntries: true, autoClose: false, decodeStrings: false }, (err, zf) => (err || !zf ? rej(err ?? new Error('cannot open')) : res(zf))));
 }
 
-/** Streams every entry of the zip through `onEntry`; entries are read one at a time. */
-async function forEachEntry(zf: yauzl.ZipFile, onEntry: (entry: yauzl.Entry, stream: Readable) => Promise<void>): Promise<void> {
+/**
+ * Hands every entry of the zip to `onEntry`, one at a time, with its name as written (a backslash kept)
+ * and what opens its data. A zip whose directory cannot be read to its end is refused (exit 3), as one
+ * that cannot be opened is.
+ */
+async function forEachEntry(file: string, zf: yauzl.ZipFile, onEntry: (entry: yauzl.Entry, name: string, open: () => Promise<Readable>) => Promise<void>): Promise<void> {
+  let entries = 0;
   await new Promise<void>((res, rej) => {
-    zf.on('error', rej);
+    zf.on('error', (e: Error) => rej(new BadInputError(`${file}: the zip's directory is damaged after ${entries} entries (${e.message}); the bundle cannot be checked.`)));
     zf.on('end', () => res());
     zf.on('entry', (entry: yauzl.Entry) => {
-      if (entry.fileName.endsWith('/')) { zf.readEntry(); return; }
-      zf.openReadStream(entry, (err, stream) => {
-        if (err || !stream) { rej(err ?? new Error('cannot read entry')); return; }
-        onEntry(entry, stream).then(() => zf.readEntry(), rej);
-      });
+      entries++;
+      const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
+      const open = () => new Promise<Readable>((ok, fail) => zf.openReadStream(entry, (err, stream) => (err || !stream ? fail(err ?? new Error('cannot read entry')) : ok(stream))));
+      onEntry(entry, name, open).then(() => zf.readEntry(), rej);
     });
     zf.readEntry();
   });
+}
+
+/** Why a zip entry's name is unsafe to extract (absolute, a `..` part, a backslash), as yauzl judges it; null when it is safe. */
+function unsafeName(name: string): string | null {
+  return yauzl.validateFileName(name)?.split(':')[0] ?? null; // its message, without the name
 }
 
 async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
@@ -451,18 +542,41 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
     throw new BadInputError(`${file}: not a readable zip file (${(e as Error).message}).`);
   }
   try {
-    const hashes = new Map<string, { sha256: string; size: number }>();
+    const hashes = new Map<string, Hashed>();
+    /** Entries whose data could not be read to its end: named already, and not also missing. */
+    const damaged = new Set<string>();
+    const seen = new Set<string>();
     let manifestText: string | null = null;
-    let custodyText = '';
+    let custodyText: string | null = null;
     // Progress in bytes of the zip file: each entry's compressed bytes, in the share of it read so far.
     const zipSize = statSync(file).size;
     let entriesDone = 0;
-    await forEachEntry(zf, async (entry, stream) => {
-      const name = entry.fileName;
+    await forEachEntry(file, zf, async (entry, name, open) => {
+      const first = !seen.has(name);
+      seen.add(name);
+      const unsafe = unsafeName(name);
+      // An extractor keeps one copy or the other: only the first is read, and a second is a problem.
+      if (!first) problems.push({ kind: 'unexpected', path: name, detail: 'a second entry of this name in the bundle (an unzip tool keeps either copy); only the first was checked' });
+      else if (unsafe !== null) problems.push({ kind: 'unexpected', path: name, detail: `an unsafe entry name, which unzipped could be written outside its folder (${unsafe}); not read` });
+      if (!first || unsafe !== null || name.endsWith('/')) {
+        entriesDone += entry.compressedSize;
+        return;
+      }
       const h = createHash('sha256');
       let size = 0;
       const share = entry.uncompressedSize > 0 ? entry.compressedSize / entry.uncompressedSize : 0;
+      // Kept in memory, so refused past a size; its data cannot run past the size its header says (yauzl
+      // fails the stream: a damaged entry).
       const keep = name === 'manifest.json' || name === CUSTODY_LOG;
+      if (name === 'manifest.json' && entry.uncompressedSize > MANIFEST_MAX_BYTES) {
+        throw new BadInputError(`${file}: manifest.json holds ${entry.uncompressedSize} bytes, more than any Blindspot manifest (at most ${MANIFEST_MAX_BYTES >> 20} MiB); this is not a Blindspot evidence bundle.`);
+      }
+      if (name === CUSTODY_LOG && entry.uncompressedSize > CUSTODY_MAX_BYTES) {
+        throw new BadInputError(
+          `${file}: custody.jsonl holds ${entry.uncompressedSize} bytes, more than verify reads into memory (${CUSTODY_MAX_BYTES >> 20} MiB); the bundle cannot be checked.`,
+          'A custody log takes about 1 KB per evidence file and a line per action on the case; one this large was not written by Blindspot.',
+        );
+      }
       const parts: Buffer[] = [];
       // The database is copied out to be read. A write that fails (no space in the temporary folder) is
       // the copy's error, named below, never an unhandled one; so is a write still in flight when the
@@ -476,7 +590,7 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
         'Free space in the temporary folder (or point TMPDIR at a folder with room for it), then verify again.',
       );
       try {
-        for await (const chunk of stream) {
+        for await (const chunk of await open()) {
           signal?.throwIfAborted(); // leaving the loop destroys the entry's stream; the extracted database is removed below
           h.update(chunk as Buffer);
           size += (chunk as Buffer).length;
@@ -487,7 +601,14 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
         }
       } catch (e) {
         sink?.destroy();
-        throw e;
+        if (signal?.aborted || e instanceof BlindspotError) throw e;
+        // The entry's own data (damaged compressed data, sizes that do not match, a bad local header):
+        // a finding about it; the other entries are still read.
+        problems.push({ kind: 'modified', path: name, detail: `the compressed data is damaged (${(e as Error).message})` });
+        damaged.add(name);
+        if (sink) rmSync(join(work, CASE_DB), { force: true });
+        entriesDone += entry.compressedSize;
+        return;
       }
       entriesDone += entry.compressedSize;
       if (sink) await new Promise<void>((r, j) => sink.end((err?: Error | null) => (err ?? sinkError ? j(copyFailed((err ?? sinkError)!)) : r())));
@@ -497,43 +618,38 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
     });
     signal?.throwIfAborted(); // aborted during the last read
     onProgress?.({ step: 'reading', done: zipSize, total: zipSize }); // with the headers and directory between the entries
-    if (manifestText === null) throw new BadInputError(`${file}: no manifest.json; this is not a Blindspot evidence bundle.`);
+    if (manifestText === null) throw new BadInputError(`${file}: no ${damaged.has('manifest.json') ? 'readable ' : ''}manifest.json; this is not a Blindspot evidence bundle.`);
     let manifest: Manifest;
     try {
       manifest = JSON.parse(manifestText) as Manifest;
     } catch {
       throw new BadInputError(`${file}: manifest.json is not valid JSON; the bundle is damaged.`);
     }
-    if (manifest.format !== BUNDLE_FORMAT || !Array.isArray(manifest.files)) throw new BadInputError(`${file}: manifest.json is not a ${BUNDLE_FORMAT} manifest.`);
+    if (manifest.format !== BUNDLE_FORMAT || !Array.isArray(manifest.files) || !manifest.files.every((f) => typeof f?.path === 'string')) {
+      throw new BadInputError(`${file}: manifest.json is not a ${BUNDLE_FORMAT} manifest.`);
+    }
     const listed = new Set<string>(['manifest.json', 'README.txt']);
     for (const f of manifest.files) {
       listed.add(f.path);
       const got = hashes.get(f.path);
-      if (!got) problems.push({ kind: 'missing', path: f.path, detail: 'listed in manifest.json, not in the bundle' });
-      else if (got.sha256 !== f.sha256 || got.size !== f.size) problems.push({ kind: 'modified', path: f.path, detail: `content hashes to ${got.sha256} (${got.size} bytes), manifest says ${f.sha256} (${f.size} bytes)` });
+      if (!got) {
+        if (!damaged.has(f.path)) problems.push({ kind: 'missing', path: f.path, detail: 'listed in manifest.json, not in the bundle' });
+      } else if (got.sha256 !== f.sha256 || got.size !== f.size) problems.push({ kind: 'modified', path: f.path, detail: `content hashes to ${got.sha256} (${got.size} bytes), manifest says ${f.sha256} (${f.size} bytes)` });
     }
     for (const name of hashes.keys()) if (!listed.has(name)) problems.push({ kind: 'unexpected', path: name, detail: 'in the bundle, not listed in manifest.json' });
-    let evidence: EvidenceDbRow[] | null = null;
-    let annotations: AnnotationRow[] | null = null;
-    if (existsSync(join(work, CASE_DB))) {
-      try {
-        ({ evidence, annotations } = readCaseTables(join(work, CASE_DB)));
-      } catch (e) {
-        problems.push({ kind: 'database', path: CASE_DB, detail: `cannot read the evidence table (${(e as Error).message}); each evidence file was checked against its name only` });
-      }
-    } else {
-      problems.push({ kind: 'missing', path: CASE_DB, detail: 'the bundle has no case database' });
-    }
-    const present = new Map([...hashes].filter(([p]) => p.startsWith(`${EVIDENCE_DIR}/`)));
-    checkEvidence(evidence, present, problems);
-    const lines = custodyText.split('\n').filter(Boolean);
+    // Missing whether the manifest lists them or not: said once.
+    const named = (path: string) => problems.some((p) => p.path === path);
+    if (!existsSync(join(work, CASE_DB)) && !named(CASE_DB)) problems.push({ kind: 'missing', path: CASE_DB, detail: 'the bundle has no case database' });
+    if (custodyText === null && !named(CUSTODY_LOG)) problems.push({ kind: 'missing', path: CUSTODY_LOG, detail: 'the bundle has no custody log' });
+    const tables = existsSync(join(work, CASE_DB)) ? readCaseTables(join(work, CASE_DB), problems) : { evidence: null, annotations: null };
+    const within = (folder: string) => new Map([...hashes].filter(([p]) => p.startsWith(`${folder}/`)));
+    const lines = custodyText === null ? null : (custodyText as string).split('\n').filter(Boolean);
     const notes: VerifyReport['notes'] = [];
-    const custodyEntries = checkCustody(lines, evidence, problems, notes);
-    checkAnnotations(annotations, lines, problems);
-    if (lines.length !== manifest.custodyEntries || (lines.length > 0 && sha256Hex(lines.at(-1)!) !== manifest.custodyHead)) {
+    checkCase(tables, within(EVIDENCE_DIR), within(REPORTS_DIR), lines, problems, notes, 'is not in the bundle');
+    if (lines !== null && (lines.length !== manifest.custodyEntries || (lines.length > 0 && sha256Hex(lines.at(-1)!) !== manifest.custodyHead))) {
       problems.push({ kind: 'custody', path: CUSTODY_LOG, detail: `the manifest records ${manifest.custodyEntries} entries ending in ${manifest.custodyHead}; the log has ${lines.length}` });
     }
-    return { target: file, kind: 'bundle', intact: problems.length === 0, filesChecked: hashes.size, custodyEntries, manifestSha256: sha256Hex(manifestText), problems, notes };
+    return { target: file, kind: 'bundle', intact: problems.length === 0, filesChecked: hashes.size, custodyEntries: lines?.length ?? 0, manifestSha256: sha256Hex(manifestText), problems, notes };
   } finally {
     zf.close();
     rmSync(work, { recursive: true, force: true });
@@ -548,10 +664,12 @@ export async function verify(targetArg: string, onProgress?: OnBundleProgress, s
   const target = resolve(targetArg);
   if (!existsSync(target)) throw new BadInputError(`${target}: no such file or folder.`);
   if (statSync(target).isDirectory()) {
-    if (!isCaseDir(target)) throw new CaseError(`${target} is not a Blindspot case folder.`);
+    // A case that lost its database or its custody log is still checked, and found not intact.
+    if (![CASE_DB, CUSTODY_LOG, EVIDENCE_DIR].some((f) => existsSync(join(target, f)))) throw new CaseError(`${target} is not a Blindspot case folder.`);
     const report = await verifyCaseDir(target, onProgress, signal);
     let h: CaseHandle | null = null;
     try {
+      if (kindAt(join(target, CUSTODY_LOG)) !== 'file') throw new Error(`the case folder has no ${CUSTODY_LOG} to write it to`);
       h = openCase(target);
       h.logCustody('verify', { intact: report.intact, problems: report.problems.length, filesChecked: report.filesChecked });
     } catch (e) {
