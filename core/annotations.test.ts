@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkAnnotation, NOTE_MAX, reconcileAnnotations, TAG_MAX } from './annotations.ts';
+import type { AnnotationRow } from './annotations.ts';
 
 describe('checkAnnotation', () => {
   it('keeps a tag and a note trimmed, a bookmark without text', () => {
@@ -26,20 +27,30 @@ describe('checkAnnotation', () => {
 });
 
 describe('reconcileAnnotations', () => {
-  const added = (line: number, id: number, kind: string, text: string | null, recordId = 'r1') => ({ line, action: 'annotation-added', details: { annotation: id, kind, text, recordId } });
+  const added = (line: number, id: number, kind: string, text: string | null, recordId = 'r1', by?: { author: string; createdAt: string }) => ({ line, action: 'annotation-added', details: { annotation: id, kind, text, recordId, ...by } });
+  const row = (id: number, kind: string, text: string | null, recordId = 'r1', over: Partial<AnnotationRow> = {}): AnnotationRow => ({ id, kind, text, recordId, targetKind: 'event', author: 'me@host', createdAt: '2026-12-07T10:00:00.000Z', ...over });
   const removed = (line: number, id: number) => ({ line, action: 'annotation-removed', details: { annotation: id } });
 
   it('finds nothing when the database holds exactly what the log added and did not remove', () => {
     const entries = [added(2, 1, 'tag', 'exfil'), added(3, 2, 'note', 'n'), removed(4, 2), added(5, 3, 'bookmark', null), { line: 6, action: 'verify', details: {} }];
-    expect(reconcileAnnotations([{ id: 1, kind: 'tag', text: 'exfil', recordId: 'r1' }, { id: 3, kind: 'bookmark', text: null, recordId: 'r1' }], entries)).toEqual([]);
+    expect(reconcileAnnotations([row(1, 'tag', 'exfil'), row(3, 'bookmark', null)], entries)).toEqual([]);
   });
 
   it('names an annotation with no entry, one changed since its entry, and one the database lost', () => {
     const entries = [added(2, 1, 'note', 'read by the attacker'), added(3, 2, 'tag', 'exfil')];
-    expect(reconcileAnnotations([{ id: 1, kind: 'note', text: 'not read', recordId: 'r1' }, { id: 9, kind: 'tag', text: 'x', recordId: 'r2' }], entries)).toEqual([
+    expect(reconcileAnnotations([row(1, 'note', 'not read'), row(9, 'tag', 'x', 'r2')], entries)).toEqual([
       { path: 'annotations #1', detail: 'the case database holds note "not read" on record r1; the custody log (line 2) recorded note "read by the attacker" on record r1' },
       { path: 'annotations #9', detail: 'tag "x" on record r2 is in the case database but no custody entry records it being added' },
       { path: 'annotations #2', detail: 'the custody log (line 3) records tag "exfil" on record r1 as added and never removed, but the case database does not hold it' },
     ]);
+  });
+
+  it('names an annotation whose author or time was changed since its entry, and one on anything but an event (Blindspot writes none)', () => {
+    const by = { author: 'me@host', createdAt: '2026-12-07T10:00:00.000Z' };
+    const entries = [added(2, 1, 'note', 'n', 'r1', by), added(3, 2, 'tag', 'old', 'r1')];
+    expect(reconcileAnnotations([row(1, 'note', 'n', 'r1', { author: 'Senior Examiner Jones', createdAt: '2026-11-30T09:00:00.000Z' }), row(2, 'tag', 'old', 'r1', { author: 'anyone' }), row(5, 'note', 'x', 'ceo@contoso.com', { targetKind: 'mailbox' })], entries)).toEqual([
+      { path: 'annotations #1', detail: 'the case database says note "n" on record r1 was written by Senior Examiner Jones at 2026-11-30T09:00:00.000Z; the custody log (line 2) recorded it by me@host at 2026-12-07T10:00:00.000Z' },
+      { path: 'annotations #5', detail: 'note "x" on mailbox ceo@contoso.com is in the case database but no custody entry records it being added' },
+    ]); // #2's entry predates the author in custody: its author is not compared
   });
 });

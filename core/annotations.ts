@@ -37,7 +37,8 @@ export function checkAnnotation(a: AnnotationInput): { ok: true; value: Annotati
 }
 
 /** An annotation as the case database holds it, for reconciling with the custody log. */
-export interface AnnotationRow { id: number; kind: string; text: string | null; recordId: string }
+/** An annotation as the case database holds it; `targetKind` is 'event' for every annotation Blindspot writes. */
+export interface AnnotationRow { id: number; kind: string; text: string | null; recordId: string; targetKind: string; author: string; createdAt: string }
 
 /** A custody entry as reconciliation reads it: its line (1-based), action and details. */
 export interface AnnotationCustodyEntry { line: number; action: string; details: Record<string, unknown> }
@@ -49,20 +50,25 @@ export interface AnnotationCustodyEntry { line: number; action: string; details:
  * outside Blindspot, is named here. Each problem: where, and what.
  */
 export function reconcileAnnotations(rows: readonly AnnotationRow[], entries: readonly AnnotationCustodyEntry[]): { path: string; detail: string }[] {
-  const logged = new Map<number, { line: number; kind: unknown; text: unknown; recordId: unknown }>();
+  type Logged = { line: number; kind: unknown; text: unknown; recordId: unknown; author: unknown; createdAt: unknown };
+  const logged = new Map<number, Logged>();
   for (const e of entries) {
     const id = e.details['annotation'];
     if (typeof id !== 'number') continue;
-    if (e.action === 'annotation-added') logged.set(id, { line: e.line, kind: e.details['kind'], text: e.details['text'], recordId: e.details['recordId'] });
+    if (e.action === 'annotation-added') logged.set(id, { line: e.line, kind: e.details['kind'], text: e.details['text'], recordId: e.details['recordId'], author: e.details['author'], createdAt: e.details['createdAt'] });
     else if (e.action === 'annotation-removed') logged.delete(id);
   }
   const problems: { path: string; detail: string }[] = [];
-  const describe = (a: { kind: unknown; text: unknown; recordId: unknown }): string => `${String(a.kind)}${a.text === null || a.text === undefined ? '' : ` ${JSON.stringify(a.text)}`} on record ${String(a.recordId)}`;
+  const describe = (a: { kind: unknown; text: unknown; recordId: unknown; targetKind?: string }): string =>
+    `${String(a.kind)}${a.text === null || a.text === undefined ? '' : ` ${JSON.stringify(a.text)}`} on ${a.targetKind === undefined || a.targetKind === 'event' ? 'record' : a.targetKind} ${String(a.recordId)}`;
+  // Who wrote it and when: in the entries logged since 2026-12-07 (older ones say neither).
+  const by = (a: { author: unknown; createdAt: unknown }): string => `by ${String(a.author)} at ${String(a.createdAt)}`;
   for (const r of rows) {
     const l = logged.get(r.id);
     const path = `annotations #${r.id}`;
     if (!l) problems.push({ path, detail: `${describe(r)} is in the case database but no custody entry records it being added` });
-    else if (l.kind !== r.kind || l.text !== r.text || l.recordId !== r.recordId) problems.push({ path, detail: `the case database holds ${describe(r)}; the custody log (line ${l.line}) recorded ${describe(l)}` });
+    else if (l.kind !== r.kind || l.text !== r.text || l.recordId !== r.recordId || r.targetKind !== 'event') problems.push({ path, detail: `the case database holds ${describe(r)}; the custody log (line ${l.line}) recorded ${describe(l)}` });
+    else if (l.author !== undefined && (l.author !== r.author || l.createdAt !== r.createdAt)) problems.push({ path, detail: `the case database says ${describe(r)} was written ${by(r)}; the custody log (line ${l.line}) recorded it ${by(l)}` });
     logged.delete(r.id);
   }
   for (const [id, l] of logged) problems.push({ path: `annotations #${id}`, detail: `the custody log (line ${l.line}) records ${describe(l)} as added and never removed, but the case database does not hold it` });

@@ -50,10 +50,11 @@ describe('annotations', () => {
       { id: 3, target_kind: 'event', target_id: ID, kind: 'bookmark', text: null },
     ]);
     const added = custody(dir).filter((e) => e.action === 'annotation-added');
+    const by = { author: added[0]!.actor, createdAt: '2026-12-07T10:00:00.000Z' }; // who wrote it and when, as the database says
     expect(added.map((e) => e.details)).toEqual([
-      { annotation: 1, recordId: ID, kind: 'tag', text: 'Exfil' },
-      { annotation: 2, recordId: ID, kind: 'note', text: 'Read from 203.0.113.66.\nSee the rule.' },
-      { annotation: 3, recordId: ID, kind: 'bookmark', text: null },
+      { annotation: 1, recordId: ID, kind: 'tag', text: 'Exfil', ...by },
+      { annotation: 2, recordId: ID, kind: 'note', text: 'Read from 203.0.113.66.\nSee the rule.', ...by },
+      { annotation: 3, recordId: ID, kind: 'bookmark', text: null, ...by },
     ]);
     // The event detail (the UI's) carries them, oldest first; the other event none.
     const c = openCaseReadOnly(dir);

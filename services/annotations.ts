@@ -38,7 +38,7 @@ export function annotate(dir: string, recordIdArg: string, inputs: AnnotationInp
         else result.added.push(insertAnnotation(h.db, recordId, a, h.actor, createdAt));
       }
     })();
-    for (const a of result.added) h.logCustody('annotation-added', { annotation: a.id, recordId, kind: a.kind, text: a.text });
+    for (const a of result.added) h.logCustody('annotation-added', { annotation: a.id, recordId, kind: a.kind, text: a.text, author: a.author, createdAt: a.createdAt });
     return result;
   } finally {
     h.close();

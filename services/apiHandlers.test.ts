@@ -217,11 +217,12 @@ describe('API handlers over a case', () => {
     await withApi(dir, async (api) => {
       const arr = await api.handlers['event.get']({ id: 'arr-2' });
       expect(arr.evidence).toEqual({ sha256: pageSha, line: 1, element: 2 });
-      expect(arr.copies).toEqual([{ sha256: againSha, line: 2, element: null, format: 'ual-json', origin: again }]);
+      // The copies here carry other times under the same Ids: each is listed with what it says otherwise.
+      expect(arr.copies).toEqual([{ sha256: againSha, line: 2, element: null, format: 'ual-json', origin: again, differs: { time: '2026-05-01T10:00:44.000Z' } }]);
       expect(arr.copiesTotal).toBe(1);
       const first = await api.handlers['event.get']({ id: 'rec-3' });
       expect(first.evidence).toEqual({ sha256, line: 4, element: null }); // the first one received is the event
-      expect(first.copies).toEqual([{ sha256: pageSha, line: 1, element: 1, format: 'ual-json', origin: page }]);
+      expect(first.copies).toEqual([{ sha256: pageSha, line: 1, element: 1, format: 'ual-json', origin: page, differs: expect.objectContaining({ time: '2026-05-01T10:00:41.000Z' }) }]);
       const rows = (await api.handlers['timeline.query']({ limit: 100 })).rows.filter((r) => r.id.startsWith('arr-'));
       expect(rows.map((r) => r.evidence)).toEqual([{ sha256: pageSha, line: 1, element: 0 }, { sha256: pageSha, line: 1, element: 2 }]);
     });

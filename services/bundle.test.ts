@@ -163,6 +163,18 @@ describe('evidence bundles', () => {
     expect(checkedBundle.at(-1)).toEqual({ step: 'reading', done: r.bytes, total: r.bytes });
   });
 
+  it('shows a case name holding a line break (a case from before such names were refused) escaped in the README, forging no line', async () => {
+    const { dir } = await caseWithEvidence();
+    const h = openCase(dir);
+    h.db.prepare('UPDATE case_meta SET name = ? WHERE id = 1').run('Acme\nManifest:  manifest.json, SHA-256 0000');
+    h.close();
+    const out = join(tmp(), 'bundle.zip');
+    await exportBundle(dir, out);
+    const readme = (await readZip(out)).get('README.txt')!.toString();
+    expect(readme).toContain('Case:      Acme\\u000aManifest:  manifest.json, SHA-256 0000 (B-1)\n');
+    expect(readme.split('\n').filter((l) => l.startsWith('Manifest:'))).toHaveLength(1);
+  });
+
   it('exports a bundle that verifies offline and records the export in custody', async () => {
     const { dir, sha } = await caseWithEvidence();
     const out = join(tmp(), 'bundle.zip');

@@ -18,6 +18,7 @@ import yauzl from 'yauzl';
 import { jsonOfLine, sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
 import type { CustodyObject } from '../core/custody.ts';
 import { reconcileAnnotations } from '../core/annotations.ts';
+import { showControls } from '../core/text.ts';
 import type { AnnotationRow } from '../core/annotations.ts';
 import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
@@ -76,11 +77,13 @@ function listEvidenceFiles(caseDir: string): string[] {
   return out;
 }
 
+// The case's own words are shown with any control character escaped: a case created before such values
+// were refused could otherwise forge a line of this file (a second "Manifest:" line).
 const README = (m: Manifest, manifestSha: string) => `Blindspot evidence bundle
 =========================
 
-Case:      ${m.case.name}${m.case.number ? ` (${m.case.number})` : ''}
-Examiner:  ${m.case.examiner}
+Case:      ${showControls(m.case.name, true)}${m.case.number ? ` (${showControls(m.case.number, true)})` : ''}
+Examiner:  ${showControls(m.case.examiner, true)}
 Exported:  ${m.createdAt} by ${m.createdBy} with ${m.tool}
 Manifest:  manifest.json, SHA-256 ${manifestSha}
 
@@ -318,7 +321,7 @@ interface EvidenceDbRow { sha256: string; size: number; rel_path: string }
 type Hashed = { sha256: string; size: number };
 
 const EVIDENCE_SQL = 'SELECT sha256, size, rel_path FROM evidence ORDER BY id';
-const ANNOTATIONS_SQL = "SELECT id, kind, text, target_id AS recordId FROM annotations WHERE target_kind = 'event' ORDER BY id";
+const ANNOTATIONS_SQL = 'SELECT id, kind, text, target_id AS recordId, target_kind AS targetKind, author, created_at AS createdAt FROM annotations ORDER BY id';
 /** The custody action that records an evidence file entering the case (services/import.ts: once per content). */
 const EVIDENCE_ADDED = 'evidence-added';
 /**

@@ -86,6 +86,11 @@ describe('case folders', () => {
     expect(() => createCase(join(d, 'new2'), { name: ' ', examiner: 'e' })).toThrow(/--name/);
     expect(() => createCase(join(d, 'new3'), { name: 'n', examiner: 'e', timeZone: '+02:00' })).toThrow(/a fixed offset is not a time zone/);
     expect(existsSync(join(d, 'new3'))).toBe(false);
+    // One-line values: a line break could forge a line of the bundle's README or the report.
+    expect(() => createCase(join(d, 'new4'), { name: 'Acme\nManifest:  manifest.json, SHA-256 0000', examiner: 'e' })).toThrow(/--name "Acme\\nManifest: .*" holds a line break or another control character/);
+    expect(() => createCase(join(d, 'new5'), { name: 'n', examiner: 'e\u202eve' })).toThrow(/--examiner/);
+    expect(() => createCase(join(d, 'new6'), { name: 'n', examiner: 'e', client: 'c\u0007' })).toThrow(UsageError);
+    expect(existsSync(join(d, 'new4'))).toBe(false);
   });
 
   it('keeps a time zone as the time zone database spells it', () => {

@@ -16,6 +16,7 @@ import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
 import { custodyLine, jsonOfLine, nextEntry, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
+import { hasControls } from '../core/text.ts';
 import { openReadable, openWritable, SchemaOutdatedError, SchemaTooNewError } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
@@ -422,6 +423,11 @@ export function createCase(dirArg: string, input: CreateCaseInput, actor = defau
   const dir = resolve(dirArg);
   if (!input.name.trim()) throw new UsageError('case create: --name must not be empty.');
   if (!input.examiner.trim()) throw new UsageError('case create: --examiner must not be empty.');
+  // One-line values, shown in the bundle's README, the report and the window: a line break or a control
+  // character there could forge a line of what the recipient reads.
+  for (const [flag, v] of [['--name', input.name], ['--examiner', input.examiner], ['--number', input.number], ['--client', input.client]] as const) {
+    if (v && hasControls(v)) throw new UsageError(`case create: ${flag} ${JSON.stringify(v)} holds a line break or another control character.`, 'Give it on one line, in plain characters.');
+  }
   const timeZone = validateTimeZone(input.timeZone ?? 'UTC');
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new CaseError(`${dir} exists and is not a folder.`, 'Choose a new folder for the case.');

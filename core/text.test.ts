@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { hasControls, showControls } from './text.ts';
+
+describe('control characters in text shown', () => {
+  it('writes control characters and bidirectional overrides as escapes, keeping line breaks unless on one line', () => {
+    expect(showControls('a\u001b[2Jb\u0007\u202ec\nd\te')).toBe('a\\u001b[2Jb\\u0007\\u202ec\nd\te');
+    expect(showControls('a\nb\tc\u0085', true)).toBe('a\\u000ab\\u0009c\\u0085');
+    expect(showControls('Zoë ünïcode — fine')).toBe('Zoë ünïcode — fine');
+  });
+
+  it('tells a one-line value holding one', () => {
+    expect(hasControls('Acme Ltd')).toBe(false);
+    expect(hasControls('Acme\nLtd')).toBe(true);
+    expect(hasControls('a\u2066b')).toBe(true);
+    expect(hasControls('a\u2066b')).toBe(true); // no regex state carried from one call to the next
+  });
+});

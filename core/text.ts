@@ -1,0 +1,19 @@
+// Text from evidence or a user, shown where a control character would act rather than show: a terminal
+// (an escape sequence can clear the screen, retitle the window or hide what follows), a plain-text README
+// (a line break in a case name can forge a line of it). Pure.
+
+const CONTROLS_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Control characters and the bidirectional overrides that reorder what is shown, written as \u escapes.
+ * Line breaks and tabs stay unless `oneLine`.
+ */
+export function showControls(s: string, oneLine = false): string {
+  return s.replace(oneLine ? CONTROLS : CONTROLS_KEEPING_LINES, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Whether a one-line value (a case's name, an examiner) holds a control character or a bidirectional override. */
+export function hasControls(s: string): boolean {
+  return new RegExp(CONTROLS.source).test(s);
+}
