@@ -1,10 +1,10 @@
 // Client IP normalisation. Audit records write the client address as `1.2.3.4`, `1.2.3.4:5678`,
-// `[2001:db8::1]:443`, `2001:db8::1`, sometimes with spaces, sometimes as a placeholder (`Not Available`,
-// `sanitized`). The normalised form drops the port and brackets and writes an IPv6 address in its one
-// canonical text form (RFC 5952: lower case, no leading zeros, the longest run of zero groups as `::`), so
-// that `2001:DB8:0:0::4E` and `2001:db8::4e`, written by different sources for the same client, compare
-// equal; an IPv4-mapped address (`::ffff:192.0.2.1`) is the IPv4 client it carries. A value that is not
-// an address yields null; the record keeps the original.
+// `[2001:db8::1]:443`, `[1.2.3.4]:5678`, `2001:db8::1`, sometimes with spaces, sometimes as a placeholder
+// (`Not Available`, `sanitized`). The normalised form drops the port and brackets and writes an IPv6
+// address in its one canonical text form (RFC 5952: lower case, no leading zeros, the longest run of zero
+// groups as `::`), so that `2001:DB8:0:0::4E` and `2001:db8::4e`, written by different sources for the same
+// client, compare equal; an IPv4-mapped address (`::ffff:192.0.2.1`) is the IPv4 client it carries. A
+// value that is not an address yields null; the record keeps the original.
 import { z } from 'zod';
 
 // IPv6 grammar is intricate (compression, embedded IPv4): use zod's validator rather than a home-made regex.
@@ -91,10 +91,13 @@ function addressText(value: unknown): string | null {
   let s = value.trim();
   if (s.length === 0) return null;
   if (s.charCodeAt(0) === 91 /* [ */) {
+    // `[host]` or `[host]:port`; the host is IPv6 as URLs write it, or IPv4 as some clients do (`[203.0.113.5]:443`)
     const close = s.indexOf(']');
     if (close < 0) return null;
-    s = s.slice(1, close);
-    return s.includes(':') ? s : null;
+    const rest = s.slice(close + 1);
+    if (rest !== '' && !/^:\d{1,5}$/.test(rest)) return null;
+    s = s.slice(1, close).trim();
+    return s.includes(':') || isIPv4(s) ? s : null;
   }
   const firstColon = s.indexOf(':');
   if (firstColon < 0) return isIPv4(s) ? s : null;

@@ -158,9 +158,9 @@ export type ParsedItem =
   | { kind: 'config'; config: ConfigRecord; loc: SourceLocation }
   /**
    * A record that cannot be read; `wholeFile` when the file itself is refused, even with --skip-bad: it is
-   * not of the format asked for (true), or its dates are written day first and were being read month
-   * first ('date-order').
+   * not of the format asked for (true), its dates are written day first and were being read month
+   * first ('date-order'), or its CSV header names a column twice ('header').
    */
-  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string; wholeFile?: true | 'date-order' }
+  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string; wholeFile?: true | 'date-order' | 'header' }
   /** At the end of a file whose records were timed by dates written with slashes: how they were read. */
   | ({ kind: 'dates'; loc: SourceLocation } & DatesRead);

@@ -1024,3 +1024,21 @@ describe('dates written day first', () => {
     h.close();
   });
 });
+
+describe('a CSV header that names a column twice', () => {
+  it('refuses the file whole, saying which column, without calling it another format', async () => {
+    const dir = newCase();
+    const f = join(tmp(), 'dup-header.csv');
+    writeFileSync(f, 'CreationTime,Id,Operation,UserId,ClientIP,clientip\r\n2026-11-15T09:00:00,dup-1,X,a@c.com,1.2.3.4,6.6.6.6\r\n');
+    const h = openCase(dir);
+    for (const skipBad of [false, true]) {
+      const e = await importFile(h, f, { skipBad }).then(() => null, (x: unknown) => x) as BadInputError;
+      expect(e).toBeInstanceOf(BadInputError);
+      expect(e.message).toMatch(/header names a column more than once/);
+      expect(e.message).not.toMatch(/: not [a-z-]+:/);
+      expect(e.hint).toMatch(/repeated column/);
+    }
+    expect(h.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+    h.close();
+  });
+});

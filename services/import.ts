@@ -312,7 +312,8 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
       h.discardStaged(staged);
       throw new BadInputError(
         `${o.origin}: ${counts.refusal.join('; ')}. Nothing from this ${o.source === 'file' ? 'file' : 'response'} was imported.`,
-        counts.dayFirst ? 'If the file writes its dates day first, import it with --date-order dmy; if they are month first and that date is wrong, with --date-order mdy (the date is then rejected as a bad record).'
+        counts.fileRefused === 'date-order' ? 'If the file writes its dates day first, import it with --date-order dmy; if they are month first and that date is wrong, with --date-order mdy (the date is then rejected as a bad record).'
+          : counts.fileRefused === 'header' ? 'Export it again, or import a copy with the repeated column renamed (the copy is then the evidence, and the original should be kept with the case notes).'
           : counts.wrongFormat ? 'Name the format it is in with --format, or leave --format out to have it detected.'
           : 'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
       );
@@ -490,8 +491,11 @@ interface ParseCounts {
   refusal: string[] | null;
   /** The file is not of the format asked for (refused with --skip-bad too). */
   wrongFormat?: boolean;
-  /** Its dates are written day first and were read month first (refused with --skip-bad too). */
-  dayFirst?: boolean;
+  /**
+   * Refused whole, --skip-bad or not, for a reason other than its format: its dates are written day first
+   * and were being read month first, or its CSV header names a column twice (one of the two would be lost).
+   */
+  fileRefused?: 'date-order' | 'header';
   dates?: DatesRead;
   /** Read as UTF-8: the offset of the first bytes that are not. */
   notUtf8At?: number;
@@ -520,8 +524,8 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
         else c.duplicates++;
       } else if (it.kind === 'reject') {
         c.rejected++;
-        if (it.wholeFile === 'date-order') {
-          c.dayFirst = true;
+        if (it.wholeFile === 'date-order' || it.wholeFile === 'header') {
+          c.fileRefused = it.wholeFile;
           problems.splice(0, problems.length, it.reason); // the day-first date's own rejection says less
           return false;
         }
@@ -565,7 +569,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
   c.differing = events.differing;
   if (problems.length > 0) {
     const more = problems.length >= MAX_REPORTED_REJECTS ? ` (stopped after ${MAX_REPORTED_REJECTS} bad records)` : '';
-    c.refusal = c.dayFirst ? [problems[0]!] : c.wrongFormat ? [`not ${opts.format}: ${problems.at(-1)!}`]
+    c.refusal = c.fileRefused ? [problems[0]!] : c.wrongFormat ? [`not ${opts.format}: ${problems.at(-1)!}`]
       : [`${problems.length} malformed record${problems.length === 1 ? '' : 's'}${more}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`];
   }
   return c;

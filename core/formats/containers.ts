@@ -15,7 +15,7 @@ export type Container = Extract<Detection, { ok: true }>['container'];
 
 export type RawRecord =
   | { kind: 'value'; value: unknown; text: string; loc: SourceLocation; bytes?: ByteRange }
-  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string };
+  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string; wholeFile?: 'header' };
 
 /** Where a record's text lies in the file it was read from, in bytes: [start, end). */
 export interface ByteRange { start: number; end: number }
@@ -315,12 +315,36 @@ export function jsonValues(mode: 'array' | 'sequence', counting?: ByteCounting):
 // ---- CSV ----------------------------------------------------------------------------------------
 
 /**
+ * The columns a CSV header names more than once, letter case aside (records read their fields in either
+ * case), as `ClientIP (columns 5, 6)`; empty when none is. Unnamed columns (the empty cells Excel leaves
+ * after the last column) are not counted: no field is read from them.
+ */
+export function repeatedColumns(header: string[]): string[] {
+  const byName = new Map<string, number[]>();
+  header.forEach((name, i) => {
+    if (name === '') return;
+    const key = name.toLowerCase();
+    const at = byName.get(key);
+    if (at) at.push(i);
+    else byName.set(key, [i]);
+  });
+  const out: string[] = [];
+  for (const at of byName.values()) {
+    if (at.length < 2) continue;
+    const spellings = [...new Set(at.map((i) => header[i] as string))];
+    out.push(`${spellings.join(' and ')} (columns ${at.map((i) => i + 1).join(', ')})`);
+  }
+  return out;
+}
+
+/**
  * CSV rows as objects keyed by the header row. A `#TYPE …` first line (Windows PowerShell Export-Csv) is
  * skipped. `loc.line` is the physical line where the row starts, `loc.row` the 1-based data row.
  */
 export function csvRows(): RawSource {
   let out: RawRecord[] = [];
   let header: string[] | null = null;
+  let refused = false;        // the header repeats a column: no row is read
   let row = 0;
   let prefix = '';            // text held until the header line is complete (to spot #TYPE and the separator)
   let reader: CsvReader | null = null;
@@ -329,8 +353,17 @@ export function csvRows(): RawSource {
   const onRow = ({ cells, text, line }: CsvRow): void => {
     if (header === null) {
       header = cells.map((h) => h.trim());
+      const repeated = repeatedColumns(header);
+      if (repeated.length > 0) {
+        // A row's object keeps one cell per name: the other value would be lost without a word (a client
+        // IP replaced by another), so the file is refused whole.
+        refused = true;
+        const reason = `the header names ${repeated.length === 1 ? 'a column' : 'columns'} more than once: ${repeated.join('; ')}; each row would keep one of the cells and lose the other, so the file is not read`;
+        out.push({ ...rejectAt({ line: line + lineOffset }, reason, text), wholeFile: 'header' });
+      }
       return;
     }
+    if (refused) return;
     row++;
     const loc = { line: line + lineOffset, row };
     if (cells.length !== header.length) {

@@ -76,6 +76,7 @@ export function createParser(format: FormatId, counting?: ByteCounting, dateOrde
       if (r.kind === 'reject') {
         const rej: ParsedItem = { kind: 'reject', loc: r.loc, reason: r.reason };
         if (r.text !== undefined) rej.text = r.text;
+        if (r.wholeFile) rej.wholeFile = r.wholeFile;
         out.push(rej);
       } else {
         for (const it of (map as Mapper)(r)) out.push(it);

@@ -191,8 +191,18 @@ export function sualItem(value: unknown, text: string, loc: SourceLocation, from
 
 // ---- Sentinel OfficeActivity -------------------------------------------------------------------
 
+/**
+ * The time zone that Log Analytics (the Azure portal's "Export to CSV", as Sentinel exports are made)
+ * adds to the name of each date-time column it writes: `TimeGenerated [UTC]`, or `[Local Time]`.
+ */
+export const PORTAL_TIME_ZONE = / \[(?:UTC|Local Time)\]$/i;
+
 export function sentinelItem(value: unknown, text: string, loc: SourceLocation, dates?: DateReading): ParsedItem {
   if (!isObj(value)) return rejectAt(loc, 'expected an OfficeActivity row object', text);
+  if (value.TimeGenerated === undefined && value['TimeGenerated [UTC]'] === undefined && value.CreationTime === undefined && value['TimeGenerated [Local Time]'] !== undefined) {
+    // the portal wrote the times in the zone of the browser that exported them, which the file does not name
+    return rejectAt(loc, 'TimeGenerated [Local Time] is in the time zone of the browser that exported it, which the file does not say; export it again with the portal\'s display time zone set to UTC (TimeGenerated [UTC])', text);
+  }
   const rec: Obj = {};
   for (const k in value) {
     const v = value[k];

@@ -185,6 +185,27 @@ describe('ual-json', () => {
   });
 });
 
+describe('a CSV header that names a column twice', () => {
+  const row = '2026-11-15T09:00:00,d-1,Send,a@contoso.com,1.2.3.4,6.6.6.6\n';
+  it.each([
+    ['the same name', 'CreationTime,Id,Operation,UserId,ClientIP,ClientIP\n', 'line 1: the header names a column more than once: ClientIP (columns 5, 6);'],
+    ['names that differ in letter case', 'CreationTime,Id,Operation,UserId,ClientIP,clientip\n', 'line 1: the header names a column more than once: ClientIP and clientip (columns 5, 6);'],
+    ['two names, after a #TYPE line', '#TYPE Deserialized.Thing\nCreationTime,Id,Operation,UserId,ClientIP,ClientIP,userid\n', 'line 2: the header names columns more than once: UserId and userid (columns 4, 7); ClientIP (columns 5, 6);'],
+  ])('%s: the whole file is refused, naming them', (_what, header, reason) => {
+    for (const size of [1, 1000]) {
+      const items = parseChunks('sual-csv', header + row + row, size);
+      expect(items).toEqual([{ kind: 'reject', loc: { line: reason.startsWith('line 2') ? 2 : 1 }, reason: expect.stringContaining(reason), text: expect.any(String), wholeFile: 'header' }]);
+    }
+  });
+
+  it('refuses a configuration CSV too, and reads a header with several unnamed columns', () => {
+    expect(parseChunks('config-mailbox', 'Identity,AuditEnabled,auditenabled\nalex,True,False\n', 5)).toEqual([expect.objectContaining({ kind: 'reject', wholeFile: 'header' })]);
+    const items = parseChunks('sual-csv', 'CreationTime,Id,Operation,UserId,ClientIP,,\n' + '2026-11-15T09:00:00,d-1,Send,a@contoso.com,1.2.3.4,,\n', 7);
+    expect(rejects(items)).toEqual([]);
+    expect(events(items)).toEqual([expect.objectContaining({ recordId: 'd-1', clientIp: '1.2.3.4' })]);
+  });
+});
+
 describe('purview-csv', () => {
   it('a file cut inside a quoted cell is reported, not read as complete', () => {
     const text = read('purview.csv');
@@ -311,6 +332,26 @@ describe('sentinel', () => {
     expect(mia?.items).toEqual([{ folderPath: '\\Inbox', folderId: 'LgAAAAinbox', internetMessageId: '<sn1@contoso.com>', sizeBytes: 1000, accessType: 'Bind', subject: null }]);
     expect(mia?.auditData.OperationProperties).toEqual([{ Name: 'MailAccessType', Value: 'Bind' }, { Name: 'IsThrottled', Value: 'True' }]);
     expect(bypass).toMatchObject({ recordType: 1, mailbox: 'svc-archive', clientIp: '198.51.100.40' });
+  });
+
+  // The Azure portal's Export to CSV names each date-time column with the time zone it shows.
+  const portalHeader = (zone: string) => `TenantId,TimeGenerated [${zone}],OfficeWorkload,RecordType,Operation,UserId,Client_IPAddress,OfficeId,MailboxOwnerUPN,Type\n`;
+  const portalRow = 't1,"11/15/2026, 9:05:00.000 AM",Exchange,ExchangeItem,HardDelete,eve@contoso.com,203.0.113.50:5555,aaaa-1,eve@contoso.com,OfficeActivity\n';
+
+  it('CSV from the Azure portal, with only TimeGenerated [UTC], is detected and read', () => {
+    const text = portalHeader('UTC') + portalRow;
+    expect(detectFormat(text, 'query_data.csv')).toEqual({ ok: true, format: 'sentinel-csv', container: 'csv' });
+    expect(events(parseChunks('sentinel-csv', text, 7))).toEqual([
+      expect.objectContaining({ recordId: 'aaaa-1', operation: 'HardDelete', clientIp: '203.0.113.50', timeMs: Date.parse('2026-11-15T09:05:00Z') }),
+    ]);
+  });
+
+  it('CSV from the Azure portal in local time is detected, and its rows refused with the reason', () => {
+    const text = portalHeader('Local Time') + portalRow;
+    expect(detectFormat(text, 'query_data.csv')).toMatchObject({ ok: true, format: 'sentinel-csv' });
+    expect(rejects(parseChunks('sentinel-csv', text, text.length))).toEqual([
+      expect.stringMatching(/^row 1 \(line 2\): TimeGenerated \[Local Time\] is in the time zone of the browser that exported it, which the file does not say; export it again/),
+    ]);
   });
 
   it('JSON: a row without any time is rejected', () => {
