@@ -15,7 +15,7 @@ Evidence
   blindspot copies <dir> [--all] [--json]      (records received again that say otherwise than the record kept)
   blindspot rejected <dir> [--json]            (records imports with --skip-bad left out, each with why)
   blindspot export <dir> <out.zip> [--json]
-  blindspot verify <dir|bundle.zip> [--json]
+  blindspot verify <dir|bundle.zip> [--records] [--json]   (--records: a case folder's events against its evidence files)
 
 Annotations (the examiner's own, kept apart from evidence; each added or removed is in the custody log)
   blindspot annotate <dir> <record-id> [--tag T]... [--note TEXT]... [--bookmark] [--json]

@@ -24,6 +24,7 @@ import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, openCase, openCaseReadOnly } from '
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, BlindspotError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
 import { hashFile, pathWithin } from './files.ts';
+import { checkRecords } from './recordsCheck.ts';
 import { TOOL_VERSION } from './version.ts';
 
 export const BUNDLE_FORMAT = 'blindspot-bundle/1';
@@ -149,7 +150,7 @@ function refuseToExport(h: CaseHandle, out: string, present: readonly string[], 
  * verification 10 s, with nothing on the screen.
  */
 export interface BundleProgress {
-  step: 'snapshot' | 'hashing' | 'writing' | 'hashing-bundle' | 'reading';
+  step: 'snapshot' | 'hashing' | 'writing' | 'hashing-bundle' | 'reading' | 'records';
   done: number;
   total: number;
 }
@@ -298,7 +299,7 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
 // ---- verification ----------------------------------------------------------------------------------
 
 export interface VerifyProblem {
-  kind: 'modified' | 'missing' | 'unexpected' | 'custody' | 'database';
+  kind: 'modified' | 'missing' | 'unexpected' | 'custody' | 'database' | 'record';
   path: string;
   detail: string;
 }
@@ -315,6 +316,8 @@ export interface VerifyReport {
   notes: { path: string; detail: string }[];
   /** A case folder whose custody log could not take this verification's entry: why (read-only media, in use). */
   notLogged?: string;
+  /** verify --records: the evidence files whose records were compared, the events found as read, the files not compared (configuration exports). */
+  records?: { files: number; events: number; notCompared: number };
 }
 
 interface EvidenceDbRow { sha256: string; size: number; rel_path: string }
@@ -663,18 +666,19 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
  * Verifies a case folder or a bundle. For a case folder the result is also written to its custody log.
  * When `signal` aborts, it stops within one read and throws the signal's reason, logging nothing.
  */
-export async function verify(targetArg: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
+export async function verify(targetArg: string, onProgress?: OnBundleProgress, signal?: AbortSignal, opts: { records?: boolean } = {}): Promise<VerifyReport> {
   const target = resolve(targetArg);
   if (!existsSync(target)) throw new BadInputError(`${target}: no such file or folder.`);
   if (statSync(target).isDirectory()) {
     // A case that lost its database or its custody log is still checked, and found not intact.
     if (![CASE_DB, CUSTODY_LOG, EVIDENCE_DIR].some((f) => existsSync(join(target, f)))) throw new CaseError(`${target} is not a Blindspot case folder.`);
     const report = await verifyCaseDir(target, onProgress, signal);
+    if (opts.records) verifyRecords(target, report, onProgress);
     let h: CaseHandle | null = null;
     try {
       if (kindAt(join(target, CUSTODY_LOG)) !== 'file') throw new Error(`the case folder has no ${CUSTODY_LOG} to write it to`);
       h = openCase(target);
-      h.logCustody('verify', { intact: report.intact, problems: report.problems.length, filesChecked: report.filesChecked });
+      h.logCustody('verify', { intact: report.intact, problems: report.problems.length, filesChecked: report.filesChecked, ...(report.records ? { records: report.records } : {}) });
     } catch (e) {
       // A case on read-only media (or in use elsewhere) is still verified; the entry is not written, and
       // the report says why.
@@ -684,5 +688,32 @@ export async function verify(targetArg: string, onProgress?: OnBundleProgress, s
     }
     return report;
   }
+  if (opts.records) {
+    throw new UsageError(`verify: --records compares a case folder's records with its evidence files; ${target} is a bundle.`, 'Unzip the bundle into an empty folder and run: blindspot verify <folder> --records');
+  }
   return verifyBundle(target, onProgress, signal);
+}
+
+/**
+ * verify --records (services/recordsCheck.ts): the case database's events against the evidence files they
+ * were read from. Only where the files and the database were found as they should be: a record compared
+ * with a changed file says nothing.
+ */
+function verifyRecords(dir: string, report: VerifyReport, onProgress?: OnBundleProgress): void {
+  const blocked = report.problems.find((p) => p.kind !== 'custody');
+  if (blocked) {
+    report.notes.push({ path: CASE_DB, detail: `its records were not compared with the evidence files: ${blocked.path} must be put right first` });
+    return;
+  }
+  const c = openCaseReadOnly(dir);
+  try {
+    const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
+    const found: { path: string; detail: string }[] = [];
+    const checked = checkRecords(c.db, (p) => join(dir, p), lines, found, (done, total) => onProgress?.({ step: 'records', done, total }));
+    for (const p of found) report.problems.push({ kind: 'record', ...p });
+    report.records = { files: checked.files, events: checked.events, notCompared: checked.skipped.length };
+    report.intact = report.problems.length === 0;
+  } finally {
+    c.close();
+  }
 }

@@ -74,6 +74,11 @@ describe('blindspot CLI', () => {
     const v = run('verify', bundle);
     expect(v.code).toBe(0);
     expect(v.out).toMatch(/^INTACT/m);
+    // The case's events against the records of its evidence, field for field; a bundle is unzipped first.
+    const deep = run('verify', dir, '--records');
+    expect(deep.code).toBe(0);
+    expect(deep.out).toMatch(/^INTACT: .*; the case database's \d+ events are the records of 1 evidence file, as read\n$/);
+    expect(run('verify', bundle, '--records')).toMatchObject({ code: 2, err: expect.stringContaining('Unzip the bundle into an empty folder and run: blindspot verify <folder> --records') });
     // A new case: its database and custody log, the one entry of its creation.
     const fresh = join(tmp(), 'fresh');
     expect(run('case', 'create', fresh, '--name', 'F', '--examiner', 'E').code).toBe(0);

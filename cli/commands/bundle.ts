@@ -22,9 +22,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
 }
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse('verify', argv, { json: { type: 'boolean' } });
+  const { values, positionals } = parse('verify', argv, { json: { type: 'boolean' }, records: { type: 'boolean' } });
   const target = positional('verify', positionals, 0, 'a case folder or bundle.zip');
-  const r = await untilCtrlC('now', (signal) => withProgress(bundleProgressLine, (onProgress) => verify(target, onProgress, signal)));
+  const r = await untilCtrlC('now', (signal) => withProgress(bundleProgressLine, (onProgress) => verify(target, onProgress, signal, { records: values.records === true })));
   if (r === null) {
     process.stderr.write(`blindspot verify: interrupted before it finished; nothing is known yet about ${resolve(target)}, and nothing was logged.\n`);
     return EXIT.interrupted;
@@ -37,7 +37,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     if (r.notLogged) process.stderr.write(`Note: this verification is not in the case's custody log: ${r.notLogged}\n`);
     process.stdout.write(
       r.intact
-        ? `INTACT: ${r.target} (${r.kind}): ${r.filesChecked} file${r.filesChecked === 1 ? '' : 's'} hashed, custody chain of ${r.custodyEntries} entr${r.custodyEntries === 1 ? 'y' : 'ies'} unbroken${r.manifestSha256 ? `, manifest SHA-256 ${r.manifestSha256}` : ''}\n`
+        ? `INTACT: ${r.target} (${r.kind}): ${r.filesChecked} file${r.filesChecked === 1 ? '' : 's'} hashed, custody chain of ${r.custodyEntries} entr${r.custodyEntries === 1 ? 'y' : 'ies'} unbroken${r.manifestSha256 ? `, manifest SHA-256 ${r.manifestSha256}` : ''}${r.records ? `; the case database's ${r.records.events} event${r.records.events === 1 ? '' : 's'} are the records of ${r.records.files} evidence file${r.records.files === 1 ? '' : 's'}, as read${r.records.notCompared > 0 ? ` (${r.records.notCompared} configuration export${r.records.notCompared === 1 ? '' : 's'} and API answers not compared)` : ''}` : ''}\n`
         : `NOT INTACT: ${r.target}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} found\n`,
     );
   }
@@ -50,6 +50,7 @@ const STEPS: Record<BundleProgress['step'], string> = {
   writing: 'writing the bundle',
   'hashing-bundle': 'hashing the bundle',
   reading: 'reading and hashing the bundle',
+  records: 'comparing the records with the evidence',
 };
 
 /** The progress line of an export or verification step: its text, and how far along its bar is. */
