@@ -246,8 +246,12 @@ describe('acquisition from the simulated tenant', () => {
       const r = range();
       const settled: number[] = [];
       let peak = 0;
-      // each progress report stands for a page's worth of work, enough to grow an unbounded young generation
-      await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual'] }, { ...NO_LATENCY, sualResultSize: 50, onProgress: () => { const c = churn(10); settled.push(c.settled); peak = Math.max(peak, c.peak); } });
+      // each progress report stands for a page's worth of work, enough to grow an unbounded young generation.
+      // The first report can still find the young generation an earlier phase grew (13.9-19.1 MB on
+      // 2026-12-07, at this commit and the one before it), which V8 gives back at its next scavenge: the
+      // peak is taken from the second report on, once the bound has had a page to take hold.
+      let reports = 0;
+      await acquire(h, s, { tenant: 'sim', from: r.from, to: r.to, sources: ['ual'] }, { ...NO_LATENCY, sualResultSize: 50, onProgress: () => { const c = churn(10); settled.push(c.settled); if (reports++ > 0) peak = Math.max(peak, c.peak); } });
       expect(settled.length).toBeGreaterThan(3);
       expect(Math.max(...settled)).toBeLessThanOrEqual(4 * MB);
       expect(peak).toBeLessThan(16 * MB);
