@@ -197,3 +197,14 @@ export function caseSummary(db: ReadableDB, dir: string): CaseSummary | null {
     lastEvent: c.lastEventMs === null ? null : new Date(c.lastEventMs).toISOString(),
   };
 }
+
+/** Records the custody log's last entry (migration 0018): its number and the SHA-256 of its line. */
+export function recordCustodyHead(db: WritableDB, seq: number, lineSha256: string): void {
+  db.prepare('INSERT INTO custody_head (id, seq, line_sha256) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, line_sha256 = excluded.line_sha256').run(seq, lineSha256);
+}
+
+/** The custody log's last entry as the case database recorded it; null when it recorded none (a case or bundle from before 0018, or none appended since). */
+export function readCustodyHead(db: ReadableDB): { seq: number; lineSha256: string } | null {
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'custody_head'").get() === undefined) return null;
+  return (db.prepare('SELECT seq, line_sha256 AS lineSha256 FROM custody_head WHERE id = 1').get() as { seq: number; lineSha256: string } | undefined) ?? null;
+}

@@ -175,6 +175,33 @@ describe('evidence bundles', () => {
     expect(readme.split('\n').filter((l) => l.startsWith('Manifest:'))).toHaveLength(1);
   });
 
+  it('tells entries cut from the end of the custody log by the last entry the case database recorded; a log ahead of it is not a problem', async () => {
+    const { dir } = await caseWithEvidence();
+    const h = openCase(dir);
+    for (let i = 0; i < 3; i++) h.logCustody('analysis', { kind: 'gaps', n: i });
+    h.close();
+    const log = join(dir, 'custody.jsonl');
+    const whole = readFileSync(log, 'utf8');
+    const lines = whole.trimEnd().split('\n');
+    writeFileSync(log, lines.slice(0, -2).join('\n') + '\n'); // the last two entries removed: the rest still chains
+    const cut = await verify(dir);
+    expect(cut.intact).toBe(false);
+    expect(cut.problems).toContainEqual({ kind: 'custody', path: 'custody.jsonl', detail: `the log ends at entry ${lines.length - 2}, but the case database recorded entry ${lines.length} as written (line SHA-256 ${createHash('sha256').update(lines.at(-1)!).digest('hex')}): entries were cut from its end` });
+    // Put back, and the database's record set back one entry (as after a crash between the two writes): intact.
+    writeFileSync(log, whole);
+    const back = openCase(dir);
+    back.db.prepare('UPDATE custody_head SET seq = ?, line_sha256 = ?').run(lines.length - 1, createHash('sha256').update(lines.at(-2)!).digest('hex'));
+    back.close(); // (opening the case writes no entry)
+    expect((await verify(dir)).problems).toEqual([]);
+    // A case whose database recorded none (from before the record was kept): said, not a problem.
+    const old = openCase(dir);
+    old.db.exec('DELETE FROM custody_head');
+    old.close();
+    const r = await verify(dir);
+    expect(r.intact).toBe(true);
+    expect(r.notes).toContainEqual({ path: 'custody.jsonl', detail: expect.stringMatching(/^the case database records no last entry of the log/) });
+  });
+
   it('exports a bundle that verifies offline and records the export in custody', async () => {
     const { dir, sha } = await caseWithEvidence();
     const out = join(tmp(), 'bundle.zip');

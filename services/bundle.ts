@@ -24,6 +24,8 @@ import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, openCase, openCaseReadOnly } from '
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, BlindspotError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
 import { hashFile, pathWithin } from './files.ts';
+import { readCustodyHead } from '../db/caseRepo.ts';
+import type { ReadableDB } from '../db/database.ts';
 import { checkRecords } from './recordsCheck.ts';
 import { TOOL_VERSION } from './version.ts';
 
@@ -337,7 +339,9 @@ const MANIFEST_MAX_BYTES = 64 << 20;
 const CUSTODY_MAX_BYTES = 128 << 20;
 
 /** The tables verify reads. */
-interface CaseTables { evidence: EvidenceDbRow[] | null; annotations: AnnotationRow[] | null }
+/** The tables verify reads; `head`: the custody log's last entry as the database recorded it (null: none recorded). */
+interface CaseTables { evidence: EvidenceDbRow[] | null; annotations: AnnotationRow[] | null; head: CustodyHead | null }
+type CustodyHead = NonNullable<ReturnType<typeof readCustodyHead>>;
 
 /**
  * The evidence and annotation tables of a database file that is not an open case (the snapshot inside a
@@ -348,20 +352,30 @@ function readCaseTables(dbFile: string, problems: VerifyProblem[]): CaseTables {
   try {
     const db = new Database(dbFile, { readonly: true, fileMustExist: true });
     try {
-      return { evidence: db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[] };
+      return { evidence: db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[], head: readCustodyHead(db as unknown as ReadableDB) };
     } finally {
       db.close();
     }
   } catch (e) {
     problems.push({ kind: 'database', path: CASE_DB, detail: `cannot read the evidence table (${(e as Error).message}); each evidence file was checked against its name only` });
-    return { evidence: null, annotations: null };
+    return { evidence: null, annotations: null, head: null };
   }
 }
 
-function checkCustody(lines: string[], evidence: EvidenceDbRow[] | null, problems: VerifyProblem[], notes: VerifyReport['notes']): void {
+function checkCustody(lines: string[], t: CaseTables, problems: VerifyProblem[], notes: VerifyReport['notes']): void {
+  const evidence = t.evidence;
   const chain = verifyCustodyChain(lines);
   for (const p of chain.problems) problems.push({ kind: 'custody', path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
   for (const p of chain.notes) notes.push({ path: `${CUSTODY_LOG}:${p.line}`, detail: p.problem });
+  // The chain cannot show lines cut from its end: the database's record of the last entry written can.
+  // A log ahead of it is not one (an entry appended, then a crash before the database recorded it).
+  if (t.head !== null) {
+    const at = lines[t.head.seq - 1];
+    if (at === undefined) problems.push({ kind: 'custody', path: CUSTODY_LOG, detail: `the log ends at entry ${lines.length}, but the case database recorded entry ${t.head.seq} as written (line SHA-256 ${t.head.lineSha256}): entries were cut from its end` });
+    else if (sha256Hex(at) !== t.head.lineSha256) problems.push({ kind: 'custody', path: `${CUSTODY_LOG}:${t.head.seq}`, detail: `not the entry the case database recorded as written there (line SHA-256 ${t.head.lineSha256})` });
+  } else if (evidence !== null) {
+    notes.push({ path: CUSTODY_LOG, detail: 'the case database records no last entry of the log (a case from before 2026-12-07 not changed since): lines cut from its end could not be told' });
+  }
   const named = new Set(chain.entries.flatMap((e) => (Array.isArray(e.objects) ? e.objects.map((o) => o.sha256) : [])));
   for (const r of evidence ?? []) {
     if (!named.has(r.sha256)) problems.push({ kind: 'custody', path: r.rel_path, detail: 'evidence item has no custody entry' });
@@ -444,7 +458,7 @@ function checkCase(t: CaseTables, evidenceFiles: ReadonlyMap<string, Hashed>, re
   for (const o of lines === null ? [] : filesLogged(lines, EVIDENCE_ADDED, EVIDENCE_DIR)) if (!added.has(o.path)) added.set(o.path, o.line);
   checkEvidence(t.evidence, evidenceFiles, added, problems);
   if (lines === null) return;
-  checkCustody(lines, t.evidence, problems, notes);
+  checkCustody(lines, t, problems, notes);
   checkAnnotations(t.annotations, lines, problems);
   checkReports(reports, lines, problems, notes, reportAbsent);
 }
@@ -460,14 +474,14 @@ function readCaseDb(dir: string, problems: VerifyProblem[]): CaseTables {
   const at = kindAt(join(dir, CASE_DB));
   if (at !== 'file') {
     problems.push({ kind: 'missing', path: CASE_DB, detail: `${at === null ? 'the case database is not in the case folder' : 'a folder, not the case database'}; each evidence file was checked against its name only` });
-    return { evidence: null, annotations: null };
+    return { evidence: null, annotations: null, head: null };
   }
   // Without its custody log the case cannot be opened as one (nor upgraded or recovered): its database is read as it is.
   if (kindAt(join(dir, CUSTODY_LOG)) !== 'file') return readCaseTables(join(dir, CASE_DB), problems);
   try {
     const c = openCaseReadOnly(dir);
     try {
-      return { evidence: c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: c.db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[] };
+      return { evidence: c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: c.db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[], head: readCustodyHead(c.db) };
     } finally {
       c.close();
     }
@@ -476,7 +490,7 @@ function readCaseDb(dir: string, problems: VerifyProblem[]): CaseTables {
     const damage = databaseDamage(e);
     if (damage === null) throw e;
     problems.push({ kind: 'database', path: CASE_DB, detail: `damaged, its evidence table cannot be read (${damage}); each evidence file was checked against its name only` });
-    return { evidence: null, annotations: null };
+    return { evidence: null, annotations: null, head: null };
   }
 }
 
@@ -647,7 +661,7 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
     const named = (path: string) => problems.some((p) => p.path === path);
     if (!existsSync(join(work, CASE_DB)) && !named(CASE_DB)) problems.push({ kind: 'missing', path: CASE_DB, detail: 'the bundle has no case database' });
     if (custodyText === null && !named(CUSTODY_LOG)) problems.push({ kind: 'missing', path: CUSTODY_LOG, detail: 'the bundle has no custody log' });
-    const tables = existsSync(join(work, CASE_DB)) ? readCaseTables(join(work, CASE_DB), problems) : { evidence: null, annotations: null };
+    const tables = existsSync(join(work, CASE_DB)) ? readCaseTables(join(work, CASE_DB), problems) : { evidence: null, annotations: null, head: null };
     const within = (folder: string) => new Map([...hashes].filter(([p]) => p.startsWith(`${folder}/`)));
     const lines = custodyText === null ? null : (custodyText as string).split('\n').filter(Boolean);
     const notes: VerifyReport['notes'] = [];

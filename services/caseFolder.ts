@@ -15,12 +15,12 @@ import { constants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
-import { custodyLine, jsonOfLine, nextEntry, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
+import { custodyLine, jsonOfLine, nextEntry, sha256Hex, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
 import { hasControls } from '../core/text.ts';
 import { openReadable, openWritable, SchemaOutdatedError, SchemaTooNewError } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import type { CaseMeta } from '../db/caseRepo.ts';
-import { insertCaseMeta, readCaseMeta } from '../db/caseRepo.ts';
+import { insertCaseMeta, readCaseMeta, recordCustodyHead } from '../db/caseRepo.ts';
 import { CaseError, DAMAGED_DATABASE_HINT, databaseDamage, UsageError } from './errors.ts';
 import { copyHashed, durable, withFd } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
@@ -94,8 +94,12 @@ class CustodyLog {
     });
     this.lastLine = line;
     this.lastSeq = entry.seq;
+    this.onAppended?.(entry.seq, sha256Hex(line));
     return entry;
   }
+
+  /** Told each entry appended, after it is on the disk: its number and the SHA-256 of its line. */
+  onAppended: ((seq: number, lineSha256: string) => void) | null = null;
 
   /** The entries, without a line cut short when written. */
   entries(): CustodyEntry[] {
@@ -189,6 +193,12 @@ export class CaseHandle {
     this.db = db;
     this.actor = actor;
     this.custody = new CustodyLog(join(dir, CUSTODY_LOG));
+    // The database keeps the log's last entry, so that verify can tell lines cut from the log's end. A
+    // failure to record it is left: verify accepts a log ahead of the entry recorded (as after a crash
+    // between the two writes), and the entry itself is on the disk already.
+    this.custody.onAppended = (seq, sha) => {
+      try { recordCustodyHead(db, seq, sha); } catch { /* see above */ }
+    };
     this.release = release;
   }
 
