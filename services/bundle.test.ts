@@ -17,6 +17,7 @@ import type { BundleProgress } from './bundle.ts';
 import { importFile } from './import.ts';
 import { BadInputError, BlindspotError, CaseError } from './errors.ts';
 import { writeReport } from './report.ts';
+import { annotate } from './annotations.ts';
 
 const tmp = useTmp('bs-bundle-');
 
@@ -290,8 +291,26 @@ describe('evidence bundles', () => {
     const ev = join(dir, 'evidence', sha.slice(0, 2), sha);
     chmodSync(ev, 0o644);
     appendFileSync(ev, 'x');
-    await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(/evidence was altered/);
+    await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(new RegExp(`^MODIFIED evidence/${sha.slice(0, 2)}/${sha}: content hashes to \\w{64}`));
     expect(readdirSync(tmp()).filter((f) => f.startsWith('b.zip'))).toEqual([]); // nor a partial bundle
+  });
+
+  it('refuses to export what the recipient\'s verify would fail: a stray evidence file, an annotation changed outside Blindspot', async () => {
+    const { dir } = await caseWithEvidence();
+    const body = 'y\n';
+    const sha = createHash('sha256').update(body).digest('hex');
+    mkdirSync(join(dir, 'evidence', sha.slice(0, 2)), { recursive: true });
+    writeFileSync(join(dir, 'evidence', sha.slice(0, 2), sha), body); // named by its hash, in no record of the case
+    await expect(exportBundle(dir, join(tmp(), 'b.zip'))).rejects.toThrow(`UNEXPECTED evidence/${sha.slice(0, 2)}/${sha}: evidence file not listed in the case database. Refusing to export.`);
+    rmSync(join(dir, 'evidence', sha.slice(0, 2), sha));
+    const h = openCase(dir);
+    const id = h.db.prepare('SELECT record_id FROM events LIMIT 1').pluck().get() as string;
+    h.close();
+    annotate(dir, id, [{ kind: 'note', text: 'seen' }]);
+    const t = openCase(dir);
+    t.db.prepare("UPDATE annotations SET text = 'not seen'").run();
+    t.close();
+    await expect(exportBundle(dir, join(tmp(), 'c.zip'))).rejects.toThrow(/^CUSTODY annotations #1: the case database holds note "not seen" on record .*; the custody log \(line \d+\) recorded note "seen" on record .*\. Refusing to export\.$/);
   });
 
   it('refuses to export a case whose evidence file is missing, or into the case\'s evidence folder; the case is unchanged', async () => {
@@ -494,12 +513,12 @@ describe('evidence bundles', () => {
     const planted = { kind: 'unexpected', path: 'reports/planted.html', detail: 'not written by Blindspot (no report-written entry in the custody log)' };
     writeFileSync(join(dir, 'reports', 'planted.html'), '<p>Nothing found.</p>');
     expect((await verify(dir)).problems).toEqual([planted]);
-    await expect(exportBundle(dir, join(tmp(), 'a.zip'))).rejects.toThrow(`reports/planted.html: ${planted.detail}. Refusing to export.`);
+    await expect(exportBundle(dir, join(tmp(), 'a.zip'))).rejects.toThrow(`UNEXPECTED reports/planted.html: ${planted.detail}. Refusing to export.`);
     rmSync(join(dir, 'reports', 'planted.html'));
     const html = readFileSync(r.path);
     chmodSync(r.path, 0o644);
     writeFileSync(r.path, Buffer.concat([html, Buffer.from('<p>Nothing found.</p>')]));
-    await expect(exportBundle(dir, join(tmp(), 'a.zip'))).rejects.toThrow(new RegExp(`^${report}: content hashes to \\w{64}, the custody log \\(line \\d+\\) recorded ${r.sha256} when it was written\\. Refusing to export\\.$`));
+    await expect(exportBundle(dir, join(tmp(), 'a.zip'))).rejects.toThrow(new RegExp(`^MODIFIED ${report}: content hashes to \\w{64}, the custody log \\(line \\d+\\) recorded ${r.sha256} when it was written\\. Refusing to export\\.$`));
     expect(existsSync(join(tmp(), 'a.zip'))).toBe(false);
     writeFileSync(r.path, html);
 

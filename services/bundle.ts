@@ -236,19 +236,20 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
     const manifestFiles: ManifestFile[] = [];
     for (const [i, f] of files.entries()) {
       const { sha256, size } = await hashFile(f.source, hashing(sizes[i]!), signal);
-      if (f.path.startsWith(`${EVIDENCE_DIR}/`) && basename(f.path) !== sha256) {
-        throw new CaseError(`${f.path}: its content no longer matches its SHA-256 name; the evidence was altered. Refusing to export.`, 'Run: blindspot verify <case>');
-      }
       manifestFiles.push({ path: f.path, size, sha256 });
     }
-    // A report changed since it was written, or one Blindspot did not write, would travel as the examiner's.
-    const reportProblems: VerifyProblem[] = [];
-    checkReports(new Map(manifestFiles.filter((f) => f.path.startsWith(`${REPORTS_DIR}/`)).map((f) => [f.path, f])), custodyLines, reportProblems, [], 'is no longer in the case folder'); // a deleted report: a note, not exported
-    if (reportProblems.length > 0) {
-      const p = reportProblems[0]!;
+    // Whatever verify would find in the case (a changed or stray evidence file, a report changed or not
+    // written by Blindspot, an annotation changed outside it, a custody log cut short) is refused here, in
+    // its words: the recipient's verify would fail the bundle.
+    const within = (folder: string) => new Map(manifestFiles.filter((f) => f.path.startsWith(`${folder}/`)).map((f) => [f.path, f]));
+    const found: VerifyProblem[] = [];
+    const tables: CaseTables = { evidence: h.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: h.db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[], head: readCustodyHead(h.db) };
+    checkCase(tables, within(EVIDENCE_DIR), within(REPORTS_DIR), custodyLines, found, [], 'is no longer in the case folder'); // a deleted report: a note, not exported
+    if (found.length > 0) {
+      const p = found[0]!;
       throw new CaseError(
-        `${p.path}: ${p.detail}. Refusing to export${reportProblems.length > 1 ? ` (${reportProblems.length} reports so found)` : ''}.`,
-        'Run: blindspot verify <case> for the full list; move a report changed or placed there outside Blindspot out of the case\'s reports folder (the custody log keeps the SHA-256 of each report written).',
+        `${p.kind.toUpperCase()} ${p.path}: ${p.detail}. Refusing to export${found.length > 1 ? ` (${found.length} problems found)` : ''}.`,
+        'Run: blindspot verify <case> for the full list; the case must verify before it is exported.',
       );
     }
     const manifest: Manifest = {
