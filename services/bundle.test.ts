@@ -1,5 +1,6 @@
 import { appendFileSync, chmodSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable as ReadableStream, Writable } from 'node:stream';
@@ -201,6 +202,19 @@ describe('evidence bundles', () => {
     const r = await verify(dir);
     expect(r.intact).toBe(true);
     expect(r.notes).toContainEqual({ path: 'custody.jsonl', detail: expect.stringMatching(/^the case database records no last entry of the log/) });
+  });
+
+  it('refuses to verify a case another process holds (its files may be changing), rather than report a file being committed', async () => {
+    const { dir } = await caseWithEvidence();
+    const before = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
+    writeFileSync(join(dir, '.lock'), JSON.stringify({ pid: process.ppid, host: hostname() })); // a live process other than this one
+    const e = await verify(dir).then(() => null, (x: unknown) => x) as CaseError;
+    expect(e).toBeInstanceOf(CaseError);
+    expect(e.message).toMatch(/in use by another Blindspot process \(pid \d+\)\. Verifying it while it changes could name a file being committed as unexpected\./);
+    expect(e.exitCode).toBe(4);
+    rmSync(join(dir, '.lock'));
+    expect(readFileSync(join(dir, 'custody.jsonl'), 'utf8')).toBe(before);
+    expect((await verify(dir)).intact).toBe(true);
   });
 
   it('exports a bundle that verifies offline and records the export in custody', async () => {

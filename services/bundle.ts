@@ -20,7 +20,7 @@ import type { CustodyObject } from '../core/custody.ts';
 import { reconcileAnnotations } from '../core/annotations.ts';
 import { showControls } from '../core/text.ts';
 import type { AnnotationRow } from '../core/annotations.ts';
-import { CASE_DB, CUSTODY_LOG, EVIDENCE_DIR, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { CASE_DB, CaseInUseError, CUSTODY_LOG, EVIDENCE_DIR, openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, BlindspotError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
 import { hashFile, pathWithin } from './files.ts';
@@ -687,21 +687,28 @@ export async function verify(targetArg: string, onProgress?: OnBundleProgress, s
   if (statSync(target).isDirectory()) {
     // A case that lost its database or its custody log is still checked, and found not intact.
     if (![CASE_DB, CUSTODY_LOG, EVIDENCE_DIR].some((f) => existsSync(join(target, f)))) throw new CaseError(`${target} is not a Blindspot case folder.`);
-    const report = await verifyCaseDir(target, onProgress, signal);
-    if (opts.records) verifyRecords(target, report, onProgress);
+    // The case is held (its lock) while it is verified: a file another process were committing meanwhile
+    // (an import's evidence) would be reported as unexpected. A case another process holds is refused;
+    // one that cannot be opened for writing (read-only media, a damaged database) is still verified, its
+    // result not logged, and the report says why.
     let h: CaseHandle | null = null;
+    let notLogged: string | undefined;
     try {
       if (kindAt(join(target, CUSTODY_LOG)) !== 'file') throw new Error(`the case folder has no ${CUSTODY_LOG} to write it to`);
       h = openCase(target);
-      h.logCustody('verify', { intact: report.intact, problems: report.problems.length, filesChecked: report.filesChecked, ...(report.records ? { records: report.records } : {}) });
     } catch (e) {
-      // A case on read-only media (or in use elsewhere) is still verified; the entry is not written, and
-      // the report says why.
-      report.notLogged = e instanceof Error ? e.message : String(e);
+      if (e instanceof CaseInUseError) throw new CaseInUseError(`${e.message} Verifying it while it changes could name a file being committed as unexpected.`, e.hint ?? 'Verify it when that process has finished.');
+      notLogged = e instanceof Error ? e.message : String(e);
+    }
+    try {
+      const report = await verifyCaseDir(target, onProgress, signal);
+      if (opts.records) verifyRecords(target, report, onProgress);
+      if (h) h.logCustody('verify', { intact: report.intact, problems: report.problems.length, filesChecked: report.filesChecked, ...(report.records ? { records: report.records } : {}) });
+      else if (notLogged !== undefined) report.notLogged = notLogged;
+      return report;
     } finally {
       h?.close();
     }
-    return report;
   }
   if (opts.records) {
     throw new UsageError(`verify: --records compares a case folder's records with its evidence files; ${target} is a bundle.`, 'Unzip the bundle into an empty folder and run: blindspot verify <folder> --records');

@@ -131,6 +131,9 @@ function lockHolder(dir: string): { pid?: number; host?: string } {
   }
 }
 
+/** The case's lock is held by another Blindspot process (on this machine or another). */
+export class CaseInUseError extends CaseError {}
+
 function acquireLock(dir: string): () => void {
   const file = join(dir, LOCK_FILE);
   const mine = JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString() });
@@ -142,10 +145,10 @@ function acquireLock(dir: string): () => void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = lockHolder(dir);
       if (holder.pid && holder.host === hostname() && holder.pid !== process.pid && pidAlive(holder.pid)) {
-        throw new CaseError(`${dir}: the case is in use by another Blindspot process (pid ${holder.pid}).`, 'Wait for it to finish, or stop it, then try again.');
+        throw new CaseInUseError(`${dir}: the case is in use by another Blindspot process (pid ${holder.pid}).`, 'Wait for it to finish, or stop it, then try again.');
       }
       if (holder.host && holder.host !== hostname()) {
-        throw new CaseError(`${dir}: the case is locked by Blindspot on ${holder.host}.`, `If nothing runs there any more, delete ${file}.`);
+        throw new CaseInUseError(`${dir}: the case is locked by Blindspot on ${holder.host}.`, `If nothing runs there any more, delete ${file}.`);
       }
       rmSync(file, { force: true }); // stale lock left by a process that died
     }
