@@ -3,7 +3,7 @@
 // result with the analysis version and its inputs in analysis_runs, and returns the run id with the
 // result so the caller can write the custody entry. Evidence and events are never modified.
 // The clock is an argument (`now`).
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { computeCoverage } from '../core/analysis/coverage.ts';
 import { withPlansFromRaw } from '../core/analysis/licences.ts';
 import type { CoverageInput, CoverageOptions, CoverageResult } from '../core/analysis/coverage.ts';
@@ -28,6 +28,7 @@ import { CaseDataError } from '../db/auditData.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import { BadInputError, CaseError } from './errors.ts';
 import { openCase, openCaseReadOnly } from './caseFolder.ts';
+import { hashFile, pathWithin } from './files.ts';
 
 export { exposureToCsv };
 
@@ -369,6 +370,24 @@ export function exposure(dir: string, opts: ExposureOptions): Stored<ExposureRes
  * The messages an exposure run found, in InternetMessageId order: streamed (the whole list can be a
  * million rows) or one page. The case is open while the iteration runs and closed when it ends.
  */
+/**
+ * Records in the custody log an exposure list written to a file (exposure --out): the run it came from,
+ * the file and its SHA-256, so that the list handed to counsel can be shown to be the one computed.
+ * Returns the SHA-256.
+ */
+export async function logExposureWritten(dir: string, runId: number, file: string, messages: number): Promise<string> {
+  const abs = resolve(file);
+  const { sha256, size } = await hashFile(abs);
+  const h = openCase(dir);
+  try {
+    const inCase = pathWithin(h.dir, abs);
+    h.logCustody('exposure-written', { analysisRun: runId, file: abs, messages, size }, [{ sha256, path: inCase === null ? abs : inCase.split(sep).join('/') }]);
+  } finally {
+    h.close();
+  }
+  return sha256;
+}
+
 export function* exposureItems(dir: string, runId: number, page?: { offset: number; limit: number }): Generator<ExposedItem> {
   const c = openCaseReadOnly(dir);
   try {

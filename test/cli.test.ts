@@ -236,6 +236,22 @@ describe('blindspot CLI', () => {
     expect(table).not.toMatch(/[\u001b\u202e]/);
   });
 
+  it('records an exposure list written to a file in the custody log, with the file\'s SHA-256', () => {
+    const dir = join(tmp(), 'case');
+    expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);
+    const f = join(tmp(), 'mia.jsonl');
+    writeFileSync(f, jsonl([0, 1].map((i) => mailItemsAccessed(i))));
+    expect(run('import', dir, f).code).toBe(0);
+    const out = join(tmp(), 'exposed.csv');
+    const r = run('exposure', dir, '--mailbox', 'alex@contoso.com', '--out', out);
+    expect(r.code).toBe(0);
+    const sha = createHash('sha256').update(readFileSync(out)).digest('hex');
+    expect(r.err).toContain(`to ${out} (SHA-256 ${sha}; in the custody log)`);
+    const last = JSON.parse(readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').at(-1)!) as { action: string; details: { file: string; analysisRun: number }; objects: { sha256: string; path: string }[] };
+    expect(last).toMatchObject({ action: 'exposure-written', details: { file: out }, objects: [{ sha256: sha, path: out }] });
+    expect(run('verify', dir).code).toBe(0); // a file outside the case is named, not checked
+  });
+
   it('answers bad input with a short message and a documented exit code', () => {
     const dir = join(tmp(), 'case');
     expect(run('case', 'create', dir, '--name', 'x', '--examiner', 'y').code).toBe(0);

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { SEVERITIES } from '../../core/analysis/types.ts';
 import type { BlindWindow, Severity } from '../../core/analysis/types.ts';
 import { EXPOSURE_BLIND_HEADING, distinctSyncedFolders, exposureCsvLines } from '../../core/analysis/exposure.ts';
-import { exposure, exposureItems, findings, gaps, sessions } from '../../services/analysis.ts';
+import { exposure, exposureItems, findings, gaps, logExposureWritten, sessions } from '../../services/analysis.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, parseIpArg, parseIsoArg, positional, requireString } from '../args.ts';
 import { writeOut } from '../output.ts';
@@ -114,7 +114,8 @@ export async function exposureCommand(argv: string[]): Promise<number> {
       });
       const searches = result.contentSearches.length > 0 ? ` and ${result.contentSearches.length} content search(es) that could reach the mailbox` : '';
       const folders = distinctSyncedFolders(result.syncedFolders).length;
-      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${folders} synced folder${folders === 1 ? '' : 's'}${searches} to ${String(values.out)}\n`);
+      const sha256 = await logExposureWritten(dir, runId, String(values.out), result.items.count);
+      process.stderr.write(`Wrote ${result.items.count} exposed messages and ${folders} synced folder${folders === 1 ? '' : 's'}${searches} to ${String(values.out)} (SHA-256 ${sha256}; in the custody log)\n`);
     } else {
       await pipeline(lines, process.stdout, { end: false });
     }
