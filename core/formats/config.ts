@@ -54,6 +54,15 @@ function isoOrText(v: unknown): string | null {
   return ms === null ? text(v) : formatIso(ms);
 }
 
+/** The first of the columns named that the row has, not empty, but whose value `read` cannot read: why; null when none. */
+function unreadable(f: Map<string, unknown>, columns: readonly [key: string, name: string, read: (v: unknown) => unknown][]): string | null {
+  for (const [key, name, read] of columns) {
+    const v = f.get(key);
+    if (v !== undefined && v !== null && v !== '' && read(v) === null) return `${name} ${JSON.stringify(v)} cannot be read`;
+  }
+  return null;
+}
+
 function reject(loc: SourceLocation, reason: string, raw: unknown): ParsedItem {
   return rejectAt(loc, reason, typeof raw === 'string' ? raw : JSON.stringify(raw));
 }
@@ -184,6 +193,10 @@ export function configItems(format: FormatId, value: unknown, loc: SourceLocatio
       if (r.kind === 'mailbox' && !r.value.identity && !r.value.userPrincipalName && !r.value.exchangeGuid && !r.value.primarySmtpAddress) {
         return [reject(loc, 'mailbox row has no Identity, UserPrincipalName, PrimarySmtpAddress or ExchangeGuid', value)];
       }
+      // An audit setting the row has but that cannot be read is not taken for unknown: the blind-spot
+      // analysis would state what it does not know. (A row without the column says nothing of it.)
+      const unread = unreadable(f, [['auditenabled', 'AuditEnabled', parseBool], ['auditlogagelimit', 'AuditLogAgeLimit', parseTimeSpanDays], ['auditbypassenabled', 'AuditBypassEnabled', parseBool]]);
+      if (unread) return [reject(loc, unread, value)];
       return [item(r, loc)];
     }
     case 'config-bypass': {
@@ -194,9 +207,16 @@ export function configItems(format: FormatId, value: unknown, loc: SourceLocatio
         whenChangedUtc: isoOrText(f.get('whenchangedutc') ?? f.get('whenchanged')),
       } }, loc)];
     }
-    case 'config-organization':
-      return [item({ kind: 'organization', raw: value, value: { name: text(f.get('name')) ?? text(f.get('identity')), auditDisabled: parseBool(f.get('auditdisabled')) } }, loc)];
+    case 'config-organization': {
+      // What the row is for: whether mailbox auditing is off for the organisation. Without it, no row.
+      const auditDisabled = parseBool(f.get('auditdisabled'));
+      if (auditDisabled === null) return [reject(loc, `AuditDisabled ${JSON.stringify(f.get('auditdisabled') ?? null)} is not true or false: a Get-OrganizationConfig row must say whether mailbox auditing is off for the organisation`, value)];
+      return [item({ kind: 'organization', raw: value, value: { name: text(f.get('name')) ?? text(f.get('identity')), auditDisabled } }, loc)];
+    }
     case 'config-adminauditlog':
+      if (parseBool(f.get('unifiedauditlogingestionenabled')) === null) {
+        return [reject(loc, `UnifiedAuditLogIngestionEnabled ${JSON.stringify(f.get('unifiedauditlogingestionenabled') ?? null)} is not true or false: a Get-AdminAuditLogConfig row must say whether the unified audit log is on`, value)];
+      }
       return [item({ kind: 'adminAuditLog', raw: value, value: {
         unifiedAuditLogIngestionEnabled: parseBool(f.get('unifiedauditlogingestionenabled')),
         unifiedAuditLogFirstOptInDate: isoOrText(f.get('unifiedauditlogfirstoptindate')),
@@ -209,6 +229,7 @@ export function configItems(format: FormatId, value: unknown, loc: SourceLocatio
       return r.map((value2) => item({ kind: 'licence', raw: value, value: value2 }, loc));
     }
     case 'config-inboxrule': {
+      if (!text(f.get('identity')) && !text(f.get('name'))) return [reject(loc, 'inbox rule row has no Identity or Name', value)];
       const mailbox = text(f.get('mailboxownerid')) ?? text(f.get('identity'))?.split('\\')[0] ?? null;
       return [item({ kind: 'inboxRule', raw: value, value: {
         mailbox, identity: text(f.get('identity')), name: text(f.get('name')), enabled: parseBool(f.get('enabled')),

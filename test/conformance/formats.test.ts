@@ -362,6 +362,16 @@ describe('sentinel', () => {
 });
 
 describe('configuration exports', () => {
+  it('refuses a row whose setting it exists for cannot be read, rather than keep it as unknown (the blind-spot analysis would claim knowledge it lacks)', () => {
+    const reasons = (format: FormatId, csv: string) => rejects(parseChunks(format, csv, 1 << 20));
+    expect(reasons('config-organization', 'Identity,AuditDisabled\r\ncontoso.onmicrosoft.com,Maybe\r\n')).toEqual(['row 1 (line 2): AuditDisabled "Maybe" is not true or false: a Get-OrganizationConfig row must say whether mailbox auditing is off for the organisation']);
+    expect(reasons('config-adminauditlog', 'Identity,AdminAuditLogEnabled\r\nAdmin Audit Log Settings,True\r\n')).toEqual(['row 1 (line 2): UnifiedAuditLogIngestionEnabled null is not true or false: a Get-AdminAuditLogConfig row must say whether the unified audit log is on']);
+    expect(reasons('config-mailbox', 'Identity,AuditEnabled,AuditLogAgeLimit\r\nalex,Yes please,90.00:00:00\r\nbob,True,ninety days\r\ncarol,True,\r\n')).toEqual([
+      'row 1 (line 2): AuditEnabled "Yes please" cannot be read', 'row 2 (line 3): AuditLogAgeLimit "ninety days" cannot be read',
+    ]); // carol's limit is absent, not unreadable: kept
+    expect(reasons('config-inboxrule', '{"CreationTime":"2026-11-15T09:00:00","Id":"a","Operation":"X"}\n')).toEqual(['line 1: inbox rule row has no Identity or Name']);
+  });
+
   it('Get-Mailbox JSON: lists, TimeSpan days, booleans from strings, annotations ignored', () => {
     const { items } = load('config-mailbox.json');
     const [alex, shared] = configs(items);
