@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CustodyEntry } from '../core/custody.ts';
@@ -144,7 +144,7 @@ describe('annotations', () => {
     }
   });
 
-  it('verify names a note changed in the case database outside Blindspot, in the case and in a bundle exported after', async () => {
+  it('verify names a note changed in the case database outside Blindspot, and export refuses the case so', async () => {
     const dir = await caseWithEvents();
     annotate(dir, ID, [{ kind: 'note', text: 'Read by the attacker.' }, { kind: 'tag', text: 'exfil' }]);
     removeAnnotation(dir, 2);
@@ -156,8 +156,9 @@ describe('annotations', () => {
     const want = [{ kind: 'custody', path: 'annotations #1', detail: expect.stringMatching(/^the case database holds note "Not read\." on record a1b2c3d4-0000-4000-8000-00000000abcd; the custody log \(line \d+\) recorded note "Read by the attacker\." on record a1b2c3d4/) }];
     expect((await verify(dir)).problems).toEqual(want);
     const bundle = join(tmp(), 'b.zip');
-    await expect(exportBundle(dir, bundle)).resolves.toMatchObject({ out: bundle }); // export checks the chain, not the notes
-    expect((await verify(bundle)).problems).toEqual(want);
+    // Export runs verify's checks: a bundle its recipient's verify would fail is not written.
+    await expect(exportBundle(dir, bundle)).rejects.toThrow(/^CUSTODY annotations #1: the case database holds note "Not read\." .*\. Refusing to export\.$/);
+    expect(existsSync(bundle)).toBe(false);
   });
 
   it('from the command line: annotate and annotations, with exit codes for what is refused', async () => {
