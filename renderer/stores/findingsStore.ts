@@ -5,6 +5,7 @@ import type { ApiError, FindingsView } from '../../core/api.ts';
 import { SEVERITIES } from '../../core/analysis/types.ts';
 import type { Severity } from '../../core/analysis/types.ts';
 import type { ApiClient } from '../api.ts';
+import { analysisLoad } from './analysisLoad.ts';
 
 /** How many findings are drawn at first, and how many more each "show more" draws (a large case has thousands). */
 export const FINDINGS_DRAWN = 200;
@@ -35,18 +36,7 @@ export function createFindingsStore(client: ApiClient) {
     error: null,
     severities: SEVERITIES,
     drawn: FINDINGS_DRAWN,
-    ensure() {
-      if (get().findings === null && !get().loading) void get().load();
-    },
-    async load() {
-      set({ loading: true, error: null });
-      const r = await client('findings.get', {});
-      if (r.ok) set({ findings: r.value, loading: false });
-      else set({ error: r.error, loading: false });
-    },
-    async refresh() {
-      if (get().findings !== null || get().error !== null) await get().load();
-    },
+    ...analysisLoad('findings', () => client('findings.get', {}), set, get),
     toggleSeverity(s) {
       const on = get().severities.includes(s);
       set({ severities: SEVERITIES.filter((x) => (x === s ? !on : get().severities.includes(x))), drawn: FINDINGS_DRAWN });

@@ -3,6 +3,7 @@
 import { createStore } from 'zustand/vanilla';
 import type { ApiError, GapsView, ReportWrittenView } from '../../core/api.ts';
 import type { ApiClient } from '../api.ts';
+import { analysisLoad } from './analysisLoad.ts';
 
 export interface GapsState {
   gaps: GapsView | null;
@@ -30,18 +31,7 @@ export function createGapsStore(client: ApiClient) {
     gaps: null,
     loading: false,
     error: null,
-    ensure() {
-      if (get().gaps === null && !get().loading) void get().load();
-    },
-    async load() {
-      set({ loading: true, error: null });
-      const r = await client('gaps.get', {});
-      if (r.ok) set({ gaps: r.value, loading: false });
-      else set({ error: r.error, loading: false });
-    },
-    async refresh() {
-      if (get().gaps !== null || get().error !== null) await get().load();
-    },
+    ...analysisLoad('gaps', () => client('gaps.get', {}), set, get),
     report: { written: null, busy: false, error: null },
     async writeReport() {
       set({ report: { ...get().report, busy: true, error: null } });

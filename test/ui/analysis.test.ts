@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario } from '../../sim/scenario/index.ts';
@@ -56,13 +56,19 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** A 1280×800 page on the shared case, and the errors its console and scripts report. */
+async function openPage(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  await page.goto(bridge.url);
+  return { page, problems };
+}
+
 describe('blind spots in the UI', () => {
   it('lists each mailbox\'s blind windows; the bypass and throttling windows are the scenario\'s', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-    await page.goto(bridge.url);
+    const { page, problems } = await openPage();
     await page.getByTestId('case-summary').waitFor();
     await page.getByTestId('tab-gaps').click();
     await page.getByTestId('gaps-view').waitFor();
@@ -135,11 +141,7 @@ describe('blind spots in the UI', () => {
 
 describe('findings in the UI', () => {
   it('lists the findings most severe first with their evidence and remediation; a cited event opens beside them, a filter from it goes to the timeline', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-    await page.goto(bridge.url);
+    const { page, problems } = await openPage();
     await page.getByTestId('tab-findings').click();
     await page.getByTestId('finding').first().waitFor();
     const computed = (await api.handlers['findings.get']({})).findings;
