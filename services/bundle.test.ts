@@ -226,6 +226,10 @@ describe('evidence bundles', () => {
     const manifest = JSON.parse(entries.get('manifest.json')!.toString());
     expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(['case.sqlite', 'custody.jsonl', `evidence/${sha.slice(0, 2)}/${sha}`].sort());
     expect(entries.get('README.txt')!.toString()).toContain(r.manifestSha256);
+    // Enough for a recipient without Blindspot: the chain's rules and length, files not listed are problems.
+    expect(entries.get('README.txt')!.toString()).toMatch(/"seq" runs 1, 2, 3 \.\.\. without a gap, line 1's "prev" is null/);
+    expect(entries.get('README.txt')!.toString()).toContain(`the chain has ${readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').length - 1} entries`); // (the export's own entry follows)
+    expect(entries.get('README.txt')!.toString()).toContain('treat any file not listed there (other than this README) as a\n     problem');
     expect(entries.get('README.txt')!.toString()).toContain('Unzip the bundle into an empty folder and run: blindspot ui <folder>');
     expect(entries.get('README.txt')!.toString()).toContain('The examiner\'s own tags, notes and bookmarks on events are listed by: blindspot annotations <folder>');
     // The bundle's hash and size (in the custody entry below) are those of the file written.

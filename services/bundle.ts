@@ -103,12 +103,18 @@ What is inside
 
 How to verify (offline)
   1. Ask the examiner for the manifest's SHA-256 by a separate channel and compare it with the line above
-     and with: sha256sum manifest.json
-  2. With Blindspot:  blindspot verify <this-bundle.zip>   (exit code 0 means every check passed)
+     and with: sha256sum manifest.json. This step anchors everything else and no tool inside the bundle
+     can do it for you: a bundle altered and re-hashed whole would pass the other checks.
+  2. With Blindspot:  blindspot verify <this-bundle.zip>   (exit code 0 means every check in it passed:
+     every file against manifest.json, the custody chain, the evidence and reports against the database
+     and the custody log). To also compare the database's records with the evidence files they were read
+     from: unzip it into an empty folder and run blindspot verify <folder> --records
   3. Without Blindspot: unzip the bundle, then for every entry in manifest.json compute
-     sha256sum <path> and compare; check that evidence/ab/<hash> files hash to their own name; and
-     check custody.jsonl line by line: line N+1's "prev" must equal the SHA-256 of line N's exact text
-     (without the newline); the custody chain's last line hashes to ${m.custodyHead ?? '(empty)'}.
+     sha256sum <path> and compare, and treat any file not listed there (other than this README) as a
+     problem; check that evidence/ab/<hash> files hash to their own name; and check custody.jsonl line by
+     line: "seq" runs 1, 2, 3 ... without a gap, line 1's "prev" is null, and line N+1's "prev" equals the
+     SHA-256 of line N's exact text (without the newline); the chain has ${m.custodyEntries} entries and its
+     last line hashes to ${m.custodyHead ?? '(empty)'}.
      A line that is not JSON was cut short when it was written (the workstation stopped or its disk
      filled up mid-write); the line after it, action "${TORN_LINE_ACTION}", names it with its length and SHA-256.
 

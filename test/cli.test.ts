@@ -82,7 +82,7 @@ describe('blindspot CLI', () => {
     // A new case: its database and custody log, the one entry of its creation.
     const fresh = join(tmp(), 'fresh');
     expect(run('case', 'create', fresh, '--name', 'F', '--examiner', 'E').code).toBe(0);
-    expect(run('verify', fresh).out).toBe(`INTACT: ${fresh} (case): 2 files hashed, custody chain of 1 entry unbroken\n`);
+    expect(run('verify', fresh).out).toBe(`INTACT: ${fresh} (case): 2 files checked, custody chain of 1 entry unbroken\n`);
   });
 
   it('names a damaged case database as the case\'s problem (exit 4); verify reports it and still checks the evidence by its hashes', () => {
