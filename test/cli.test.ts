@@ -190,6 +190,9 @@ describe('blindspot CLI', () => {
     expect(listed.err).toBe('1 copy that differs from the record the case keeps under the same Id\n');
     const all = run('copies', dir, '--all', '--json');
     expect(all.out.trim().split('\n').map((l) => (JSON.parse(l) as { differs: unknown }).differs)).toEqual([{ operation: 'HardDelete', user: 'mallory@evil.example' }, null]);
+    // It is a finding, and so in the report and the window's findings.
+    const found = (JSON.parse(run('findings', dir, '--json').out) as { findings: { id: string; severity: string; title: string }[] }).findings;
+    expect(found).toContainEqual(expect.objectContaining({ id: 'differing-copy:id-1', severity: 'high', title: 'Record id-1 was received again saying otherwise: operation HardDelete, user mallory@evil.example' }));
   });
 
   it('refuses a file whose dates can only be day first and says how to import it; says when the order was assumed', () => {

@@ -2,6 +2,8 @@
 // Built from the coverage result (one finding per blind window, organisation-wide windows grouped), the
 // configuration and mailbox records (audit changes, inbox rules, forwarding, permissions) and the
 // per-mailbox access sources (IPs, apps, clients not seen before).
+import { differingCopyFindings } from './differingCopies.ts';
+import type { DifferingCopy } from './differingCopies.ts';
 import { NOT_IN_MAILBOX_AUDIT, contentSearches, recordWords, scopeWords, searchActions } from './contentSearch.ts';
 import type { ContentSearch } from './contentSearch.ts';
 import type { CoverageResult } from './coverage.ts';
@@ -35,6 +37,8 @@ export interface FindingsInput {
   accessSources: AccessSource[];
   /** Licence rows per account (for the direct-assignment remediation). */
   licences: LicenceAssignment[] | null;
+  /** Records received again under their Id saying otherwise (core/analysis/differingCopies.ts). */
+  differingCopies?: DifferingCopy[];
 }
 
 export interface FindingsOptions {
@@ -130,6 +134,9 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
 
   // -- new access sources
   out.push(...newSourceFindings(input.accessSources, resolver, opts));
+
+  // -- records received again saying otherwise
+  out.push(...differingCopyFindings(input.differingCopies ?? []));
 
   const seen = new Set<string>();
   const unique = out.filter((f) => {

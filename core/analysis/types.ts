@@ -8,7 +8,8 @@
 // 1.2.0: sign-ins carry their app (ApplicationId), so an app's other activity counts the sign-ins through
 // it; each content-search action once in exposure; no source look-up under a critical-only minimum; an
 // account's kind said as one sentence.
-export const ANALYSIS_VERSION = '1.2.0';
+// 1.3.0: a record received again under its Id saying otherwise is a finding (differing-copy).
+export const ANALYSIS_VERSION = '1.3.0';
 
 /** Window kinds, spelled exactly so in JSON. */
 export const WINDOW_KINDS = [
@@ -84,7 +85,8 @@ export type FindingKind =
   | 'permission-added'
   | 'new-access-source'
   | 'content-search'
-  | 'source-activity';
+  | 'source-activity'
+  | 'differing-copy';
 
 /** Where the records a finding cites came from: client IPs, apps and acting accounts (each sorted, distinct). */
 export interface FindingSource {
