@@ -7,8 +7,12 @@ import { normaliseIp } from './ip.ts';
 import { hasSearchWords } from './search.ts';
 import { z } from 'zod';
 import type { AccountKind, BlindWindow, Severity } from './analysis/types.ts';
+import type { ExposedItem, ExposureResult } from './analysis/exposure.ts';
 
 export const CaseOpenArgs = z.object({ dir: z.string().min(1) });
+
+const IpArg = z.string().max(64)
+  .refine((t) => t.trim() === '' || normaliseIp(t) !== null, 'Not an IP address: give an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::4e.');
 
 export const TimelineArgs = z.object({
   from: z.string().datetime({ offset: true }).optional(),
@@ -16,9 +20,7 @@ export const TimelineArgs = z.object({
   user: z.string().max(512).optional(),
   mailbox: z.string().max(512).optional(),
   operations: z.array(z.string().max(128)).max(50).optional(),
-  ip: z.string().max(64)
-    .refine((t) => t.trim() === '' || normaliseIp(t) !== null, 'Not an IP address: give an IPv4 or IPv6 address, e.g. 203.0.113.7 or 2001:db8::4e.')
-    .optional(),
+  ip: IpArg.optional(),
   session: z.string().max(256).optional(),
   /** An app id: AppId (a sign-in's ApplicationId) or ClientAppId. */
   app: z.string().max(256).optional(),
@@ -202,6 +204,25 @@ export interface FindingEntry {
 
 export interface FindingsView { analysisVersion: string; generatedAt: string; findings: FindingEntry[] }
 
+/**
+ * Computes the messages of a mailbox exposed in a scope (blindspot exposure): a stored run in the case,
+ * logged in the custody log, as from the command line. Empty strings are no filter.
+ */
+export const ExposureComputeArgs = z.object({
+  mailbox: z.string().trim().min(1, 'Name the mailbox: its address, or an alias known from Get-Mailbox.').max(512),
+  from: z.string().datetime({ offset: true }).optional(),
+  to: z.string().datetime({ offset: true }).optional(),
+  ip: IpArg.optional(),
+  session: z.string().max(256).optional(),
+  app: z.string().max(256).optional(),
+}).strict();
+
+/** The run computed, and the case's change version before and after (as AnnotationsView). */
+export interface ExposureView { runId: number; result: ExposureResult; versionBefore: number; versionAfter: number }
+
+/** A page of an exposure run's messages, in the order of their Internet message ids. */
+export const ExposureItemsArgs = z.object({ runId: z.number().int().positive(), offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict();
+
 export type Api = {
   'case.open': (a: z.input<typeof CaseOpenArgs>) => Promise<CaseView>;
   'timeline.query': (a: z.input<typeof TimelineArgs>) => Promise<TimelinePage>;
@@ -213,6 +234,8 @@ export type Api = {
   'annotation.remove': (a: z.input<typeof AnnotationRemoveArgs>) => Promise<AnnotationsView>;
   'report.write': (a: z.input<typeof ReportWriteArgs>) => Promise<ReportWrittenView>;
   'findings.get': (a: z.input<typeof FindingsArgs>) => Promise<FindingsView>;
+  'exposure.compute': (a: z.input<typeof ExposureComputeArgs>) => Promise<ExposureView>;
+  'exposure.items': (a: z.input<typeof ExposureItemsArgs>) => Promise<{ items: ExposedItem[] }>;
 };
 
 export type ApiName = keyof Api;
@@ -230,6 +253,8 @@ export const API_SCHEMAS: { [K in ApiName]: z.ZodType } = {
   'annotation.remove': AnnotationRemoveArgs,
   'report.write': ReportWriteArgs,
   'findings.get': FindingsArgs,
+  'exposure.compute': ExposureComputeArgs,
+  'exposure.items': ExposureItemsArgs,
 };
 
 const API_ERROR_KINDS: readonly ApiError['kind'][] = ['NotFound', 'BadRequest', 'Empty', 'Unauthorized', 'CaseProblem', 'Internal'];

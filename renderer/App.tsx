@@ -6,6 +6,7 @@ import { FilterBar } from './features/timeline/FilterBar.tsx';
 import { TimelineGrid } from './features/timeline/TimelineGrid.tsx';
 import { Notice } from './components/Notice.tsx';
 import { FindingsView } from './features/findings/FindingsView.tsx';
+import { ExposureView } from './features/exposure/ExposureView.tsx';
 import { useSession, useShowView, useView } from './stores/context.tsx';
 
 export function App() {
@@ -27,8 +28,13 @@ export function App() {
         <button type="button" role="tab" aria-selected={view === 'timeline'} onClick={() => show('timeline')}>Timeline</button>
         <button type="button" role="tab" aria-selected={view === 'gaps'} data-testid="tab-gaps" onClick={() => show('gaps')}>Blind spots</button>
         <button type="button" role="tab" aria-selected={view === 'findings'} data-testid="tab-findings" onClick={() => show('findings')}>Findings</button>
+        <button type="button" role="tab" aria-selected={view === 'exposure'} data-testid="tab-exposure" onClick={() => show('exposure')}>Exposure</button>
       </nav>
-      {view === 'findings' ? (
+      {view === 'exposure' ? (
+        <main className="workspace">
+          <ExposureView />
+        </main>
+      ) : view === 'findings' ? (
         <main className="workspace">
           <FindingsView />
           <EventDetailPane inTimeline={false} />

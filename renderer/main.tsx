@@ -7,12 +7,13 @@ import { StoresContext } from './stores/context.tsx';
 import { createTimelineStore } from './stores/timelineStore.ts';
 import { createGapsStore } from './stores/gapsStore.ts';
 import { createFindingsStore } from './stores/findingsStore.ts';
+import { createExposureStore } from './stores/exposureStore.ts';
 import { createViewStore } from './stores/viewStore.ts';
 import { createSessionStore, watchRefusal } from './stores/sessionStore.ts';
 
 const session = createSessionStore();
 const client = watchRefusal(createClient(), (message) => session.getState().refuse(message));
-const stores = { session, caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client), findings: createFindingsStore(client), view: createViewStore() };
+const stores = { session, caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client), findings: createFindingsStore(client), exposure: createExposureStore(client), view: createViewStore() };
 void stores.caseStore.getState().load();
 void stores.timeline.getState().apply();
 // Another process changed the case: say so and offer a reload, rather than move the rows under the reader.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import type { AnnotationsView, EventDetail, FindingsView, TimelineEntry } from '../core/api.ts';
+import type { AnnotationsView, EventDetail, ExposureView, FindingsView, TimelineEntry } from '../core/api.ts';
 import { callApi } from '../electron/ipc.ts';
 import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
@@ -11,7 +11,7 @@ import { createHandlers } from './apiHandlers.ts';
 import type { CaseApi } from './apiHandlers.ts';
 import type * as CaseWatch from './caseWatch.ts';
 import { createCase, openCase, openCaseReadOnly } from './caseFolder.ts';
-import { findings } from './analysis.ts';
+import { exposureItems, findings } from './analysis.ts';
 import type { Scenario } from '../sim/scenario/types.ts';
 import { changeVersion } from './caseWatch.ts';
 import { exportBundle, verify } from './bundle.ts';
@@ -445,6 +445,34 @@ describe('findings for the UI', () => {
     createCase(empty, { name: 'empty', examiner: 't' }).close();
     await withApi(empty, async (api) => {
       expect(await callApi(api.handlers, 'findings.get', {})).toMatchObject({ ok: false, error: { kind: 'Empty', message: expect.stringContaining('nothing to find') } });
+    });
+  });
+});
+
+describe('exposure for the UI', () => {
+  it('computes a mailbox\'s exposure as a stored, logged run (as the command does), pages its messages, and says what it refuses', async () => {
+    const { dir, h } = await becCase();
+    h.close();
+    const megan = 'megan.bowen@contoso.onmicrosoft.com';
+    await withApi(dir, async (api) => {
+      const r = await callApi(api.handlers, 'exposure.compute', { mailbox: megan, ip: ' ', session: '' });
+      expect(r.ok).toBe(true);
+      const v = (r as { ok: true; value: ExposureView }).value;
+      expect(v.versionAfter).toBeGreaterThan(v.versionBefore);
+      expect(v.result.mailbox).toBe(megan);
+      expect(v.result.scope).toMatchObject({ ip: null, session: null });
+      expect(v.result.items.count).toBeGreaterThan(10);
+      // The same messages as the command's, page by page.
+      const all = [...exposureItems(dir, v.runId)];
+      const pages = [];
+      for (let offset = 0; offset < all.length; offset += 7) pages.push(...(await api.handlers['exposure.items']({ runId: v.runId, offset, limit: 7 })).items);
+      expect(pages).toEqual(all);
+      const log = readFileSync(join(dir, 'custody.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; details: { kind?: string; analysisRun?: number } });
+      expect(log.at(-1)).toMatchObject({ action: 'analysis', details: { kind: 'exposure', analysisRun: v.runId } });
+      expect(await callApi(api.handlers, 'exposure.compute', { mailbox: 'nobody@nowhere.example' })).toMatchObject({ ok: false, error: { kind: 'NotFound' } });
+      expect(await callApi(api.handlers, 'exposure.compute', { mailbox: megan, ip: 'not-an-ip' })).toMatchObject({ ok: false, error: { kind: 'BadRequest', message: expect.stringContaining('Not an IP address') } });
+      expect(await callApi(api.handlers, 'exposure.compute', { mailbox: ' ' })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
+      expect(await callApi(api.handlers, 'exposure.items', { runId: v.runId + 1, offset: 0, limit: 5 })).toMatchObject({ ok: false, error: { kind: 'NotFound' } }); // no such run
     });
   });
 });

@@ -5,11 +5,11 @@
 // which validates every argument with API_SCHEMAS first; the handlers parse again anyway, so they are
 // safe to call directly. Rows are mapped to the contract's types here: raw rows never reach the UI.
 import { resolve } from 'node:path';
-import { AnnotationAddArgs, AnnotationRemoveArgs, FindingsArgs, GapsArgs, ReportWriteArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
+import { AnnotationAddArgs, AnnotationRemoveArgs, ExposureComputeArgs, ExposureItemsArgs, FindingsArgs, GapsArgs, ReportWriteArgs, ApiProblem, CaseOpenArgs, CaseSummaryArgs, EventArgs, TimelineArgs, TimelineCountArgs } from '../core/api.ts';
 import type { AnnotationsView, ApiPush, CaseView, EventDetail, FindingEntry, FindingEvidence, TimelineEntry } from '../core/api.ts';
 import { CONFIG_KIND_LABEL } from '../core/analysis/labels.ts';
 import type { Finding } from '../core/analysis/types.ts';
-import { citedConfigRows, citedEvents, citedLedgerSlices } from '../db/analysis.ts';
+import { citedConfigRows, citedEvents, citedLedgerSlices, readExposureItems } from '../db/analysis.ts';
 import { annotationsShown, eventAnnotations, eventRecordId, marksOf } from '../db/annotations.ts';
 import { annotate, removeAnnotation } from './annotations.ts';
 import { writeReport } from './report.ts';
@@ -22,7 +22,7 @@ import type { PageRow } from '../db/timeline.ts';
 import type { ApiHandlers } from '../electron/ipc.ts';
 import { caseBusyError, openCaseReadOnly } from './caseFolder.ts';
 import { changeVersion, watchCase } from './caseWatch.ts';
-import { NoRangeError, computeFindings, computeGaps } from './analysis.ts';
+import { NoRangeError, computeFindings, computeGaps, exposure } from './analysis.ts';
 import { asCaseProblem, BadInputError, BlindspotError, UsageError } from './errors.ts';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
 
@@ -191,6 +191,20 @@ export function createHandlers(caseDir: string): CaseApi {
       parse(FindingsArgs, args);
       const { result } = analysing('find', () => computeFindings(db, { now: new Date() }));
       return { analysisVersion: ANALYSIS_VERSION, generatedAt: result.generatedAt, findings: findingEntries(db, result.findings) };
+    },
+    'exposure.compute': async (args) => {
+      const a = parse(ExposureComputeArgs, args);
+      const given = (s: string | undefined) => (s !== undefined && s.trim() !== '' ? s.trim() : undefined);
+      const opts = { from: given(a.from), to: given(a.to), ip: given(a.ip), session: given(a.session), app: given(a.app) };
+      return changeCase(() => exposure(dir, {
+        now: new Date(), mailbox: a.mailbox, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+      }));
+    },
+    'exposure.items': async (args) => {
+      const a = parse(ExposureItemsArgs, args);
+      const kind = db.prepare('SELECT kind FROM analysis_runs WHERE id = ?').pluck().get(a.runId);
+      if (kind !== 'exposure') throw new ApiProblem('NotFound', `No exposure run ${a.runId} in this case.`);
+      return { items: [...readExposureItems(db, a.runId, { offset: a.offset, limit: a.limit })] };
     },
     'event.get': async (args) => {
       const a = parse(EventArgs, args);

@@ -28,6 +28,8 @@ function handlers(calls: unknown[]): ApiHandlers {
     'annotation.remove': async () => { throw new Error('unreachable'); },
     'report.write': async () => { throw new Error('unreachable'); },
     'findings.get': async () => { throw new Error('unreachable'); },
+    'exposure.compute': async () => { throw new Error('unreachable'); },
+    'exposure.items': async () => { throw new Error('unreachable'); },
   };
 }
 

@@ -3,6 +3,7 @@ import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { StoreApi } from 'zustand/vanilla';
 import type { CaseState } from './caseStore.ts';
+import type { ExposureState } from './exposureStore.ts';
 import type { FindingsState } from './findingsStore.ts';
 import type { GapsState } from './gapsStore.ts';
 import type { SessionState } from './sessionStore.ts';
@@ -16,6 +17,7 @@ export interface Stores {
   timeline: StoreApi<TimelineState>;
   gaps: StoreApi<GapsState>;
   findings: StoreApi<FindingsState>;
+  exposure: StoreApi<ExposureState>;
   view: StoreApi<ViewState>;
 }
 
@@ -75,6 +77,15 @@ export function useAnnotationActions(): { add(kind: AnnotationKind, text: string
   };
 }
 
+/** Computes an exposure from the window, which counts the run and custody entry it adds as its own change. */
+export function useComputeExposure(): () => Promise<void> {
+  const s = useStores();
+  return async () => {
+    const run = await s.exposure.getState().compute();
+    if (run) s.caseStore.getState().ownChange(run.versionBefore, run.versionAfter);
+  };
+}
+
 /** Writes the case report from the window, which counts the custody entries it adds as its own change. */
 export function useWriteReport(): () => Promise<void> {
   const s = useStores();
@@ -102,6 +113,10 @@ export function useGaps<T>(select: (s: GapsState) => T): T {
 
 export function useFindings<T>(select: (s: FindingsState) => T): T {
   return useStore(useStores().findings, select);
+}
+
+export function useExposure<T>(select: (s: ExposureState) => T): T {
+  return useStore(useStores().exposure, select);
 }
 
 export function useView(): View {

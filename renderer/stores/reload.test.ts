@@ -4,6 +4,7 @@ import type { ApiClient } from '../api.ts';
 import { createCaseStore } from './caseStore.ts';
 import { reloadCase, showView } from './context.tsx';
 import { createFindingsStore } from './findingsStore.ts';
+import { createExposureStore } from './exposureStore.ts';
 import { createGapsStore } from './gapsStore.ts';
 import { createSessionStore } from './sessionStore.ts';
 import { createTimelineStore } from './timelineStore.ts';
@@ -22,7 +23,7 @@ function fakeCase() {
     if (name === 'findings.get') return { ok: true, value: { analysisVersion: String(events), generatedAt: 't', findings: [] } };
     return { ok: false, error: { kind: 'BadRequest', message: 'unexpected' } };
   }) as unknown as ApiClient;
-  const stores = { session: createSessionStore(), caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client), findings: createFindingsStore(client), view: createViewStore() };
+  const stores = { session: createSessionStore(), caseStore: createCaseStore(client), timeline: createTimelineStore(client), gaps: createGapsStore(client), findings: createFindingsStore(client), exposure: createExposureStore(client), view: createViewStore() };
   return { stores, calls, grow: () => { events++; } };
 }
 

@@ -2,7 +2,7 @@
 // (context.tsx useShowView).
 import { createStore } from 'zustand/vanilla';
 
-export type View = 'timeline' | 'gaps' | 'findings';
+export type View = 'timeline' | 'gaps' | 'findings' | 'exposure';
 
 export interface ViewState {
   view: View;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario } from '../../sim/scenario/index.ts';
 import { writeScenarioExport } from '../../sim/export.ts';
 import { createHandlers } from '../../services/apiHandlers.ts';
+import { exposureItems } from '../../services/analysis.ts';
 import type { CaseApi } from '../../services/apiHandlers.ts';
 import { createCase } from '../../services/caseFolder.ts';
 import { expandInputs, importFile } from '../../services/import.ts';
@@ -185,6 +186,36 @@ describe('findings in the UI', () => {
     const overflow = await page.getByTestId('findings-view').evaluate((el) => el.scrollWidth - el.clientWidth);
     expect(overflow).toBe(0); // nothing cut off sideways in a narrow window
     await page.screenshot({ path: join(HERE, '__screenshots__', 'findings-1024.png') });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('exposure in the UI', () => {
+  it('computes a mailbox\'s exposure from the window: the count, the messages page by page, what was not measured; a mailbox unknown is said', async () => {
+    const { page, problems } = await openPage();
+    await page.getByTestId('tab-exposure').click();
+    await page.getByLabel('Mailbox').fill('nobody@nowhere.example');
+    await page.getByTestId('exposure-compute').click();
+    expect(await page.getByTestId('exposure-problem').innerText()).toMatch(/no mailbox "nobody@nowhere\.example" in this case/i);
+    const megan = 'megan.bowen@contoso.onmicrosoft.com';
+    await page.getByLabel('Mailbox').fill(megan);
+    await page.getByTestId('exposure-compute').click();
+    const summary = await page.getByTestId('exposure-summary').innerText();
+    const [, count, runId] = /^([\d,]+) messages? of .* Stored as analysis run (\d+),/.exec(summary) ?? [];
+    const stored = [...exposureItems(caseDir, Number(runId))];
+    expect(Number(count!.replace(/,/g, ''))).toBe(stored.length);
+    expect(stored.length).toBeGreaterThan(0);
+    const shown = await page.getByTestId('exposure-item').evaluateAll((rows) => rows.map((r) => r.querySelector('td')?.textContent ?? ''));
+    expect(shown).toEqual(stored.slice(0, 200).map((i) => i.internetMessageId));
+    // The scenario's throttled window on this mailbox: exposure there is not measured, and the page says so.
+    expect(await page.getByTestId('exposure-blind').innerText()).toMatch(/MailItemsAccessed throttled/);
+    await new Promise((r) => setTimeout(r, 800)); // the watcher has reported the run's custody entry
+    expect(await page.getByTestId('case-changed').count()).toBe(0);
+    await page.screenshot({ path: join(HERE, '__screenshots__', 'exposure.png') });
+    await page.setViewportSize({ width: 1024, height: 768 });
+    expect(await page.getByTestId('exposure-view').evaluate((el) => el.scrollWidth - el.clientWidth)).toBe(0);
+    await page.screenshot({ path: join(HERE, '__screenshots__', 'exposure-1024.png') });
     expect(problems).toEqual([]);
     await page.close();
   });
