@@ -5,6 +5,7 @@
 import type { ConfigRecord, LicenceAssignment, ParsedItem, ServicePlan, SourceLocation } from '../model.ts';
 import type { FormatId } from './types.ts';
 import { parseTimeMs, parseTimeSpanDays, formatIso } from '../time.ts';
+import type { DateReading } from '../time.ts';
 import { rejectAt } from './containers.ts';
 import { isObj } from './records.ts';
 
@@ -49,8 +50,9 @@ export function parseList(v: unknown): string[] | null {
   return t.split(/[\s,;]+/).filter((x) => x !== '');
 }
 
-function isoOrText(v: unknown): string | null {
-  const ms = parseTimeMs(v);
+/** A time as ISO UTC, read as the file's dates are (`dates`: the order of dates written with slashes); else the text as given. */
+function isoOrText(v: unknown, dates?: DateReading): string | null {
+  const ms = dates ? dates.parse(v) : parseTimeMs(v);
   return ms === null ? text(v) : formatIso(ms);
 }
 
@@ -179,11 +181,11 @@ function licences(f: Map<string, unknown>, raw: Obj, upnHint: string | null): Li
 }
 
 /** Maps one exported object/row of a configuration format to config items (or a reject). */
-export function configItems(format: FormatId, value: unknown, loc: SourceLocation, upnHint: string | null = null): ParsedItem[] {
+export function configItems(format: FormatId, value: unknown, loc: SourceLocation, upnHint: string | null = null, dates?: DateReading): ParsedItem[] {
   if (isObj(value) && Array.isArray(value.value)) {
     // a Graph page envelope: its context may name the user (users('…')/licenseDetails)
     const hint = upnFromContext(value['@odata.context']) ?? upnHint;
-    return value.value.flatMap((v, i) => configItems(format, v, { ...loc, offset: i }, hint));
+    return value.value.flatMap((v, i) => configItems(format, v, { ...loc, offset: i }, hint, dates));
   }
   if (!isObj(value)) return [reject(loc, 'expected an exported object', value)];
   const f = fields(value);
@@ -204,7 +206,7 @@ export function configItems(format: FormatId, value: unknown, loc: SourceLocatio
       if (enabled === null) return [reject(loc, `AuditBypassEnabled ${JSON.stringify(f.get('auditbypassenabled') ?? null)} is not true or false`, value)];
       return [item({ kind: 'bypass', raw: value, value: {
         identity: text(f.get('identity')), name: text(f.get('name')), auditBypassEnabled: enabled,
-        whenChangedUtc: isoOrText(f.get('whenchangedutc') ?? f.get('whenchanged')),
+        whenChangedUtc: isoOrText(f.get('whenchangedutc') ?? f.get('whenchanged'), dates),
       } }, loc)];
     }
     case 'config-organization': {
@@ -219,7 +221,7 @@ export function configItems(format: FormatId, value: unknown, loc: SourceLocatio
       }
       return [item({ kind: 'adminAuditLog', raw: value, value: {
         unifiedAuditLogIngestionEnabled: parseBool(f.get('unifiedauditlogingestionenabled')),
-        unifiedAuditLogFirstOptInDate: isoOrText(f.get('unifiedauditlogfirstoptindate')),
+        unifiedAuditLogFirstOptInDate: isoOrText(f.get('unifiedauditlogfirstoptindate'), dates),
         adminAuditLogEnabled: parseBool(f.get('adminauditlogenabled')),
         adminAuditLogAgeLimitDays: parseTimeSpanDays(f.get('adminauditlogagelimit')),
       } }, loc)];
@@ -236,7 +238,7 @@ export function configItems(format: FormatId, value: unknown, loc: SourceLocatio
         forwardTo: parseList(f.get('forwardto')) ?? [], forwardAsAttachmentTo: parseList(f.get('forwardasattachmentto')) ?? [],
         redirectTo: parseList(f.get('redirectto')) ?? [], moveToFolder: text(f.get('movetofolder')),
         markAsRead: parseBool(f.get('markasread')), deleteMessage: parseBool(f.get('deletemessage')),
-        stopProcessingRules: parseBool(f.get('stopprocessingrules')), whenChanged: isoOrText(f.get('whenchanged')),
+        stopProcessingRules: parseBool(f.get('stopprocessingrules')), whenChanged: isoOrText(f.get('whenchanged'), dates),
       } }, loc)];
     }
     default:

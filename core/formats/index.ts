@@ -46,8 +46,8 @@ function mapperFor(format: FormatId, csv: boolean, dates: DateReading): Mapper {
     case 'config-bypass':
     case 'config-organization':
     case 'config-adminauditlog':
-    case 'config-licence': return (r) => configItems(format, r.value, r.loc);
-    case 'config-inboxrule': return (r) => configItems(format, r.value, r.loc);
+    case 'config-licence': return (r) => configItems(format, r.value, r.loc, null, dates);
+    case 'config-inboxrule': return (r) => configItems(format, r.value, r.loc, null, dates);
     // What was asked and what the service said (query ids, counts, blob lists): evidence, no records.
     case 'api-answer': return () => [];
   }

@@ -362,6 +362,15 @@ describe('sentinel', () => {
 });
 
 describe('configuration exports', () => {
+  it('reads a configuration export\'s dates in the file\'s order, as audit records are: refused when one can only be day first, read so when told', () => {
+    const csv = 'Identity,AuditBypassEnabled,WhenChanged\r\nadm.patti,True,03/04/2026 10:00:00\r\nsvc,True,25/04/2026 10:00:00\r\n';
+    const parse = (order: 'auto' | 'dmy') => { const p = createParser('config-bypass', undefined, order); return [...p.push(csv), ...p.end()]; };
+    expect(parse('auto').filter((i) => i.kind === 'reject' && i.wholeFile === 'date-order')).toHaveLength(1);
+    const told = parse('dmy');
+    expect(configs(told).map((c) => (c.kind === 'bypass' ? c.value.whenChangedUtc : null))).toEqual(['2026-04-03T10:00:00.000Z', '2026-04-25T10:00:00.000Z']);
+    expect(told.at(-1)).toMatchObject({ kind: 'dates', order: 'dmy', how: 'option', slashDates: 2 });
+  });
+
   it('refuses a row whose setting it exists for cannot be read, rather than keep it as unknown (the blind-spot analysis would claim knowledge it lacks)', () => {
     const reasons = (format: FormatId, csv: string) => rejects(parseChunks(format, csv, 1 << 20));
     expect(reasons('config-organization', 'Identity,AuditDisabled\r\ncontoso.onmicrosoft.com,Maybe\r\n')).toEqual(['row 1 (line 2): AuditDisabled "Maybe" is not true or false: a Get-OrganizationConfig row must say whether mailbox auditing is off for the organisation']);
