@@ -85,15 +85,18 @@ function recordsTornLine(next: string | undefined, n: number, line: string): boo
 
 /**
  * Checks every line of a custody log: valid JSON, consecutive seq from 1, prev = hash of the line before.
- * A line cut short when written is a note, not a problem, when the entry after it records it, or when it
- * is the last line (the next action on the case records it; a log cut at its end is not something a
- * chain of hashes can show anyway: the bundle's manifest anchors the last entry).
+ * A break in the numbering is named once, where it happens (an entry removed shifts every later line but
+ * leaves their numbers in order). A line cut short when written is a note, not a problem, when the entry
+ * after it records it, or when it is the last line (the next action on the case records it; a log cut at
+ * its end is not something a chain of hashes can show: the case database's record of the last entry and
+ * the bundle's manifest do).
  */
 export function verifyCustodyChain(lines: readonly string[]): { entries: CustodyEntry[]; problems: ChainProblem[]; notes: ChainProblem[] } {
   const problems: ChainProblem[] = [];
   const notes: ChainProblem[] = [];
   const entries: CustodyEntry[] = [];
   let prevLine: string | null = null;
+  let lastSeq = 0;
   lines.forEach((line, i) => {
     const n = i + 1;
     const e = jsonOfLine(line) as CustodyEntry | undefined;
@@ -102,12 +105,14 @@ export function verifyCustodyChain(lines: readonly string[]): { entries: Custody
       else if (i === lines.length - 1) notes.push({ line: n, problem: 'the last entry was cut short when it was written; the next action on the case records it' });
       else problems.push({ line: n, problem: 'not valid JSON' });
       prevLine = line;
+      lastSeq++; // the line held (or was) an entry: the next one is numbered after it
       return;
     }
     if (typeof e !== 'object' || e === null || typeof e.seq !== 'number' || typeof e.action !== 'string') {
       problems.push({ line: n, problem: 'not a custody entry (seq and action expected)' });
     } else {
-      if (e.seq !== n) problems.push({ line: n, problem: `sequence number ${e.seq} where ${n} was expected (entries removed or reordered)` });
+      if (e.seq !== lastSeq + 1) problems.push({ line: n, problem: `sequence number ${e.seq} after ${lastSeq} (entries removed, added or reordered)` });
+      lastSeq = e.seq;
       const expected = prevLine === null ? null : sha256Hex(prevLine);
       if (e.prev !== expected) {
         problems.push({

@@ -204,6 +204,24 @@ describe('evidence bundles', () => {
     expect(r.notes).toContainEqual({ path: 'custody.jsonl', detail: expect.stringMatching(/^the case database records no last entry of the log/) });
   });
 
+  it('names a custody line removed from the middle once, and numbers later entries after the last one, not twice', async () => {
+    const { dir } = await caseWithEvidence();
+    const h = openCase(dir);
+    for (let i = 0; i < 3; i++) h.logCustody('analysis', { kind: 'gaps', n: i });
+    h.close();
+    const log = join(dir, 'custody.jsonl');
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n');
+    writeFileSync(log, [...lines.slice(0, 2), ...lines.slice(3)].join('\n') + '\n');
+    const want = [
+      { kind: 'custody', path: 'custody.jsonl:3', detail: 'sequence number 4 after 2 (entries removed, added or reordered)' },
+      { kind: 'custody', path: 'custody.jsonl:3', detail: 'prev does not match the hash of the line before (that line was altered, removed or reordered)' },
+    ];
+    expect((await verify(dir)).problems).toEqual(want);
+    // Its own entry (the verify above) took the number after the last: the same two problems, no third.
+    expect((await verify(dir)).problems).toEqual(want);
+    expect(JSON.parse(readFileSync(log, 'utf8').trimEnd().split('\n').at(-1)!).seq).toBe(lines.length + 2);
+  });
+
   it('refuses to verify a case another process holds (its files may be changing), rather than report a file being committed', async () => {
     const { dir } = await caseWithEvidence();
     const before = readFileSync(join(dir, 'custody.jsonl'), 'utf8');

@@ -64,7 +64,12 @@ class CustodyLog {
       const text = readFileSync(file, 'utf8');
       const lines = text.split('\n').filter((l) => l.length > 0);
       this.lastLine = lines.at(-1) ?? null;
-      this.lastSeq = lines.length;
+      // The next entry is numbered after the last one (a torn last line held one too), not after the
+      // count of lines: a log with a line removed must not get a number twice (verify names the gap).
+      const seqOf = (l: string | undefined): number | null => { const e = l === undefined ? undefined : jsonOfLine(l) as { seq?: unknown } | undefined; return typeof e?.seq === 'number' ? e.seq : null; };
+      const last = seqOf(lines.at(-1));
+      const before = seqOf(lines.at(-2));
+      this.lastSeq = last ?? (before !== null ? before + 1 : lines.length);
       this.unterminated = text.length > 0 && !text.endsWith('\n');
     }
   }
