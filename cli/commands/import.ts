@@ -52,7 +52,8 @@ export async function importCommand(argv: string[]): Promise<number> {
       }
       const r = results.at(-1)!;
       if (!values.json) {
-        const what = r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} record${r.records === 1 ? '' : 's'}, ${r.inserted} new, ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'}${r.differing > 0 ? ` (${r.differing} of them ${r.differing === 1 ? 'differs' : 'differ'} from the record kept)` : ''}`;
+        const what = r.configRows === 0 && r.records === 0 && r.format.startsWith('config-') ? 'no configuration row (an empty export: kept as evidence, nothing recorded from it)'
+          : r.configRows > 0 ? `${r.configRows} configuration rows (as of ${r.asOf?.value}, from ${r.asOf?.source === 'option' ? '--as-of' : "the file's modification time"})` : `${r.records} record${r.records === 1 ? '' : 's'}, ${r.inserted} new, ${r.duplicates} duplicate${r.duplicates === 1 ? '' : 's'}${r.differing > 0 ? ` (${r.differing} of them ${r.differing === 1 ? 'differs' : 'differ'} from the record kept)` : ''}`;
         process.stdout.write(`${r.path}: ${r.format}${r.encoding ? ` (read as ${encodingName(r.encoding)})` : ''}: ${what}${r.rejected ? `, ${r.rejected} rejected` : ''} (sha256 ${r.sha256})\n`);
         if (r.readBefore) {
           process.stderr.write(`  Note: ${basename(r.path)} was imported before (import run ${r.readBefore.importRun}) and read then as ${encodingName(r.readBefore.encoding)}; its records in the case keep the text read then, and this import found them as duplicates. To read it as ${encodingName(r.encoding ?? 'utf-8')}, import it into a new case.\n`);

@@ -82,6 +82,13 @@ describe('detectFormat: what the message says when no object is read', () => {
   });
 });
 
+describe('detectFormat: an empty API page', () => {
+  it('says it holds no record to tell its export by, and how to keep it, rather than list its wrapper\'s keys', () => {
+    const det = detectFormat('{"@odata.context":"https://outlook.office365.com/adminapi/beta/t/$metadata#Collection(Exchange.GenericHashTable)","value":[]}', 'rules.json');
+    expect(det).toMatchObject({ ok: false, reason: 'rules.json is an API page whose "value" holds no record, so nothing in it tells which export it is; name it with --format (and --as-of for a configuration export) to keep it as evidence of the empty answer' });
+  });
+});
+
 describe('firstJsonValue', () => {
   it.each([
     ['{"a":1,"b":"x', { a: 1, b: null }],                  // a value cut off keeps its key

@@ -194,9 +194,11 @@ export function detectFormat(sample: string, fileName: string): Detection {
   raws.push(...ended);
   let firstKeys: string[] | null = null;
   let objects = 0;
+  let emptyPage = false;
   for (const r of raws) {
     if (r.kind !== 'value' || !isObj(r.value)) continue;
     objects++;
+    if (Array.isArray(r.value.value) && r.value.value.length === 0 && objects === 1) emptyPage = true;
     firstKeys ??= shownKeys(r.value);
     const kind = classifyObject(r.value);
     if (kind) return { ok: true, format: kindToFormat(kind, false), container };
@@ -220,6 +222,11 @@ export function detectFormat(sample: string, fileName: string): Detection {
       reason: bad !== undefined ? `${name} starts like JSON but its first record is not readable (${bad.reason})`
         : `${name} starts like JSON but holds no readable JSON object${cut ? ` in its first ${Math.round(sample.length / 1024)} KiB` : ''}`,
     };
+  }
+  if (emptyPage && objects === 1) {
+    // An API answer with nothing in it ("no inbox rules", a slice with no records) is evidence too, but
+    // an Exchange admin API page does not name its cmdlet: only the examiner knows which export it is.
+    return { ok: false, tried, reason: `${name} is an API page whose "value" holds no record, so nothing in it tells which export it is; name it with --format (and --as-of for a configuration export) to keep it as evidence of the empty answer` };
   }
   return { ok: false, tried, reason: `${name}: JSON objects with keys ${keysPreview(firstKeys)} match no known audit or configuration export` };
 }
