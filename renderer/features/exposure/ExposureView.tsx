@@ -1,6 +1,7 @@
 import type { FormEvent } from 'react';
 import { distinctSyncedFolders } from '../../../core/analysis/exposure.ts';
 import { STORE_LABEL, WINDOW_KIND_LABEL } from '../../../core/analysis/labels.ts';
+import { FilterField } from '../../components/FilterField.tsx';
 import { Notice } from '../../components/Notice.tsx';
 import { formatCount } from '../../format.ts';
 import { useComputeExposure, useExposure } from '../../stores/context.tsx';
@@ -39,12 +40,7 @@ export function ExposureView() {
   return (
     <section className="exposure" data-testid="exposure-view" aria-label="Exposure">
       <form className="filter-bar" onSubmit={onSubmit} aria-label="Exposure scope" data-testid="exposure-form">
-        {FIELDS.map((f) => (
-          <label key={f.key} className="filter" style={{ flexBasis: `calc(${f.placeholder.length}ch + 14px)` }}>
-            <span>{f.label}</span>
-            <input name={f.key} value={draft[f.key]} placeholder={f.placeholder} title={f.hint} aria-description={f.hint} spellCheck={false} autoComplete="off" onChange={(e) => setDraft(f.key, e.target.value)} />
-          </label>
-        ))}
+        {FIELDS.map((f) => <FilterField key={f.key} name={f.key} label={f.label} placeholder={f.placeholder} hint={f.hint} value={draft[f.key]} onChange={(v) => setDraft(f.key, v)} />)}
         <div className="filter-actions">
           <button type="submit" className="primary" disabled={computing} data-testid="exposure-compute"
             title="Computes the messages the mailbox's MailItemsAccessed records show exposed in the scope: a stored analysis run in the case, logged in the custody log">

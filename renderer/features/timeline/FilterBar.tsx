@@ -1,3 +1,4 @@
+import { FilterField } from '../../components/FilterField.tsx';
 import type { FormEvent } from 'react';
 import type { FilterDraft } from '../../stores/filters.ts';
 import { useTimeline } from '../../stores/context.tsx';
@@ -30,22 +31,8 @@ export function FilterBar() {
   return (
     <form className="filter-bar" onSubmit={onSubmit} aria-label="Timeline filters" data-testid="filter-bar">
       {FIELDS.map((f) => (
-        // Each field starts as wide as its example (a fixed width cut '2026-05-01T10:00Z' and the
-        // addresses at 1280 px while 'app id' had room to spare); the bar's spare width is shared out.
-        <label key={f.key} className="filter" style={{ flexBasis: `calc(${f.placeholder.length}ch + 14px)` }}>
-          <span>{f.label}</span>
-          <input
-            name={f.key}
-            value={draft[f.key]}
-            placeholder={f.placeholder}
-            title={f.hint}
-            aria-description={f.hint}
-            spellCheck={false}
-            autoComplete="off"
-            aria-invalid={draftError?.field === f.key}
-            onChange={(e) => setDraft(f.key, e.target.value)}
-          />
-        </label>
+        <FilterField key={f.key} name={f.key} label={f.label} placeholder={f.placeholder} hint={f.hint} value={draft[f.key]}
+          invalid={draftError?.field === f.key} onChange={(v) => setDraft(f.key, v)} />
       ))}
       <div className="filter-actions">
         <button type="submit" className="primary">Apply</button>
