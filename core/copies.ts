@@ -32,8 +32,7 @@ export function copyDiffers(kept: CopyFields, copy: CopyFields): string | null {
   return Object.keys(out).length === 0 ? null : JSON.stringify(out);
 }
 
-/** A copy's differences in words: `operation HardDelete, user mallory@evil.example`. */
-export function differsText(differs: string): string {
-  const d = JSON.parse(differs) as Record<string, string | null>;
-  return Object.entries(d).map(([k, v]) => `${k} ${v ?? '(none)'}`).join(', ');
+/** A copy's differences (event_duplicates.differs, parsed) in words: `operation HardDelete, user mallory@evil.example`. */
+export function differsText(differs: Readonly<Record<string, string | null>>): string {
+  return Object.entries(differs).map(([k, v]) => `${k} ${v ?? '(none)'}`).join(', ');
 }

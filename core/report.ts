@@ -2,6 +2,7 @@
 // services/report.ts gathers what it says (and writes it into the case's reports/ folder, logged); this
 // only renders it. Every value from the case is escaped (record text is chosen by whoever made it, an
 // attacker included), and the page carries a policy that lets it load nothing and run nothing.
+import { evidencePlace } from './text.ts';
 import { STORE_LABEL, WINDOW_KIND_LABEL } from './analysis/labels.ts';
 import type { AccountKind, BlindWindow, Finding, Severity } from './analysis/types.ts';
 
@@ -59,8 +60,6 @@ const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocal
 const mb = (bytes: number): string => `${(bytes / 1e6).toLocaleString('en-GB', { maximumFractionDigits: 1 })} MB`;
 /** A time on one line (the report's times are ISO 8601 UTC, 24 characters). */
 const time = (t: string | null): string => `<span class="mono nowrap">${esc(t)}</span>`;
-const where = (e: { sha256: string; line: number | null; element: number | null }): string =>
-  `${e.sha256}${e.line !== null ? `, line ${e.line}` : ''}${e.element !== null ? `, element ${e.element}` : ''}`;
 
 /** A table of cells already made HTML; `head` null for one without a header row. */
 function table(head: string[] | null, rows: string[][], cls = ''): string {
@@ -135,7 +134,7 @@ export function renderReport(d: ReportData): string {
   if (d.marked.length === 0) out.push('<p>None.</p>');
   for (const m of d.marked) {
     out.push(`<div class="marked"><p>${time(m.time)} <strong>${esc(m.operation)}</strong> by ${esc(m.user)}${m.mailbox && m.mailbox !== m.user ? ` on ${esc(m.mailbox)}` : ''}${m.clientIp ? ` from <span class="mono">${esc(m.clientIp)}</span>` : ''}</p>`,
-      `<p class="muted">Record <span class="mono">${esc(m.recordId)}</span>; ${m.evidence ? `evidence <span class="mono">${esc(where(m.evidence))}</span>` : 'not in the case'}</p>`,
+      `<p class="muted">Record <span class="mono">${esc(m.recordId)}</span>; ${m.evidence ? `evidence <span class="mono">${esc(evidencePlace(m.evidence))}</span>` : 'not in the case'}</p>`,
       `<div class="examiner">${[m.bookmarked ? '<p>★ Bookmarked</p>' : '', m.tags.length ? `<p>Tags: ${m.tags.map(esc).join(', ')}</p>` : '',
         ...m.notes.map((n) => `<p class="note">${esc(n.text)} <span class="muted">(${esc(n.author)}, ${esc(n.createdAt)})</span></p>`)].join('')}</div></div>`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasControls, showControls } from './text.ts';
+import { evidencePlace, hasControls, placeInFile, showControls } from './text.ts';
 
 describe('control characters in text shown', () => {
   it('writes control characters and bidirectional overrides as escapes, keeping line breaks unless on one line', () => {
@@ -13,5 +13,14 @@ describe('control characters in text shown', () => {
     expect(hasControls('Acme\nLtd')).toBe(true);
     expect(hasControls('a\u2066b')).toBe(true);
     expect(hasControls('a\u2066b')).toBe(true); // no regex state carried from one call to the next
+  });
+});
+
+describe('where a record lies in its evidence', () => {
+  it('names the line and the element of a JSON array, either, or neither', () => {
+    expect(evidencePlace({ sha256: 'ab', line: 4, element: 2 })).toBe('ab, line 4, element 2');
+    expect(evidencePlace({ sha256: 'ab', line: null, element: 0 })).toBe('ab, element 0');
+    expect(evidencePlace({ sha256: 'ab', line: null, element: null })).toBe('ab');
+    expect(placeInFile(12, null)).toBe('line 12');
   });
 });

@@ -1,6 +1,7 @@
-// Text from evidence or a user, shown where a control character would act rather than show: a terminal
-// (an escape sequence can clear the screen, retitle the window or hide what follows), a plain-text README
-// (a line break in a case name can forge a line of it). Pure.
+// Text shown to people. Text from evidence or a user, shown where a control character would act rather
+// than show: a terminal (an escape sequence can clear the screen, retitle the window or hide what
+// follows), a plain-text README (a line break in a case name can forge a line of it). And where a record
+// lies in its evidence file, said the same way by the report, the findings and the command line. Pure.
 
 const CONTROLS_KEEPING_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
@@ -16,4 +17,15 @@ export function showControls(s: string, oneLine = false): string {
 /** Whether a one-line value (a case's name, an examiner) holds a control character or a bidirectional override. */
 export function hasControls(s: string): boolean {
   return new RegExp(CONTROLS.source).test(s);
+}
+
+/** A place in a file: `line 4`, `line 1, element 2` (an element of a JSON array, from 0); empty when neither is known. */
+export function placeInFile(line: number | null, element: number | null): string {
+  return [line === null ? null : `line ${line}`, element === null ? null : `element ${element}`].filter(Boolean).join(', ');
+}
+
+/** Where a record lies in its evidence: `<sha256>, line 4, element 2`, to cite. */
+export function evidencePlace(e: { sha256: string; line: number | null; element: number | null }): string {
+  const at = placeInFile(e.line, e.element);
+  return at ? `${e.sha256}, ${at}` : e.sha256;
 }

@@ -10,6 +10,7 @@ import type { FormatId } from '../core/formats/types.ts';
 import { EN, ET, IN, IT, PackedReader } from '../core/packedBatch.ts';
 import type { DateOrder } from '../core/time.ts';
 import { jsonOfLine } from '../core/custody.ts';
+import { placeInFile } from '../core/text.ts';
 import type { ReadableDB } from '../db/database.ts';
 import { packedBatches } from './parseSource.ts';
 
@@ -45,8 +46,7 @@ type DbEvent = Record<string, string | number | null> & { id: number; loc_line: 
 /** A place in a file, comparable in file order: the line, then the element of a JSON array on it (none first). */
 const place = (line: number | null, offset: number | null): [number, number] => [line ?? -1, offset ?? -1];
 const before = (a: [number, number], b: [number, number]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-const where = (line: number | null, offset: number | null): string =>
-  line === null && offset === null ? 'a record' : `${line !== null ? `line ${line}` : ''}${offset !== null ? `${line !== null ? ', ' : ''}element ${offset}` : ''}`;
+const where = (line: number | null, offset: number | null): string => placeInFile(line, offset) || 'a record';
 const shown = (v: string | number | null): string => (v === null ? 'nothing' : typeof v === 'string' ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v) : String(v));
 
 /**

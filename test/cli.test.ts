@@ -185,8 +185,8 @@ describe('blindspot CLI', () => {
     expect(listed.code).toBe(0);
     const bSha = createHash('sha256').update(readFileSync(b)).digest('hex');
     const aSha = createHash('sha256').update(readFileSync(a)).digest('hex');
-    expect(listed.out).toBe(`id-1\n  kept:  2026-05-01T10:00:00.000Z MailItemsAccessed by alex@contoso.com on alex@contoso.com from 203.0.113.154  [${aSha} line 1]\n`
-      + `  copy:  says operation HardDelete, user mallory@evil.example  [${bSha} line 1; import run 2; from ${b}]\n`);
+    expect(listed.out).toBe(`id-1\n  kept:  2026-05-01T10:00:00.000Z MailItemsAccessed by alex@contoso.com on alex@contoso.com from 203.0.113.154  [${aSha}, line 1]\n`
+      + `  copy:  says operation HardDelete, user mallory@evil.example  [${bSha}, line 1; import run 2; from ${b}]\n`);
     expect(listed.err).toBe('1 copy that differs from the record the case keeps under the same Id\n');
     const all = run('copies', dir, '--all', '--json');
     expect(all.out.trim().split('\n').map((l) => (JSON.parse(l) as { differs: unknown }).differs)).toEqual([{ operation: 'HardDelete', user: 'mallory@evil.example' }, null]);

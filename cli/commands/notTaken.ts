@@ -3,6 +3,7 @@
 // (core/copies.ts), a forged or altered record or a mislabelled export, which a count of duplicates alone
 // would hide. blindspot rejected: the records imports with --skip-bad left out, each with why.
 import { differsText } from '../../core/copies.ts';
+import { evidencePlace } from '../../core/text.ts';
 import { listRejected } from '../../db/caseRepo.ts';
 import { listCopies } from '../../db/timeline.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
@@ -10,8 +11,6 @@ import { EXIT } from '../../services/errors.ts';
 import { parse, positional } from '../args.ts';
 import { terminalSafe } from '../output.ts';
 
-const where = (e: { sha256: string; line: number | null; element: number | null }): string =>
-  `${e.sha256}${e.line !== null ? ` line ${e.line}` : ''}${e.element !== null ? ` element ${e.element}` : ''}`;
 
 export async function copiesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('copies', argv, { all: { type: 'boolean' }, json: { type: 'boolean' } });
@@ -27,8 +26,8 @@ export async function copiesCommand(argv: string[]): Promise<number> {
       }
       const k = r.kept;
       process.stdout.write(terminalSafe(
-        `${r.recordId}\n  kept:  ${k.time} ${k.operation ?? '-'} by ${k.user ?? '-'}${k.mailbox ? ` on ${k.mailbox}` : ''} from ${k.clientIp ?? '-'}  [${where(k.evidence)}]\n` +
-        `  copy:  ${r.differs ? `says ${differsText(JSON.stringify(r.differs))}` : 'the same'}  [${where(r.copy)}; import run ${r.copy.importRun}${r.copy.origin ? `; from ${r.copy.origin}` : ''}]\n`,
+        `${r.recordId}\n  kept:  ${k.time} ${k.operation ?? '-'} by ${k.user ?? '-'}${k.mailbox ? ` on ${k.mailbox}` : ''} from ${k.clientIp ?? '-'}  [${evidencePlace(k.evidence)}]\n` +
+        `  copy:  ${r.differs ? `says ${differsText(r.differs)}` : 'the same'}  [${evidencePlace(r.copy)}; import run ${r.copy.importRun}${r.copy.origin ? `; from ${r.copy.origin}` : ''}]\n`,
       ));
     }
   } finally {

@@ -15,7 +15,7 @@ describe('records received again saying otherwise', () => {
     expect(rest).toEqual([]);
     expect(f).toMatchObject({ id: 'differing-copy:id-1', severity: 'high', kind: 'differing-copy', mailbox: 'alice@contoso.com', evidence: ['event:id-1'] });
     expect(f!.title).toBe('Record id-1 was received again saying otherwise: time 2026-11-20T13:00:00.000Z, operation HardDelete');
-    expect(f!.detail).toContain(`The case keeps the record first received under this Id: 2026-11-15T09:01:00.000Z MailItemsAccessed by alice@contoso.com on alice@contoso.com from 203.0.113.5 (evidence ${'a'.repeat(64)} line 1). 2 later copies under the same Id say otherwise: time 2026-11-20T13:00:00.000Z, operation HardDelete (evidence ${'b'.repeat(64)} line 1); user mallory@evil.example (evidence ${'b'.repeat(64)} line 7).`);
+    expect(f!.detail).toContain(`The case keeps the record first received under this Id: 2026-11-15T09:01:00.000Z MailItemsAccessed by alice@contoso.com on alice@contoso.com from 203.0.113.5 (evidence ${'a'.repeat(64)}, line 1). 2 later copies under the same Id say otherwise: time 2026-11-20T13:00:00.000Z, operation HardDelete (evidence ${'b'.repeat(64)}, line 1); user mallory@evil.example (evidence ${'b'.repeat(64)}, line 7).`);
     // The window searched spans both times, a minute either side.
     expect(f!.remediation).toContain("Search-UnifiedAuditLog -StartDate '2026-11-15T09:00:00.000Z' -EndDate '2026-11-20T13:01:00.000Z' -ResultSize 5000 | Where-Object Identity -eq 'id-1'");
   });

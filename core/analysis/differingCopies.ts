@@ -1,6 +1,8 @@
 // Findings for records received again under a record Id the case holds that say something else (another
 // time, operation, user, mailbox or client IP; core/copies.ts). The unified audit log gives each record
 // one Id: two records sharing it that differ are not both what Microsoft recorded. Pure.
+import { differsText } from '../copies.ts';
+import { evidencePlace } from '../text.ts';
 import { psq } from './findings.ts';
 import type { Finding } from './types.ts';
 
@@ -15,9 +17,7 @@ export interface DifferingCopy {
 /** Records listed one finding each; past this, one finding counts the rest (blindspot copies lists them all). */
 export const DIFFERING_COPIES_LISTED = 100;
 
-const at = (e: { sha256: string; line: number | null; element: number | null }): string =>
-  `evidence ${e.sha256}${e.line !== null ? ` line ${e.line}` : ''}${e.element !== null ? ` element ${e.element}` : ''}`;
-const said = (d: Record<string, string | null>): string => Object.entries(d).map(([k, v]) => `${k} ${v ?? '(none)'}`).join(', ');
+const at = (e: { sha256: string; line: number | null; element: number | null }): string => `evidence ${evidencePlace(e)}`;
 
 export function differingCopyFindings(copies: readonly DifferingCopy[]): Finding[] {
   const byRecord = Map.groupBy(copies, (c) => c.recordId);
@@ -32,9 +32,9 @@ export function differingCopyFindings(copies: readonly DifferingCopy[]): Finding
       severity: 'high',
       kind: 'differing-copy',
       mailbox: k.mailbox,
-      title: `Record ${recordId} was received again saying otherwise: ${said(cs[0]!.differs)}`,
+      title: `Record ${recordId} was received again saying otherwise: ${differsText(cs[0]!.differs)}`,
       detail: `The case keeps the record first received under this Id: ${k.time} ${k.operation ?? '(no operation)'} by ${k.user ?? '(no user)'}${k.mailbox ? ` on ${k.mailbox}` : ''} from ${k.clientIp ?? '(no IP)'} (${at(k.evidence)}). `
-        + `${cs.length === 1 ? 'A later copy' : `${cs.length} later copies`} under the same Id say${cs.length === 1 ? 's' : ''} otherwise: ${cs.map((c) => `${said(c.differs)} (${at(c.copy)})`).join('; ')}. `
+        + `${cs.length === 1 ? 'A later copy' : `${cs.length} later copies`} under the same Id say${cs.length === 1 ? 's' : ''} otherwise: ${cs.map((c) => `${differsText(c.differs)} (${at(c.copy)})`).join('; ')}. `
         + 'The unified audit log gives each record one Id: records that share it and differ are not both what Microsoft recorded. One of the exports was altered, mislabelled, or made by another system; establish which record the tenant holds before relying on either.',
       evidence: [`event:${recordId}`],
       remediation: `# The record as the tenant holds it (Exchange Online PowerShell), to compare with both copies:\nSearch-UnifiedAuditLog -StartDate ${psq(from)} -EndDate ${psq(to)} -ResultSize 5000 | Where-Object Identity -eq ${psq(recordId)} | Select-Object -ExpandProperty AuditData`,

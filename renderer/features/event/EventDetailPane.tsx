@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { EventDetail } from '../../../core/api.ts';
+import { differsText } from '../../../core/copies.ts';
 import { encodingName } from '../../../core/encodings.ts';
 import { Notice } from '../../components/Notice.tsx';
 import { dash, formatCount, inZone, locationText } from '../../format.ts';
@@ -31,7 +32,7 @@ function Copies(props: { copies: EventDetail['copies']; total: number }) {
             <span className="mono">{c.sha256}</span> {dash(locationText(c))}
             {c.format ? ` · ${c.format}` : ''}
             {c.origin ? <span className="muted mono"> · {c.origin}</span> : null}
-            {c.differs ? <div className="copy-differs" data-testid="copy-differs">Says otherwise than the record kept: {Object.entries(c.differs).map(([k, v]) => `${k} ${v ?? '(none)'}`).join(', ')}</div> : null}
+            {c.differs ? <div className="copy-differs" data-testid="copy-differs">Says otherwise than the record kept: {differsText(c.differs)}</div> : null}
           </li>
         ))}
         {props.total > props.copies.length ? <li className="muted">and {formatCount(props.total - props.copies.length)} more</li> : null}
