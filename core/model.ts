@@ -153,14 +153,20 @@ export type ConfigRecord =
 export type ConfigKind = ConfigRecord['kind'];
 
 /** What a parser emits for each record it reads. */
+/**
+ * Why a file is refused whole, --skip-bad or not: it is not of the format asked for ('format'), its dates
+ * are written day first and were being read month first ('date-order'), or its CSV header names a column
+ * twice, so a row would lose one of its cells ('header').
+ */
+export type WholeFileRefusal = 'format' | 'date-order' | 'header';
+
 export type ParsedItem =
   | { kind: 'event'; event: AuditEvent; loc: SourceLocation }
   | { kind: 'config'; config: ConfigRecord; loc: SourceLocation }
   /**
-   * A record that cannot be read; `wholeFile` when the file itself is refused, even with --skip-bad: it is
-   * not of the format asked for (true), its dates are written day first and were being read month
-   * first ('date-order'), or its CSV header names a column twice ('header').
+   * A record that cannot be read; `wholeFile` when the file itself is refused, even with --skip-bad (see
+   * WholeFileRefusal).
    */
-  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string; wholeFile?: true | 'date-order' | 'header' }
+  | { kind: 'reject'; loc: SourceLocation; reason: string; text?: string; wholeFile?: WholeFileRefusal }
   /** At the end of a file whose records were timed by dates written with slashes: how they were read. */
   | ({ kind: 'dates'; loc: SourceLocation } & DatesRead);

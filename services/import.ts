@@ -22,6 +22,7 @@ import { durable, pathWithin, withFd } from './files.ts';
 import { encodingOfLabel, ParseThread, parseFile, WORKER_PARSE_BYTES } from './parseSource.ts';
 import type { TextEncoding } from './parseSource.ts';
 import type { DateOrder, DatesRead } from '../core/time.ts';
+import type { WholeFileRefusal } from '../core/model.ts';
 import { completeEnd } from './utf8Check.ts';
 
 export interface ImportOptions {
@@ -312,19 +313,16 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
       h.discardStaged(staged);
       throw new BadInputError(
         `${o.origin}: ${counts.refusal.join('; ')}. Nothing from this ${o.source === 'file' ? 'file' : 'response'} was imported.`,
-        counts.fileRefused === 'date-order' ? 'If the file writes its dates day first, import it with --date-order dmy; if they are month first and that date is wrong, with --date-order mdy (the date is then rejected as a bad record).'
-          : counts.fileRefused === 'header' ? 'Export it again, or import a copy with the repeated column renamed (the copy is then the evidence, and the original should be kept with the case notes).'
-          : counts.wrongFormat ? 'Name the format it is in with --format, or leave --format out to have it detected.'
-          : 'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
+        counts.fileRefused ? FILE_REFUSED_HINT[counts.fileRefused] : 'Fix the file, or import the rest with --skip-bad (each rejected record is kept with its reason).',
       );
     }
     const onProgress = o.onProgress;
-    const moved = rebuildIndexes(h, deferred, onProgress && ((indexesBuilt) => onProgress({
+    const copies = rebuildIndexes(h, deferred, onProgress && ((indexesBuilt) => onProgress({
       phase: 'indexing', file: o.origin, records: counts.records, indexesBuilt, indexesTotal: deferred.length,
     })));
-    counts.inserted -= moved.moved;
-    counts.duplicates += moved.moved;
-    counts.differing += moved.differing;
+    counts.inserted -= copies.moved;
+    counts.duplicates += copies.moved;
+    counts.differing += copies.differing;
     finishImportRun(h.db, runId, {
       status: 'completed', finishedAt: new Date().toISOString(), records: counts.records, inserted: counts.inserted,
       duplicates: counts.duplicates, rejected: counts.rejected, configRows: counts.configRows, errors: null,
@@ -448,8 +446,8 @@ function enterBulkLoad(h: CaseHandle): () => void {
  * (db/events.ts). Returns how many copies were moved, and how many of them differ from the record kept. `onBuilt` is told how many are built, from 0.
  */
 function rebuildIndexes(h: CaseHandle, sqls: string[], onBuilt?: (built: number) => void): { moved: number; differing: number } {
-  let moved = { moved: 0, differing: 0 };
-  if (sqls.length === 0) return moved;
+  let copies = { moved: 0, differing: 0 };
+  if (sqls.length === 0) return copies;
   onBuilt?.(0);
   const restore = ['threads', 'cache_size'].map((name) => `${name} = ${h.db.pragma(name, { simple: true }) as number}`);
   h.db.pragma('threads = 2');
@@ -459,8 +457,8 @@ function rebuildIndexes(h: CaseHandle, sqls: string[], onBuilt?: (built: number)
       try {
         h.db.exec(sql);
       } catch (e) {
-        if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || moved.moved > 0) throw e;
-        moved = moveBulkDuplicates(h.db);
+        if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || copies.moved > 0) throw e;
+        copies = moveBulkDuplicates(h.db);
         h.db.exec(sql);
       }
       durable.early(h.db.name);
@@ -469,7 +467,7 @@ function rebuildIndexes(h: CaseHandle, sqls: string[], onBuilt?: (built: number)
   } finally {
     for (const setting of restore) h.db.pragma(setting);
   }
-  return moved;
+  return copies;
 }
 
 /** Drops every index of events and access_items, the record-Id one included; returns their SQL. */
@@ -481,6 +479,13 @@ function dropIndexes(h: CaseHandle): string[] {
   return rows.map((r) => r.sql);
 }
 
+/** What to do about a file refused whole, by why (core/model.ts ParsedItem's `wholeFile`). */
+const FILE_REFUSED_HINT: Record<WholeFileRefusal, string> = {
+  format: 'Name the format it is in with --format, or leave --format out to have it detected.',
+  'date-order': 'If the file writes its dates day first, import it with --date-order dmy; if they are month first and that date is wrong, with --date-order mdy (the date is then rejected as a bad record).',
+  header: 'Export it again, or import a copy with the repeated column renamed (the copy is then the evidence, and the original should be kept with the case notes).',
+};
+
 interface ParseCounts {
   records: number;
   inserted: number;
@@ -489,13 +494,8 @@ interface ParseCounts {
   rejected: number;
   configRows: number;
   refusal: string[] | null;
-  /** The file is not of the format asked for (refused with --skip-bad too). */
-  wrongFormat?: boolean;
-  /**
-   * Refused whole, --skip-bad or not, for a reason other than its format: its dates are written day first
-   * and were being read month first, or its CSV header names a column twice (one of the two would be lost).
-   */
-  fileRefused?: 'date-order' | 'header';
+  /** Why the file is refused whole, --skip-bad or not (core/model.ts ParsedItem's `wholeFile`). */
+  fileRefused?: WholeFileRefusal;
   dates?: DatesRead;
   /** Read as UTF-8: the offset of the first bytes that are not. */
   notUtf8At?: number;
@@ -524,14 +524,9 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
         else c.duplicates++;
       } else if (it.kind === 'reject') {
         c.rejected++;
-        if (it.wholeFile === 'date-order' || it.wholeFile === 'header') {
-          c.fileRefused = it.wholeFile;
-          problems.splice(0, problems.length, it.reason); // the day-first date's own rejection says less
-          return false;
-        }
         if (it.wholeFile) {
-          c.wrongFormat = true;
-          problems.push(it.reason);
+          c.fileRefused = it.wholeFile;
+          problems.splice(0, problems.length, it.reason); // what refuses the file says more than a record's own rejection
           return false;
         }
         if (opts.skipBad) {
@@ -569,7 +564,7 @@ async function parseInto(h: CaseHandle, staged: StagedEvidence, runId: number, e
   c.differing = events.differing;
   if (problems.length > 0) {
     const more = problems.length >= MAX_REPORTED_REJECTS ? ` (stopped after ${MAX_REPORTED_REJECTS} bad records)` : '';
-    c.refusal = c.fileRefused ? [problems[0]!] : c.wrongFormat ? [`not ${opts.format}: ${problems.at(-1)!}`]
+    c.refusal = c.fileRefused ? [c.fileRefused === 'format' ? `not ${opts.format}: ${problems[0]!}` : problems[0]!]
       : [`${problems.length} malformed record${problems.length === 1 ? '' : 's'}${more}: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`];
   }
   return c;

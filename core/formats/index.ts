@@ -110,7 +110,7 @@ export function createParser(format: FormatId, counting?: ByteCounting, dateOrde
       head = '';
       container = 'csv';
       src = null;
-      return [{ kind: 'reject', loc: { line: 1 }, reason: `line 1: ${format} ${mismatch}`, wholeFile: true }];
+      return [{ kind: 'reject', loc: { line: 1 }, reason: `line 1: ${format} ${mismatch}`, wholeFile: 'format' }];
     }
     if (CSV_ONLY.has(format)) c = 'csv';
     container = c;
