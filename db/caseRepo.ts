@@ -93,6 +93,8 @@ export interface ImportRunInput {
   asOf: string | null;
   /** How the file's bytes were read as text ('utf-8' unless said). */
   encoding?: string;
+  /** The order dates written with slashes were read in, when the import was told one (else told from the file). */
+  dateOrder?: 'mdy' | 'dmy' | null;
   /** Acquisition: this answer's own request (never the token) and response status and headers. */
   requestJson?: string | null;
   responseJson?: string | null;
@@ -100,9 +102,9 @@ export interface ImportRunInput {
 
 export function startImportRun(db: WritableDB, r: ImportRunInput): number {
   const info = db.prepare(
-    `INSERT INTO import_runs (evidence_id, source, file, format, started_at, status, as_of, request_json, response_json, encoding)
-     VALUES (@evidenceId, @source, @file, @format, @startedAt, 'running', @asOf, @requestJson, @responseJson, @encoding)`,
-  ).run({ requestJson: null, responseJson: null, encoding: 'utf-8', ...r });
+    `INSERT INTO import_runs (evidence_id, source, file, format, started_at, status, as_of, request_json, response_json, encoding, date_order)
+     VALUES (@evidenceId, @source, @file, @format, @startedAt, 'running', @asOf, @requestJson, @responseJson, @encoding, @dateOrder)`,
+  ).run({ requestJson: null, responseJson: null, encoding: 'utf-8', dateOrder: null, ...r });
   return Number(info.lastInsertRowid);
 }
 

@@ -737,9 +737,8 @@ function verifyRecords(dir: string, report: VerifyReport, onProgress?: OnBundleP
   }
   const c = openCaseReadOnly(dir);
   try {
-    const lines = readFileSync(join(dir, CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
     const found: { path: string; detail: string }[] = [];
-    const checked = checkRecords(c.db, (p) => join(dir, p), lines, found, (done, total) => onProgress?.({ step: 'records', done, total }));
+    const checked = checkRecords(c.db, (p) => join(dir, p), found, (done, total) => onProgress?.({ step: 'records', done, total }));
     for (const p of found) report.problems.push({ kind: 'record', ...p });
     report.records = { files: checked.files, events: checked.events, notCompared: checked.skipped.length };
     report.intact = report.problems.length === 0;

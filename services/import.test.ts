@@ -508,12 +508,12 @@ describe('import', () => {
     h.close();
     // run 0016 again, as an older case's upgrade does
     const again = openCase(dir);
-    again.db.exec('ALTER TABLE event_duplicates DROP COLUMN differs; DROP TABLE custody_head'); // as before 0017 and 0018
+    again.db.exec('ALTER TABLE event_duplicates DROP COLUMN differs; DROP TABLE custody_head; ALTER TABLE import_runs DROP COLUMN date_order'); // as before 0017-0019
     again.db.pragma('user_version = 15');
     again.close();
     const upgraded = openCase(dir);
     try {
-      expect(upgraded.db.pragma('user_version', { simple: true })).toBe(18);
+      expect(upgraded.db.pragma('user_version', { simple: true })).toBe(19);
       expect(matchesIn(upgraded.db)).toEqual(written);
     } finally {
       upgraded.close();
@@ -991,6 +991,7 @@ describe('dates written day first', () => {
     expect(h.db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
     const r = await importFile(h, f, { dateOrder: 'dmy' });
     expect(r).toMatchObject({ records: 2, inserted: 2, dates: { order: 'dmy', how: 'option', slashDates: 2, ambiguous: 1 } });
+    expect(h.db.prepare("SELECT date_order FROM import_runs WHERE status = 'completed'").pluck().all()).toEqual(['dmy']); // as verify --records reads it again
     expect([...timeline(h.db, {})].map((e) => e.time)).toEqual(['2026-04-03T10:00:00.000Z', '2026-04-25T10:00:00.000Z']);
     const entry = custody().trim().split('\n').map((l) => JSON.parse(l) as CustodyEntry).at(-1)!;
     expect(entry.details).toMatchObject({ dateOrder: 'dmy', dateOrderFrom: 'option' });

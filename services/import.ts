@@ -304,7 +304,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     });
     const runId = startImportRun(h.db, {
       evidenceId: ev.id, source: o.source, file: o.origin, format: o.format, startedAt: now, asOf: o.asOf.value,
-      requestJson: o.requestJson ?? null, responseJson: o.responseJson ?? null, encoding: o.encoding ?? 'utf-8',
+      requestJson: o.requestJson ?? null, responseJson: o.responseJson ?? null, encoding: o.encoding ?? 'utf-8', dateOrder: o.dateOrder ?? null,
     });
     const counts = await parseInto(h, staged, runId, ev.id, o);
     if (counts.refusal) {

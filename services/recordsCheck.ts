@@ -1,7 +1,7 @@
 // verify --records: the case database's records against the evidence files they were read from. The
 // hashes prove the evidence files are as received; this proves the events the timeline and the analysis
 // read are what those files say. Each evidence file of audit records is parsed again, as its import read it
-// (format, encoding, date order), and merged in file order with the events that cite it: every event must
+// (format, encoding, date order: import_runs), and merged in file order with the events that cite it: every event must
 // be the record at the place it cites, field for field (its AuditData, its access items); every record of
 // the file must be an event or a counted copy of one; and the file must have as many unreadable records as
 // its import left out. What it does not compare: the configuration rows of configuration exports and the
@@ -9,7 +9,6 @@
 import type { FormatId } from '../core/formats/types.ts';
 import { EN, ET, IN, IT, PackedReader } from '../core/packedBatch.ts';
 import type { DateOrder } from '../core/time.ts';
-import { jsonOfLine } from '../core/custody.ts';
 import { placeInFile } from '../core/text.ts';
 import type { ReadableDB } from '../db/database.ts';
 import { packedBatches } from './parseSource.ts';
@@ -40,7 +39,7 @@ const LISTED_PER_FILE = 20;
 export interface RecordsProblem { path: string; detail: string }
 export interface RecordsChecked { files: number; events: number; skipped: { path: string; why: string }[] }
 
-interface EvidenceToCheck { id: number; relPath: string; size: number; runId: number; format: string; encoding: string }
+interface EvidenceToCheck { id: number; relPath: string; size: number; runId: number; format: string; encoding: string; dateOrder: DateOrder | 'auto' }
 type DbEvent = Record<string, string | number | null> & { id: number; loc_line: number | null; loc_offset: number | null; audit_data: string | null };
 
 /** A place in a file, comparable in file order: the line, then the element of a JSON array on it (none first). */
@@ -50,31 +49,15 @@ const where = (line: number | null, offset: number | null): string => placeInFil
 const shown = (v: string | number | null): string => (v === null ? 'nothing' : typeof v === 'string' ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v) : String(v));
 
 /**
- * The date order each import run read its file with, from its custody entry (`dateOrder`, when given as an
- * option); the others read theirs as told from the file, as a new parse does by itself.
- */
-function dateOrders(custodyLines: readonly string[]): Map<number, DateOrder> {
-  const out = new Map<number, DateOrder>();
-  for (const line of custodyLines) {
-    if (!line.includes('"dateOrderFrom":"option"')) continue;
-    const e = jsonOfLine(line) as { details?: { importRun?: unknown; dateOrder?: unknown } } | null;
-    const run = e?.details?.importRun;
-    const order = e?.details?.dateOrder;
-    if (typeof run === 'number' && (order === 'mdy' || order === 'dmy')) out.set(run, order);
-  }
-  return out;
-}
-
-/**
  * Compares every event of the case with the evidence it cites (see the module comment). `abs` turns an
  * evidence path into a file path; `onBytes` is told the bytes of evidence parsed so far.
  */
-export function checkRecords(db: ReadableDB, abs: (relPath: string) => string, custodyLines: readonly string[], problems: RecordsProblem[], onBytes?: (done: number, total: number) => void): RecordsChecked {
-  const orders = dateOrders(custodyLines);
+export function checkRecords(db: ReadableDB, abs: (relPath: string) => string, problems: RecordsProblem[], onBytes?: (done: number, total: number) => void): RecordsChecked {
   // Each evidence file is read as its first completed import run read it; a file imported again found its
   // records as duplicates of the first run's.
   const files = db.prepare(
-    `SELECT v.id, v.rel_path AS relPath, v.size, r.id AS runId, r.format, coalesce(r.encoding, 'utf-8') AS encoding
+    `SELECT v.id, v.rel_path AS relPath, v.size, r.id AS runId, r.format, coalesce(r.encoding, 'utf-8') AS encoding,
+            coalesce(r.date_order, 'auto') AS dateOrder
        FROM evidence v JOIN import_runs r ON r.id = (SELECT min(id) FROM import_runs WHERE evidence_id = v.id AND status = 'completed')
       ORDER BY v.id`,
   ).all() as EvidenceToCheck[];
@@ -123,7 +106,7 @@ export function checkRecords(db: ReadableDB, abs: (relPath: string) => string, c
     const stray = (e: DbEvent): void => problem(`${where(e.loc_line, e.loc_offset)}: the case database holds event ${shown(e['record_id']!)} (${shown(e['operation']!)}) as read from here, but the file holds no such record there`);
     let items = 0;
     let rejects = 0;
-    for (const batch of packedBatches(abs(f.relPath), f.format as FormatId, f.encoding, orders.get(f.runId) ?? 'auto')) {
+    for (const batch of packedBatches(abs(f.relPath), f.format as FormatId, f.encoding, f.dateOrder)) {
       const r = new PackedReader(batch);
       let other = 0;
       for (let i = 0; i < batch.count; i++) {
