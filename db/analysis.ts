@@ -22,6 +22,7 @@ import type { RawChangeRow } from '../core/analysis/records.ts';
 import type { CaseRange, ChangeRecord, ConfigObservation, LedgerSlice, MailboxActivity, PremiumActionCount } from '../core/analysis/types.ts';
 import { AUDIT_DATA_COLUMNS, AUDIT_DATA_JOIN, CaseDataError, withAuditData } from './auditData.ts';
 import type { AuditDataRef } from './auditData.ts';
+import { hasLedger } from './ledger.ts';
 import type { ReadableDB, WritableDB } from './database.ts';
 
 
@@ -263,8 +264,6 @@ export function readSourceActivity(db: ReadableDB, dim: 'IP' | 'app', value: str
 const LEDGER_STATUSES = new Set(['complete', 'incomplete', 'failed', 'not-collected']);
 
 /** The acquisition completeness ledger, or null when the case has none (no `ledger` table). */
-const hasLedger = (db: ReadableDB): boolean => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger'").get() !== undefined;
-
 export function readLedger(db: ReadableDB): LedgerSlice[] | null {
   if (!hasLedger(db)) return null;
   const out: LedgerSlice[] = [];

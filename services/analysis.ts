@@ -369,10 +369,6 @@ export function exposure(dir: string, opts: ExposureOptions): Stored<ExposureRes
 }
 
 /**
- * The messages an exposure run found, in InternetMessageId order: streamed (the whole list can be a
- * million rows) or one page. The case is open while the iteration runs and closed when it ends.
- */
-/**
  * Records in the custody log an exposure list written to a file (exposure --out): the run it came from,
  * the file and its SHA-256, so that the list handed to counsel can be shown to be the one computed.
  * Returns the SHA-256.
@@ -390,6 +386,10 @@ export async function logExposureWritten(dir: string, runId: number, file: strin
   return sha256;
 }
 
+/**
+ * The messages an exposure run found, in InternetMessageId order: streamed (the whole list can be a
+ * million rows) or one page. The case is open while the iteration runs and closed when it ends.
+ */
 export function* exposureItems(dir: string, runId: number, page?: { offset: number; limit: number }): Generator<ExposedItem> {
   const c = openCaseReadOnly(dir);
   try {
