@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { custodyLine, nextEntry, TORN_LINE_ACTION, tornLineEntryDetails, verifyCustodyChain } from './custody.ts';
+import { custodyLine, lastSeqOf, nextEntry, TORN_LINE_ACTION, tornLineEntryDetails, verifyCustodyChain } from './custody.ts';
 
 function chain(n: number): string[] {
   const lines: string[] = [];
@@ -29,6 +29,10 @@ describe('custody chain', () => {
     const deleted = [lines[0]!, lines[2]!, lines[3]!];
     const p1 = verifyCustodyChain(deleted).problems;
     // Named once, where it happens: the lines after it are shifted but still in order among themselves.
+    const c1 = verifyCustodyChain(deleted);
+    expect([c1.lastSeq, [...c1.lineOfSeq]]).toEqual([4, [[1, 1], [3, 2], [4, 3]]]);
+    expect(lastSeqOf(deleted)).toBe(4); // the number after which the next entry goes, not the count of lines
+    expect(lastSeqOf([...deleted, '{"seq":5,"at":"x","act'])).toBe(5); // a torn last line took one
     expect(p1).toEqual([
       { line: 2, problem: 'sequence number 3 after 1 (entries removed, added or reordered)' },
       { line: 2, problem: 'prev does not match the hash of the line before (that line was altered, removed or reordered)' },

@@ -91,10 +91,15 @@ function recordsTornLine(next: string | undefined, n: number, line: string): boo
  * its end is not something a chain of hashes can show: the case database's record of the last entry and
  * the bundle's manifest do).
  */
-export function verifyCustodyChain(lines: readonly string[]): { entries: CustodyEntry[]; problems: ChainProblem[]; notes: ChainProblem[] } {
+export function verifyCustodyChain(lines: readonly string[]): {
+  entries: CustodyEntry[]; problems: ChainProblem[]; notes: ChainProblem[];
+  /** The last entry's number (a line cut short counts as one), and each entry's line (1-based) by number. */
+  lastSeq: number; lineOfSeq: Map<number, number>;
+} {
   const problems: ChainProblem[] = [];
   const notes: ChainProblem[] = [];
   const entries: CustodyEntry[] = [];
+  const lineOfSeq = new Map<number, number>();
   let prevLine: string | null = null;
   let lastSeq = 0;
   lines.forEach((line, i) => {
@@ -113,6 +118,7 @@ export function verifyCustodyChain(lines: readonly string[]): { entries: Custody
     } else {
       if (e.seq !== lastSeq + 1) problems.push({ line: n, problem: `sequence number ${e.seq} after ${lastSeq} (entries removed, added or reordered)` });
       lastSeq = e.seq;
+      lineOfSeq.set(e.seq, n);
       const expected = prevLine === null ? null : sha256Hex(prevLine);
       if (e.prev !== expected) {
         problems.push({
@@ -124,5 +130,21 @@ export function verifyCustodyChain(lines: readonly string[]): { entries: Custody
     }
     prevLine = line;
   });
-  return { entries, problems, notes };
+  return { entries, problems, notes, lastSeq, lineOfSeq };
+}
+
+/**
+ * The number of a log's last entry, for the next to follow it (CustodyLog): the last line's seq; a torn
+ * last line took the number after the entry before it; else the count of lines. Not the count of lines
+ * alone: a log with a line removed must not give a number twice (verify names the gap). Reads the last
+ * two lines only, where verifyCustodyChain reads and hashes them all.
+ */
+export function lastSeqOf(lines: readonly string[]): number {
+  const seqOf = (l: string | undefined): number | null => {
+    const e = l === undefined ? undefined : (jsonOfLine(l) as { seq?: unknown } | undefined);
+    return typeof e?.seq === 'number' ? e.seq : null;
+  };
+  const last = seqOf(lines.at(-1));
+  const before = seqOf(lines.at(-2));
+  return last ?? (before !== null ? before + 1 : lines.length);
 }

@@ -21,7 +21,7 @@ function data(over: Partial<ReportData> = {}): ReportData {
     exposure: [],
     marked: [{ recordId: 'r-1', time: '2026-11-05T00:00:00.000Z', operation: 'New-InboxRule', user: 'm@contoso.com', mailbox: 'm@contoso.com', clientIp: '203.0.113.9', evidence: { sha256: 'b'.repeat(64), line: 4, element: null }, bookmarked: true, tags: [HOSTILE], notes: [{ text: `note ${HOSTILE}\nsecond line`, author: 'me@host', createdAt: '2026-12-02T00:00:00.000Z' }] }],
     notTaken: { rejected: [], differingCopies: 0 },
-    custody: { entries: 12, lastSeq: 12, lastLineSha256: 'c'.repeat(64) },
+    custody: { lastSeq: 12, lastLineSha256: 'c'.repeat(64) },
     ...over,
   };
 }

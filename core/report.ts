@@ -45,7 +45,8 @@ export interface ReportData {
   marked: ReportMarkedEvent[];
   /** What the case holds other than as received: records imports left out (--skip-bad), per file; copies that say otherwise than the record kept. */
   notTaken: { rejected: { file: string | null; sha256: string | null; records: number }[]; differingCopies: number };
-  custody: { entries: number; lastSeq: number; lastLineSha256: string };
+  /** The custody log's last entry before the report's own: its number and the SHA-256 of its line. */
+  custody: { lastSeq: number; lastLineSha256: string };
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -167,7 +168,7 @@ export function renderReport(d: ReportData): string {
   // 6. Evidence and custody.
   const bytes = d.evidence.reduce((n, e) => n + e.size, 0);
   out.push(`<h2>6. Evidence and chain of custody</h2>`,
-    `<p>${esc(count(d.evidence.length, 'evidence file'))} (${esc(mb(bytes))}), each stored as received under its SHA-256. The custody log holds ${esc(count(d.custody.entries, 'entry', 'entries'))}; its last, number ${esc(d.custody.lastSeq)} (this report's own entry follows it), has the SHA-256 <span class="mono">${esc(d.custody.lastLineSha256)}</span>. Anyone can check the evidence and the chain offline with <span class="mono">blindspot verify &lt;case or bundle&gt;</span>.</p>`,
+    `<p>${esc(count(d.evidence.length, 'evidence file'))} (${esc(mb(bytes))}), each stored as received under its SHA-256. The custody log's last entry, number ${esc(d.custody.lastSeq)} (this report's own entry follows it), has the SHA-256 <span class="mono">${esc(d.custody.lastLineSha256)}</span>. Anyone can check the evidence and the chain offline with <span class="mono">blindspot verify &lt;case or bundle&gt;</span>.</p>`,
     table(['SHA-256', 'Size', 'Format', 'Source', 'From', 'Added'], d.evidence.map((e) => [
       `<span class="mono">${esc(e.sha256)}</span>`, esc(e.size.toLocaleString('en-GB')), esc(e.format), esc(e.source), `<span class="mono">${esc(e.origin)}</span>`, time(e.addedAt),
     ])));

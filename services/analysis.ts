@@ -29,6 +29,7 @@ import { CaseDataError } from '../db/auditData.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import { BadInputError, CaseError } from './errors.ts';
 import { openCase, openCaseReadOnly } from './caseFolder.ts';
+import type { CaseHandle } from './caseFolder.ts';
 import { hashFile, pathWithin } from './files.ts';
 
 export { exposureToCsv };
@@ -112,10 +113,11 @@ function parseTime(s: string, what: string): number {
 
 /**
  * Runs one analysis on an open case (locked, recovered) and writes its custody entry: every analysis the
- * workstation makes is in the chain of custody, with the stored run it produced.
+ * workstation makes is in the chain of custody, with the stored run it produced. Given a folder, the case
+ * is opened for it and closed after; given a handle (the report runs several analyses on one), it is used.
  */
-function withCase<T extends Stored<unknown>>(dir: string, kind: string, options: Record<string, unknown>, fn: (db: WritableDB) => T): T {
-  const h = openCase(dir);
+function withCase<T extends Stored<unknown>>(target: string | CaseHandle, kind: string, options: Record<string, unknown>, fn: (db: WritableDB) => T): T {
+  const h = typeof target === 'string' ? openCase(target) : target;
   try {
     // Large read-mostly aggregates: map the file and let the sorter use a helper thread.
     h.db.pragma('mmap_size = 1073741824');
@@ -127,7 +129,7 @@ function withCase<T extends Stored<unknown>>(dir: string, kind: string, options:
     if (e instanceof CaseDataError) throw new CaseError(`${join(h.dir, 'case.sqlite')}: ${e.message}`);
     throw e;
   } finally {
-    h.close();
+    if (typeof target === 'string') h.close();
   }
 }
 
@@ -278,8 +280,8 @@ export function computeGaps(db: ReadableDB, opts: GapsOptions): { result: GapsRe
   return { result, inputs };
 }
 
-export function gaps(dir: string, opts: GapsOptions): Stored<GapsResult> {
-  return withCase(dir, 'gaps', optionsForCustody(opts), (db) => {
+export function gaps(target: string | CaseHandle, opts: GapsOptions): Stored<GapsResult> {
+  return withCase(target, 'gaps', optionsForCustody(opts), (db) => {
     const { result, inputs } = computeGaps(db, opts);
     const runId = insertAnalysisRun(db, { kind: 'gaps', analysisVersion: ANALYSIS_VERSION, generatedAt: result.generatedAt, inputs, result });
     return { runId, result };
@@ -317,9 +319,9 @@ export function computeFindings(db: ReadableDB, opts: FindingsServiceOptions): {
   return { result: { generatedAt, findings: list }, inputs };
 }
 
-export function findings(dir: string, opts: FindingsServiceOptions): Stored<{ findings: Finding[] }> {
+export function findings(target: string | CaseHandle, opts: FindingsServiceOptions): Stored<{ findings: Finding[] }> {
   checkedFindingsOptions(opts); // a bad clock or severity is refused before the case is opened
-  return withCase(dir, 'findings', optionsForCustody(opts), (db) => {
+  return withCase(target, 'findings', optionsForCustody(opts), (db) => {
     const { result: { generatedAt, findings: list }, inputs } = computeFindings(db, opts);
     const result = { findings: list };
     const runId = insertAnalysisRun(db, { kind: 'findings', analysisVersion: ANALYSIS_VERSION, generatedAt, inputs, result });

@@ -377,11 +377,9 @@ function checkCustody(lines: string[], t: CaseTables, problems: VerifyProblem[],
   // The chain cannot show lines cut from its end: the database's record of the last entry written can.
   // A log ahead of it is not one (an entry appended, then a crash before the database recorded it).
   if (t.head !== null) {
-    const seqs = chain.entries.map((e) => e.seq);
-    const last = Math.max(0, ...seqs);
-    const at = lines.findLastIndex((l) => l.startsWith(`{"seq":${t.head!.seq},`));
-    if (last < t.head.seq) problems.push({ kind: 'custody', path: CUSTODY_LOG, detail: `the log ends at entry ${last}, but the case database recorded entry ${t.head.seq} as written (line SHA-256 ${t.head.lineSha256}): entries were cut from its end` });
-    else if (at < 0 || sha256Hex(lines[at]!) !== t.head.lineSha256) problems.push({ kind: 'custody', path: `${CUSTODY_LOG}:${at < 0 ? t.head.seq : at + 1}`, detail: `not the entry ${t.head.seq} the case database recorded as written (line SHA-256 ${t.head.lineSha256})` });
+    const line = chain.lineOfSeq.get(t.head.seq);
+    if (chain.lastSeq < t.head.seq) problems.push({ kind: 'custody', path: CUSTODY_LOG, detail: `the log ends at entry ${chain.lastSeq}, but the case database recorded entry ${t.head.seq} as written (line SHA-256 ${t.head.lineSha256}): entries were cut from its end` });
+    else if (line === undefined || sha256Hex(lines[line - 1]!) !== t.head.lineSha256) problems.push({ kind: 'custody', path: `${CUSTODY_LOG}:${line ?? t.head.seq}`, detail: `not the entry ${t.head.seq} the case database recorded as written (line SHA-256 ${t.head.lineSha256})` });
   } else if (evidence !== null) {
     notes.push({ path: CUSTODY_LOG, detail: 'the case database records no last entry of the log (a case from before 2026-12-07 not changed since): lines cut from its end could not be told' });
   }

@@ -294,6 +294,23 @@ describe('a custody entry cut short when it was written', () => {
     expect(r.notes).toEqual([{ path: 'custody.jsonl:2', detail: 'an entry cut short when it was written, recorded by the entry at line 3' }]);
   });
 
+  it('is recorded by its line, not its entry number, in a log that lost a line before it', () => {
+    const dir = join(tmp(), 'c');
+    const h0 = createCase(dir, { name: 'n', examiner: 'e' });
+    h0.logCustody('a', {});
+    h0.logCustody('b', {});
+    h0.close();
+    const log = join(dir, 'custody.jsonl');
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n'); // entries 1-3
+    const torn = '{"seq":4,"at":"2026-12-07T18:00:00.000Z","actor":"e","action":"imp';
+    writeFileSync(log, `${lines[0]}\n${lines[2]}\n${torn}`); // entry 2 removed, then an append cut short
+    const h = openCase(dir);
+    const last = h.custodyEntries().at(-1)!;
+    h.close();
+    // The torn line is line 3 of the file; the entry recording it takes the number after the torn one.
+    expect([last.seq, last.action, last.details['line']]).toEqual([5, 'custody-line-torn', 3]);
+  });
+
   it('that lacks only its newline is ended, and not recorded as torn', () => {
     const dir = join(tmp(), 'c');
     const h0 = createCase(dir, { name: 'n', examiner: 'e' });

@@ -15,7 +15,7 @@ import { constants } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CustodyEntry, CustodyObject } from '../core/custody.ts';
-import { custodyLine, jsonOfLine, nextEntry, sha256Hex, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
+import { custodyLine, jsonOfLine, lastSeqOf, nextEntry, sha256Hex, TORN_LINE_ACTION, tornLineEntryDetails } from '../core/custody.ts';
 import { hasControls } from '../core/text.ts';
 import { openReadable, openWritable, SchemaOutdatedError, SchemaTooNewError } from '../db/database.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
@@ -54,6 +54,8 @@ export function isCaseDir(dir: string): boolean {
 class CustodyLog {
   private lastLine: string | null = null;
   private lastSeq = 0;
+  /** The log's lines, for naming a torn last line by its line (its number may differ: lastSeqOf). */
+  private lineCount = 0;
   /** The log does not end with a newline: its last append was cut short (closeTornLine). */
   private unterminated = false;
   private readonly file: string;
@@ -64,12 +66,8 @@ class CustodyLog {
       const text = readFileSync(file, 'utf8');
       const lines = text.split('\n').filter((l) => l.length > 0);
       this.lastLine = lines.at(-1) ?? null;
-      // The next entry is numbered after the last one (a torn last line held one too), not after the
-      // count of lines: a log with a line removed must not get a number twice (verify names the gap).
-      const seqOf = (l: string | undefined): number | null => { const e = l === undefined ? undefined : jsonOfLine(l) as { seq?: unknown } | undefined; return typeof e?.seq === 'number' ? e.seq : null; };
-      const last = seqOf(lines.at(-1));
-      const before = seqOf(lines.at(-2));
-      this.lastSeq = last ?? (before !== null ? before + 1 : lines.length);
+      this.lastSeq = lastSeqOf(lines);
+      this.lineCount = lines.length;
       this.unterminated = text.length > 0 && !text.endsWith('\n');
     }
   }
@@ -87,7 +85,7 @@ class CustodyLog {
     });
     this.unterminated = false;
     const torn = this.lastLine!;
-    if (jsonOfLine(torn) === undefined) this.append({ actor, action: TORN_LINE_ACTION, details: tornLineEntryDetails(this.lastSeq, torn) });
+    if (jsonOfLine(torn) === undefined) this.append({ actor, action: TORN_LINE_ACTION, details: tornLineEntryDetails(this.lineCount, torn) });
   }
 
   append(fields: { actor: string; action: string; details?: Record<string, unknown>; objects?: CustodyObject[] }): CustodyEntry {
@@ -99,6 +97,7 @@ class CustodyLog {
     });
     this.lastLine = line;
     this.lastSeq = entry.seq;
+    this.lineCount++;
     this.onAppended?.(entry.seq, sha256Hex(line));
     return entry;
   }

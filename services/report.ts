@@ -2,20 +2,19 @@
 // analysis run in the custody log), the exposure runs and the examiner's marked events already in the
 // case, acquisition completeness, and the evidence with the custody chain's head. Written into the
 // case's reports/ folder (or where asked), whole or not at all, and logged with its SHA-256.
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
-import { jsonOfLine } from '../core/custody.ts';
+import { sha256Hex } from '../core/custody.ts';
 import type { Severity } from '../core/analysis/types.ts';
 import type { ReportData, ReportExposureRun, ReportSourceTotals } from '../core/report.ts';
 import { renderReport } from '../core/report.ts';
 import { markedEvents } from '../db/annotations.ts';
-import { caseSummary, notTakenAsReceived } from '../db/caseRepo.ts';
+import { caseSummary, notTakenAsReceived, readCustodyHead } from '../db/caseRepo.ts';
 import type { ReadableDB } from '../db/database.ts';
 import { listLedger, totals } from '../db/ledger.ts';
 import { findings, gaps } from './analysis.ts';
-import { CUSTODY_LOG, EVIDENCE_DIR, openCase } from './caseFolder.ts';
+import { EVIDENCE_DIR, openCase } from './caseFolder.ts';
 import { CaseError, UsageError } from './errors.ts';
 import { durable, pathWithin } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
@@ -63,9 +62,7 @@ function reportPath(caseDir: string, out: string | undefined, now: Date): string
 }
 
 function acquisitionTotals(db: ReadableDB): ReportSourceTotals[] {
-  const bySource = new Map<string, ReturnType<typeof listLedger>>();
-  for (const r of listLedger(db)) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
-  return [...bySource].map(([source, rows]) => {
+  return [...Map.groupBy(listLedger(db), (r) => r.source)].map(([source, rows]) => {
     const t = totals(rows);
     return {
       source, slices: t.slices, complete: t.complete, incomplete: t.incomplete, failed: t.failed, notCollected: t.notCollected, retrieved: t.retrieved,
@@ -93,16 +90,16 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
   const path = reportPath(caseDir, opts.out, now);
   opts.onStart?.();
   const range = { ...(opts.range ? { range: opts.range } : {}), ...(opts.serviceAccounts ? { serviceAccounts: opts.serviceAccounts } : {}) };
-  const g = gaps(caseDir, { now, ...range });
-  const f = findings(caseDir, { now, ...range, ...(opts.incident ? { incident: opts.incident } : {}), ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}) });
+  // One open of the case for the two analyses and what the report reads: every section describes the same case.
   const h = openCase(caseDir);
   try {
+    const g = gaps(h, { now, ...range });
+    const f = findings(h, { now, ...range, ...(opts.incident ? { incident: opts.incident } : {}), ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}) });
     const s = caseSummary(h.db, h.dir);
     if (!s) throw new CaseError(`${h.dir}: the case database has no case record; the case is damaged.`);
-    // The custody log as verify counts it: its lines, and the SHA-256 of the last.
-    const lines = readFileSync(h.abs(CUSTODY_LOG), 'utf8').split('\n').filter(Boolean);
-    const lastLine = lines.at(-1) ?? '';
-    const lastSeq = (jsonOfLine(lastLine) as { seq?: unknown } | null)?.seq;
+    // The custody log's last entry, as the database recorded it (the analyses above have just appended).
+    const head = readCustodyHead(h.db);
+    if (!head) throw new CaseError(`${h.dir}: the case database records no last custody entry, though analyses were just logged.`);
     const evidence = (h.db.prepare('SELECT sha256, size, format, source, coalesce(original_path, original_name) AS origin, added_at AS addedAt FROM evidence ORDER BY id').all()) as ReportData['evidence'];
     const data: ReportData = {
       generatedAt: now.toISOString(), toolVersion: TOOL_VERSION, analysisVersion: ANALYSIS_VERSION,
@@ -111,7 +108,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
       gaps: { runId: g.runId, range: g.result.range, rangeNote: g.result.rangeNote, unseen: g.result.unseen, mailboxes: g.result.mailboxes },
       findings: { runId: f.runId, list: f.result.findings, minSeverity: opts.minSeverity ?? null },
       exposure: exposureRuns(h.db), marked: markedEvents(h.db),
-      custody: { entries: lines.length, lastSeq: typeof lastSeq === 'number' ? lastSeq : lines.length, lastLineSha256: createHash('sha256').update(lastLine).digest('hex') },
+      custody: { lastSeq: head.seq, lastLineSha256: head.lineSha256 },
     };
     const html = renderReport(data);
     // Whole or not at all: written beside its place, flushed, then renamed into it.
@@ -125,7 +122,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
     } finally {
       rmSync(tmp, { force: true });
     }
-    const sha256 = createHash('sha256').update(html).digest('hex');
+    const sha256 = sha256Hex(html);
     const bytes = statSync(path).size;
     const shown = pathWithin(h.dir, path)?.split(sep).join('/') ?? path; // as evidence paths are written
     h.logCustody('report-written', { path: shown, bytes, analysisRuns: { gaps: g.runId, findings: f.runId }, markedEvents: data.marked.length, exposureRuns: data.exposure.length }, [{ sha256, path: shown }]);
