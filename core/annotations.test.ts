@@ -6,6 +6,7 @@ describe('checkAnnotation', () => {
   it('keeps a tag and a note trimmed, a bookmark without text', () => {
     expect(checkAnnotation({ kind: 'tag', text: '  Exfil ' })).toEqual({ ok: true, value: { kind: 'tag', text: 'Exfil' } });
     expect(checkAnnotation({ kind: 'note', text: ' Rule made from the\nattacker IP. ' })).toEqual({ ok: true, value: { kind: 'note', text: 'Rule made from the\nattacker IP.' } });
+    expect(checkAnnotation({ kind: 'note', text: 'Pasted from Windows:\r\n\tsecond line' }).ok).toBe(true);
     expect(checkAnnotation({ kind: 'bookmark', text: null })).toEqual({ ok: true, value: { kind: 'bookmark', text: null } });
   });
 
@@ -17,6 +18,8 @@ describe('checkAnnotation', () => {
     [{ kind: 'tag', text: 'x'.repeat(TAG_MAX + 1) }, `a tag is at most ${TAG_MAX} characters (this one has ${TAG_MAX + 1}); write longer text as a note`],
     [{ kind: 'note', text: 'x'.repeat(NOTE_MAX + 1) }, `a note is at most ${NOTE_MAX} characters (this one has ${NOTE_MAX + 1})`],
     [{ kind: 'note', text: 'hidden\u001b[8mtext' }, 'the note holds a control character'],
+    [{ kind: 'note', text: 'read by \u202eliame' }, 'the note holds a control character'], // a right-to-left override reorders what is shown
+    [{ kind: 'tag', text: 'ex\u0085fil' }, 'the tag holds a control character'],
   ] as const)('refuses %j: %s', (input, reason) => {
     expect(checkAnnotation(input)).toEqual({ ok: false, reason });
   });

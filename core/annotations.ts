@@ -2,6 +2,8 @@
 // their own table (never in evidence or the event rows) and each one added or removed is in the custody
 // log (services/annotations.ts). What an annotation may hold is checked here.
 
+import { hasControls } from './text.ts';
+
 export const ANNOTATION_KINDS = ['tag', 'note', 'bookmark'] as const;
 export type AnnotationKind = (typeof ANNOTATION_KINDS)[number];
 
@@ -15,9 +17,6 @@ export interface AnnotationInput {
   text: string | null;
 }
 
-// Control characters other than the line ends and tab a note may hold: they would hide text in a terminal.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
-
 /**
  * The annotation as stored (its text trimmed; a tag is compared in any letter case, so `Exfil` and
  * `exfil ` are one tag: db/annotations.ts), or why it cannot be: a message naming what was wrong.
@@ -26,10 +25,12 @@ export function checkAnnotation(a: AnnotationInput): { ok: true; value: Annotati
   if (a.kind === 'bookmark') return a.text === null ? { ok: true, value: a } : { ok: false, reason: 'a bookmark holds no text' };
   const text = (a.text ?? '').trim();
   if (text === '') return { ok: false, reason: `a ${a.kind} needs text` };
-  if (CONTROL.test(text)) return { ok: false, reason: `the ${a.kind} holds a control character` };
+  // A control character or a bidirectional override would hide or reorder text where it is shown (a
+  // terminal, the report); a note may hold line breaks and tabs, a tag is one line.
+  if (a.kind === 'tag' && /[\r\n\t]/.test(text)) return { ok: false, reason: 'a tag is one line' };
+  if (hasControls(text.replaceAll('\r\n', '\n'), a.kind === 'note')) return { ok: false, reason: `the ${a.kind} holds a control character` };
   if (a.kind === 'tag') {
     if (text.length > TAG_MAX) return { ok: false, reason: `a tag is at most ${TAG_MAX} characters (this one has ${text.length}); write longer text as a note` };
-    if (/[\r\n\t]/.test(text)) return { ok: false, reason: 'a tag is one line' };
     return { ok: true, value: { kind: 'tag', text } };
   }
   if (text.length > NOTE_MAX) return { ok: false, reason: `a note is at most ${NOTE_MAX} characters (this one has ${text.length})` };

@@ -14,9 +14,15 @@ export function showControls(s: string, oneLine = false): string {
   return s.replace(oneLine ? CONTROLS : CONTROLS_KEEPING_LINES, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Whether a one-line value (a case's name, an examiner) holds a control character or a bidirectional override. */
-export function hasControls(s: string): boolean {
-  return new RegExp(CONTROLS.source).test(s);
+const CONTROL = new RegExp(CONTROLS.source);
+const CONTROL_BESIDE_LINES = new RegExp(CONTROLS_KEEPING_LINES.source);
+
+/**
+ * Whether a value holds a control character or a bidirectional override; with `lines`, line breaks and
+ * tabs are allowed (a note), else the value is one line (a case's name, a tag).
+ */
+export function hasControls(s: string, lines = false): boolean {
+  return (lines ? CONTROL_BESIDE_LINES : CONTROL).test(s);
 }
 
 /** A place in a file: `line 4`, `line 1, element 2` (an element of a JSON array, from 0); empty when neither is known. */
