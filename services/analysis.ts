@@ -27,7 +27,7 @@ import type { SessionGroup } from '../db/analysis.ts';
 import { listCopies } from '../db/timeline.ts';
 import { CaseDataError } from '../db/auditData.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
-import { BadInputError, CaseError } from './errors.ts';
+import { BadInputError, CaseError, NotFoundError } from './errors.ts';
 import { openCase, openCaseReadOnly } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { hashFile, pathWithin } from './files.ts';
@@ -252,7 +252,7 @@ function coverageOptions(opts: CommonOptions & { includeSilence?: boolean }, mai
 function resolveMailbox(cov: CoverageResult, mailbox: string): string {
   const k = cov.resolver.resolve(mailbox);
   if (k) return k;
-  throw new BadInputError(`no mailbox "${mailbox}" in this case`, 'name it by UPN, alias, display name or GUID as in the mailbox inventory or the records');
+  throw new NotFoundError(`no mailbox "${mailbox}" in this case`, 'name it by UPN, alias, display name or GUID as in the mailbox inventory or the records');
 }
 
 
@@ -410,7 +410,7 @@ function resolveMailboxKey(db: ReadableDB, name: string): string {
   if (k) return k;
   const seen = db.prepare('SELECT mailbox FROM events WHERE mailbox = ? LIMIT 1').pluck().get(name.trim()) as string | undefined;
   if (seen) return normaliseIdentifier(seen);
-  throw new BadInputError(`no mailbox "${name}" in this case`, 'name it by UPN, alias, display name or GUID as in the mailbox inventory or the records');
+  throw new NotFoundError(`no mailbox "${name}" in this case`, 'name it by UPN, alias, display name or GUID as in the mailbox inventory or the records');
 }
 
 // ---- sessions ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { checkAnnotation } from '../core/annotations.ts';
 import type { ListedAnnotation, StoredAnnotation } from '../db/annotations.ts';
 import { deleteAnnotation, eventRecordId, hasAnnotation, insertAnnotation, listAnnotations, sameAnnotation } from '../db/annotations.ts';
 import { openCase, openCaseReadOnly } from './caseFolder.ts';
-import { BadInputError, UsageError } from './errors.ts';
+import { NotFoundError, UsageError } from './errors.ts';
 
 export interface AnnotateResult {
   recordId: string;
@@ -27,7 +27,7 @@ export function annotate(dir: string, recordIdArg: string, inputs: AnnotationInp
   try {
     const recordId = eventRecordId(h.db, recordIdArg.trim());
     if (recordId === null) {
-      throw new BadInputError(`annotate: no event with record id ${JSON.stringify(recordIdArg)} in this case.`, 'Use the id that blindspot timeline shows (the first column of --format jsonl or csv, "Record id" in the event detail).');
+      throw new NotFoundError(`annotate: no event with record id ${JSON.stringify(recordIdArg)} in this case.`, 'Use the id that blindspot timeline shows (the first column of --format jsonl or csv, "Record id" in the event detail).');
     }
     const createdAt = now.toISOString();
     const result: AnnotateResult = { recordId, added: [], alreadyThere: [] };
@@ -50,7 +50,7 @@ export function removeAnnotation(dir: string, id: number): StoredAnnotation {
   const h = openCase(dir);
   try {
     const removed = h.db.transaction(() => deleteAnnotation(h.db, id))();
-    if (removed === null) throw new BadInputError(`annotate: no annotation ${id} in this case.`, 'See the annotations and their ids with: blindspot annotations <dir>');
+    if (removed === null) throw new NotFoundError(`annotate: no annotation ${id} in this case.`, 'See the annotations and their ids with: blindspot annotations <dir>');
     h.logCustody('annotation-removed', { annotation: removed.id, recordId: removed.recordId, kind: removed.kind, text: removed.text, author: removed.author, createdAt: removed.createdAt });
     return removed;
   } finally {

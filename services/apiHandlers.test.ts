@@ -472,7 +472,12 @@ describe('exposure for the UI', () => {
       expect(await callApi(api.handlers, 'exposure.compute', { mailbox: 'nobody@nowhere.example' })).toMatchObject({ ok: false, error: { kind: 'NotFound' } });
       expect(await callApi(api.handlers, 'exposure.compute', { mailbox: megan, ip: 'not-an-ip' })).toMatchObject({ ok: false, error: { kind: 'BadRequest', message: expect.stringContaining('Not an IP address') } });
       expect(await callApi(api.handlers, 'exposure.compute', { mailbox: ' ' })).toMatchObject({ ok: false, error: { kind: 'BadRequest' } });
-      expect(await callApi(api.handlers, 'exposure.items', { runId: v.runId + 1, offset: 0, limit: 5 })).toMatchObject({ ok: false, error: { kind: 'NotFound' } }); // no such run
+      // A scope that cannot be is a bad request, not an unknown mailbox.
+      expect(await callApi(api.handlers, 'exposure.compute', { mailbox: megan, from: '2026-12-02T00:00:00Z', to: '2026-12-01T00:00:00Z' })).toMatchObject({ ok: false, error: { kind: 'BadRequest', message: expect.stringContaining('is not after') } });
+      // Pages are served for exposure runs only: not for a run of another kind, nor one not in the case.
+      const otherRun = findings(dir, { now: new Date() }).runId;
+      expect(await callApi(api.handlers, 'exposure.items', { runId: otherRun, offset: 0, limit: 5 })).toMatchObject({ ok: false, error: { kind: 'NotFound' } });
+      expect(await callApi(api.handlers, 'exposure.items', { runId: otherRun + 1, offset: 0, limit: 5 })).toMatchObject({ ok: false, error: { kind: 'NotFound' } });
     });
   });
 });

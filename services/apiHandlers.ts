@@ -23,7 +23,7 @@ import type { ApiHandlers } from '../electron/ipc.ts';
 import { caseBusyError, openCaseReadOnly } from './caseFolder.ts';
 import { changeVersion, watchCase } from './caseWatch.ts';
 import { NoRangeError, computeFindings, computeGaps, exposure } from './analysis.ts';
-import { asCaseProblem, BadInputError, BlindspotError, UsageError } from './errors.ts';
+import { asCaseProblem, BadInputError, BlindspotError, NotFoundError, UsageError } from './errors.ts';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
 
 export interface CaseApi {
@@ -78,16 +78,26 @@ const nothingYet = (verb: string): ApiProblem =>
   new ApiProblem('Empty', `the case holds no events yet, so there is nothing to ${verb}; import or acquire audit records first`);
 
 /**
- * Runs an analysis for display. A case with no events and no acquisition ledger has no range to analyse:
- * a state of the case, which the page shows as such (Empty), not a failure.
+ * A service's refusal as the contract's, in the command's words without its name ("annotate: --tag …" →
+ * "Tag …"): what was named is not in the case (NotFound), a bad value (BadRequest), nothing to analyse
+ * yet (Empty: a case with no events and no acquisition ledger, a state the page shows as such), the
+ * case's problem (CaseProblem). Anything else is not a refusal and goes on as it is.
  */
+function asApiProblem(e: unknown, verb: string): unknown {
+  const said = (m: string): string => { const t = m.replace(/^[a-z]+: (--)?/, ''); return t.charAt(0).toUpperCase() + t.slice(1); };
+  if (e instanceof NotFoundError) return new ApiProblem('NotFound', said(e.message));
+  if (e instanceof UsageError || e instanceof BadInputError) return new ApiProblem('BadRequest', said(e.message));
+  if (e instanceof NoRangeError) return nothingYet(verb);
+  if (e instanceof BlindspotError) return new ApiProblem('CaseProblem', `${e.message}${e.hint ? ` ${e.hint}` : ''}`);
+  return e;
+}
+
+/** Runs an analysis for display (nothing stored); its refusals become the contract's (asApiProblem). */
 function analysing<T>(verb: string, compute: () => T): T {
   try {
     return compute();
   } catch (e) {
-    if (e instanceof NoRangeError) throw nothingYet(verb);
-    if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', e.message);
-    throw e;
+    throw asApiProblem(e, verb);
   }
 }
 
@@ -139,9 +149,7 @@ export function createHandlers(caseDir: string): CaseApi {
   /**
    * Runs a change of the case (through the services the command line uses, which open it for writing
    * with its lock and custody entries) and answers with the case's change version before and after, so
-   * the window can take the change as its own. The services' refusals become the contract's: a bad value
-   * (BadRequest), an unknown event or annotation (NotFound), nothing to analyse (Empty), the case's
-   * problem (CaseProblem), in the command's words without its name ("annotate: --tag …" → "Tag …").
+   * the window can take the change as its own. The services' refusals become the contract's (asApiProblem).
    */
   const changeCase = <T>(change: () => T): T & { versionBefore: number; versionAfter: number } => {
     const versionBefore = changeVersion(dir);
@@ -149,12 +157,7 @@ export function createHandlers(caseDir: string): CaseApi {
     try {
       value = change();
     } catch (e) {
-      const said = (m: string): string => { const t = m.replace(/^[a-z]+: (--)?/, ''); return t.charAt(0).toUpperCase() + t.slice(1); };
-      if (e instanceof UsageError) throw new ApiProblem('BadRequest', said(e.message));
-      if (e instanceof BadInputError) throw new ApiProblem('NotFound', said(e.message));
-      if (e instanceof NoRangeError) throw nothingYet('analyse');
-      if (e instanceof BlindspotError) throw new ApiProblem('CaseProblem', `${e.message}${e.hint ? ` ${e.hint}` : ''}`);
-      throw e;
+      throw asApiProblem(e, 'analyse');
     }
     return { ...value, versionBefore, versionAfter: changeVersion(dir) };
   };

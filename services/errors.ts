@@ -37,6 +37,14 @@ export class BadInputError extends BlindspotError {
   }
 }
 
+/** What was named is not in the case (an event, an annotation, a mailbox): the API answers NotFound. */
+export class NotFoundError extends BadInputError {
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    this.name = 'NotFoundError';
+  }
+}
+
 export class CaseError extends BlindspotError {
   constructor(message: string, hint?: string, cause?: unknown) {
     super(message, { exitCode: EXIT.caseProblem, hint, cause });
