@@ -58,7 +58,7 @@ describe('case report', () => {
     const html = renderReport(data({ acquisition: [], marked: [], findings: { runId: 1, list: [], minSeverity: 'high' } }));
     expect(html).toContain('Nothing was acquired into this case from a tenant');
     expect(html).toContain('<h2>4. Events the examiner marked</h2><p>Bookmarks, tags and notes are the examiner\'s work, not evidence. Each one added or removed is in the custody log.</p>\n<p>None.</p>');
-    expect(html).toContain('<p>No findings at or above high (less severe ones are left out of this report and kept in the stored run).</p>');
+    expect(html).toContain('<p>No findings at or above high (less severe ones are left out of this report; blindspot findings lists them all).</p>');
   });
 
   it('discloses the records not taken as received: those left out on import, per file, and copies that say otherwise', () => {

@@ -115,7 +115,7 @@ export function renderReport(d: ReportData): string {
   if (clear.length > 0) out.push(`<p class="muted">No blind window found for: ${clear.map(esc).join(', ')}.</p>`);
 
   // 2. Findings.
-  const floor = d.findings.minSeverity === null ? '' : ` at or above ${d.findings.minSeverity} (less severe ones are left out of this report and kept in the stored run)`;
+  const floor = d.findings.minSeverity === null ? '' : ` at or above ${d.findings.minSeverity} (less severe ones are left out of this report; blindspot findings lists them all)`;
   out.push(`<h2>2. Findings</h2>`, d.findings.list.length === 0 ? `<p>No findings${esc(floor)}.</p>` : `<p>${esc(count(d.findings.list.length, 'finding'))}${esc(floor)}, most severe first (stored analysis run ${esc(d.findings.runId)}).</p>`);
   for (const f of d.findings.list) {
     out.push(`<h3><span class="sev sev-${esc(f.severity)}">${esc(f.severity.toUpperCase())}</span> ${esc(f.title)}</h3>`,

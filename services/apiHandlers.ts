@@ -52,6 +52,9 @@ function parse<T>(schema: { safeParse(x: unknown): { success: true; data: T } | 
   return r.data;
 }
 
+/** A text argument trimmed, or undefined when it is absent or blank (an empty filter box is no filter). */
+const trimmed = (s: string | undefined): string | undefined => (s !== undefined && s.trim() !== '' ? s.trim() : undefined);
+
 /** Turns the contract's filter arguments into the database query; from/to are ISO strings with an offset. */
 function toQuery(a: { from?: string | undefined; to?: string | undefined; user?: string | undefined; mailbox?: string | undefined; operations?: string[] | undefined; ip?: string | undefined; session?: string | undefined; app?: string | undefined; text?: string | undefined; tag?: string | undefined; bookmarked?: boolean | undefined }): Omit<TimelineQuery, 'limit'> {
   const q: Omit<TimelineQuery, 'limit'> = {};
@@ -60,7 +63,6 @@ function toQuery(a: { from?: string | undefined; to?: string | undefined; user?:
   if (q.fromMs !== undefined && q.toMs !== undefined && q.fromMs >= q.toMs) {
     throw new ApiProblem('BadRequest', `"From" (${a.from}) must be before "To" (${a.to}).`);
   }
-  const trimmed = (s: string | undefined) => (s !== undefined && s.trim() !== '' ? s.trim() : undefined);
   const user = trimmed(a.user); if (user) q.user = user;
   const mailbox = trimmed(a.mailbox); if (mailbox) q.mailbox = mailbox;
   const ops = (a.operations ?? []).map((o) => o.trim()).filter(Boolean);
@@ -197,11 +199,9 @@ export function createHandlers(caseDir: string): CaseApi {
     },
     'exposure.compute': async (args) => {
       const a = parse(ExposureComputeArgs, args);
-      const given = (s: string | undefined) => (s !== undefined && s.trim() !== '' ? s.trim() : undefined);
-      const opts = { from: given(a.from), to: given(a.to), ip: given(a.ip), session: given(a.session), app: given(a.app) };
-      return changeCase(() => exposure(dir, {
-        now: new Date(), mailbox: a.mailbox, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
-      }));
+      const scope: Partial<Record<'from' | 'to' | 'ip' | 'session' | 'app', string>> = {};
+      for (const k of ['from', 'to', 'ip', 'session', 'app'] as const) { const v = trimmed(a[k]); if (v !== undefined) scope[k] = v; }
+      return changeCase(() => exposure(dir, { now: new Date(), mailbox: a.mailbox, ...scope }));
     },
     'exposure.items': async (args) => {
       const a = parse(ExposureItemsArgs, args);

@@ -20,3 +20,8 @@ export function analysisLoad<K extends string, V, S extends Loaded & Record<K, V
     async refresh() { if (get()[key] !== null || get().error !== null) await load(); },
   };
 }
+
+/** The error is the case's state (no events to analyse yet), not a failure: trying again cannot help. */
+export function errorIsState(error: ApiError | null): boolean {
+  return error?.kind === 'Empty';
+}

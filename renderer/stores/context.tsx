@@ -68,7 +68,7 @@ export function useAnnotationActions(): { add(kind: AnnotationKind, text: string
   const s = useStores();
   const done = (r: AnnotationOutcome): string | null => {
     if (!r.ok) return r.message;
-    s.caseStore.getState().ownChange(r.view.versionBefore, r.view.versionAfter);
+    ownChange(s, r.view);
     return null;
   };
   return {
@@ -77,22 +77,21 @@ export function useAnnotationActions(): { add(kind: AnnotationKind, text: string
   };
 }
 
+/** A change the window made (its answer carries the case's change version before and after): seen, no offer to reload for it. */
+function ownChange(s: Stores, changed: { versionBefore: number; versionAfter: number } | null): void {
+  if (changed) s.caseStore.getState().ownChange(changed.versionBefore, changed.versionAfter);
+}
+
 /** Computes an exposure from the window, which counts the run and custody entry it adds as its own change. */
 export function useComputeExposure(): () => Promise<void> {
   const s = useStores();
-  return async () => {
-    const run = await s.exposure.getState().compute();
-    if (run) s.caseStore.getState().ownChange(run.versionBefore, run.versionAfter);
-  };
+  return async () => { ownChange(s, await s.exposure.getState().compute()); };
 }
 
 /** Writes the case report from the window, which counts the custody entries it adds as its own change. */
 export function useWriteReport(): () => Promise<void> {
   const s = useStores();
-  return async () => {
-    const written = await s.gaps.getState().writeReport();
-    if (written) s.caseStore.getState().ownChange(written.versionBefore, written.versionAfter);
-  };
+  return async () => { ownChange(s, await s.gaps.getState().writeReport()); };
 }
 
 export function useCase<T>(select: (s: CaseState) => T): T {

@@ -3,9 +3,8 @@
 import { createStore } from 'zustand/vanilla';
 import type { ExposedItem } from '../../core/analysis/exposure.ts';
 import type { ExposureView } from '../../core/api.ts';
-import { normaliseIp } from '../../core/ip.ts';
-import type { ApiClient } from '../api.ts';
-import { parseTime } from './filters.ts';
+import type { ApiArgs, ApiClient } from '../api.ts';
+import { draftToFilters, EMPTY_DRAFT } from './filters.ts';
 
 /** Messages shown per page. */
 export const EXPOSURE_PAGE = 200;
@@ -29,20 +28,16 @@ export interface ExposureState {
   page(offset: number): Promise<void>;
 }
 
-/** The contract's arguments for a draft, or why it cannot be sent (a person's times are read as UTC, as the grid shows them). */
-export function draftToScope(d: ExposureDraft): { ok: true; args: Record<string, string> } | { ok: false; message: string } {
+/**
+ * The contract's arguments for a draft, or why it cannot be sent: the scope's boxes are read as the
+ * timeline's filter boxes are (draftToFilters: times as UTC, as the grid shows them; an IP checked).
+ */
+export function draftToScope(d: ExposureDraft): { ok: true; args: ApiArgs<'exposure.compute'> } | { ok: false; message: string } {
   if (!d.mailbox.trim()) return { ok: false, message: 'Name the mailbox: its address, or an alias known from Get-Mailbox.' };
-  const args: Record<string, string> = { mailbox: d.mailbox.trim() };
-  for (const k of ['from', 'to'] as const) {
-    if (!d[k].trim()) continue;
-    const v = parseTime(d[k]);
-    if (!v) return { ok: false, message: `"${k === 'from' ? 'From' : 'To'}" is not a date or date-time: ${d[k].trim()} (e.g. 2026-05-01 or 2026-05-01T10:00Z).` };
-    args[k] = v;
-  }
-  if (args['from'] && args['to'] && Date.parse(args['from']) >= Date.parse(args['to'])) return { ok: false, message: '"To" must be after "From".' };
-  if (d.ip.trim() && normaliseIp(d.ip) === null) return { ok: false, message: `"Client IP" is not an IP address: ${d.ip.trim()} (e.g. 203.0.113.7 or 2001:db8::4e).` };
-  for (const k of ['ip', 'session', 'app'] as const) if (d[k].trim()) args[k] = d[k].trim();
-  return { ok: true, args };
+  const read = draftToFilters({ ...EMPTY_DRAFT, from: d.from, to: d.to, ip: d.ip, session: d.session, app: d.app });
+  if (!read.ok) return { ok: false, message: read.message };
+  const { from, to, ip, session, app } = read.filters;
+  return { ok: true, args: { mailbox: d.mailbox.trim(), ...(from ? { from } : {}), ...(to ? { to } : {}), ...(ip ? { ip } : {}), ...(session ? { session } : {}), ...(app ? { app } : {}) } };
 }
 
 export function createExposureStore(client: ApiClient) {
@@ -64,7 +59,7 @@ export function createExposureStore(client: ApiClient) {
         return null;
       }
       set({ computing: true, problem: null });
-      const r = await client('exposure.compute', scope.args as { mailbox: string });
+      const r = await client('exposure.compute', scope.args);
       if (!r.ok) {
         set({ computing: false, problem: r.error.message });
         return null;

@@ -21,11 +21,6 @@ export interface GapsState {
   writeReport(): Promise<ReportWrittenView | null>;
 }
 
-/** The error is the case's state (no events to analyse yet), not a failure: trying again cannot help. */
-export function errorIsState(error: ApiError | null): boolean {
-  return error?.kind === 'Empty';
-}
-
 export function createGapsStore(client: ApiClient) {
   return createStore<GapsState>()((set, get) => ({
     gaps: null,

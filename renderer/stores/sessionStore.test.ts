@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiError, ApiResult } from '../../core/api.ts';
 import type { ApiClient } from '../api.ts';
-import { createGapsStore, errorIsState } from './gapsStore.ts';
+import { createGapsStore } from './gapsStore.ts';
+import { errorIsState } from './analysisLoad.ts';
 import { createSessionStore, watchRefusal } from './sessionStore.ts';
 
 /** A client that answers every call with the same failure. */

@@ -5,7 +5,8 @@ import type { Severity } from '../../../core/analysis/types.ts';
 import { Notice } from '../../components/Notice.tsx';
 import { formatCount } from '../../format.ts';
 import { useFindings, useTimeline } from '../../stores/context.tsx';
-import { errorIsState } from '../../stores/gapsStore.ts';
+import { errorIsState } from '../../stores/analysisLoad.ts';
+import { FINDINGS_DRAWN } from '../../stores/findingsStore.ts';
 
 const SEVERITY_LABEL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', info: 'Info' };
 
@@ -128,7 +129,7 @@ export function FindingsView() {
         {shown.slice(0, drawn).map((f) => <FindingCard key={f.id} f={f} titles={titles} />)}
         {shown.length > drawn ? (
           <p className="findings-more">
-            <button type="button" data-testid="findings-more" onClick={drawMore}>Show {formatCount(Math.min(shown.length - drawn, 200))} more</button>
+            <button type="button" data-testid="findings-more" onClick={drawMore}>Show {formatCount(Math.min(shown.length - drawn, FINDINGS_DRAWN))} more</button>
             <span className="muted"> {formatCount(drawn)} of {formatCount(shown.length)} shown</span>
           </p>
         ) : null}

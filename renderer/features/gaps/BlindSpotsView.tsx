@@ -1,7 +1,7 @@
 import { Notice } from '../../components/Notice.tsx';
 import { formatCount } from '../../format.ts';
 import { useGaps, useWriteReport } from '../../stores/context.tsx';
-import { errorIsState } from '../../stores/gapsStore.ts';
+import { errorIsState } from '../../stores/analysisLoad.ts';
 import { STORE_LABEL, WINDOW_KIND_LABEL } from '../../../core/analysis/labels.ts';
 
 /** Writes the case report (the same as blindspot report) and says where it went, with its SHA-256. */
