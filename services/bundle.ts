@@ -249,8 +249,7 @@ export async function exportBundle(dirArg: string, outArg: string, onProgress?: 
     // its words: the recipient's verify would fail the bundle.
     const within = (folder: string) => new Map(manifestFiles.filter((f) => f.path.startsWith(`${folder}/`)).map((f) => [f.path, f]));
     const found: VerifyProblem[] = [];
-    const tables: CaseTables = { evidence: h.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: h.db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[], head: readCustodyHead(h.db) };
-    checkCase(tables, within(EVIDENCE_DIR), within(REPORTS_DIR), custodyLines, found, [], 'is no longer in the case folder'); // a deleted report: a note, not exported
+    checkCase(caseTables(h.db), within(EVIDENCE_DIR), within(REPORTS_DIR), custodyLines, found, [], 'is no longer in the case folder'); // a deleted report: a note, not exported
     if (found.length > 0) {
       const p = found[0]!;
       throw new CaseError(
@@ -359,15 +358,23 @@ function readCaseTables(dbFile: string, problems: VerifyProblem[]): CaseTables {
   try {
     const db = new Database(dbFile, { readonly: true, fileMustExist: true });
     try {
-      return { evidence: db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[], head: readCustodyHead(db as unknown as ReadableDB) };
+      return caseTables(db as unknown as ReadableDB); // opened read-only: what ReadableDB stands for
     } finally {
       db.close();
     }
   } catch (e) {
     problems.push({ kind: 'database', path: CASE_DB, detail: `cannot read the evidence table (${(e as Error).message}); each evidence file was checked against its name only` });
-    return { evidence: null, annotations: null, head: null };
+    return NO_TABLES;
   }
 }
+
+/** The tables verify reads, from a database that could be opened. */
+function caseTables(db: ReadableDB): CaseTables {
+  return { evidence: db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[], head: readCustodyHead(db) };
+}
+
+/** No table could be read (a problem already said why). */
+const NO_TABLES: CaseTables = { evidence: null, annotations: null, head: null };
 
 function checkCustody(lines: string[], t: CaseTables, problems: VerifyProblem[], notes: VerifyReport['notes']): void {
   const evidence = t.evidence;
@@ -477,18 +484,19 @@ function kindAt(path: string): 'file' | 'folder' | null {
 }
 
 /** The case database's tables; one missing, or damaged, is a problem (the tables are then null). */
-function readCaseDb(dir: string, problems: VerifyProblem[]): CaseTables {
+function readCaseDb(dir: string, db: ReadableDB | null, problems: VerifyProblem[]): CaseTables {
   const at = kindAt(join(dir, CASE_DB));
   if (at !== 'file') {
     problems.push({ kind: 'missing', path: CASE_DB, detail: `${at === null ? 'the case database is not in the case folder' : 'a folder, not the case database'}; each evidence file was checked against its name only` });
-    return { evidence: null, annotations: null, head: null };
+    return NO_TABLES;
   }
   // Without its custody log the case cannot be opened as one (nor upgraded or recovered): its database is read as it is.
-  if (kindAt(join(dir, CUSTODY_LOG)) !== 'file') return readCaseTables(join(dir, CASE_DB), problems);
+  if (db === null && kindAt(join(dir, CUSTODY_LOG)) !== 'file') return readCaseTables(join(dir, CASE_DB), problems);
   try {
+    if (db !== null) return caseTables(db); // the case verify holds open
     const c = openCaseReadOnly(dir);
     try {
-      return { evidence: c.db.prepare(EVIDENCE_SQL).all() as EvidenceDbRow[], annotations: c.db.prepare(ANNOTATIONS_SQL).all() as AnnotationRow[], head: readCustodyHead(c.db) };
+      return caseTables(c.db);
     } finally {
       c.close();
     }
@@ -497,7 +505,7 @@ function readCaseDb(dir: string, problems: VerifyProblem[]): CaseTables {
     const damage = databaseDamage(e);
     if (damage === null) throw e;
     problems.push({ kind: 'database', path: CASE_DB, detail: `damaged, its evidence table cannot be read (${damage}); each evidence file was checked against its name only` });
-    return { evidence: null, annotations: null, head: null };
+    return NO_TABLES;
   }
 }
 
@@ -509,10 +517,11 @@ function readCustodyLog(dir: string, problems: VerifyProblem[]): string[] | null
   return null;
 }
 
-async function verifyCaseDir(dir: string, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
+/** `db`: the case held open for the verification, or null when it could not be (read-only media, no custody log, damage). */
+async function verifyCaseDir(dir: string, db: ReadableDB | null, onProgress?: OnBundleProgress, signal?: AbortSignal): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
   const notes: VerifyReport['notes'] = [];
-  const tables = readCaseDb(dir, problems);
+  const tables = readCaseDb(dir, db, problems);
   const present = new Map<string, Hashed>();
   const paths = listEvidenceFiles(dir);
   const sizes = paths.map((p) => statSync(join(dir, p)).size);
@@ -668,7 +677,7 @@ async function verifyBundle(file: string, onProgress?: OnBundleProgress, signal?
     const named = (path: string) => problems.some((p) => p.path === path);
     if (!existsSync(join(work, CASE_DB)) && !named(CASE_DB)) problems.push({ kind: 'missing', path: CASE_DB, detail: 'the bundle has no case database' });
     if (custodyText === null && !named(CUSTODY_LOG)) problems.push({ kind: 'missing', path: CUSTODY_LOG, detail: 'the bundle has no custody log' });
-    const tables = existsSync(join(work, CASE_DB)) ? readCaseTables(join(work, CASE_DB), problems) : { evidence: null, annotations: null, head: null };
+    const tables = existsSync(join(work, CASE_DB)) ? readCaseTables(join(work, CASE_DB), problems) : NO_TABLES;
     const within = (folder: string) => new Map([...hashes].filter(([p]) => p.startsWith(`${folder}/`)));
     const lines = custodyText === null ? null : (custodyText as string).split('\n').filter(Boolean);
     const notes: VerifyReport['notes'] = [];
@@ -707,8 +716,9 @@ export async function verify(targetArg: string, onProgress?: OnBundleProgress, s
       notLogged = e instanceof Error ? e.message : String(e);
     }
     try {
-      const report = await verifyCaseDir(target, onProgress, signal);
-      if (opts.records) verifyRecords(target, report, onProgress);
+      const report = await verifyCaseDir(target, h?.db ?? null, onProgress, signal);
+      if (opts.records) verifyRecords(target, h?.db ?? null, report, onProgress);
+      report.intact = report.problems.length === 0;
       if (h) h.logCustody('verify', { intact: report.intact, problems: report.problems.length, filesChecked: report.filesChecked, ...(report.records ? { records: report.records } : {}) });
       else if (notLogged !== undefined) report.notLogged = notLogged;
       return report;
@@ -727,20 +737,19 @@ export async function verify(targetArg: string, onProgress?: OnBundleProgress, s
  * were read from. Only where the files and the database were found as they should be: a record compared
  * with a changed file says nothing.
  */
-function verifyRecords(dir: string, report: VerifyReport, onProgress?: OnBundleProgress): void {
+function verifyRecords(dir: string, db: ReadableDB | null, report: VerifyReport, onProgress?: OnBundleProgress): void {
   const blocked = report.problems.find((p) => p.kind !== 'custody');
   if (blocked) {
     report.notes.push({ path: CASE_DB, detail: `its records were not compared with the evidence files: ${blocked.path} must be put right first` });
     return;
   }
-  const c = openCaseReadOnly(dir);
+  const c = db === null ? openCaseReadOnly(dir) : null;
   try {
     const found: { path: string; detail: string }[] = [];
-    const checked = checkRecords(c.db, (p) => join(dir, p), found, (done, total) => onProgress?.({ step: 'records', done, total }));
+    const checked = checkRecords(db ?? c!.db, (p) => join(dir, p), found, (done, total) => onProgress?.({ step: 'records', done, total }));
     for (const p of found) report.problems.push({ kind: 'record', ...p });
-    report.records = { files: checked.files, events: checked.events, notCompared: checked.skipped.length };
-    report.intact = report.problems.length === 0;
+    report.records = checked;
   } finally {
-    c.close();
+    c?.close();
   }
 }
