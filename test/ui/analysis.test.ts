@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario } from '../../sim/scenario/index.ts';
 import { writeScenarioExport } from '../../sim/export.ts';
 import { createHandlers } from '../../services/apiHandlers.ts';
+import { changeVersion } from '../../services/caseWatch.ts';
 import { exposureItems } from '../../services/analysis.ts';
 import type { CaseApi } from '../../services/apiHandlers.ts';
 import { createCase } from '../../services/caseFolder.ts';
@@ -46,7 +47,7 @@ beforeAll(async () => {
   for (const f of expandInputs([exportDir]).filter((f) => (f.endsWith('.json') && !f.endsWith('ground-truth.json')) || f.endsWith('.jsonl'))) await importFile(h, f, { asOf: truth.range.end });
   h.close();
   api = createHandlers(caseDir);
-  bridge = await startWebBridge({ handlers: api.handlers, staticDir: dist });
+  bridge = await startWebBridge({ handlers: api.handlers, events: api.onEvent, staticDir: dist }); // with the case's change events, as blindspot ui serves it
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
 });
 
@@ -56,6 +57,11 @@ afterAll(async () => {
   api?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
+
+/** Waits until the page has been pushed the case's change version as it is now (its own change included). */
+async function heardChange(page: Page): Promise<void> {
+  await expect.poll(() => page.getByTestId('case-summary').getAttribute('data-pushed-version'), { timeout: 15_000 }).toBe(String(changeVersion(caseDir)));
+}
 
 /** A 1280×800 page on the shared case, and the errors its console and scripts report. */
 async function openPage(): Promise<{ page: Page; problems: string[] }> {
@@ -110,7 +116,7 @@ describe('blind spots in the UI', () => {
     expect(path).toMatch(/\/reports\/report-\d{8}T\d{6}Z\.html$/);
     expect(createHash('sha256').update(readFileSync(path!)).digest('hex')).toBe(sha);
     expect(readFileSync(join(caseDir, 'custody.jsonl'), 'utf8')).toContain(`"action":"report-written"`);
-    await new Promise((r) => setTimeout(r, 800)); // the watcher has reported the appends
+    await heardChange(page); // the watcher has pushed the report's custody entries to the page
     expect(await page.getByTestId('case-changed').count()).toBe(0);
     expect(problems).toEqual([]);
     await page.close();
@@ -210,7 +216,7 @@ describe('exposure in the UI', () => {
     expect(shown).toEqual(stored.slice(0, 200).map((i) => i.internetMessageId));
     // The scenario's throttled window on this mailbox: exposure there is not measured, and the page says so.
     expect(await page.getByTestId('exposure-blind').innerText()).toMatch(/MailItemsAccessed throttled/);
-    await new Promise((r) => setTimeout(r, 800)); // the watcher has reported the run's custody entry
+    await heardChange(page); // the watcher has pushed the run's custody entry to the page
     expect(await page.getByTestId('case-changed').count()).toBe(0);
     await page.screenshot({ path: join(HERE, '__screenshots__', 'exposure.png') });
     await page.setViewportSize({ width: 1024, height: 768 });

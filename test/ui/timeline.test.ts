@@ -21,6 +21,7 @@ import { withCasePage } from '../helpers/casePage.ts';
 import { jsonl, mailItemsAccessed } from '../helpers/records.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { changeVersion } from '../../services/caseWatch.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -487,7 +488,8 @@ describe('timeline UI in Chromium', () => {
       // In the case: three annotations and their custody entries, as from the command line.
       const listed = annotations(dir).map((a) => [a.recordId, a.kind, a.text]);
       expect(listed).toEqual([['note-1', 'bookmark', null], ['note-1', 'tag', 'Exfil'], ['note-1', 'note', 'Read by the attacker.\nSee the rule.']]);
-      await new Promise((r) => setTimeout(r, 800)); // the watcher has reported the appends
+      // Once the watcher has pushed the page the version with the appends, the page still offers no reload.
+      await expect.poll(() => p.getByTestId('case-summary').getAttribute('data-pushed-version'), { timeout: 15_000 }).toBe(String(changeVersion(dir)));
       expect(await p.getByTestId('case-changed').count()).toBe(0);
 
       // The marks as filters: bookmarked only, then the tag chosen from the detail; each taken off again.

@@ -6,6 +6,7 @@ export function CaseHeader() {
   const summary = useCase((s) => s.summary);
   const error = useCase((s) => s.error);
   const load = useCase((s) => s.load);
+  const pushed = useCase((s) => s.pushed);
   if (error) {
     return (
       <header className="case-header">
@@ -15,7 +16,7 @@ export function CaseHeader() {
   }
   if (!summary) return <header className="case-header"><span className="muted">Opening the case…</span></header>;
   return (
-    <header className="case-header" data-testid="case-summary">
+    <header className="case-header" data-testid="case-summary" data-pushed-version={pushed}>
       <div className="case-title">
         <h1 title={`${summary.name}\n${summary.dir}`}>{summary.name}</h1>
         <span className="case-sub">
