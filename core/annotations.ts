@@ -2,6 +2,7 @@
 // their own table (never in evidence or the event rows) and each one added or removed is in the custody
 // log (services/annotations.ts). What an annotation may hold is checked here.
 
+import { CUSTODY_ACTIONS } from './custody.ts';
 import { hasControls } from './text.ts';
 
 export const ANNOTATION_KINDS = ['tag', 'note', 'bookmark'] as const;
@@ -56,8 +57,8 @@ export function reconcileAnnotations(rows: readonly AnnotationRow[], entries: re
   for (const e of entries) {
     const id = e.details['annotation'];
     if (typeof id !== 'number') continue;
-    if (e.action === 'annotation-added') logged.set(id, { line: e.line, kind: e.details['kind'], text: e.details['text'], recordId: e.details['recordId'], author: e.details['author'], createdAt: e.details['createdAt'] });
-    else if (e.action === 'annotation-removed') logged.delete(id);
+    if (e.action === CUSTODY_ACTIONS.annotationAdded) logged.set(id, { line: e.line, kind: e.details['kind'], text: e.details['text'], recordId: e.details['recordId'], author: e.details['author'], createdAt: e.details['createdAt'] });
+    else if (e.action === CUSTODY_ACTIONS.annotationRemoved) logged.delete(id);
   }
   const problems: { path: string; detail: string }[] = [];
   const describe = (a: { kind: unknown; text: unknown; recordId: unknown; targetKind?: string }): string =>

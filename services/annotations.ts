@@ -7,6 +7,7 @@ import type { ListedAnnotation, StoredAnnotation } from '../db/annotations.ts';
 import { deleteAnnotation, eventRecordId, hasAnnotation, insertAnnotation, listAnnotations, sameAnnotation } from '../db/annotations.ts';
 import { openCase, openCaseReadOnly } from './caseFolder.ts';
 import { NotFoundError, UsageError } from './errors.ts';
+import { CUSTODY_ACTIONS } from '../core/custody.ts';
 
 export interface AnnotateResult {
   recordId: string;
@@ -38,7 +39,7 @@ export function annotate(dir: string, recordIdArg: string, inputs: AnnotationInp
         else result.added.push(insertAnnotation(h.db, recordId, a, h.actor, createdAt));
       }
     })();
-    for (const a of result.added) h.logCustody('annotation-added', { annotation: a.id, recordId, kind: a.kind, text: a.text, author: a.author, createdAt: a.createdAt });
+    for (const a of result.added) h.logCustody(CUSTODY_ACTIONS.annotationAdded, { annotation: a.id, recordId, kind: a.kind, text: a.text, author: a.author, createdAt: a.createdAt });
     return result;
   } finally {
     h.close();
@@ -51,7 +52,7 @@ export function removeAnnotation(dir: string, id: number): StoredAnnotation {
   try {
     const removed = h.db.transaction(() => deleteAnnotation(h.db, id))();
     if (removed === null) throw new NotFoundError(`annotate: no annotation ${id} in this case.`, 'See the annotations and their ids with: blindspot annotations <dir>');
-    h.logCustody('annotation-removed', { annotation: removed.id, recordId: removed.recordId, kind: removed.kind, text: removed.text, author: removed.author, createdAt: removed.createdAt });
+    h.logCustody(CUSTODY_ACTIONS.annotationRemoved, { annotation: removed.id, recordId: removed.recordId, kind: removed.kind, text: removed.text, author: removed.author, createdAt: removed.createdAt });
     return removed;
   } finally {
     h.close();

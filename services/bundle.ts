@@ -15,12 +15,12 @@ import type { Readable } from 'node:stream';
 import Database from '../db/sqlite.ts';
 import yazl from 'yazl';
 import yauzl from 'yauzl';
-import { jsonOfLine, sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
+import { CUSTODY_ACTIONS, jsonOfLine, sha256Hex, TORN_LINE_ACTION, verifyCustodyChain } from '../core/custody.ts';
 import type { CustodyObject } from '../core/custody.ts';
 import { reconcileAnnotations } from '../core/annotations.ts';
 import { showControls } from '../core/text.ts';
 import type { AnnotationRow } from '../core/annotations.ts';
-import { CASE_DB, CaseInUseError, CUSTODY_LOG, EVIDENCE_DIR, openCase, openCaseReadOnly } from './caseFolder.ts';
+import { CASE_DB, CaseInUseError, CUSTODY_LOG, EVIDENCE_DIR, openCase, openCaseReadOnly, REPORTS_DIR } from './caseFolder.ts';
 import type { CaseHandle } from './caseFolder.ts';
 import { BadInputError, BlindspotError, CaseError, databaseDamage, isDiskFull, UsageError } from './errors.ts';
 import { hashFile, pathWithin } from './files.ts';
@@ -57,7 +57,6 @@ export interface Manifest {
 }
 
 /** The reports the examiner wrote into the case (blindspot report): the files of reports/, not hidden ones (a report being written). */
-const REPORTS_DIR = 'reports';
 function listReportFiles(caseDir: string): string[] {
   const root = join(caseDir, REPORTS_DIR);
   if (!existsSync(root)) return [];
@@ -145,7 +144,7 @@ function refuseToExport(h: CaseHandle, out: string, present: readonly string[], 
   // Every evidence file the database names or the custody log records as added must be there: a bundle
   // without one would fail its recipient's verify.
   const onDisk = new Set(present);
-  const named = [...h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[], ...filesLogged(custodyLines, EVIDENCE_ADDED, EVIDENCE_DIR).map((o) => o.path)];
+  const named = [...h.db.prepare('SELECT rel_path FROM evidence ORDER BY id').pluck().all() as string[], ...filesLogged(custodyLines, CUSTODY_ACTIONS.evidenceAdded, EVIDENCE_DIR).map((o) => o.path)];
   const missing = [...new Set(named)].filter((p) => !onDisk.has(p));
   if (missing.length > 0) {
     throw new CaseError(`${h.dir}: ${missing.length} evidence file${missing.length === 1 ? ' is' : 's are'} missing (${missing[0]}${missing.length > 1 ? ', …' : ''}); refusing to export.`, 'Run: blindspot verify <case> for the full list, and restore the files from a copy.');
@@ -333,8 +332,6 @@ type Hashed = { sha256: string; size: number };
 
 const EVIDENCE_SQL = 'SELECT sha256, size, rel_path FROM evidence ORDER BY id';
 const ANNOTATIONS_SQL = 'SELECT id, kind, text, target_id AS recordId, target_kind AS targetKind, author, created_at AS createdAt FROM annotations ORDER BY id';
-/** The custody action that records an evidence file entering the case (services/import.ts: once per content). */
-const EVIDENCE_ADDED = 'evidence-added';
 /**
  * The most of manifest.json and of custody.jsonl a bundle's verification reads into memory. A manifest
  * names each file in about 150 bytes; a custody log takes about 1 KB per evidence file and a line per
@@ -422,7 +419,7 @@ function filesLogged(lines: string[], action: string, folder: string): { line: n
  * refuses what this finds.
  */
 function checkReports(present: ReadonlyMap<string, Hashed>, lines: string[], problems: VerifyProblem[], notes: VerifyReport['notes'], absent: string): void {
-  const written = Map.groupBy(filesLogged(lines, 'report-written', REPORTS_DIR), (o) => o.path);
+  const written = Map.groupBy(filesLogged(lines, CUSTODY_ACTIONS.reportWritten, REPORTS_DIR), (o) => o.path);
   for (const [path, entries] of written) {
     const got = present.get(path);
     const last = entries.at(-1)!;
@@ -437,7 +434,7 @@ function checkReports(present: ReadonlyMap<string, Hashed>, lines: string[], pro
 /** The examiner's annotations in the database against their custody entries (core/annotations.ts reconcileAnnotations). */
 function checkAnnotations(annotations: AnnotationRow[] | null, lines: string[], problems: VerifyProblem[]): void {
   if (annotations === null) return; // the database could not be read: already a problem
-  for (const p of reconcileAnnotations(annotations, entriesOf(lines, ['annotation-added', 'annotation-removed']))) problems.push({ kind: 'custody', ...p });
+  for (const p of reconcileAnnotations(annotations, entriesOf(lines, [CUSTODY_ACTIONS.annotationAdded, CUSTODY_ACTIONS.annotationRemoved]))) problems.push({ kind: 'custody', ...p });
 }
 
 /**
@@ -469,7 +466,7 @@ function checkEvidence(evidence: EvidenceDbRow[] | null, present: ReadonlyMap<st
 /** What a case folder and a bundle are both checked for, once their files are hashed and their tables and custody log read (`lines` null: no custody log, a problem already). */
 function checkCase(t: CaseTables, evidenceFiles: ReadonlyMap<string, Hashed>, reports: ReadonlyMap<string, Hashed>, lines: string[] | null, problems: VerifyProblem[], notes: VerifyReport['notes'], reportAbsent: string): void {
   const added = new Map<string, number>();
-  for (const o of lines === null ? [] : filesLogged(lines, EVIDENCE_ADDED, EVIDENCE_DIR)) if (!added.has(o.path)) added.set(o.path, o.line);
+  for (const o of lines === null ? [] : filesLogged(lines, CUSTODY_ACTIONS.evidenceAdded, EVIDENCE_DIR)) if (!added.has(o.path)) added.set(o.path, o.line);
   checkEvidence(t.evidence, evidenceFiles, added, problems);
   if (lines === null) return;
   checkCustody(lines, t, problems, notes);

@@ -29,6 +29,8 @@ import { caseNotices } from './notices.ts';
 export const CASE_DB = 'case.sqlite';
 export const CUSTODY_LOG = 'custody.jsonl';
 export const EVIDENCE_DIR = 'evidence';
+/** Where blindspot report writes its reports (each one's SHA-256 in the custody log). */
+export const REPORTS_DIR = 'reports';
 export const INCOMING_DIR = '.incoming';
 const LOCK_FILE = '.lock';
 const PENDING_FILE = '.pending.json';
@@ -450,7 +452,7 @@ export function createCase(dirArg: string, input: CreateCaseInput, actor = defau
     if (!statSync(dir).isDirectory()) throw new CaseError(`${dir} exists and is not a folder.`, 'Choose a new folder for the case.');
     if (readdirSync(dir).length > 0) throw new CaseError(`${dir} is not empty.`, 'A case is created in a new or empty folder.');
   }
-  for (const sub of ['', EVIDENCE_DIR, 'exports', 'reports']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ['', EVIDENCE_DIR, 'exports', REPORTS_DIR]) mkdirSync(join(dir, sub), { recursive: true });
   const release = acquireLock(dir);
   try {
     const db = openWritable(join(dir, CASE_DB), { create: true });

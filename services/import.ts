@@ -23,6 +23,7 @@ import { encodingOfLabel, ParseThread, parseFile, WORKER_PARSE_BYTES } from './p
 import type { TextEncoding } from './parseSource.ts';
 import type { DateOrder, DatesRead } from '../core/time.ts';
 import type { WholeFileRefusal } from '../core/model.ts';
+import { CUSTODY_ACTIONS } from '../core/custody.ts';
 import { completeEnd } from './utf8Check.ts';
 
 export interface ImportOptions {
@@ -342,7 +343,7 @@ export async function ingestStaged(h: CaseHandle, staged: StagedEvidence, o: Ing
     const custody = [];
     if (created) {
       custody.push({
-        action: 'evidence-added',
+        action: CUSTODY_ACTIONS.evidenceAdded,
         details: { importRun: runId, source: o.source, originalPath: o.origin, originalName: o.originalName, size: staged.size, modifiedAt: o.modifiedAt, format: o.format, ...o.custodyDetails },
         objects,
       });

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
-import { sha256Hex } from '../core/custody.ts';
+import { CUSTODY_ACTIONS, sha256Hex } from '../core/custody.ts';
 import type { Severity } from '../core/analysis/types.ts';
 import type { ReportData, ReportExposureRun, ReportSourceTotals } from '../core/report.ts';
 import { renderReport } from '../core/report.ts';
@@ -14,7 +14,7 @@ import { caseSummary, notTakenAsReceived, readCustodyHead } from '../db/caseRepo
 import type { ReadableDB } from '../db/database.ts';
 import { listLedger, totals } from '../db/ledger.ts';
 import { findings, gaps } from './analysis.ts';
-import { EVIDENCE_DIR, openCase } from './caseFolder.ts';
+import { EVIDENCE_DIR, openCase, REPORTS_DIR } from './caseFolder.ts';
 import { CaseError, UsageError } from './errors.ts';
 import { durable, pathWithin } from './files.ts';
 import { TOOL_VERSION } from './version.ts';
@@ -47,7 +47,7 @@ const stamp = (d: Date): string => d.toISOString().replace(/[-:]/g, '').replace(
 function reportPath(caseDir: string, out: string | undefined, now: Date): string {
   if (out === undefined) {
     // The default name: the time to the second, then -2, -3… for another report in the same second.
-    const name = (n: number): string => join(caseDir, 'reports', `report-${stamp(now)}${n > 1 ? `-${n}` : ''}.html`);
+    const name = (n: number): string => join(caseDir, REPORTS_DIR, `report-${stamp(now)}${n > 1 ? `-${n}` : ''}.html`);
     let n = 1;
     while (existsSync(name(n))) n++;
     out = name(n);
@@ -125,7 +125,7 @@ export function writeReport(dirArg: string, opts: ReportOptions = {}): ReportWri
     const sha256 = sha256Hex(html);
     const bytes = statSync(path).size;
     const shown = pathWithin(h.dir, path)?.split(sep).join('/') ?? path; // as evidence paths are written
-    h.logCustody('report-written', { path: shown, bytes, analysisRuns: { gaps: g.runId, findings: f.runId }, markedEvents: data.marked.length, exposureRuns: data.exposure.length }, [{ sha256, path: shown }]);
+    h.logCustody(CUSTODY_ACTIONS.reportWritten, { path: shown, bytes, analysisRuns: { gaps: g.runId, findings: f.runId }, markedEvents: data.marked.length, exposureRuns: data.exposure.length }, [{ sha256, path: shown }]);
     return { path, bytes, sha256, analysisRuns: { gaps: g.runId, findings: f.runId } };
   } finally {
     h.close();
