@@ -242,12 +242,23 @@ export interface CopyRow {
   differs: Record<string, string | null> | null;
 }
 
-/** The copies of records the case holds, in the order received; `differingOnly`: those that say something else. */
-export function* listCopies(db: ReadableDB, opts: { differingOnly: boolean }): Generator<CopyRow> {
+/**
+ * The copies of records the case holds, in the order received; `differingOnly`: those that say something
+ * else; `records`: only the copies of the first so many records with such a copy (the findings list a
+ * hundred, whatever the number of copies a mislabelled export made).
+ */
+/** How many records the case holds a copy of that says something else. */
+export function recordsWithDifferingCopies(db: ReadableDB): number {
+  return db.prepare('SELECT count(DISTINCT event_id) FROM event_duplicates WHERE differs IS NOT NULL').pluck().get() as number;
+}
+
+export function* listCopies(db: ReadableDB, opts: { differingOnly: boolean; records?: number }): Generator<CopyRow> {
+  const first = opts.records === undefined ? ''
+    : `JOIN (SELECT event_id FROM event_duplicates WHERE differs IS NOT NULL GROUP BY event_id ORDER BY min(rowid) LIMIT ${Math.trunc(opts.records)}) f ON f.event_id = d.event_id`;
   const rows = db.prepare(
     `SELECT e.record_id, e.time_ms, e.operation, e.user_id, e.mailbox, e.client_ip, ke.sha256 AS kept_sha256, e.loc_line AS kept_line, e.loc_offset AS kept_offset,
             v.sha256, d.loc_line, d.loc_offset, coalesce(v.original_path, v.original_name) AS origin, d.import_run_id, d.differs
-       FROM event_duplicates d JOIN events e ON e.id = d.event_id JOIN evidence v ON v.id = d.evidence_id JOIN evidence ke ON ke.id = e.evidence_id
+       FROM event_duplicates d ${first} JOIN events e ON e.id = d.event_id JOIN evidence v ON v.id = d.evidence_id JOIN evidence ke ON ke.id = e.evidence_id
       ${opts.differingOnly ? 'WHERE d.differs IS NOT NULL' : ''} ORDER BY d.rowid`,
   ).iterate() as Iterable<{ record_id: string; time_ms: number; operation: string | null; user_id: string | null; mailbox: string | null; client_ip: string | null; kept_sha256: string; kept_line: number | null; kept_offset: number | null; sha256: string; loc_line: number | null; loc_offset: number | null; origin: string | null; import_run_id: number; differs: string | null }>;
   for (const r of rows) {

@@ -24,7 +24,8 @@ import {
   readAccessSources, readCaseRange, readChangeRecords, readConfigObservations, readLedger, readExposureItems, readMailboxActivity, readPremiumActionCounts, readSourceActivity, readThrottleMarkers, snapshotIds, storeExposureItems, updateAnalysisRun,
 } from '../db/analysis.ts';
 import type { SessionGroup } from '../db/analysis.ts';
-import { listCopies } from '../db/timeline.ts';
+import { listCopies, recordsWithDifferingCopies } from '../db/timeline.ts';
+import { DIFFERING_COPIES_LISTED } from '../core/analysis/differingCopies.ts';
 import { CaseDataError } from '../db/auditData.ts';
 import type { ReadableDB, WritableDB } from '../db/database.ts';
 import { BadInputError, CaseError, NotFoundError } from './errors.ts';
@@ -313,9 +314,12 @@ export function computeFindings(db: ReadableDB, opts: FindingsServiceOptions): {
   const accessSources = readAccessSources(db);
   fopts.firstRecord = (mailbox, dim, value, firstMs) => firstAccessRecord(db, mailbox, dim, value, firstMs);
   fopts.sourceActivity = (dim, value, exclude, limit) => readSourceActivity(db, dim, value, exclude, limit);
-  const differingCopies = [...listCopies(db, { differingOnly: true })].map((c) => ({ recordId: c.recordId, kept: c.kept, copy: c.copy, differs: c.differs! }));
-  const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map(withPlansFromRaw) ?? null, differingCopies }, fopts);
-  const inputs = { ...inputsSummary, accessSources: accessSources.length, differingCopies: differingCopies.length, sourceActivity: { records: SOURCE_RECORDS, groups: SOURCE_GROUPS }, options: { minSeverity: opts.minSeverity ?? 'info', incident: opts.incident ?? null, includeSilence: opts.includeSilence ?? false, baselineDays: opts.baselineDays ?? 7, serviceAccounts: opts.serviceAccounts ?? [] } };
+  const differing = {
+    copies: [...listCopies(db, { differingOnly: true, records: DIFFERING_COPIES_LISTED })].map((c) => ({ recordId: c.recordId, kept: c.kept, copy: c.copy, differs: c.differs! })),
+    records: recordsWithDifferingCopies(db),
+  };
+  const list = buildFindings({ coverage, changes: input.changes, accessSources, licences: input.licences?.map(withPlansFromRaw) ?? null, differing }, fopts);
+  const inputs = { ...inputsSummary, accessSources: accessSources.length, recordsWithDifferingCopies: differing.records, sourceActivity: { records: SOURCE_RECORDS, groups: SOURCE_GROUPS }, options: { minSeverity: opts.minSeverity ?? 'info', incident: opts.incident ?? null, includeSilence: opts.includeSilence ?? false, baselineDays: opts.baselineDays ?? 7, serviceAccounts: opts.serviceAccounts ?? [] } };
   return { result: { generatedAt, findings: list }, inputs };
 }
 

@@ -10,7 +10,7 @@ import { jsonl, mailItemsAccessed } from '../test/helpers/records.ts';
 import { useTmp } from '../test/helpers/tmp.ts';
 import { readChangeRecords, readSourceActivity, readThrottleMarkers } from '../db/analysis.ts';
 import { CaseDataError } from '../db/auditData.ts';
-import { eventDetail, timeline } from '../db/timeline.ts';
+import { eventDetail, listCopies, recordsWithDifferingCopies, timeline } from '../db/timeline.ts';
 import { createCase, openCase, openCaseReadOnly, RECOVERY_ACTION } from './caseFolder.ts';
 import type { CustodyEntry } from '../core/custody.ts';
 import { BadInputError, CaseError, UsageError } from './errors.ts';
@@ -962,6 +962,15 @@ describe('copies that say something else', () => {
       { line: 1, differs: null },
       { line: 2, differs: JSON.stringify({ time: '2026-11-20T13:00:00.000Z', operation: 'HardDelete', user: 'mallory@evil.example', mailbox: 'ceo@contoso.com', clientIp: '2001:db8::1' }) },
     ]);
+    // Read for the findings a record at a time: the copies of the first records only, and how many records there are.
+    writeFileSync(b, jsonl([{ ...mailItemsAccessed(1, { id: 'id-2' }) }]));
+    await importFile(h, b);
+    const c = join(tmp(), 'c.jsonl');
+    writeFileSync(c, jsonl([{ ...mailItemsAccessed(1, { id: 'id-2' }), Operation: 'Send' }]));
+    await importFile(h, c);
+    expect([...listCopies(h.db, { differingOnly: true, records: 1 })].map((x) => x.recordId)).toEqual(['id-1']);
+    expect([...listCopies(h.db, { differingOnly: true })].map((x) => x.recordId)).toEqual(['id-1', 'id-2']);
+    expect(recordsWithDifferingCopies(h.db)).toBe(2);
     // The record kept is the first, unchanged; its detail lists the copy with what it says.
     const d = eventDetail(h.db, 'id-1')!;
     expect(d).toMatchObject({ operation: 'MailItemsAccessed', user: 'alex@contoso.com' });

@@ -26,4 +26,10 @@ describe('records received again saying otherwise', () => {
     expect(out).toHaveLength(DIFFERING_COPIES_LISTED + 1);
     expect(out.at(-1)).toMatchObject({ id: 'differing-copy:more', title: '3 more records were received again saying otherwise' });
   });
+
+  it('counts the records beyond those whose copies were read', () => {
+    const out = differingCopyFindings([copy('id-1', { clientIp: '6.6.6.6' })], DIFFERING_COPIES_LISTED + 40);
+    expect(out.map((f) => f.id)).toEqual(['differing-copy:id-1', 'differing-copy:more']);
+    expect(out.at(-1)!.title).toBe(`${DIFFERING_COPIES_LISTED + 39} more records were received again saying otherwise`);
+  });
 });

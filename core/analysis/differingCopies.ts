@@ -19,7 +19,11 @@ export const DIFFERING_COPIES_LISTED = 100;
 
 const at = (e: { sha256: string; line: number | null; element: number | null }): string => `evidence ${evidencePlace(e)}`;
 
-export function differingCopyFindings(copies: readonly DifferingCopy[]): Finding[] {
+/**
+ * One finding per record among `copies` (at most DIFFERING_COPIES_LISTED), and one counting the rest of
+ * the `records` (all the records with such copies: the copies of the others need not be read).
+ */
+export function differingCopyFindings(copies: readonly DifferingCopy[], records = new Set(copies.map((c) => c.recordId)).size): Finding[] {
   const byRecord = Map.groupBy(copies, (c) => c.recordId);
   const out: Finding[] = [];
   for (const [recordId, cs] of [...byRecord].slice(0, DIFFERING_COPIES_LISTED)) {
@@ -40,7 +44,7 @@ export function differingCopyFindings(copies: readonly DifferingCopy[]): Finding
       remediation: `# The record as the tenant holds it (Exchange Online PowerShell), to compare with both copies:\nSearch-UnifiedAuditLog -StartDate ${psq(from)} -EndDate ${psq(to)} -ResultSize 5000 | Where-Object Identity -eq ${psq(recordId)} | Select-Object -ExpandProperty AuditData`,
     });
   }
-  const rest = byRecord.size - DIFFERING_COPIES_LISTED;
+  const rest = records - Math.min(byRecord.size, DIFFERING_COPIES_LISTED);
   if (rest > 0) {
     out.push({
       id: 'differing-copy:more', severity: 'high', kind: 'differing-copy', mailbox: null,

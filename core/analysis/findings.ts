@@ -37,8 +37,8 @@ export interface FindingsInput {
   accessSources: AccessSource[];
   /** Licence rows per account (for the direct-assignment remediation). */
   licences: LicenceAssignment[] | null;
-  /** Records received again under their Id saying otherwise (core/analysis/differingCopies.ts). */
-  differingCopies?: DifferingCopy[];
+  /** Records received again under their Id saying otherwise (core/analysis/differingCopies.ts): the copies of the first listed, and how many records have such copies. */
+  differing?: { copies: DifferingCopy[]; records: number };
 }
 
 export interface FindingsOptions {
@@ -136,7 +136,7 @@ export function buildFindings(input: FindingsInput, opts: FindingsOptions = {}):
   out.push(...newSourceFindings(input.accessSources, resolver, opts));
 
   // -- records received again saying otherwise
-  out.push(...differingCopyFindings(input.differingCopies ?? []));
+  if (input.differing) out.push(...differingCopyFindings(input.differing.copies, input.differing.records));
 
   const seen = new Set<string>();
   const unique = out.filter((f) => {
