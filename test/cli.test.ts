@@ -291,6 +291,17 @@ describe('blindspot CLI', () => {
     const reversed = run('findings', dir, '--incident-from', '2026-12-05', '--incident-to', '2026-12-01');
     expect(reversed.code).toBe(2);
     expect(reversed.err).toContain('--incident-from must be before --incident-to');
+    // The report takes the findings' and the range's flags, refused the same way, before the case is touched.
+    for (const [args, said] of [
+      [['report', dir, '--incident-from', '2026-12-05', '--incident-to', '2026-12-01'], 'report: --incident-from must be before --incident-to.'],
+      [['report', dir, '--min-severity', 'urgent'], 'report: --min-severity must be one of critical, high, medium, low, info (got urgent).'],
+      [['gaps', dir, '--range-from', '2026-12-05', '--range-to', '2026-12-01'], 'gaps: --range-from must be before --range-to.'],
+      [['report', dir, '--range-from', '2026-12-05'], 'report: give both --range-from and --range-to, or neither'],
+    ] as const) {
+      const r = run(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toContain(said);
+    }
     const custodyBefore = readFileSync(join(dir, 'custody.jsonl'), 'utf8');
     const noFolder = run('exposure', dir, '--mailbox', 'eve@contoso.com', '--out', join(tmp(), 'nodir', 'x.csv'));
     expect(noFolder.code).toBe(2);

@@ -14,18 +14,36 @@ import { writeOut } from '../output.ts';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-function range(cmd: string, values: Record<string, unknown>): { range?: { start: string; end: string } } {
-  const start = iso(parseIsoArg(cmd, '--range-from', values['range-from']));
-  const end = iso(parseIsoArg(cmd, '--range-to', values['range-to']));
-  if ((start === undefined) !== (end === undefined)) throw new UsageError(`${cmd}: give both --range-from and --range-to, or neither (the acquired range, or the case's first to last event).`);
-  return start && end ? { range: { start, end } } : {};
+/** A pair of times given as --<name>-from and --<name>-to: both or neither, the first before the second. */
+function pair(cmd: string, values: Record<string, unknown>, name: string, neither: string): { start: string; end: string } | undefined {
+  const start = iso(parseIsoArg(cmd, `--${name}-from`, values[`${name}-from`]));
+  const end = iso(parseIsoArg(cmd, `--${name}-to`, values[`${name}-to`]));
+  if ((start === undefined) !== (end === undefined)) throw new UsageError(`${cmd}: give both --${name}-from and --${name}-to, or neither${neither}.`);
+  if (start !== undefined && end !== undefined && start >= end) throw new UsageError(`${cmd}: --${name}-from must be before --${name}-to.`);
+  return start && end ? { start, end } : undefined;
 }
 
-const RANGE_FLAGS = { 'range-from': { type: 'string' }, 'range-to': { type: 'string' }, 'service-accounts': { type: 'string' } } as const;
+/** --range-from and --range-to (gaps, findings, report). */
+export function range(cmd: string, values: Record<string, unknown>): { range?: { start: string; end: string } } {
+  const r = pair(cmd, values, 'range', ' (the acquired range, or the case\'s first to last event)');
+  return r ? { range: r } : {};
+}
 
-function serviceAccounts(values: Record<string, unknown>): { serviceAccounts?: string[] } {
+export const RANGE_FLAGS = { 'range-from': { type: 'string' }, 'range-to': { type: 'string' }, 'service-accounts': { type: 'string' } } as const;
+
+export function serviceAccounts(values: Record<string, unknown>): { serviceAccounts?: string[] } {
   const v = optionalString(values['service-accounts']);
   return v ? { serviceAccounts: v.split(',').map((s) => s.trim()).filter(Boolean) } : {};
+}
+
+export const FINDINGS_FLAGS = { 'min-severity': { type: 'string' }, 'incident-from': { type: 'string' }, 'incident-to': { type: 'string' } } as const;
+
+/** --min-severity and --incident-from/--incident-to (findings, report). */
+export function findingsScope(cmd: string, values: Record<string, unknown>): { minSeverity?: Severity; incident?: { start: string; end: string } } {
+  const min = optionalString(values['min-severity']);
+  if (min !== undefined && !SEVERITIES.includes(min as Severity)) throw new UsageError(`${cmd}: --min-severity must be one of ${SEVERITIES.join(', ')} (got ${min}).`);
+  const incident = pair(cmd, values, 'incident', '');
+  return { ...(min ? { minSeverity: min as Severity } : {}), ...(incident ? { incident } : {}) };
 }
 
 function windowLine(w: BlindWindow): string {
@@ -56,19 +74,12 @@ export async function gapsCommand(argv: string[]): Promise<number> {
 
 export async function findingsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('findings', argv, {
-    'min-severity': { type: 'string' }, json: { type: 'boolean' }, 'incident-from': { type: 'string' }, 'incident-to': { type: 'string' },
-    'include-silence': { type: 'boolean' }, ...RANGE_FLAGS,
+    json: { type: 'boolean' }, 'include-silence': { type: 'boolean' }, ...FINDINGS_FLAGS, ...RANGE_FLAGS,
   });
   const dir = positional('findings', positionals, 0, 'the case folder');
-  const min = optionalString(values['min-severity']);
-  if (min !== undefined && !SEVERITIES.includes(min as Severity)) throw new UsageError(`findings: --min-severity must be one of ${SEVERITIES.join(', ')} (got ${min}).`);
-  const iStart = iso(parseIsoArg('findings', '--incident-from', values['incident-from']));
-  const iEnd = iso(parseIsoArg('findings', '--incident-to', values['incident-to']));
-  if ((iStart === undefined) !== (iEnd === undefined)) throw new UsageError('findings: give both --incident-from and --incident-to, or neither.');
-  if (iStart !== undefined && iEnd !== undefined && iStart >= iEnd) throw new UsageError('findings: --incident-from must be before --incident-to.');
+  const scope = findingsScope('findings', values);
   const { result } = findings(dir, {
-    now: new Date(), ...range('findings', values), ...serviceAccounts(values),
-    ...(min ? { minSeverity: min as Severity } : {}), ...(iStart && iEnd ? { incident: { start: iStart, end: iEnd } } : {}),
+    now: new Date(), ...range('findings', values), ...serviceAccounts(values), ...scope,
     includeSilence: values['include-silence'] === true,
   });
   if (values.json) {
