@@ -3,7 +3,7 @@
 import { asCaseProblem, BlindspotError, EXIT } from '../services/errors.ts';
 import { caseNotices } from '../services/notices.ts';
 import { USAGE } from './usage.ts';
-import { terminalSafe } from './output.ts';
+import { showControls } from '../core/text.ts';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    process.stderr.write(`blindspot: unknown command '${terminalSafe(name, true)}'.\nRun: blindspot help\n`);
+    process.stderr.write(`blindspot: unknown command '${showControls(name, true)}'.\nRun: blindspot help\n`);
     return EXIT.usage;
   }
   caseNotices.upgrading = (m) => process.stderr.write(`${m}\n`);
@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     if (known === null) throw e;
     // Messages from argument parsing already start with the command's name; don't say it twice.
     const msg = known.message.startsWith(`${name}`) ? known.message : `${name}: ${known.message}`;
-    process.stderr.write(terminalSafe(`blindspot ${msg}\n${known.hint ? `  ${known.hint}\n` : ''}`));
+    process.stderr.write(showControls(`blindspot ${msg}\n${known.hint ? `  ${known.hint}\n` : ''}`));
     return known.exitCode;
   }
 }

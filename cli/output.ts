@@ -5,5 +5,3 @@ export function writeOut(out: NodeJS.WritableStream, s: string): Promise<void> |
   if (!out.write(s)) return new Promise((res) => out.once('drain', () => res()));
 }
 
-
-export { showControls as terminalSafe } from '../core/text.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evidencePlace, hasControls, placeInFile, showControls } from './text.ts';
+import { clip, evidencePlace, hasControls, placeInFile, showControls } from './text.ts';
 
 describe('control characters in text shown', () => {
   it('writes control characters and bidirectional overrides as escapes, keeping line breaks unless on one line', () => {
@@ -22,5 +22,12 @@ describe('where a record lies in its evidence', () => {
     expect(evidencePlace({ sha256: 'ab', line: null, element: 0 })).toBe('ab, element 0');
     expect(evidencePlace({ sha256: 'ab', line: null, element: null })).toBe('ab');
     expect(placeInFile(12, null)).toBe('line 12');
+  });
+});
+
+describe('text cut to a length', () => {
+  it('keeps what fits and ends what was cut with an ellipsis, within the length', () => {
+    expect(clip('abcdef', 6)).toBe('abcdef');
+    expect(clip('abcdefg', 6)).toBe('abcde…');
   });
 });

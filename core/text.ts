@@ -35,3 +35,8 @@ export function evidencePlace(e: { sha256: string; line: number | null; element:
   const at = placeInFile(e.line, e.element);
   return at ? `${e.sha256}, ${at}` : e.sha256;
 }
+
+/** Text cut to at most `max` characters, an ellipsis ending what was cut. */
+export function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

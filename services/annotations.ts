@@ -8,6 +8,7 @@ import { deleteAnnotation, eventRecordId, hasAnnotation, insertAnnotation, listA
 import { openCase, openCaseReadOnly } from './caseFolder.ts';
 import { NotFoundError, UsageError } from './errors.ts';
 import { CUSTODY_ACTIONS } from '../core/custody.ts';
+import { clip } from '../core/text.ts';
 
 export interface AnnotateResult {
   recordId: string;
@@ -21,7 +22,7 @@ export function annotate(dir: string, recordIdArg: string, inputs: AnnotationInp
   if (inputs.length === 0) throw new UsageError('annotate: nothing to add.', 'Give --tag, --note or --bookmark (or --remove <annotation id>).');
   const checked = inputs.map((a) => {
     const c = checkAnnotation(a);
-    if (!c.ok) throw new UsageError(`annotate: --${a.kind}${a.text === null ? '' : ` ${JSON.stringify(a.text.length > 40 ? `${a.text.slice(0, 40)}…` : a.text)}`}: ${c.reason}.`);
+    if (!c.ok) throw new UsageError(`annotate: --${a.kind}${a.text === null ? '' : ` ${JSON.stringify(clip(a.text, 41))}`}: ${c.reason}.`);
     return c.value;
   });
   const h = openCase(dir);

@@ -9,7 +9,7 @@
 import type { FormatId } from '../core/formats/types.ts';
 import { EN, ET, IN, IT, PackedReader } from '../core/packedBatch.ts';
 import type { DateOrder } from '../core/time.ts';
-import { placeInFile } from '../core/text.ts';
+import { clip, placeInFile } from '../core/text.ts';
 import type { ReadableDB } from '../db/database.ts';
 import { packedBatches } from './parseSource.ts';
 
@@ -47,7 +47,7 @@ type DbEvent = Record<string, string | number | null> & { id: number; loc_line: 
 const place = (line: number | null, offset: number | null): [number, number] => [line ?? -1, offset ?? -1];
 const before = (a: [number, number], b: [number, number]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 const where = (line: number | null, offset: number | null): string => placeInFile(line, offset) || 'a record';
-const shown = (v: string | number | null): string => (v === null ? 'nothing' : typeof v === 'string' ? JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v) : String(v));
+const shown = (v: string | number | null): string => (v === null ? 'nothing' : typeof v === 'string' ? JSON.stringify(clip(v, 81)) : String(v));
 
 /**
  * Compares every event of the case with the evidence it cites (see the module comment). `abs` turns an

@@ -3,13 +3,12 @@
 // (core/copies.ts), a forged or altered record or a mislabelled export, which a count of duplicates alone
 // would hide. blindspot rejected: the records imports with --skip-bad left out, each with why.
 import { differsText } from '../../core/copies.ts';
-import { evidencePlace } from '../../core/text.ts';
+import { clip, evidencePlace, showControls } from '../../core/text.ts';
 import { listRejected } from '../../db/caseRepo.ts';
 import { listCopies } from '../../db/timeline.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
 import { EXIT } from '../../services/errors.ts';
 import { parse, positional } from '../args.ts';
-import { terminalSafe } from '../output.ts';
 
 
 export async function copiesCommand(argv: string[]): Promise<number> {
@@ -25,7 +24,7 @@ export async function copiesCommand(argv: string[]): Promise<number> {
         continue;
       }
       const k = r.kept;
-      process.stdout.write(terminalSafe(
+      process.stdout.write(showControls(
         `${r.recordId}\n  kept:  ${k.time} ${k.operation ?? '-'} by ${k.user ?? '-'}${k.mailbox ? ` on ${k.mailbox}` : ''} from ${k.clientIp ?? '-'}  [${evidencePlace(k.evidence)}]\n` +
         `  copy:  ${r.differs ? `says ${differsText(r.differs)}` : 'the same'}  [${evidencePlace(r.copy)}; import run ${r.copy.importRun}${r.copy.origin ? `; from ${r.copy.origin}` : ''}]\n`,
       ));
@@ -39,7 +38,7 @@ export async function copiesCommand(argv: string[]): Promise<number> {
 }
 
 /** A record's text on one line, cut to `max` characters, its control characters shown as escapes. */
-const excerpt = (t: string, max = 160): string => terminalSafe(t.length > max ? `${t.slice(0, max)}…` : t, true);
+const excerpt = (t: string): string => showControls(clip(t, 161), true);
 
 export async function rejectedCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('rejected', argv, { json: { type: 'boolean' } });
@@ -50,7 +49,7 @@ export async function rejectedCommand(argv: string[]): Promise<number> {
       n++;
       if (values.json) process.stdout.write(JSON.stringify(r) + '\n');
       // The reason begins with where the record is (its line or row).
-      else process.stdout.write(`${terminalSafe(r.file ?? '-', true)}: ${terminalSafe(r.reason, true)}\n  [import run ${r.importRun}; evidence ${r.sha256 ?? '-'}]${r.text ? `\n  ${excerpt(r.text)}` : ''}\n`);
+      else process.stdout.write(`${showControls(r.file ?? '-', true)}: ${showControls(r.reason, true)}\n  [import run ${r.importRun}; evidence ${r.sha256 ?? '-'}]${r.text ? `\n  ${excerpt(r.text)}` : ''}\n`);
     }
   } finally {
     c.close();

@@ -5,7 +5,8 @@ import { timeline } from '../../db/timeline.ts';
 import { openCaseReadOnly } from '../../services/caseFolder.ts';
 import { EXIT, UsageError } from '../../services/errors.ts';
 import { optionalString, parse, parseIntArg, parseIpArg, parseIsoArg, positional } from '../args.ts';
-import { terminalSafe, writeOut } from '../output.ts';
+import { showControls } from '../../core/text.ts';
+import { writeOut } from '../output.ts';
 
 const CSV_COLUMNS = ['id', 'time', 'recordType', 'recordTypeName', 'operation', 'workload', 'user', 'mailbox', 'clientIp', 'sessionId', 'appId', 'resultStatus', 'evidenceSha256', 'evidenceLine', 'evidenceElement'];
 
@@ -74,7 +75,7 @@ function jsonlRow(r: PageRow) {
 const W = { time: 24, op: 34, user: 34, mailbox: 34, ip: 40 };
 
 function cell(s: string | null, w: number): string {
-  const v = s === null ? '-' : terminalSafe(s, true);
+  const v = s === null ? '-' : showControls(s, true);
   return (v.length > w ? v.slice(0, w - 1) + '…' : v).padEnd(w);
 }
 
@@ -83,5 +84,5 @@ function tableHeader(): string {
 }
 
 function tableRow(r: PageRow): string {
-  return `${cell(r.time, W.time)} ${cell(r.operation, W.op)} ${cell(r.user, W.user)} ${cell(r.mailbox, W.mailbox)} ${cell(r.clientIp, W.ip)} ${r.sessionId === null ? '-' : terminalSafe(r.sessionId, true)}\n`;
+  return `${cell(r.time, W.time)} ${cell(r.operation, W.op)} ${cell(r.user, W.user)} ${cell(r.mailbox, W.mailbox)} ${cell(r.clientIp, W.ip)} ${r.sessionId === null ? '-' : showControls(r.sessionId, true)}\n`;
 }

@@ -2,6 +2,7 @@
 // the first records other than mail access described from their AuditData (a sign-in's app and agent, a
 // Send's subject and recipients, a cmdlet's parameters). The records are read by db/analysis.ts; the
 // finding that presents them is built in findings.ts. Pure.
+import { clip } from '../text.ts';
 import { nameValueMap, param, parseAuditData } from './records.ts';
 import { iso } from './timeline.ts';
 
@@ -86,7 +87,6 @@ export function isExternal(address: string, tenantDomains: ReadonlySet<string>):
   return d !== undefined && !tenantDomains.has(d);
 }
 
-const clip = (s: string, n = 160): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /**
  * One line describing a record from a source: when, what, who, and what the AuditData says that matters to
@@ -117,7 +117,7 @@ export function describeSourceRecord(r: SourceRecord, tenantDomains: ReadonlySet
     const p = data['Parameters'];
     const params = typeof p === 'string' ? p : [...nameValueMap(p)].map(([k, v]) => `-${k}${v === null ? '' : ` ${v}`}`).join(' ');
     const target = str(data['ObjectId']);
-    return `${head} by ${who}${target ? ` on ${clip(target, 80)}` : ''}${params ? `: ${clip(params)}` : ''}`;
+    return `${head} by ${who}${target ? ` on ${clip(target, 80)}` : ''}${params ? `: ${clip(params, 160)}` : ''}`;
   }
   return `${head} by ${who}${r.mailbox ? ` in ${r.mailbox}` : ''}`;
 }
