@@ -61,9 +61,12 @@ class CustodyLog {
   /** The log does not end with a newline: its last append was cut short (closeTornLine). */
   private unterminated = false;
   private readonly file: string;
+  private readonly onAppended: (seq: number, lineSha256: string) => void;
 
-  constructor(file: string) {
+  /** `onAppended`: told each entry appended, after it is on the disk: its number and the SHA-256 of its line. */
+  constructor(file: string, onAppended: (seq: number, lineSha256: string) => void) {
     this.file = file;
+    this.onAppended = onAppended;
     if (existsSync(file)) {
       const text = readFileSync(file, 'utf8');
       const lines = text.split('\n').filter((l) => l.length > 0);
@@ -100,12 +103,11 @@ class CustodyLog {
     this.lastLine = line;
     this.lastSeq = entry.seq;
     this.lineCount++;
-    this.onAppended?.(entry.seq, sha256Hex(line));
+    this.onAppended(entry.seq, sha256Hex(line));
     return entry;
   }
 
-  /** Told each entry appended, after it is on the disk: its number and the SHA-256 of its line. */
-  onAppended: ((seq: number, lineSha256: string) => void) | null = null;
+
 
   /** The entries, without a line cut short when written. */
   entries(): CustodyEntry[] {
@@ -201,13 +203,12 @@ export class CaseHandle {
     this.dir = dir;
     this.db = db;
     this.actor = actor;
-    this.custody = new CustodyLog(join(dir, CUSTODY_LOG));
     // The database keeps the log's last entry, so that verify can tell lines cut from the log's end. A
     // failure to record it is left: verify accepts a log ahead of the entry recorded (as after a crash
     // between the two writes), and the entry itself is on the disk already.
-    this.custody.onAppended = (seq, sha) => {
+    this.custody = new CustodyLog(join(dir, CUSTODY_LOG), (seq, sha) => {
       try { recordCustodyHead(db, seq, sha); } catch { /* see above */ }
-    };
+    });
     this.release = release;
   }
 
