@@ -2,7 +2,7 @@
 // their own table (never in evidence or the event rows) and each one added or removed is in the custody
 // log (services/annotations.ts). What an annotation may hold is checked here.
 
-import { CUSTODY_ACTIONS } from './custody.ts';
+import { CUSTODY_ACTIONS } from './custodyActions.ts';
 import { hasControls } from './text.ts';
 
 export const ANNOTATION_KINDS = ['tag', 'note', 'bookmark'] as const;

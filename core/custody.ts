@@ -56,16 +56,6 @@ export interface ChainProblem {
  */
 export const TORN_LINE_ACTION = 'custody-line-torn';
 
-/**
- * The actions whose entries verify reads back (services/bundle.ts): the writer and the verifier share
- * these names, so that one renamed on one side cannot make verify see nothing, or everything, as missing.
- */
-export const CUSTODY_ACTIONS = {
-  evidenceAdded: 'evidence-added',
-  reportWritten: 'report-written',
-  annotationAdded: 'annotation-added',
-  annotationRemoved: 'annotation-removed',
-} as const;
 
 export function tornLineEntryDetails(line: number, text: string): Record<string, unknown> {
   return {

@@ -7,7 +7,7 @@ import type { ListedAnnotation, StoredAnnotation } from '../db/annotations.ts';
 import { deleteAnnotation, eventRecordId, hasAnnotation, insertAnnotation, listAnnotations, sameAnnotation } from '../db/annotations.ts';
 import { openCase, openCaseReadOnly } from './caseFolder.ts';
 import { NotFoundError, UsageError } from './errors.ts';
-import { CUSTODY_ACTIONS } from '../core/custody.ts';
+import { CUSTODY_ACTIONS } from '../core/custodyActions.ts';
 import { clip } from '../core/text.ts';
 
 export interface AnnotateResult {

@@ -23,7 +23,7 @@ import { encodingOfLabel, ParseThread, parseFile, WORKER_PARSE_BYTES } from './p
 import type { TextEncoding } from './parseSource.ts';
 import type { DateOrder, DatesRead } from '../core/time.ts';
 import type { WholeFileRefusal } from '../core/model.ts';
-import { CUSTODY_ACTIONS } from '../core/custody.ts';
+import { CUSTODY_ACTIONS } from '../core/custodyActions.ts';
 import { completeEnd } from './utf8Check.ts';
 
 export interface ImportOptions {

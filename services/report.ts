@@ -5,7 +5,8 @@
 import { chmodSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ANALYSIS_VERSION } from '../core/analysis/types.ts';
-import { CUSTODY_ACTIONS, sha256Hex } from '../core/custody.ts';
+import { sha256Hex } from '../core/custody.ts';
+import { CUSTODY_ACTIONS } from '../core/custodyActions.ts';
 import type { Severity } from '../core/analysis/types.ts';
 import type { ReportData, ReportExposureRun, ReportSourceTotals } from '../core/report.ts';
 import { renderReport } from '../core/report.ts';
