@@ -37,7 +37,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     if (r.notLogged) process.stderr.write(`Note: this verification is not in the case's custody log: ${r.notLogged}\n`);
     process.stdout.write(
       r.intact
-        ? `INTACT: ${r.target} (${r.kind}): ${r.filesChecked} file${r.filesChecked === 1 ? '' : 's'} checked, custody chain of ${r.custodyEntries} entr${r.custodyEntries === 1 ? 'y' : 'ies'} unbroken${r.manifestSha256 ? `, manifest SHA-256 ${r.manifestSha256}` : ''}${r.records ? `; the case database's ${r.records.events} event${r.records.events === 1 ? '' : 's'} are the records of ${r.records.files} evidence file${r.records.files === 1 ? '' : 's'}, as read${r.records.notCompared > 0 ? ` (${r.records.notCompared} configuration export${r.records.notCompared === 1 ? '' : 's'} and API answers not compared)` : ''}` : ''}\n`
+        ? `INTACT: ${r.target} (${r.kind}): ${r.filesChecked} file${r.filesChecked === 1 ? '' : 's'} checked, custody chain of ${r.custodyEntries} entr${r.custodyEntries === 1 ? 'y' : 'ies'} unbroken${r.manifestSha256 ? `, manifest SHA-256 ${r.manifestSha256}` : ''}${r.records ? `; the case database's ${r.records.events} ${r.records.events === 1 ? 'event is a record' : 'events are the records'} of ${r.records.files} evidence file${r.records.files === 1 ? '' : 's'}, as read${r.records.notCompared > 0 ? ` (${r.records.notCompared} configuration export${r.records.notCompared === 1 ? '' : 's'} and API answers not compared)` : ''}` : ''}\n`
         : `NOT INTACT: ${r.target}: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} found\n`,
     );
   }
